@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `sci-eb <generator> [args]`: the same generators as `yo sci-eb:<generator>`, without a global yo. Unlike yo, it does
+// not drop root privileges (so it works in root containers and CI) and never waits on a prompt without a terminal.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEnv } from 'yeoman-environment';
+
+const generatorsDir = fileURLToPath(new URL('../generators', import.meta.url));
+const available = existsSync(generatorsDir)
+  ? readdirSync(generatorsDir).filter((name) => existsSync(path.join(generatorsDir, name, 'index.js')))
+  : [];
+
+const argv = process.argv.slice(2);
+if (available.length === 0) {
+  console.error('sci-eb: the generators are not built; run `npm run build` in the generator-sci-eb folder.');
+  process.exit(2);
+}
+if (argv[0] === '--help' || argv[0] === '-h' || argv.length === 0 && !process.stdin.isTTY) {
+  console.log(`Usage: sci-eb <generator> [arguments] [options]\n\nGenerators: ${available.join(', ')} (default: app)\n` +
+    'Example: sci-eb app my-service --yes\nEach generator lists its options with: sci-eb <generator> --help');
+  process.exit(argv.length === 0 ? 2 : 0);
+}
+const name = argv[0] && available.includes(argv[0]) ? argv.shift() : 'app';
+
+const env = createEnv();
+env.register(path.join(generatorsDir, name, 'index.js'), { namespace: `sci-eb:${name}` });
+try {
+  await env.run([`sci-eb:${name}`, ...argv]);
+} catch (error) {
+  // Usage errors carry a message written for the user; anything else gets its stack for the bug report.
+  console.error(error?.name === 'UsageError' ? `sci-eb: ${error.message}` : error);
+  process.exit(error?.name === 'UsageError' ? 2 : 1);
+}

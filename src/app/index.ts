@@ -1,0 +1,159 @@
+/**
+ * `yo sci-eb [name]`: a new Flask + scikit-learn Elastic Beanstalk project. Prompts (or options, or an answers file)
+ * -> one validation of all answers -> plan -> files. Run again in a project, it never overwrites your edits.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  ANSWER_DOCS, ESTIMATORS, DATASETS, BUNDLED_DATASETS, ENVIRONMENT_TYPES, TASKS, defaultAnswers, formatProblems,
+  resolveAnswers, validateAnswer, type AnswerKey, type Answers,
+} from '../lib/answers.js';
+import { decideWrites, nextManifest } from '../lib/apply.js';
+import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
+import { EB_REGIONS, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, type PlatformId } from '../lib/platforms.js';
+import { installSteps } from '../lib/install.js';
+import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
+
+type Question = Record<string, unknown> & { name: AnswerKey };
+
+export default class AppGenerator extends ProjectGenerator {
+  private answers!: Answers;
+  private rerun = false;
+  private target!: string;
+  private rendered!: RenderedFile[];
+
+  constructor(args: string[], options: SciEbOptions) {
+    super(args, options);
+    this.argument('name', { type: String, required: false, description: ANSWER_DOCS.name.describe });
+    for (const [key, doc] of Object.entries(ANSWER_DOCS)) {
+      if (key === 'name') continue;
+      this.option(doc.option, { type: key === 'gateway' ? Boolean : String, description: doc.describe });
+    }
+    this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
+    this.option('answers', { type: String, description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}' });
+    this.option('interactive', { type: Boolean, hide: true, description: 'Ask questions even without a terminal (tests)' });
+  }
+
+  /** Answers given without prompting: stored ones (re-run), then the answers file, then options and the argument. */
+  private givenAnswers(): Record<string, unknown> {
+    const given: Record<string, unknown> = {};
+    const stored = this.storedState().answers;
+    if (stored) Object.assign(given, stored);
+    const file = this.options.answers as string | undefined;
+    if (file) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(path.resolve(file), 'utf8'));
+      } catch (error) {
+        throw new UsageError(`--answers ${file}: ${(error as Error).message}; it must be a JSON object of answers`);
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--answers ${file}: must be a JSON object of answers`);
+      // An answers file may be a whole .yo-rc.json: take the generator's answers from it.
+      const record = parsed as Record<string, unknown>;
+      const scoped = (record[CONFIG_NAMESPACE] as { answers?: Record<string, unknown> } | undefined)?.answers;
+      Object.assign(given, scoped ?? record);
+    }
+    for (const [key, doc] of Object.entries(ANSWER_DOCS)) {
+      const camel = doc.option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const value = this.options[doc.option] ?? this.options[camel];
+      if (value !== undefined && !(key === 'gateway' && value === false && this.options[doc.option] === undefined)) given[key] = value;
+    }
+    if (typeof this.options.name === 'string') given.name = this.options.name;
+    return given;
+  }
+
+  initializing(): void {
+    this.rerun = Boolean(this.storedState().answers);
+  }
+
+  async prompting(): Promise<void> {
+    const given = this.givenAnswers();
+    const terminal = this.options.interactive ?? process.stdin.isTTY === true;
+    const interactive = !this.options.yes && !this.rerun && terminal;
+    if (!this.options.yes && !this.rerun && !terminal) {
+      this.log('No terminal to ask questions on: using defaults for every answer not given (as with --yes).');
+    }
+    if (interactive) Object.assign(given, await this.prompt(this.questions(given) as never));
+    const resolution = resolveAnswers(given);
+    if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
+    this.answers = resolution.answers;
+    if (this.answers.dataset === 'csv' && this.answers.csvPath && !existsSync(path.resolve(this.answers.csvPath))) {
+      throw new UsageError(`--csv: ${this.answers.csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
+    }
+    this.target = this.chooseDestination();
+    // Everything is rendered before the first byte is written: a failure here leaves no half-made project.
+    this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+  }
+
+  /** A new project goes into ./<name> unless we are already in a project (re-run) or in an empty folder of that name. */
+  private chooseDestination(): string {
+    if (this.rerun) return this.destinationRoot();
+    const here = process.cwd();
+    const target = path.basename(here) === this.answers.name && readdirSync(here).length === 0 ? here : path.join(here, this.answers.name);
+    if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(path.join(target, '.yo-rc.json'))) {
+      throw new UsageError(`${this.relativeToCwd(target)} exists and is not empty: choose another --name, or empty it. Nothing was written.`);
+    }
+    return target;
+  }
+
+  private questions(given: Record<string, unknown>): Question[] {
+    const pending = (key: AnswerKey) => given[key] === undefined;
+    const current = (answers: Record<string, unknown>) => defaultAnswers({ ...given, ...answers });
+    const validate = (key: AnswerKey) => (value: unknown) => validateAnswer(key, value);
+    const ask = (q: Question): Question[] => (pending(q.name) ? [{ validate: validate(q.name), message: ANSWER_DOCS[q.name].describe, ...q }] : []);
+    const loadBalanced = (a: Record<string, unknown>) => (a.environmentType ?? given.environmentType ?? 'load-balanced') === 'load-balanced';
+    return [
+      ...ask({ type: 'input', name: 'name', default: path.basename(process.cwd()).toLowerCase().replace(/[^a-z0-9-]/g, '-') }),
+      ...ask({ type: 'select', name: 'task', choices: [...TASKS], default: 'classification' }),
+      ...ask({ type: 'select', name: 'dataset', choices: (a: Record<string, unknown>) => DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === (a.task ?? given.task ?? 'classification')), default: (a: Record<string, unknown>) => current(a).dataset }),
+      ...ask({ type: 'input', name: 'csvPath', when: (a: Record<string, unknown>) => (a.dataset ?? given.dataset) === 'csv' }),
+      ...ask({ type: 'input', name: 'targetColumn', when: (a: Record<string, unknown>) => (a.dataset ?? given.dataset) === 'csv' }),
+      ...ask({ type: 'select', name: 'estimator', choices: (a: Record<string, unknown>) => [...ESTIMATORS[current(a).task]], default: 'random_forest' }),
+      ...ask({ type: 'select', name: 'platform', choices: PLATFORM_IDS.map((id) => ({ name: `${id}: ${PLATFORMS[id].label}`, value: id })), default: 'al2023' }),
+      ...ask({ type: 'select', name: 'pythonVersion', choices: (a: Record<string, unknown>) => [...PLATFORMS[current(a).platform as PlatformId].pythonVersions], default: (a: Record<string, unknown>) => current(a).pythonVersion }),
+      ...ask({ type: 'select', name: 'architecture', choices: (a: Record<string, unknown>) => [...PLATFORMS[current(a).platform as PlatformId].architectures], default: 'x86_64' }),
+      ...ask({ type: 'input', name: 'instanceType', default: (a: Record<string, unknown>) => current(a).instanceType }),
+      ...ask({ type: 'select', name: 'environmentType', choices: [...ENVIRONMENT_TYPES], default: 'load-balanced' }),
+      ...ask({ type: 'number', name: 'minInstances', default: 1, when: loadBalanced }),
+      ...ask({ type: 'number', name: 'maxInstances', default: 4, when: loadBalanced }),
+      ...ask({ type: 'select', name: 'scalingMetric', choices: Object.keys(SCALING_METRICS), default: 'CPUUtilization', when: loadBalanced }),
+      ...ask({ type: 'number', name: 'scaleUpThreshold', default: 70, when: loadBalanced }),
+      ...ask({ type: 'number', name: 'scaleDownThreshold', default: 30, when: loadBalanced }),
+      ...ask({ type: 'select', name: 'region', choices: [...EB_REGIONS], default: 'us-east-1' }),
+      ...ask({ type: 'input', name: 'appName', default: (a: Record<string, unknown>) => current(a).appName }),
+      ...ask({ type: 'input', name: 'envName', default: (a: Record<string, unknown>) => current(a).envName }),
+      ...ask({ type: 'input', name: 'healthCheckPath', default: '/health' }),
+      ...ask({ type: 'number', name: 'workers', default: 2 }),
+      ...ask({ type: 'confirm', name: 'gateway', default: false }),
+    ];
+  }
+
+  writing(): void {
+    this.destinationRoot(this.target);
+    const previous = this.storedState();
+    const decisions = decideWrites(this.rendered, (p) => this.readDisk(p), previous.manifest);
+    this.writeDecisions(decisions);
+    this.logDecisions(decisions);
+    this.config.set({ answers: this.answers, generatorVersion: GENERATOR_VERSION, manifest: nextManifest(decisions, previous.manifest) });
+  }
+
+  async install(): Promise<void> {
+    if (this.options.skipInstall) return;
+    for (const step of installSteps(this.answers)) {
+      this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
+      await this.spawn(step.command, step.args, { cwd: this.destinationRoot(), stdio: 'inherit' });
+    }
+  }
+
+  end(): void {
+    const where = this.relativeToCwd(this.destinationRoot());
+    const trained = !this.options.skipInstall;
+    this.log(`\nDone: ${where}. Next:`);
+    this.log(`  cd ${where}`);
+    if (!trained) this.log('  make venv train     # install and train (skipped: --skip-install)');
+    this.log('  make test           # the project\'s tests');
+    this.log('  make serve          # http://127.0.0.1:8000/v1/schema');
+    this.log('  make local          # the EB bundle, staged and started as EB would');
+    this.log('  make create         # first deploy; then make deploy');
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Elastic Beanstalk configuration files, built as data from the answers and the platform facts, emitted with a YAML
+ * library (never string-concatenated), so every file parses and every value is quoted as YAML needs.
+ */
+import YAML from 'yaml';
+import type { Answers } from './answers.js';
+import { PLATFORMS, SCALING_METRICS } from './platforms.js';
+
+export const MANAGED_HEADER = 'Managed by generator-sci-eb: edit freely, `yo sci-eb:upgrade` merges your edits with new versions.';
+
+export function toYaml(data: unknown, comment?: string): string {
+  const doc = new YAML.Document(data);
+  if (comment) doc.commentBefore = ` ${comment}`;
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Limits shared by train.py (written into schema.json), nginx and the docs. */
+export const LIMITS = { maxRows: 1000, maxBodyBytes: 1_048_576 } as const;
+
+/** The seed's yum list: compilers and BLAS/LAPACK so numpy/scipy/scikit-learn build from source (legacy only). */
+export function yumInstallConfig(a: Answers): string {
+  const packages = Object.fromEntries(PLATFORMS[a.platform].yumPackages.map((p) => [p, []]));
+  return toYaml({ packages: { yum: packages } }, `${MANAGED_HEADER}\n Compilers and BLAS/LAPACK for source builds of numpy, scipy and scikit-learn on the legacy Amazon Linux AMI.`);
+}
+
+/** Environment options: instances, scaling, health checks, logs, and the app's environment variables. */
+export function flaskConfig(a: Answers): string {
+  const platform = PLATFORMS[a.platform];
+  const loadBalanced = a.environmentType === 'load-balanced';
+  const options: Record<string, Record<string, unknown>> = {};
+  if (platform.server === 'mod_wsgi') {
+    // Apache + mod_wsgi reads these; on AL2023 the Procfile replaces them (EB ignores them when a Procfile exists).
+    options['aws:elasticbeanstalk:container:python'] = { WSGIPath: platform.wsgiPath, NumProcesses: a.workers, NumThreads: 4 };
+    options['aws:autoscaling:launchconfiguration'] = { InstanceType: a.instanceType };
+  } else {
+    options['aws:ec2:instances'] = { InstanceTypes: a.instanceType, SupportedArchitectures: a.architecture };
+  }
+  options['aws:elasticbeanstalk:application:environment'] = { MODEL_DIR: 'model' };
+  options['aws:elasticbeanstalk:environment'] = loadBalanced
+    ? { EnvironmentType: 'LoadBalanced', LoadBalancerType: 'application' }
+    : { EnvironmentType: 'SingleInstance' };
+  if (loadBalanced) {
+    options['aws:autoscaling:asg'] = { MinSize: a.minInstances, MaxSize: a.maxInstances };
+    options['aws:autoscaling:trigger'] = {
+      MeasureName: a.scalingMetric,
+      Statistic: 'Average',
+      Unit: SCALING_METRICS[a.scalingMetric],
+      UpperThreshold: a.scaleUpThreshold,
+      LowerThreshold: a.scaleDownThreshold,
+    };
+    options['aws:elasticbeanstalk:environment:process:default'] = { HealthCheckPath: a.healthCheckPath, MatcherHTTPCode: '200' };
+  }
+  options['aws:elasticbeanstalk:application'] = { 'Application Healthcheck URL': a.healthCheckPath };
+  options['aws:elasticbeanstalk:healthreporting:system'] = { SystemType: 'enhanced' };
+  options['aws:elasticbeanstalk:cloudwatch:logs'] = { StreamLogs: true, RetentionInDays: 7 };
+  return toYaml({ option_settings: options }, `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks and logs.`);
+}
+
+/**
+ * mod_wsgi runs apps in sub-interpreters by default; numpy and scipy use the simplified GIL-state API, which only works
+ * in the main interpreter, so requests deadlock. `WSGIApplicationGroup %{GLOBAL}` runs the app in the main interpreter.
+ */
+export function wsgiConfig(): string {
+  return toYaml(
+    {
+      files: {
+        '/etc/httpd/conf.d/wsgi_custom.conf': {
+          mode: '000644',
+          owner: 'root',
+          group: 'root',
+          content: 'WSGIApplicationGroup %{GLOBAL}\n',
+        },
+      },
+    },
+    `${MANAGED_HEADER}\n Run the app in mod_wsgi's main interpreter: numpy/scipy deadlock in sub-interpreters.`,
+  );
+}
+
+/** `.elasticbeanstalk/config.yml`, shaped as `eb init` writes it, so `eb create`/`eb deploy` work without `eb init`. */
+export function ebCliConfig(a: Answers): string {
+  const branch = { environment: a.envName, group_suffix: null };
+  return toYaml(
+    {
+      // awsebcli looks up the environment under the current git branch, or `default` outside git.
+      'branch-defaults': { default: branch, main: branch },
+      global: {
+        application_name: a.appName,
+        branch: null,
+        default_ec2_keyname: null,
+        default_platform: PLATFORMS[a.platform].branchName(a.pythonVersion),
+        default_region: a.region,
+        include_git_submodules: true,
+        instance_profile: null,
+        platform_name: null,
+        platform_version: null,
+        profile: null,
+        repository: null,
+        sc: null,
+        workspace_type: 'Application',
+      },
+    },
+  );
+}
+
+/** The gunicorn command EB's AL2023 platform runs. Workers are processes (scikit-learn is CPU-bound and holds the GIL). */
+export function procfileCommand(a: Answers): string {
+  const port = PLATFORMS[a.platform].appPort;
+  return [
+    'gunicorn',
+    // nginx on the same instance proxies to 127.0.0.1:8000 (EB's default); loopback keeps gunicorn off the network.
+    `--bind 127.0.0.1:${port}`,
+    `--workers ${a.workers}`,
+    // One extra thread keeps health checks answered while a worker is busy with a large prediction.
+    '--threads 2',
+    // A hung worker is replaced after 30 s; nginx in front waits 60 s, so the client sees a clean 502, not a hang.
+    '--timeout 30',
+    '--graceful-timeout 30',
+    // Longer than nginx's upstream keep-alive so the proxy, not gunicorn, closes idle connections (no reset races).
+    '--keep-alive 75',
+    '--access-logfile -',
+    PLATFORMS[a.platform].wsgiPath,
+  ].join(' ');
+}
+
+export function nginxBodySizeConf(): string {
+  // Above the app's own limit, so oversized bodies reach Flask and get a problem+json 413 instead of nginx's HTML page.
+  const megabytes = Math.ceil(LIMITS.maxBodyBytes / 1_048_576) + 1;
+  return `# ${MANAGED_HEADER}\n# Flask enforces the real body limit (${LIMITS.maxBodyBytes} bytes) with a problem+json 413.\nclient_max_body_size ${megabytes}m;\n`;
+}

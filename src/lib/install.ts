@@ -1,0 +1,18 @@
+/** The generator's install step, as data: the same commands `make venv train` runs. */
+import type { Answers } from './answers.js';
+import { spawnSync } from 'node:child_process';
+
+export interface InstallStep { title: string; command: string; args: string[] }
+
+/** The platform's Python if this machine has it, else python3 (the generated Makefile makes the same choice). */
+export function pickPython(version: string, has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0): string {
+  return has(`python${version}`) ? `python${version}` : 'python3';
+}
+
+export function installSteps(a: Answers, python = pickPython(a.pythonVersion)): InstallStep[] {
+  return [
+    { title: 'Create the virtualenv', command: python, args: ['-m', 'venv', '.venv'] },
+    { title: 'Install requirements', command: '.venv/bin/python', args: ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', 'requirements-dev.txt'] },
+    { title: 'Train the model', command: '.venv/bin/python', args: ['train.py'] },
+  ];
+}
