@@ -14,6 +14,7 @@ import { EB_REGIONS, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, type PlatformId }
 import { installSteps } from '../lib/install.js';
 import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
 
+// Yeoman runs every method of a generator class as a task, except names starting with "_": helpers carry one.
 type Question = Record<string, unknown> & { name: AnswerKey };
 
 export default class AppGenerator extends ProjectGenerator {
@@ -31,11 +32,12 @@ export default class AppGenerator extends ProjectGenerator {
     }
     this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
     this.option('answers', { type: String, description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}' });
+    this.option('skip-install', { type: Boolean, description: 'Do not create the virtualenv, install or train' });
     this.option('interactive', { type: Boolean, hide: true, description: 'Ask questions even without a terminal (tests)' });
   }
 
   /** Answers given without prompting: stored ones (re-run), then the answers file, then options and the argument. */
-  private givenAnswers(): Record<string, unknown> {
+  private _givenAnswers(): Record<string, unknown> {
     const given: Record<string, unknown> = {};
     const stored = this.storedState().answers;
     if (stored) Object.assign(given, stored);
@@ -67,26 +69,26 @@ export default class AppGenerator extends ProjectGenerator {
   }
 
   async prompting(): Promise<void> {
-    const given = this.givenAnswers();
+    const given = this._givenAnswers();
     const terminal = this.options.interactive ?? process.stdin.isTTY === true;
     const interactive = !this.options.yes && !this.rerun && terminal;
     if (!this.options.yes && !this.rerun && !terminal) {
       this.log('No terminal to ask questions on: using defaults for every answer not given (as with --yes).');
     }
-    if (interactive) Object.assign(given, await this.prompt(this.questions(given) as never));
+    if (interactive) Object.assign(given, await this.prompt(this._questions(given) as never));
     const resolution = resolveAnswers(given);
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
     if (this.answers.dataset === 'csv' && this.answers.csvPath && !existsSync(path.resolve(this.answers.csvPath))) {
       throw new UsageError(`--csv: ${this.answers.csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
     }
-    this.target = this.chooseDestination();
+    this.target = this._chooseDestination();
     // Everything is rendered before the first byte is written: a failure here leaves no half-made project.
     this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
   }
 
   /** A new project goes into ./<name> unless we are already in a project (re-run) or in an empty folder of that name. */
-  private chooseDestination(): string {
+  private _chooseDestination(): string {
     if (this.rerun) return this.destinationRoot();
     const here = process.cwd();
     const target = path.basename(here) === this.answers.name && readdirSync(here).length === 0 ? here : path.join(here, this.answers.name);
@@ -96,7 +98,7 @@ export default class AppGenerator extends ProjectGenerator {
     return target;
   }
 
-  private questions(given: Record<string, unknown>): Question[] {
+  private _questions(given: Record<string, unknown>): Question[] {
     const pending = (key: AnswerKey) => given[key] === undefined;
     const current = (answers: Record<string, unknown>) => defaultAnswers({ ...given, ...answers });
     const validate = (key: AnswerKey) => (value: unknown) => validateAnswer(key, value);
@@ -134,11 +136,15 @@ export default class AppGenerator extends ProjectGenerator {
     const decisions = decideWrites(this.rendered, (p) => this.readDisk(p), previous.manifest);
     this.writeDecisions(decisions);
     this.logDecisions(decisions);
-    this.config.set({ answers: this.answers, generatorVersion: GENERATOR_VERSION, manifest: nextManifest(decisions, previous.manifest) });
+    const state = { answers: this.answers, generatorVersion: GENERATOR_VERSION, manifest: nextManifest(decisions, previous.manifest) };
+    // .yo-rc.json is rewritten only when the state changes, so a re-run with the same answers touches nothing.
+    if (JSON.stringify(state) !== JSON.stringify({ answers: previous.answers, generatorVersion: previous.generatorVersion, manifest: previous.manifest })) {
+      this.config.set(state);
+    }
   }
 
   async install(): Promise<void> {
-    if (this.options.skipInstall) return;
+    if (this.skipInstall) return;
     for (const step of installSteps(this.answers)) {
       this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
       await this.spawn(step.command, step.args, { cwd: this.destinationRoot(), stdio: 'inherit' });
@@ -147,7 +153,7 @@ export default class AppGenerator extends ProjectGenerator {
 
   end(): void {
     const where = this.relativeToCwd(this.destinationRoot());
-    const trained = !this.options.skipInstall;
+    const trained = !this.skipInstall;
     this.log(`\nDone: ${where}. Next:`);
     this.log(`  cd ${where}`);
     if (!trained) this.log('  make venv train     # install and train (skipped: --skip-install)');

@@ -41,6 +41,16 @@ export const ACTION_LABELS: Record<Decision['action'], string> = {
 export type SciEbOptions = BaseOptions & Record<string, any>;
 
 export abstract class ProjectGenerator extends Generator<StoredState & Record<string, any>, SciEbOptions> {
+  constructor(args: string[], options: SciEbOptions) {
+    // The projects are Python: Yeoman's npm install step has nothing to do (the gateway installs its own).
+    super(args, options, { customInstallTask: true });
+  }
+
+  /** yo passes --skip-install as skipInstall; our launcher hands it over as the raw option name. */
+  protected get skipInstall(): boolean {
+    return Boolean(this.options.skipInstall ?? this.options['skip-install']);
+  }
+
   protected readDisk(relative: string): Buffer | undefined {
     try {
       return readFileSync(this.destinationPath(relative));

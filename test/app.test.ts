@@ -1,0 +1,200 @@
+// yo sci-eb over a matrix of answers: the files each combination gets, their contents, YAML validity, idempotent
+// re-runs, prompts, and bad answers that must leave nothing behind.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import helpers from 'yeoman-test';
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { APP, FIXTURES, listFiles, read, snapshot } from './helpers.js';
+
+/** Runs in a folder of our own (yeoman-test removes its temporary folders between runs, and re-runs need ours). */
+async function generate(options: Record<string, unknown>, name = 'demo', prepare?: (dir: string) => void) {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+  prepare?.(cwd);
+  const result = await helpers.run(APP).cd(cwd).withArguments([name]).withOptions({ yes: true, ...options });
+  return { result, dir: path.join(cwd, name) };
+}
+
+const COMMON = [
+  '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
+  'Makefile', 'README.md', 'application.py', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
+  'tests/conftest.py', 'tests/test_app.py', 'tests/test_train.py', 'tools/bundle.py', 'train.py',
+];
+const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
+const LEGACY = [...COMMON, '.ebextensions/01_yuminstall.config', '.ebextensions/03_wsgi.config'].sort();
+
+const yamlFiles = (dir: string) => listFiles(dir).filter((f) => f.endsWith('.config') || f.endsWith('.yml'));
+const optionSettings = (dir: string) => YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings;
+
+function expectBuildOrder(requirements: string) {
+  const lines = requirements.split('\n').filter((l) => l && !l.startsWith('#'));
+  for (const line of lines) expect(line).toMatch(/^[A-Za-z0-9._-]+==[0-9][A-Za-z0-9.]*$/);
+  const at = (name: string) => lines.findIndex((l) => l.toLowerCase().startsWith(`${name}==`));
+  expect(at('numpy')).toBeGreaterThanOrEqual(0);
+  expect(at('numpy')).toBeLessThan(at('scipy'));
+  expect(at('scipy')).toBeLessThan(at('scikit-learn'));
+}
+
+describe('yo sci-eb: the matrix', () => {
+  it('defaults: al2023, Python 3.11, x86_64, load-balanced, iris random forest', async () => {
+    const { dir } = await generate({});
+    expect(listFiles(dir)).toEqual(AL2023);
+    for (const f of yamlFiles(dir)) expect(() => YAML.parse(read(dir, f)), f).not.toThrow();
+    const procfile = read(dir, 'Procfile');
+    expect(procfile).toMatch(/^[A-Za-z0-9_-]+:\s*[^\s].*\n$/); // EB's Procfile line rule
+    expect(procfile).toMatch(/^web: gunicorn --bind 127\.0\.0\.1:8000 --workers 2 .*application:application\n$/);
+    const config = YAML.parse(read(dir, '.elasticbeanstalk/config.yml'));
+    expect(config.global).toMatchObject({ application_name: 'demo', default_region: 'us-east-1', default_platform: 'Python 3.11 running on 64bit Amazon Linux 2023', workspace_type: 'Application' });
+    expect(config['branch-defaults'].default.environment).toBe('demo-env');
+    const options = optionSettings(dir);
+    expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't3.small', SupportedArchitectures: 'x86_64' });
+    expect(options['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'LoadBalanced', LoadBalancerType: 'application' });
+    expect(options['aws:autoscaling:asg']).toEqual({ MinSize: 1, MaxSize: 4 });
+    expect(options['aws:autoscaling:trigger']).toMatchObject({ MeasureName: 'CPUUtilization', Unit: 'Percent', UpperThreshold: 70, LowerThreshold: 30 });
+    expect(options['aws:elasticbeanstalk:environment:process:default']).toEqual({ HealthCheckPath: '/health', MatcherHTTPCode: '200' });
+    // mod_wsgi settings have no place on a gunicorn platform
+    expect(options['aws:elasticbeanstalk:container:python']).toBeUndefined();
+    for (const f of listFiles(dir)) expect(read(dir, f), f).not.toMatch(/WSGIApplicationGroup %\{GLOBAL\}\n/);
+    expectBuildOrder(read(dir, 'requirements.txt'));
+    expect(read(dir, 'requirements.txt')).toMatch(/^gunicorn==/m);
+    expect(read(dir, 'application.py')).toMatch(/^application = /m);
+    expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
+    expect(read(dir, 'Makefile')).toMatch(/^local: bundle$/m);
+    expect(read(dir, 'README.md')).toMatch(/Why there is no `01_yuminstall.config`/);
+    const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
+    expect(stored.answers).toMatchObject({ name: 'demo', platform: 'al2023' });
+    expect(stored.manifest['Procfile'].kind).toBe('managed');
+    expect(stored.manifest['application.py'].kind).toBe('scaffold');
+    expect(stored.generatorVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('al2023 on Graviton, Python 3.13, single instance, wine logistic regression, custom health path and workers', async () => {
+    const { dir } = await generate({
+      'python-version': '3.13', architecture: 'arm64', 'instance-type': 't4g.medium', 'environment-type': 'single-instance',
+      dataset: 'wine', estimator: 'logistic_regression', 'health-check-path': '/healthz', workers: '3', region: 'eu-west-1',
+      'app-name': 'Wine Quality', 'env-name': 'wine-prod',
+    }, 'wine');
+    expect(listFiles(dir)).toEqual(AL2023);
+    const options = optionSettings(dir);
+    expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't4g.medium', SupportedArchitectures: 'arm64' });
+    expect(options['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'SingleInstance' });
+    expect(options['aws:autoscaling:asg']).toBeUndefined();
+    expect(options['aws:elasticbeanstalk:application']).toEqual({ 'Application Healthcheck URL': '/healthz' });
+    expect(read(dir, 'Procfile')).toMatch(/--workers 3 /);
+    const config = YAML.parse(read(dir, '.elasticbeanstalk/config.yml'));
+    expect(config.global).toMatchObject({ application_name: 'Wine Quality', default_region: 'eu-west-1', default_platform: 'Python 3.13 running on 64bit Amazon Linux 2023' });
+    expect(config['branch-defaults'].main.environment).toBe('wine-prod');
+    expect(read(dir, 'train.py')).toMatch(/wine/);
+    expect(read(dir, 'application.py')).toMatch(/\/healthz/);
+    expect(read(dir, 'Makefile')).toMatch(/eb create \$\(ENV_NAME\) --single/);
+  });
+
+  it('legacy Amazon Linux AMI: the seed\'s yum list, WSGIApplicationGroup, mod_wsgi settings, no Procfile', async () => {
+    const { dir } = await generate({ platform: 'amazon-linux-ami', dataset: 'breast_cancer', estimator: 'gradient_boosting' }, 'legacy');
+    expect(listFiles(dir)).toEqual(LEGACY);
+    for (const f of yamlFiles(dir)) expect(() => YAML.parse(read(dir, f)), f).not.toThrow();
+    expect(YAML.parse(read(dir, '.ebextensions/01_yuminstall.config'))).toEqual({
+      packages: { yum: { 'gcc-c++': [], 'atlas-devel': [], 'lapack-devel': [], 'blas-devel': [], libgfortran: [] } },
+    });
+    expect(YAML.parse(read(dir, '.ebextensions/03_wsgi.config')).files['/etc/httpd/conf.d/wsgi_custom.conf'].content).toBe('WSGIApplicationGroup %{GLOBAL}\n');
+    const options = optionSettings(dir);
+    expect(options['aws:elasticbeanstalk:container:python']).toEqual({ WSGIPath: 'application.py', NumProcesses: 2, NumThreads: 4 });
+    expect(options['aws:autoscaling:launchconfiguration']).toEqual({ InstanceType: 't2.small' });
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.6 running on 64bit Amazon Linux');
+    expectBuildOrder(read(dir, 'requirements.txt'));
+    expect(read(dir, 'requirements.txt')).toMatch(/^scikit-learn==0\.24\.2$/m);
+    expect(read(dir, 'requirements.txt')).not.toMatch(/gunicorn/);
+  });
+
+  it('regression on diabetes with ridge, Python 3.12', async () => {
+    const { dir } = await generate({ task: 'regression', dataset: 'diabetes', estimator: 'ridge', 'python-version': '3.12' }, 'diabetes');
+    expect(listFiles(dir)).toEqual(AL2023);
+    expect(read(dir, 'train.py')).toMatch(/ridge/);
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.12 running on 64bit Amazon Linux 2023');
+  });
+
+  it('the user\'s CSV is copied into data/ and named in train.py, and kept out of the bundle', async () => {
+    const { dir } = await generate({ dataset: 'csv', csv: 'houses.csv', target: 'price_band', estimator: 'gradient_boosting' }, 'houses',
+      (tmp) => copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(tmp, 'houses.csv')));
+    expect(listFiles(dir)).toEqual([...AL2023, 'data/houses.csv'].sort());
+    expect(read(dir, 'data/houses.csv')).toBe(read(FIXTURES, 'houses.csv'));
+    expect(read(dir, 'train.py')).toMatch(/data\/houses\.csv/);
+    expect(read(dir, 'train.py')).toMatch(/price_band/);
+    expect(read(dir, '.ebignore')).toMatch(/^data\/$/m);
+  });
+});
+
+describe('yo sci-eb: re-runs and prompts', () => {
+  it('a second run with the same answers changes nothing and asks nothing', async () => {
+    const { dir } = await generate({ architecture: 'arm64' });
+    const before = snapshot(dir);
+    const again = await helpers.run(APP).cd(dir).withOptions({ interactive: true });
+    expect(again.askedQuestions).toEqual([]);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a re-run keeps the user\'s edits to scaffold and managed files, and updates untouched managed files', async () => {
+    const { dir } = await generate({});
+    writeFileSync(path.join(dir, 'application.py'), '# mine\n');
+    writeFileSync(path.join(dir, '.ebignore'), '.git/\n# my own ignore list\n');
+    const procfileBefore = read(dir, 'Procfile');
+    await helpers.run(APP).cd(dir).withOptions({ workers: '5' });
+    expect(read(dir, 'application.py')).toBe('# mine\n');
+    expect(read(dir, '.ebignore')).toBe('.git/\n# my own ignore list\n');
+    expect(procfileBefore).toMatch(/--workers 2 /);
+    expect(read(dir, 'Procfile')).toMatch(/--workers 5 /);
+  });
+
+  it('asks every question when nothing is given, and uses the answers', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    const result = await helpers.run(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
+      name: 'asked', task: 'regression', dataset: 'diabetes', estimator: 'random_forest', architecture: 'arm64', instanceType: 'm7g.large', workers: 4,
+    });
+    const asked = result.askedQuestions.map((q) => q.name);
+    expect(asked.length).toBeGreaterThan(10);
+    expect(asked).toEqual(expect.arrayContaining(['name', 'task', 'dataset', 'estimator', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'environmentType', 'region', 'appName', 'envName', 'healthCheckPath', 'workers', 'gateway']));
+    const dir = path.join(cwd, 'asked');
+    expect(read(dir, 'Procfile')).toMatch(/--workers 4 /);
+    expect(optionSettings(dir)['aws:ec2:instances']).toEqual({ InstanceTypes: 'm7g.large', SupportedArchitectures: 'arm64' });
+  });
+
+  it('takes answers from a JSON file, options winning over the file', async () => {
+    const { dir } = await generate({ answers: 'answers.json', region: 'ap-south-1' }, 'fromfile',
+      (tmp) => writeFileSync(path.join(tmp, 'answers.json'), JSON.stringify({ region: 'eu-west-2', workers: 6, dataset: 'wine' })));
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_region).toBe('ap-south-1');
+    expect(read(dir, 'Procfile')).toMatch(/--workers 6 /);
+  });
+});
+
+describe('yo sci-eb: bad answers write nothing', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp[]]> = [
+    ['several rules at once', { 'env-name': 'x', region: 'mars-1', workers: '0', estimator: 'ridge' }, [/4 problems/, /--env-name/, /--region/, /--workers/, /--estimator/]],
+    ['a CSV that does not exist', { dataset: 'csv', csv: 'missing.csv', target: 'y' }, [/missing\.csv does not exist/]],
+    ['an answers file that is not JSON', { answers: 'broken.json' }, [/--answers broken\.json/]],
+    ['architecture against instance type', { architecture: 'arm64', 'instance-type': 'c5.large' }, [/--instance-type: c5\.large is an x86_64 instance type/]],
+  ];
+  for (const [what, options, messages] of cases) {
+    it(what, async () => {
+      let tmp = '';
+      const run = helpers.run(APP).withArguments(['bad']).withOptions({ yes: true, ...options })
+        .onTargetDirectory((dir) => { tmp = dir; writeFileSync(path.join(dir, 'broken.json'), '{nope'); });
+      const error = await run.then(() => undefined, (e: Error) => e);
+      expect(error?.name).toBe('UsageError');
+      for (const m of messages) expect(error!.message).toMatch(m);
+      expect(readdirSync(tmp)).toEqual(['broken.json']);
+    });
+  }
+
+  it('refuses a non-empty folder that is not a sci-eb project', async () => {
+    let tmp = '';
+    const run = helpers.run(APP).withArguments(['taken']).withOptions({ yes: true })
+      .onTargetDirectory((dir) => { tmp = dir; mkdirSyncP(path.join(dir, 'taken')); writeFileSync(path.join(dir, 'taken', 'notes.txt'), 'x'); });
+    const error = await run.then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/taken exists and is not empty/);
+    expect(readdirSync(path.join(tmp, 'taken'))).toEqual(['notes.txt']);
+    expect(existsSync(path.join(tmp, 'taken', '.yo-rc.json'))).toBe(false);
+  });
+});
+
+const mkdirSyncP = (dir: string) => mkdirSync(dir, { recursive: true });

@@ -1,0 +1,126 @@
+// End to end, for real: generate a project with the sci-eb launcher, train and test it with its own Makefile, build
+// the EB source bundle through awsebcli's own zipping code, check what is in it, then `make local`: unpack the
+// bundle in a fresh folder, install its requirements, start the Procfile's command there, and talk HTTP to it.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCHER, read } from './helpers.js';
+import { sharedVenv } from './venv.js';
+
+const PORT = 8000; // the Procfile's port, as EB's nginx expects it
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  return execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, log: () => string, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${log()}`);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+describe('a generated project, end to end', () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-e2e-'));
+  const project = path.join(work, 'iris-e2e');
+  let appVenv = '';
+  let ebcliVenv = '';
+  let server: ChildProcess | undefined;
+  let serverLog = '';
+  const make = (...targets: string[]) => run('make', ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcliVenv}`, ...targets], project);
+
+  beforeAll(() => {
+    run('node', [LAUNCHER, 'app', 'iris-e2e', '--yes', '--skip-install', '--region', 'eu-central-1'], work);
+    appVenv = sharedVenv('app', [path.join(project, 'requirements-dev.txt')]);
+    ebcliVenv = sharedVenv('ebcli', [path.join(project, 'requirements-ebcli.txt')]);
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      process.kill(-server.pid!, 'SIGTERM');
+      await new Promise((r) => server!.once('exit', r));
+    }
+  });
+
+  it('trains with make train: prints a held-out score and writes the model and its schema', () => {
+    const out = make('train');
+    expect(out).toMatch(/accuracy/i);
+    const schema = JSON.parse(read(project, 'model/schema.json'));
+    expect(schema.features.map((f: { name: string }) => f.name)).toHaveLength(4);
+    expect(schema.target.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(schema.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('passes its own test suite with make test', () => {
+    const out = make('test');
+    expect(out).toMatch(/\d+ passed/);
+    expect(out).not.toMatch(/failed|error/i);
+  });
+
+  it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, secrets out', () => {
+    run('git', ['init', '-q'], project);
+    writeFileSync(path.join(project, '.env'), 'SECRET=do-not-ship\n');
+    const out = make('bundle', 'LABEL=e2e-check');
+    const zip = path.join(project, '.elasticbeanstalk', 'app_versions', 'e2e-check.zip');
+    expect(out).toContain(zip);
+    const names = run(path.join(appVenv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
+      .split('\n').filter(Boolean).map((n) => n.replace(/^\.\//, ''));
+    for (const needed of ['application.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.joblib', 'model/schema.json', '.ebignore']) {
+      expect(names, needed).toContain(needed);
+    }
+    for (const banned of [/^\.git\//, /^\.venv/, /^tests\//, /^data\//, /__pycache__/, /^\.env$/, /^\.yo-rc\.json$/, /^\.elasticbeanstalk\//, /\.pyc$/]) {
+      expect(names.filter((n) => banned.test(n)), String(banned)).toEqual([]);
+    }
+  });
+
+  it('make local: the bundle unpacked in a fresh folder, installed and started with the Procfile command, serves over HTTP', async () => {
+    expect(await portIsFree(PORT), `port ${PORT} is taken: stop whatever listens there`).toBe(true);
+    const stage = path.join(work, 'stage');
+    server = spawn('make', ['--no-print-directory', `EBCLI_VENV=${ebcliVenv}`, `STAGE_DIR=${stage}`, `STAGE_VENV=${appVenv}`, 'local'], { cwd: project, detached: true });
+    server.stdout!.on('data', (d) => { serverLog += d; });
+    server.stderr!.on('data', (d) => { serverLog += d; });
+    const base = `http://127.0.0.1:${PORT}`;
+    await waitForHttp(`${base}/health`, server, () => serverLog, 300_000);
+    // It runs from the staged copy, not the project.
+    expect(readFileSync(path.join(stage, 'Procfile'), 'utf8')).toBe(read(project, 'Procfile'));
+    expect(serverLog).toMatch(/gunicorn/i);
+
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+
+    const schema = await (await fetch(`${base}/v1/schema`)).json();
+    expect(schema).toEqual(JSON.parse(read(project, 'model/schema.json')));
+
+    const row = { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 };
+    const ok = await fetch(`${base}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row, { ...row, petal_length_cm: 6.0, petal_width_cm: 2.3 }] }) });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-model-version')).toBe(schema.model.version);
+    const body = await ok.json();
+    expect(body.predictions).toEqual(['setosa', 'virginica']);
+    expect(body.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(body.probabilities[0].reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 6);
+
+    const bad = await fetch(`${base}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [{ ...row, sepal_width_cm: 'SECRET-VALUE-42' }] }) });
+    expect(bad.status).toBe(422);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = await bad.text();
+    expect(problem).not.toContain('SECRET-VALUE-42');
+    expect(JSON.parse(problem).errors).toEqual([expect.objectContaining({ pointer: '/instances/0/sepal_width_cm', code: 'not_a_number' })]);
+  });
+});

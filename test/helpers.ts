@@ -1,0 +1,31 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const GENERATORS = path.join(ROOT, 'generators');
+export const APP = path.join(GENERATORS, 'app');
+export const LAUNCHER = path.join(ROOT, 'bin', 'sci-eb.js');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+
+/** Every file below dir (relative paths, sorted), skipping virtualenvs and caches. */
+export function listFiles(dir: string, skip = /^(\.venv|__pycache__|\.pytest_cache|node_modules)$/): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      if (skip.test(entry.name)) continue;
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else out.push(child);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/** path -> content and mtime, to prove a second run touched nothing. */
+export function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(listFiles(dir).map((f) => [f, `${statSync(path.join(dir, f)).mtimeMs}:${readFileSync(path.join(dir, f), 'utf8')}`]));
+}
+
+export const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');

@@ -1,0 +1,61 @@
+// Every pin the generator writes must install from a binary wheel on every Python and architecture the platform
+// offers (no compiler on AL2023), and the pins must be the whole dependency closure (nothing unpinned slips in).
+// Checked against PyPI with pip's own resolver, for the target platform's tags, without installing anything.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normalizeName } from '../src/lib/requirements.js';
+import { PLATFORMS } from '../src/lib/platforms.js';
+import { ROOT } from './helpers.js';
+
+const pinsFile = (name: string) => path.join(ROOT, 'templates', 'pins', name);
+const pinsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
+  const [name, version] = l.split('==');
+  return { name: normalizeName(name!), version: version! };
+});
+
+// manylinux tags a glibc 2.34 (AL2023) system accepts, newest first; pip needs them spelled out for a foreign platform.
+const manylinux = (arch: string) => ['manylinux_2_34', 'manylinux_2_28', 'manylinux_2_27', 'manylinux_2_17', 'manylinux2014'].map((t) => `${t}_${arch}`);
+
+function resolve(requirements: string, python: string, platforms: string[], { noDeps = false, wheelsOnly = true, ignorePython = false } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pins-'));
+  const report = path.join(dir, 'report.json');
+  execFileSync('python3', [
+    '-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--disable-pip-version-check', '-q',
+    ...(wheelsOnly ? ['--only-binary=:all:'] : []), ...(ignorePython ? ['--ignore-requires-python'] : []),
+    ...platforms.flatMap((p) => ['--platform', p]), '--python-version', python, '--implementation', 'cp',
+    '--target', path.join(dir, 'target'), '--report', report, ...(noDeps ? ['--no-deps'] : []), '-r', requirements,
+  ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 });
+  const installed = JSON.parse(readFileSync(report, 'utf8')).install as Array<{ metadata: { name: string; version: string }; download_info: { url: string } }>;
+  return installed.map((i) => ({ name: normalizeName(i.metadata.name), version: i.metadata.version, file: i.download_info.url.split('/').pop()! }));
+}
+
+describe('pinned requirements', () => {
+  const al2023 = pinsOf(pinsFile('al2023.txt'));
+  for (const python of PLATFORMS.al2023.pythonVersions) {
+    for (const arch of ['x86_64', 'aarch64']) {
+      it(`al2023, Python ${python}, ${arch}: every pin is a wheel and the pins are the whole closure`, () => {
+        const resolved = resolve(pinsFile('al2023.txt'), python, manylinux(arch));
+        for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
+        expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(al2023.map((p) => `${p.name}==${p.version}`).sort());
+      }, 180_000);
+    }
+  }
+
+  it('legacy Amazon Linux AMI, Python 3.6: every pin has a manylinux1 wheel (the yum toolchain is the fallback)', () => {
+    // With --no-deps pip checks Requires-Python against the interpreter running it (3.11) instead of the target; the
+    // cp36 wheel tags still prove each file is for Python 3.6.
+    const resolved = resolve(pinsFile('amazon-linux-ami.txt'), '3.6.8', ['manylinux1_x86_64', 'manylinux2010_x86_64'], { noDeps: true, ignorePython: true });
+    expect(resolved.map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('amazon-linux-ami.txt')).map((p) => p.name).sort());
+    for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
+  }, 180_000);
+
+  it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', () => {
+    for (const python of PLATFORMS.al2023.pythonVersions) {
+      expect(resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }).map((r) => r.name).sort()).toEqual(['hypothesis', 'pytest']);
+    }
+    expect(resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), { noDeps: true, wheelsOnly: false })[0]!.name).toBe('awsebcli');
+  }, 180_000);
+});
