@@ -79,11 +79,11 @@ describe('a generated project, end to end', () => {
     const zip = path.join(project, '.elasticbeanstalk', 'app_versions', 'e2e-check.zip');
     expect(out).toContain(zip);
     const names = run(path.join(appVenv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
-      .split('\n').filter(Boolean).map((n) => n.replace(/^\.\//, ''));
-    for (const needed of ['application.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.joblib', 'model/schema.json', '.ebignore']) {
+      .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
+    for (const needed of ['application.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.joblib', 'model/schema.json']) {
       expect(names, needed).toContain(needed);
     }
-    for (const banned of [/^\.git\//, /^\.venv/, /^tests\//, /^data\//, /__pycache__/, /^\.env$/, /^\.yo-rc\.json$/, /^\.elasticbeanstalk\//, /\.pyc$/]) {
+    for (const banned of [/^\.git\//, /^\.venv/, /^tests\//, /^data\//, /__pycache__/, /^\.env$/, /^\.yo-rc\.json$/, /^\.elasticbeanstalk\//, /\.pyc$/, /^\.ebignore$/, /^Makefile$/]) {
       expect(names.filter((n) => banned.test(n)), String(banned)).toEqual([]);
     }
   });

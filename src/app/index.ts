@@ -39,8 +39,8 @@ export default class AppGenerator extends ProjectGenerator {
   /** Answers given without prompting: stored ones (re-run), then the answers file, then options and the argument. */
   private _givenAnswers(): Record<string, unknown> {
     const given: Record<string, unknown> = {};
-    const stored = this.storedState().answers;
-    if (stored) Object.assign(given, stored);
+    const stored = this.storedState();
+    if (stored.manifest && stored.answers) Object.assign(given, stored.answers);
     const file = this.options.answers as string | undefined;
     if (file) {
       let parsed: unknown;
@@ -65,7 +65,9 @@ export default class AppGenerator extends ProjectGenerator {
   }
 
   initializing(): void {
-    this.rerun = Boolean(this.storedState().answers);
+    // A generated project has a manifest; a .yo-rc.json with answers only (like this repository's reference example)
+    // is an answers file, not a project to regenerate in place.
+    this.rerun = Boolean(this.storedState().manifest);
   }
 
   async prompting(): Promise<void> {
