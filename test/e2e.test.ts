@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCHER, read } from './helpers.js';
+import { FIXTURES, LAUNCHER, read } from './helpers.js';
 import { sharedVenv } from './venv.js';
 
 const PORT = 8000; // the Procfile's port, as EB's nginx expects it
@@ -123,4 +123,23 @@ describe('a generated project, end to end', () => {
     expect(problem).not.toContain('SECRET-VALUE-42');
     expect(JSON.parse(problem).errors).toEqual([expect.objectContaining({ pointer: '/instances/0/sepal_width_cm', code: 'not_a_number' })]);
   });
+});
+
+describe('other datasets and estimators train and pass their own tests', () => {
+  const cases: Array<[string, string[]]> = [
+    ['houses', ['--dataset', 'csv', '--csv', path.join(FIXTURES, 'houses.csv'), '--target', 'price_band', '--estimator', 'gradient_boosting']],
+    ['diabetes', ['--task', 'regression', '--dataset', 'diabetes', '--estimator', 'ridge']],
+    ['wine', ['--dataset', 'wine', '--estimator', 'logistic_regression', '--health-check-path', '/healthz']],
+  ];
+  for (const [name, options] of cases) {
+    it(`${name}: ${options.filter((o) => !o.startsWith('--') && !o.includes('/')).join(' ')}`, () => {
+      const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-e2e-'));
+      run('node', [LAUNCHER, 'app', name, '--yes', '--skip-install', ...options], work);
+      const project = path.join(work, name);
+      const venv = sharedVenv('app', [path.join(project, 'requirements-dev.txt')]);
+      const train = run('make', ['--no-print-directory', `VENV=${venv}`, 'train'], project);
+      expect(train).toMatch(name === 'diabetes' ? /r2/i : /accuracy/i);
+      expect(run('make', ['--no-print-directory', `VENV=${venv}`, 'test'], project)).toMatch(/\d+ passed/);
+    });
+  }
 });

@@ -74,8 +74,12 @@ export default class AppGenerator extends ProjectGenerator {
     const given = this._givenAnswers();
     const terminal = this.options.interactive ?? process.stdin.isTTY === true;
     const interactive = !this.options.yes && !this.rerun && terminal;
-    if (!this.options.yes && !this.rerun && !terminal) {
-      this.log('No terminal to ask questions on: using defaults for every answer not given (as with --yes).');
+    const csvOnly = new Set(['csvPath', 'targetColumn']);
+    const missing = (Object.keys(ANSWER_DOCS) as AnswerKey[])
+      .filter((key) => given[key] === undefined && (given.dataset === 'csv' || !csvOnly.has(key)))
+      .map((key) => `--${ANSWER_DOCS[key].option}`);
+    if (!this.options.yes && !this.rerun && !terminal && missing.length > 0) {
+      this.log(`No terminal to ask questions on: using the defaults for ${missing.join(', ')} (as with --yes).`);
     }
     if (interactive) Object.assign(given, await this.prompt(this._questions(given) as never));
     const resolution = resolveAnswers(given);

@@ -66,21 +66,23 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
   /** Write decided files. Marked 'force' because the decision was already made here, with the user's edits in mind. */
   protected writeDecisions(decisions: Decision[]): void {
     for (const { file, action } of decisions) {
-      if (action === 'create' || action === 'replace') this.writeDecided(file.path, file.content, file.executable);
+      if (action === 'create' || action === 'replace') this.writeDecided(file.path, file.content, file.executable, action === 'create' ? 'create' : 'force');
     }
   }
 
-  protected writeDecided(relative: string, content: Buffer | string, executable = false): void {
+  /** Yeoman's conflicter logs the status it is given ('create' or 'force') and asks nothing. */
+  protected writeDecided(relative: string, content: Buffer | string, executable = false, status: 'create' | 'force' = 'force'): void {
     const target = this.destinationPath(relative);
     this.fs.write(target, content);
     const stored = this.env.sharedFs.get(target) as { conflicter?: string; stat?: { mode: number } | null };
-    stored.conflicter = 'force';
+    stored.conflicter = status;
     if (executable) stored.stat = { mode: 0o100755 };
   }
 
+  /** Files kept as they are (Yeoman's conflicter reports the ones written). */
   protected logDecisions(decisions: Decision[]): void {
     for (const { file, action } of decisions) {
-      if (action === 'identical') continue;
+      if (action === 'identical' || action === 'create' || action === 'replace') continue;
       this.log(`  ${ACTION_LABELS[action].padEnd(10)} ${file.path}`);
     }
   }
