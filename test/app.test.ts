@@ -18,7 +18,7 @@ async function generate(options: Record<string, unknown>, name = 'demo', prepare
 
 const COMMON = [
   '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
-  'Makefile', 'README.md', 'application.py', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
+  'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
   'tests/conftest.py', 'tests/test_app.py', 'tests/test_train.py', 'tools/bundle.py', 'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();

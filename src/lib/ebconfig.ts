@@ -127,3 +127,14 @@ export function nginxBodySizeConf(): string {
   const megabytes = Math.ceil(LIMITS.maxBodyBytes / 1_048_576) + 1;
   return `# ${MANAGED_HEADER}\n# Flask enforces the real body limit (${LIMITS.maxBodyBytes} bytes) with a problem+json 413.\nclient_max_body_size ${megabytes}m;\n`;
 }
+
+/** The config builders files.json may name. */
+export const BUILDERS = {
+  procfile: (a: Answers) => `web: ${procfileCommand(a)}\n`,
+  nginxBodySize: () => nginxBodySizeConf(),
+  yumInstall: yumInstallConfig,
+  flaskConfig,
+  wsgiConfig: () => wsgiConfig(),
+  ebCliConfig,
+} as const;
+export type BuilderName = keyof typeof BUILDERS;

@@ -1,7 +1,8 @@
 /**
- * answers -> plan -> files. `planProject` is pure: it says which files a project has, which class each belongs to and
- * how to make it. `renderPlan` turns a plan into contents. The app generator, upgrade, dry runs, the tests and the
- * `sci-eb` launcher all go through these two functions.
+ * answers -> plan -> files. A template set (templates/files.json plus its templates and pins) says declaratively
+ * which files a project has; `planProject` picks the ones the answers call for, `renderPlan` renders them. The app
+ * generator, upgrade (which renders the same way with the new template set), dry runs, the tests and the `sci-eb`
+ * launcher all go through these functions.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,26 +10,25 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Answers } from './answers.js';
 import { PLATFORMS } from './platforms.js';
-import {
-  LIMITS, MANAGED_HEADER, ebCliConfig, flaskConfig, nginxBodySizeConf, procfileCommand, wsgiConfig, yumInstallConfig,
-} from './ebconfig.js';
+import { BUILDERS, LIMITS, MANAGED_HEADER, procfileCommand, type BuilderName } from './ebconfig.js';
 import { orderRequirements } from './requirements.js';
 
 /** managed: the generator keeps it current on upgrade (3-way merge); scaffold: written once, then the user's. */
 export type FileKind = 'managed' | 'scaffold';
 
-export type FileSource =
-  | { template: string }                 // EJS template under the templates folder, rendered with the plan's data
-  | { content: string }                  // computed here from data (EB configs)
-  | { requirements: string[] }           // pin files under templates/pins, concatenated and build-order sorted
-  | { copy: string };                    // a user file copied byte for byte (their CSV)
-
-export interface PlannedFile {
+/** One entry of a template set's files.json. `{name}` in paths is filled from the answers. */
+export interface FileSpec {
   path: string;
   kind: FileKind;
-  source: FileSource;
+  template?: string;
+  build?: BuilderName;
+  requirements?: string[];
+  copy?: string;
+  when?: Condition;
   executable?: boolean;
 }
+
+export type PlannedFile = Omit<FileSpec, 'when'>;
 
 export interface RenderedFile {
   path: string;
@@ -38,6 +38,43 @@ export interface RenderedFile {
 }
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
+
+const CONDITIONS = {
+  gunicorn: (a: Answers) => PLATFORMS[a.platform].server === 'gunicorn',
+  mod_wsgi: (a: Answers) => PLATFORMS[a.platform].server === 'mod_wsgi',
+  csv: (a: Answers) => a.dataset === 'csv' && Boolean(a.csvPath),
+  gateway: (a: Answers) => a.gateway,
+} as const;
+export type Condition = keyof typeof CONDITIONS;
+
+export function loadFileSpecs(templatesDir = TEMPLATES_DIR): FileSpec[] {
+  return JSON.parse(readFileSync(path.join(templatesDir, 'files.json'), 'utf8')).files as FileSpec[];
+}
+
+/** Values a files.json path or copy source may name in braces. */
+function placeholders(a: Answers): Record<string, string> {
+  return { platform: a.platform, csvPath: a.csvPath ?? '', csvBasename: a.csvPath ? path.basename(a.csvPath) : '' };
+}
+
+const fill = (text: string, values: Record<string, string>) =>
+  text.replace(/\{(\w+)\}/g, (_, key: string) => {
+    if (!(key in values)) throw new Error(`files.json names an unknown placeholder {${key}}`);
+    return values[key]!;
+  });
+
+/** Pure: the files these answers call for, with placeholders filled, sorted by path. */
+export function planProject(a: Answers, specs: FileSpec[] = loadFileSpecs()): PlannedFile[] {
+  const values = placeholders(a);
+  return specs
+    .filter((spec) => !spec.when || CONDITIONS[spec.when](a))
+    .map(({ when: _when, ...spec }) => ({
+      ...spec,
+      path: fill(spec.path, values),
+      ...(spec.copy ? { copy: fill(spec.copy, values) } : {}),
+      ...(spec.requirements ? { requirements: spec.requirements.map((r) => fill(r, values)) } : {}),
+    }))
+    .sort((x, y) => x.path.localeCompare(y.path));
+}
 
 /** Where the user's CSV lands inside the project (kept out of the EB bundle by .ebignore). */
 export function projectCsvPath(a: Answers): string | undefined {
@@ -61,43 +98,6 @@ export function templateData(a: Answers, generatorVersion: string) {
   };
 }
 
-export function planProject(a: Answers): PlannedFile[] {
-  const platform = PLATFORMS[a.platform];
-  const gunicorn = platform.server === 'gunicorn';
-  const files: PlannedFile[] = [
-    { path: 'application.py', kind: 'scaffold', source: { template: 'app/application.py.ejs' } },
-    { path: 'train.py', kind: 'scaffold', source: { template: 'app/train.py.ejs' } },
-    { path: 'tests/conftest.py', kind: 'scaffold', source: { template: 'app/tests/conftest.py.ejs' } },
-    { path: 'tests/test_app.py', kind: 'scaffold', source: { template: 'app/tests/test_app.py.ejs' } },
-    { path: 'tests/test_train.py', kind: 'scaffold', source: { template: 'app/tests/test_train.py.ejs' } },
-    { path: 'README.md', kind: 'scaffold', source: { template: 'app/README.md.ejs' } },
-    { path: 'requirements.txt', kind: 'managed', source: { requirements: [`${a.platform}.txt`] } },
-    { path: 'requirements-dev.txt', kind: 'managed', source: { template: 'app/requirements-dev.txt.ejs' } },
-    { path: 'requirements-ebcli.txt', kind: 'managed', source: { template: 'app/requirements-ebcli.txt.ejs' } },
-    { path: '.ebextensions/02_flask.config', kind: 'managed', source: { content: flaskConfig(a) } },
-    { path: '.elasticbeanstalk/config.yml', kind: 'managed', source: { content: ebCliConfig(a) } },
-    { path: '.ebignore', kind: 'managed', source: { template: 'app/ebignore.ejs' } },
-    { path: '.gitignore', kind: 'managed', source: { template: 'app/gitignore.ejs' } },
-    { path: '.gitattributes', kind: 'managed', source: { template: 'app/gitattributes.ejs' } },
-    { path: 'Makefile', kind: 'managed', source: { template: 'app/Makefile.ejs' } },
-    { path: 'tools/bundle.py', kind: 'managed', source: { template: 'app/tools/bundle.py.ejs' } },
-  ];
-  if (gunicorn) {
-    files.push(
-      { path: 'Procfile', kind: 'managed', source: { content: `web: ${procfileCommand(a)}\n` } },
-      { path: '.platform/nginx/conf.d/01_body_size.conf', kind: 'managed', source: { content: nginxBodySizeConf() } },
-    );
-  } else {
-    files.push(
-      { path: '.ebextensions/01_yuminstall.config', kind: 'managed', source: { content: yumInstallConfig(a) } },
-      { path: '.ebextensions/03_wsgi.config', kind: 'managed', source: { content: wsgiConfig() } },
-    );
-  }
-  const csv = projectCsvPath(a);
-  if (csv && a.csvPath) files.push({ path: csv, kind: 'scaffold', source: { copy: a.csvPath } });
-  return files.sort((x, y) => x.path.localeCompare(y.path));
-}
-
 export interface RenderOptions {
   templatesDir?: string;
   generatorVersion: string;
@@ -109,19 +109,20 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
   const templatesDir = options.templatesDir ?? TEMPLATES_DIR;
   const data = templateData(a, options.generatorVersion);
   return plan.map((file) => {
-    const { source } = file;
     let content: Buffer;
-    if ('template' in source) {
-      const text = readFileSync(path.join(templatesDir, source.template), 'utf8');
-      content = Buffer.from(ejs.render(text, data, { filename: path.join(templatesDir, source.template) }));
-    } else if ('content' in source) {
-      content = Buffer.from(source.content);
-    } else if ('requirements' in source) {
-      const pins = source.requirements.map((f) => readFileSync(path.join(templatesDir, 'pins', f), 'utf8')).join('');
+    if (file.template) {
+      const filename = path.join(templatesDir, file.template);
+      content = Buffer.from(ejs.render(readFileSync(filename, 'utf8'), data, { filename }));
+    } else if (file.build) {
+      content = Buffer.from(BUILDERS[file.build](a));
+    } else if (file.requirements) {
+      const pins = file.requirements.map((f) => readFileSync(path.join(templatesDir, 'pins', f), 'utf8')).join('');
       const header = `# ${MANAGED_HEADER}\n# Pinned to versions with binary wheels for ${PLATFORMS[a.platform].branchName(a.pythonVersion)} (${a.architecture}),\n# ordered so build dependencies come first (numpy, then scipy, then scikit-learn).\n`;
       content = Buffer.from(orderRequirements(header + pins).text);
+    } else if (file.copy) {
+      content = readFileSync(path.resolve(options.cwd ?? process.cwd(), file.copy));
     } else {
-      content = readFileSync(path.resolve(options.cwd ?? process.cwd(), source.copy));
+      throw new Error(`files.json entry ${file.path} has no source`);
     }
     return { path: file.path, kind: file.kind, content, executable: file.executable ?? false };
   });
