@@ -28,7 +28,8 @@ env.register(path.join(generatorsDir, name, 'index.js'), { namespace: `sci-eb:${
 try {
   await env.run([`sci-eb:${name}`, ...argv]);
 } catch (error) {
-  // Usage errors carry a message written for the user; anything else gets its stack for the bug report.
-  console.error(error?.name === 'UsageError' ? `sci-eb: ${error.message}` : error);
-  process.exit(error?.name === 'UsageError' ? 2 : 1);
+  // Errors written for the user carry an exit code and a message; anything else gets its stack for the bug report.
+  const userFacing = typeof error?.exitCode === 'number';
+  console.error(userFacing ? `sci-eb: ${error.message}` : error);
+  process.exit(userFacing ? error.exitCode : 1);
 }

@@ -1,6 +1,7 @@
 /**
  * `yo sci-eb [name]`: a new Flask + scikit-learn Elastic Beanstalk project. Prompts (or options, or an answers file)
- * -> one validation of all answers -> plan -> files. Run again in a project, it never overwrites your edits.
+ * -> one validation of all answers -> plan -> files. Run again in a project, it regenerates from the stored answers
+ * the way `yo sci-eb:upgrade` does: your files are never overwritten, your edits are merged.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,28 +9,27 @@ import {
   ANSWER_DOCS, ESTIMATORS, DATASETS, BUNDLED_DATASETS, ENVIRONMENT_TYPES, TASKS, defaultAnswers, formatProblems,
   resolveAnswers, validateAnswer, type AnswerKey, type Answers,
 } from '../lib/answers.js';
-import { decideWrites, nextManifest } from '../lib/apply.js';
+import { planChanges, type Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { EB_REGIONS, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, type PlatformId } from '../lib/platforms.js';
 import { installSteps } from '../lib/install.js';
-import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
+import { CONFIG_NAMESPACE, ConflictError, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
 
 // Yeoman runs every method of a generator class as a task, except names starting with "_": helpers carry one.
 type Question = Record<string, unknown> & { name: AnswerKey };
+type Given = Record<string, unknown>;
 
 export default class AppGenerator extends ProjectGenerator {
   private answers!: Answers;
-  private rerun = false;
   private target!: string;
+  private rerun = false;
   private rendered!: RenderedFile[];
+  private changes: Change[] = [];
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
     this.argument('name', { type: String, required: false, description: ANSWER_DOCS.name.describe });
-    for (const [key, doc] of Object.entries(ANSWER_DOCS)) {
-      if (key === 'name') continue;
-      this.option(doc.option, { type: key === 'gateway' ? Boolean : String, description: doc.describe });
-    }
+    this.declareAnswerOptions();
     this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
     this.option('answers', { type: String, description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}' });
     this.option('skip-install', { type: Boolean, description: 'Do not create the virtualenv, install or train' });
@@ -37,10 +37,8 @@ export default class AppGenerator extends ProjectGenerator {
   }
 
   /** Answers given without prompting: stored ones (re-run), then the answers file, then options and the argument. */
-  private _givenAnswers(): Record<string, unknown> {
-    const given: Record<string, unknown> = {};
-    const stored = this.storedState();
-    if (stored.manifest && stored.answers) Object.assign(given, stored.answers);
+  private _givenAnswers(stored: Given | undefined): Given {
+    const given: Given = { ...stored };
     const file = this.options.answers as string | undefined;
     if (file) {
       let parsed: unknown;
@@ -51,27 +49,20 @@ export default class AppGenerator extends ProjectGenerator {
       }
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--answers ${file}: must be a JSON object of answers`);
       // An answers file may be a whole .yo-rc.json: take the generator's answers from it.
-      const record = parsed as Record<string, unknown>;
-      const scoped = (record[CONFIG_NAMESPACE] as { answers?: Record<string, unknown> } | undefined)?.answers;
-      Object.assign(given, scoped ?? record);
+      const record = parsed as Given;
+      Object.assign(given, (record[CONFIG_NAMESPACE] as { answers?: Given } | undefined)?.answers ?? record);
     }
-    for (const [key, doc] of Object.entries(ANSWER_DOCS)) {
-      const camel = doc.option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      const value = this.options[doc.option] ?? this.options[camel];
-      if (value !== undefined && !(key === 'gateway' && value === false && this.options[doc.option] === undefined)) given[key] = value;
-    }
+    Object.assign(given, this.answerOptions());
     if (typeof this.options.name === 'string') given.name = this.options.name;
     return given;
   }
 
-  initializing(): void {
-    // A generated project has a manifest; a .yo-rc.json with answers only (like this repository's reference example)
-    // is an answers file, not a project to regenerate in place.
-    this.rerun = Boolean(this.storedState().manifest);
-  }
-
   async prompting(): Promise<void> {
-    const given = this._givenAnswers();
+    // A generated project has a manifest; a .yo-rc.json with answers only (like the generator repository's reference
+    // example) is an answers file, not a project to regenerate in place.
+    const here = this.storedState();
+    const given = this._givenAnswers(here.manifest ? here.answers : undefined);
+    this.rerun = Boolean(here.manifest);
     const terminal = this.options.interactive ?? process.stdin.isTTY === true;
     const interactive = !this.options.yes && !this.rerun && terminal;
     const csvOnly = new Set(['csvPath', 'targetColumn']);
@@ -88,39 +79,40 @@ export default class AppGenerator extends ProjectGenerator {
     if (this.answers.dataset === 'csv' && this.answers.csvPath && !existsSync(path.resolve(this.answers.csvPath))) {
       throw new UsageError(`--csv: ${this.answers.csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
     }
-    this.target = this._chooseDestination();
-    // Everything is rendered before the first byte is written: a failure here leaves no half-made project.
+    this.target = this.rerun ? this.destinationRoot() : this._chooseDestination();
+    if (!this.rerun && this.storedState(this.target).manifest) this.rerun = true;
+    // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
     this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+    this.changes = planChanges(this.rendered, (p) => this.readDisk(p, this.target), this.rerun ? this.storedState(this.target).manifest : undefined);
   }
 
-  /** A new project goes into ./<name> unless we are already in a project (re-run) or in an empty folder of that name. */
+  /** A new project goes into ./<name>, unless we are in an empty folder of that name already. */
   private _chooseDestination(): string {
-    if (this.rerun) return this.destinationRoot();
     const here = process.cwd();
     const target = path.basename(here) === this.answers.name && readdirSync(here).length === 0 ? here : path.join(here, this.answers.name);
-    if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(path.join(target, '.yo-rc.json'))) {
-      throw new UsageError(`${this.relativeToCwd(target)} exists and is not empty: choose another --name, or empty it. Nothing was written.`);
+    if (existsSync(target) && readdirSync(target).length > 0 && !this.storedState(target).manifest) {
+      throw new UsageError(`${this.relativeToCwd(target)} exists and is not empty: choose another name, or empty it (to bring a hand-made project under the generator, run \`yo sci-eb:upgrade --adopt\` inside it). Nothing was written.`);
     }
     return target;
   }
 
-  private _questions(given: Record<string, unknown>): Question[] {
+  private _questions(given: Given): Question[] {
     const pending = (key: AnswerKey) => given[key] === undefined;
-    const current = (answers: Record<string, unknown>) => defaultAnswers({ ...given, ...answers });
-    const validate = (key: AnswerKey) => (value: unknown) => validateAnswer(key, value);
-    const ask = (q: Question): Question[] => (pending(q.name) ? [{ validate: validate(q.name), message: ANSWER_DOCS[q.name].describe, ...q }] : []);
-    const loadBalanced = (a: Record<string, unknown>) => (a.environmentType ?? given.environmentType ?? 'load-balanced') === 'load-balanced';
+    const current = (answers: Given) => defaultAnswers({ ...given, ...answers });
+    const ask = (q: Question): Question[] => (pending(q.name) ? [{ validate: (v: unknown) => validateAnswer(q.name, v), message: ANSWER_DOCS[q.name].describe, ...q }] : []);
+    const loadBalanced = (a: Given) => (a.environmentType ?? given.environmentType ?? 'load-balanced') === 'load-balanced';
+    const csv = (a: Given) => (a.dataset ?? given.dataset) === 'csv';
     return [
       ...ask({ type: 'input', name: 'name', default: path.basename(process.cwd()).toLowerCase().replace(/[^a-z0-9-]/g, '-') }),
       ...ask({ type: 'select', name: 'task', choices: [...TASKS], default: 'classification' }),
-      ...ask({ type: 'select', name: 'dataset', choices: (a: Record<string, unknown>) => DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === (a.task ?? given.task ?? 'classification')), default: (a: Record<string, unknown>) => current(a).dataset }),
-      ...ask({ type: 'input', name: 'csvPath', when: (a: Record<string, unknown>) => (a.dataset ?? given.dataset) === 'csv' }),
-      ...ask({ type: 'input', name: 'targetColumn', when: (a: Record<string, unknown>) => (a.dataset ?? given.dataset) === 'csv' }),
-      ...ask({ type: 'select', name: 'estimator', choices: (a: Record<string, unknown>) => [...ESTIMATORS[current(a).task]], default: 'random_forest' }),
+      ...ask({ type: 'select', name: 'dataset', choices: (a: Given) => DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === current(a).task), default: (a: Given) => current(a).dataset }),
+      ...ask({ type: 'input', name: 'csvPath', when: csv }),
+      ...ask({ type: 'input', name: 'targetColumn', when: csv }),
+      ...ask({ type: 'select', name: 'estimator', choices: (a: Given) => [...ESTIMATORS[current(a).task]], default: 'random_forest' }),
       ...ask({ type: 'select', name: 'platform', choices: PLATFORM_IDS.map((id) => ({ name: `${id}: ${PLATFORMS[id].label}`, value: id })), default: 'al2023' }),
-      ...ask({ type: 'select', name: 'pythonVersion', choices: (a: Record<string, unknown>) => [...PLATFORMS[current(a).platform as PlatformId].pythonVersions], default: (a: Record<string, unknown>) => current(a).pythonVersion }),
-      ...ask({ type: 'select', name: 'architecture', choices: (a: Record<string, unknown>) => [...PLATFORMS[current(a).platform as PlatformId].architectures], default: 'x86_64' }),
-      ...ask({ type: 'input', name: 'instanceType', default: (a: Record<string, unknown>) => current(a).instanceType }),
+      ...ask({ type: 'select', name: 'pythonVersion', choices: (a: Given) => [...PLATFORMS[current(a).platform as PlatformId].pythonVersions], default: (a: Given) => current(a).pythonVersion }),
+      ...ask({ type: 'select', name: 'architecture', choices: (a: Given) => [...PLATFORMS[current(a).platform as PlatformId].architectures], default: 'x86_64' }),
+      ...ask({ type: 'input', name: 'instanceType', default: (a: Given) => current(a).instanceType }),
       ...ask({ type: 'select', name: 'environmentType', choices: [...ENVIRONMENT_TYPES], default: 'load-balanced' }),
       ...ask({ type: 'number', name: 'minInstances', default: 1, when: loadBalanced }),
       ...ask({ type: 'number', name: 'maxInstances', default: 4, when: loadBalanced }),
@@ -128,8 +120,8 @@ export default class AppGenerator extends ProjectGenerator {
       ...ask({ type: 'number', name: 'scaleUpThreshold', default: 70, when: loadBalanced }),
       ...ask({ type: 'number', name: 'scaleDownThreshold', default: 30, when: loadBalanced }),
       ...ask({ type: 'select', name: 'region', choices: [...EB_REGIONS], default: 'us-east-1' }),
-      ...ask({ type: 'input', name: 'appName', default: (a: Record<string, unknown>) => current(a).appName }),
-      ...ask({ type: 'input', name: 'envName', default: (a: Record<string, unknown>) => current(a).envName }),
+      ...ask({ type: 'input', name: 'appName', default: (a: Given) => current(a).appName }),
+      ...ask({ type: 'input', name: 'envName', default: (a: Given) => current(a).envName }),
       ...ask({ type: 'input', name: 'healthCheckPath', default: '/health' }),
       ...ask({ type: 'number', name: 'workers', default: 2 }),
       ...ask({ type: 'confirm', name: 'gateway', default: false }),
@@ -137,32 +129,29 @@ export default class AppGenerator extends ProjectGenerator {
   }
 
   writing(): void {
-    this.destinationRoot(this.target);
-    const previous = this.storedState();
-    const decisions = decideWrites(this.rendered, (p) => this.readDisk(p), previous.manifest);
-    this.writeDecisions(decisions);
-    this.logDecisions(decisions);
-    const state = { answers: this.answers, generatorVersion: GENERATOR_VERSION, manifest: nextManifest(decisions, previous.manifest) };
-    // .yo-rc.json is rewritten only when the state changes, so a re-run with the same answers touches nothing.
-    if (JSON.stringify(state) !== JSON.stringify({ answers: previous.answers, generatorVersion: previous.generatorVersion, manifest: previous.manifest })) {
-      this.config.set(state);
-    }
+    this.saveProject(this.target, this.changes, this.rendered, this.answers, { newProject: !this.rerun });
+    this.logChanges(this.changes, this.target);
   }
 
   async install(): Promise<void> {
-    if (this.skipInstall) return;
+    if (this.skipInstall || this.rerun) return;
     for (const step of installSteps(this.answers)) {
       this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
-      await this.spawn(step.command, step.args, { cwd: this.destinationRoot(), stdio: 'inherit' });
+      await this.spawn(step.command, step.args, { cwd: this.target, stdio: 'inherit' });
     }
   }
 
   end(): void {
-    const where = this.relativeToCwd(this.destinationRoot());
-    const trained = !this.skipInstall;
+    const conflicts = this.changes.filter((c) => c.action === 'conflict' || c.action === 'unresolved').map((c) => c.path);
+    if (conflicts.length > 0) throw new ConflictError(conflicts);
+    if (this.rerun) {
+      this.log(`\nRegenerated ${this.relativeToCwd(this.target)} from its stored answers.`);
+      return;
+    }
+    const where = this.relativeToCwd(this.target);
     this.log(`\nDone: ${where}. Next:`);
     this.log(`  cd ${where}`);
-    if (!trained) this.log('  make venv train     # install and train (skipped: --skip-install)');
+    if (this.skipInstall) this.log('  make venv train     # install and train (skipped: --skip-install)');
     this.log('  make test           # the project\'s tests');
     this.log('  make serve          # http://127.0.0.1:8000/v1/schema');
     this.log('  make local          # the EB bundle, staged and started as EB would');

@@ -1,15 +1,19 @@
 /**
- * The Yeoman glue every sci-eb generator shares: reading the project's stored state, and writing a list of decided
- * files through Yeoman's in-memory file system without its interactive conflicter (which gives up silently without a
- * terminal). What to write is always decided by the pure functions in ../lib.
+ * The Yeoman glue every sci-eb generator shares: options for every answer, the project's stored state, and carrying
+ * out a list of changes decided by the pure functions in ../lib. Files are written by ./commit (all-or-nothing),
+ * not by Yeoman's conflicter, which asks per file and gives up silently without a terminal.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
-import type { Answers } from '../lib/answers.js';
-import type { Decision, Manifest } from '../lib/apply.js';
+import { ANSWER_DOCS, type AnswerKey, type Answers } from '../lib/answers.js';
+import { nextManifest, type Action, type Change, type Manifest } from '../lib/apply.js';
+import { CONFLICT_LABELS } from '../lib/apply.js';
+import type { RenderedFile } from '../lib/plan.js';
+import { commitChanges, commitNewProject } from './commit.js';
 
 export const CONFIG_NAMESPACE = 'generator-sci-eb';
+export const CONFIG_FILE = '.yo-rc.json';
 
 export const GENERATOR_VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -21,23 +25,39 @@ export interface StoredState {
   manifest?: Manifest;
 }
 
+/** Errors written for the user: the launcher prints the message alone and exits with `exitCode`. */
 export class UsageError extends Error {
+  exitCode = 2;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
 }
 
-export const ACTION_LABELS: Record<Decision['action'], string> = {
+export class ConflictError extends Error {
+  exitCode = 1;
+  constructor(public readonly files: string[]) {
+    super(`${files.length} file${files.length === 1 ? ' has' : 's have'} conflicts between your edits and the new version: ${files.join(', ')}.\n` +
+      `Look for the "<<<<<<< ${CONFLICT_LABELS.ours}" markers, keep what you want, delete the markers.`);
+    this.name = 'ConflictError';
+  }
+}
+
+export const ACTION_LABELS: Record<Action, string> = {
   create: 'create',
   identical: 'identical',
   replace: 'update',
-  'keep-edited': 'kept (you edited it; `yo sci-eb:upgrade` merges)',
+  merged: 'merged (your edits kept)',
+  conflict: 'CONFLICT (markers written)',
+  unresolved: 'UNRESOLVED (conflict markers from an earlier run)',
+  'unchanged-edit': 'kept (your edits; nothing new)',
   'keep-scaffold': 'kept (yours)',
-  'keep-deleted': 'kept deleted',
+  'keep-deleted': 'kept deleted (you removed it)',
+  delete: 'delete (no longer generated)',
+  deactivate: 'deactivated (no longer generated; you edited it)',
+  'keep-orphan': 'kept (no longer generated; you edited it)',
 };
 
-// Options are declared at run time (one per answer), so they are typed loosely here and validated by zod.
 export type SciEbOptions = BaseOptions & Record<string, any>;
 
 export abstract class ProjectGenerator extends Generator<StoredState & Record<string, any>, SciEbOptions> {
@@ -51,39 +71,73 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     return Boolean(this.options.skipInstall ?? this.options['skip-install']);
   }
 
-  protected readDisk(relative: string): Buffer | undefined {
+  /** One CLI option per answer (the name argument aside): prompts, --help and errors share ANSWER_DOCS. */
+  protected declareAnswerOptions(): void {
+    for (const [key, doc] of Object.entries(ANSWER_DOCS)) {
+      if (key === 'name') continue;
+      this.option(doc.option, { type: key === 'gateway' ? Boolean : String, description: doc.describe });
+    }
+  }
+
+  /** Answers given as options, under their answer keys. */
+  protected answerOptions(): Record<string, unknown> {
+    const given: Record<string, unknown> = {};
+    for (const [key, doc] of Object.entries(ANSWER_DOCS) as Array<[AnswerKey, (typeof ANSWER_DOCS)[AnswerKey]]>) {
+      const camel = doc.option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const value = this.options[doc.option] ?? this.options[camel];
+      if (value !== undefined) given[key] = value;
+    }
+    return given;
+  }
+
+  protected readDisk(relative: string, root = this.destinationRoot()): Buffer | undefined {
     try {
-      return readFileSync(this.destinationPath(relative));
+      return readFileSync(path.join(root, relative));
     } catch {
       return undefined;
     }
   }
 
-  protected storedState(): StoredState {
-    return (this.config.getAll() ?? {}) as StoredState;
-  }
-
-  /** Write decided files. Marked 'force' because the decision was already made here, with the user's edits in mind. */
-  protected writeDecisions(decisions: Decision[]): void {
-    for (const { file, action } of decisions) {
-      if (action === 'create' || action === 'replace') this.writeDecided(file.path, file.content, file.executable, action === 'create' ? 'create' : 'force');
+  protected storedState(root = this.destinationRoot()): StoredState {
+    const file = path.join(root, CONFIG_FILE);
+    if (!existsSync(file)) return {};
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8'))[CONFIG_NAMESPACE] ?? {}) as StoredState;
+    } catch (error) {
+      throw new UsageError(`${file} is not valid JSON (${(error as Error).message}): fix or remove it.`);
     }
   }
 
-  /** Yeoman's conflicter logs the status it is given ('create' or 'force') and asks nothing. */
-  protected writeDecided(relative: string, content: Buffer | string, executable = false, status: 'create' | 'force' = 'force'): void {
-    const target = this.destinationPath(relative);
-    this.fs.write(target, content);
-    const stored = this.env.sharedFs.get(target) as { conflicter?: string; stat?: { mode: number } | null };
-    stored.conflicter = status;
-    if (executable) stored.stat = { mode: 0o100755 };
+  /** .yo-rc.json with our namespace replaced and any other generator's left as it was. */
+  protected stateFile(root: string, state: StoredState): { path: string; content: Buffer } {
+    const file = path.join(root, CONFIG_FILE);
+    const all = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    all[CONFIG_NAMESPACE] = state;
+    return { path: CONFIG_FILE, content: Buffer.from(`${JSON.stringify(all, null, 2)}\n`) };
   }
 
-  /** Files kept as they are (Yeoman's conflicter reports the ones written). */
-  protected logDecisions(decisions: Decision[]): void {
-    for (const { file, action } of decisions) {
-      if (action === 'identical' || action === 'create' || action === 'replace') continue;
-      this.log(`  ${ACTION_LABELS[action].padEnd(10)} ${file.path}`);
+  /**
+   * Carry out the changes and record the new state; nothing at all is written when nothing changed (a re-run with
+   * the same answers touches no file, .yo-rc.json included).
+   */
+  protected saveProject(root: string, changes: Change[], rendered: RenderedFile[], answers: Answers, options: { newProject: boolean; manifest?: Manifest }): void {
+    const previous = options.newProject ? {} : this.storedState(root);
+    const state: StoredState = { answers, generatorVersion: GENERATOR_VERSION, manifest: options.manifest ?? nextManifest(changes, rendered) };
+    const stateChanged = JSON.stringify(state) !== JSON.stringify({ answers: previous.answers, generatorVersion: previous.generatorVersion, manifest: previous.manifest });
+    const extra = stateChanged ? [this.stateFile(root, state)] : [];
+    if (options.newProject) {
+      commitNewProject(root, [...changes.filter((c) => c.content).map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...extra]);
+    } else {
+      commitChanges(root, changes, extra);
+    }
+  }
+
+  protected logChanges(changes: Change[], root: string): void {
+    const where = path.relative(process.cwd(), root);
+    for (const change of changes) {
+      if (change.action === 'identical') continue;
+      const target = where ? `${where}/${change.path}` : change.path;
+      this.log(`  ${ACTION_LABELS[change.action].padEnd(12)} ${target}${change.renameTo ? ` -> ${change.renameTo}` : ''}`);
     }
   }
 

@@ -1,46 +1,134 @@
 /**
- * What to do with each rendered file given what is on disk and what the generator wrote last time (the manifest in
- * .yo-rc.json). Pure: the Yeoman classes read the disk, call this, and write what it says.
+ * What happens to each file when a project is (re)generated, given what is on disk and what the generator wrote last
+ * time (the manifest in .yo-rc.json keeps, for every managed file, the exact text it wrote: the base of a 3-way
+ * merge, offline and without git). Pure: the Yeoman classes read the disk, call `planChanges`, and carry it out.
  */
 import { createHash } from 'node:crypto';
+import { merge } from 'node-diff3';
+import { CONFLICT_LABELS } from './merge-labels.js';
+import { mergeRequirements } from './merge-requirements.js';
 import type { FileKind, RenderedFile } from './plan.js';
 
-export interface ManifestEntry { kind: FileKind; sha256: string }
+export interface ManifestEntry {
+  kind: FileKind;
+  sha256: string;
+  /** What the generator last wrote (managed text files): the merge base for the next upgrade. */
+  content?: string;
+}
 export type Manifest = Record<string, ManifestEntry>;
 
 export type Action =
-  | 'create'          // not on disk
-  | 'identical'       // on disk, same bytes
-  | 'replace'         // managed, on disk unchanged since the generator wrote it
-  | 'keep-edited'     // managed, edited by the user since: left for `yo sci-eb:upgrade` to merge
-  | 'keep-scaffold'   // scaffold-once file that exists: the user's now
-  | 'keep-deleted';   // the generator wrote it before and the user deleted it: stays deleted
+  | 'create'          // new file
+  | 'identical'       // on disk already, same bytes
+  | 'replace'         // managed, unedited since the generator wrote it: the new version replaces it
+  | 'merged'          // managed and edited: the user's edits and the new version merged cleanly
+  | 'conflict'        // managed and edited, and the edits collide: written with conflict markers
+  | 'unresolved'      // still holds the conflict markers of an earlier upgrade: left for the user to resolve
+  | 'unchanged-edit'  // managed and edited, and the generator's version did not change: the user's file stays
+  | 'keep-scaffold'   // scaffold-once file: the user's, never touched
+  | 'keep-deleted'    // the user deleted a file the generator wrote: it stays deleted
+  | 'delete'          // no longer generated, and unedited: removed
+  | 'deactivate'      // no longer generated, edited, and would still take effect: renamed aside, bytes kept
+  | 'keep-orphan';    // no longer generated, edited, harmless where it is: left alone, reported
 
-export interface Decision { file: RenderedFile; action: Action }
+export interface Change {
+  path: string;
+  kind: FileKind;
+  action: Action;
+  /** New disk content (create, replace, merged, conflict). */
+  content?: Buffer;
+  /** deactivate: where the file goes. */
+  renameTo?: string;
+  executable?: boolean;
+}
 
 export const sha256 = (content: Buffer | string) => createHash('sha256').update(content).digest('hex');
 
-export function decideWrites(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined): Decision[] {
-  return files.map((file) => {
-    const current = disk(file.path);
-    const previous = manifest?.[file.path];
-    if (current === undefined) return { file, action: previous ? 'keep-deleted' : 'create' };
-    if (current.equals(file.content)) return { file, action: 'identical' };
-    if (file.kind === 'scaffold') return { file, action: 'keep-scaffold' };
-    if (previous && previous.sha256 === sha256(current)) return { file, action: 'replace' };
-    return { file, action: 'keep-edited' };
-  });
+export { CONFLICT_LABELS };
+
+/** Line-based 3-way merge (diff3, as git merge-file). */
+export function merge3(ours: string, base: string, theirs: string): { text: string; conflict: boolean } {
+  const split = (s: string) => s.split('\n');
+  const result = merge(split(ours), split(base), split(theirs), {
+    excludeFalseConflicts: true,
+    label: { a: CONFLICT_LABELS.ours, o: CONFLICT_LABELS.base, b: CONFLICT_LABELS.theirs },
+  } as never);
+  return { text: result.result.join('\n'), conflict: result.conflict };
 }
 
-/** The manifest after applying decisions: files written or already identical record the new content's hash. */
-export function nextManifest(decisions: Decision[], previous: Manifest | undefined): Manifest {
-  const manifest: Manifest = {};
-  for (const { file, action } of decisions) {
-    if (action === 'create' || action === 'identical' || action === 'replace') {
-      manifest[file.path] = { kind: file.kind, sha256: sha256(file.content) };
-    } else if (previous?.[file.path]) {
-      manifest[file.path] = previous[file.path]!;
+/**
+ * Files the platform would still read where they are: an obsolete one the user edited is renamed so it stops taking
+ * effect (EB reads only .ebextensions/*.config) while every byte is kept for the user to review.
+ */
+const DEACTIVATE: Array<[RegExp, (p: string) => string]> = [
+  [/^\.ebextensions\/.*\.config$/, (p) => `${p}.obsolete`],
+  [/^Procfile$/, (p) => `${p}.obsolete`],
+  [/^\.platform\/.+/, (p) => `${p}.obsolete`],
+];
+
+/** The merge for a file: requirements files as sets of packages when they are plain enough, else by lines. */
+export function mergeFile(path: string, ours: string, base: string, theirs: string): { text: string; conflict: boolean } {
+  if (/(^|\/)requirements[^/]*\.txt$/.test(path)) {
+    const merged = mergeRequirements(ours, base, theirs);
+    if (merged) return merged;
+  }
+  return merge3(ours, base, theirs);
+}
+
+const MARKER = new RegExp(`^<<<<<<< ${CONFLICT_LABELS.ours}$[\\s\\S]*^>>>>>>> ${CONFLICT_LABELS.theirs}$`, 'm');
+export const hasConflictMarkers = (text: string) => MARKER.test(text);
+
+export function planChanges(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined): Change[] {
+  const changes: Change[] = files.map((file) => {
+    const base = { path: file.path, kind: file.kind, executable: file.executable };
+    const current = disk(file.path);
+    const previous = manifest?.[file.path];
+    if (current === undefined) return { ...base, action: previous ? 'keep-deleted' : 'create', content: previous ? undefined : file.content };
+    if (current.equals(file.content)) return { ...base, action: 'identical' };
+    if (file.kind === 'scaffold') return { ...base, action: 'keep-scaffold' };
+    if (hasConflictMarkers(current.toString('utf8'))) return { ...base, action: 'unresolved' };
+    if (!previous || previous.content === undefined) {
+      // A file the generator never wrote (adoption, or a file the user made first): merged as if from an empty base.
+      const merged = mergeFile(file.path, current.toString('utf8'), '', file.content.toString('utf8'));
+      return { ...base, action: merged.conflict ? 'conflict' : 'merged', content: Buffer.from(merged.text) };
     }
+    if (previous.sha256 === sha256(current)) return { ...base, action: 'replace', content: file.content };
+    if (previous.content === file.content.toString('utf8')) return { ...base, action: 'unchanged-edit' };
+    const merged = mergeFile(file.path, current.toString('utf8'), previous.content, file.content.toString('utf8'));
+    return { ...base, action: merged.conflict ? 'conflict' : 'merged', content: Buffer.from(merged.text) };
+  });
+  const planned = new Set(files.map((f) => f.path));
+  for (const [path, entry] of Object.entries(manifest ?? {})) {
+    if (planned.has(path)) continue;
+    const current = disk(path);
+    if (current === undefined) continue;
+    if (entry.kind === 'scaffold') continue; // the user's, even when no longer generated
+    if (entry.sha256 === sha256(current)) {
+      changes.push({ path, kind: entry.kind, action: 'delete' });
+      continue;
+    }
+    const rule = DEACTIVATE.find(([pattern]) => pattern.test(path));
+    changes.push(rule ? { path, kind: entry.kind, action: 'deactivate', renameTo: rule[1](path) } : { path, kind: entry.kind, action: 'keep-orphan' });
+  }
+  return changes.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+/** The manifest after the changes: every generated file records what the generator wrote this time. */
+export function nextManifest(changes: Change[], files: RenderedFile[]): Manifest {
+  const rendered = new Map(files.map((f) => [f.path, f]));
+  const manifest: Manifest = {};
+  for (const change of changes) {
+    const file = rendered.get(change.path);
+    if (!file) continue; // deleted, deactivated or orphaned: no longer the generator's
+    manifest[file.path] = {
+      kind: file.kind,
+      sha256: sha256(file.content),
+      ...(file.kind === 'managed' ? { content: file.content.toString('utf8') } : {}),
+    };
   }
   return manifest;
 }
+
+/** Changes that alter the disk. */
+export const isWrite = (c: Change) => c.content !== undefined && c.action !== 'identical';
+export const alters = (c: Change) => isWrite(c) || c.action === 'delete' || c.action === 'deactivate';

@@ -325,3 +325,10 @@ export function orderRequirements(text: string, table: Readonly<Record<string, r
   const result = bom + out.join('');
   return { text: result, moved, changed: result !== text };
 }
+
+/** The file as units (a requirement with its attached comments, or a fixed line), each with its exact text. */
+export function requirementUnits(text: string): Array<{ key?: string; text: string }> {
+  const physical = splitPhysical(text);
+  const body = (u: Unit) => physical.slice(u.first, u.last + 1).map((p) => p.body + (p.eol || '\n')).join('');
+  return buildUnits(splitLogical(physical)).map((u) => ({ ...(u.key ? { key: u.key } : {}), text: body(u) }));
+}

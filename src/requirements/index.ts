@@ -4,6 +4,7 @@
  */
 import { orderRequirements } from '../lib/requirements.js';
 import { ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
+import { commitChanges } from '../base/commit.js';
 
 export default class RequirementsGenerator extends ProjectGenerator {
   constructor(args: string[], options: SciEbOptions) {
@@ -27,7 +28,7 @@ export default class RequirementsGenerator extends ProjectGenerator {
       this.log(`${file} is not in build order (run without --check to fix it).`);
       return;
     }
-    this.writeDecided(file, report.text);
+    commitChanges(this.destinationRoot(), [{ path: file, kind: 'managed', action: 'replace', content: Buffer.from(report.text) }]);
     this.log(`${file}: ${report.moved.length} requirement${report.moved.length === 1 ? '' : 's'} moved so build dependencies come first.`);
   }
 }
