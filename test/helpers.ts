@@ -29,3 +29,8 @@ export function snapshot(dir: string): Record<string, string> {
 }
 
 export const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');
+
+/** path -> content: what a user would diff. */
+export function contents(dir: string): Record<string, string> {
+  return Object.fromEntries(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+}

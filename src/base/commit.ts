@@ -4,7 +4,7 @@
  * a new project is written into a sibling folder and renamed into place; changes to an existing project are staged
  * next to their targets, then swapped in, and rolled back from memory if any step fails.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Change } from '../lib/apply.js';
 
@@ -18,12 +18,27 @@ export function writesOf(changes: Change[], extra: FileWrite[] = []) {
   return { writes, deletes, renames };
 }
 
-function writeInto(root: string, file: FileWrite, suffix = '') {
+function writeInto(root: string, file: FileWrite, suffix = '', createdDirs: string[] = []) {
   const target = path.join(root, file.path) + suffix;
-  mkdirSync(path.dirname(target), { recursive: true });
+  const created = mkdirSync(path.dirname(target), { recursive: true });
+  if (created) createdDirs.push(created);
   writeFileSync(target, file.content);
   if (file.executable) chmodSync(target, 0o755);
   return target;
+}
+
+/** Disk operations that can fail part-way; tests swap them to prove the rollback. */
+export interface FsOps { rename: (from: string, to: string) => void; unlink: (file: string) => void }
+const REAL_FS: FsOps = { rename: renameSync, unlink: unlinkSync };
+
+/** Every target must be a file or absent: a folder in the way is the user's to move, and nothing is written. */
+function assertFileTargets(root: string, paths: string[]): void {
+  for (const rel of paths) {
+    const abs = path.join(root, rel);
+    if (existsSync(abs) && !lstatSync(abs).isFile()) {
+      throw Object.assign(new Error(`${rel} is in the way: it is a folder (or link) where the generator writes a file. Move it and run again; nothing was changed.`), { name: 'UsageError', exitCode: 2 });
+    }
+  }
 }
 
 /** A new project: everything lands at once, or not at all. */
@@ -41,41 +56,59 @@ export function commitNewProject(root: string, files: FileWrite[]): void {
 }
 
 /** An existing project: stage every new content, then swap; on any failure restore what was there. */
-export function commitChanges(root: string, changes: Change[], extra: FileWrite[] = []): void {
+export function commitChanges(root: string, changes: Change[], extra: FileWrite[] = [], fs: FsOps = REAL_FS): void {
   const { writes, deletes, renames } = writesOf(changes, extra);
+  assertFileTargets(root, [...writes.map((w) => w.path), ...deletes, ...renames.flatMap((r) => [r.from, r.to])]);
   const suffix = `.sci-eb-${process.pid}.tmp`;
   const staged: string[] = [];
-  const backups = new Map<string, Buffer | undefined>();
+  const createdDirs: string[] = [];
+  // Everything a swap may touch, as it was (content and times), to put back if a later step fails.
+  const backups = new Map<string, { content: Buffer; atime: number; mtime: number } | undefined>();
   const remember = (rel: string) => {
     const abs = path.join(root, rel);
-    if (!backups.has(abs)) backups.set(abs, existsSync(abs) ? readFileSync(abs) : undefined);
+    if (backups.has(abs)) return;
+    if (!existsSync(abs)) return void backups.set(abs, undefined);
+    const stat = statSync(abs);
+    // Times in seconds with their fraction: a Date would round them to the millisecond.
+    backups.set(abs, { content: readFileSync(abs), atime: stat.atimeMs / 1000, mtime: stat.mtimeMs / 1000 });
+  };
+  const removeCreatedDirs = () => {
+    for (const dir of createdDirs.reverse()) {
+      try { rmdirSync(dir, { recursive: false } as never); } catch { /* not empty: something else lives there */ }
+    }
   };
   try {
-    for (const file of writes) staged.push(writeInto(root, file, suffix));
+    for (const file of writes) staged.push(writeInto(root, file, suffix, createdDirs));
   } catch (error) {
     for (const tmp of staged) rmSync(tmp, { force: true });
+    removeCreatedDirs();
     throw error;
   }
   try {
     for (const file of writes) {
       remember(file.path);
-      renameSync(path.join(root, file.path) + suffix, path.join(root, file.path));
+      fs.rename(path.join(root, file.path) + suffix, path.join(root, file.path));
     }
     for (const { from, to } of renames) {
       remember(from);
       remember(to);
-      renameSync(path.join(root, from), path.join(root, to));
+      fs.rename(path.join(root, from), path.join(root, to));
     }
     for (const rel of deletes) {
       remember(rel);
-      unlinkSync(path.join(root, rel));
+      fs.unlink(path.join(root, rel));
     }
   } catch (error) {
-    for (const [abs, content] of backups) {
-      if (content === undefined) rmSync(abs, { force: true });
-      else writeFileSync(abs, content);
+    for (const [abs, backup] of backups) {
+      if (backup === undefined) {
+        rmSync(abs, { force: true });
+      } else {
+        writeFileSync(abs, backup.content);
+        utimesSync(abs, backup.atime, backup.mtime);
+      }
     }
     for (const tmp of staged) rmSync(tmp, { force: true });
+    removeCreatedDirs();
     throw error;
   }
 }

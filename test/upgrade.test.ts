@@ -1,0 +1,256 @@
+// yo sci-eb:upgrade across two real template versions: a project rendered by 0.0.9's template set (kept as a
+// fixture), edited the ways users edit, upgraded with the current set. Run as CI would: the sci-eb launcher, no
+// terminal. Also the legacy-to-al2023 migration and the adoption of a project made by hand from the seed recipe.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { resolveAnswers } from '../src/lib/answers.js';
+import { alters, nextManifest, planChanges, type Change } from '../src/lib/apply.js';
+import { commitChanges } from '../src/base/commit.js';
+import { migrateAnswers } from '../src/lib/migrations.js';
+import { loadFileSpecs, planProject, renderPlan } from '../src/lib/plan.js';
+import { FIXTURES, LAUNCHER, contents, listFiles, read, snapshot } from './helpers.js';
+
+const OLD_TEMPLATES = path.join(FIXTURES, 'templates-0.0.9');
+
+const sciEb = (cwd: string, ...args: string[]) => {
+  const r = spawnSync('node', [LAUNCHER, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+};
+
+/** A project exactly as generator-sci-eb 0.0.9 wrote it: its template set, its answers' shape, its manifest. */
+function oldProject(storedAnswers: Record<string, unknown>): string {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-upgrade-')), String(storedAnswers.name));
+  const resolution = resolveAnswers(migrateAnswers(storedAnswers, '0.0.9').answers);
+  if (!resolution.ok) throw new Error(JSON.stringify(resolution.problems));
+  const rendered = renderPlan(resolution.answers, planProject(resolution.answers, loadFileSpecs(OLD_TEMPLATES)), { templatesDir: OLD_TEMPLATES, generatorVersion: '0.0.9' });
+  for (const file of rendered) {
+    mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
+    writeFileSync(path.join(dir, file.path), file.content);
+  }
+  const changes: Change[] = rendered.map((f) => ({ path: f.path, kind: f.kind, action: 'create', content: f.content }));
+  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: '0.0.9', manifest: nextManifest(changes, rendered) } }, null, 2));
+  return dir;
+}
+
+const OLD_ANSWERS = {
+  name: 'shop', appName: 'shop', envName: 'shop-env', region: 'eu-west-1', platform: 'al2023', pythonVersion: '3.11',
+  architecture: 'x86_64', instanceType: 't3.small', envType: 'SingleInstance', minInstances: 1, maxInstances: 4,
+  scalingMetric: 'CPUUtilization', scaleUpThreshold: 70, scaleDownThreshold: 30, task: 'classification',
+  estimator: 'random_forest', dataset: 'iris', gateway: false, healthCheckPath: '/health',
+};
+
+const edit = (dir: string, file: string, change: (text: string) => string) => writeFileSync(path.join(dir, file), change(read(dir, file)));
+const stored = (dir: string) => JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
+
+describe('upgrading a 0.0.9 project with the current templates', () => {
+  it('untouched project: replaced, added, retired, migrated; a second upgrade changes nothing', () => {
+    const dir = oldProject(OLD_ANSWERS);
+    expect(read(dir, 'requirements.txt')).toMatch(/^scikit-learn==1\.8\.0$/m);
+    expect(sciEb(dir, 'upgrade', '--check').status).toBe(2);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(read(dir, 'requirements.txt')).toMatch(/^scikit-learn==1\.9\.1$/m); // a changed pin
+    expect(read(dir, 'Makefile')).toMatch(/^clean:$/m);                        // a changed template
+    expect(existsSync(path.join(dir, 'docs/contract.md'))).toBe(true);          // a new file
+    expect(existsSync(path.join(dir, '.ebextensions/04_logs.config'))).toBe(false); // a retired, unedited file
+    // stored answers migrated: envType -> environmentType, workers added
+    expect(stored(dir).answers).toMatchObject({ environmentType: 'single-instance', workers: 2 });
+    expect(stored(dir).answers.envType).toBeUndefined();
+    expect(stored(dir).generatorVersion).not.toBe('0.0.9');
+    expect(YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'SingleInstance' });
+    const after = snapshot(dir);
+    const again = sciEb(dir, 'upgrade');
+    expect(again.status).toBe(0);
+    expect(again.output).toMatch(/Up to date/);
+    expect(snapshot(dir)).toEqual(after);
+    expect(sciEb(dir, 'upgrade', '--check').status).toBe(0);
+  });
+
+  it('edited in every way: clean merges applied, conflicts marked and listed (exit 1), deletions respected, own code untouched, nothing lost', () => {
+    const dir = oldProject(OLD_ANSWERS);
+    edit(dir, 'Makefile', (t) => `${t}\n# team target\nlint:\n\t$(VENV)/bin/python -m pyflakes application.py\n`);             // clean merge
+    edit(dir, 'requirements.txt', (t) => t.replace('scikit-learn==1.8.0', 'scikit-learn==1.8.2') + 'requests==2.32.3\n'); // conflict + an added package
+    edit(dir, '.ebextensions/04_logs.config', (t) => `${t}    RetentionInDays: 30\n`);                                    // retired but edited
+    edit(dir, 'application.py', (t) => `${t}\n# our own route goes here\n`);                                                  // scaffold
+    rmSync(path.join(dir, '.gitattributes'));                                                                                  // deleted managed file
+    rmSync(path.join(dir, 'tests/test_train.py'));                                                                             // deleted scaffold file
+    const application = read(dir, 'application.py');
+
+    const dry = sciEb(dir, 'upgrade', '--dry-run');
+    expect(dry.status).toBe(0);
+    expect(dry.output).toMatch(/\+\+\+ b\/requirements\.txt\tafter upgrade \(conflict\)/);
+    expect(dry.output).toMatch(/\+\+\+ b\/Makefile\tafter upgrade \(merged\)/);
+    expect(read(dir, 'Makefile')).not.toMatch(/^clean:$/m); // dry run wrote nothing
+
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/1 file has conflicts between your edits and the new version: requirements\.txt/);
+    const makefile = read(dir, 'Makefile');
+    expect(makefile).toMatch(/^clean:$/m);
+    expect(makefile).toMatch(/^lint:\n\t\$\(VENV\)\/bin\/python -m pyflakes application\.py$/m);
+    const requirements = read(dir, 'requirements.txt');
+    expect(requirements).toContain('<<<<<<< your version\nscikit-learn==1.8.2\n=======\nscikit-learn==1.9.1\n>>>>>>> generated now\n');
+    expect(requirements).toMatch(/^requests==2\.32\.3$/m);
+    expect(existsSync(path.join(dir, '.ebextensions/04_logs.config'))).toBe(false);
+    expect(read(dir, '.ebextensions/04_logs.config.obsolete')).toMatch(/RetentionInDays: 30/);
+    expect(existsSync(path.join(dir, '.gitattributes'))).toBe(false);
+    expect(existsSync(path.join(dir, 'tests/test_train.py'))).toBe(false);
+    expect(read(dir, 'application.py')).toBe(application);
+
+    // Until the markers are resolved, upgrades say so and fail.
+    expect(sciEb(dir, 'upgrade').output).toMatch(/UNRESOLVED|conflicts/);
+    edit(dir, 'requirements.txt', (t) => t.replace(/<<<<<<< your version\n(.*\n)=======\n.*\n>>>>>>> generated now\n/, '$1'));
+    const resolved = sciEb(dir, 'upgrade');
+    expect(resolved.status, resolved.output).toBe(0);
+    const after = snapshot(dir);
+    expect(sciEb(dir, 'upgrade').status).toBe(0);
+    expect(snapshot(dir)).toEqual(after);
+    expect(read(dir, 'requirements.txt')).toMatch(/^scikit-learn==1\.8\.2$/m);
+  });
+
+  it('--set changes an answer and regenerates; bad --set and a project without .yo-rc.json are clear errors', () => {
+    const dir = oldProject(OLD_ANSWERS);
+    const r = sciEb(dir, 'upgrade', '--set', 'workers=4', '--set', 'instance-type=c7g.large', '--set', 'architecture=arm64');
+    expect(r.status, r.output).toBe(0);
+    expect(read(dir, 'Procfile')).toMatch(/--workers 4 /);
+    expect(YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:ec2:instances']).toEqual({ InstanceTypes: 'c7g.large', SupportedArchitectures: 'arm64' });
+    const before = snapshot(dir);
+    const bad = sciEb(dir, 'upgrade', '--set', 'workers=0', '--set', 'region=nowhere');
+    expect(bad.status).toBe(2);
+    expect(bad.output).toMatch(/--workers: /);
+    expect(bad.output).toMatch(/--region: /);
+    expect(sciEb(dir, 'upgrade', '--set', 'colour=blue').output).toMatch(/colour is not an answer/);
+    expect(snapshot(dir)).toEqual(before);
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-upgrade-'));
+    const none = sciEb(empty, 'upgrade');
+    expect(none.status).toBe(2);
+    expect(none.output).toMatch(/No generator-sci-eb project here.*--adopt/s);
+  });
+
+  it('a folder where a file must go: a clear error, and nothing written', () => {
+    const dir = oldProject(OLD_ANSWERS);
+    mkdirSync(path.join(dir, 'docs/contract.md'), { recursive: true });
+    const before = snapshot(dir);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status).toBe(2);
+    expect(r.output).toMatch(/docs\/contract\.md is in the way: it is a folder/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('an upgrade that fails part-way (the disk fails on the third swap) leaves the project exactly as it was', () => {
+    const dir = oldProject(OLD_ANSWERS);
+    edit(dir, '.ebextensions/04_logs.config', (t) => `${t}    RetentionInDays: 30\n`); // so a rename is planned too
+    // Bytes and file list must be exactly as before (times are restored too, to the microsecond).
+    const before = contents(dir);
+    const state = JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
+    const resolution = resolveAnswers(migrateAnswers(state.answers, '0.0.9').answers);
+    if (!resolution.ok) throw new Error('answers');
+    const rendered = renderPlan(resolution.answers, planProject(resolution.answers), { generatorVersion: '0.1.0' });
+    const changes = planChanges(rendered, (p) => { try { return readFileSync(path.join(dir, p)); } catch { return undefined; } }, state.manifest);
+    expect(changes.filter(alters).length).toBeGreaterThanOrEqual(4);
+    let calls = 0;
+    const failing = { rename: (from: string, to: string) => { if (++calls === 3) throw new Error('disk full'); renameSync(from, to); }, unlink: unlinkSync };
+    expect(() => commitChanges(dir, changes, [{ path: '.yo-rc.json', content: Buffer.from('{}') }], failing)).toThrow('disk full');
+    expect(calls).toBe(3);
+    expect(contents(dir)).toEqual(before);
+    expect(listFiles(dir).filter((f) => f.includes('.sci-eb-'))).toEqual([]);
+    expect(existsSync(path.join(dir, 'docs'))).toBe(false);
+  });
+});
+
+describe('platform migration: legacy Amazon Linux AMI to al2023', () => {
+  it('ends a correct al2023 project: Apache/mod_wsgi configs gone, Procfile added, pins with wheels, your code and packages intact', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-migrate-'));
+    expect(sciEb(cwd, 'app', 'legacy', '--yes', '--skip-install', '--platform', 'amazon-linux-ami').status).toBe(0);
+    const dir = path.join(cwd, 'legacy');
+    edit(dir, 'application.py', (t) => `${t}\n# tuned for our traffic\n`);
+    edit(dir, 'requirements.txt', (t) => `${t}boto3==1.35.0\n`);
+    const application = read(dir, 'application.py');
+    const r = sciEb(dir, 'upgrade', '--set', 'platform=al2023');
+    expect(r.status, r.output).toBe(0);
+    expect(listFiles(dir).filter((f) => f.startsWith('.ebextensions/'))).toEqual(['.ebextensions/02_flask.config']);
+    expect(read(dir, 'Procfile')).toMatch(/^web: gunicorn .*application:application\n$/);
+    expect(existsSync(path.join(dir, '.platform/nginx/conf.d/01_body_size.conf'))).toBe(true);
+    const options = YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings;
+    expect(options['aws:elasticbeanstalk:container:python']).toBeUndefined();
+    expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't2.small', SupportedArchitectures: 'x86_64' });
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.11 running on 64bit Amazon Linux 2023');
+    const requirements = read(dir, 'requirements.txt');
+    expect(requirements).toMatch(/^scikit-learn==1\.9\.1$/m);
+    expect(requirements).toMatch(/^gunicorn==/m);
+    expect(requirements).toMatch(/^boto3==1\.35\.0$/m);
+    expect(requirements).not.toMatch(/dataclasses|==0\.24\.2/);
+    expect(read(dir, 'application.py')).toBe(application);
+    expect(stored(dir).answers).toMatchObject({ platform: 'al2023', pythonVersion: '3.11' });
+  });
+});
+
+describe('adopting a project made by hand from the seed recipe', () => {
+  const SEED_APP = 'from flask import Flask\napplication = Flask(__name__)\n\n@application.route("/")\ndef index():\n    return "ok"\n';
+  const FREEZE = 'boto==2.49.0\njoblib==1.1.1\nnumpy==1.19.5\nscikit-learn==0.24.2\nscipy==1.5.4\nthreadpoolctl==3.1.0\n';
+  const YUM = 'packages:\n  yum:\n    gcc-c++: []\n    atlas-devel: []\n    lapack-devel: []\n    blas-devel: []\n    libgfortran: []\n';
+  const FLASK = 'option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: application.py\n';
+  const WSGI = 'container_commands:\n  AddGlobalWSGIGroupAccess:\n    command: "if ! grep -q \'WSGIApplicationGroup %{GLOBAL}\' ../wsgi.conf ; then echo \'WSGIApplicationGroup %{GLOBAL}\' >> ../wsgi.conf; fi;"\n';
+
+  function seedProject(): string {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-adopt-')), 'seed_app');
+    mkdirSync(path.join(dir, '.ebextensions'), { recursive: true });
+    writeFileSync(path.join(dir, 'application.py'), SEED_APP);
+    writeFileSync(path.join(dir, 'requirements.txt'), FREEZE);
+    writeFileSync(path.join(dir, '.ebextensions/01_yuminstall.config'), YUM);
+    writeFileSync(path.join(dir, '.ebextensions/02_flask.config'), FLASK);
+    writeFileSync(path.join(dir, '.ebextensions/03_wsgi.config'), WSGI);
+    return dir;
+  }
+
+  it('infers the legacy platform, orders the requirements, manages the configs, leaves the application alone', () => {
+    const dir = seedProject();
+    const r = sciEb(dir, 'upgrade', '--adopt', '--app-name', 'seed', '--region', 'us-west-2');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/inferred platform amazon-linux-ami/);
+    expect(r.output).toMatch(/moved scipy from line 5 to 4/);
+    expect(read(dir, 'requirements.txt')).toBe('boto==2.49.0\njoblib==1.1.1\nnumpy==1.19.5\nscipy==1.5.4\nscikit-learn==0.24.2\nthreadpoolctl==3.1.0\n');
+    expect(read(dir, 'application.py')).toBe(SEED_APP);
+    expect(read(dir, '.ebextensions/01_yuminstall.config')).toBe(YUM);
+    expect(read(dir, '.ebextensions/03_wsgi.config')).toBe(WSGI);
+    expect(existsSync(path.join(dir, 'train.py'))).toBe(false); // no scaffold code forced on an adopted project
+    for (const added of ['.elasticbeanstalk/config.yml', '.ebignore', 'Makefile', 'tools/bundle.py']) expect(existsSync(path.join(dir, added)), added).toBe(true);
+    expect(stored(dir).answers).toMatchObject({ name: 'seed-app', appName: 'seed', region: 'us-west-2', platform: 'amazon-linux-ami', pythonVersion: '3.6' });
+    // Now managed: a second upgrade changes nothing, and the migration to al2023 works from here.
+    const after = snapshot(dir);
+    expect(sciEb(dir, 'upgrade').status).toBe(0);
+    expect(snapshot(dir)).toEqual(after);
+    const migrate = sciEb(dir, 'upgrade', '--set', 'platform=al2023');
+    expect(migrate.status).toBe(1); // the hand-pinned legacy versions meet the al2023 pins: listed as conflicts
+    expect(migrate.output).toMatch(/requirements\.txt/);
+    expect(read(dir, 'requirements.txt')).toMatch(/^boto==2\.49\.0$/m);
+    expect(read(dir, '.ebextensions/03_wsgi.config.obsolete')).toBe(WSGI);
+    expect(existsSync(path.join(dir, 'Procfile'))).toBe(true);
+    expect(read(dir, 'application.py')).toBe(SEED_APP);
+  });
+
+  it('refuses to adopt a project that is already managed', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-adopt-'));
+    sciEb(cwd, 'app', 'managed', '--yes', '--skip-install');
+    expect(sciEb(path.join(cwd, 'managed'), 'upgrade', '--adopt').output).toMatch(/already managed/);
+  });
+});
+
+describe('yo sci-eb run again in a project behaves like upgrade', () => {
+  it('merges a changed answer into an edited managed file instead of overwriting it', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-rerun-'));
+    sciEb(cwd, 'app', 'again', '--yes', '--skip-install');
+    const dir = path.join(cwd, 'again');
+    edit(dir, '.ebextensions/02_flask.config', (t) => `${t}  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n`.replace(/\n  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n$/, '\n# team note\n'));
+    const r = sciEb(dir, 'app', '--region', 'eu-north-1', '--max-instances', '8');
+    expect(r.status, r.output).toBe(0);
+    const config = read(dir, '.ebextensions/02_flask.config');
+    expect(config).toMatch(/# team note/);
+    expect(YAML.parse(config).option_settings['aws:autoscaling:asg']).toEqual({ MinSize: 1, MaxSize: 8 });
+    expect(readFileSync(path.join(dir, '.elasticbeanstalk/config.yml'), 'utf8')).toMatch(/default_region: eu-north-1/);
+  });
+});
