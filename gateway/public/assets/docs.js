@@ -1,0 +1,162 @@
+// The docs page reads everything from /openapi.json, which the gateway generates from schema.json at start-up,
+// so it always describes the model this gateway validates for. No external scripts: it must work offline and
+// under the page's CSP (script-src 'self').
+'use strict';
+
+const NULL_CHOICE = '(null)';
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+/** Normalises the zod-generated JSON Schema of one feature into {kind, nullable, values, description}. */
+function describeProperty(schema) {
+  let variants = schema.anyOf ? schema.anyOf : [schema];
+  let nullable = false;
+  const types = [];
+  let values;
+  for (const variant of variants) {
+    const t = Array.isArray(variant.type) ? variant.type : [variant.type];
+    for (const one of t) {
+      if (one === 'null') nullable = true;
+      else if (one) types.push(one);
+    }
+    if (variant.enum) values = variant.enum.filter((v) => v !== null);
+  }
+  const kind = values ? 'category' : types.includes('integer') ? 'integer' : 'number';
+  return { kind, nullable, values, description: schema.description || '' };
+}
+
+function renderEndpoints(doc) {
+  const body = document.querySelector('#endpoints tbody');
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const row = el('tr');
+      row.append(el('td', method.toUpperCase(), 'method'), el('td'), el('td', op.summary || ''), el('td', op.security && op.security.length ? 'required' : 'no'));
+      row.children[1].append(el('code', path));
+      body.append(row);
+    }
+  }
+}
+
+function renderFeatures(features) {
+  const body = document.querySelector('#features tbody');
+  for (const [name, f] of features) {
+    const row = el('tr');
+    row.dataset.feature = name;
+    const nameCell = el('td');
+    nameCell.append(el('code', name));
+    row.append(nameCell, el('td', f.kind), el('td', f.values ? f.values.join(', ') : 'any finite number' + (f.kind === 'integer' ? ' (whole)' : '')), el('td', f.nullable ? 'yes' : 'no'), el('td', f.description.replace(/^[a-z]+(; )?/, '')));
+    body.append(row);
+  }
+}
+
+function renderInputs(features) {
+  const fieldset = document.getElementById('feature-inputs');
+  for (const [name, f] of features) {
+    const label = el('label', name);
+    let input;
+    if (f.kind === 'category') {
+      input = el('select');
+      input.append(el('option', ''));
+      for (const v of f.values) input.append(el('option', v));
+      if (f.nullable) input.append(el('option', NULL_CHOICE));
+    } else {
+      input = el('input');
+      input.type = 'text';
+      input.inputMode = 'decimal';
+      input.placeholder = f.kind + (f.nullable ? ' or empty for null' : '');
+    }
+    input.name = name;
+    input.dataset.feature = name;
+    label.append(input);
+    fieldset.append(label);
+  }
+}
+
+function readRow(features) {
+  const row = {};
+  for (const [name, f] of features) {
+    const input = document.querySelector(`[data-feature="${CSS.escape(name)}"]:is(input, select)`);
+    const raw = input.value.trim();
+    if (f.kind === 'category') {
+      if (raw === NULL_CHOICE || (raw === '' && f.nullable)) row[name] = null;
+      else if (raw !== '') row[name] = raw;
+    } else if (raw === '') {
+      if (f.nullable) row[name] = null;
+      // Left out on purpose when required: the gateway's 422 then shows what a missing feature looks like.
+    } else {
+      const n = Number(raw);
+      row[name] = Number.isNaN(n) ? raw : n;
+    }
+  }
+  return row;
+}
+
+function fillExample(features, example) {
+  for (const [name] of features) {
+    const input = document.querySelector(`[data-feature="${CSS.escape(name)}"]:is(input, select)`);
+    const value = example[name];
+    input.value = value === null ? (input.tagName === 'SELECT' ? NULL_CHOICE : '') : String(value);
+  }
+}
+
+function showStatus(text, ok) {
+  const status = document.getElementById('status');
+  status.textContent = text;
+  status.className = ok ? 'ok' : 'error';
+}
+
+async function main() {
+  let doc;
+  try {
+    const res = await fetch('/openapi.json', { headers: { accept: 'application/json' } });
+    doc = await res.json();
+  } catch (err) {
+    showStatus('Could not load /openapi.json: ' + err.message, false);
+    return;
+  }
+  document.getElementById('title').textContent = doc.info.title;
+  document.getElementById('subtitle').textContent = doc.info.description;
+  document.title = doc.info.title;
+
+  const rowSchema = doc.components.schemas.FeatureRow;
+  const features = Object.entries(rowSchema.properties).map(([name, schema]) => [name, describeProperty(schema)]);
+  const example = (rowSchema.examples && rowSchema.examples[0]) || {};
+  renderEndpoints(doc);
+  renderFeatures(features);
+  renderInputs(features);
+
+  document.getElementById('fill-example').addEventListener('click', () => fillExample(features, example));
+  document.getElementById('predict-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const result = document.getElementById('result');
+    result.textContent = '';
+    showStatus('Sending…', true);
+    const headers = { 'content-type': 'application/json', accept: 'application/json' };
+    const key = document.getElementById('api-key').value.trim();
+    if (key) headers['x-api-key'] = key;
+    try {
+      const res = await fetch('/v1/predict', { method: 'POST', headers, body: JSON.stringify({ instances: [readRow(features)] }) });
+      const text = await res.text();
+      let shown = text;
+      try {
+        shown = JSON.stringify(JSON.parse(text), null, 2);
+      } catch {
+        // not JSON: show as is
+      }
+      result.textContent = shown;
+      const version = res.headers.get('x-model-version');
+      showStatus(`${res.status} ${res.ok ? 'OK' : 'error'}${version ? ` · model ${version}` : ''} · request ${res.headers.get('x-request-id') || '-'}`, res.ok);
+      document.body.dataset.lastStatus = String(res.status);
+    } catch (err) {
+      showStatus('Request failed: ' + err.message, false);
+    }
+  });
+  document.body.dataset.ready = 'true';
+}
+
+main();

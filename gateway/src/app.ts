@@ -1,0 +1,212 @@
+import { EventEmitter, once } from 'node:events';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import { createApiKeyAuth } from './auth.js';
+import { MicroBatcher } from './batching.js';
+import { bodyErrorToProblem, jsonBody } from './body.js';
+import { ConfigError, type Config } from './config.js';
+import { docsRouter } from './docs.js';
+import { createReadinessCheck } from './health.js';
+import { createLogger, httpLogger, requestId } from './logging.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import { createPredictHandler } from './predict.js';
+import { makeProblem, ProblemError, sendProblem } from './problems.js';
+import { createRateLimiter } from './ratelimit.js';
+import { loadModelSchema, type ModelSchema } from './schema/load.js';
+import { buildValidators } from './schema/validators.js';
+import { corsAllowList, securityHeaders } from './security.js';
+import { createAxiosClient } from './upstream/axios-client.js';
+import { createBreaker, type Breaker } from './upstream/breaker.js';
+import type { UpstreamClient } from './upstream/client.js';
+import { createPredictor } from './upstream/resilient.js';
+import { createUndiciClient } from './upstream/undici-client.js';
+
+export interface AppDeps {
+  /** Replaces the client built from UPSTREAM_URL (tests, other transports). */
+  upstream?: UpstreamClient;
+  logger?: Logger;
+  /** Replaces reading SCHEMA_PATH. */
+  schema?: ModelSchema;
+  /** A shared rate-limit store (Redis) when several instances run; in-memory otherwise. */
+  rateLimitStore?: Store;
+  /** Process-wide default metrics (event loop, GC); off in tests that build many apps. */
+  collectDefaultMetrics?: boolean;
+}
+
+export interface GatewayControl {
+  /** Stops batching windows, waits for in-flight requests (those queued in a batch included); false on timeout. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Releases the upstream pool and timers; call after drain. */
+  close(): Promise<void>;
+  inFlight(): number;
+  metrics: Metrics;
+  breaker: Breaker;
+  schema: ModelSchema;
+}
+
+export type GatewayApp = Express & { gateway: GatewayControl };
+
+function methodNotAllowed(allowed: string[]): RequestHandler {
+  return (_req, res) => {
+    res.setHeader('Allow', allowed.join(', '));
+    sendProblem(res, makeProblem('method-not-allowed', 405, `Use ${allowed.join(' or ')} on this path.`));
+  };
+}
+
+export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
+  const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
+  const schema = deps.schema ?? loadModelSchema(config.SCHEMA_PATH);
+  const validators = buildValidators(schema);
+  const openapi = JSON.stringify(buildOpenApi(validators));
+  const metrics = createMetrics(schema.model, deps.collectDefaultMetrics ?? false);
+
+  if (config.BATCH_MAX_ROWS !== undefined && config.BATCH_MAX_ROWS > schema.limits.maxRows) {
+    throw new ConfigError([`BATCH_MAX_ROWS must be at most the model's limits.maxRows (${schema.limits.maxRows})`]);
+  }
+  const batchMaxRows = config.BATCH_MAX_ROWS ?? Math.min(64, schema.limits.maxRows);
+
+  const poolOptions = {
+    baseUrl: config.UPSTREAM_URL,
+    healthPath: config.UPSTREAM_HEALTH_PATH,
+    connections: config.UPSTREAM_CONNECTIONS,
+    keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
+  };
+  const upstream = deps.upstream ?? (config.UPSTREAM_CLIENT === 'axios' ? createAxiosClient(poolOptions) : createUndiciClient(poolOptions));
+  const breaker = createBreaker({
+    errorPercent: config.BREAKER_ERROR_PERCENT,
+    minRequests: config.BREAKER_MIN_REQUESTS,
+    windowMs: config.BREAKER_WINDOW_MS,
+    resetMs: config.BREAKER_RESET_MS,
+    onStateChange: (state) => {
+      metrics.setBreakerState(state);
+      logger.warn({ state }, 'upstream circuit breaker changed state');
+    },
+  });
+  const predictor = createPredictor(
+    upstream,
+    breaker,
+    { retries: config.UPSTREAM_RETRIES, baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
+    metrics,
+    logger,
+  );
+  const batcher = config.BATCH_ENABLED
+    ? new MicroBatcher({ windowMs: config.BATCH_WINDOW_MS, maxRows: batchMaxRows, predictor, metrics, logger })
+    : undefined;
+
+  let draining = false;
+  let inFlight = 0;
+  const idle = new EventEmitter();
+  const readiness = createReadinessCheck({
+    client: upstream,
+    schema,
+    timeoutMs: config.UPSTREAM_HEALTH_TIMEOUT_MS,
+    cacheMs: config.READY_CACHE_MS,
+    logger,
+    isDraining: () => draining,
+  });
+
+  const app = express() as unknown as GatewayApp;
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Hop count, not `true`: trusting every X-Forwarded-For entry would let callers pick their own rate-limit key.
+  app.set('trust proxy', config.TRUST_PROXY > 0 ? config.TRUST_PROXY : false);
+
+  app.use((_req, res, next) => {
+    inFlight++;
+    // Keep-alive clients are told to reconnect (to another instance) while this one drains.
+    if (draining) res.setHeader('Connection', 'close');
+    res.on('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle.emit('idle');
+    });
+    next();
+  });
+  app.use(requestId);
+  app.use(httpLogger(logger));
+  app.use(metrics.middleware);
+  app.use(securityHeaders);
+  app.use((_req, res, next) => {
+    res.setHeader('X-Model-Version', schema.model.version);
+    next();
+  });
+  const cors = corsAllowList(config.CORS_ORIGINS);
+  if (cors) app.use(cors);
+
+  // Public: health for load balancers, the contract for humans and code generators.
+  app.route('/health/live').get((_req, res) => {
+    res.json({ status: 'ok', model: { name: schema.model.name, version: schema.model.version } });
+  }).all(methodNotAllowed(['GET']));
+  app.route('/health/ready').get(readiness.handler).all(methodNotAllowed(['GET']));
+  app.route('/openapi.json').get((_req, res) => {
+    res.type('application/json').send(openapi);
+  }).all(methodNotAllowed(['GET']));
+  app.use(docsRouter());
+
+  if (config.API_KEY_HASHES.length > 0) {
+    const requireApiKey = createApiKeyAuth(config.API_KEY_HASHES);
+    app.use('/v1', requireApiKey);
+    app.use('/metrics', requireApiKey);
+  } else {
+    logger.warn('API_KEY_HASHES is empty and ALLOW_ANONYMOUS=true: predictions are open to anyone who can reach this gateway');
+  }
+  if (config.RATE_LIMIT_MAX > 0) {
+    app.use(
+      '/v1',
+      createRateLimiter({
+        max: config.RATE_LIMIT_MAX,
+        windowMs: config.RATE_LIMIT_WINDOW_MS,
+        failOpen: config.RATE_LIMIT_FAIL_OPEN,
+        logger,
+        ...(deps.rateLimitStore ? { store: deps.rateLimitStore } : {}),
+      }),
+    );
+  }
+
+  app
+    .route('/v1/predict')
+    .post(...jsonBody(schema.limits.maxBodyBytes), createPredictHandler({ validators, predictor, batcher, deadlineMs: config.REQUEST_DEADLINE_MS, logger }))
+    .all(methodNotAllowed(['POST']));
+  app.route('/v1/schema').get((_req, res) => {
+    res.json(schema);
+  }).all(methodNotAllowed(['GET']));
+  app.route('/metrics').get(async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  }).all(methodNotAllowed(['GET']));
+
+  app.use((_req, _res, next) => next(new ProblemError(makeProblem('not-found', 404, 'See /openapi.json for the paths this gateway serves.'))));
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const problem = err instanceof ProblemError ? err : bodyErrorToProblem(err);
+    if (!problem) logger.error({ err, requestId: res.locals['requestId'], path: req.path }, 'unhandled error');
+    if (res.headersSent || res.destroyed) return;
+    const rendered = problem ?? new ProblemError(makeProblem('internal-error', 500, 'Something went wrong in the gateway; the request id identifies it in the logs.'));
+    sendProblem(res, rendered.problem, rendered.headers);
+  });
+
+  app.gateway = {
+    async drain(timeoutMs) {
+      draining = true;
+      // Rows waiting for a batch window are sent now; their requests count as in flight until answered.
+      void batcher?.drain();
+      const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
+      try {
+        while (inFlight > 0) await once(idle, 'idle', { signal: timeout });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      breaker.shutdown();
+      await upstream.close();
+    },
+    inFlight: () => inFlight,
+    metrics,
+    breaker,
+    schema,
+  };
+  return app;
+}

@@ -1,0 +1,62 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { makeProblem, ProblemError } from './problems.js';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function requireJsonContentType(req: Request, _res: Response, next: NextFunction): void {
+  const header = req.headers['content-type'] ?? '';
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(header)?.[1]?.toLowerCase();
+  // Media types are case-insensitive (RFC 9110 8.3.1); the contract accepts exactly application/json.
+  const mediaType = header.split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new ProblemError(makeProblem('unsupported-media-type', 415, 'Send the body as Content-Type: application/json (UTF-8).'), {
+      'Accept-Post': 'application/json',
+    });
+  }
+  next();
+}
+
+function parseJson(req: Request, _res: Response, next: NextFunction): void {
+  const raw: unknown = req.body;
+  // Parser messages quote the offending text, which could be a feature value: never pass them on.
+  const malformed = () => new ProblemError(makeProblem('malformed-json', 400, 'The body is not valid UTF-8 JSON.'));
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw malformed();
+  let text: string;
+  try {
+    text = UTF8.decode(raw);
+  } catch {
+    throw malformed();
+  }
+  try {
+    req.body = JSON.parse(text);
+  } catch {
+    throw malformed();
+  }
+  next();
+}
+
+/**
+ * express.json would decode invalid UTF-8 into U+FFFD silently and would echo parser messages; reading the raw
+ * bytes ourselves keeps the contract's 400/413/415 distinctions exact. The size limit applies after gzip inflation.
+ */
+export function jsonBody(maxBytes: number): RequestHandler[] {
+  return [requireJsonContentType, express.raw({ type: () => true, limit: maxBytes }), parseJson];
+}
+
+/** body-parser's errors, as contract problems; anything else is not a body problem. */
+export function bodyErrorToProblem(err: unknown): ProblemError | undefined {
+  const type = (err as { type?: unknown })?.type;
+  if (typeof type !== 'string') return undefined;
+  switch (type) {
+    case 'entity.too.large':
+      return new ProblemError(makeProblem('body-too-large', 413, 'The body is larger than this model accepts; send fewer rows per request.'));
+    case 'encoding.unsupported':
+      return new ProblemError(makeProblem('unsupported-media-type', 415, 'The Content-Encoding is not supported; use gzip, deflate or none.'));
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'entity.verify.failed':
+      return new ProblemError(makeProblem('malformed-json', 400, 'The body was not received completely.'));
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { ModelSchemaFile } from './schema/load.js';
+import type { Validators } from './schema/validators.js';
+
+// OpenAPI 3.1 schema objects *are* JSON Schema 2020-12, which is what zod 4's own z.toJSONSchema emits, so the spec
+// comes from the very zod objects that validate requests, with no second library (zod-to-openapi) to keep in step.
+
+const ProblemSchema = z.object({
+  type: z.string().describe('urn:sci-eb:problem:<kind>, e.g. urn:sci-eb:problem:validation-error'),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  requestId: z.string().optional(),
+  errors: z
+    .array(
+      z.object({
+        pointer: z.string().describe('RFC 6901 pointer into the request body, e.g. /instances/3/petal_width'),
+        code: z.enum([
+          'required',
+          'unknown_field',
+          'not_a_number',
+          'not_finite',
+          'not_an_integer',
+          'not_a_string',
+          'unknown_category',
+          'not_nullable',
+          'not_an_object',
+          'not_an_array',
+          'too_few_rows',
+          'too_many_rows',
+        ]),
+        detail: z.string(),
+      }),
+    )
+    .optional(),
+});
+
+const HealthSchema = z.object({
+  status: z.string(),
+  model: z.object({ name: z.string(), version: z.string() }).optional(),
+});
+
+const jsonSchemaOptions = (registry: z.core.$ZodRegistry<{ id?: string }>, integers?: ReadonlySet<z.ZodType>) =>
+  ({
+    target: 'draft-2020-12',
+    io: 'input',
+    metadata: registry,
+    uri: (id: string) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+    override: (ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }) => {
+      if (integers?.has(ctx.zodSchema as z.ZodType)) ctx.jsonSchema['type'] = 'integer';
+    },
+  }) as const;
+
+function componentSchemas(registry: z.core.$ZodRegistry<{ id?: string }>, integers?: ReadonlySet<z.ZodType>): Record<string, Record<string, unknown>> {
+  const { schemas } = z.toJSONSchema(registry, jsonSchemaOptions(registry, integers)) as { schemas: Record<string, Record<string, unknown>> };
+  for (const schema of Object.values(schemas)) {
+    // Components live inside the OpenAPI document; a per-component $schema/$id would re-root their references.
+    delete schema['$schema'];
+    delete schema['$id'];
+  }
+  return schemas;
+}
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+const TRACE_HEADERS = {
+  'X-Request-Id': { description: "The caller's X-Request-Id, or one the gateway made", schema: { type: 'string' } },
+};
+
+export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, unknown>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
+
+export function buildOpenApi(validators: Validators): OpenApiDocument {
+  const { schema } = validators;
+  const staticRegistry = z.registry<{ id?: string }>();
+  staticRegistry.add(ProblemSchema, { id: 'Problem' });
+  staticRegistry.add(HealthSchema, { id: 'Health' });
+  staticRegistry.add(ModelSchemaFile, { id: 'ModelSchema' });
+
+  const schemas = {
+    ...componentSchemas(validators.registry, validators.integerSchemas),
+    ...componentSchemas(staticRegistry),
+  };
+  const secured = [{ ApiKey: [] }, { BearerKey: [] }];
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: `${schema.model.name} prediction gateway`,
+      version: schema.model.version,
+      description:
+        `Validates prediction requests against the feature schema of model ${schema.model.name} ` +
+        `(version ${schema.model.version}) and forwards them to its Elastic Beanstalk service. ` +
+        'Every error is RFC 9457 application/problem+json; errors never echo submitted values.',
+    },
+    paths: {
+      '/v1/predict': {
+        post: {
+          operationId: 'predict',
+          summary: `Predict ${schema.target.name} for 1 to ${schema.limits.maxRows} rows`,
+          security: secured,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { $ref: '#/components/schemas/PredictRequest' },
+                example: { instances: (validators.registry.get(validators.row)?.examples ?? []).slice(0, 1) },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'One prediction per row, in request order',
+              headers: { ...TRACE_HEADERS, 'X-Model-Version': { description: 'Version of the model that answered', schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } },
+            },
+            '400': problem('The body is not valid UTF-8 JSON (malformed-json)'),
+            '401': problem('No API key, or an unknown one (unauthorized)'),
+            '413': problem(`The body is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`),
+            '415': problem('The Content-Type is not application/json (unsupported-media-type)'),
+            '422': problem('The JSON does not match the feature schema; one errors[] entry per problem (validation-error)'),
+            '429': problem('Rate limit exhausted; see Retry-After and RateLimit (rate-limited)'),
+            '502': problem('The prediction service failed or answered outside the contract (upstream-error)'),
+            '503': problem('The prediction service is unavailable or the breaker is open; see Retry-After (upstream-unavailable)'),
+            '504': problem('The prediction service did not answer in time (upstream-timeout)'),
+          },
+        },
+      },
+      '/v1/schema': {
+        get: {
+          operationId: 'getSchema',
+          summary: "The model's schema.json",
+          security: secured,
+          responses: {
+            '200': { description: 'The schema', content: { 'application/json': { schema: { $ref: '#/components/schemas/ModelSchema' } } } },
+            '401': problem('No API key, or an unknown one'),
+          },
+        },
+      },
+      '/health/live': {
+        get: {
+          operationId: 'live',
+          summary: 'The gateway process is up',
+          security: [],
+          responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
+        },
+      },
+      '/health/ready': {
+        get: {
+          operationId: 'ready',
+          summary: "The upstream is healthy and serves the model version this gateway's schema names",
+          security: [],
+          responses: {
+            '200': { description: 'Ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } },
+            '503': problem('Not ready; detail says why (not-ready)'),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: { operationId: 'openapi', summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+      },
+      '/docs': {
+        get: { operationId: 'docs', summary: 'Human documentation with a try-it form', security: [], responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics',
+          security: secured,
+          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } }, '401': problem('No API key, or an unknown one') },
+        },
+      },
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        BearerKey: { type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' },
+      },
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { MicroBatcher } from './batching.js';
+import { ProblemError, validationProblem } from './problems.js';
+import type { Validators } from './schema/validators.js';
+import type { UpstreamPrediction } from './upstream/client.js';
+import { upstreamFailureToProblem, type Predictor } from './upstream/resilient.js';
+
+export interface PredictHandlerOptions {
+  validators: Validators;
+  predictor: Predictor;
+  batcher: MicroBatcher | undefined;
+  deadlineMs: number;
+  logger: Logger;
+}
+
+export function createPredictHandler(options: PredictHandlerOptions) {
+  const { validators, predictor, batcher, deadlineMs, logger } = options;
+  const expectedVersion = validators.schema.model.version;
+
+  return async function predict(req: Request, res: Response): Promise<void> {
+    const validation = validators.validateRequest(req.body);
+    if (!validation.ok) throw new ProblemError(validationProblem(validation.errors));
+
+    const requestId = res.locals['requestId'] as string;
+    const deadline = Date.now() + deadlineMs;
+    // A caller that hangs up should not keep an upstream worker busy. Batched rows are not cancelled: their
+    // batch mates still want the answer.
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+
+    let result: UpstreamPrediction;
+    try {
+      result =
+        batcher && validation.rows.length === 1
+          ? await batcher.submit(validation.rows[0]!, { requestId, deadline })
+          : await predictor.predict(validation.rows, { requestId, deadline, signal: abort.signal });
+    } catch (err) {
+      throw upstreamFailureToProblem(err);
+    }
+    if (result.modelVersion !== expectedVersion) {
+      logger.warn({ requestId, upstreamVersion: result.modelVersion, expectedVersion }, 'upstream answered with another model version');
+    }
+    res.setHeader('X-Model-Version', result.modelVersion);
+    res.json(result.body);
+  };
+}

@@ -1,0 +1,77 @@
+import type { z } from 'zod';
+import type { FeatureSpec, ModelSchema } from './load.js';
+import { toPointer, type FieldError } from '../problems.js';
+
+// zod's issue codes are about zod's schema types; the contract's codes are about the model's feature kinds.
+// So the code is derived from *where* the issue is (document, instances, row, feature) and *what is there*,
+// looked up in the submitted body. Details are fixed sentences and never contain the submitted value.
+
+function has(container: unknown, key: string | number): boolean {
+  return typeof container === 'object' && container !== null && Object.prototype.hasOwnProperty.call(container, key);
+}
+
+function at(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let node: unknown = body;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function featureError(feature: FeatureSpec, present: boolean, value: unknown): Pick<FieldError, 'code' | 'detail'> {
+  if (!present) return { code: 'required', detail: 'is required' };
+  if (value === null) return { code: 'not_nullable', detail: 'must not be null' };
+  if (feature.type === 'category') {
+    if (typeof value !== 'string') return { code: 'not_a_string', detail: 'must be a string' };
+    return { code: 'unknown_category', detail: `must be one of: ${feature.categories.join(', ')}` };
+  }
+  if (typeof value !== 'number') return { code: 'not_a_number', detail: 'must be a number' };
+  if (!Number.isFinite(value)) return { code: 'not_finite', detail: 'must be a finite number' };
+  return { code: 'not_an_integer', detail: 'must be a whole number' };
+}
+
+export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[], body: unknown, schema: ModelSchema): FieldError[] {
+  const features = new Map(schema.features.map((f) => [f.name, f]));
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  const push = (path: ReadonlyArray<string | number>, code: string, detail: string) => {
+    const pointer = toPointer(path);
+    if (seen.has(pointer + ' ' + code)) return;
+    seen.add(pointer + ' ' + code);
+    errors.push({ pointer, code, detail });
+  };
+  const tooMany = issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
+
+  for (const issue of issues) {
+    const path = issue.path as Array<string | number>;
+    // A request over the row limit has to be split anyway; per-row noise would only hide that.
+    if (tooMany && path.length > 1) continue;
+
+    if (issue.code === 'unrecognized_keys') {
+      const inRow = path.length === 2;
+      for (const key of issue.keys) {
+        push([...path, key], 'unknown_field', inRow ? 'is not a feature of this model' : 'is not a member of the request');
+      }
+      continue;
+    }
+    if (path.length === 0) {
+      push(path, 'not_an_object', 'must be a JSON object with an "instances" array');
+    } else if (path.length === 1) {
+      if (issue.code === 'too_small') push(path, 'too_few_rows', 'must contain at least 1 row');
+      else if (issue.code === 'too_big') push(path, 'too_many_rows', `must contain at most ${schema.limits.maxRows} rows`);
+      else if (!has(body, 'instances')) push(path, 'required', 'is required');
+      else push(path, 'not_an_array', 'must be an array of rows');
+    } else if (path.length === 2) {
+      push(path, 'not_an_object', 'must be an object of feature values');
+    } else {
+      const name = String(path[2]);
+      const feature = features.get(name);
+      if (!feature) continue; // unreachable: unknown keys are reported above
+      const row = at(body, path.slice(0, 2));
+      const { code, detail } = featureError(feature, has(row, name), at(body, path));
+      push(path.slice(0, 3), code, detail);
+    }
+  }
+  return errors;
+}

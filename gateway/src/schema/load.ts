@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+// The file format of model/schema.json (docs/contract.md). Unknown members are tolerated so that a newer
+// train.py can add documentation fields without breaking older gateways; schemaVersion guards real changes.
+const finite = z.number().refine(Number.isFinite);
+
+const NumericFeature = z.looseObject({
+  name: z.string().min(1),
+  type: z.enum(['number', 'integer']),
+  nullable: z.boolean(),
+  observedMin: finite.optional(),
+  observedMax: finite.optional(),
+});
+
+const CategoryFeature = z.looseObject({
+  name: z.string().min(1),
+  type: z.literal('category'),
+  nullable: z.boolean(),
+  categories: z.array(z.string()).min(1),
+});
+
+export const Feature = z.discriminatedUnion('type', [NumericFeature, CategoryFeature]);
+
+const ClassLabel = z.union([z.string(), z.number()]);
+
+export const ModelSchemaFile = z
+  .object({
+    schemaVersion: z.literal(1),
+    model: z.looseObject({
+      name: z.string().min(1),
+      version: z.string().min(1),
+      task: z.enum(['classification', 'regression']),
+    }),
+    features: z.array(Feature).min(1),
+    target: z.discriminatedUnion('type', [
+      z.looseObject({ name: z.string(), type: z.literal('category'), classes: z.array(ClassLabel).min(1) }),
+      z.looseObject({ name: z.string(), type: z.literal('number') }),
+    ]),
+    limits: z.looseObject({
+      maxRows: z.number().int().min(1),
+      maxBodyBytes: z.number().int().min(64),
+    }),
+  })
+  .loose()
+  .superRefine((schema, ctx) => {
+    const seen = new Set<string>();
+    schema.features.forEach((feature, i) => {
+      if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'duplicate feature name' });
+      seen.add(feature.name);
+    });
+    const classifier = schema.model.task === 'classification';
+    if (classifier !== (schema.target.type === 'category')) {
+      ctx.addIssue({ code: 'custom', path: ['target', 'type'], message: 'classification needs a category target, regression a number target' });
+    }
+  });
+
+export type ModelSchema = z.infer<typeof ModelSchemaFile>;
+export type FeatureSpec = z.infer<typeof Feature>;
+
+export class SchemaFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaFileError';
+  }
+}
+
+export function parseModelSchema(json: unknown, source = 'schema.json'): ModelSchema {
+  const result = ModelSchemaFile.safeParse(json);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(document)'}: ${issue.message}`);
+    throw new SchemaFileError(`${source} does not follow the schema.json contract:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export function loadModelSchema(path: string): ModelSchema {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SchemaFileError(`cannot read the model schema at ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SchemaFileError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseModelSchema(json, path);
+}

@@ -1,0 +1,78 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosResponse } from 'axios';
+import type { FeatureRow } from '../schema/validators.js';
+import { attemptSignal, classifyThrown, interpretPrediction, joinUrl, type CallContext, type RawAnswer, type UpstreamClient, type UpstreamHealth } from './client.js';
+import type { PoolOptions } from './undici-client.js';
+
+/** The listed client, kept selectable (UPSTREAM_CLIENT=axios) and measured against undici in bench/. */
+export function createAxiosClient(options: PoolOptions): UpstreamClient {
+  const agentOptions = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, timeout: options.keepAliveMs };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+  const instance = axios.create({
+    httpAgent,
+    httpsAgent,
+    // Status handling and parsing are shared with the undici client (interpretPrediction), so axios must not do either.
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    maxRedirects: 0,
+    proxy: false,
+  });
+  const predictUrl = joinUrl(options.baseUrl, '/v1/predict').toString();
+  const healthUrl = joinUrl(options.baseUrl, options.healthPath).toString();
+  const schemaUrl = joinUrl(options.baseUrl, '/v1/schema').toString();
+
+  async function call(method: 'GET' | 'POST', url: string, ctx: CallContext, body?: string): Promise<RawAnswer> {
+    const attempt = attemptSignal(ctx);
+    const { signal } = attempt;
+    let res: AxiosResponse<string>;
+    try {
+      res = await instance.request<string>({
+        method,
+        url,
+        signal,
+        data: body,
+        headers: {
+          accept: 'application/json, application/problem+json',
+          'x-request-id': ctx.requestId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+      });
+    } catch (err) {
+      throw classifyThrown(err, attempt.timedOut(), attempt.callerAborted());
+    } finally {
+      attempt.dispose();
+    }
+    const answer: RawAnswer = { status: res.status, contentType: String(res.headers['content-type'] ?? ''), text: String(res.data ?? '') };
+    const modelVersion = res.headers['x-model-version'];
+    const retryAfter = res.headers['retry-after'];
+    if (typeof modelVersion === 'string') answer.modelVersion = modelVersion;
+    if (typeof retryAfter === 'string') answer.retryAfter = retryAfter;
+    return answer;
+  }
+
+  async function getJson(url: string, ctx: CallContext): Promise<UpstreamHealth> {
+    const answer = await call('GET', url, ctx);
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.text);
+    } catch {
+      body = undefined;
+    }
+    return { status: answer.status, body };
+  }
+
+  return {
+    async predict(rows: FeatureRow[], ctx: CallContext) {
+      return interpretPrediction(await call('POST', predictUrl, ctx, JSON.stringify({ instances: rows })), rows.length);
+    },
+    health: (ctx) => getJson(healthUrl, ctx),
+    schema: (ctx) => getJson(schemaUrl, ctx),
+    async close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import type { FeatureRow, PredictionBody } from '../schema/validators.js';
+import type { Problem } from '../problems.js';
+
+export interface CallContext {
+  /** Sent upstream as X-Request-Id so both logs can be joined. */
+  requestId: string;
+  /** Absolute time (Date.now() based) after which the call is abandoned. */
+  deadline: number;
+  /** Aborts the call early, e.g. when the caller went away. */
+  signal?: AbortSignal;
+}
+
+export interface UpstreamPrediction {
+  body: PredictionBody;
+  /** X-Model-Version as the upstream sent it, falling back to body.model.version. */
+  modelVersion: string;
+}
+
+export interface UpstreamHealth {
+  status: number;
+  body: unknown;
+}
+
+/** The one seam between the gateway and the EB service; one attempt per call, no retries in here. */
+export interface UpstreamClient {
+  predict(rows: FeatureRow[], ctx: CallContext): Promise<UpstreamPrediction>;
+  health(ctx: CallContext): Promise<UpstreamHealth>;
+  schema(ctx: CallContext): Promise<UpstreamHealth>;
+  close(): Promise<void>;
+}
+
+export type FailureKind =
+  | 'connect' // never reached the service (refused, DNS, connect timeout)
+  | 'reset' // the connection broke after it was made, mid-request or mid-response
+  | 'timeout' // the deadline passed
+  | 'aborted' // our caller went away
+  | 'status' // the service answered with a failure status
+  | 'problem' // the service answered a 4xx problem+json: the caller's fault, passed through
+  | 'invalid-response' // a 2xx that does not follow the contract
+  | 'breaker-open'; // not tried at all
+
+export class UpstreamFailure extends Error {
+  readonly kind: FailureKind;
+  readonly status?: number;
+  readonly problem?: Problem;
+  /** Seconds, from the upstream's Retry-After or the breaker's remaining open time. */
+  readonly retryAfter?: number;
+  constructor(kind: FailureKind, message: string, extra: { status?: number; problem?: Problem; retryAfter?: number; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'UpstreamFailure';
+    this.kind = kind;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.problem !== undefined) this.problem = extra.problem;
+    if (extra.retryAfter !== undefined) this.retryAfter = extra.retryAfter;
+  }
+}
+
+// Node's socket errors and undici's own codes for "could not connect" vs "connection broke".
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'HPE_INVALID_CONSTANT', 'ERR_BAD_RESPONSE']);
+
+function errorCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECT_CODES.has(code) || RESET_CODES.has(code))) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Turns whatever a client library threw into an UpstreamFailure, deciding timeout vs abort from our own signals. */
+export function classifyThrown(err: unknown, timedOut: boolean, callerAborted: boolean): UpstreamFailure {
+  if (err instanceof UpstreamFailure) return err;
+  if (callerAborted) return new UpstreamFailure('aborted', 'the caller went away', { cause: err });
+  if (timedOut) return new UpstreamFailure('timeout', 'the upstream did not answer before the deadline', { cause: err });
+  const code = errorCode(err);
+  if (code && CONNECT_CODES.has(code)) return new UpstreamFailure('connect', `cannot connect to the upstream (${code})`, { cause: err });
+  return new UpstreamFailure('reset', `the upstream connection failed${code ? ` (${code})` : ''}`, { cause: err });
+}
+
+export function parseRetryAfter(value: string | string[] | undefined | null): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function isProblem(value: unknown): value is Problem {
+  return typeof value === 'object' && value !== null && typeof (value as Problem).type === 'string' && typeof (value as Problem).status === 'number';
+}
+
+export interface RawAnswer {
+  status: number;
+  contentType: string;
+  text: string;
+  modelVersion?: string;
+  retryAfter?: string;
+}
+
+/** Shared by every client implementation, so they cannot disagree about what an answer means. */
+export function interpretPrediction(answer: RawAnswer, rowCount: number): UpstreamPrediction {
+  const { status } = answer;
+  if (status >= 200 && status < 300) {
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.text);
+    } catch (err) {
+      throw new UpstreamFailure('invalid-response', 'the upstream answered with invalid JSON', { cause: err });
+    }
+    const prediction = body as UpstreamPrediction['body'];
+    const consistent =
+      typeof prediction === 'object' &&
+      prediction !== null &&
+      Array.isArray(prediction.predictions) &&
+      prediction.predictions.length === rowCount &&
+      typeof prediction.model?.version === 'string' &&
+      typeof prediction.model?.name === 'string' &&
+      (prediction.probabilities === undefined ||
+        (Array.isArray(prediction.probabilities) && prediction.probabilities.length === rowCount && prediction.probabilities.every(Array.isArray)));
+    if (!consistent) throw new UpstreamFailure('invalid-response', 'the upstream answer does not follow the prediction contract', { status });
+    return { body: prediction, modelVersion: answer.modelVersion ?? prediction.model.version };
+  }
+  const retryAfter = parseRetryAfter(answer.retryAfter);
+  if (status >= 400 && status < 500 && answer.contentType.includes('problem+json')) {
+    let problem: unknown;
+    try {
+      problem = JSON.parse(answer.text);
+    } catch {
+      problem = undefined;
+    }
+    if (isProblem(problem)) throw new UpstreamFailure('problem', `the upstream rejected the request (${status})`, { status, problem, ...(retryAfter === undefined ? {} : { retryAfter }) });
+  }
+  throw new UpstreamFailure('status', `the upstream answered ${status}`, { status, ...(retryAfter === undefined ? {} : { retryAfter }) });
+}
+
+/** UPSTREAM_URL may carry a base path (a path-routed load balancer); endpoints hang below it. */
+export function joinUrl(base: string, path: string): URL {
+  const url = new URL(base);
+  url.pathname = url.pathname.replace(/\/+$/, '') + path;
+  return url;
+}
+
+/**
+ * An AbortSignal for one attempt: fires at the deadline or when the caller's signal does. Unlike
+ * AbortSignal.timeout/any, its timer is cleared as soon as the attempt settles, so thousands of requests per second
+ * do not leave thousands of live timers (and their signals) behind until the deadline.
+ */
+export function attemptSignal(ctx: CallContext): { signal: AbortSignal; timedOut(): boolean; callerAborted(): boolean; dispose(): void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('deadline exceeded'));
+  }, Math.max(1, ctx.deadline - Date.now()));
+  const onCallerAbort = () => controller.abort(ctx.signal?.reason);
+  if (ctx.signal?.aborted) onCallerAbort();
+  else ctx.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    callerAborted: () => ctx.signal?.aborted === true,
+    dispose() {
+      clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', onCallerAbort);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { Pool } from 'undici';
+import type { FeatureRow } from '../schema/validators.js';
+import { attemptSignal, classifyThrown, interpretPrediction, joinUrl, type CallContext, type UpstreamClient, type UpstreamHealth, type RawAnswer } from './client.js';
+
+export interface PoolOptions {
+  baseUrl: string;
+  healthPath: string;
+  connections: number;
+  /** Idle keep-alive sockets are dropped after this; keep it below every idle timeout on the way (gunicorn, nginx, ALB). */
+  keepAliveMs: number;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Default client: undici's Pool measured about twice as fast as axios here (see README). */
+export function createUndiciClient(options: PoolOptions): UpstreamClient {
+  const origin = new URL(options.baseUrl).origin;
+  const pool = new Pool(origin, {
+    connections: options.connections,
+    keepAliveTimeout: options.keepAliveMs,
+    // The server's Keep-Alive hint may be longer than what a load balancer in between tolerates.
+    keepAliveMaxTimeout: options.keepAliveMs,
+    pipelining: 1,
+  });
+  const predictPath = joinUrl(options.baseUrl, '/v1/predict').pathname;
+  const healthPath = joinUrl(options.baseUrl, options.healthPath).pathname;
+  const schemaPath = joinUrl(options.baseUrl, '/v1/schema').pathname;
+
+  async function call(method: 'GET' | 'POST', path: string, ctx: CallContext, body?: string): Promise<RawAnswer> {
+    const attempt = attemptSignal(ctx);
+    const { signal } = attempt;
+    try {
+      const res = await pool.request({
+        method,
+        path,
+        signal,
+        headers: {
+          accept: 'application/json, application/problem+json',
+          'x-request-id': ctx.requestId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await res.body.text();
+      const answer: RawAnswer = { status: res.statusCode, contentType: header(res.headers['content-type']) ?? '', text };
+      const modelVersion = header(res.headers['x-model-version']);
+      const retryAfter = header(res.headers['retry-after']);
+      if (modelVersion) answer.modelVersion = modelVersion;
+      if (retryAfter) answer.retryAfter = retryAfter;
+      return answer;
+    } catch (err) {
+      throw classifyThrown(err, attempt.timedOut(), attempt.callerAborted());
+    } finally {
+      attempt.dispose();
+    }
+  }
+
+  async function getJson(path: string, ctx: CallContext): Promise<UpstreamHealth> {
+    const answer = await call('GET', path, ctx);
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.text);
+    } catch {
+      body = undefined;
+    }
+    return { status: answer.status, body };
+  }
+
+  return {
+    async predict(rows: FeatureRow[], ctx: CallContext) {
+      return interpretPrediction(await call('POST', predictPath, ctx, JSON.stringify({ instances: rows })), rows.length);
+    },
+    health: (ctx) => getJson(healthPath, ctx),
+    schema: (ctx) => getJson(schemaPath, ctx),
+    async close() {
+      await pool.close();
+    },
+  };
+}
