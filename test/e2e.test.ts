@@ -3,12 +3,12 @@
 // bundle in a fresh folder, install its requirements, start the Procfile's command there, and talk HTTP to it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, LAUNCHER, read } from './helpers.js';
 import { sharedVenv } from './venv.js';
+import { acquirePort8000 } from './port-lock.js';
 
 const PORT = 8000; // the Procfile's port, as EB's nginx expects it
 
@@ -29,12 +29,6 @@ async function waitForHttp(url: string, child: ChildProcess, log: () => string, 
   throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${log()}`);
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 describe('a generated project, end to end', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-e2e-'));
   const project = path.join(work, 'iris-e2e');
@@ -42,6 +36,7 @@ describe('a generated project, end to end', () => {
   let ebcliVenv = '';
   let server: ChildProcess | undefined;
   let serverLog = '';
+  let releasePort = () => {};
   const make = (...targets: string[]) => run('make', ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcliVenv}`, ...targets], project);
 
   beforeAll(() => {
@@ -55,6 +50,7 @@ describe('a generated project, end to end', () => {
       process.kill(-server.pid!, 'SIGTERM');
       await new Promise((r) => server!.once('exit', r));
     }
+    releasePort();
   });
 
   it('trains with make train: prints a held-out score and writes the model and its schema', () => {
@@ -89,7 +85,7 @@ describe('a generated project, end to end', () => {
   });
 
   it('make local: the bundle unpacked in a fresh folder, installed and started with the Procfile command, serves over HTTP', async () => {
-    expect(await portIsFree(PORT), `port ${PORT} is taken: stop whatever listens there`).toBe(true);
+    releasePort = await acquirePort8000();
     const stage = path.join(work, 'stage');
     server = spawn('make', ['--no-print-directory', `EBCLI_VENV=${ebcliVenv}`, `STAGE_DIR=${stage}`, `STAGE_VENV=${appVenv}`, 'local'], { cwd: project, detached: true });
     server.stdout!.on('data', (d) => { serverLog += d; });

@@ -51,10 +51,21 @@ describe('sci-eb launcher', () => {
     expect(sciEb(cwd, 'requirements', 'nope.txt').output).toMatch(/nope\.txt does not exist/);
   });
 
+  it('sci-eb gateway adds the gateway to an existing project, and is idempotent', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bin-'));
+    expect(sciEb(cwd, 'app', 'svc', '--yes', '--skip-install').status).toBe(0);
+    const project = path.join(cwd, 'svc');
+    const r = sciEb(project, 'gateway', '--skip-install');
+    expect(r.status, r.output).toBe(0);
+    expect(listFiles(project)).toContain('gateway/src/app.ts');
+    expect(JSON.parse(read(project, '.yo-rc.json'))['generator-sci-eb'].answers.gateway).toBe(true);
+    expect(sciEb(project, 'gateway', '--skip-install').output).toMatch(/Up to date/);
+  });
+
   it('--help lists the generators', () => {
     const r = sciEb(os.tmpdir(), '--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/Generators: .*app.*requirements/);
+    expect(r.stdout).toMatch(/Generators: app, gateway, requirements, upgrade/);
     expect(existsSync(LAUNCHER)).toBe(true);
   });
 });

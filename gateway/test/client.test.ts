@@ -4,6 +4,10 @@ import { API_KEY, IRIS, irisRow, listen, testApp } from './helpers/app.js';
 import { closedPort, echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { loadModelSchema } from '../src/schema/load.js';
 
+// The client's FeatureRow is generated from the project's schema (npm run schema:sync); these tests talk to a gateway
+// built from the iris fixture, so fixture rows are passed through the client as they are, whatever the project's model.
+const fixtureRow = (...args: Parameters<typeof irisRow>) => irisRow(...args) as unknown as FeatureRow;
+
 let upstream: FakeUpstream;
 let gateway: { url: string; close(): Promise<void> };
 beforeAll(async () => {
@@ -18,7 +22,7 @@ afterAll(async () => {
 describe('typed frontend client (client/)', () => {
   it('predicts with typed rows and returns the typed answer with request id and model version', async () => {
     const client = createPredictionClient({ baseURL: gateway.url, apiKey: API_KEY });
-    const rows: FeatureRow[] = [irisRow(5.0), irisRow(6.7)];
+    const rows: FeatureRow[] = [fixtureRow(5.0), fixtureRow(6.7)];
     const answer = await client.predict(rows, { requestId: 'client-test-1' });
     const schema = loadModelSchema(IRIS);
     expect(answer.predictions).toEqual(rows.map((r) => echoPrediction(schema, { ...r }).prediction));
@@ -31,7 +35,7 @@ describe('typed frontend client (client/)', () => {
   it('surfaces a 422 as PredictionProblem with status, type and errors[]', async () => {
     const client = createPredictionClient({ baseURL: gateway.url, apiKey: API_KEY });
     const bad = { ...irisRow(), petal_width: 'wide' } as unknown as FeatureRow;
-    const err = await client.predict([irisRow(), bad]).catch((e: unknown) => e);
+    const err = await client.predict([fixtureRow(), bad]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PredictionProblem);
     const problem = err as PredictionProblem;
     expect(problem.status).toBe(422);
@@ -43,14 +47,14 @@ describe('typed frontend client (client/)', () => {
 
   it('surfaces 401 and network failures as PredictionProblem too', async () => {
     const noKey = createPredictionClient({ baseURL: gateway.url });
-    const unauthorized = (await noKey.predict([irisRow()]).catch((e: unknown) => e)) as PredictionProblem;
+    const unauthorized = (await noKey.predict([fixtureRow()]).catch((e: unknown) => e)) as PredictionProblem;
     expect(unauthorized).toBeInstanceOf(PredictionProblem);
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.type).toBe('urn:sci-eb:problem:unauthorized');
 
     const port = await closedPort();
     const nowhere = createPredictionClient({ baseURL: `http://127.0.0.1:${port}`, apiKey: API_KEY });
-    const network = (await nowhere.predict([irisRow()]).catch((e: unknown) => e)) as PredictionProblem;
+    const network = (await nowhere.predict([fixtureRow()]).catch((e: unknown) => e)) as PredictionProblem;
     expect(network).toBeInstanceOf(PredictionProblem);
     expect(network.status).toBe(0);
     expect(network.type).toBe('urn:sci-eb:problem:network-error');

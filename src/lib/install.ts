@@ -14,5 +14,11 @@ export function installSteps(a: Answers, python = pickPython(a.pythonVersion)): 
     { title: 'Create the virtualenv', command: python, args: ['-m', 'venv', '.venv'] },
     { title: 'Install requirements', command: '.venv/bin/python', args: ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', 'requirements-dev.txt'] },
     { title: 'Train the model', command: '.venv/bin/python', args: ['train.py'] },
+    ...(a.gateway ? gatewaySteps() : []),
   ];
+}
+
+/** The gateway needs the trained model's schema: the same as `make gateway`. */
+export function gatewaySteps(): InstallStep[] {
+  return [{ title: 'Install the gateway and generate its types from model/schema.json', command: 'make', args: ['--no-print-directory', 'gateway'] }];
 }

@@ -4,7 +4,7 @@
  * generator, upgrade (which renders the same way with the new template set), dry runs, the tests and the `sci-eb`
  * launcher all go through these functions.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
@@ -24,6 +24,11 @@ export interface FileSpec {
   build?: BuilderName;
   requirements?: string[];
   copy?: string;
+  /** A verbatim file under the template set (what a `tree` entry expands to). */
+  file?: string;
+  /** A folder under the template set, copied file by file (expanded by loadFileSpecs), minus `exclude`. */
+  tree?: string;
+  exclude?: string[];
   when?: Condition;
   executable?: boolean;
 }
@@ -47,8 +52,25 @@ const CONDITIONS = {
 } as const;
 export type Condition = keyof typeof CONDITIONS;
 
+/** A template set's files.json, with `tree` entries expanded into one verbatim file each. */
 export function loadFileSpecs(templatesDir = TEMPLATES_DIR): FileSpec[] {
-  return JSON.parse(readFileSync(path.join(templatesDir, 'files.json'), 'utf8')).files as FileSpec[];
+  const specs = JSON.parse(readFileSync(path.join(templatesDir, 'files.json'), 'utf8')).files as FileSpec[];
+  return specs.flatMap((spec) => {
+    if (!spec.tree) return [spec];
+    const root = path.join(templatesDir, spec.tree);
+    const excluded = (rel: string) => (spec.exclude ?? []).some((e) => (e.endsWith('/') ? `${rel}/`.startsWith(e) : rel === e));
+    const files: FileSpec[] = [];
+    const walk = (rel: string) => {
+      for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
+        const child = rel ? `${rel}/${entry.name}` : entry.name;
+        if (excluded(child) || (entry.isDirectory() && excluded(`${child}/`))) continue;
+        if (entry.isDirectory()) walk(child);
+        else files.push({ path: `${spec.path}/${child}`, kind: spec.kind, file: path.join(spec.tree!, child), when: spec.when });
+      }
+    };
+    walk('');
+    return files.sort((x, y) => x.path.localeCompare(y.path));
+  });
 }
 
 /** Values a files.json path or copy source may name in braces. */
@@ -119,6 +141,8 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
       const pins = file.requirements.map((f) => readFileSync(path.join(templatesDir, 'pins', f), 'utf8')).join('');
       const header = `# ${MANAGED_HEADER}\n# Pinned to versions with binary wheels for ${PLATFORMS[a.platform].branchName(a.pythonVersion)} (${a.architecture}),\n# ordered so build dependencies come first (numpy, then scipy, then scikit-learn).\n\n`;
       content = Buffer.from(orderRequirements(header + pins).text);
+    } else if (file.file) {
+      content = readFileSync(path.join(templatesDir, file.file));
     } else if (file.copy) {
       content = readFileSync(path.resolve(options.cwd ?? process.cwd(), file.copy));
     } else {
