@@ -1,8 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosResponse } from 'axios';
-import type { FeatureRow } from '../schema/validators.js';
-import { attemptSignal, classifyThrown, interpretPrediction, joinUrl, type CallContext, type RawAnswer, type UpstreamClient, type UpstreamHealth } from './client.js';
+import { attemptSignal, classifyThrown, clientOver, joinUrl, type CallContext, type RawAnswer, type UpstreamClient } from './client.js';
 import type { PoolOptions } from './undici-client.js';
 
 /** The listed client, kept selectable (UPSTREAM_CLIENT=axios) and measured against undici in bench/. */
@@ -53,26 +52,8 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
     return answer;
   }
 
-  async function getJson(url: string, ctx: CallContext): Promise<UpstreamHealth> {
-    const answer = await call('GET', url, ctx);
-    let body: unknown;
-    try {
-      body = JSON.parse(answer.text);
-    } catch {
-      body = undefined;
-    }
-    return { status: answer.status, body };
-  }
-
-  return {
-    async predict(rows: FeatureRow[], ctx: CallContext) {
-      return interpretPrediction(await call('POST', predictUrl, ctx, JSON.stringify({ instances: rows })), rows.length);
-    },
-    health: (ctx) => getJson(healthUrl, ctx),
-    schema: (ctx) => getJson(schemaUrl, ctx),
-    async close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
-    },
-  };
+  return clientOver(call, { predict: predictUrl, health: healthUrl, schema: schemaUrl }, async () => {
+    httpAgent.destroy();
+    httpsAgent.destroy();
+  });
 }

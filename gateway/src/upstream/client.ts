@@ -167,3 +167,28 @@ export function attemptSignal(ctx: CallContext): { signal: AbortSignal; timedOut
     },
   };
 }
+
+/** One HTTP exchange with the upstream; each transport (undici, axios) implements only this. */
+export type Transport = (method: 'GET' | 'POST', target: string, ctx: CallContext, body?: string) => Promise<RawAnswer>;
+
+/** The client every transport shares: the three calls of the contract over one `Transport`. */
+export function clientOver(call: Transport, targets: { predict: string; health: string; schema: string }, close: () => Promise<void>): UpstreamClient {
+  async function getJson(target: string, ctx: CallContext): Promise<UpstreamHealth> {
+    const answer = await call('GET', target, ctx);
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.text);
+    } catch {
+      body = undefined;
+    }
+    return { status: answer.status, body };
+  }
+  return {
+    async predict(rows, ctx) {
+      return interpretPrediction(await call('POST', targets.predict, ctx, JSON.stringify({ instances: rows })), rows.length);
+    },
+    health: (ctx) => getJson(targets.health, ctx),
+    schema: (ctx) => getJson(targets.schema, ctx),
+    close,
+  };
+}

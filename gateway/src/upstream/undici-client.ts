@@ -1,6 +1,5 @@
 import { Pool } from 'undici';
-import type { FeatureRow } from '../schema/validators.js';
-import { attemptSignal, classifyThrown, interpretPrediction, joinUrl, type CallContext, type UpstreamClient, type UpstreamHealth, type RawAnswer } from './client.js';
+import { attemptSignal, classifyThrown, clientOver, joinUrl, type CallContext, type RawAnswer, type UpstreamClient } from './client.js';
 
 export interface PoolOptions {
   baseUrl: string;
@@ -57,25 +56,5 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
     }
   }
 
-  async function getJson(path: string, ctx: CallContext): Promise<UpstreamHealth> {
-    const answer = await call('GET', path, ctx);
-    let body: unknown;
-    try {
-      body = JSON.parse(answer.text);
-    } catch {
-      body = undefined;
-    }
-    return { status: answer.status, body };
-  }
-
-  return {
-    async predict(rows: FeatureRow[], ctx: CallContext) {
-      return interpretPrediction(await call('POST', predictPath, ctx, JSON.stringify({ instances: rows })), rows.length);
-    },
-    health: (ctx) => getJson(healthPath, ctx),
-    schema: (ctx) => getJson(schemaPath, ctx),
-    async close() {
-      await pool.close();
-    },
-  };
+  return clientOver(call, { predict: predictPath, health: healthPath, schema: schemaPath }, () => pool.close());
 }
