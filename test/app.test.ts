@@ -186,6 +186,8 @@ describe('yo sci-eb: bad answers write nothing', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp[]]> = [
     ['several rules at once', { 'env-name': 'x', region: 'mars-1', workers: '0', estimator: 'ridge' }, [/4 problems/, /--env-name/, /--region/, /--workers/, /--estimator/]],
     ['a CSV that does not exist', { dataset: 'csv', csv: 'missing.csv', target: 'y' }, [/missing\.csv does not exist/]],
+    ['a target column the CSV does not have', { dataset: 'csv', csv: 'houses.csv', target: 'price' }, [/no column "price" for --target; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/]],
+    ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/empty\.csv the file is empty/]],
     ['an answers file that is not JSON', { answers: 'broken.json' }, [/--answers broken\.json/]],
     ['architecture against instance type', { architecture: 'arm64', 'instance-type': 'c5.large' }, [/--instance-type: c5\.large is an x86_64 instance type/]],
   ];
@@ -193,11 +195,16 @@ describe('yo sci-eb: bad answers write nothing', () => {
     it(what, async () => {
       let tmp = '';
       const run = helpers.run(APP).withArguments(['bad']).withOptions({ yes: true, ...options })
-        .onTargetDirectory((dir) => { tmp = dir; writeFileSync(path.join(dir, 'broken.json'), '{nope'); });
+        .onTargetDirectory((dir) => {
+          tmp = dir;
+          writeFileSync(path.join(dir, 'broken.json'), '{nope');
+          writeFileSync(path.join(dir, 'empty.csv'), '');
+          copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(dir, 'houses.csv'));
+        });
       const error = await run.then(() => undefined, (e: Error) => e);
       expect(error?.name).toBe('UsageError');
       for (const m of messages) expect(error!.message).toMatch(m);
-      expect(readdirSync(tmp)).toEqual(['broken.json']);
+      expect(readdirSync(tmp).sort()).toEqual(['broken.json', 'empty.csv', 'houses.csv']);
     });
   }
 

@@ -13,6 +13,7 @@ import { planChanges, type Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { EB_REGIONS, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, type PlatformId } from '../lib/platforms.js';
 import { installSteps } from '../lib/install.js';
+import { csvHeaderProblems } from '../lib/csv.js';
 import { CONFIG_NAMESPACE, ConflictError, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
 
 // Yeoman runs every method of a generator class as a task, except names starting with "_": helpers carry one.
@@ -76,14 +77,18 @@ export default class AppGenerator extends ProjectGenerator {
     const resolution = resolveAnswers(given);
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
-    if (this.answers.dataset === 'csv' && this.answers.csvPath && !existsSync(path.resolve(this.answers.csvPath))) {
-      throw new UsageError(`--csv: ${this.answers.csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
-    }
+    if (this.answers.dataset === 'csv' && this.answers.csvPath) this._checkCsv(this.answers.csvPath, this.answers.targetColumn);
     this.target = this.rerun ? this.destinationRoot() : this._chooseDestination();
     if (!this.rerun && this.storedState(this.target).manifest) this.rerun = true;
     // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
     this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
     this.changes = planChanges(this.rendered, (p) => this.readDisk(p, this.target), this.rerun ? this.storedState(this.target).manifest : undefined);
+  }
+
+  private _checkCsv(csvPath: string, target: string | undefined): void {
+    if (!existsSync(path.resolve(csvPath))) throw new UsageError(`--csv: ${csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
+    const problems = csvHeaderProblems(readFileSync(path.resolve(csvPath), 'utf8').slice(0, 65_536), target);
+    if (problems.length > 0) throw new UsageError(`--csv: ${csvPath} ${problems.join('; ')}. Nothing was written.`);
   }
 
   /** A new project goes into ./<name>, unless we are in an empty folder of that name already. */

@@ -43,7 +43,8 @@ function assertFileTargets(root: string, paths: string[]): void {
 
 /** A new project: everything lands at once, or not at all. */
 export function commitNewProject(root: string, files: FileWrite[]): void {
-  const staging = `${root}.partial-${process.pid}`;
+  // A fixed name, so the leftovers of a run killed mid-write are cleared by the next one.
+  const staging = path.join(path.dirname(root), `.${path.basename(root)}.sci-eb-partial`);
   rmSync(staging, { recursive: true, force: true });
   try {
     for (const file of files) writeInto(staging, file);

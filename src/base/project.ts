@@ -125,10 +125,19 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     const state: StoredState = { answers, generatorVersion: GENERATOR_VERSION, manifest: options.manifest ?? nextManifest(changes, rendered) };
     const stateChanged = JSON.stringify(state) !== JSON.stringify({ answers: previous.answers, generatorVersion: previous.generatorVersion, manifest: previous.manifest });
     const extra = stateChanged ? [this.stateFile(root, state)] : [];
-    if (options.newProject) {
-      commitNewProject(root, [...changes.filter((c) => c.content).map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...extra]);
-    } else {
-      commitChanges(root, changes, extra);
+    try {
+      if (options.newProject) {
+        commitNewProject(root, [...changes.filter((c) => c.content).map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...extra]);
+      } else {
+        commitChanges(root, changes, extra);
+      }
+    } catch (error) {
+      const { code, syscall } = error as NodeJS.ErrnoException;
+      // A recursive mkdir on a read-only or vanished folder reports ENOENT.
+      if (code && (['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR'].includes(code) || (code === 'ENOENT' && syscall === 'mkdir'))) {
+        throw new UsageError(`Cannot write to ${root} (${code}: ${(error as Error).message}). Nothing was changed: choose a folder you can write to, or free some space.`);
+      }
+      throw error;
     }
   }
 
