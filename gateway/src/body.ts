@@ -45,6 +45,13 @@ export function jsonBody(maxBytes: number): RequestHandler[] {
 
 /** body-parser's errors, as contract problems; anything else is not a body problem. */
 export function bodyErrorToProblem(err: unknown): ProblemError | undefined {
+  // A body sent as gzip/deflate/br that does not inflate: body-parser passes zlib's error on as a 400 without a
+  // `type`, which would otherwise end up as a 500 internal-error (and an error log line) for a client mistake.
+  // (zlib codes: Z_DATA_ERROR, Z_BUF_ERROR, ...; brotli: ERR__ERROR_FORMAT_...)
+  const { code, status } = (err ?? {}) as { code?: unknown; status?: unknown };
+  if (status === 400 && typeof code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(code)) {
+    return new ProblemError(makeProblem('malformed-json', 400, 'The body could not be decompressed as its Content-Encoding says.'));
+  }
   const type = (err as { type?: unknown })?.type;
   if (typeof type !== 'string') return undefined;
   switch (type) {

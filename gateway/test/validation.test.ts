@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, MIXED, REGRESSOR, testApp } from './helpers/app.js';
@@ -110,6 +111,10 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
     ['a missing instances member', {}, '/instances', 'required'],
     ['instances that is not an array', { instances: { a: 1 } }, '/instances', 'not_an_array'],
     ['zero rows', { instances: [] }, '/instances', 'too_few_rows'],
+    // Found by test/fuzz.test.ts: zod's length checks also ran on non-arrays, adding too_few_rows/too_many_rows.
+    ['instances that is an empty string', { instances: '' }, '/instances', 'not_an_array'],
+    ['instances that is a string longer than maxRows', { instances: 'x'.repeat(60) }, '/instances', 'not_an_array'],
+    ['instances that is an object with a length', { instances: { length: 0 } }, '/instances', 'not_an_array'],
     ['an unknown top-level member', { instances: [good()], options: {} }, '/options', 'unknown_field'],
   ])('rejects %s', async (_name, body, pointer, code) => {
     expect(await errorsFor(body)).toEqual([expect.objectContaining({ pointer, code })]);
@@ -173,6 +178,35 @@ describe('body handling', () => {
     expect(res.body.type).toBe('urn:sci-eb:problem:malformed-json');
   });
 
+  it('400 (not 500) for a body whose Content-Encoding does not inflate', async () => {
+    // Found by test/fuzz.test.ts: zlib's error reached the error handler as an unknown error, i.e. 500 internal-error.
+    const text = JSON.stringify({ instances: [good()] });
+    for (const [encoding, bytes] of [
+      ['gzip', Buffer.from(text)],
+      ['gzip', gzipSync(text).subarray(0, 12)],
+      ['deflate', Buffer.from('garbage')],
+      ['br', Buffer.from([0xff, 0xff, 0xff, 0xff])],
+    ] as const) {
+      const res = await request(app)
+        .post('/v1/predict')
+        .set('X-API-Key', API_KEY)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .serialize((b: unknown) => b as string)
+        .send(bytes);
+      expect(res.status, encoding).toBe(400);
+      expect(res.body).toMatchObject({ type: 'urn:sci-eb:problem:malformed-json', status: 400 });
+    }
+    const inflated = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .serialize((b: unknown) => b as string)
+      .send(gzipSync(text));
+    expect(inflated.status).toBe(200);
+  });
+
   it('413 above limits.maxBodyBytes (4096 in this fixture)', async () => {
     const before = upstream.calls.length;
     const big = JSON.stringify({ instances: [{ ...good(), contract: 'x'.repeat(5000) }] });
@@ -201,5 +235,14 @@ describe('validators built from other fixtures', () => {
     const bad = v.validateRequest({ instances: [{ ...row, city: 'Munchen', year_built: 1999.5 }] });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors.map((e) => e.code)).toEqual(['not_an_integer', 'unknown_category']);
+  });
+});
+
+describe('magnitudes, as the Flask service answers them', () => {
+  it('a number beyond float32 range is not_finite (tree models compute in float32); the largest float32 is fine', async () => {
+    expect(await errorsFor({ instances: [{ ...good(), monthly_charges: 1e39 }, { ...good(), monthly_charges: -3.4e38 }, { ...good(), tenure_months: 1e40 }] })).toEqual([
+      { pointer: '/instances/0/monthly_charges', code: 'not_finite', detail: 'must be a finite number' },
+      { pointer: '/instances/2/tenure_months', code: 'not_finite', detail: 'must be a finite number' },
+    ]);
   });
 });

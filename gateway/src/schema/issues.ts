@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { FeatureSpec, ModelSchema } from './load.js';
 import { toPointer, type FieldError } from '../problems.js';
+import { MAX_MAGNITUDE } from './limits.js';
 
 // zod's issue codes are about zod's schema types; the contract's codes are about the model's feature kinds.
 // So the code is derived from *where* the issue is (document, instances, row, feature) and *what is there*,
@@ -27,7 +28,7 @@ function featureError(feature: FeatureSpec, present: boolean, value: unknown): P
     return { code: 'unknown_category', detail: `must be one of: ${feature.categories.join(', ')}` };
   }
   if (typeof value !== 'number') return { code: 'not_a_number', detail: 'must be a number' };
-  if (!Number.isFinite(value)) return { code: 'not_finite', detail: 'must be a finite number' };
+  if (!Number.isFinite(value) || Math.abs(value) > MAX_MAGNITUDE) return { code: 'not_finite', detail: 'must be a finite number' };
   return { code: 'not_an_integer', detail: 'must be a whole number' };
 }
 
@@ -41,7 +42,11 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[], body: u
     seen.add(pointer + ' ' + code);
     errors.push({ pointer, code, detail });
   };
-  const tooMany = issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
+  // zod runs the array's length checks on anything with a length, so "" or {"length": 0} would also get
+  // too_few_rows (and a long string too_many_rows) next to not_an_array; the contract (and the Flask service) report
+  // row counts only for an actual array.
+  const instancesIsArray = Array.isArray(at(body, ['instances']));
+  const tooMany = instancesIsArray && issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
 
   for (const issue of issues) {
     const path = issue.path as Array<string | number>;
@@ -58,10 +63,10 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[], body: u
     if (path.length === 0) {
       push(path, 'not_an_object', 'must be a JSON object with an "instances" array');
     } else if (path.length === 1) {
-      if (issue.code === 'too_small') push(path, 'too_few_rows', 'must contain at least 1 row');
+      if (!has(body, 'instances')) push(path, 'required', 'is required');
+      else if (!instancesIsArray) push(path, 'not_an_array', 'must be an array of rows');
+      else if (issue.code === 'too_small') push(path, 'too_few_rows', 'must contain at least 1 row');
       else if (issue.code === 'too_big') push(path, 'too_many_rows', `must contain at most ${schema.limits.maxRows} rows`);
-      else if (!has(body, 'instances')) push(path, 'required', 'is required');
-      else push(path, 'not_an_array', 'must be an array of rows');
     } else if (path.length === 2) {
       push(path, 'not_an_object', 'must be an object of feature values');
     } else {

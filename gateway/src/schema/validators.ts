@@ -1,3 +1,4 @@
+import { MAX_MAGNITUDE } from './limits.js';
 import { z } from 'zod';
 import type { FeatureSpec, ModelSchema } from './load.js';
 import { issuesToFieldErrors } from './issues.js';
@@ -27,17 +28,19 @@ export interface Validators {
 
 type Meta = { id?: string; description?: string; examples?: unknown[] };
 
+const inRange = (v: number) => Math.abs(v) <= MAX_MAGNITUDE;
+
 function featureSchema(feature: FeatureSpec, integers: Set<z.ZodType>, registry: z.core.$ZodRegistry<Meta>): z.ZodType {
   let base: z.ZodType;
   if (feature.type === 'category') {
     base = z.enum(feature.categories as [string, ...string[]]);
   } else if (feature.type === 'integer') {
     // The contract says any whole number counts (3.0 too, 1e20 too), so not z.int() with its safe-integer bounds.
-    base = z.number().refine(Number.isInteger);
+    base = z.number().refine(inRange).refine(Number.isInteger);
     integers.add(base);
   } else {
     // zod 4 numbers reject Infinity/NaN already; JSON's 1e400 parses to Infinity and must fail as not_finite.
-    base = z.number();
+    base = z.number().refine(inRange);
   }
   const schema = feature.nullable ? base.nullable() : base;
   // Metadata lives in this model's registry, not zod's global one, so apps for different models never mix.

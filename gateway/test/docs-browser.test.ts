@@ -1,0 +1,142 @@
+// The /docs page in a real browser: Debian's headless Chromium, driven by playwright-core (which brings no browser
+// of its own), loads the page from a gateway in front of a fake upstream, builds the form from /openapi.json, and
+// sends predictions from it. The page is local HTML+JS under a strict CSP, so a CSP violation or a script error
+// fails the test as well.
+//
+// Needs /usr/bin/chromium (Debian/Ubuntu: apt-get install -y chromium). Missing, the test fails and says so: a
+// docs page nobody has seen working is not a pass.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, IRIS, listen, testApp } from './helpers/app.js';
+import { echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { exampleRow } from '../src/schema/validators.js';
+import { loadModelSchema } from '../src/schema/load.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const schema = loadModelSchema(IRIS);
+
+let upstream: FakeUpstream;
+let gateway: { url: string; close(): Promise<void> };
+let context: BrowserContext | undefined;
+let profile: string | undefined;
+let page: Page;
+/** Console errors, page errors and CSP violations seen by the browser. */
+const problems: string[] = [];
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream(IRIS);
+  gateway = await listen(testApp({ UPSTREAM_URL: upstream.url }));
+});
+
+/** In the test, not in beforeAll: a failing hook would report the test as skipped, and a missing browser is a failure. */
+async function openBrowser(): Promise<Page> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the docs page test needs Debian's Chromium (apt-get install -y chromium)`);
+  }
+  // A fresh profile per run; playwright passes it to Chromium as --user-data-dir.
+  profile = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 30_000,
+  });
+  // Only the gateway on loopback may be reached; anything else the page tried would be a bug (and is refused).
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    return url.hostname === '127.0.0.1' ? route.continue() : route.abort();
+  });
+  const opened = context.pages()[0] ?? (await context.newPage());
+  opened.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  opened.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return opened;
+}
+
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await gateway?.close();
+  await upstream?.close();
+});
+
+async function submit(expectedStatus: number): Promise<{ status: string; result: unknown }> {
+  await page.evaluate(() => delete document.body.dataset['lastStatus']);
+  await page.click('#predict');
+  await page.waitForSelector(`body[data-last-status="${expectedStatus}"]`, { timeout: 10_000 });
+  const status = (await page.textContent('#status')) ?? '';
+  const result = JSON.parse((await page.textContent('#result')) ?? 'null') as unknown;
+  return { status, result };
+}
+
+describe('/docs in headless Chromium', () => {
+  it('renders endpoints and features from /openapi.json, and the try-it form sends a prediction and shows the answer', async () => {
+    page = await openBrowser();
+    const loaded = await page.goto(`${gateway.url}/docs`, { waitUntil: 'load' });
+    expect(loaded?.status()).toBe(200);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+
+    expect(await page.title()).toContain('iris-classifier');
+    const featureRows = await page.$$eval('#features tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset['feature']));
+    expect(featureRows).toEqual(schema.features.map((f) => f.name));
+    const endpoints = await page.$$eval('#endpoints tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
+    expect(endpoints.some((e) => e.includes('POST') && e.includes('/v1/predict'))).toBe(true);
+
+    // Fill the example row, type the key, send.
+    await page.click('#fill-example');
+    const example = exampleRow(schema);
+    for (const f of schema.features) expect(await page.inputValue(`input[name="${f.name}"]`)).toBe(String(example[f.name]));
+    await page.fill('#api-key', API_KEY);
+    const callsBefore = upstream.calls.length;
+    const ok = await submit(200);
+    expect(ok.status).toMatch(/^200 OK · model 3f2a9c0d41b7 · request [0-9a-f-]{36}$/);
+    expect(ok.result).toEqual({
+      predictions: [echoPrediction(schema, example).prediction],
+      probabilities: [echoPrediction(schema, example).probabilities],
+      classes: ['setosa', 'versicolor', 'virginica'],
+      model: { name: 'iris-classifier', version: '3f2a9c0d41b7' },
+    });
+    expect(upstream.calls.length).toBe(callsBefore + 1);
+    expect(upstream.calls.at(-1)!.rows).toEqual([example]);
+
+    // A value typed by hand goes through as a number.
+    await page.fill('input[name="sepal_length"]', '6.9');
+    const typed = await submit(200);
+    expect(typed.result).toMatchObject({ predictions: [echoPrediction(schema, { ...example, sepal_length: 6.9 }).prediction] });
+    expect(upstream.calls.at(-1)!.rows).toEqual([{ ...example, sepal_length: 6.9 }]);
+
+    // A field left empty: the page shows the gateway's 422 problem with the pointer, and nothing reaches the upstream.
+    await page.fill('input[name="petal_width"]', '');
+    const invalid = await submit(422);
+    expect(invalid.status).toMatch(/^422 error/);
+    expect(invalid.result).toMatchObject({
+      type: 'urn:sci-eb:problem:validation-error',
+      status: 422,
+      errors: [{ pointer: '/instances/0/petal_width', code: 'required', detail: 'is required' }],
+    });
+
+    // A wrong key: 401 shown as such.
+    await page.fill('input[name="petal_width"]', '0.2');
+    await page.fill('#api-key', 'not-the-key');
+    const refused = await submit(401);
+    expect(refused.result).toMatchObject({ type: 'urn:sci-eb:problem:unauthorized', status: 401 });
+    expect(upstream.calls.length).toBe(callsBefore + 2);
+
+    if (process.env['DOCS_SCREENSHOT']) await page.screenshot({ path: process.env['DOCS_SCREENSHOT'], fullPage: true });
+    if (process.env['FUZZ_STATS']) console.log(problems);
+    expect(problems.filter((p) => !/status of 4\d\d/.test(p))).toEqual([]);
+  }, 60_000);
+});
