@@ -1,8 +1,8 @@
 // End to end, for real: generate a project with the sci-eb launcher, train and test it with its own Makefile, build
 // the EB source bundle through awsebcli's own zipping code, check what is in it, then `make local`: unpack the
 // bundle in a fresh folder, install its requirements, start the Procfile's command there, and talk HTTP to it.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,26 @@ describe('other datasets and estimators train and pass their own tests', () => {
       const tests = run('make', ['--no-print-directory', `VENV=${venv}`, 'test'], project);
       expect(tests).toMatch(/\d+ passed/);
       expect(tests).not.toMatch(/failed|skipped/);
+    });
+  }
+});
+
+describe('bad training data: a clear message from make train, and no model written', () => {
+  const cases: Array<[string, string, string[], RegExp]> = [
+    ['a single class', 'colour,size,label\nred,1,yes\nblue,2,yes\nred,3,yes\nblue,4,yes\nred,5,yes\nblue,6,yes\nred,7,yes\nblue,8,yes\nred,9,yes\nblue,10,yes\nred,11,yes\n', ['--target', 'label'], /single class/],
+    ['a non-numeric regression target', 'colour,size,price\nred,1,cheap\nblue,2,dear\nred,3,cheap\nblue,4,dear\nred,5,cheap\nblue,6,dear\nred,7,cheap\nblue,8,dear\nred,9,cheap\nblue,10,dear\nred,11,cheap\n', ['--target', 'price', '--task', 'regression', '--estimator', 'ridge'], /numeric|number/i],
+  ];
+  for (const [what, csv, options, message] of cases) {
+    it(what, () => {
+      const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-e2e-'));
+      writeFileSync(path.join(work, 'data.csv'), csv);
+      run('node', [LAUNCHER, 'app', 'bad-data', '--yes', '--skip-install', '--dataset', 'csv', '--csv', 'data.csv', ...options], work);
+      const project = path.join(work, 'bad-data');
+      const venv = sharedVenv('app', [path.join(project, 'requirements-dev.txt')]);
+      const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, 'train'], { cwd: project, encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toMatch(message);
+      expect(existsSync(path.join(project, 'model'))).toBe(false);
     });
   }
 });

@@ -1,6 +1,6 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,17 @@ describe('sci-eb launcher', () => {
     expect(r.output).toMatch(/make local/);
     expect(r.output).not.toMatch(/pip install|Train the model/);
     if (process.getuid?.() === 0) expect(readdirSync(cwd)).toEqual(['svc']); // root stays root: no uid drop as with yo
+  });
+
+  it('the leftovers of an interrupted run are cleared, and never mistaken for the project', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bin-'));
+    // What a run killed while writing leaves: its staging folder beside the target (the target itself never exists).
+    mkdirSync(path.join(cwd, '.svc.sci-eb-partial', 'half'), { recursive: true });
+    writeFileSync(path.join(cwd, '.svc.sci-eb-partial', 'half', 'application.py'), 'trunc');
+    const r = sciEb(cwd, 'app', 'svc', '--yes', '--skip-install');
+    expect(r.status, r.output).toBe(0);
+    expect(readdirSync(cwd)).toEqual(['svc']);
+    expect(read(path.join(cwd, 'svc'), 'application.py')).toMatch(/^application = /m);
   });
 
   it('bad answers: exit status 2, every problem listed with its option, nothing written', () => {
