@@ -129,7 +129,7 @@ export function recommendBatching(results) {
   const windowMs = byWindow.find((x) => x.rps >= 0.9 * bestWindow).windowMs;
   const point = points.find((p) => p.windowMs === windowMs && p.cap === cap);
   const current = points.find((p) => p.windowMs === 2 && p.cap === 64);
-  return { windowMs, cap, point, current, byCap, byWindow, keepsDefaults: windowMs === 2 && cap === 64 };
+  return { windowMs, cap, point, current, byCap, byWindow, keepsDefaults: windowMs === 5 && cap === 64 };
 }
 
 // ---- the document ----

@@ -287,7 +287,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     const target = project.name === 'forest' ? 10 : 2;
     out.batching = {
       connections: CASE2_CONNECTIONS,
-      gatewaySettings: 'defaults: BATCH_WINDOW_MS=2, BATCH_MAX_ROWS=64',
+      gatewaySettings: 'defaults: BATCH_WINDOW_MS=5, BATCH_MAX_ROWS=64',
       runs: rounds,
       summary: { direct: summariseRuns(pick('direct')), gateway: summariseRuns(pick('gateway')) },
       throughputRatio,
