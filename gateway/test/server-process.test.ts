@@ -44,25 +44,31 @@ afterAll(async () => {
   await upstream.close();
 });
 
+/** dist/server.js on a free port against the fake upstream, batching on with a 1 s window; resolves once it listens. */
+async function startListening(env: Record<string, string>) {
+  const running = start({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SCHEMA_PATH: IRIS,
+    UPSTREAM_URL: upstream.url,
+    API_KEY_HASHES: sha256Hex(API_KEY),
+    BATCH_ENABLED: 'true',
+    BATCH_WINDOW_MS: '1000',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  children.push(running.child);
+  expect(await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 })).toBe(true);
+  const port = running.lines.find((l) => l['msg'] === 'listening')!['port'] as number;
+  const url = `http://127.0.0.1:${port}/v1/predict`;
+  const post = (rows: unknown[], id: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'x-request-id': id }, body: JSON.stringify({ instances: rows }) });
+  return { running, port, url, post };
+}
+
 describe('dist/server.js as a process', () => {
   it('on SIGTERM answers requests in flight and queued in a micro-batch, then exits 0', async () => {
-    const running = start({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SCHEMA_PATH: IRIS,
-      UPSTREAM_URL: upstream.url,
-      API_KEY_HASHES: sha256Hex(API_KEY),
-      BATCH_ENABLED: 'true',
-      BATCH_WINDOW_MS: '1000',
-      LOG_LEVEL: 'debug',
-      DRAIN_TIMEOUT_MS: '10000',
-    });
-    children.push(running.child);
-    expect(await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 })).toBe(true);
-    const port = running.lines.find((l) => l['msg'] === 'listening')!['port'] as number;
-    const url = `http://127.0.0.1:${port}/v1/predict`;
-    const post = (rows: unknown[], id: string) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'x-request-id': id }, body: JSON.stringify({ instances: rows }) });
+    const { running, post } = await startListening({ DRAIN_TIMEOUT_MS: '10000' });
 
     // A two-row request sits at a slow upstream; a one-row request waits in the batch window.
     upstream.fallback = { kind: 'slow', delayMs: 700 };
@@ -84,24 +90,7 @@ describe('dist/server.js as a process', () => {
 
   it('on SIGTERM answers every caller: batches in flight, rows waiting in a batch window, a multi-row request and a body still uploading; then exits 0', async () => {
     const schema = loadModelSchema(IRIS);
-    const running = start({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SCHEMA_PATH: IRIS,
-      UPSTREAM_URL: upstream.url,
-      API_KEY_HASHES: sha256Hex(API_KEY),
-      BATCH_ENABLED: 'true',
-      BATCH_WINDOW_MS: '1000',
-      BATCH_MAX_ROWS: '3',
-      LOG_LEVEL: 'debug',
-      DRAIN_TIMEOUT_MS: '15000',
-    });
-    children.push(running.child);
-    expect(await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 })).toBe(true);
-    const port = running.lines.find((l) => l['msg'] === 'listening')!['port'] as number;
-    const url = `http://127.0.0.1:${port}/v1/predict`;
-    const post = (rows: Array<Record<string, number>>, id: string) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'x-request-id': id }, body: JSON.stringify({ instances: rows }) });
+    const { running, port, url, post } = await startListening({ BATCH_MAX_ROWS: '3', DRAIN_TIMEOUT_MS: '15000' });
     const queued = (id: string) => running.lines.some((l) => l['msg'] === 'queued for micro-batch' && l['requestId'] === id);
     const rowsAtUpstream = () => upstream.calls.reduce((n, c) => n + c.rows.length, 0);
     const callsBefore = upstream.calls.length;

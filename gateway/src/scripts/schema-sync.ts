@@ -11,7 +11,6 @@ import { buildValidators } from '../schema/validators.js';
 
 export const GENERATED = {
   schema: resolve(PACKAGE_ROOT, 'schema.json'),
-  types: resolve(PACKAGE_ROOT, 'src', 'generated', 'types.ts'),
   openapi: resolve(PACKAGE_ROOT, 'src', 'generated', 'openapi.json'),
   clientTypes: resolve(PACKAGE_ROOT, 'client', 'types.generated.ts'),
 };
@@ -24,7 +23,6 @@ export function syncSchema(source: string): string[] {
   mkdirSync(resolve(PACKAGE_ROOT, 'src', 'generated'), { recursive: true });
   const written: string[] = [];
   for (const [path, text] of [
-    [GENERATED.types, types],
     [GENERATED.clientTypes, types],
     [GENERATED.openapi, openapi],
   ] as const) {
