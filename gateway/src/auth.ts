@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { GatewayRequest, GatewayResponse, Next } from './pipeline.js';
 import { makeProblem, ProblemError } from './problems.js';
 
 export function sha256Hex(text: string): string {
@@ -7,7 +7,7 @@ export function sha256Hex(text: string): string {
 }
 
 /** The key a request presents: X-API-Key, or an RFC 6750 bearer token (the scheme name is case-insensitive). */
-export function presentedKey(req: Request): string | undefined {
+export function presentedKey(req: GatewayRequest): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header;
   const authorization = req.headers.authorization;
@@ -25,7 +25,7 @@ export function createApiKeyAuth(hashesHex: readonly string[]) {
   const unauthorized = (detail: string) =>
     new ProblemError(makeProblem('unauthorized', 401, detail), { 'WWW-Authenticate': 'Bearer realm="prediction-gateway"' });
 
-  return function requireApiKey(req: Request, res: Response, next: NextFunction): void {
+  return function requireApiKey(req: GatewayRequest, res: GatewayResponse, next: Next): void {
     const key = presentedKey(req);
     if (key === undefined) throw unauthorized('Send an API key in the X-API-Key header or as Authorization: Bearer <key>.');
     const digest = createHash('sha256').update(key, 'utf8').digest();

@@ -1,9 +1,10 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express from 'express';
+import type { GatewayRequest, GatewayResponse, Middleware, Next } from './pipeline.js';
 import { makeProblem, ProblemError } from './problems.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-function requireJsonContentType(req: Request, _res: Response, next: NextFunction): void {
+function requireJsonContentType(req: GatewayRequest, _res: GatewayResponse, next: Next): void {
   const header = req.headers['content-type'] ?? '';
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(header)?.[1]?.toLowerCase();
   // Media types are case-insensitive (RFC 9110 8.3.1); the contract accepts exactly application/json.
@@ -16,7 +17,7 @@ function requireJsonContentType(req: Request, _res: Response, next: NextFunction
   next();
 }
 
-function parseJson(req: Request, _res: Response, next: NextFunction): void {
+function parseJson(req: GatewayRequest, _res: GatewayResponse, next: Next): void {
   const raw: unknown = req.body;
   // Parser messages quote the offending text, which could be a feature value: never pass them on.
   const malformed = () => new ProblemError(makeProblem('malformed-json', 400, 'The body is not valid UTF-8 JSON.'));
@@ -38,9 +39,10 @@ function parseJson(req: Request, _res: Response, next: NextFunction): void {
 /**
  * express.json would decode invalid UTF-8 into U+FFFD silently and would echo parser messages; reading the raw
  * bytes ourselves keeps the contract's 400/413/415 distinctions exact. The size limit applies after gzip inflation.
+ * body-parser (express.raw) is connect-style, so the same three steps run on the predict fast path.
  */
-export function jsonBody(maxBytes: number): RequestHandler[] {
-  return [requireJsonContentType, express.raw({ type: () => true, limit: maxBytes }), parseJson];
+export function jsonBody(maxBytes: number): Middleware[] {
+  return [requireJsonContentType, express.raw({ type: () => true, limit: maxBytes }) as Middleware, parseJson];
 }
 
 /** body-parser's errors, as contract problems; anything else is not a body problem. */

@@ -1,6 +1,7 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BreakerState } from './upstream/breaker.js';
+import type { GatewayRequest, GatewayResponse, Next } from './pipeline.js';
 
 export interface Metrics {
   registry: Registry;
@@ -12,7 +13,7 @@ export interface Metrics {
   breakerRejections: Counter;
   batchSize: Histogram;
   setBreakerState(state: BreakerState): void;
-  middleware(req: Request, res: Response, next: NextFunction): void;
+  middleware(req: GatewayRequest, res: GatewayResponse, next: Next): void;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -89,8 +90,10 @@ export function createMetrics(model: { name: string; version: string }, collectD
       const stop = httpDuration.startTimer();
       res.on('finish', () => {
         // The route template, never the raw URL: unmatched paths would otherwise grow the label set without bound.
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-        const labels = { method: req.method, route, status: String(res.statusCode) };
+        // The predict fast path names its route in res.locals; Express requests carry their matched route.
+        const matched = (req as Partial<Request>).route as { path?: unknown } | undefined;
+        const route = (res.locals['route'] as string | undefined) ?? (matched?.path ? `${(req as Partial<Request>).baseUrl ?? ''}${String(matched.path)}` : 'unmatched');
+        const labels = { method: req.method ?? '', route, status: String(res.statusCode) };
         httpRequests.inc(labels);
         stop(labels);
       });

@@ -1,9 +1,10 @@
-import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { MicroBatcher } from './batching.js';
+import { sendJsonText, type GatewayRequest, type GatewayResponse } from './pipeline.js';
 import { ProblemError, validationProblem } from './problems.js';
 import type { Validators } from './schema/validators.js';
 import type { UpstreamPrediction } from './upstream/client.js';
+import { Cancellation } from './upstream/cancel.js';
 import { upstreamFailureToProblem, type Predictor } from './upstream/resilient.js';
 
 export interface PredictHandlerOptions {
@@ -18,7 +19,7 @@ export function createPredictHandler(options: PredictHandlerOptions) {
   const { validators, predictor, batcher, deadlineMs, logger } = options;
   const expectedVersion = validators.schema.model.version;
 
-  return async function predict(req: Request, res: Response): Promise<void> {
+  return async function predict(req: GatewayRequest, res: GatewayResponse): Promise<void> {
     const validation = validators.validateRequest(req.body);
     if (!validation.ok) throw new ProblemError(validationProblem(validation.errors));
 
@@ -26,9 +27,9 @@ export function createPredictHandler(options: PredictHandlerOptions) {
     const deadline = Date.now() + deadlineMs;
     // A caller that hangs up should not keep an upstream worker busy. Batched rows are not cancelled: their
     // batch mates still want the answer.
-    const abort = new AbortController();
+    const callerGone = new Cancellation();
     res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished) callerGone.abort();
     });
 
     let result: UpstreamPrediction;
@@ -36,7 +37,7 @@ export function createPredictHandler(options: PredictHandlerOptions) {
       result =
         batcher && validation.rows.length === 1
           ? await batcher.submit(validation.rows[0]!, { requestId, deadline })
-          : await predictor.predict(validation.rows, { requestId, deadline, signal: abort.signal });
+          : await predictor.predict(validation.rows, { requestId, deadline, signal: callerGone });
     } catch (err) {
       throw upstreamFailureToProblem(err);
     }
@@ -44,6 +45,6 @@ export function createPredictHandler(options: PredictHandlerOptions) {
       logger.warn({ requestId, upstreamVersion: result.modelVersion, expectedVersion }, 'upstream answered with another model version');
     }
     res.setHeader('X-Model-Version', result.modelVersion);
-    res.json(result.body);
+    sendJsonText(res, 200, result.text ?? JSON.stringify(result.body));
   };
 }

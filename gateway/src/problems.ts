@@ -1,4 +1,5 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { sendJsonText } from './pipeline.js';
 
 /** One entry of a problem's `errors[]`: where (RFC 6901 pointer), what (contract code), why (never the value). */
 export interface FieldError {
@@ -66,11 +67,11 @@ export function validationProblem(errors: FieldError[]): Problem {
   return makeProblem('validation-error', 422, detail, { errors });
 }
 
-export function sendProblem(res: Response, problem: Problem, headers: Record<string, string> = {}): void {
+export function sendProblem(res: ServerResponse, problem: Problem, headers: Record<string, string> = {}): void {
   const requestId = res.getHeader('X-Request-Id');
   const body = typeof requestId === 'string' && problem.requestId === undefined ? { ...problem, requestId } : problem;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  sendJsonText(res, problem.status, JSON.stringify(body), `${PROBLEM_CONTENT_TYPE}; charset=utf-8`);
 }
 
 /** RFC 6901: `~` becomes `~0` and `/` becomes `~1`, in that order. */

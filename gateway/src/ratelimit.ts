@@ -1,7 +1,7 @@
-import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Logger } from 'pino';
+import { clientIp, pathOf, type GatewayRequest, type GatewayResponse, type Middleware } from './pipeline.js';
 import { makeProblem, sendProblem } from './problems.js';
 
 export interface RateLimitOptions {
@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   failOpen: boolean;
   store?: Store;
   logger: Logger;
+  /** TRUST_PROXY's hop rule, so anonymous callers are counted by the same address Express's req.ip names. */
+  trust: (address: string, index: number) => boolean;
 }
 
 /** Anything with node-redis' sendCommand; kept structural so tests and server.ts share one client type. */
@@ -67,8 +69,8 @@ export class GuardedStore implements Store {
   }
 }
 
-export function createRateLimiter(options: RateLimitOptions): RequestHandler {
-  return rateLimit({
+export function createRateLimiter(options: RateLimitOptions): Middleware {
+  const limiter = rateLimit({
     windowMs: options.windowMs,
     limit: options.max,
     standardHeaders: 'draft-8',
@@ -76,16 +78,23 @@ export function createRateLimiter(options: RateLimitOptions): RequestHandler {
     // A key's holder is limited as one client wherever it calls from; anonymous callers by address (an IPv6 /56 is
     // one client, as one customer usually gets a whole prefix). The address is only right when TRUST_PROXY matches
     // the proxies in front (ALB + nginx on EB: 2).
-    keyGenerator: (req: Request, res: Response) => {
+    keyGenerator: (req, res) => {
       const keyId = res.locals['apiKeyId'] as string | undefined;
-      return keyId ? `key:${keyId}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+      return keyId ? `key:${keyId}` : `ip:${ipKeyGenerator(clientIp(req as GatewayRequest, options.trust))}`;
     },
     // Predictions matter more than exact limits: an unreachable Redis lets requests through (logged), unless configured.
     passOnStoreError: options.failOpen,
     ...(options.store ? { store: new GuardedStore(options.store, options.logger, options.failOpen) } : {}),
     handler: (req, res, _next, limiterOptions) => {
-      options.logger.warn({ requestId: res.getHeader('X-Request-Id'), route: req.path }, 'rate limited');
+      options.logger.warn({ requestId: res.getHeader('X-Request-Id'), route: pathOf(req as GatewayRequest) }, 'rate limited');
       sendProblem(res, makeProblem('rate-limited', limiterOptions.statusCode, 'The request rate limit for this client is exhausted; see Retry-After.'));
     },
   });
+  // express-rate-limit needs one Express response method, append() for the draft-8 headers; on the predict fast
+  // path the response is Node's own, whose appendHeader does the same.
+  return (req: GatewayRequest, res: GatewayResponse, next) => {
+    const response = res as GatewayResponse & { append?: (name: string, value: string) => unknown };
+    response.append ??= (name, value) => response.appendHeader(name, value);
+    return limiter(req as never, response as never, next) as Promise<void>;
+  };
 }

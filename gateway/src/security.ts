@@ -1,5 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import cors from 'cors';
+import type { GatewayRequest, GatewayResponse, Middleware, Next } from './pipeline.js';
 
 // Hand-set rather than helmet: this service answers JSON plus one docs page, and the few headers that matter for that
 // are clearer stated here than as helmet's HTML-site defaults minus exceptions.
@@ -8,7 +8,7 @@ export const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+export function securityHeaders(_req: GatewayRequest, res: GatewayResponse, next: Next): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Content-Security-Policy', API_CSP);
   res.setHeader('Referrer-Policy', 'no-referrer');
@@ -22,9 +22,10 @@ export function securityHeaders(_req: Request, res: Response, next: NextFunction
 export const EXPOSED_HEADERS = ['X-Request-Id', 'X-Model-Version', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
 
 /** Off (no CORS headers at all) unless origins are listed; browsers then only allow same-origin calls. */
-export function corsAllowList(origins: readonly string[]): RequestHandler | undefined {
+export function corsAllowList(origins: readonly string[]): Middleware | undefined {
   if (origins.length === 0) return undefined;
   const allowed = new Set(origins.map((o) => o.toLowerCase()));
+  // The cors package is connect-style (Node's req/res only), so it runs unchanged on the predict fast path.
   return cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin.toLowerCase())),
     methods: ['GET', 'POST'],

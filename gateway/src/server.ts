@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createClient } from '@redis/client';
 import { createApp, type AppDeps } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './logging.js';
+import { createLogger, stdoutDestination } from './logging.js';
 import { createRedisStore } from './ratelimit.js';
 import { SchemaFileError } from './schema/load.js';
 
@@ -19,7 +19,8 @@ try {
   throw err;
 }
 
-const logger = createLogger(config.LOG_LEVEL);
+// pino flushes lines still queued for the asynchronous stdout writer on process exit, whoever calls process.exit.
+const logger = createLogger(config.LOG_LEVEL, stdoutDestination());
 process.on('unhandledRejection', (reason) => {
   logger.fatal({ err: reason }, 'unhandled promise rejection');
   process.exit(1);
@@ -48,7 +49,7 @@ try {
   throw err;
 }
 
-const server: Server = app.listen(config.PORT, config.HOST, () => {
+const server: Server = createServer(app).listen(config.PORT, config.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ host: config.HOST, port, upstream: new URL(config.UPSTREAM_URL).origin, model: { name: app.gateway.schema.model.name, version: app.gateway.schema.model.version } }, 'listening');
@@ -70,7 +71,6 @@ async function shutdown(signal: string): Promise<void> {
   await app.gateway.close();
   if (redis) await redis.close().catch(() => undefined);
   logger.info({ drained }, 'stopped');
-  logger.flush();
   process.exit(drained ? 0 : 1);
 }
 process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -174,3 +174,46 @@ describe('docs page', () => {
     expect((await request(app).get('/docs/assets/../../package.json')).status).toBe(404);
   });
 });
+
+describe('the predict fast path', () => {
+  // POST /v1/predict runs the middlewares without Express; spellings Express also routes to the same handler
+  // (a trailing slash, another case) still go through Express. Both must be indistinguishable to a caller.
+  const comparable = (res: request.Response) => {
+    const { date: _date, 'x-request-id': _id, ...headers } = res.headers;
+    const { requestId: _bodyId, ...body } = res.body as Record<string, unknown>;
+    return { status: res.status, headers, body };
+  };
+  const cases: Array<[string, (r: request.Test) => request.Test]> = [
+    ['a prediction', (r) => r.set('X-API-Key', API_KEY).send({ instances: [irisRow()] })],
+    ['a validation error', (r) => r.set('X-API-Key', API_KEY).send({ instances: [{ ...irisRow(), petal_width: 'wide' }] })],
+    ['a wrong content type', (r) => r.set('X-API-Key', API_KEY).set('Content-Type', 'text/plain').send('{"instances":[]}')],
+    ['malformed JSON', (r) => r.set('X-API-Key', API_KEY).set('Content-Type', 'application/json').send('{"instances":')],
+    ['no API key', (r) => r.send({ instances: [irisRow()] })],
+    ['a rate-limited caller', (r) => r.set('X-API-Key', API_KEY).send({ instances: [irisRow()] })],
+  ];
+
+  it.each(cases)('%s: same status, headers and body as through Express', async (name, send) => {
+    const limited = name === 'a rate-limited caller';
+    const env = { UPSTREAM_URL: upstream.url, CORS_ORIGINS: 'https://app.example.com', ...(limited ? { RATE_LIMIT_MAX: '1' } : {}) };
+    const fast = testApp(env);
+    const viaExpress = testApp(env);
+    const call = async (app: ReturnType<typeof testApp>, path: string) => {
+      if (limited) await send(request(app).post(path).set('Origin', 'https://app.example.com'));
+      return send(request(app).post(path).set('Origin', 'https://app.example.com'));
+    };
+    const a = comparable(await call(fast, '/v1/predict'));
+    const b = comparable(await call(viaExpress, '/v1/predict/'));
+    expect(a).toEqual(b);
+    expect(a.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    if (limited) expect(a.status).toBe(429);
+  });
+
+  it('counts fast-path requests under the route template in /metrics', async () => {
+    const app = testApp({ UPSTREAM_URL: upstream.url });
+    await request(app).post('/v1/predict?debug=1').set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    await request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({});
+    const metrics = (await request(app).get('/metrics').set('X-API-Key', API_KEY)).text;
+    expect(metrics).toContain('gateway_http_requests_total{method="POST",route="/v1/predict",status="200"} 1');
+    expect(metrics).toContain('gateway_http_requests_total{method="POST",route="/v1/predict",status="422"} 1');
+  });
+});

@@ -42,7 +42,6 @@ describe('rate limits (in-memory store)', () => {
   it('limits anonymous callers by client address, taken from X-Forwarded-For only as far as TRUST_PROXY says', async () => {
     const anonymous = { API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '1', UPSTREAM_URL: upstream.url };
     const behindLb = testApp({ ...anonymous, TRUST_PROXY: '1' });
-    expect(behindLb.get('trust proxy')).toBe(1);
     expect((await predict(behindLb, { 'X-Forwarded-For': '203.0.113.7' })).status).toBe(200);
     expect((await predict(behindLb, { 'X-Forwarded-For': '203.0.113.7' })).status).toBe(429);
     expect((await predict(behindLb, { 'X-Forwarded-For': '198.51.100.9' })).status).toBe(200);

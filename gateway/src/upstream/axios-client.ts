@@ -25,7 +25,7 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
 
   async function call(method: 'GET' | 'POST', url: string, ctx: CallContext, body?: string): Promise<RawAnswer> {
     const attempt = attemptSignal(ctx);
-    const { signal } = attempt;
+    const signal = attempt.signal.toAbortSignal();
     let res: AxiosResponse<string>;
     try {
       res = await instance.request<string>({

@@ -1,5 +1,6 @@
 import type { FeatureRow, PredictionBody } from '../schema/validators.js';
 import type { Problem } from '../problems.js';
+import { Cancellation } from './cancel.js';
 
 export interface CallContext {
   /** Sent upstream as X-Request-Id so both logs can be joined. */
@@ -7,13 +8,15 @@ export interface CallContext {
   /** Absolute time (Date.now() based) after which the call is abandoned. */
   deadline: number;
   /** Aborts the call early, e.g. when the caller went away. */
-  signal?: AbortSignal;
+  signal?: Cancellation;
 }
 
 export interface UpstreamPrediction {
   body: PredictionBody;
   /** X-Model-Version as the upstream sent it, falling back to body.model.version. */
   modelVersion: string;
+  /** The upstream's JSON text of `body`, when the answer is the upstream's whole answer: sent on without re-serialising. */
+  text?: string;
 }
 
 export interface UpstreamHealth {
@@ -120,7 +123,7 @@ export function interpretPrediction(answer: RawAnswer, rowCount: number): Upstre
       (prediction.probabilities === undefined ||
         (Array.isArray(prediction.probabilities) && prediction.probabilities.length === rowCount && prediction.probabilities.every(Array.isArray)));
     if (!consistent) throw new UpstreamFailure('invalid-response', 'the upstream answer does not follow the prediction contract', { status });
-    return { body: prediction, modelVersion: answer.modelVersion ?? prediction.model.version };
+    return { body: prediction, modelVersion: answer.modelVersion ?? prediction.model.version, text: answer.text };
   }
   const retryAfter = parseRetryAfter(answer.retryAfter);
   if (status >= 400 && status < 500 && answer.contentType.includes('problem+json')) {
@@ -143,27 +146,28 @@ export function joinUrl(base: string, path: string): URL {
 }
 
 /**
- * An AbortSignal for one attempt: fires at the deadline or when the caller's signal does. Unlike
- * AbortSignal.timeout/any, its timer is cleared as soon as the attempt settles, so thousands of requests per second
- * do not leave thousands of live timers (and their signals) behind until the deadline.
+ * The signal for one attempt: fires at the deadline or when the caller's does. Unlike AbortSignal.timeout/any, its
+ * timer is cleared as soon as the attempt settles, so thousands of requests per second do not leave thousands of
+ * live timers behind until the deadline.
  */
-export function attemptSignal(ctx: CallContext): { signal: AbortSignal; timedOut(): boolean; callerAborted(): boolean; dispose(): void } {
-  const controller = new AbortController();
+export function attemptSignal(ctx: CallContext): { signal: Cancellation; timedOut(): boolean; callerAborted(): boolean; dispose(): void } {
+  const signal = new Cancellation();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new Error('deadline exceeded'));
+    signal.abort(new Error('deadline exceeded'));
   }, Math.max(1, ctx.deadline - Date.now()));
-  const onCallerAbort = () => controller.abort(ctx.signal?.reason);
-  if (ctx.signal?.aborted) onCallerAbort();
-  else ctx.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const caller = ctx.signal;
+  const onCallerAbort = (reason: unknown) => signal.abort(reason);
+  if (caller?.aborted) onCallerAbort(caller.reason);
+  else caller?.once('abort', onCallerAbort);
   return {
-    signal: controller.signal,
+    signal,
     timedOut: () => timedOut,
-    callerAborted: () => ctx.signal?.aborted === true,
+    callerAborted: () => caller?.aborted === true,
     dispose() {
       clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onCallerAbort);
+      caller?.removeListener('abort', onCallerAbort);
     },
   };
 }

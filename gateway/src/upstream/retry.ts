@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cancellation } from './cancel.js';
 import { UpstreamFailure } from './client.js';
 
 export interface RetryPolicy {
@@ -30,7 +31,7 @@ export function backoffDelay(retry: number, policy: RetryPolicy): number {
 export async function withRetries<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   policy: RetryPolicy,
-  ctx: { deadline: number; signal?: AbortSignal },
+  ctx: { deadline: number; signal?: Cancellation },
   onRetry?: (failure: UpstreamFailure, retryNumber: number, delayMs: number) => void,
 ): Promise<T> {
   for (let n = 0; ; n++) {
@@ -44,7 +45,7 @@ export async function withRetries<T>(
       if (Date.now() + delay >= ctx.deadline) throw err;
       onRetry?.(err, n + 1, delay);
       try {
-        await sleep(delay, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
+        await sleep(delay, undefined, ctx.signal ? { signal: ctx.signal.toAbortSignal() } : undefined);
       } catch {
         throw new UpstreamFailure('aborted', 'the caller went away', { cause: err });
       }
