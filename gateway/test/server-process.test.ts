@@ -67,6 +67,16 @@ async function startListening(env: Record<string, string>) {
 }
 
 describe('dist/server.js as a process', () => {
+  it('writes log lines in blocks, yet a lone request shows in stdout within a second', async () => {
+    const { running, post } = await startListening({ BATCH_ENABLED: 'false', LOG_LEVEL: 'info' });
+    const answered = await post([irisRow()], 'lone-request-1');
+    expect(answered.status).toBe(200);
+    const logged = () => running.lines.some((l) => l['msg'] === 'request completed' && l['reqId'] === 'lone-request-1');
+    expect(await eventually(logged, { tries: 40, everyMs: 25 })).toBe(true);
+    running.child.kill('SIGTERM');
+    expect(await running.exit).toBe(0);
+  });
+
   it('on SIGTERM answers requests in flight and queued in a micro-batch, then exits 0', async () => {
     const { running, post } = await startListening({ DRAIN_TIMEOUT_MS: '10000' });
 
