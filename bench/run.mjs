@@ -149,12 +149,15 @@ async function case1() {
   const upstream = await startFixedUpstream(forest.schemaPath);
   const proxy = await startBaselineProxy(upstream.port);
   const gateway = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false' } });
+  // The same gateway without a line per successful request (LOG_LEVEL=warn): the request log's share, same run.
+  const quiet = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false', LOG_LEVEL: 'warn' }, label: 'gateway (LOG_LEVEL=warn)' });
   const gatewayIdle = memorySnapshot(gateway.pids());
   const proxyIdle = memorySnapshot(proxy.pids());
   const setups = {
     direct: { port: upstream.port, watch: upstream.pids() },
     proxy: { port: proxy.port, watch: { ...proxy.pids(), ...upstream.pids() } },
     gateway: { port: gateway.port, watch: { ...gateway.pids(), ...upstream.pids() } },
+    gatewayQuiet: { port: quiet.port, watch: { gateway: quiet.pids().gateway, ...upstream.pids() } },
   };
   const names = Object.keys(setups);
   const measureAt = async (connections, warm, measure) => {
@@ -183,12 +186,15 @@ async function case1() {
       proxyVsDirectThroughput: pairedRatios(pick('proxy'), pick('direct'), (x) => x.rps),
       addedP50Ms: { proxy: spread(added('proxy'), 3), gateway: spread(added('gateway'), 3) },
       addedP50Ratio: addedRatio,
+      quietThroughputRatio: pairedRatios(pick('gatewayQuiet'), pick('proxy'), (x) => x.rps),
+      quietAddedP50Ratio: spread(rounds.map((x) => (x.gatewayQuiet.p50Ms - x.direct.p50Ms) / (x.proxy.p50Ms - x.direct.p50Ms)), 3),
     };
   };
   const main = await measureAt(CASE1_CONNECTIONS, D.warm, D.measure);
   const gatewayAfter = (await sleep(D.idleAfter * 1000), memorySnapshot(gateway.pids()));
   const low = await measureAt(1, D.lowWarm, D.lowMeasure);
   await stop(gateway.child);
+  await stop(quiet.child);
   await stop(proxy.child);
 
   // Where the gateway's CPU goes under the same load: node --cpu-prof of a separate, identical gateway.
@@ -248,7 +254,9 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
   if (batching) {
     log(`case 2 (${project.name}): direct vs gateway with batching (defaults), ${CASE2_CONNECTIONS} connections`);
     const gateway = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: '30000' } });
-    const gatewayIdle = memorySnapshot(gateway.pids());
+    // The same gateway without a line per successful request (LOG_LEVEL=warn): the request log's share, same run.
+  const quiet = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false', LOG_LEVEL: 'warn' }, label: 'gateway (LOG_LEVEL=warn)' });
+  const gatewayIdle = memorySnapshot(gateway.pids());
     const rounds = [];
     const direct = [];
     for (let round = 0; round < D.rounds; round++) {

@@ -2,7 +2,9 @@ import express from 'express';
 import type { GatewayRequest, GatewayResponse, Middleware, Next } from './pipeline.js';
 import { makeProblem, ProblemError } from './problems.js';
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+import { isUtf8 } from 'node:buffer';
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 function requireJsonContentType(req: GatewayRequest, _res: GatewayResponse, next: Next): void {
   const header = req.headers['content-type'] ?? '';
@@ -22,12 +24,10 @@ function parseJson(req: GatewayRequest, _res: GatewayResponse, next: Next): void
   // Parser messages quote the offending text, which could be a feature value: never pass them on.
   const malformed = () => new ProblemError(makeProblem('malformed-json', 400, 'The body is not valid UTF-8 JSON.'));
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw malformed();
-  let text: string;
-  try {
-    text = UTF8.decode(raw);
-  } catch {
-    throw malformed();
-  }
+  // isUtf8 + toString rather than a fatal TextDecoder: the same strictness (and a leading BOM is dropped, as
+  // TextDecoder does), at a fraction of the cost per request.
+  if (!isUtf8(raw)) throw malformed();
+  const text = raw.subarray(0, 3).equals(BOM) ? raw.toString('utf8', 3) : raw.toString('utf8');
   try {
     req.body = JSON.parse(text);
   } catch {

@@ -241,7 +241,7 @@ describe('rate limits cannot be bypassed', () => {
       for (const spoofed of spoofs) {
         await request(logged).post('/v1/predict').set(viaChain('203.0.113.7', spoofed)).set('X-Request-Id', `xff-${spoofs.indexOf(spoofed)}`).send(body);
       }
-      const clientIps = lines.map((l) => JSON.parse(l) as { req?: { id?: string; clientIp?: string } }).filter((l) => l.req?.id?.startsWith('xff-')).map((l) => l.req!.clientIp);
+      const clientIps = lines.map((l) => JSON.parse(l) as { reqId?: string; clientIp?: string }).filter((l) => l.reqId?.startsWith('xff-')).map((l) => l.clientIp);
       expect(clientIps).toEqual(Array(spoofs.length).fill('203.0.113.7'));
     });
 

@@ -31,6 +31,9 @@ export function createBreaker(options: BreakerOptions): Breaker {
     rollingCountTimeout: options.windowMs,
     rollingCountBuckets: 10,
     resetTimeout: options.resetMs,
+    // Only the error rate is used: latency percentiles and snapshot events would be work on every call for nothing.
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false,
     // The caller's mistakes (4xx) and callers hanging up say nothing about the upstream's health.
     errorFilter: (err: unknown) => err instanceof UpstreamFailure && (err.kind === 'problem' || err.kind === 'aborted'),
   });
