@@ -254,9 +254,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
   if (batching) {
     log(`case 2 (${project.name}): direct vs gateway with batching (defaults), ${CASE2_CONNECTIONS} connections`);
     const gateway = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: '30000' } });
-    // The same gateway without a line per successful request (LOG_LEVEL=warn): the request log's share, same run.
-  const quiet = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false', LOG_LEVEL: 'warn' }, label: 'gateway (LOG_LEVEL=warn)' });
-  const gatewayIdle = memorySnapshot(gateway.pids());
+    const gatewayIdle = memorySnapshot(gateway.pids());
     const rounds = [];
     const direct = [];
     for (let round = 0; round < D.rounds; round++) {
