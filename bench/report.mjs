@@ -234,7 +234,8 @@ export function renderMarkdown(results) {
   if (c2.forest || c2.logreg) {
     p(`## 2. Micro-batching against the real service (${(c2.forest ?? c2.logreg).connections} clients, single-row requests)`);
     p();
-    p('gunicorn as the Procfile starts it; "direct" = the load generator talks to gunicorn on 127.0.0.1:8000; "gateway" = through the gateway with batching on and its defaults (`BATCH_WINDOW_MS=2`, `BATCH_MAX_ROWS=64`).');
+    const defaults = (c2.forest ?? c2.logreg).gatewaySettings;
+    p(`gunicorn as the Procfile starts it; "direct" = the load generator talks to gunicorn on 127.0.0.1:8000; "gateway" = through the gateway with batching on and its defaults (\`BATCH_WINDOW_MS=${defaults.windowMs}\`, \`BATCH_MAX_ROWS=${defaults.maxRows}\`).`);
     p();
     const rows = [];
     for (const [name, label] of [['forest', 'random forest'], ['logreg', 'logistic regression']]) {

@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ensureLoadTool, loadTool, runLoad } from './lib/load.mjs';
 import { installExitHandlers, memory, quietLog, readChars, sleep, stop, waitQuiet } from './lib/procs.mjs';
 import { BENCH, GATEWAY, machineInfo, makeRows, ROOT, setup, TMP } from './lib/setup.mjs';
@@ -235,6 +236,13 @@ function maxPeak(list) {
 
 // ---------------------------------------------------------------------------------------------------------------
 /** Case 2 for one project (direct vs batching gateway), plus for the forest the sweep; case 3 and 4 while it runs. */
+/** The batching settings the gateway runs with when none are set, read from its own config rather than restated. */
+async function gatewayBatchDefaults(maxRows) {
+  const { loadConfig, DEFAULT_BATCH_MAX_ROWS } = await import(pathToFileURL(path.join(GATEWAY, 'dist', 'config.js')).href);
+  const config = loadConfig({ UPSTREAM_URL: 'http://127.0.0.1:9', ALLOW_ANONYMOUS: 'true' });
+  return { windowMs: config.BATCH_WINDOW_MS, maxRows: Math.min(DEFAULT_BATCH_MAX_ROWS, maxRows) };
+}
+
 async function withGunicorn(project, { sweep, bigRequest, batching }) {
   log(`gunicorn (${project.name}): ${project.web}`);
   const g = await startGunicorn(project, venv);
@@ -293,7 +301,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     const target = project.name === 'forest' ? 10 : 2;
     out.batching = {
       connections: CASE2_CONNECTIONS,
-      gatewaySettings: 'defaults: BATCH_WINDOW_MS=5, BATCH_MAX_ROWS=64',
+      gatewaySettings: await gatewayBatchDefaults(project.schema.limits.maxRows),
       runs: rounds,
       summary: { direct: summariseRuns(pick('direct')), gateway: summariseRuns(pick('gateway')) },
       throughputRatio,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createApiKeyAuth } from './auth.js';
 import { MicroBatcher } from './batching.js';
 import { bodyErrorToProblem, jsonBody } from './body.js';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, DEFAULT_BATCH_MAX_ROWS, type Config } from './config.js';
 import { docsRouter } from './docs.js';
 import { createReadinessCheck } from './health.js';
 import { createLogger, httpLogger, requestId } from './logging.js';
@@ -70,7 +70,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   if (config.BATCH_MAX_ROWS !== undefined && config.BATCH_MAX_ROWS > schema.limits.maxRows) {
     throw new ConfigError([`BATCH_MAX_ROWS must be at most the model's limits.maxRows (${schema.limits.maxRows})`]);
   }
-  const batchMaxRows = config.BATCH_MAX_ROWS ?? Math.min(64, schema.limits.maxRows);
+  const batchMaxRows = config.BATCH_MAX_ROWS ?? Math.min(DEFAULT_BATCH_MAX_ROWS, schema.limits.maxRows);
 
   const poolOptions = {
     baseUrl: config.UPSTREAM_URL,

@@ -47,6 +47,9 @@ const httpUrl = (name: string) =>
     // zod runs this even when the URL check above failed, so it must not throw on garbage.
     .refine((u) => !URL.canParse(u) || (!new URL(u).search && !new URL(u).hash), `${name} must not have a query or fragment`);
 
+/** Rows per micro-batch when BATCH_MAX_ROWS is unset: the peak of `npm run bench`'s sweep (16 worse, 256 no better). */
+export const DEFAULT_BATCH_MAX_ROWS = 64;
+
 export const EnvSchema = z
   .object({
     HOST: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
@@ -72,7 +75,7 @@ export const EnvSchema = z
     BREAKER_RESET_MS: int('BREAKER_RESET_MS', 50, 3_600_000, 10_000),
     BATCH_ENABLED: bool('BATCH_ENABLED', true),
     BATCH_WINDOW_MS: int('BATCH_WINDOW_MS', 0, 1000, 5),
-    // Unset: 64 rows or the model's limits.maxRows, whichever is smaller (known only once schema.json is read).
+    // Unset: DEFAULT_BATCH_MAX_ROWS or the model's limits.maxRows, whichever is smaller (known once schema.json is read).
     BATCH_MAX_ROWS: optionalInt('BATCH_MAX_ROWS', 1, 1_000_000),
     API_KEY_HASHES: list('API_KEY_HASHES', /^[0-9a-fA-F]{64}$/, 'a comma-separated list of hex SHA-256 hashes (64 hex digits each)'),
     ALLOW_ANONYMOUS: bool('ALLOW_ANONYMOUS', false),

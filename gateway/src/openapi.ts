@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODES } from './schema/issues.js';
 import { ModelSchemaFile } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 
@@ -15,20 +16,7 @@ const ProblemSchema = z.object({
     .array(
       z.object({
         pointer: z.string().describe('RFC 6901 pointer into the request body, e.g. /instances/3/petal_width'),
-        code: z.enum([
-          'required',
-          'unknown_field',
-          'not_a_number',
-          'not_finite',
-          'not_an_integer',
-          'not_a_string',
-          'unknown_category',
-          'not_nullable',
-          'not_an_object',
-          'not_an_array',
-          'too_few_rows',
-          'too_many_rows',
-        ]),
+        code: z.enum(ERROR_CODES),
         detail: z.string(),
       }),
     )

@@ -1,9 +1,7 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { API_KEY, OTHER_KEY, irisRow, testApp } from './helpers/app.js';
-import { IRIS } from './helpers/app.js';
+import { API_KEY, IRIS, OTHER_KEY, capturedLines, irisRow, testApp } from './helpers/app.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { sha256Hex } from '../src/auth.js';
 import { REDACT_PATHS } from '../src/logging.js';
@@ -71,13 +69,7 @@ describe('API keys', () => {
 
 describe('logs', () => {
   it('carry the request id but never API keys, authorization headers or feature values', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { sink, lines } = capturedLines();
     const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
     const app = testApp({ UPSTREAM_URL: upstream.url }, { logger });
     const row = { sepal_length: 6.123456, sepal_width: 3.98765, petal_length: 1.4, petal_width: 0.2 };

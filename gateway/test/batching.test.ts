@@ -21,11 +21,7 @@ afterAll(async () => {
   await upstream.close();
   await irisUpstream.close();
 });
-beforeEach(() => {
-  upstream.script = [];
-  upstream.fallback = { kind: 'ok' };
-  upstream.calls.length = 0;
-});
+beforeEach(() => upstream.reset());
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });

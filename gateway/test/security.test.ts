@@ -2,10 +2,9 @@
 // (auth.test.ts and ratelimit.test.ts cover the ordinary cases; this file is the attacker's view.)
 import http from 'node:http';
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { API_KEY, IRIS, MIXED, OTHER_KEY, irisRow, listen, testApp } from './helpers/app.js';
+import { API_KEY, IRIS, MIXED, OTHER_KEY, capturedLines, irisRow, listen, testApp } from './helpers/app.js';
 import { problemDefects } from './helpers/contract-oracle.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { sha256Hex } from '../src/auth.js';
@@ -22,10 +21,8 @@ afterAll(async () => {
   await mixedUpstream.close();
 });
 beforeEach(() => {
-  upstream.script = [];
-  upstream.fallback = { kind: 'ok' };
-  mixedUpstream.script = [];
-  mixedUpstream.fallback = { kind: 'ok' };
+  upstream.reset();
+  mixedUpstream.reset();
 });
 
 const body = { instances: [irisRow()] };
@@ -220,13 +217,7 @@ describe('rate limits cannot be bypassed', () => {
     const spoofs = [undefined, '1.2.3.4', '1.2.3.4, 5.6.7.8', '203.0.113.99', 'unknown', '::1', '127.0.0.1', `${'9.'.repeat(40)}9`, ', , ,', '2001:db8::1, 198.51.100.77'];
 
     it('the rate-limit key is the client address two hops back; spoofed extra hops never give a fresh budget', async () => {
-      const lines: string[] = [];
-      const sink = new Writable({
-        write(chunk, _enc, done) {
-          lines.push(...String(chunk).split('\n').filter(Boolean));
-          done();
-        },
-      });
+      const { sink, lines } = capturedLines();
       const app = anonymous(3, { TRUST_PROXY: '2' });
       const logged = testApp(
         { UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '0', TRUST_PROXY: '2' },
@@ -287,13 +278,7 @@ describe('no submitted values or secrets in logs or answers', () => {
   });
 
   it('at trace level, across 200, 401, 400, 413, 415, 422, 429, 502, 504 and upstream problems, with batching on', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { sink, lines } = capturedLines();
     const app = testApp(
       {
         SCHEMA_PATH: MIXED,

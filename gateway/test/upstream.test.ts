@@ -11,11 +11,7 @@ beforeAll(async () => {
   upstream = await startFakeUpstream(IRIS);
 });
 afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.script = [];
-  upstream.fallback = { kind: 'ok' };
-  upstream.modelVersion = schema.model.version;
-});
+beforeEach(() => upstream.reset());
 
 const predict = (app: Parameters<typeof request>[0], rows = [irisRow()]) =>
   request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({ instances: rows });

@@ -7,6 +7,23 @@ import { MAX_MAGNITUDE } from './limits.js';
 // So the code is derived from *where* the issue is (document, instances, row, feature) and *what is there*,
 // looked up in the submitted body. Details are fixed sentences and never contain the submitted value.
 
+/** Every `errors[].code` the contract defines (docs/contract.md); the OpenAPI document lists these. */
+export const ERROR_CODES = [
+  'required',
+  'unknown_field',
+  'not_a_number',
+  'not_finite',
+  'not_an_integer',
+  'not_a_string',
+  'unknown_category',
+  'not_nullable',
+  'not_an_object',
+  'not_an_array',
+  'too_few_rows',
+  'too_many_rows',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 function has(container: unknown, key: string | number): boolean {
   return typeof container === 'object' && container !== null && Object.prototype.hasOwnProperty.call(container, key);
 }
@@ -20,7 +37,7 @@ function at(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return node;
 }
 
-function featureError(feature: FeatureSpec, present: boolean, value: unknown): Pick<FieldError, 'code' | 'detail'> {
+function featureError(feature: FeatureSpec, present: boolean, value: unknown): { code: ErrorCode; detail: string } {
   if (!present) return { code: 'required', detail: 'is required' };
   if (value === null) return { code: 'not_nullable', detail: 'must not be null' };
   if (feature.type === 'category') {
@@ -36,7 +53,7 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[], body: u
   const features = new Map(schema.features.map((f) => [f.name, f]));
   const errors: FieldError[] = [];
   const seen = new Set<string>();
-  const push = (path: ReadonlyArray<string | number>, code: string, detail: string) => {
+  const push = (path: ReadonlyArray<string | number>, code: ErrorCode, detail: string) => {
     const pointer = toPointer(path);
     if (seen.has(pointer + ' ' + code)) return;
     seen.add(pointer + ' ' + code);

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createApp, type AppDeps, type GatewayApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -13,6 +14,18 @@ export const API_KEY = 'test-key-4f8b1c2d9e7a';
 export const OTHER_KEY = 'second-key-0a9b8c7d';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** A log destination that keeps every line written to it (one entry per line), for tests that read the logs. */
+export function capturedLines(): { sink: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { sink, lines };
+}
 
 /** Environment as an operator would write it, so tests go through the same parsing as production. */
 export function testConfig(env: Record<string, string>, overrides: Partial<Config> = {}): Config {

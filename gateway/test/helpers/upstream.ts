@@ -48,6 +48,8 @@ export interface FakeUpstream {
   healthStatus: number;
   /** Omit the model from /health so the gateway has to ask /v1/schema. */
   healthWithoutModel: boolean;
+  /** Back to how it started: no script, answering ok, the schema's model version, healthy, no calls recorded. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,10 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     modelVersion: schema.model.version,
     healthStatus: 200,
     healthWithoutModel: false,
+    reset() {
+      Object.assign(state, { script: [], fallback: { kind: 'ok' }, modelVersion: schema.model.version, healthStatus: 200, healthWithoutModel: false, healthHits: 0, abandoned: 0 });
+      state.calls.length = 0;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
