@@ -1,8 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import express from 'express';
 import type { GatewayRequest, GatewayResponse, Middleware, Next } from './pipeline.js';
 import { makeProblem, ProblemError } from './problems.js';
-
-import { isUtf8 } from 'node:buffer';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
