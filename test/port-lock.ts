@@ -1,19 +1,19 @@
 // The generated Procfile binds 127.0.0.1:8000, as EB's nginx expects, so suites that start it take turns: vitest runs
 // test files in parallel processes, and a second gunicorn on the same port would fail (or, worse, answer for the
-// first). A lock directory (mkdir is atomic) holds the owner's pid; a lock whose owner died is taken over.
+// first). A lock directory (mkdir is atomic) holds the owner's pid; a lock whose owner died is taken over. It lives in
+// the system's temp folder, not the checkout, because the port is the machine's: two checkouts' suites share it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { CACHE } from './venv.js';
 
-const LOCK = path.join(CACHE, 'port-8000.lock');
+const LOCK = path.join(os.tmpdir(), 'sci-eb-port-8000.lock');
 
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch { return false; }
 };
 
 export async function acquirePort8000(timeoutMs = 900_000): Promise<() => void> {
-  mkdirSync(CACHE, { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
