@@ -337,7 +337,7 @@ export function renderMarkdown(results) {
       const last = g.samples.at(-1);
       const workers = Object.keys(g.boot).filter((k) => k.startsWith('worker'));
       const growth = workers.map((w) => (last?.[w]?.rssMiB ?? NaN) - (first?.[w]?.rssMiB ?? NaN));
-      p(`* ${name}: ${n0(g.requestsServed)} requests served (access log) by the same worker processes from start to end (${g.sameWorkers ? 'pids unchanged' : 'pids changed!'}); worker RSS moved ${growth.map((x) => n1(x)).join(' and ')} MiB between the first sample (${n0(first?.requestsServed)} requests) and the last (${n0(last?.requestsServed)}); the workers passed ${n0(g.workerReadBytesPerRequest)} bytes per request to read(2) (\`rchar\` in \`/proc/<pid>/io\`: file reads; socket receives are not counted) while the model artifact is ${n0(g.artifactBytes)} bytes, which a per-request load would read every time. Boot to ready: ${g.bootSeconds} s.`);
+      p(`* ${name}: ${n0(g.requestsServed)} requests served (the service's request log) by the same worker processes from start to end (${g.sameWorkers ? 'pids unchanged' : 'pids changed!'}); worker RSS moved ${growth.map((x) => n1(x)).join(' and ')} MiB between the first sample (${n0(first?.requestsServed)} requests) and the last (${n0(last?.requestsServed)}); the workers passed ${n0(g.workerReadBytesPerRequest)} bytes per request to read(2) (\`rchar\` in \`/proc/<pid>/io\`: file reads; socket receives are not counted) while the model artifact is ${n0(g.artifactBytes)} bytes, which a per-request load would read every time. Boot to ready: ${g.bootSeconds} s.`);
     }
     const gw = c2.forest?.gatewayMemory;
     const gw1 = c1?.memory?.gateway;

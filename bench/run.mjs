@@ -74,11 +74,12 @@ function memorySnapshot(pids) {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, { pid, ...memory(pid) }]));
 }
 
-function countLines(file) {
+/** Requests the service logged: one line each, with its request id. */
+function countRequests(file) {
   try {
     const text = readFileSync(file, 'utf8');
     let n = 0;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+    for (let i = text.indexOf(' request_id='); i !== -1; i = text.indexOf(' request_id=', i + 1)) n++;
     return n;
   } catch {
     return undefined;
@@ -246,13 +247,13 @@ async function gatewayBatchDefaults(maxRows) {
 async function withGunicorn(project, { sweep, bigRequest, batching }) {
   log(`gunicorn (${project.name}): ${project.web}`);
   const g = await startGunicorn(project, venv);
-  const accessLog = path.join(TMP, 'logs', `gunicorn-${project.name}.access.log`);
+  const requestLog = path.join(TMP, 'logs', `gunicorn-${project.name}.log`);
   const workers0 = g.workerPids();
   const mem = { boot: memorySnapshot(g.pids()), bootSeconds: r(g.bootSeconds, 1), samples: [] };
   const rchar0 = Object.fromEntries(workers0.map((pid) => [pid, readChars(pid)]));
   const sampleMemory = (label) => {
     const snap = memorySnapshot(g.pids());
-    mem.samples.push({ label, requestsServed: countLines(accessLog), ...snap });
+    mem.samples.push({ label, requestsServed: countRequests(requestLog), ...snap });
   };
   const out = {};
   const url = `http://127.0.0.1:${project.port}/v1/predict`;
@@ -271,7 +272,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
       for (const name of order) {
         const target = name === 'direct' ? url : `http://127.0.0.1:${gateway.port}/v1/predict`;
         const before = name === 'direct' ? Object.fromEntries(g.workerPids().map((pid) => [pid, readChars(pid)])) : undefined;
-        const lines0 = countLines(accessLog);
+        const lines0 = countRequests(requestLog);
         const b0 = name === 'gateway' ? await gatewayBatchStats(gateway.port) : undefined;
         row[name] = await warmAndMeasure({
           url: target, bodies, connections: CASE2_CONNECTIONS, warm: D.warm, measure: D.measure, label: `case2-${project.name}-${name}-r${round + 1}`,
@@ -283,7 +284,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
           row[name].meanBatchRows = r((b1.sum - b0.sum) / (b1.count - b0.count), 1);
         } else {
           // Bytes the workers read per request served: model.joblib re-read per request would show up here.
-          const lines = countLines(accessLog) - lines0;
+          const lines = countRequests(requestLog) - lines0;
           const readBytes = g.workerPids().reduce((a, pid) => a + (readChars(pid) - (before[pid] ?? readChars(pid))), 0);
           direct.push({ requests: lines, readBytes, perRequest: r(readBytes / Math.max(1, lines), 0) });
         }
@@ -408,7 +409,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
   // Case 4: the same worker processes all along (none restarted), and their memory and read volume per request.
   const workers1 = g.workerPids();
   const rcharTotal = workers1.reduce((a, pid) => a + ((readChars(pid) ?? 0) - (rchar0[pid] ?? 0)), 0);
-  const served = countLines(accessLog);
+  const served = countRequests(requestLog);
   out.memory = {
     ...mem,
     workersAtStart: workers0,

@@ -56,7 +56,7 @@ describe('generated gateway in front of the generated Flask service', () => {
     await exited;
   };
   let releasePort = () => {};
-  const predictCalls = () => (flaskLog.match(/"POST \/v1\/predict /g) ?? []).length;
+  const predictCalls = () => (flaskLog.match(/ method=POST route=\/v1\/predict /g) ?? []).length;
 
   beforeAll(async () => {
     run('node', [LAUNCHER, 'app', 'wine-gw', '--yes', '--skip-install', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'], work);
@@ -104,8 +104,8 @@ describe('generated gateway in front of the generated Flask service', () => {
   });
 
   it('an invalid request is answered by the gateway and never reaches Flask', async () => {
-    // gunicorn's access log arrives asynchronously: let the earlier tests' lines land before counting.
-    await until(async () => { const n = predictCalls(); await new Promise((r) => setTimeout(r, 500)); return predictCalls() === n; }, 'a quiet access log');
+    // The service's request log arrives asynchronously: let the earlier tests' lines land before counting.
+    await until(async () => { const n = predictCalls(); await new Promise((r) => setTimeout(r, 500)); return predictCalls() === n; }, 'a quiet request log');
     const before = predictCalls();
     const r = await post(`${gatewayUrl}/v1/predict`, { instances: [{ alcohol: 'strong-SECRET' }] });
     expect(r.status).toBe(422);

@@ -66,8 +66,9 @@ export async function startGunicorn(project, venv) {
   const child = start(`gunicorn ${project.name}`, command, args, {
     cwd: project.dir,
     env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
-    stdout: logFile(`gunicorn-${project.name}.access.log`),
-    stderr: logFile(`gunicorn-${project.name}.err`),
+    // The service logs one line per request (with its request id) to stderr; gunicorn's access log is off.
+    stdout: logFile(`gunicorn-${project.name}.out`),
+    stderr: logFile(`gunicorn-${project.name}.log`),
   });
   const started = Date.now();
   const health = await waitHttp(`http://127.0.0.1:${project.port}/health`, child, 90_000);

@@ -121,7 +121,7 @@ export function procfileCommand(a: Answers): string {
     // workers without a gap, which measured 4-40 failed requests per reload at 100 req/s without it (npm run
     // reliability), and the workers share the model's pages.
     '--preload',
-    '--access-logfile -',
+    // No --access-logfile: the service logs each request once itself, with its request id, rows and duration.
     PLATFORMS[a.platform].wsgiPath,
   ].join(' ');
 }

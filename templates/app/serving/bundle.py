@@ -1,0 +1,130 @@
+"""The model bundle: model/schema.json and the artifact it names, checked and loaded once per process.
+
+The artifact's sha256 must match schema.json, so a stale or corrupted file is refused rather than served against the
+wrong contract. That is not a defence against someone who can write both files: a joblib file is a pickle, i.e. code,
+so only load your own.
+"""
+import hashlib
+import io
+import json
+import os
+from operator import itemgetter
+
+import joblib
+
+from .validation import CATEGORY, INTEGER, NUMBER, CompiledSchema
+
+SCHEMA_VERSION = 1
+# For these final estimators predict() is the argmax of predict_proba() (up to exact ties), so one
+# predict_proba() call answers both: for a random forest that halves the work. Any other estimator gets both calls.
+_ARGMAX_ESTIMATORS = frozenset([
+    "RandomForestClassifier", "ExtraTreesClassifier", "DecisionTreeClassifier",
+    "GradientBoostingClassifier", "HistGradientBoostingClassifier", "LogisticRegression",
+])
+
+
+class ModelError(RuntimeError):
+    """The model folder cannot be served; the message says which file and what to do."""
+
+
+class ModelBundle(object):
+    """Everything loaded once per process: the fitted pipeline, its schema and precomputed helpers."""
+
+    def __init__(self, model, schema, schema_bytes):
+        self.model = model
+        self.schema = schema
+        self.schema_bytes = schema_bytes
+        self.name = str(schema["model"]["name"])
+        self.version = str(schema["model"]["version"])
+        self.compiled = CompiledSchema(schema)
+        self.feature_names = self.compiled.names
+        # (name, column getter, is category, nullable) in schema (= training) column order
+        self.columns = tuple((f["name"], itemgetter(f["name"]), f["type"] == CATEGORY, bool(f.get("nullable")))
+                             for f in schema["features"])
+        target = schema["target"]
+        self.classes = list(target["classes"]) if target.get("type") == CATEGORY else None
+        self.class_lookup = None
+        self.labels_from_proba = False
+        if self.classes is not None:
+            model_classes = [str(c) for c in getattr(model, "classes_", [])]
+            if model_classes != self.classes:
+                raise ModelError("schema.json target.classes do not match the model's classes_; re-run `make train`")
+            self.class_lookup = dict(zip(getattr(model, "classes_"), self.classes))
+            final = model.steps[-1][1] if hasattr(model, "steps") else model
+            self.labels_from_proba = (type(final).__name__ in _ARGMAX_ESTIMATORS
+                                      and type(final).__module__.startswith("sklearn."))
+
+    def model_info(self):
+        return {"name": self.name, "version": self.version}
+
+
+def check_schema(schema, path):
+    """Fail fast, with a message that names the file, on a schema.json this service cannot honour."""
+    def bad(why):
+        return ModelError("%s is not a valid model schema: %s" % (path, why))
+
+    if not isinstance(schema, dict) or schema.get("schemaVersion") != SCHEMA_VERSION:
+        raise bad("schemaVersion must be %d" % SCHEMA_VERSION)
+    for key in ("model", "features", "target", "limits"):
+        if key not in schema:
+            raise bad("missing %r" % key)
+    for key in ("name", "version", "sha256"):
+        if not schema["model"].get(key):
+            raise bad("missing model.%s" % key)
+    features = schema["features"]
+    if not isinstance(features, list) or not features:
+        raise bad("features must be a non-empty list")
+    for f in features:
+        if f.get("type") not in (NUMBER, INTEGER, CATEGORY):
+            raise bad("feature %r has unknown type %r" % (f.get("name"), f.get("type")))
+        if f["type"] == CATEGORY and not f.get("categories"):
+            raise bad("category feature %r has no categories" % f.get("name"))
+    if schema["target"].get("type") == CATEGORY and not schema["target"].get("classes"):
+        raise bad("a category target needs classes")
+    for key in ("maxRows", "maxBodyBytes"):
+        value = schema["limits"].get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise bad("limits.%s must be a positive integer" % key)
+
+
+def _read(path, what):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ModelError("cannot read %s (%s): %s" % (path, exc.strerror or exc, what))
+
+
+def load_model(model_dir):
+    """Load and check model_dir/schema.json and the artifact it names; return a ModelBundle.
+
+    Raises ModelError with a clear message when a file is missing, the schema is invalid, the artifact's sha256
+    differs from schema.json's, or the model does not match the schema. (Whether the model's columns are the
+    schema's, or what a before_predict hook makes of them, is checked by prediction.self_test.)
+    """
+    schema_path = os.path.join(model_dir, "schema.json")
+    schema_bytes = _read(schema_path, "run `make train` (or `python train.py`) first, or set MODEL_DIR")
+    try:
+        schema = json.loads(schema_bytes.decode("utf-8"))
+    except ValueError as exc:
+        raise ModelError("%s is not valid JSON: %s" % (schema_path, exc))
+    check_schema(schema, schema_path)
+
+    # basename: schema.json may only name a file inside model_dir
+    artifact_path = os.path.join(model_dir, os.path.basename(schema["model"].get("artifact") or "model.joblib"))
+    blob = _read(artifact_path, "deploy it together with the schema.json that names it, or re-run `make train`")
+    digest = hashlib.sha256(blob).hexdigest()
+    expected = str(schema["model"]["sha256"]).lower()
+    if digest != expected:
+        raise ModelError(
+            "refusing to load %s: its sha256 is %s but schema.json expects %s. The artifact and schema.json are out "
+            "of sync: deploy both files from the same `make train` run" % (artifact_path, digest, expected))
+    if schema["model"]["version"] != digest[:12]:
+        raise ModelError("%s: model.version must be the first 12 hex digits of the sha256 (%s)"
+                         % (schema_path, digest[:12]))
+
+    # Unpickle the bytes just hashed, not the file again: what is checked is what is loaded.
+    model = joblib.load(io.BytesIO(blob))
+    if schema["target"].get("type") == CATEGORY and not hasattr(model, "predict_proba"):
+        raise ModelError("the model is a classifier without predict_proba; the API returns probabilities")
+    return ModelBundle(model, schema, schema_bytes)

@@ -1,0 +1,72 @@
+"""The HTTP contract's wording and limits, read once from contract.json (the gateway reads the same bytes).
+
+Everything a client sees in a problem+json answer comes from that file: types, titles, details, the errors[] order
+and cap. docs/contract.md explains each rule; this module only applies them.
+"""
+import json
+import os
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "contract.json"), encoding="utf-8") as _fh:
+    CONTRACT = json.load(_fh)
+
+TYPE_PREFIX = CONTRACT["typePrefix"]
+MAX_MAGNITUDE = float(CONTRACT["maxMagnitude"])
+MAX_NESTING_DEPTH = int(CONTRACT["maxNestingDepth"])
+MAX_ERRORS = int(CONTRACT["maxErrors"])
+MAX_LISTED_CATEGORIES = int(CONTRACT["maxListedCategories"])
+PROBLEMS = CONTRACT["problems"]
+DETAILS = CONTRACT["details"]
+ERROR_DETAILS = CONTRACT["errors"]
+# Every errors[].code: the part after "where." in the keys of "errors".
+ERROR_CODES = frozenset(key.split(".")[1] for key in ERROR_DETAILS)
+
+_LIMIT_VALUES = {"maxNestingDepth": MAX_NESTING_DEPTH, "maxErrors": MAX_ERRORS}
+
+
+def fill(text, **values):
+    """Replace {name} placeholders the way the gateway does: plain text substitution, no format mini-language."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    for name, value in _LIMIT_VALUES.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
+def detail(name, **values):
+    return fill(DETAILS[name], **values)
+
+
+def error_detail(key, **values):
+    return fill(ERROR_DETAILS[key], **values)
+
+
+def problem_body(kind, detail_text=None, errors=None, request_id=None):
+    """A problem+json body as an ordered dict: type, title, status, detail, errors, errorsOmitted, requestId.
+
+    `errors` is the full list; at most MAX_ERRORS entries are listed and errorsOmitted counts the rest.
+    """
+    spec = PROBLEMS[kind]
+    body = {"type": TYPE_PREFIX + kind, "title": spec["title"], "status": spec["status"]}
+    if errors is not None:
+        count = len(errors)
+        if count > MAX_ERRORS:
+            body["detail"] = detail("validation-error.capped", count=count)
+            body["errors"] = errors[:MAX_ERRORS]
+            body["errorsOmitted"] = count - MAX_ERRORS
+        else:
+            body["detail"] = detail("validation-error.one" if count == 1 else "validation-error.many", count=count)
+            body["errors"] = errors
+    elif detail_text is not None:
+        body["detail"] = detail_text
+    if request_id is not None:
+        body["requestId"] = request_id
+    return body
+
+
+def status_of(kind):
+    return PROBLEMS[kind]["status"]
+
+
+def utf16_order(key):
+    """Sort key giving JavaScript's default string order (UTF-16 code units), which the gateway sorts by."""
+    return key.encode("utf-16-be", "surrogatepass")

@@ -1,0 +1,85 @@
+"""Validated rows -> the pipeline's input -> the contract's answer body."""
+import numpy as np
+import pandas as pd
+
+from .bundle import ModelError
+from .validation import CATEGORY, INTEGER
+
+_NAN = float("nan")
+
+
+def build_frame(bundle, rows):
+    """Validated rows -> the DataFrame the pipeline was trained on: built column-wise, in schema order.
+
+    Numbers (and whole numbers) become float64 with NaN for null; categories stay strings with NaN for null,
+    which is what the pipeline's imputers treat as missing.
+    """
+    data = {}
+    for name, getter, is_category, nullable in bundle.columns:
+        values = list(map(getter, rows))
+        if is_category:
+            if nullable:
+                values = [_NAN if v is None else v for v in values]
+            data[name] = np.array(values, dtype=object)
+        else:
+            data[name] = np.array(values, dtype=np.float64)  # None -> NaN
+    return pd.DataFrame(data, columns=bundle.feature_names)
+
+
+def predict_frame(bundle, frame):
+    """Predict a frame. Returns the answer body as plain Python types (no numpy scalars)."""
+    model = bundle.model
+    if bundle.classes is None:
+        values = np.asarray(model.predict(frame), dtype=np.float64).ravel()
+        return {"predictions": values.tolist(), "model": bundle.model_info()}
+    proba = np.asarray(model.predict_proba(frame), dtype=np.float64)
+    classes = bundle.classes
+    if bundle.labels_from_proba:
+        predictions = [classes[j] for j in proba.argmax(axis=1).tolist()]
+    else:
+        lookup = bundle.class_lookup
+        predictions = [lookup[label] for label in np.asarray(model.predict(frame)).tolist()]
+    return {
+        "predictions": predictions,
+        "probabilities": proba.tolist(),
+        "classes": list(classes),
+        "model": bundle.model_info(),
+    }
+
+
+def predict(bundle, rows):
+    """Predict validated rows (the service's path without hooks)."""
+    return predict_frame(bundle, build_frame(bundle, rows))
+
+
+def example_row(schema):
+    """A valid row of the schema: the middle of each observed range, the first category."""
+    row = {}
+    for f in schema["features"]:
+        if f["type"] == CATEGORY:
+            row[f["name"]] = f["categories"][0]
+        else:
+            low = f.get("observedMin", 0)
+            middle = (low + f.get("observedMax", low)) / 2.0
+            row[f["name"]] = float(round(middle)) if f["type"] == INTEGER else float(middle)
+    return row
+
+
+def self_test(bundle, before_predict, after_predict):
+    """Predict one example row through the hooks, as a request would, before the app serves anything: a model that
+    cannot answer (or a hook that breaks it) stops the start-up with the reason instead of failing every request."""
+    frame = before_predict(build_frame(bundle, [example_row(bundle.schema)]))
+    expected = getattr(bundle.model, "feature_names_in_", None)
+    columns = [str(c) for c in getattr(frame, "columns", [])]
+    if expected is not None and columns != [str(n) for n in expected]:
+        raise ModelError("the model was trained on the columns %s but gets %s: schema.json does not match the "
+                         "model, or before_predict must return the columns the model was trained on"
+                         % ([str(n) for n in expected], columns))
+    try:
+        answer = after_predict(predict_frame(bundle, frame), frame)
+    except Exception as exc:
+        raise ModelError("the model failed its start-up self-test (one example row): %s: %s"
+                         % (type(exc).__name__, exc))
+    for key in ("predictions", "model"):
+        if key not in answer:
+            raise ModelError("after_predict must keep the %r key of the answer" % key)

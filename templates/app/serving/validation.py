@@ -1,0 +1,205 @@
+"""Validation of a parsed request body against the model's schema, with the contract's error order and wording.
+
+validate_instances returns every problem (pointer, code, detail) in the order docs/contract.md fixes; problem_body
+lists the first contract.MAX_ERRORS of them. Errors name the place and the rule, never the submitted value.
+"""
+from operator import itemgetter
+
+import numpy as np
+
+from . import contract
+from .contract import MAX_MAGNITUDE, error_detail, utf16_order
+
+NUMBER, INTEGER, CATEGORY = "number", "integer", "category"
+_MISSING = object()  # marks an absent key while validating
+_NUMBER_TYPES = frozenset([float, int])
+_NONE_TYPE = type(None)
+
+
+def escape_pointer(token):
+    """One RFC 6901 reference token: '~' -> '~0', '/' -> '~1'."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _error(pointer, code, detail):
+    return {"pointer": pointer, "code": code, "detail": detail}
+
+
+class CompiledSchema(object):
+    """schema.json turned into what the validation loop needs, built once at load time."""
+
+    def __init__(self, schema):
+        limits = schema["limits"]
+        self.max_rows = int(limits["maxRows"])
+        self.max_body_bytes = int(limits["maxBodyBytes"])
+        self.names = [f["name"] for f in schema["features"]]
+        self.name_set = frozenset(self.names)
+        # The sentences are fixed per feature: built here, not per error.
+        self.details = {code: error_detail("feature." + code) for code in
+                        ("required", "not_nullable", "not_a_number", "not_finite", "not_an_integer", "not_a_string")}
+        self.document = {
+            "not_an_object": error_detail("document.not_an_object"),
+            "unknown_field": error_detail("document.unknown_field"),
+            "required": error_detail("instances.required"),
+            "not_an_array": error_detail("instances.not_an_array"),
+            "too_few_rows": error_detail("instances.too_few_rows"),
+            "too_many_rows": error_detail("instances.too_many_rows", maxRows=self.max_rows),
+            "row_not_an_object": error_detail("row.not_an_object"),
+            "row_unknown_field": error_detail("row.unknown_field"),
+        }
+        checks = []
+        for f in schema["features"]:
+            kind = f["type"]
+            categories = None
+            category_detail = None
+            if kind == CATEGORY:
+                listed = list(f.get("categories") or [])
+                categories = frozenset(listed)
+                # A long list would bloat every error entry; the schema endpoint has the full list.
+                if len(listed) <= contract.MAX_LISTED_CATEGORIES:
+                    category_detail = error_detail("feature.unknown_category", categories=", ".join(listed))
+                else:
+                    category_detail = error_detail("feature.unknown_category.many", count=len(listed))
+            # (name, kind, nullable, categories, escaped pointer token, unknown_category detail)
+            checks.append((f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]),
+                           category_detail))
+        self.checks = tuple(checks)
+
+
+def compile_schema(schema):
+    return schema if isinstance(schema, CompiledSchema) else CompiledSchema(schema)
+
+
+def validate_instances(payload, schema):
+    """Every problem of a parsed request body, in the contract's order (empty when valid).
+
+    `schema` is the schema.json dict or a CompiledSchema (the app passes the one compiled at load time).
+    """
+    compiled = compile_schema(schema)
+    words = compiled.document
+    if not isinstance(payload, dict):
+        return [_error("", "not_an_object", words["not_an_object"])]
+    errors = []
+    rows = payload.get("instances", _MISSING)
+    check_rows = False
+    if rows is _MISSING:
+        errors.append(_error("/instances", "required", words["required"]))
+    elif not isinstance(rows, list):
+        errors.append(_error("/instances", "not_an_array", words["not_an_array"]))
+    elif not rows:
+        errors.append(_error("/instances", "too_few_rows", words["too_few_rows"]))
+    elif len(rows) > compiled.max_rows:
+        errors.append(_error("/instances", "too_many_rows", words["too_many_rows"]))
+    else:
+        check_rows = True
+    if len(payload) > (0 if rows is _MISSING else 1):
+        for key in sorted((k for k in payload if k != "instances"), key=utf16_order):
+            errors.append(_error("/" + escape_pointer(key), "unknown_field", words["unknown_field"]))
+    if check_rows and not _columns_look_valid(rows, compiled):
+        _validate_rows(rows, compiled, errors)
+    return errors
+
+
+def _columns_look_valid(rows, compiled):
+    """Fast path for the usual, valid request: whole-column checks done by builtins (C loops, no per-value Python).
+
+    True means every value is valid. False only means "look closer": _validate_rows then finds and reports each
+    problem exactly. So this may be pessimistic but never lenient.
+    """
+    name_set = compiled.name_set
+    for row in rows:
+        if type(row) is not dict or row.keys() != name_set:
+            return False
+    for name, kind, nullable, categories, _token, _detail in compiled.checks:
+        column = list(map(itemgetter(name), rows))
+        types = set(map(type, column))
+        if _NONE_TYPE in types:
+            if not nullable:
+                return False
+            types.discard(_NONE_TYPE)
+            column = [v for v in column if v is not None]
+        if kind == CATEGORY:
+            if types and (types != {str} or not categories.issuperset(column)):
+                return False
+        elif types:
+            if not types <= _NUMBER_TYPES:
+                return False
+            if min(column) < -MAX_MAGNITUDE or max(column) > MAX_MAGNITUDE:
+                return False
+            total = sum(column)  # bounded values cannot overflow; NaN (never from JSON, but callers) poisons it
+            if total != total:
+                return False
+            if kind == INTEGER and float in types and not all(v.is_integer() for v in column if type(v) is float):
+                return False
+    return True
+
+
+def _validate_rows(rows, compiled, errors):
+    # The exact check, one value at a time: plain tuples, exact type checks (bool is a subclass of int, so
+    # isinstance would let True through as a number), and no per-value function calls on the happy path.
+    checks = compiled.checks
+    name_set = compiled.name_set
+    details = compiled.details
+    row_not_an_object = compiled.document["row_not_an_object"]
+    row_unknown_field = compiled.document["row_unknown_field"]
+    append = errors.append
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            append(_error("/instances/%d" % i, "not_an_object", row_not_an_object))
+            continue
+        for name, kind, nullable, categories, token, category_detail in checks:
+            value = row.get(name, _MISSING)
+            t = type(value)
+            if kind == CATEGORY:
+                if t is str:
+                    if value in categories:
+                        continue
+                    code = "unknown_category"
+                elif value is None:
+                    if nullable:
+                        continue
+                    code = "not_nullable"
+                elif value is _MISSING:
+                    code = "required"
+                else:
+                    code = "not_a_string"
+            else:
+                if t is float:
+                    if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # False for NaN, +/-inf and huge values
+                        if kind == NUMBER or value.is_integer():
+                            continue
+                        code = "not_an_integer"
+                    else:
+                        code = "not_finite"
+                elif t is int:
+                    if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+                        continue
+                    code = "not_finite"
+                elif value is None:
+                    if nullable:
+                        continue
+                    code = "not_nullable"
+                elif value is _MISSING:
+                    code = "required"
+                else:
+                    code = _slow_number_check(value, kind)
+                    if code is None:
+                        continue
+            append(_error("/instances/%d/%s" % (i, token), code,
+                          category_detail if code == "unknown_category" else details[code]))
+        if row.keys() != name_set:  # then the names the schema does not know, if any, sorted
+            unknown = [key for key in row if key not in name_set]
+            for key in sorted(unknown, key=utf16_order):
+                append(_error("/instances/%d/%s" % (i, escape_pointer(key)), "unknown_field", row_unknown_field))
+
+
+def _slow_number_check(value, kind):
+    """Numbers of other types (only reachable when validate_instances is called directly, e.g. numpy floats)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return "not_a_number"
+    number = float(value)
+    if not -MAX_MAGNITUDE <= number <= MAX_MAGNITUDE:
+        return "not_finite"
+    if kind == INTEGER and not number.is_integer():
+        return "not_an_integer"
+    return None

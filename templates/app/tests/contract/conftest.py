@@ -1,0 +1,290 @@
+"""Fixtures of the contract suite (managed by generator-sci-eb: `sci-eb upgrade` keeps this folder current).
+
+The suite tests the service core (the `serving` package) as create_app() builds it: on the trained model in model/
+(or MODEL_DIR), and, because the rules a model's schema cannot exercise (the iris schema has only non-nullable
+numbers, say) must be tested too, on SYNTHETIC_SCHEMA, which has every kind of feature, with a stub model standing
+in for the pipeline. Nothing here knows the dataset: rows are built from schema.json.
+"""
+import copy
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if PROJECT_ROOT not in sys.path:
+    sys.path.insert(0, PROJECT_ROOT)
+
+import serving  # noqa: E402  (after the path: the suite runs from any folder)
+from serving import settings  # noqa: E402
+from serving.bundle import ModelBundle, check_schema  # noqa: E402
+
+MODEL_DIR = os.environ.get("MODEL_DIR") or settings.default_model_dir()
+SCHEMA_PATH = os.path.join(MODEL_DIR, "schema.json")
+CONTRACT_PATH = os.path.join(PROJECT_ROOT, "serving", "contract.json")
+
+if not os.path.isfile(SCHEMA_PATH):
+    raise pytest.UsageError("%s not found: run `make train` (or `python train.py`) before the tests" % SCHEMA_PATH)
+
+
+def read_schema():
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def read_contract():
+    with open(CONTRACT_PATH, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+MODEL_SCHEMA = read_schema()  # read at collection time too: which cases run depends on the features it has
+
+# Every kind of feature the contract knows: number, integer and category, each nullable and not. The names need
+# RFC 6901 escaping ("/" and "~") and one category list is longer than an error detail lists in full.
+SYNTHETIC_SCHEMA = {
+    "schemaVersion": 1,
+    "model": {
+        "name": "synthetic",
+        "version": "5e1f00000000",
+        "task": "regression",
+        "estimator": "stub",
+        "artifact": "model.joblib",
+        "sha256": "5e1f" + "0" * 60,
+        "trainedAt": "2000-01-01T00:00:00Z",
+        "sklearnVersion": "0",
+        "metrics": {},
+    },
+    "features": [
+        {"name": "length", "type": "number", "nullable": False, "observedMin": -2.5, "observedMax": 7.25},
+        {"name": "weight/kg", "type": "number", "nullable": True, "observedMin": 0.5, "observedMax": 80.0},
+        {"name": "rooms", "type": "integer", "nullable": False, "observedMin": 1, "observedMax": 9},
+        {"name": "floors~max", "type": "integer", "nullable": True, "observedMin": 0, "observedMax": 3},
+        {"name": "colour", "type": "category", "nullable": False, "categories": ["blue", "red"]},
+        {"name": "code", "type": "category", "nullable": True, "categories": ["c%02d" % i for i in range(25)]},
+    ],
+    "target": {"name": "score", "type": "number"},
+    # Small limits: maxRows rows of this schema do not fit in maxBodyBytes (a case a real model may or may not hit).
+    "limits": {"maxRows": 50, "maxBodyBytes": 4096},
+}
+
+
+def escape_pointer(token):
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def features_of(schema, types=(), nullable=None):
+    """The features of `schema` whose type is in `types` (any type when empty) and, unless None, nullability."""
+    return [f for f in schema["features"]
+            if (not types or f["type"] in types) and (nullable is None or bool(f.get("nullable")) == nullable)]
+
+
+def one_of_each_kind(features):
+    """The first feature of each (type, nullable) kind: the rules depend on the kind, not on the feature."""
+    seen, chosen = set(), []
+    for f in features:
+        kind = (f["type"], bool(f.get("nullable")))
+        if kind not in seen:
+            seen.add(kind)
+            chosen.append(f)
+    return chosen
+
+
+def build_row(schema, variant=0):
+    """A valid instance of `schema`. Variants spread numbers over the observed range and cycle the categories, so
+    a batch has distinct rows."""
+    fractions = (0.5, 0.0, 1.0, 0.25, 0.75)
+    row = {}
+    for f in schema["features"]:
+        if f["type"] == "category":
+            row[f["name"]] = f["categories"][variant % len(f["categories"])]
+            continue
+        low = f.get("observedMin", 0)
+        high = f.get("observedMax", low)
+        value = low + (high - low) * fractions[variant % len(fractions)]
+        row[f["name"]] = int(round(value)) if f["type"] == "integer" else float(value)
+    return row
+
+
+class StubRegressor(object):
+    """Stands in for a fitted pipeline behind SYNTHETIC_SCHEMA: predicts each row's position in the batch and keeps
+    the frames it was given, so a test can see what the service made of a request."""
+
+    def __init__(self):
+        self.frames = []
+
+    def predict(self, frame):
+        self.frames.append(frame)
+        return np.arange(len(frame), dtype=np.float64)
+
+
+class Service(object):
+    """An app serving one schema: `model` (the trained model) or `synthetic` (SYNTHETIC_SCHEMA, stub model)."""
+
+    def __init__(self, label, app, stub=None):
+        self.label = label
+        self.app = app
+        self.bundle = serving.bundle_of(app)
+        self.schema = self.bundle.schema
+        self.client = app.test_client()
+        self.stub = stub
+        self.max_rows = self.schema["limits"]["maxRows"]
+        self.max_body_bytes = self.schema["limits"]["maxBodyBytes"]
+
+    def __repr__(self):
+        return "<Service %s>" % self.label
+
+    def row(self, variant=0):
+        return build_row(self.schema, variant)
+
+    def feature(self, name):
+        return next(f for f in self.schema["features"] if f["name"] == name)
+
+    def validate(self, payload):
+        return serving.validate_instances(payload, self.schema)
+
+    def post(self, body, content_type="application/json", headers=None):
+        """POST /v1/predict. A non-bytes body is sent as JSON."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+        return self.client.post("/v1/predict", data=data, content_type=content_type, headers=headers or {})
+
+
+def synthetic_app(limits=None, **options):
+    """create_app() serving SYNTHETIC_SCHEMA (with other limits if given) and a StubRegressor."""
+    schema = copy.deepcopy(SYNTHETIC_SCHEMA)
+    if limits:
+        schema["limits"].update(limits)
+    check_schema(schema, "SYNTHETIC_SCHEMA")  # the rules load_model applies to schema.json
+    stub = StubRegressor()
+    bundle = ModelBundle(stub, schema, json.dumps(schema).encode("utf-8"))
+    return serving.create_app(bundle=bundle, **options), stub
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "feature_kind(*types, nullable=None): run the test once per kind of feature matching (fixture "
+                   "`case`), for the trained model's features and for the synthetic schema's, which has every kind")
+
+
+def pytest_generate_tests(metafunc):
+    """A test taking `case` runs once per matching kind of feature of both schemas (the model's and the synthetic)."""
+    if "case" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("feature_kind")
+        types = marker.args if marker else ()
+        nullable = marker.kwargs.get("nullable") if marker else None
+        cases = [(label, f["name"]) for label, schema in (("model", MODEL_SCHEMA), ("synthetic", SYNTHETIC_SCHEMA))
+                 for f in one_of_each_kind(features_of(schema, types, nullable))]
+        # Never empty: the synthetic schema has every kind (an empty parameter set would be reported as skipped).
+        assert cases, "no feature of the synthetic schema matches %r" % (marker,)
+        metafunc.parametrize("case", cases, indirect=True, ids=["%s:%s" % c for c in cases])
+
+
+@pytest.fixture(scope="session")
+def project_root():
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def model_dir():
+    return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def schema():
+    return read_schema()
+
+
+@pytest.fixture(scope="session")
+def contract():
+    return read_contract()
+
+
+@pytest.fixture(scope="session")
+def core_app():
+    """The service core on the trained model, as application.py's create_app() builds it (without hooks)."""
+    return serving.create_app(MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
+def bundle(core_app):
+    return serving.bundle_of(core_app)
+
+
+@pytest.fixture
+def client(core_app):
+    return core_app.test_client()
+
+
+@pytest.fixture
+def make_service(core_app):
+    """make_service("model") -> the core app on the trained model; make_service("synthetic", limits=None) -> an app
+    serving SYNTHETIC_SCHEMA (with other limits if given) and a StubRegressor."""
+    def build(label, limits=None):
+        if label == "model":
+            return Service("model", core_app)
+        app, stub = synthetic_app(limits)
+        return Service("synthetic", app, stub)
+    return build
+
+
+@pytest.fixture
+def service(request, make_service):
+    """Parametrize indirectly with "model" and/or "synthetic"."""
+    return make_service(request.param)
+
+
+class Case(object):
+    """One feature of one service's schema (see pytest_generate_tests)."""
+
+    def __init__(self, service, name):
+        self.service = service
+        self.name = name
+        self.feature = service.feature(name)
+
+    def row(self, variant=0):
+        return self.service.row(variant)
+
+    def pointer(self, index=0):
+        return "/instances/%d/%s" % (index, escape_pointer(self.name))
+
+    def post_value(self, value):
+        """POST one valid row but with `value` for this feature."""
+        row = self.row()
+        row[self.name] = value
+        return self.service.post({"instances": [row]})
+
+    def validate_value(self, value):
+        row = self.row()
+        row[self.name] = value
+        return self.service.validate({"instances": [row]})
+
+
+@pytest.fixture
+def case(request, make_service):
+    label, name = request.param
+    return Case(make_service(label), name)
+
+
+@pytest.fixture(scope="session")
+def make_row(schema):
+    """make_row(variant=0) -> a valid instance of the trained model's schema."""
+    def build(variant=0):
+        return build_row(schema, variant)
+    return build
+
+
+@pytest.fixture
+def post(client):
+    """post(body, content_type=..., headers=...) -> response. A non-bytes body is sent as JSON."""
+    def send(body, content_type="application/json", headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+        return client.post("/v1/predict", data=data, content_type=content_type, headers=headers or {})
+    return send
+
+
+@pytest.fixture(scope="session")
+def pointer():
+    def build(index, name):
+        return "/instances/%d/%s" % (index, escape_pointer(name))
+    return build
