@@ -1,12 +1,12 @@
 // yo sci-eb over a matrix of answers: the files each combination gets, their contents, YAML validity, idempotent
 // re-runs, prompts, and bad answers that must leave nothing behind.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helpers from 'yeoman-test';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { APP, FIXTURES, listFiles, read, snapshot } from './helpers.js';
+import { APP, FIXTURES, ROOT, listFiles, read, snapshot } from './helpers.js';
 
 /** Runs in a folder of our own (yeoman-test removes its temporary folders between runs, and re-runs need ours). */
 async function generate(options: Record<string, unknown>, name = 'demo', prepare?: (dir: string) => void) {
@@ -19,7 +19,10 @@ async function generate(options: Record<string, unknown>, name = 'demo', prepare
 const COMMON = [
   '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
   'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
-  'tests/conftest.py', 'tests/test_app.py', 'tests/test_train.py', 'tools/bundle.py', 'train.py',
+  'serving/__init__.py', 'serving/app.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
+  'serving/prediction.py', 'serving/request_body.py', 'serving/settings.py', 'serving/validation.py',
+  'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_contract.py', 'tests/test_app.py', 'tests/test_train.py',
+  'tools/bundle.py', 'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
 const LEGACY = [...COMMON, '.ebextensions/01_yuminstall.config', '.ebextensions/03_wsgi.config'].sort();
@@ -58,7 +61,9 @@ describe('yo sci-eb: the matrix', () => {
     for (const f of listFiles(dir)) expect(read(dir, f), f).not.toMatch(/WSGIApplicationGroup %\{GLOBAL\}\n/);
     expectBuildOrder(read(dir, 'requirements.txt'));
     expect(read(dir, 'requirements.txt')).toMatch(/^gunicorn==/m);
-    expect(read(dir, 'application.py')).toMatch(/^application = /m);
+    expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
+    // One contract, two servers: the service reads the very bytes the gateway reads.
+    expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'gateway', 'contract.json'), 'utf8'));
     expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
     expect(read(dir, 'Makefile')).toMatch(/^local: bundle$/m);
     expect(read(dir, 'README.md')).toMatch(/Why there is no `01_yuminstall.config`/);
@@ -66,6 +71,8 @@ describe('yo sci-eb: the matrix', () => {
     expect(stored.answers).toMatchObject({ name: 'demo', platform: 'al2023' });
     expect(stored.manifest['Procfile'].kind).toBe('managed');
     expect(stored.manifest['application.py'].kind).toBe('scaffold');
+    expect(stored.manifest['serving/app.py'].kind).toBe('managed');
+    expect(stored.manifest['tests/contract/test_contract.py'].kind).toBe('managed');
     expect(stored.generatorVersion).toMatch(/^\d+\.\d+\.\d+/);
   });
 
@@ -86,7 +93,7 @@ describe('yo sci-eb: the matrix', () => {
     expect(config.global).toMatchObject({ application_name: 'Wine Quality', default_region: 'eu-west-1', default_platform: 'Python 3.13 running on 64bit Amazon Linux 2023' });
     expect(config['branch-defaults'].main.environment).toBe('wine-prod');
     expect(read(dir, 'train.py')).toMatch(/wine/);
-    expect(read(dir, 'application.py')).toMatch(/\/healthz/);
+    expect(read(dir, 'serving/settings.py')).toMatch(/^HEALTH_CHECK_PATH = "\/healthz"$/m);
     expect(read(dir, 'Makefile')).toMatch(/eb create \$\(ENV_NAME\) --single/);
   });
 
@@ -136,6 +143,7 @@ describe('yo sci-eb --gateway', () => {
     expect(JSON.parse(read(dir, 'gateway/package.json')).dependencies.express).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly
     expect(read(dir, 'Makefile')).toMatch(/^gateway-serve: gateway$/m);
     expect(read(dir, 'README.md')).toMatch(/## The prediction gateway/);
+    expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
     expect(read(dir, '.ebignore')).toMatch(/^gateway\/$/m); // not in the service's bundle
   });
 });

@@ -13,26 +13,28 @@ import { commitChanges } from '../src/base/commit.js';
 import { migrateAnswers } from '../src/lib/migrations.js';
 import { loadFileSpecs, planProject, renderPlan } from '../src/lib/plan.js';
 import { FIXTURES, LAUNCHER, contents, listFiles, read, snapshot } from './helpers.js';
+import { sharedVenv } from './venv.js';
 
-const OLD_TEMPLATES = path.join(FIXTURES, 'templates-0.0.9');
+const templatesOf = (version: string) => path.join(FIXTURES, `templates-${version}`);
 
 const sciEb = (cwd: string, ...args: string[]) => {
   const r = spawnSync('node', [LAUNCHER, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 };
 
-/** A project exactly as generator-sci-eb 0.0.9 wrote it: its template set, its answers' shape, its manifest. */
-function oldProject(storedAnswers: Record<string, unknown>): string {
+/** A project exactly as an older generator-sci-eb wrote it: its template set, its answers' shape, its manifest. */
+function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-upgrade-')), String(storedAnswers.name));
-  const resolution = resolveAnswers(migrateAnswers(storedAnswers, '0.0.9').answers);
+  const resolution = resolveAnswers(migrateAnswers(storedAnswers, version).answers);
   if (!resolution.ok) throw new Error(JSON.stringify(resolution.problems));
-  const rendered = renderPlan(resolution.answers, planProject(resolution.answers, loadFileSpecs(OLD_TEMPLATES)), { templatesDir: OLD_TEMPLATES, generatorVersion: '0.0.9' });
+  const templatesDir = templatesOf(version);
+  const rendered = renderPlan(resolution.answers, planProject(resolution.answers, loadFileSpecs(templatesDir)), { templatesDir, generatorVersion: version });
   for (const file of rendered) {
     mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
     writeFileSync(path.join(dir, file.path), file.content);
   }
   const changes: Change[] = rendered.map((f) => ({ path: f.path, kind: f.kind, action: 'create', content: f.content }));
-  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: '0.0.9', manifest: nextManifest(changes, rendered) } }, null, 2));
+  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest: nextManifest(changes, rendered) } }, null, 2));
   return dir;
 }
 
@@ -159,6 +161,70 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     expect(contents(dir)).toEqual(before);
     expect(listFiles(dir).filter((f) => f.includes('.sci-eb-'))).toEqual([]);
     expect(existsSync(path.join(dir, 'docs'))).toBe(false);
+  });
+});
+
+describe('upgrading a 0.1.0 project (the service in application.py) to the serving package', () => {
+  const ANSWERS_010 = {
+    name: 'svc', appName: 'svc', envName: 'svc-env', region: 'eu-west-1', platform: 'al2023', pythonVersion: '3.11',
+    architecture: 'x86_64', instanceType: 't3.small', environmentType: 'load-balanced', minInstances: 1, maxInstances: 4,
+    scalingMetric: 'CPUUtilization', scaleUpThreshold: 70, scaleDownThreshold: 30, task: 'classification',
+    estimator: 'logistic_regression', dataset: 'iris', gateway: false, healthCheckPath: '/health', workers: 2,
+  };
+  let venv = '';
+  const make = (dir: string, target: string) => {
+    const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+  const passes = (dir: string) => {
+    const train = make(dir, 'train');
+    expect(train.status, train.output).toBe(0);
+    const test = make(dir, 'test');
+    expect(test.status, test.output).toBe(0);
+    expect(test.output).toMatch(/\d+ passed/);
+    expect(test.output).not.toMatch(/failed|error|skipped/i);
+  };
+  const fresh = (dir: string, file: string) => {
+    // What this generator writes for the same answers: a new project beside the upgraded one.
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-fresh-'));
+    expect(sciEb(cwd, 'app', 'svc', '--answers', path.join(dir, '.yo-rc.json'), '--yes', '--skip-install').status).toBe(0);
+    return read(path.join(cwd, 'svc'), file);
+  };
+
+  it('unedited: moved to the new layout (application.py, its tests, serving/, tests/contract/), and its tests pass', () => {
+    const dir = oldProject(ANSWERS_010, '0.1.0');
+    expect(read(dir, 'application.py')).toMatch(/^def load_model\(/m); // the 0.1.0 service, all in application.py
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).not.toMatch(/Note on application\.py/);
+    for (const file of ['application.py', 'tests/test_app.py', 'tests/conftest.py']) expect(read(dir, file), file).toBe(fresh(dir, file));
+    expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
+    for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py']) expect(existsSync(path.join(dir, file)), file).toBe(true);
+    venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
+    passes(dir);
+  });
+
+  it('edited: application.py and its tests kept byte for byte, serving/ beside them, a note on how to switch that works', () => {
+    const dir = oldProject(ANSWERS_010, '0.1.0');
+    edit(dir, 'application.py', (t) => `${t}\n\n@application.route("/v1/team", methods=["GET"])\ndef team():\n    return {"team": "data"}\n`);
+    const application = read(dir, 'application.py');
+    const tests = read(dir, 'tests/test_app.py');
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/Note on application\.py:\n  application\.py holds your edits/);
+    expect(r.output).toMatch(/^ +from serving import create_app\n +application = create_app\(\)$/m);
+    expect(read(dir, 'application.py')).toBe(application);
+    expect(read(dir, 'tests/test_app.py')).toBe(tests); // its group: the old tests go with the old application.py
+    expect(existsSync(path.join(dir, 'serving/app.py'))).toBe(true);
+    venv = venv || sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
+    passes(dir); // the old service and its tests, and the contract suite on serving/
+    // Following the note: the two lines, the old test file gone, and the project still passes.
+    writeFileSync(path.join(dir, 'application.py'), 'from serving import create_app\n\napplication = create_app()\n');
+    rmSync(path.join(dir, 'tests/test_app.py'));
+    passes(dir);
+    const again = sciEb(dir, 'upgrade');
+    expect(again.status, again.output).toBe(0);
+    expect(again.output).toMatch(/Up to date/);
   });
 });
 

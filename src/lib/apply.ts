@@ -20,12 +20,12 @@ export type Manifest = Record<string, ManifestEntry>;
 export type Action =
   | 'create'          // new file
   | 'identical'       // on disk already, same bytes
-  | 'replace'         // managed, unedited since the generator wrote it: the new version replaces it
+  | 'replace'         // unedited since the generator wrote it (managed, or scaffold with its group): the new version replaces it
   | 'merged'          // managed and edited: the user's edits and the new version merged cleanly
   | 'conflict'        // managed and edited, and the edits collide: written with conflict markers
   | 'unresolved'      // still holds the conflict markers of an earlier upgrade: left for the user to resolve
   | 'unchanged-edit'  // managed and edited, and the generator's version did not change: the user's file stays
-  | 'keep-scaffold'   // scaffold-once file: the user's, never touched
+  | 'keep-scaffold'   // scaffold-once file the user edited (or one of its group): the user's, never touched
   | 'keep-deleted'    // the user deleted a file the generator wrote: it stays deleted
   | 'delete'          // no longer generated, and unedited: removed
   | 'deactivate'      // no longer generated, edited, and would still take effect: renamed aside, bytes kept
@@ -78,14 +78,29 @@ export function mergeFile(path: string, ours: string, base: string, theirs: stri
 const MARKER = new RegExp(`^<<<<<<< ${CONFLICT_LABELS.ours}$[\\s\\S]*^>>>>>>> ${CONFLICT_LABELS.theirs}$`, 'm');
 export const hasConflictMarkers = (text: string) => MARKER.test(text);
 
+/**
+ * Scaffold files are the user's once edited. Until then they are still what the generator wrote, so they follow it (a
+ * new layout reaches projects nobody customised); files of one group only work together, so one edit keeps them all.
+ */
+function uneditedScaffold(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined): (file: RenderedFile) => boolean {
+  const unedited = (path: string) => {
+    const current = disk(path);
+    const previous = manifest?.[path];
+    return current !== undefined && previous?.kind === 'scaffold' && previous.sha256 === sha256(current);
+  };
+  const editedGroups = new Set(files.filter((f) => f.group && !unedited(f.path)).map((f) => f.group));
+  return (file) => unedited(file.path) && !(file.group && editedGroups.has(file.group));
+}
+
 export function planChanges(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined): Change[] {
+  const followsGenerator = uneditedScaffold(files, disk, manifest);
   const changes: Change[] = files.map((file) => {
     const base = { path: file.path, kind: file.kind, executable: file.executable };
     const current = disk(file.path);
     const previous = manifest?.[file.path];
     if (current === undefined) return { ...base, action: previous ? 'keep-deleted' : 'create', content: previous ? undefined : file.content };
     if (current.equals(file.content)) return { ...base, action: 'identical' };
-    if (file.kind === 'scaffold') return { ...base, action: 'keep-scaffold' };
+    if (file.kind === 'scaffold') return followsGenerator(file) ? { ...base, action: 'replace', content: file.content } : { ...base, action: 'keep-scaffold' };
     if (hasConflictMarkers(current.toString('utf8'))) return { ...base, action: 'unresolved' };
     if (!previous || previous.content === undefined) {
       // A file the generator never wrote (adoption, or a file the user made first): merged as if from an empty base.

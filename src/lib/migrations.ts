@@ -8,6 +8,8 @@ export interface Migration {
   version: string;
   describe: string;
   migrate: (answers: Record<string, unknown>) => Record<string, unknown>;
+  /** What to tell the user about a scaffold file of theirs that this version would have replaced, had it been unedited. */
+  keptFileNotes?: Record<string, string>;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -19,6 +21,21 @@ export const MIGRATIONS: Migration[] = [
       ...(envType !== undefined && rest.environmentType === undefined ? { environmentType: envType === 'SingleInstance' ? 'single-instance' : 'load-balanced' } : {}),
       ...(rest.workers === undefined ? { workers: 2 } : {}),
     }),
+  },
+  {
+    version: '0.2.0',
+    describe: 'the service core moved from application.py into the managed serving/ package, its contract tests into tests/contract/',
+    migrate: (answers) => answers,
+    keptFileNotes: {
+      'application.py': [
+        'application.py holds your edits, so it was kept byte for byte, and it still serves the project on its own.',
+        'The service core now lives in serving/ (added, managed: upgrades keep it current) and its contract tests in tests/contract/.',
+        'To switch: move your changes into create_app\'s hooks or routes (README.md of a new project, "Customising the service"), then make application.py',
+        '      from serving import create_app',
+        '      application = create_app()',
+        '    and delete tests/test_app.py (it tests the old application.py; tests/contract/ covers the contract now).',
+      ].join('\n'),
+    },
   },
 ];
 

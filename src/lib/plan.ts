@@ -31,6 +31,8 @@ export interface FileSpec {
   exclude?: string[];
   when?: Condition;
   executable?: boolean;
+  /** Scaffold files that only work together: replaced together while all are unedited, else all kept. */
+  group?: string;
 }
 
 export type PlannedFile = Omit<FileSpec, 'when'>;
@@ -40,6 +42,7 @@ export interface RenderedFile {
   kind: FileKind;
   content: Buffer;
   executable: boolean;
+  group?: string;
 }
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -148,6 +151,6 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
     } else {
       throw new Error(`files.json entry ${file.path} has no source`);
     }
-    return { path: file.path, kind: file.kind, content, executable: file.executable ?? false };
+    return { path: file.path, kind: file.kind, content, executable: file.executable ?? false, ...(file.group ? { group: file.group } : {}) };
   });
 }

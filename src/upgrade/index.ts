@@ -60,6 +60,8 @@ export default class UpgradeGenerator extends ProjectGenerator {
   private changes: Change[] = [];
   private manifest?: Manifest;
   private stateChanges: string[] = [];
+  /** Notes of the migrations crossed, for scaffold files of the user's that those versions would have replaced. */
+  private keptFileNotes: Record<string, string> = {};
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
@@ -93,7 +95,10 @@ export default class UpgradeGenerator extends ProjectGenerator {
         throw new UsageError(`This project was made by generator-sci-eb ${state.generatorVersion}, newer than this one (${GENERATOR_VERSION}): upgrade the generator first.`);
       }
       const migrated = migrateAnswers(state.answers as Record<string, unknown>, state.generatorVersion);
-      for (const m of migrated.applied) this.stateChanges.push(`migrate answers to ${m.version}: ${m.describe}`);
+      for (const m of migrated.applied) {
+        this.stateChanges.push(`migrate to ${m.version}: ${m.describe}`);
+        Object.assign(this.keptFileNotes, m.keptFileNotes);
+      }
       given = followDerived(migrated.answers, sets);
       for (const [key, value] of Object.entries(sets)) this.stateChanges.push(`set ${key}=${value}`);
     }
@@ -146,6 +151,7 @@ export default class UpgradeGenerator extends ProjectGenerator {
     if (this._dryRun || this.options.check) {
       for (const change of altering) this._printDiff(change);
       for (const line of this.stateChanges) this.log(`  .yo-rc.json: ${line}`);
+      this._logKeptFileNotes();
       if (altering.length === 0 && this.stateChanges.length === 0) this.log('Up to date: an upgrade would change nothing.');
       if (this.options.check && (altering.length > 0 || this.stateChanges.length > 0)) {
         throw new UpdateAvailable(`An upgrade would change ${altering.length} file${altering.length === 1 ? '' : 's'}${this.stateChanges.length ? ' and .yo-rc.json' : ''}: run yo sci-eb:upgrade (or sci-eb upgrade).`);
@@ -175,6 +181,14 @@ export default class UpgradeGenerator extends ProjectGenerator {
     this.log(altered === 0 ? 'Up to date: nothing to change.' : `Upgraded: ${altered} file${altered === 1 ? '' : 's'} changed.`);
     const orphans = this.changes.filter((c) => c.action === 'keep-orphan' || c.action === 'deactivate');
     for (const o of orphans) this.log(`  review ${o.renameTo ?? o.path}: the generator no longer writes ${o.path}, and it holds your edits.`);
+    this._logKeptFileNotes();
+  }
+
+  private _logKeptFileNotes(): void {
+    for (const change of this.changes) {
+      const note = change.action === 'keep-scaffold' ? this.keptFileNotes[change.path] : undefined;
+      if (note) this.log(`\nNote on ${change.path}:\n${note.replace(/^/gm, '  ')}`);
+    }
   }
 }
 

@@ -163,21 +163,23 @@ def synthetic_app(limits=None, **options):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "feature_kind(*types, nullable=None): run the test once per kind of feature matching (fixture "
-                   "`case`), for the trained model's features and for the synthetic schema's, which has every kind")
+        "markers", "feature_kinds(*types, nullable=None): run the test once per kind of feature matching (fixture "
+                   "`feature_case`), for the trained model's features and for the synthetic schema's, which has every kind")
 
 
+# Named feature_case and feature_kinds, not case and feature_kind: a project upgraded from 0.1.0 may keep its old
+# tests/conftest.py, whose hook parametrizes every test asking for `case`.
 def pytest_generate_tests(metafunc):
-    """A test taking `case` runs once per matching kind of feature of both schemas (the model's and the synthetic)."""
-    if "case" in metafunc.fixturenames:
-        marker = metafunc.definition.get_closest_marker("feature_kind")
+    """A test taking `feature_case` runs once per matching kind of feature of both schemas (the model's and the synthetic)."""
+    if "feature_case" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("feature_kinds")
         types = marker.args if marker else ()
         nullable = marker.kwargs.get("nullable") if marker else None
         cases = [(label, f["name"]) for label, schema in (("model", MODEL_SCHEMA), ("synthetic", SYNTHETIC_SCHEMA))
                  for f in one_of_each_kind(features_of(schema, types, nullable))]
         # Never empty: the synthetic schema has every kind (an empty parameter set would be reported as skipped).
         assert cases, "no feature of the synthetic schema matches %r" % (marker,)
-        metafunc.parametrize("case", cases, indirect=True, ids=["%s:%s" % c for c in cases])
+        metafunc.parametrize("feature_case", cases, indirect=True, ids=["%s:%s" % c for c in cases])
 
 
 @pytest.fixture(scope="session")
@@ -261,7 +263,7 @@ class Case(object):
 
 
 @pytest.fixture
-def case(request, make_service):
+def feature_case(request, make_service):
     label, name = request.param
     return Case(make_service(label), name)
 

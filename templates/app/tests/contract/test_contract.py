@@ -2,7 +2,7 @@
 start-up checks, and property-based fuzzing with hostile input. The contract itself is in docs/contract.md.
 Managed by generator-sci-eb: `sci-eb upgrade` keeps this suite current with the package it tests.
 
-Tests that take `case` run once per kind of feature, for the trained model's schema and for conftest's
+Tests that take `feature_case` run once per kind of feature, for the trained model's schema and for conftest's
 SYNTHETIC_SCHEMA (which has every kind), so every rule is exercised whatever the model's features are.
 """
 import gzip
@@ -175,14 +175,14 @@ def test_max_rows_is_accepted(service):
 
 # --- validation rules, per kind of feature (the model's and the synthetic schema's) ----------------------------
 
-def assert_accepted(case, value):
-    """`value` for the case's feature is valid: validate_instances agrees, and the service predicts the row."""
-    assert case.validate_value(value) == []
-    response = case.post_value(value)
+def assert_accepted(feature_case, value):
+    """`value` for the feature_case's feature is valid: validate_instances agrees, and the service predicts the row."""
+    assert feature_case.validate_value(value) == []
+    response = feature_case.post_value(value)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert len(response.get_json()["predictions"]) == 1
-    if case.service.stub is not None:  # what the pipeline got for that value
-        got = case.service.stub.frames[-1][case.name][0]
+    if feature_case.service.stub is not None:  # what the pipeline got for that value
+        got = feature_case.service.stub.frames[-1][feature_case.name][0]
         if value is None:
             assert pd.isna(got)
         elif isinstance(value, str):
@@ -191,81 +191,81 @@ def assert_accepted(case, value):
             assert type(got) in (float, np.float64) and got == float(value)
 
 
-def assert_rejected(case, value, code):
-    """`value` for the case's feature gives exactly one error, `code` at the field, by both routes."""
-    expected = [(case.pointer(), code)]
-    assert pairs(case.validate_value(value)) == expected
-    response = case.post_value(value)
+def assert_rejected(feature_case, value, code):
+    """`value` for the feature_case's feature gives exactly one error, `code` at the field, by both routes."""
+    expected = [(feature_case.pointer(), code)]
+    assert pairs(feature_case.validate_value(value)) == expected
+    response = feature_case.post_value(value)
     assert errors_of(response) == expected
     return response
 
 
-@pytest.mark.feature_kind("integer")
-def test_integer_feature_accepts_whole_floats(case):
-    assert_accepted(case, float(case.row()[case.name]))  # 3.0 counts as an integer
-    assert_accepted(case, -0.0)
+@pytest.mark.feature_kinds("integer")
+def test_integer_feature_accepts_whole_floats(feature_case):
+    assert_accepted(feature_case, float(feature_case.row()[feature_case.name]))  # 3.0 counts as an integer
+    assert_accepted(feature_case, -0.0)
 
 
-@pytest.mark.feature_kind(nullable=True)
-def test_null_is_accepted_where_nullable(case):
-    assert_accepted(case, None)
+@pytest.mark.feature_kinds(nullable=True)
+def test_null_is_accepted_where_nullable(feature_case):
+    assert_accepted(feature_case, None)
 
 
-@pytest.mark.feature_kind(nullable=False)
-def test_null_for_non_nullable(case):
-    assert_rejected(case, None, "not_nullable")
+@pytest.mark.feature_kinds(nullable=False)
+def test_null_for_non_nullable(feature_case):
+    assert_rejected(feature_case, None, "not_nullable")
 
 
-@pytest.mark.feature_kind()
-def test_missing_field(case):
-    row = case.row()
-    del row[case.name]
-    assert pairs(case.service.validate({"instances": [row]})) == [(case.pointer(), "required")]
-    assert errors_of(case.service.post({"instances": [row]})) == [(case.pointer(), "required")]
+@pytest.mark.feature_kinds()
+def test_missing_field(feature_case):
+    row = feature_case.row()
+    del row[feature_case.name]
+    assert pairs(feature_case.service.validate({"instances": [row]})) == [(feature_case.pointer(), "required")]
+    assert errors_of(feature_case.service.post({"instances": [row]})) == [(feature_case.pointer(), "required")]
 
 
-@pytest.mark.feature_kind("number", "integer")
-def test_direct_calls_reject_nan_and_bools(case):
+@pytest.mark.feature_kinds("number", "integer")
+def test_direct_calls_reject_nan_and_bools(feature_case):
     # validate_instances can be called with Python values JSON never produces (a NaN float, numpy numbers).
     for value, code in ((float("nan"), "not_finite"), (True, "not_a_number"), (np.float32(2.0), None),
                         (np.int64(3), None), (np.float64("inf"), "not_finite"), (np.bool_(True), "not_a_number"),
-                        (np.float64(2.5), "not_an_integer" if case.feature["type"] == "integer" else None)):
-        assert pairs(case.validate_value(value)) == ([(case.pointer(), code)] if code else []), value
-    if case.service.max_rows >= 3:  # and across rows, each error at its row
-        rows = [case.row(i) for i in range(3)]
-        rows[1][case.name] = float("nan")
-        rows[2][case.name] = True
-        assert pairs(case.service.validate({"instances": rows})) == [(case.pointer(1), "not_finite"),
-                                                                     (case.pointer(2), "not_a_number")]
+                        (np.float64(2.5), "not_an_integer" if feature_case.feature["type"] == "integer" else None)):
+        assert pairs(feature_case.validate_value(value)) == ([(feature_case.pointer(), code)] if code else []), value
+    if feature_case.service.max_rows >= 3:  # and across rows, each error at its row
+        rows = [feature_case.row(i) for i in range(3)]
+        rows[1][feature_case.name] = float("nan")
+        rows[2][feature_case.name] = True
+        assert pairs(feature_case.service.validate({"instances": rows})) == [(feature_case.pointer(1), "not_finite"),
+                                                                     (feature_case.pointer(2), "not_a_number")]
 
 
-@pytest.mark.feature_kind("number", "integer")
-def test_string_for_number(case):
+@pytest.mark.feature_kinds("number", "integer")
+def test_string_for_number(feature_case):
     for value in ("12.5", "1", "NaN", ""):
-        assert_rejected(case, value, "not_a_number")
+        assert_rejected(feature_case, value, "not_a_number")
 
 
 @pytest.mark.parametrize("value", [True, False])
-@pytest.mark.feature_kind("number", "integer")
-def test_boolean_is_not_a_number(case, value):
-    assert_rejected(case, value, "not_a_number")
+@pytest.mark.feature_kinds("number", "integer")
+def test_boolean_is_not_a_number(feature_case, value):
+    assert_rejected(feature_case, value, "not_a_number")
 
 
-@pytest.mark.feature_kind("number", "integer")
-def test_containers_are_not_numbers(case):
+@pytest.mark.feature_kinds("number", "integer")
+def test_containers_are_not_numbers(feature_case):
     for value in ([1], {"value": 1}, []):
-        assert_rejected(case, value, "not_a_number")
+        assert_rejected(feature_case, value, "not_a_number")
 
 
 @pytest.mark.parametrize("literal", ["1e999", "-1e999", "1e300", "-3.5e38", "1" + "0" * 60, "-1" + "0" * 400])
-@pytest.mark.feature_kind("number", "integer")
-def test_non_finite_numbers(case, literal):
+@pytest.mark.feature_kinds("number", "integer")
+def test_non_finite_numbers(feature_case, literal):
     # Every JSON number is read as a double, as the gateway's JavaScript reads it: 1e999 and a 5,000-digit integer
     # are both infinite, hence not_finite at the field (not a 400 from Python's integer digit limit).
-    row = case.row()
-    row[case.name] = "__HERE__"
+    row = feature_case.row()
+    row[feature_case.name] = "__HERE__"
     raw = json.dumps({"instances": [row]}).replace('"__HERE__"', literal).encode("utf-8")
-    assert errors_of(case.service.post(raw)) == [(case.pointer(), "not_finite")]
+    assert errors_of(feature_case.service.post(raw)) == [(feature_case.pointer(), "not_finite")]
 
 
 def test_integers_longer_than_pythons_digit_limit_are_infinite(make_service):
@@ -277,34 +277,34 @@ def test_integers_longer_than_pythons_digit_limit_are_infinite(make_service):
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-@pytest.mark.feature_kind("number", "integer")
-def test_nan_and_infinity_literals_are_not_json(case, literal, contract):
-    row = case.row()
-    row[case.name] = "__HERE__"
+@pytest.mark.feature_kinds("number", "integer")
+def test_nan_and_infinity_literals_are_not_json(feature_case, literal, contract):
+    row = feature_case.row()
+    row[feature_case.name] = "__HERE__"
     raw = json.dumps({"instances": [row]}).replace('"__HERE__"', literal).encode("utf-8")
-    body = problem_of(case.service.post(raw), 400, "malformed-json")
+    body = problem_of(feature_case.service.post(raw), 400, "malformed-json")
     assert body["detail"] == contract["details"]["malformed-json"]
 
 
-@pytest.mark.feature_kind("number", "integer")
-def test_large_finite_numbers_are_fine(case):
+@pytest.mark.feature_kinds("number", "integer")
+def test_large_finite_numbers_are_fine(feature_case):
     for value in (1e38, -1e38, 10 ** 30, MAX_MAGNITUDE, -MAX_MAGNITUDE):
-        assert_accepted(case, value)
+        assert_accepted(feature_case, value)
 
 
-@pytest.mark.feature_kind("integer")
-def test_non_integer_for_integer(case):
+@pytest.mark.feature_kinds("integer")
+def test_non_integer_for_integer(feature_case):
     for value in (2.5, -0.5, 1e-300):
-        assert_rejected(case, value, "not_an_integer")
+        assert_rejected(feature_case, value, "not_an_integer")
 
 
-@pytest.mark.feature_kind("category")
-def test_unknown_category(case):
-    categories = case.feature["categories"]
+@pytest.mark.feature_kinds("category")
+def test_unknown_category(feature_case):
+    categories = feature_case.feature["categories"]
     for value in (SECRET, categories[0].upper() + " ", categories[0] + "\u0000"):
         if value in categories:
             continue
-        response = assert_rejected(case, value, "unknown_category")
+        response = assert_rejected(feature_case, value, "unknown_category")
         detail = response.get_json()["errors"][0]["detail"]
         if len(categories) <= 20:
             assert detail == "must be one of: " + ", ".join(categories)
@@ -313,16 +313,16 @@ def test_unknown_category(case):
         assert SECRET not in response.get_data(as_text=True)
 
 
-@pytest.mark.feature_kind("category")
-def test_category_values_are_compared_exactly(case):
-    for value in case.feature["categories"]:
-        assert_accepted(case, value)
+@pytest.mark.feature_kinds("category")
+def test_category_values_are_compared_exactly(feature_case):
+    for value in feature_case.feature["categories"]:
+        assert_accepted(feature_case, value)
 
 
-@pytest.mark.feature_kind("category")
-def test_non_string_for_category(case):
-    for value in (1, 1.5, True, [case.feature["categories"][0]], {"value": case.feature["categories"][0]}):
-        assert_rejected(case, value, "not_a_string")
+@pytest.mark.feature_kinds("category")
+def test_non_string_for_category(feature_case):
+    for value in (1, 1.5, True, [feature_case.feature["categories"][0]], {"value": feature_case.feature["categories"][0]}):
+        assert_rejected(feature_case, value, "not_a_string")
 
 
 def test_unknown_field(post, make_row, pointer):
@@ -774,7 +774,8 @@ def test_service_refuses_to_start_with_a_tampered_artifact(model_copy, project_r
     with open(str(model_copy / "model.joblib"), "ab") as fh:
         fh.write(b"\0")
     env = dict(os.environ, MODEL_DIR=str(model_copy))
-    result = subprocess.run([sys.executable, "-c", "import application"], cwd=project_root, env=env,
+    starting = "from serving import create_app; create_app()"  # what gunicorn's import of application.py runs
+    result = subprocess.run([sys.executable, "-c", starting], cwd=project_root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert result.returncode != 0
     assert "ModelError" in result.stderr and "sha256" in result.stderr
