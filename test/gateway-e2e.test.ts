@@ -4,6 +4,7 @@
 // gateway equal direct ones, invalid requests never reach Flask, and an upstream stopped and restarted under
 // traffic gives clean errors, then recovers.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -31,6 +32,85 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+
+/** A small seeded PRNG (mulberry32): the parity corpus is the same on every run, so a mismatch can be replayed. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface ParityCase { label: string; method?: string; path?: string; headers?: Record<string, string>; body?: Buffer }
+
+/** Requests both servers must answer alike: the edge cases docs/contract.md decides, then seeded random mutations. */
+function parityCorpus(schema: { features: Array<{ name: string; type: string; categories?: string[]; observedMin?: number; observedMax?: number }>; limits: { maxRows: number } }): ParityCase[] {
+  const row = () => Object.fromEntries(schema.features.map((f) => [f.name, f.type === 'category' ? f.categories![0] : ((f.observedMin ?? 0) + (f.observedMax ?? 0)) / 2]));
+  const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+  const valid = json({ instances: [row()] });
+  const deep = (n: number, closed = true) => Buffer.from(`{"instances":[${'['.repeat(n)}1${closed ? ']'.repeat(n) : ''}]}`);
+  const cases: ParityCase[] = [
+    { label: 'BOM', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), valid]) },
+    { label: 'two BOMs', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf]), valid]) },
+    ...['application/json; charset=utf-8', 'application/json;charset=UTF8', 'application/json; charset="utf-8"', 'Application/JSON',
+      'application/json; charset=latin1', 'application/json; charset=utf-16', 'text/plain', 'application/problem+json', '',
+      'application/json ; charset = utf-8', 'application/json;\tcharset=latin1'].map((type) => ({ label: `content-type ${type}`, headers: { 'content-type': type.replace('\\t', '\t') }, body: valid })),
+    { label: 'gzip', headers: { 'content-encoding': 'gzip' }, body: gzipSync(valid) },
+    { label: 'gzip, two members', headers: { 'content-encoding': 'gzip' }, body: Buffer.concat([gzipSync(valid.subarray(0, 9)), gzipSync(valid.subarray(9))]) },
+    { label: 'GZIP', headers: { 'content-encoding': 'GZIP' }, body: gzipSync(valid) },
+    { label: 'deflate', headers: { 'content-encoding': 'deflate' }, body: deflateSync(valid) },
+    { label: 'gzip, corrupt', headers: { 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all') },
+    { label: 'gzip, truncated', headers: { 'content-encoding': 'gzip' }, body: gzipSync(valid).subarray(0, 12) },
+    { label: 'gzip, empty', headers: { 'content-encoding': 'gzip' }, body: Buffer.alloc(0) },
+    { label: 'gzip of invalid rows', headers: { 'content-encoding': 'gzip' }, body: gzipSync(json({ instances: [{ x: 1 }] })) },
+    ...['br', 'x-gzip', 'gzip, gzip', 'compress', 'identity'].map((e) => ({ label: `content-encoding ${e}`, headers: { 'content-encoding': e }, body: e === 'br' ? brotliCompressSync(valid) : valid })),
+    { label: 'NaN', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, ':NaN')) },
+    { label: 'Infinity', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, ':-Infinity')) },
+    { label: '1e400', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, ':1e400')) },
+    { label: 'a 5,000-digit integer', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, `:1${'0'.repeat(5000)}`)) },
+    { label: 'depth 32', body: deep(29) }, { label: 'depth 33', body: deep(30) }, { label: 'depth 5000', body: deep(5000) },
+    { label: 'depth 5000, unclosed', body: deep(5000, false) }, { label: 'brackets in a string', body: json({ instances: [{ x: '['.repeat(100) }] }) },
+    { label: 'empty', body: Buffer.alloc(0) }, { label: 'not JSON', body: Buffer.from('instances=1') },
+    { label: 'trailing garbage', body: Buffer.concat([valid, Buffer.from('x')]) }, { label: 'bad UTF-8', body: Buffer.from([0x7b, 0xff, 0x7d]) },
+    { label: 'lone surrogate key', body: Buffer.from('{"instances":[{"\\ud800":1}]}') },
+    { label: 'non-ASCII key', body: json({ instances: [{ ...row(), 'café': 1, '\u{1f600}': 2, '\uffff': 3 }] }) },
+    { label: 'integer-like keys', body: json({ instances: [{ ...row(), 10: 1, 9: 1, b: 1, a: 1 }], 2: 1, z: 1 }) },
+    { label: '__proto__', body: Buffer.from(`{"instances":[${JSON.stringify(row()).slice(0, -1)},"__proto__":{"x":1}}],"constructor":1}`) },
+    { label: 'too many rows', body: json({ instances: Array.from({ length: schema.limits.maxRows + 1 }, () => ({})) }) },
+    { label: 'no rows', body: json({ instances: [] }) }, { label: 'no instances', body: json({ rows: [row()] }) },
+    { label: 'instances not an array', body: json({ instances: { 0: row() } }) }, { label: 'document an array', body: json([row()]) },
+    { label: 'duplicate keys', body: Buffer.from(`{"instances":3,"instances":[${JSON.stringify(row())}]}`) },
+    { label: '40,000 unknown members', body: json({ instances: [Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, 0]))] }) },
+    { label: 'valid, 3 rows', body: json({ instances: [row(), row(), row()] }) },
+    ...['/v1/predict/', '/V1/Predict', '//v1/predict', '/v1/%70redict', '/v1/predict?x=1', '/nowhere'].map((p) => ({ label: `path ${p}`, path: p, body: valid })),
+    ...([['GET', '/v1/predict'], ['PUT', '/v1/predict'], ['POST', '/v1/schema'], ['DELETE', '/v1/schema']] as const).map(([method, p]) => ({ label: `${method} ${p}`, method, path: p, body: method === 'GET' ? undefined : valid })),
+  ];
+  const random = prng(20261201);
+  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const values = [null, true, 'x', '', [], {}, [1], 1.5, -0, 3.5e38, 1e39, 0, 2 ** 53 + 1, 'setosa'];
+  const keys = ['extra', '', '/', '~', 'a/b~c', '__proto__', 'constructor', '7', 'Z', 'é', 'toString'];
+  for (let i = 0; i < 300; i++) {
+    const rows = Array.from({ length: 1 + Math.floor(random() * 3) }, row) as Array<Record<string, unknown> | unknown>;
+    for (let k = Math.floor(random() * 4); k > 0; k--) {
+      const at = Math.floor(random() * rows.length);
+      const target = rows[at] as Record<string, unknown>;
+      const action = pick(['set', 'set', 'delete', 'add', 'replace']);
+      if (action === 'replace') rows[at] = pick(values);
+      else if (typeof target !== 'object' || target === null || Array.isArray(target)) continue;
+      else if (action === 'set') target[pick(schema.features).name] = pick(values);
+      else if (action === 'delete') delete target[pick(schema.features).name];
+      else target[pick(keys)] = pick(values);
+    }
+    const document: Record<string, unknown> = { instances: rows };
+    if (random() < 0.2) document[pick(keys)] = pick(values);
+    if (random() < 0.05) document['instances'] = pick(values);
+    cases.push({ label: `random ${i}`, body: json(document) });
+  }
+  return cases;
+}
 
 describe('generated gateway in front of the generated Flask service', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gw-'));
@@ -102,6 +182,30 @@ describe('generated gateway in front of the generated Flask service', () => {
     expect(batch.headers.get('x-model-version')).toBe(schema.model.version);
     expect((await batch.json()).predictions).toEqual(direct.predictions);
   });
+
+  it('Flask and the gateway answer every bad request alike, byte for byte (the contract is one file)', async () => {
+    const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
+    const corpus = parityCorpus(schema);
+    const mismatches: string[] = [];
+    let problems = 0;
+    for (const [i, c] of corpus.entries()) {
+      const send = async (base: string) => {
+        const r = await fetch(base + (c.path ?? '/v1/predict'), {
+          method: c.method ?? 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': `parity-${i}`, ...c.headers },
+          ...(c.body ? { body: c.body } : {}),
+        });
+        return { status: r.status, type: (r.headers.get('content-type') ?? '').split(';')[0], allow: r.headers.get('allow'), body: await r.text() };
+      };
+      const [flaskAnswer, gatewayAnswer] = [await send(flaskUrl), await send(gatewayUrl)];
+      const same = flaskAnswer.status === gatewayAnswer.status && flaskAnswer.type === gatewayAnswer.type && flaskAnswer.allow === gatewayAnswer.allow &&
+        (flaskAnswer.status === 200 || flaskAnswer.body === gatewayAnswer.body);
+      if (flaskAnswer.status !== 200) problems++;
+      if (!same) mismatches.push(`${c.label}:\n  flask   ${flaskAnswer.status} ${flaskAnswer.allow ?? ''} ${flaskAnswer.body.slice(0, 400)}\n  gateway ${gatewayAnswer.status} ${gatewayAnswer.allow ?? ''} ${gatewayAnswer.body.slice(0, 400)}`);
+    }
+    expect(mismatches, mismatches.join('\n')).toEqual([]);
+    expect(problems).toBeGreaterThan(corpus.length / 2); // the corpus is mostly bad requests, as intended
+  }, 300_000);
 
   it('an invalid request is answered by the gateway and never reaches Flask', async () => {
     // The service's request log arrives asynchronously: let the earlier tests' lines land before counting.
