@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import contract, request_body, settings
 from .bundle import load_model
-from .prediction import build_frame, predict_frame, self_test
+from .prediction import predict_rows, self_test
 from .request_body import BodyProblem
 from .validation import validate_instances
 
@@ -155,8 +155,8 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
             return problem("validation-error", errors=errors)
         rows = payload["instances"]
         g.rows = len(rows)
-        frame = before(build_frame(bundle, rows))
-        return json_response(after(predict_frame(bundle, frame), frame))
+        answer, frame = predict_rows(bundle, rows, before_predict)
+        return json_response(after(answer, frame))
 
     def schema_endpoint():
         return Response(bundle.schema_bytes, status=200, content_type=JSON_TYPE)

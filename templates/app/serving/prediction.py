@@ -1,4 +1,6 @@
 """Validated rows -> the pipeline's input -> the contract's answer body."""
+import threading
+
 import numpy as np
 import pandas as pd
 
@@ -6,6 +8,13 @@ from .bundle import ModelError
 from .validation import CATEGORY, INTEGER
 
 _NAN = float("nan")
+# One prediction at a time per process. scikit-learn's Parallel (every forest and boosting predict runs through it,
+# n_jobs=None included) clears and rebuilds the process-wide warnings.filters around each task, and Python's
+# catch_warnings keeps no per-thread state (before 3.14). Two of gunicorn's threads predicting at once could leave the
+# list empty for good; from then on every tree of every request logged "sklearn.utils.parallel.delayed should be used
+# with sklearn.utils.parallel.Parallel" (985,263 lines in 12 minutes, measured). Predictions are CPU-bound under the
+# GIL anyway, so serialising them costs throughput nothing measurable; the second thread still answers health checks.
+_MODEL_LOCK = threading.Lock()
 
 
 def build_frame(bundle, rows):
@@ -47,9 +56,18 @@ def predict_frame(bundle, frame):
     }
 
 
+def predict_rows(bundle, rows, before_predict=None):
+    """Validated rows -> (answer, frame): the frame built, passed through the hook, predicted, under the model lock."""
+    with _MODEL_LOCK:
+        frame = build_frame(bundle, rows)
+        if before_predict is not None:
+            frame = before_predict(frame)
+        return predict_frame(bundle, frame), frame
+
+
 def predict(bundle, rows):
     """Predict validated rows (the service's path without hooks)."""
-    return predict_frame(bundle, build_frame(bundle, rows))
+    return predict_rows(bundle, rows)[0]
 
 
 def example_row(schema):
@@ -68,7 +86,7 @@ def example_row(schema):
 def self_test(bundle, before_predict, after_predict):
     """Predict one example row through the hooks, as a request would, before the app serves anything: a model that
     cannot answer (or a hook that breaks it) stops the start-up with the reason instead of failing every request."""
-    frame = before_predict(build_frame(bundle, [example_row(bundle.schema)]))
+    frame = before_predict(build_frame(bundle, [example_row(bundle.schema)]))  # the app is not serving yet: no lock
     expected = getattr(bundle.model, "feature_names_in_", None)
     columns = [str(c) for c in getattr(frame, "columns", [])]
     if expected is not None and columns != [str(n) for n in expected]:

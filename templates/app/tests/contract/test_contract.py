@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import serving
-import serving.app
+import serving.prediction
 from serving import settings as service_settings
 from serving import validation
 
@@ -681,7 +681,7 @@ def test_internal_error_carries_no_details(post, make_row, monkeypatch, contract
     def boom(bundle, frame):
         raise ValueError("kaboom " + SECRET)
 
-    monkeypatch.setattr(serving.app, "predict_frame", boom)
+    monkeypatch.setattr(serving.prediction, "predict_frame", boom)
     response = post({"instances": [make_row()]}, headers={"X-Request-Id": "boom-1"})
     body = problem_of(response, 500, "internal-error")
     assert body == {"type": PROBLEM + "internal-error", "title": contract["problems"]["internal-error"]["title"],
