@@ -14,6 +14,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 
 from . import contract, request_body, settings
 from .bundle import load_model
@@ -55,6 +56,19 @@ def _identity(value, *_args):
     return value
 
 
+class _ExactMap(Map):
+    """Routes that match paths exactly as sent: "//v1/predict" is another path, not /v1/predict (docs/contract.md).
+    (Werkzeug's matcher takes merge_slashes when the map is made, so it cannot be switched off afterwards.)"""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["merge_slashes"] = False
+        Map.__init__(self, *args, **kwargs)
+
+
+class _ServiceFlask(Flask):
+    url_map_class = _ExactMap
+
+
 def create_app(model_dir=None, before_predict=None, after_predict=None, health_check_path=None, log_level=None,
                bundle=None):
     """The prediction service for the model in `model_dir` (default: $MODEL_DIR, else model/ beside application.py).
@@ -80,14 +94,11 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
     compiled = bundle.compiled
     limit = compiled.max_body_bytes
 
-    app = Flask(__name__)
+    # No static folder: every path the service answers is one of the contract's.
+    app = _ServiceFlask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = None  # the limit is the contract's, enforced in request_body
-    app.url_map.merge_slashes = False  # "//v1/predict" is another path, not a redirect (docs/contract.md)
     app.extensions["sci_eb"] = {"bundle": bundle}
-    routes = set()
-
     def route(path, method, view):
-        routes.add(path)
         app.add_url_rule(path, view.__name__, view, methods=[method], provide_automatic_options=False)
 
     @app.before_request
@@ -95,9 +106,11 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
         g.started = time.perf_counter()
         supplied = request.headers.get("X-Request-Id", "")
         g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
-        # Paths match exactly as sent: PATH_INFO is already percent-decoded, so compare the raw request target.
+        # Paths match exactly as sent: PATH_INFO is already percent-decoded, so compare the raw request target; and
+        # Werkzeug's matcher ignores leading slashes ("//v1/predict" would be /v1/predict).
+        path = request.environ.get("PATH_INFO") or ""
         raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-        if raw is not None and raw.split("?", 1)[0] != request.environ.get("PATH_INFO"):
+        if (raw is not None and raw.split("?", 1)[0] != path) or path.startswith("//"):
             return problem("not-found", contract.detail("not-found"))
         return None
 

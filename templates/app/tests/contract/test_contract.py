@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import zlib
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -666,7 +667,10 @@ def test_method_not_allowed(client, method, path, allow, contract):
 @pytest.mark.parametrize("path", ["/v1/predict/", "/V1/Predict", "/v1/PREDICT", "//v1/predict", "/v1/%70redict",
                                   "/v1//predict", "/v1/predict%2F"])
 def test_paths_match_exactly_as_sent(post, make_row, client, path, contract):
-    response = client.post(path, data=json.dumps({"instances": [make_row()]}), content_type="application/json")
+    # The request target as gunicorn hands it over: RAW_URI as sent, PATH_INFO percent-decoded.
+    environ = {"PATH_INFO": unquote(path), "RAW_URI": path, "REQUEST_URI": path}
+    response = client.post("/", data=json.dumps({"instances": [make_row()]}), content_type="application/json",
+                           environ_overrides=environ)
     body = problem_of(response, 404, "not-found")
     assert body["detail"] == contract["details"]["not-found"]
 
