@@ -193,7 +193,14 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   app.route('/openapi.json').get((_req, res) => {
     res.type('application/json').send(openapi);
   }).all(methodNotAllowed(GET));
-  app.use(docsRouter());
+  // docsRouter is a Router of its own, which matches case-insensitively and with a trailing slash: only the exact
+  // paths reach it, as everywhere else.
+  const docs = docsRouter();
+  app.use((req, res, next) => {
+    const path = pathOf(req);
+    if (path === '/docs' || path.startsWith('/docs/assets/')) docs(req, res, next);
+    else next();
+  });
   const assetPaths = docsAssetPaths();
   app.all('/docs', methodNotAllowed(GET));
   app.use('/docs/assets', (req, _res, next) => (assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next()));
