@@ -105,6 +105,13 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
     ]);
   });
 
+  it('sorts names as sent (before ~0/~1 escaping) by UTF-16 code units, not by code points', async () => {
+    // "a/b" < "a0" as names ('/' < '0'), though "/a~1b" > "/a0" as pointers. U+1F600 is the surrogate pair
+    // D83D DE00, which sorts before U+FB01 in UTF-16 (and after it by code point, as Python's default sort would).
+    const text = JSON.stringify({ instances: [irisRow()], a0: 1, 'a/b': 1, '\uFB01': 1, '\u{1F600}': 1, 'a~': 1 });
+    expect(await errorsOf(text)).toEqual(['/a/b', '/a0', '/a~', '/\u{1F600}', '/\uFB01'].map((k) => `/${k.slice(1).replace(/~/g, '~0').replace(/\//g, '~1')} unknown_field`));
+  });
+
   it('lists a row\'s features in schema order before its unknown members, and rows in order', async () => {
     const text = '{"instances":[{"petal_width":"x","zz":1,"sepal_width":null,"aa":1},{"sepal_length":true}]}';
     expect(await errorsOf(text)).toEqual([
@@ -286,6 +293,14 @@ describe('edge cases, decided once (docs/contract.md)', () => {
       expect((await send('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000))).text).toBe(problemText('malformed-json', 'too-deep'));
       expect(Date.now() - started).toBeLessThan(5_000);
     });
+  });
+
+  it('magnitudes are compared as doubles: the text is rounded to the nearest double first', async () => {
+    const at = (n: string) => send(`{"instances":[{"sepal_length":${n},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`);
+    // float32's largest value exactly, and an integer one above it that rounds to the same double: accepted.
+    for (const ok of ['3.4028234663852886e38', '-340282346638528859811704183484516925440', '340282346638528859811704183484516925441']) expect((await at(ok)).status, ok).toBe(200);
+    // numpy prints float32's largest value as 3.4028235e38, which is above it as a double.
+    for (const bad of ['3.4028235e38', '1e39', '1' + '0'.repeat(400)]) expect(JSON.parse((await at(bad)).text).errors[0].code, bad).toBe('not_finite');
   });
 
   it.each(['NaN', 'Infinity', '-Infinity'])('the literal %s is a 400 malformed-json', async (literal) => {
