@@ -136,7 +136,7 @@ describe('yo sci-eb --gateway', () => {
   it('emits the gateway sources, tests and EB files, but nothing installed or derived from a model', async () => {
     const { dir } = await generate({ gateway: true }, 'withgw');
     const files = listFiles(dir);
-    for (const f of ['gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/test/validation.test.ts']) {
+    for (const f of ['gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/contract.json', 'gateway/test/validation.test.ts']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^gateway\/(node_modules|dist)\/|^gateway\/schema\.json$|^gateway\/src\/generated\/|types\.generated\.ts$/.test(f))).toEqual([]);

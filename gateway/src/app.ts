@@ -1,4 +1,6 @@
 import { EventEmitter, once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
@@ -7,14 +9,14 @@ import { createApiKeyAuth } from './auth.js';
 import { MicroBatcher } from './batching.js';
 import { bodyErrorToProblem, jsonBody } from './body.js';
 import { ConfigError, DEFAULT_BATCH_MAX_ROWS, type Config } from './config.js';
-import { docsRouter } from './docs.js';
+import { docsRouter, PUBLIC_DIR } from './docs.js';
 import { createReadinessCheck } from './health.js';
 import { createLogger, httpLogger, requestId } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { pathOf, runChain, trustHops, type GatewayRequest, type GatewayResponse, type Middleware } from './pipeline.js';
 import { createPredictHandler } from './predict.js';
-import { makeProblem, ProblemError, sendProblem } from './problems.js';
+import { contractProblem, ProblemError, sendProblem } from './problems.js';
 import { createRateLimiter } from './ratelimit.js';
 import { loadModelSchema, type ModelSchema } from './schema/load.js';
 import { buildValidators } from './schema/validators.js';
@@ -53,11 +55,24 @@ export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) &
 
 const PREDICT_PATH = '/v1/predict';
 
+/** What a GET route answers: Express answers HEAD for every GET route, so Allow names both. */
+const GET = ['GET', 'HEAD'];
+
 function methodNotAllowed(allowed: string[]): RequestHandler {
   return (_req, res) => {
     res.setHeader('Allow', allowed.join(', '));
-    sendProblem(res, makeProblem('method-not-allowed', 405, `Use ${allowed.join(' or ')} on this path.`));
+    sendProblem(res, contractProblem('method-not-allowed', 'method-not-allowed'));
   };
+}
+
+/**
+ * Every file the docs page serves, as a request path: those paths exist, so another method there is a 405 like
+ * on every other path (express.static would pass it on to the 404).
+ */
+function docsAssetPaths(): Set<string> {
+  const dir = resolve(PUBLIC_DIR, 'assets');
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  return new Set(files.map((entry) => '/docs/assets/' + relative(dir, resolve(entry.parentPath, entry.name)).split(sep).join('/')));
 }
 
 export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
@@ -151,10 +166,10 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   ];
 
   const handleError = (err: unknown, req: GatewayRequest, res: GatewayResponse): void => {
-    const problem = err instanceof ProblemError ? err : bodyErrorToProblem(err);
+    const problem = err instanceof ProblemError ? err : bodyErrorToProblem(err, schema.limits.maxBodyBytes);
     if (!problem) logger.error({ err, requestId: res.locals['requestId'], path: pathOf(req) }, 'unhandled error');
     if (res.headersSent || res.destroyed) return;
-    const rendered = problem ?? new ProblemError(makeProblem('internal-error', 500, 'Something went wrong in the gateway; the request id identifies it in the logs.'));
+    const rendered = problem ?? new ProblemError(contractProblem('internal-error', 'internal-error'));
     sendProblem(res, rendered.problem, rendered.headers);
   };
 
@@ -163,6 +178,9 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   app.set('etag', false);
   // Hop count, not `true`: trusting every X-Forwarded-For entry would let callers pick their own rate-limit key.
   app.set('trust proxy', trust);
+  // Paths are matched exactly as sent (docs/contract.md): /V1/Predict and /v1/predict/ are 404, as on the Flask side.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   const mount = (chain: Middleware[]) => chain as unknown as RequestHandler[];
 
   app.use(mount(everyRequest));
@@ -170,27 +188,37 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   // Public: health for load balancers, the contract for humans and code generators.
   app.route('/health/live').get((_req, res) => {
     res.json({ status: 'ok', model: { name: schema.model.name, version: schema.model.version } });
-  }).all(methodNotAllowed(['GET']));
-  app.route('/health/ready').get(readiness.handler).all(methodNotAllowed(['GET']));
+  }).all(methodNotAllowed(GET));
+  app.route('/health/ready').get(readiness.handler).all(methodNotAllowed(GET));
   app.route('/openapi.json').get((_req, res) => {
     res.type('application/json').send(openapi);
-  }).all(methodNotAllowed(['GET']));
-  app.use(docsRouter());
+  }).all(methodNotAllowed(GET));
+  // docsRouter is a Router of its own, which matches case-insensitively and with a trailing slash: only the exact
+  // paths reach it, as everywhere else.
+  const docs = docsRouter();
+  app.use((req, res, next) => {
+    const path = pathOf(req);
+    if (path === '/docs' || path.startsWith('/docs/assets/')) docs(req, res, next);
+    else next();
+  });
+  const assetPaths = docsAssetPaths();
+  app.all('/docs', methodNotAllowed(GET));
+  app.use('/docs/assets', (req, _res, next) => (assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next()));
 
   if (v1Guards.length > 0) app.use('/v1', mount(v1Guards));
   if (requireApiKey) app.use('/metrics', mount([requireApiKey]));
 
-  // Spellings Express also routes here (/V1/Predict, a trailing slash); the exact path takes the fast path.
+  // POST on the exact path takes the fast path below; Express sees other methods (405) and absolute-form targets.
   app.route(PREDICT_PATH).post(mount(predictSteps)).all(methodNotAllowed(['POST']));
   app.route('/v1/schema').get((_req, res) => {
     res.json(schema);
-  }).all(methodNotAllowed(['GET']));
+  }).all(methodNotAllowed(GET));
   app.route('/metrics').get(async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
-  }).all(methodNotAllowed(['GET']));
+  }).all(methodNotAllowed(GET));
 
-  app.use((_req, _res, next) => next(new ProblemError(makeProblem('not-found', 404, 'See /openapi.json for the paths this gateway serves.'))));
+  app.use((_req, _res, next) => next(new ProblemError(contractProblem('not-found', 'not-found'))));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => handleError(err, req, res));
 
   // The predict fast path: POST /v1/predict runs the very same middlewares without Express around them. Measured in

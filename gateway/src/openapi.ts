@@ -1,26 +1,32 @@
 import { z } from 'zod';
-import { ERROR_CODES } from './schema/issues.js';
+import { CONTRACT, ERROR_CODES, PROBLEM_KINDS } from './contract.js';
 import { ModelSchemaFile } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 
 // OpenAPI 3.1 schema objects *are* JSON Schema 2020-12, which is what zod 4's own z.toJSONSchema emits, so the spec
 // comes from the very zod objects that validate requests, with no second library (zod-to-openapi) to keep in step.
 
+const problemTypes = PROBLEM_KINDS.map((kind) => CONTRACT.typePrefix + kind) as [string, ...string[]];
+
+/** RFC 9457 as the contract fixes it: the members in this order, the type URIs and error codes contract.json has. */
 const ProblemSchema = z.object({
-  type: z.string().describe('urn:sci-eb:problem:<kind>, e.g. urn:sci-eb:problem:validation-error'),
+  type: z.enum(problemTypes).describe(`${CONTRACT.typePrefix}<kind>; the title is constant per type`),
   title: z.string(),
-  status: z.number().int(),
+  status: z.number().int().min(400).max(599),
   detail: z.string().optional(),
-  requestId: z.string().optional(),
   errors: z
     .array(
       z.object({
         pointer: z.string().describe('RFC 6901 pointer into the request body, e.g. /instances/3/petal_width'),
         code: z.enum(ERROR_CODES),
-        detail: z.string(),
+        detail: z.string().describe('Why, in a fixed sentence: never the submitted value'),
       }),
     )
-    .optional(),
+    .max(CONTRACT.maxErrors)
+    .optional()
+    .describe(`One entry per problem, in the contract's order; at most ${CONTRACT.maxErrors}`),
+  errorsOmitted: z.number().int().min(1).optional().describe(`How many problems beyond the first ${CONTRACT.maxErrors} are not listed`),
+  requestId: z.string().optional(),
 });
 
 const HealthSchema = z.object({
@@ -105,10 +111,12 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
               headers: { ...TRACE_HEADERS, 'X-Model-Version': { description: 'Version of the model that answered', schema: { type: 'string' } } },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } },
             },
-            '400': problem('The body is not valid UTF-8 JSON (malformed-json)'),
+            '400': problem(
+              `The body is not valid UTF-8 JSON, nests arrays and objects more than ${CONTRACT.maxNestingDepth} levels, does not decompress, or arrived incomplete (malformed-json)`,
+            ),
             '401': problem('No API key, or an unknown one (unauthorized)'),
-            '413': problem(`The body is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`),
-            '415': problem('The Content-Type is not application/json (unsupported-media-type)'),
+            '413': problem(`The body, decompressed, is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`),
+            '415': problem('The Content-Type is not application/json (UTF-8), or the Content-Encoding is not gzip, deflate or identity (unsupported-media-type)'),
             '422': problem('The JSON does not match the feature schema; one errors[] entry per problem (validation-error)'),
             '429': problem('Rate limit exhausted; see Retry-After and RateLimit (rate-limited)'),
             '502': problem('The prediction service failed or answered outside the contract (upstream-error)'),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MicroBatcher } from './batching.js';
+import { JSON_TEXT, tooDeepProblem, type ParsedRequest } from './body.js';
 import { sendJsonText, type GatewayRequest, type GatewayResponse } from './pipeline.js';
 import { ProblemError, validationProblem } from './problems.js';
 import type { Validators } from './schema/validators.js';
@@ -21,7 +22,9 @@ export function createPredictHandler(options: PredictHandlerOptions) {
 
   return async function predict(req: GatewayRequest, res: GatewayResponse): Promise<void> {
     const validation = validators.validateRequest(req.body);
-    if (!validation.ok) throw new ProblemError(validationProblem(validation.errors));
+    // Nesting is checked only here, on the failure path: a valid body nests 3 levels, far below the limit, and
+    // a too-deep body is a 400 even when zod found (many) problems in it too.
+    if (!validation.ok) throw tooDeepProblem((req as ParsedRequest)[JSON_TEXT] ?? '') ?? new ProblemError(validationProblem(validation.errors));
 
     const requestId = res.locals['requestId'] as string;
     const deadline = Date.now() + deadlineMs;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { CONTRACT, detail, type DetailKey, type ProblemKind } from './contract.js';
 import { sendJsonText } from './pipeline.js';
 
 /** One entry of a problem's `errors[]`: where (RFC 6901 pointer), what (contract code), why (never the value). */
@@ -14,40 +15,34 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: FieldError[];
+  /** How many errors beyond the first maxErrors were left out of `errors`. */
+  errorsOmitted?: number;
   requestId?: string;
   [extension: string]: unknown;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-const TYPE_PREFIX = 'urn:sci-eb:problem:';
 
-// The contract fixes the type suffixes; titles are constant per type so clients may switch on either.
-const TITLES = {
-  'malformed-json': 'The request body is not valid JSON',
-  'body-too-large': 'The request body is too large',
-  'unsupported-media-type': 'The request body must be application/json',
-  'validation-error': "The request does not match the model's feature schema",
-  'not-found': 'There is nothing at this path',
-  'method-not-allowed': 'This method is not allowed on this path',
-  'internal-error': 'Internal error',
-  'upstream-error': 'The prediction service gave an invalid or failed answer',
-  'upstream-unavailable': 'The prediction service is unavailable',
-  'upstream-timeout': 'The prediction service did not answer in time',
-  unauthorized: 'A valid API key is required',
-  'rate-limited': 'Too many requests',
-  'not-ready': 'The gateway is not ready to serve predictions',
-} as const;
-
-export type ProblemKind = keyof typeof TITLES;
+export type { ProblemKind };
 
 export function problemType(kind: ProblemKind): string {
-  return TYPE_PREFIX + kind;
+  return CONTRACT.typePrefix + kind;
 }
 
+/**
+ * A problem body with its members in the contract's order: type, title, status, detail, then `extra` (errors,
+ * errorsOmitted, ...); sendProblem appends requestId last. Titles come from contract.json, constant per type, so
+ * clients may switch on either.
+ */
 export function makeProblem(kind: ProblemKind, status: number, detail?: string, extra: Partial<Problem> = {}): Problem {
-  const problem: Problem = { type: problemType(kind), title: TITLES[kind], status };
+  const problem: Problem = { type: problemType(kind), title: CONTRACT.problems[kind].title, status };
   if (detail !== undefined) problem.detail = detail;
   return { ...problem, ...extra };
+}
+
+/** The contract's problem of this kind with its own status, worded by one of the contract's `details`. */
+export function contractProblem(kind: ProblemKind, detailKey: DetailKey, values: Record<string, string | number> = {}): Problem {
+  return makeProblem(kind, CONTRACT.problems[kind].status, detail(detailKey, values));
 }
 
 /** Thrown anywhere in a request's life; the error handler renders it as problem+json. */
@@ -62,9 +57,21 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * The 422 for these errors, already in the contract's order: at most maxErrors are listed, and errorsOmitted counts
+ * the rest, so a body of 40,000 unknown members still gets a short answer.
+ */
 export function validationProblem(errors: FieldError[]): Problem {
-  const detail = errors.length === 1 ? '1 problem; see errors' : `${errors.length} problems; see errors`;
-  return makeProblem('validation-error', 422, detail, { errors });
+  const { maxErrors } = CONTRACT;
+  const status = CONTRACT.problems['validation-error'].status;
+  if (errors.length > maxErrors) {
+    return makeProblem('validation-error', status, detail('validation-error.capped', { count: errors.length }), {
+      errors: errors.slice(0, maxErrors),
+      errorsOmitted: errors.length - maxErrors,
+    });
+  }
+  const sentence = errors.length === 1 ? detail('validation-error.one') : detail('validation-error.many', { count: errors.length });
+  return makeProblem('validation-error', status, sentence, { errors });
 }
 
 export function sendProblem(res: ServerResponse, problem: Problem, headers: Record<string, string> = {}): void {

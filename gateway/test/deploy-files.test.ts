@@ -14,6 +14,22 @@ describe('Elastic Beanstalk files', () => {
     expect(JSON.parse(read('package.json')).scripts.start).toBe('node dist/server.js');
   });
 
+  it('the bundle keeps contract.json, which dist/contract.js reads from the folder above it at start-up', () => {
+    // .ebignore uses .gitignore syntax; these patterns are plain names, folders (x/) and * globs.
+    const patterns = read('.ebignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const matches = (pattern: string, path: string) => {
+      const glob = new RegExp(`^${pattern.replace(/\/$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/|$)`);
+      return glob.test(path);
+    };
+    expect(patterns.length).toBeGreaterThan(0);
+    expect(patterns.filter((p) => matches(p, 'test/x.ts'))).not.toEqual([]); // the matcher does match what it should
+    for (const path of ['contract.json', 'dist/contract.js', 'dist/server.js', 'schema.json', 'public/docs.html']) {
+      expect(patterns.filter((p) => matches(p, path)), path).toEqual([]);
+    }
+    expect(new URL('../contract.json', new URL('../dist/contract.js', import.meta.url)).pathname).toBe(resolve(root, 'contract.json'));
+    expect(JSON.parse(read('contract.json')).contractVersion).toBe(1);
+  });
+
   it('the health check path is answered 200 without an API key or upstream', async () => {
     const config = read('.ebextensions/01-gateway.config');
     const path = /HealthCheckPath:\s*(\S+)/.exec(config)?.[1];

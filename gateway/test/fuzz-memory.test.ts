@@ -52,7 +52,7 @@ const light: Kind[] = [
   (i) => ({ body: Buffer.from(`{"instances":[${row(i)}]}`), headers: json, status: 200 }),
   (i) => ({ body: Buffer.from(`{"instances":[${Array.from({ length: 40 }, (_, j) => row(i + j)).join(',')}]}`), headers: json, status: 200 }),
   () => ({ body: manyErrors, headers: json, status: 422 }),
-  () => ({ body: deep, headers: json, status: 422 }),
+  () => ({ body: deep, headers: json, status: 400 }), // nests too deep
   () => ({ body: badUtf8, headers: json, status: 400 }),
   (i) => ({ body: Buffer.from(`{"instances":[${row(i)}]}`), headers: { 'content-type': 'text/plain' }, status: 415 }),
 ];

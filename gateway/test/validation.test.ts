@@ -81,7 +81,7 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
     const body = JSON.stringify({ instances: [good()] }).replace('42.5', '1e400');
     const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('Content-Type', 'application/json').send(body);
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ pointer: '/instances/0/data~1usage~0gb', code: 'not_finite', detail: 'must be a finite number' }]);
+    expect(res.body.errors).toEqual([{ pointer: '/instances/0/data~1usage~0gb', code: 'not_finite', detail: 'must be a finite number, at most 3.4e38 in magnitude' }]);
     expect(upstream.calls.length).toBe(before);
   });
 
@@ -185,7 +185,6 @@ describe('body handling', () => {
       ['gzip', Buffer.from(text)],
       ['gzip', gzipSync(text).subarray(0, 12)],
       ['deflate', Buffer.from('garbage')],
-      ['br', Buffer.from([0xff, 0xff, 0xff, 0xff])],
     ] as const) {
       const res = await request(app)
         .post('/v1/predict')
@@ -195,7 +194,7 @@ describe('body handling', () => {
         .serialize((b: unknown) => b as string)
         .send(bytes);
       expect(res.status, encoding).toBe(400);
-      expect(res.body).toMatchObject({ type: 'urn:sci-eb:problem:malformed-json', status: 400 });
+      expect(res.body).toMatchObject({ type: 'urn:sci-eb:problem:malformed-json', status: 400, detail: 'The body could not be decompressed as its Content-Encoding says.' });
     }
     const inflated = await request(app)
       .post('/v1/predict')
@@ -223,6 +222,7 @@ describe('body handling', () => {
     const wrongMethod = await request(app).get('/v1/predict').set('X-API-Key', API_KEY);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers['allow']).toBe('POST');
+    expect(wrongMethod.body.detail).toBe('The Allow header lists the methods this path accepts.');
     expect(wrongMethod.body.type).toBe('urn:sci-eb:problem:method-not-allowed');
   });
 });
@@ -241,8 +241,8 @@ describe('validators built from other fixtures', () => {
 describe('magnitudes, as the Flask service answers them', () => {
   it('a number beyond float32 range is not_finite (tree models compute in float32); the largest float32 is fine', async () => {
     expect(await errorsFor({ instances: [{ ...good(), monthly_charges: 1e39 }, { ...good(), monthly_charges: -3.4e38 }, { ...good(), tenure_months: 1e40 }] })).toEqual([
-      { pointer: '/instances/0/monthly_charges', code: 'not_finite', detail: 'must be a finite number' },
-      { pointer: '/instances/2/tenure_months', code: 'not_finite', detail: 'must be a finite number' },
+      { pointer: '/instances/0/monthly_charges', code: 'not_finite', detail: 'must be a finite number, at most 3.4e38 in magnitude' },
+      { pointer: '/instances/2/tenure_months', code: 'not_finite', detail: 'must be a finite number, at most 3.4e38 in magnitude' },
     ]);
   });
 });

@@ -1,28 +1,37 @@
 import type { z } from 'zod';
-import type { FeatureSpec, ModelSchema } from './load.js';
+import { CONTRACT, fill, type ErrorCode, type ErrorKey } from '../contract.js';
 import { toPointer, type FieldError } from '../problems.js';
-import { MAX_MAGNITUDE } from './limits.js';
+import type { FeatureSpec, ModelSchema } from './load.js';
 
-// zod's issue codes are about zod's schema types; the contract's codes are about the model's feature kinds.
-// So the code is derived from *where* the issue is (document, instances, row, feature) and *what is there*,
-// looked up in the submitted body. Details are fixed sentences and never contain the submitted value.
+// zod decides whether a request is valid; this file turns its issues into the contract's errors[]. zod's issue
+// codes are about zod's schema types, the contract's codes about the model's feature kinds, so the code is derived
+// from *where* the issue is (document, instances, row, feature) and *what is there*, looked up in the submitted
+// body. Details are contract.json's sentences and never contain the submitted value.
 
-/** Every `errors[].code` the contract defines (docs/contract.md); the OpenAPI document lists these. */
-export const ERROR_CODES = [
-  'required',
-  'unknown_field',
-  'not_a_number',
-  'not_finite',
-  'not_an_integer',
-  'not_a_string',
-  'unknown_category',
-  'not_nullable',
-  'not_an_object',
-  'not_an_array',
-  'too_few_rows',
-  'too_many_rows',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export { ERROR_CODES, type ErrorCode } from '../contract.js';
+
+/**
+ * Where an entry sorts in errors[] (docs/contract.md): the document, /instances, unknown document members by
+ * name, then row by row (the row itself, its features in schema order, its unknown members by name). Names
+ * compare by UTF-16 code units, as JavaScript's default sort does: JSON parsers disagree on member order (V8 puts
+ * integer-like keys first), so the order a body was sent in is not something both servers can keep.
+ */
+type Rank = readonly [group: number, row: number, part: number, feature: number, name: string];
+const DOCUMENT = 0;
+const INSTANCES = 1;
+const DOCUMENT_MEMBER = 2;
+const ROW = 3;
+const ROW_ITSELF = 0;
+const ROW_FEATURE = 1;
+const ROW_MEMBER = 2;
+
+function compareRanks(a: Rank, b: Rank): number {
+  for (let i = 0; i < 4; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0;
+}
 
 function has(container: unknown, key: string | number): boolean {
   return typeof container === 'object' && container !== null && Object.prototype.hasOwnProperty.call(container, key);
@@ -37,63 +46,88 @@ function at(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return node;
 }
 
-function featureError(feature: FeatureSpec, present: boolean, value: unknown): { code: ErrorCode; detail: string } {
-  if (!present) return { code: 'required', detail: 'is required' };
-  if (value === null) return { code: 'not_nullable', detail: 'must not be null' };
-  if (feature.type === 'category') {
-    if (typeof value !== 'string') return { code: 'not_a_string', detail: 'must be a string' };
-    return { code: 'unknown_category', detail: `must be one of: ${feature.categories.join(', ')}` };
-  }
-  if (typeof value !== 'number') return { code: 'not_a_number', detail: 'must be a number' };
-  if (!Number.isFinite(value) || Math.abs(value) > MAX_MAGNITUDE) return { code: 'not_finite', detail: 'must be a finite number' };
-  return { code: 'not_an_integer', detail: 'must be a whole number' };
+interface FeatureInfo {
+  spec: FeatureSpec;
+  index: number;
+  /** The unknown_category sentence: the categories listed, or their count when there are too many to print. */
+  unknownCategory: string;
 }
 
-export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[], body: unknown, schema: ModelSchema): FieldError[] {
-  const features = new Map(schema.features.map((f) => [f.name, f]));
-  const errors: FieldError[] = [];
-  const seen = new Set<string>();
-  const push = (path: ReadonlyArray<string | number>, code: ErrorCode, detail: string) => {
-    const pointer = toPointer(path);
-    if (seen.has(pointer + ' ' + code)) return;
-    seen.add(pointer + ' ' + code);
-    errors.push({ pointer, code, detail });
-  };
-  // zod runs the array's length checks on anything with a length, so "" or {"length": 0} would also get
-  // too_few_rows (and a long string too_many_rows) next to not_an_array; the contract (and the Flask service) report
-  // row counts only for an actual array.
-  const instancesIsArray = Array.isArray(at(body, ['instances']));
-  const tooMany = instancesIsArray && issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
+type FeatureCode = 'required' | 'not_nullable' | 'unknown_category' | 'not_a_string' | 'not_a_number' | 'not_finite' | 'not_an_integer';
 
-  for (const issue of issues) {
-    const path = issue.path as Array<string | number>;
-    // A request over the row limit has to be split anyway; per-row noise would only hide that.
-    if (tooMany && path.length > 1) continue;
+function featureCode(feature: FeatureSpec, present: boolean, value: unknown): FeatureCode {
+  if (!present) return 'required';
+  if (value === null) return 'not_nullable';
+  if (feature.type === 'category') return typeof value === 'string' ? 'unknown_category' : 'not_a_string';
+  if (typeof value !== 'number') return 'not_a_number';
+  if (!Number.isFinite(value) || Math.abs(value) > CONTRACT.maxMagnitude) return 'not_finite';
+  return 'not_an_integer';
+}
 
-    if (issue.code === 'unrecognized_keys') {
-      const inRow = path.length === 2;
-      for (const key of issue.keys) {
-        push([...path, key], 'unknown_field', inRow ? 'is not a feature of this model' : 'is not a member of the request');
+const sentence = (key: ErrorKey) => CONTRACT.errors[key];
+
+/** Builds, once per model, the function that maps zod's issues for a failed request to the contract's errors[]. */
+export function createIssueMapper(schema: ModelSchema): (issues: readonly z.core.$ZodIssue[], body: unknown) => FieldError[] {
+  const features = new Map<string, FeatureInfo>(
+    schema.features.map((spec, index) => {
+      const categories = spec.type === 'category' ? spec.categories : [];
+      const unknownCategory =
+        categories.length > CONTRACT.maxListedCategories
+          ? fill(sentence('feature.unknown_category.many'), { count: categories.length })
+          : fill(sentence('feature.unknown_category'), { categories: categories.join(', ') });
+      return [spec.name, { spec, index, unknownCategory }];
+    }),
+  );
+  const tooManyRows = fill(sentence('instances.too_many_rows'), { maxRows: schema.limits.maxRows });
+
+  return function issuesToFieldErrors(issues, body) {
+    const entries: Array<{ rank: Rank; error: FieldError }> = [];
+    const seen = new Set<string>();
+    const push = (rank: Rank, path: ReadonlyArray<string | number>, code: ErrorCode, detail: string) => {
+      const pointer = toPointer(path);
+      // One entry per place: zod may report a value twice (a range and an integer check, say).
+      if (seen.has(pointer)) return;
+      seen.add(pointer);
+      entries.push({ rank, error: { pointer, code, detail } });
+    };
+    // zod runs the array's length checks on anything with a length, so "" or {"length": 0} would also get
+    // too_few_rows (and a long string too_many_rows) next to not_an_array; the contract reports row counts only for
+    // an actual array.
+    const instancesIsArray = Array.isArray(at(body, ['instances']));
+    const tooMany = instancesIsArray && issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
+
+    for (const issue of issues) {
+      const path = issue.path as Array<string | number>;
+      // A request over the row limit has to be split anyway; per-row noise would only hide that.
+      if (tooMany && path.length > 1) continue;
+
+      if (issue.code === 'unrecognized_keys') {
+        if (path.length === 2) {
+          const row = path[1] as number;
+          for (const key of issue.keys) push([ROW, row, ROW_MEMBER, 0, key], [...path, key], 'unknown_field', sentence('row.unknown_field'));
+        } else {
+          for (const key of issue.keys) push([DOCUMENT_MEMBER, 0, 0, 0, key], [key], 'unknown_field', sentence('document.unknown_field'));
+        }
+      } else if (path.length === 0) {
+        push([DOCUMENT, 0, 0, 0, ''], path, 'not_an_object', sentence('document.not_an_object'));
+      } else if (path.length === 1) {
+        const rank: Rank = [INSTANCES, 0, 0, 0, ''];
+        if (!has(body, 'instances')) push(rank, path, 'required', sentence('instances.required'));
+        else if (!instancesIsArray) push(rank, path, 'not_an_array', sentence('instances.not_an_array'));
+        else if (issue.code === 'too_small') push(rank, path, 'too_few_rows', sentence('instances.too_few_rows'));
+        else if (issue.code === 'too_big') push(rank, path, 'too_many_rows', tooManyRows);
+      } else if (path.length === 2) {
+        push([ROW, path[1] as number, ROW_ITSELF, 0, ''], path, 'not_an_object', sentence('row.not_an_object'));
+      } else {
+        const name = String(path[2]);
+        const feature = features.get(name);
+        if (!feature) continue; // unreachable: unknown keys are reported above
+        const row = at(body, path.slice(0, 2));
+        const code = featureCode(feature.spec, has(row, name), at(body, path));
+        const detail = code === 'unknown_category' ? feature.unknownCategory : sentence(`feature.${code}`);
+        push([ROW, path[1] as number, ROW_FEATURE, feature.index, ''], path.slice(0, 3), code, detail);
       }
-      continue;
     }
-    if (path.length === 0) {
-      push(path, 'not_an_object', 'must be a JSON object with an "instances" array');
-    } else if (path.length === 1) {
-      if (!has(body, 'instances')) push(path, 'required', 'is required');
-      else if (!instancesIsArray) push(path, 'not_an_array', 'must be an array of rows');
-      else if (issue.code === 'too_small') push(path, 'too_few_rows', 'must contain at least 1 row');
-      else if (issue.code === 'too_big') push(path, 'too_many_rows', `must contain at most ${schema.limits.maxRows} rows`);
-    } else if (path.length === 2) {
-      push(path, 'not_an_object', 'must be an object of feature values');
-    } else {
-      const name = String(path[2]);
-      const feature = features.get(name);
-      if (!feature) continue; // unreachable: unknown keys are reported above
-      const row = at(body, path.slice(0, 2));
-      const { code, detail } = featureError(feature, has(row, name), at(body, path));
-      push(path.slice(0, 3), code, detail);
-    }
-  }
-  return errors;
+    return entries.sort((a, b) => compareRanks(a.rank, b.rank)).map((entry) => entry.error);
+  };
 }

@@ -1,7 +1,7 @@
-import { MAX_MAGNITUDE } from './limits.js';
 import { z } from 'zod';
+import { CONTRACT } from '../contract.js';
 import type { FeatureSpec, ModelSchema } from './load.js';
-import { issuesToFieldErrors } from './issues.js';
+import { createIssueMapper } from './issues.js';
 import type { FieldError } from '../problems.js';
 
 export type FeatureValue = number | string | null;
@@ -28,7 +28,12 @@ export interface Validators {
 
 type Meta = { id?: string; description?: string; examples?: unknown[] };
 
-const inRange = (v: number) => Math.abs(v) <= MAX_MAGNITUDE;
+/**
+ * A number within the contract's magnitude (float32's range, where scikit-learn's tree models compute; beyond it
+ * a value becomes infinity, so both servers call it not_finite). As min/max rather than a refine, so the OpenAPI
+ * document states the bound and a schema-driven fuzzer never calls an out-of-range number valid.
+ */
+const boundedNumber = () => z.number().min(-CONTRACT.maxMagnitude).max(CONTRACT.maxMagnitude);
 
 function featureSchema(feature: FeatureSpec, integers: Set<z.ZodType>, registry: z.core.$ZodRegistry<Meta>): z.ZodType {
   let base: z.ZodType;
@@ -36,11 +41,11 @@ function featureSchema(feature: FeatureSpec, integers: Set<z.ZodType>, registry:
     base = z.enum(feature.categories as [string, ...string[]]);
   } else if (feature.type === 'integer') {
     // The contract says any whole number counts (3.0 too, 1e20 too), so not z.int() with its safe-integer bounds.
-    base = z.number().refine(inRange).refine(Number.isInteger);
+    base = boundedNumber().refine(Number.isInteger);
     integers.add(base);
   } else {
     // zod 4 numbers reject Infinity/NaN already; JSON's 1e400 parses to Infinity and must fail as not_finite.
-    base = z.number().refine(inRange);
+    base = boundedNumber();
   }
   const schema = feature.nullable ? base.nullable() : base;
   // Metadata lives in this model's registry, not zod's global one, so apps for different models never mix.
@@ -89,6 +94,7 @@ export function buildValidators(schema: ModelSchema): Validators {
     instances: z.array(row).min(1).max(schema.limits.maxRows),
   });
   registry.add(request, { id: 'PredictRequest', description: `1 to ${schema.limits.maxRows} rows.` });
+  const issuesToFieldErrors = createIssueMapper(schema);
 
   let label: z.ZodType<string | number>;
   if (schema.target.type === 'category') {
@@ -127,7 +133,7 @@ export function buildValidators(schema: ModelSchema): Validators {
     validateRequest(body) {
       const result = request.safeParse(body);
       if (result.success) return { ok: true, rows: result.data.instances };
-      return { ok: false, errors: issuesToFieldErrors(result.error.issues, body, schema) };
+      return { ok: false, errors: issuesToFieldErrors(result.error.issues, body) };
     },
   };
 }

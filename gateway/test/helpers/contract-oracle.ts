@@ -1,5 +1,9 @@
-// An independent reading of the contract (docs/contract.md and the README's validation table), written without zod
-// and without the gateway's issues.ts, so the fuzz tests compare two implementations instead of one with itself.
+// An independent reading of the contract (docs/contract.md), written without zod and without the gateway's src/:
+// it takes only the sentences and limits from contract.json (read here with JSON.parse, not through src/contract.ts)
+// and implements the order of errors[], the cap, the nesting limit and the header rules itself, so the tests
+// compare two implementations instead of one with itself.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ModelSchema } from '../../src/schema/load.js';
 
 export interface ExpectedError {
@@ -8,6 +12,21 @@ export interface ExpectedError {
   detail: string;
 }
 
+interface ContractJson {
+  typePrefix: string;
+  maxMagnitude: number;
+  maxNestingDepth: number;
+  maxErrors: number;
+  maxListedCategories: number;
+  problems: Record<string, { status: number; title: string }>;
+  details: Record<string, string>;
+  errors: Record<string, string>;
+}
+
+export const CONTRACT_JSON = JSON.parse(readFileSync(resolve(import.meta.dirname, '..', '..', 'contract.json'), 'utf8')) as ContractJson;
+const C = CONTRACT_JSON;
+
+/** The codes docs/contract.md lists under errors[]. */
 export const CONTRACT_CODES = new Set([
   'required',
   'unknown_field',
@@ -23,7 +42,7 @@ export const CONTRACT_CODES = new Set([
   'too_many_rows',
 ]);
 
-/** Kind (type suffix) -> HTTP status, from the contract and the gateway's additions. */
+/** Kind (type suffix) -> HTTP status, from the table in docs/contract.md and the gateway's additions. */
 export const PROBLEM_STATUS: Record<string, number> = {
   'malformed-json': 400,
   unauthorized: 401,
@@ -40,6 +59,27 @@ export const PROBLEM_STATUS: Record<string, number> = {
   'upstream-timeout': 504,
 };
 
+/** A sentence of contract.json with its {placeholders} filled. */
+export function sentence(template: string, values: Record<string, string | number> = {}): string {
+  let out = '';
+  let rest = template;
+  // Left to right, each {name} once: a filled value is not looked at again.
+  for (let open = rest.indexOf('{'); open !== -1; open = rest.indexOf('{')) {
+    const close = rest.indexOf('}', open);
+    const name = close === -1 ? '' : rest.slice(open + 1, close);
+    if (name in values) {
+      out += rest.slice(0, open) + String(values[name]);
+      rest = rest.slice(close + 1);
+    } else {
+      out += rest.slice(0, open + 1);
+      rest = rest.slice(open + 1);
+    }
+  }
+  return out + rest;
+}
+
+const E = (key: string, values?: Record<string, string | number>) => sentence(C.errors[key]!, values);
+
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -48,54 +88,128 @@ export function pointer(...parts: Array<string | number>): string {
 }
 
 function featureProblem(feature: ModelSchema['features'][number], row: Record<string, unknown>): Omit<ExpectedError, 'pointer'> | undefined {
-  if (!own(row, feature.name)) return { code: 'required', detail: 'is required' };
+  if (!own(row, feature.name)) return { code: 'required', detail: E('feature.required') };
   const value = row[feature.name];
-  if (value === null) return feature.nullable ? undefined : { code: 'not_nullable', detail: 'must not be null' };
+  if (value === null) return feature.nullable ? undefined : { code: 'not_nullable', detail: E('feature.not_nullable') };
   if (feature.type === 'category') {
-    if (typeof value !== 'string') return { code: 'not_a_string', detail: 'must be a string' };
-    return feature.categories.includes(value) ? undefined : { code: 'unknown_category', detail: `must be one of: ${feature.categories.join(', ')}` };
+    if (typeof value !== 'string') return { code: 'not_a_string', detail: E('feature.not_a_string') };
+    if (feature.categories.includes(value)) return undefined;
+    const { categories } = feature;
+    const detail = categories.length <= C.maxListedCategories ? E('feature.unknown_category', { categories: categories.join(', ') }) : E('feature.unknown_category.many', { count: categories.length });
+    return { code: 'unknown_category', detail };
   }
-  if (typeof value !== 'number') return { code: 'not_a_number', detail: 'must be a number' };
+  if (typeof value !== 'number') return { code: 'not_a_number', detail: E('feature.not_a_number') };
   // The contract's limit: beyond float32's range (where tree models compute) is not finite.
-  if (!Number.isFinite(value) || Math.abs(value) > 3.4028234663852886e38) return { code: 'not_finite', detail: 'must be a finite number' };
-  if (feature.type === 'integer' && !Number.isInteger(value)) return { code: 'not_an_integer', detail: 'must be a whole number' };
+  if (!Number.isFinite(value) || Math.abs(value) > C.maxMagnitude) return { code: 'not_finite', detail: E('feature.not_finite') };
+  if (feature.type === 'integer' && !Number.isInteger(value)) return { code: 'not_an_integer', detail: E('feature.not_an_integer') };
   return undefined;
 }
 
-/** The errors[] the contract calls for, in the documented order; [] means the body is valid. */
+/** "Sorted" in docs/contract.md: by UTF-16 code units, i.e. JavaScript's default sort. */
+const sorted = (keys: string[]) => [...keys].sort();
+
+/** The errors[] the contract calls for, all of them, in the documented order; [] means the body is valid. */
 export function expectedErrors(body: unknown, schema: ModelSchema): ExpectedError[] {
-  if (!isObject(body)) return [{ pointer: '', code: 'not_an_object', detail: 'must be a JSON object with an "instances" array' }];
+  // 1. the document itself, and nothing else then.
+  if (!isObject(body)) return [{ pointer: '', code: 'not_an_object', detail: E('document.not_an_object') }];
   const errors: ExpectedError[] = [];
   const names = new Set(schema.features.map((f) => f.name));
+  // 2. /instances.
+  let rows: unknown[] = [];
   if (!own(body, 'instances')) {
-    errors.push({ pointer: '/instances', code: 'required', detail: 'is required' });
+    errors.push({ pointer: '/instances', code: 'required', detail: E('instances.required') });
   } else if (!Array.isArray(body['instances'])) {
-    errors.push({ pointer: '/instances', code: 'not_an_array', detail: 'must be an array of rows' });
+    errors.push({ pointer: '/instances', code: 'not_an_array', detail: E('instances.not_an_array') });
+  } else if (body['instances'].length === 0) {
+    errors.push({ pointer: '/instances', code: 'too_few_rows', detail: E('instances.too_few_rows') });
+  } else if (body['instances'].length > schema.limits.maxRows) {
+    // Too many rows: nothing per row.
+    errors.push({ pointer: '/instances', code: 'too_many_rows', detail: E('instances.too_many_rows', { maxRows: schema.limits.maxRows }) });
   } else {
-    const rows = body['instances'] as unknown[];
-    if (rows.length === 0) errors.push({ pointer: '/instances', code: 'too_few_rows', detail: 'must contain at least 1 row' });
-    else if (rows.length > schema.limits.maxRows) {
-      errors.push({ pointer: '/instances', code: 'too_many_rows', detail: `must contain at most ${schema.limits.maxRows} rows` });
-    } else {
-      rows.forEach((row, i) => {
-        if (!isObject(row)) {
-          errors.push({ pointer: pointer('instances', i), code: 'not_an_object', detail: 'must be an object of feature values' });
-          return;
-        }
-        for (const feature of schema.features) {
-          const problem = featureProblem(feature, row);
-          if (problem) errors.push({ pointer: pointer('instances', i, feature.name), ...problem });
-        }
-        for (const key of Object.keys(row)) {
-          if (!names.has(key)) errors.push({ pointer: pointer('instances', i, key), code: 'unknown_field', detail: 'is not a feature of this model' });
-        }
-      });
+    rows = body['instances'];
+  }
+  // 3. other members of the document, sorted.
+  for (const key of sorted(Object.keys(body).filter((k) => k !== 'instances'))) {
+    errors.push({ pointer: pointer(key), code: 'unknown_field', detail: E('document.unknown_field') });
+  }
+  // 4. row by row: the row, or its features in schema order and then its unknown members, sorted.
+  rows.forEach((row, i) => {
+    if (!isObject(row)) {
+      errors.push({ pointer: pointer('instances', i), code: 'not_an_object', detail: E('row.not_an_object') });
+      return;
     }
-  }
-  for (const key of Object.keys(body)) {
-    if (key !== 'instances') errors.push({ pointer: pointer(key), code: 'unknown_field', detail: 'is not a member of the request' });
-  }
+    for (const feature of schema.features) {
+      const problem = featureProblem(feature, row);
+      if (problem) errors.push({ pointer: pointer('instances', i, feature.name), ...problem });
+    }
+    for (const key of sorted(Object.keys(row).filter((k) => !names.has(k)))) {
+      errors.push({ pointer: pointer('instances', i, key), code: 'unknown_field', detail: E('row.unknown_field') });
+    }
+  });
   return errors;
+}
+
+/** The 422's detail, errors and errorsOmitted for these errors: at most maxErrors listed, the rest counted. */
+export function expectedValidation(errors: ExpectedError[]): { detail: string; errors: ExpectedError[]; errorsOmitted?: number } {
+  if (errors.length > C.maxErrors) {
+    return {
+      detail: sentence(C.details['validation-error.capped']!, { count: errors.length, maxErrors: C.maxErrors }),
+      errors: errors.slice(0, C.maxErrors),
+      errorsOmitted: errors.length - C.maxErrors,
+    };
+  }
+  const detail = errors.length === 1 ? C.details['validation-error.one']! : sentence(C.details['validation-error.many']!, { count: errors.length });
+  return { detail, errors };
+}
+
+/**
+ * Whether JSON text nests arrays/objects more than maxNestingDepth levels, brackets inside strings not counting.
+ * Decided on the text, so it holds for text that does not parse too. Strings (and an unterminated one at the end)
+ * are cut out first, then the brackets counted.
+ */
+export function textNestsTooDeep(text: string): boolean {
+  const bare = text.replace(/"(?:[^"\\]|\\[\s\S])*"/g, '').replace(/"(?:[^"\\]|\\[\s\S])*\\?$/, '');
+  let depth = 0;
+  for (const ch of bare) {
+    if (ch === '[' || ch === '{') depth++;
+    else if (ch === ']' || ch === '}') depth--;
+    if (depth > C.maxNestingDepth) return true;
+  }
+  return false;
+}
+
+/**
+ * The exact text of a problem body: members in the contract's order (type, title, status, detail, errors,
+ * errorsOmitted, requestId), from contract.json's title for the kind.
+ */
+export function expectedProblemText(kind: string, detail: string, extra: { errors?: ExpectedError[]; errorsOmitted?: number; requestId?: string } = {}): string {
+  const body: Record<string, unknown> = { type: C.typePrefix + kind, title: C.problems[kind]!.title, status: C.problems[kind]!.status, detail };
+  if (extra.errors) body['errors'] = extra.errors;
+  if (extra.errorsOmitted !== undefined) body['errorsOmitted'] = extra.errorsOmitted;
+  if (extra.requestId !== undefined) body['requestId'] = extra.requestId;
+  return JSON.stringify(body);
+}
+
+/** A details sentence of contract.json, its placeholders filled (the nesting and error limits from the file). */
+export function contractDetail(key: string, values: Record<string, string | number> = {}): string {
+  return sentence(C.details[key]!, { maxNestingDepth: C.maxNestingDepth, maxErrors: C.maxErrors, ...values });
+}
+
+/** docs/contract.md's Content-Type rule, read independently: application/json, and UTF-8 if a charset is named. */
+export function contentTypeAccepted(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const semi = header.indexOf(';');
+  let type = semi === -1 ? header : header.slice(0, semi);
+  while (type.startsWith(' ') || type.startsWith('\t')) type = type.slice(1);
+  while (type.endsWith(' ') || type.endsWith('\t')) type = type.slice(0, -1);
+  if (type.toLowerCase() !== 'application/json') return false;
+  const m = header.match(/;[ \t]*charset[ \t]*=[ \t]*"?([^"; \t]+)/i);
+  return m === null || ['utf-8', 'utf8'].includes(m[1]!.toLowerCase());
+}
+
+/** docs/contract.md's Content-Encoding rule: none, identity, gzip or deflate (any case); anything else is a 415. */
+export function contentEncodingAccepted(header: string | undefined): boolean {
+  return ['', 'identity', 'gzip', 'deflate'].includes((header ?? '').trim().toLowerCase());
 }
 
 /** What the upstream side checks on every row it receives: exactly the features, each value valid. */
@@ -147,10 +261,17 @@ export function problemDefects(status: number, contentType: string | null | unde
   if (typeof body['title'] !== 'string' || body['title'] === '') defects.push('title');
   if (body['status'] !== status) defects.push(`status member ${String(body['status'])} != ${status}`);
   if (own(body, 'detail') && typeof body['detail'] !== 'string') defects.push('detail');
+  if (kind && kind in C.problems && body['title'] !== C.problems[kind]!.title) defects.push(`title ${String(body['title'])}`);
+  // Member order is part of the contract (byte-for-byte answers): the known members in this order, requestId last.
+  const order = ['type', 'title', 'status', 'detail', 'errors', 'errorsOmitted'];
+  const known = Object.keys(body).filter((k) => order.includes(k));
+  if (known.join() !== order.filter((k) => own(body, k)).join()) defects.push(`member order ${Object.keys(body).join()}`);
+  if (own(body, 'requestId') && Object.keys(body).at(-1) !== 'requestId') defects.push('requestId is not the last member');
   if (options.requestId && body['requestId'] !== options.requestId) defects.push('requestId');
   if (status === 422) {
     const errors = body['errors'];
     if (!Array.isArray(errors) || errors.length === 0) defects.push('errors[] missing or empty');
+    else if (errors.length > C.maxErrors) defects.push(`${errors.length} errors listed, more than ${C.maxErrors}`);
     else {
       for (const e of errors) {
         if (!isObject(e) || Object.keys(e).sort().join() !== 'code,detail,pointer') defects.push(`errors entry ${JSON.stringify(e)}`);
