@@ -84,6 +84,9 @@ const ContractFile = z
     maxNestingDepth: z.number().int().min(3),
     maxErrors: z.number().int().min(1),
     maxListedCategories: z.number().int().min(1),
+    // The X-Request-Id values both servers echo (anchored by the reader): a caller must not inject newlines or
+    // megabytes through a header that goes into logs and answers.
+    requestIdPattern: z.string().min(1),
     problems: exactKeys(PROBLEM_KINDS, z.strictObject({ status: z.number().int().min(400).max(599), title: sentence })),
     details: exactKeys(DETAIL_KEYS, sentence),
     errors: exactKeys(ERROR_KEYS, sentence),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { CONTRACT } from './contract.js';
 import { clientIp, pathOf, type GatewayRequest, type GatewayResponse, type Next } from './pipeline.js';
 
 // Secrets never reach a log line even if a serializer changes: keys, bearer tokens, cookies. Bodies (feature values)
@@ -29,8 +30,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return destination ? pino(options, destination) : pino(options);
 }
 
-// Echoed into headers and logs: a caller must not be able to inject newlines or megabytes through it.
-const ACCEPTABLE_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+// Echoed into headers and logs: the contract's pattern, which the Flask service applies too.
+const ACCEPTABLE_ID = new RegExp(`^(?:${CONTRACT.requestIdPattern})$`);
 
 /** Keeps the caller's X-Request-Id when it is sane, else makes one; both directions carry it. */
 export function requestId(req: GatewayRequest, res: GatewayResponse, next: Next): void {

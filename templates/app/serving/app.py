@@ -158,12 +158,13 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
             text = request_body.decode_text(raw)
             payload = request_body.parse_json(text)
         except BodyProblem as exc:
-            return problem(exc.kind, exc.detail)
+            return problem(exc.kind, exc.detail, headers=exc.headers)
         errors = validate_instances(payload, compiled)
         if errors:
-            # A body nesting deeper than the contract allows is refused as such, whatever else is wrong with it
-            # (only ever true of an invalid body, so valid requests never pay for the walk).
-            if request_body.structure_too_deep(payload):
+            # A body nesting deeper than the contract allows is refused as such, whatever else is wrong with it. The
+            # text is measured, as the gateway measures it (a member overwritten by a duplicate counts too); a valid
+            # body never nests that deep, so valid requests never pay for the scan.
+            if request_body.too_deep(text):
                 return problem("malformed-json", contract.detail("too-deep"))
             return problem("validation-error", errors=errors)
         rows = payload["instances"]

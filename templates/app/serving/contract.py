@@ -5,6 +5,7 @@ and cap. docs/contract.md explains each rule; this module only applies them.
 """
 import json
 import os
+import re
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "contract.json"), encoding="utf-8") as _fh:
     CONTRACT = json.load(_fh)
@@ -21,15 +22,19 @@ ERROR_DETAILS = CONTRACT["errors"]
 ERROR_CODES = frozenset(key.split(".")[1] for key in ERROR_DETAILS)
 
 _LIMIT_VALUES = {"maxNestingDepth": MAX_NESTING_DEPTH, "maxErrors": MAX_ERRORS}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 
 
 def fill(text, **values):
-    """Replace {name} placeholders the way the gateway does: plain text substitution, no format mini-language."""
-    for name, value in values.items():
-        text = text.replace("{" + name + "}", str(value))
-    for name, value in _LIMIT_VALUES.items():
-        text = text.replace("{" + name + "}", str(value))
-    return text
+    """Fill {name} placeholders in one pass, as the gateway does: a filled-in value (a category name, say) is never
+    scanned again, and a placeholder without a value stays as written."""
+    known = dict(_LIMIT_VALUES, **values)
+
+    def value_of(match):
+        name = match.group(1)
+        return str(known[name]) if name in known else match.group(0)
+
+    return _PLACEHOLDER.sub(value_of, text)
 
 
 def detail(name, **values):

@@ -23,10 +23,11 @@ _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 class BodyProblem(Exception):
     """The body cannot be taken as a prediction request: `kind` is the contract's problem, `detail` its sentence."""
 
-    def __init__(self, kind, detail):
+    def __init__(self, kind, detail, headers=None):
         Exception.__init__(self, detail)
         self.kind = kind
         self.detail = detail
+        self.headers = headers
 
 
 def check_media_type(content_type):
@@ -36,13 +37,15 @@ def check_media_type(content_type):
     match = _CHARSET.search(header)
     charset = match.group(1).lower() if match else None
     if media_type != JSON_MEDIA_TYPE or (charset is not None and charset not in _ACCEPTED_CHARSETS):
-        raise BodyProblem("unsupported-media-type", contract.detail("unsupported-media-type"))
+        raise BodyProblem("unsupported-media-type", contract.detail("unsupported-media-type"),
+                          {"Accept-Post": JSON_MEDIA_TYPE})
 
 
 def check_encoding(content_encoding):
     encoding = (content_encoding or "").strip(" \t").lower()
     if encoding not in _ENCODINGS:
-        raise BodyProblem("unsupported-media-type", contract.detail("unsupported-encoding"))
+        raise BodyProblem("unsupported-media-type", contract.detail("unsupported-encoding"),
+                          {"Accept-Encoding": "gzip, deflate"})
     return encoding if encoding in (_GZIP, _DEFLATE) else None
 
 
@@ -158,21 +161,3 @@ def parse_json(text):
 def deep_problem():
     return BodyProblem("malformed-json", contract.detail("too-deep"))
 
-
-def structure_too_deep(value, limit=None):
-    """True when a parsed document nests lists and dicts more than the contract's limit (iteratively: documents
-    nesting thousands of levels exist, and they are what this is for)."""
-    limit = contract.MAX_NESTING_DEPTH if limit is None else limit
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
