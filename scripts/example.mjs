@@ -37,10 +37,7 @@ const MILESTONES = {
   ],
 };
 
-/**
- * Runs a step with its output in logs/<name>.log, printing its milestones as they happen. Resolves with the child;
- * `until` (a promise factory) lets a long-running step (the server) hand over before it exits.
- */
+/** Starts a step with its output in logs/<name>.log, printing its milestones as they happen. */
 function startStep(name, title, command, args, cwd) {
   say(`\n== ${title}`);
   const logFile = path.join(logDir, `${name}.log`);
@@ -130,7 +127,8 @@ process.exit(response.ok ? 0 : 1);
  * down and exits 0, make finishes without "*** Terminated", and every shutdown line is written before we go on.
  */
 async function stopServer(step) {
-  const master = descendants(step.child.pid).find((pid) => cmdline(pid).includes('gunicorn'));
+  // The first process running gunicorn itself (python .../bin/gunicorn), not the shell whose command line names it
+  const master = descendants(step.child.pid).find((pid) => cmdline(pid).slice(0, 2).some((arg) => path.basename(arg) === 'gunicorn'));
   try { process.kill(master ?? -step.child.pid, 'SIGTERM'); } catch { /* already gone */ }
   const timeout = new Promise((r) => setTimeout(() => r(undefined), 30_000));
   const result = await Promise.race([step.closed, timeout]);
@@ -160,5 +158,5 @@ function descendants(pid) {
 }
 
 function cmdline(pid) {
-  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; }
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; }
 }
