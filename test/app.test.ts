@@ -69,7 +69,9 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, 'requirements.txt')).toMatch(/^gunicorn==/m);
     expect(read(dir, 'application.py')).toMatch(/^application = /m);
     expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
-    expect(read(dir, 'Makefile')).toMatch(/^local: bundle$/m);
+    expect(read(dir, 'Makefile')).toMatch(/^local: port-free bundle$/m); // the port is checked before 30 s of building
+    expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
+    expect(read(dir, 'Makefile')).toMatch(/^create: .*aws-credentials$/m);
     expect(read(dir, 'README.md')).toMatch(/Why there is no `01_yuminstall.config`/);
     const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
     expect(stored.answers).toMatchObject({ name: 'demo', platform: 'al2023' });
