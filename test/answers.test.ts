@@ -130,6 +130,11 @@ describe('answers', () => {
     expect(answerRecord('dataset').question).not.toMatch(/diabetes|iris/);
   });
 
+  it('an answers file with a misspelt or option-named key says which answer was meant', () => {
+    expect(problemsOf({ estimatr: 'ridge' })[0]!.message).toMatch(/^is not an answer this generator knows \(did you mean estimator\?\)/);
+    expect(problemsOf({ 'python-version': '3.12' })[0]!.message).toBe('is the option\'s name: the answer is called pythonVersion');
+  });
+
   it('suggests the nearest known word for a typo, and nothing for a guess', () => {
     expect(nearest('estimatr', ['estimator', 'dataset'])).toBe('estimator');
     expect(nearest('platfrom', ['platform', 'python-version'])).toBe('platform');
