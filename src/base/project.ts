@@ -113,7 +113,7 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
    */
   override async executeTask(...args: Parameters<Generator['executeTask']>): Promise<void> {
     const [task, ...rest] = args;
-    const self = this as unknown as { log: ProjectGenerator["log"] };
+    const self = this as unknown as { log: ProjectGenerator['log'] };
     const log = this.log;
     const method = task.method;
     const quiet = new Proxy(log, { get: (target, key) => (key === 'error' ? () => undefined : Reflect.get(target, key)) });
@@ -141,7 +141,7 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     try {
       if (existsSync(home)) accessSync(home, constants.R_OK | constants.X_OK);
     } catch {
-      throw new UsageError(`This process (uid ${process.getuid?.()}) cannot read its home folder ${home}: yo, run as root, switches to uid 1000 before running a generator, and that user cannot read root's home. As root (containers, CI) run the same generator with sci-eb instead (npx sci-eb ${this.generatorName} ...); otherwise run yo as an ordinary user.`);
+      throw new UsageError(`This process (uid ${process.getuid?.()}) cannot read its home folder ${home}, where Yeoman keeps .yo-rc-global.json. That is what happens when yo is run as root: yo, run as root, switches to uid 1000 before running a generator, and that user cannot read root's home. As root (containers, CI) run the same generator with sci-eb instead (npx sci-eb ${this.generatorName} ...); otherwise run yo as an ordinary user.`);
     }
     return super._getGlobalStorage();
   }
