@@ -91,12 +91,13 @@ function table(rows: Array<[string, string]>): string[] {
   return rows.map(([left, right]) => (left.length + 2 > width ? `${left}\n${' '.repeat(width)}${right}` : `${left.padEnd(width)}${right}`));
 }
 
-/** Keys Yeoman itself (environment, yo, yeoman-test) puts among a generator's options: never the user's typing. */
+/**
+ * Keys Yeoman itself puts among a generator's options, never the user's typing: the environment's (seen with yo and
+ * the launcher), yeoman-test's (force, localConfigOnly), and two an environment may pass on.
+ */
 const INTERNAL_OPTIONS = new Set([
-  'env', 'resolved', 'namespace', '_meta', 'sharedData', 'forwardErrorToEnvironment', 'skipLocalCache', 'localConfigOnly',
-  'skipCheckEnv', 'destinationRoot', 'description', 'force', 'skipParseOptions', 'customInstallTask', 'customCommitTask',
-  'experimental', 'newErrorHandler', 'adapter', 'cwd', 'logCwd', 'sharedOptions', 'skipYoResolve', 'bail', 'dryRun',
-  'dry-run', 'ignoreWhitespace', 'whitespace', 'conflicter', 'nodePackageManager', 'yoRcConfig', 'installTask',
+  'env', 'resolved', 'namespace', '_meta', 'sharedData', 'forwardErrorToEnvironment', 'skipLocalCache',
+  'force', 'localConfigOnly', 'skipCheckEnv', 'destinationRoot',
 ]);
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
