@@ -4,7 +4,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEnv } from 'yeoman-environment';
 
 const generatorsDir = fileURLToPath(new URL('../generators', import.meta.url));
 const available = existsSync(generatorsDir)
@@ -16,13 +15,35 @@ if (available.length === 0) {
   console.error('sci-eb: the generators are not built; run `npm run build` in the generator-sci-eb folder.');
   process.exit(2);
 }
-if (argv[0] === '--help' || argv[0] === '-h' || argv.length === 0 && !process.stdin.isTTY) {
-  console.log(`Usage: sci-eb <generator> [arguments] [options]\n\nGenerators: ${available.join(', ')} (default: app)\n` +
-    'Example: sci-eb app my-service --yes\nEach generator lists its options with: sci-eb <generator> --help');
+const { GENERATOR_SUMMARIES } = await import(path.join(generatorsDir, 'lib', 'options.js'));
+const { nearest } = await import(path.join(generatorsDir, 'lib', 'nearest.js'));
+
+function usage() {
+  const width = Math.max(...available.map((g) => g.length)) + 4;
+  return [
+    'Usage: sci-eb <generator> [arguments] [options]',
+    '',
+    'Generators (default: app):',
+    ...available.map((g) => `  ${g.padEnd(width)}${GENERATOR_SUMMARIES[g]?.summary ?? ''}`),
+    '',
+    'Example: sci-eb app my-service --yes',
+    'Each generator lists its options, their defaults and meanings with: sci-eb <generator> --help',
+  ].join('\n');
+}
+
+if (argv[0] === '--help' || argv[0] === '-h' || (argv.length === 0 && !process.stdin.isTTY)) {
+  console.log(usage());
   process.exit(argv.length === 0 ? 2 : 0);
+}
+// A first word that is almost a generator's name is a typo, not the name of a new project.
+const typo = argv[0] && !argv[0].startsWith('-') && !available.includes(argv[0]) ? nearest(argv[0], available) : undefined;
+if (typo) {
+  console.error(`sci-eb: there is no generator "${argv[0]}" (did you mean sci-eb ${typo}?). To create a project named ${argv[0]}, run: sci-eb app ${argv[0]}`);
+  process.exit(2);
 }
 const name = argv[0] && available.includes(argv[0]) ? argv.shift() : 'app';
 
+const { createEnv } = await import('yeoman-environment');
 const env = createEnv();
 env.register(path.join(generatorsDir, name, 'index.js'), { namespace: `sci-eb:${name}` });
 try {

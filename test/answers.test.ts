@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultAnswers, formatProblems, resolveAnswers, validateAnswer } from '../src/lib/answers.js';
+import { ANSWER_RECORDS, answerRecord, defaultAnswers, formatProblems, resolveAnswers, validateAnswer } from '../src/lib/answers.js';
+import { nearest } from '../src/lib/nearest.js';
 
 const problemsOf = (given: Record<string, unknown>) => {
   const r = resolveAnswers(given);
@@ -45,7 +46,7 @@ describe('answers', () => {
     ['scale-down above scale-up', { scaleUpThreshold: 40, scaleDownThreshold: 60 }, 'scale-down-threshold', /below/],
     ['CPU threshold above 100', { scaleUpThreshold: 150 }, 'scale-up-threshold', /100/],
     ['regression estimator for classification', { estimator: 'ridge' }, 'estimator', /not a classification estimator/],
-    ['classification dataset for regression', { task: 'regression', dataset: 'iris', estimator: 'ridge' }, 'dataset', /classification dataset/],
+    ['classification dataset for regression', { task: 'regression', dataset: 'iris', estimator: 'ridge' }, 'dataset', /iris is not a regression dataset: use one of diabetes, csv/],
     ['csv without a path or target', { dataset: 'csv' }, 'csv', /required/],
     ['csv file that is not .csv', { dataset: 'csv', csvPath: 'data.xlsx', targetColumn: 'y' }, 'csv', /\.csv/],
     ['health check under /v1/', { healthCheckPath: '/v1/health' }, 'health-check-path', /\/v1\//],
@@ -70,9 +71,73 @@ describe('answers', () => {
     expect(text).toMatch(/--env-name: /);
   });
 
-  it('validates one answer for a prompt', () => {
+  it('validates one answer for a prompt, in the context of the answers given so far', () => {
     expect(validateAnswer('envName', 'good-env')).toBe(true);
     expect(validateAnswer('envName', '-bad')).toMatch(/hyphen/);
     expect(validateAnswer('workers', '4')).toBe(true);
+    expect(validateAnswer('estimator', 'ridge', { task: 'regression' })).toBe(true);
+    expect(validateAnswer('estimator', 'ridge', { task: 'classification' })).toMatch(/not a classification estimator/);
+    expect(validateAnswer('maxInstances', 2, { minInstances: 3 })).toMatch(/at least --min-instances \(3\)/);
+  });
+
+  it('a wrong estimator is answered with the estimators of the task only, and the nearest one', () => {
+    const [svm] = problemsOf({ estimator: 'svm' });
+    expect(svm!.message).toBe('svm is not a classification estimator: use one of logistic_regression, random_forest, gradient_boosting');
+    const [typo] = problemsOf({ task: 'regression', estimator: 'rigde' });
+    expect(typo!.message).toBe('rigde is not a regression estimator: use one of ridge, random_forest, gradient_boosting (did you mean ridge?)');
+  });
+
+  it('one problem per bad answer, in words: never zod\'s own text', () => {
+    expect(problemsOf({ name: 'a' })).toEqual([{ key: 'name', option: 'name', message: expect.stringMatching(/^must be 2 to 40 lowercase/) }]);
+    expect(problemsOf({ workers: 0 })[0]!.message).toBe('must be a whole number from 1 to 32');
+    const bad: Record<string, unknown[]> = {
+      name: ['a', 'A', 5, ''], appName: ['', 7], envName: ['x', 3], region: ['moon-1', 1], platform: ['windows', true], pythonVersion: ['2.7', {}],
+      architecture: ['sparc'], instanceType: ['large', 3], environmentType: ['cluster'], minInstances: [0, 'many', 1.5, 500], maxInstances: [-1, 'x'],
+      scalingMetric: ['Vibes'], scaleUpThreshold: [-5, 'x'], scaleDownThreshold: [-1, 'x'], task: ['clustering'], estimator: ['svm', 3], dataset: ['mnist'],
+      gateway: ['maybe', 3], healthCheckPath: ['health', 5], workers: [0, 33, 'x', 2.5],
+    };
+    for (const [key, list] of Object.entries(bad)) {
+      for (const value of list) {
+        const problems = problemsOf({ [key]: value }).filter((p) => p.key === key);
+        expect(problems, `${key}=${JSON.stringify(value)}`).toHaveLength(1);
+        expect(problems[0]!.message, `${key}=${JSON.stringify(value)}`).not.toMatch(/expected|received|Invalid input|Too (small|big)|Invalid option/i);
+      }
+    }
+  });
+
+  it('asks in the order a person thinks: what model, what data, where it runs, how it scales', () => {
+    const order = ANSWER_RECORDS.map((r) => r.key);
+    const at = (k: string) => order.indexOf(k as never);
+    expect(at('task')).toBeLessThan(at('estimator'));
+    expect(at('estimator')).toBeLessThan(at('dataset'));
+    expect(at('dataset')).toBeLessThan(at('region'));
+    expect(at('region')).toBeLessThan(at('platform'));
+    for (const scaling of ['environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold']) expect(at('instanceType')).toBeLessThan(at(scaling));
+    expect(answerRecord('task').question).toMatch(/^What should the model predict\?$/);
+    for (const r of ANSWER_RECORDS) expect(r.question, r.key).not.toMatch(/^(classification|regression) or/);
+  });
+
+  it('the choices fit the answers given so far: datasets and estimators of the task, Pythons of the platform', () => {
+    const choices = (key: 'dataset' | 'estimator' | 'pythonVersion' | 'architecture', given: Record<string, unknown>) =>
+      answerRecord(key).choices!(defaultAnswers(given)).map((c) => c.value);
+    expect(choices('dataset', { task: 'classification' })).toEqual(['iris', 'wine', 'breast_cancer', 'csv']);
+    expect(choices('dataset', { task: 'regression' })).toEqual(['diabetes', 'csv']);
+    expect(choices('estimator', { task: 'classification' })).not.toContain('ridge');
+    expect(choices('estimator', { task: 'regression' })).not.toContain('logistic_regression');
+    expect(choices('pythonVersion', { platform: 'amazon-linux-ami' })).toEqual(['3.6']);
+    expect(choices('architecture', { platform: 'amazon-linux-ami' })).toEqual(['x86_64']);
+    // the question itself names no dataset of the other task
+    expect(answerRecord('dataset').question).not.toMatch(/diabetes|iris/);
+  });
+
+  it('an answers file with a misspelt or option-named key says which answer was meant', () => {
+    expect(problemsOf({ estimatr: 'ridge' })[0]!.message).toMatch(/^is not an answer this generator knows \(did you mean estimator\?\)/);
+    expect(problemsOf({ 'python-version': '3.12' })[0]!.message).toBe('is the option\'s name: the answer is called pythonVersion');
+  });
+
+  it('suggests the nearest known word for a typo, and nothing for a guess', () => {
+    expect(nearest('estimatr', ['estimator', 'dataset'])).toBe('estimator');
+    expect(nearest('platfrom', ['platform', 'python-version'])).toBe('platform');
+    expect(nearest('colour', ['estimator', 'dataset'])).toBeUndefined();
   });
 });

@@ -13,7 +13,16 @@ async function generate(options: Record<string, unknown>, name = 'demo', prepare
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
   prepare?.(cwd);
   const result = await helpers.run(APP).cd(cwd).withArguments([name]).withOptions({ yes: true, ...options });
-  return { result, dir: path.join(cwd, name) };
+  const dir = path.join(cwd, name);
+  expectNoHtmlEntities(dir);
+  return { result, dir };
+}
+
+/** Nothing generated is HTML: an entity in Markdown or YAML is shown to the reader as it is (`&#34;classes&#34;`). */
+function expectNoHtmlEntities(dir: string) {
+  const checked = listFiles(dir).filter((f) => /\.(md|ya?ml|config)$/.test(f));
+  expect(checked).toContain('README.md');
+  for (const f of checked) expect(read(dir, f), f).not.toMatch(/&(#\d+|#x[0-9a-f]+|quot|amp|lt|gt|apos);/i);
 }
 
 const COMMON = [
@@ -66,7 +75,9 @@ describe('yo sci-eb: the matrix', () => {
     // One contract, two servers: the service reads the very bytes the gateway reads.
     expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'gateway', 'contract.json'), 'utf8'));
     expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
-    expect(read(dir, 'Makefile')).toMatch(/^local: bundle$/m);
+    expect(read(dir, 'Makefile')).toMatch(/^local: port-free bundle$/m); // the port is checked before 30 s of building
+    expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
+    expect(read(dir, 'Makefile')).toMatch(/^create: .*aws-credentials$/m);
     expect(read(dir, 'README.md')).toMatch(/Why there is no `01_yuminstall.config`/);
     const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
     expect(stored.answers).toMatchObject({ name: 'demo', platform: 'al2023' });
@@ -170,6 +181,28 @@ describe('yo sci-eb: re-runs and prompts', () => {
     expect(read(dir, 'Procfile')).toMatch(/--workers 5 /);
   });
 
+  it('asks in the order a person thinks, offers only the choices that fit, and validates as the options do', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    const seen: Record<string, { message: string; choices?: Array<{ value: string }>; validate?: (v: unknown, a?: object) => unknown }> = {};
+    await helpers.run(APP).cd(cwd).withOptions({ interactive: true }).withAnswers(
+      { name: 'asked', task: 'regression' },
+      { callback: (answer, { question }) => { seen[question.name] = question as never; return answer; } },
+    );
+    expect(Object.keys(seen)).toEqual([
+      'name', 'task', 'estimator', 'dataset', 'region', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'appName', 'envName',
+      'healthCheckPath', 'environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold', 'workers', 'gateway',
+    ]);
+    expect(seen.task!.message).toBe('What should the model predict?');
+    const values = (key: string) => seen[key]!.choices!.map((c) => c.value);
+    expect(values('dataset')).toEqual(['diabetes', 'csv']);
+    expect(values('estimator')).toEqual(['ridge', 'random_forest', 'gradient_boosting']);
+    expect(seen.dataset!.message).not.toMatch(/iris|diabetes/);
+    expect(seen.name!.validate!('A')).toBe('must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen');
+    expect(seen.workers!.validate!(0)).toBe('must be a whole number from 1 to 32');
+    expect(seen.estimator!.validate!('logistic_regression', { task: 'regression' })).toMatch(/not a regression estimator/);
+    expect(read(path.join(cwd, 'asked'), 'train.py')).toMatch(/diabetes/);
+  });
+
   it('asks every question when nothing is given, and uses the answers', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
     const result = await helpers.run(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
@@ -188,6 +221,24 @@ describe('yo sci-eb: re-runs and prompts', () => {
       (tmp) => writeFileSync(path.join(tmp, 'answers.json'), JSON.stringify({ region: 'eu-west-2', workers: 6, dataset: 'wine' })));
     expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_region).toBe('ap-south-1');
     expect(read(dir, 'Procfile')).toMatch(/--workers 6 /);
+  });
+});
+
+describe('yo sci-eb: options', () => {
+  it('an unknown option is refused with the nearest known one, before anything is written', async () => {
+    let tmp = '';
+    const error = await helpers.run(APP).withArguments(['x-svc']).withOptions({ yes: true, estimatr: 'ridge' })
+      .onTargetDirectory((dir) => { tmp = dir; }).then(() => undefined, (e: Error) => e);
+    expect(error?.name).toBe('UsageError');
+    expect(error?.message).toMatch(/--estimatr: not an option of sci-eb app \(did you mean --estimator\?\)/);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('--help runs nothing: no question, no file', async () => {
+    let tmp = '';
+    const result = await helpers.run(APP).withOptions({ help: true, interactive: true }).onTargetDirectory((dir) => { tmp = dir; });
+    expect(result.askedQuestions).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@
 // bundle in a fresh folder, install its requirements, start the Procfile's command there, and talk HTTP to it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,9 +72,14 @@ describe('a generated project, end to end', () => {
   it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, secrets out', () => {
     run('git', ['init', '-q'], project);
     writeFileSync(path.join(project, '.env'), 'SECRET=do-not-ship\n');
-    const out = make('bundle', 'LABEL=e2e-check');
+    const bundled = spawnSync('make', ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcliVenv}`, 'bundle', 'LABEL=e2e-check'], { cwd: project, encoding: 'utf8' });
+    const out = bundled.stdout;
     const zip = path.join(project, '.elasticbeanstalk', 'app_versions', 'e2e-check.zip');
     expect(out).toContain(zip);
+    // awsebcli's per-file "INFO: -skipping: ..." lines stay out; what a person reads is the size and file count
+    const said = `${bundled.stdout}${bundled.stderr}`;
+    expect(said).not.toMatch(/INFO|skipping/);
+    expect(bundled.stderr).toMatch(/^bundle: \.elasticbeanstalk\/app_versions\/e2e-check\.zip, \d+ files, [\d.]+ KB \([\d.]+ KB unpacked\)$/m);
     const names = run(path.join(appVenv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
       .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
     for (const needed of ['application.py', 'serving/app.py', 'serving/contract.json', 'serving/settings.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.joblib', 'model/schema.json']) {
@@ -84,8 +90,38 @@ describe('a generated project, end to end', () => {
     }
   });
 
-  it('make local: the bundle unpacked in a fresh folder, installed and started with the Procfile command, serves over HTTP', async () => {
+  it('make create without AWS credentials says how to give them, before calling AWS', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-nocreds-'));
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+    const r = spawnSync('make', ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcliVenv}`, 'create'], {
+      cwd: project, encoding: 'utf8', env: { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/No AWS credentials found[\s\S]*export AWS_ACCESS_KEY_ID=\.\.\. AWS_SECRET_ACCESS_KEY=\.\.\.[\s\S]*~\/\.aws\/credentials[\s\S]*Then run make create again/);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/eb create|Traceback/);
+  });
+
+  it('make local with 127.0.0.1:8000 taken (make serve in another terminal) says so at once, building nothing', async () => {
     releasePort = await acquirePort8000();
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(PORT, '127.0.0.1', resolve));
+    const started = Date.now();
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('make', ['--no-print-directory', `EBCLI_VENV=${ebcliVenv}`, `STAGE_DIR=${path.join(work, 'stage-busy')}`, 'local'], { cwd: project });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      child.once('close', (code) => resolve({ code, out }));
+    });
+    await new Promise((resolve) => squatter.close(resolve));
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/127\.0\.0\.1:8000 is already in use, probably by make serve or make local in another terminal: stop that one \(Ctrl-C\)/);
+    expect(r.out).not.toMatch(/bundle\.py|Connection in use/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(existsSync(path.join(work, 'stage-busy'))).toBe(false);
+  }, 900_000); // the port lock may be held by another suite for a while
+
+  it('make local: the bundle unpacked in a fresh folder, installed and started with the Procfile command, serves over HTTP', async () => {
     const stage = path.join(work, 'stage');
     server = spawn('make', ['--no-print-directory', `EBCLI_VENV=${ebcliVenv}`, `STAGE_DIR=${stage}`, `STAGE_VENV=${appVenv}`, 'local'], { cwd: project, detached: true });
     server.stdout!.on('data', (d) => { serverLog += d; });

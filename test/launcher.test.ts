@@ -1,16 +1,20 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAUNCHER, listFiles, read } from './helpers.js';
 
 // Yeoman logs to stderr; `output` is what a user sees in the terminal.
-const sciEb = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('node', [LAUNCHER, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+const sciEb = (cwd: string, ...args: string[]) => sciEbWith({}, cwd, ...args);
+function sciEbWith(extra: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number }, cwd: string, ...args: string[]) {
+  const r = spawnSync('node', [LAUNCHER, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, ...extra, env: { ...process.env, ...extra.env } });
   return { ...r, output: `${r.stdout}${r.stderr}` };
-};
+}
+const tmp = (prefix = 'sci-eb-bin-') => mkdtempSync(path.join(os.tmpdir(), prefix));
+// Yeoman's own wording for a failed task, which names an internal method
+const YEOMAN_TASK_ERROR = /error occured|error occurred|#prompting|#writing/i;
 
 describe('sci-eb launcher', () => {
   it('sci-eb app <name> --yes generates the project without a terminal and says what to run next', () => {
@@ -42,7 +46,83 @@ describe('sci-eb launcher', () => {
     expect(r.stderr).toMatch(/3 problems; nothing was written/);
     expect(r.stderr).toMatch(/--env-name: .*4 to 40/);
     expect(r.stderr).toMatch(/--region: /);
-    expect(r.stderr).toMatch(/--platform: must be one of: al2023, amazon-linux-ami/);
+    expect(r.stderr).toMatch(/--platform: windows is not a platform this generator knows: use one of al2023, amazon-linux-ami/);
+    expect(r.output).not.toMatch(YEOMAN_TASK_ERROR);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('every generator\'s --help lists its options with defaults and meanings, exits 0 and writes nothing anywhere', () => {
+    const cwd = tmp();
+    const home = tmp('sci-eb-home-');
+    const help = (...args: string[]) => {
+      const r = sciEbWith({ env: { HOME: home } }, cwd, ...args);
+      expect(r.status, r.output).toBe(0);
+      expect(r.stderr, args.join(' ')).toBe('');
+      return r.stdout;
+    };
+    const app = help('app', '--help');
+    expect(app).toMatch(/^Usage: sci-eb app \[name\] \[options\]/);
+    expect(app).toMatch(/--estimator <value> +scikit-learn estimator: .*\(default: random_forest\)/);
+    expect(app).toMatch(/--workers <value> +gunicorn worker processes per instance \(default: 2\)/);
+    expect(app).toMatch(/--region <value> +.*\(default: us-east-1\)/);
+    expect(app).toMatch(/-y, --yes/);
+    expect(app).toMatch(/--skip-install +Write the project only/);
+    expect(app).not.toMatch(/skip-cache|force-install|ask-answered/); // Yeoman's, meaningless here
+    expect(help('app', 'my-svc', '--yes', '-h')).toBe(app); // --help wins over everything else on the line
+    expect(help('gateway', '--help')).toMatch(/Usage: sci-eb gateway \[options\][\s\S]*--skip-install +Write the files only[\s\S]*--dry-run/);
+    expect(help('upgrade', '--help')).toMatch(/Usage: sci-eb upgrade \[options\][\s\S]*--check[\s\S]*--set <value>/);
+    expect(help('requirements', '--help')).toMatch(/\[file\][\s\S]*file +The requirements file to order \(default: requirements.txt\)[\s\S]*--check/);
+    const top = help('--help');
+    for (const g of ['app', 'gateway', 'requirements', 'upgrade']) expect(top).toMatch(new RegExp(`^  ${g} +\\S`, 'm'));
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('unknown options are refused with the nearest known one: exit 2, nothing written', () => {
+    const cwd = tmp();
+    const r = sciEb(cwd, 'app', 'x-svc', '--yes', '--estimatr', 'ridge');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--estimatr: not an option of sci-eb app \(did you mean --estimator\?\)/);
+    expect(r.stderr).toMatch(/sci-eb app --help/);
+    expect(r.output).not.toMatch(YEOMAN_TASK_ERROR);
+    expect(readdirSync(cwd)).toEqual([]);
+    const flags = sciEb(cwd, 'app', 'x-svc', '--yes', '--skip-instal', '-q');
+    expect(flags.status).toBe(2);
+    expect(flags.stderr).toMatch(/--skip-instal: .*did you mean --skip-install\?/);
+    expect(flags.stderr).toMatch(/-q: not an option/);
+    expect(sciEb(cwd, 'upgrade', '--dryrun').stderr).toMatch(/did you mean --dry-run\?/);
+    expect(sciEb(cwd, 'requirements', '--chek').stderr).toMatch(/did you mean --check\?/);
+    const typo = sciEb(cwd, 'upgrad');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/no generator "upgrad" \(did you mean sci-eb upgrade\?\)/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a user error shows our message and the exit status only', () => {
+    const cwd = tmp();
+    const r = sciEb(cwd, 'app', 'a', '--yes', '--workers', '0');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('sci-eb: The answers have 2 problems; nothing was written. Fix:\n'
+      + '  --name: must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen\n'
+      + '  --workers: must be a whole number from 1 to 32\n');
+    expect(r.stdout).toBe('');
+    const outside = sciEb(cwd, 'upgrade');
+    expect(outside.status).toBe(2);
+    expect(outside.output).not.toMatch(YEOMAN_TASK_ERROR);
+  });
+
+  it('as yo runs it after dropping root (uid 1000, root\'s home unreadable): a message that says so, exit 2', () => {
+    const cwd = tmp();
+    const home = tmp('sci-eb-home-');
+    const asRoot = process.getuid?.() === 0;
+    // As root, yo switches to uid 1000 and keeps HOME=/root (mode 700); as anyone else, a home without permissions
+    chmodSync(home, asRoot ? 0o700 : 0o000);
+    if (asRoot) chownSync(cwd, 1000, 1000);
+    const r = sciEbWith({ env: { HOME: home }, ...(asRoot ? { uid: 1000, gid: 1000 } : {}) }, cwd, 'app', 'svc', '--yes', '--skip-install');
+    chmodSync(home, 0o700);
+    expect(r.status, r.output).toBe(2);
+    expect(r.stderr).toMatch(/cannot read its home folder .*yo, run as root, switches to uid 1000.*run the same generator with sci-eb/);
+    expect(r.output).not.toMatch(/TypeError|EACCES/);
     expect(readdirSync(cwd)).toEqual([]);
   });
 
@@ -70,13 +150,30 @@ describe('sci-eb launcher', () => {
     expect(r.status, r.output).toBe(0);
     expect(listFiles(project)).toContain('gateway/src/app.ts');
     expect(JSON.parse(read(project, '.yo-rc.json'))['generator-sci-eb'].answers.gateway).toBe(true);
-    expect(sciEb(project, 'gateway', '--skip-install').output).toMatch(/Up to date/);
+    // the README (the user's file) gains the gateway's commands, where a new project has them, and nothing else changes
+    const readme = read(project, 'README.md');
+    expect(readme).toMatch(/## The prediction gateway[\s\S]*make gateway-serve[\s\S]*## What is in here/);
+    expect(r.output).toMatch(/Next:\n  make train gateway .*\n  make serve .*\n  make gateway-serve .*:3000/);
+    const again = sciEb(project, 'gateway', '--skip-install');
+    expect(again.output).toMatch(/Up to date/);
+    expect(read(project, 'README.md')).toBe(readme);
   });
 
-  it('--help lists the generators', () => {
-    const r = sciEb(os.tmpdir(), '--help');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/Generators: app, gateway, requirements, upgrade/);
+  it('a README edited by the user gains the gateway section at its end, the edits kept', () => {
+    const cwd = tmp();
+    expect(sciEb(cwd, 'app', 'svc', '--yes', '--skip-install').status).toBe(0);
+    const project = path.join(cwd, 'svc');
+    writeFileSync(path.join(project, 'README.md'), '# svc\n\nOur own notes.\n');
+    expect(sciEb(project, 'gateway', '--skip-install').status).toBe(0);
+    expect(read(project, 'README.md')).toMatch(/^# svc\n\nOur own notes\.\n\n## The prediction gateway[\s\S]*make gateway-test/);
     expect(existsSync(LAUNCHER)).toBe(true);
+  });
+
+  it('after sci-eb app --gateway, the next steps name the gateway\'s commands', () => {
+    const cwd = tmp();
+    const r = sciEb(cwd, 'app', 'svc', '--yes', '--skip-install', '--gateway');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/make venv train gateway/);
+    expect(r.output).toMatch(/make gateway-serve .*:3000/);
   });
 });

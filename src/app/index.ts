@@ -6,13 +6,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ANSWER_DOCS, ESTIMATORS, DATASETS, BUNDLED_DATASETS, ENVIRONMENT_TYPES, TASKS, defaultAnswers, formatProblems,
-  resolveAnswers, validateAnswer, type AnswerKey, type Answers,
+  ANSWER_DOCS, ANSWER_RECORDS, coerceAnswers, defaultAnswers, formatProblems, resolveAnswers, validateAnswer,
+  type AnswerKey, type Answers,
 } from '../lib/answers.js';
 import { planChanges, type Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
-import { EB_REGIONS, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, type PlatformId } from '../lib/platforms.js';
-import { installSteps } from '../lib/install.js';
+import { installSteps, nextSteps } from '../lib/install.js';
 import { csvHeaderProblems } from '../lib/csv.js';
 import { CONFIG_NAMESPACE, ConflictError, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
 
@@ -33,7 +32,7 @@ export default class AppGenerator extends ProjectGenerator {
     this.declareAnswerOptions();
     this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
     this.option('answers', { type: String, description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}' });
-    this.option('skip-install', { type: Boolean, description: 'Do not create the virtualenv, install or train' });
+    this.declareSkipInstall('Write the project only: no virtualenv, install or training (make venv train does them later)');
     this.option('interactive', { type: Boolean, hide: true, description: 'Ask questions even without a terminal (tests)' });
   }
 
@@ -101,36 +100,18 @@ export default class AppGenerator extends ProjectGenerator {
     return target;
   }
 
+  /** The questions not answered yet, from the answer records: defaults, choices and validation all come from there. */
   private _questions(given: Given): Question[] {
-    const pending = (key: AnswerKey) => given[key] === undefined;
-    const current = (answers: Given) => defaultAnswers({ ...given, ...answers });
-    const ask = (q: Question): Question[] => (pending(q.name) ? [{ validate: (v: unknown) => validateAnswer(q.name, v), message: ANSWER_DOCS[q.name].describe, ...q }] : []);
-    const loadBalanced = (a: Given) => (a.environmentType ?? given.environmentType ?? 'load-balanced') === 'load-balanced';
-    const csv = (a: Given) => (a.dataset ?? given.dataset) === 'csv';
-    return [
-      ...ask({ type: 'input', name: 'name', default: path.basename(process.cwd()).toLowerCase().replace(/[^a-z0-9-]/g, '-') }),
-      ...ask({ type: 'select', name: 'task', choices: [...TASKS], default: 'classification' }),
-      ...ask({ type: 'select', name: 'dataset', choices: (a: Given) => DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === current(a).task), default: (a: Given) => current(a).dataset }),
-      ...ask({ type: 'input', name: 'csvPath', when: csv }),
-      ...ask({ type: 'input', name: 'targetColumn', when: csv }),
-      ...ask({ type: 'select', name: 'estimator', choices: (a: Given) => [...ESTIMATORS[current(a).task]], default: 'random_forest' }),
-      ...ask({ type: 'select', name: 'platform', choices: PLATFORM_IDS.map((id) => ({ name: `${id}: ${PLATFORMS[id].label}`, value: id })), default: 'al2023' }),
-      ...ask({ type: 'select', name: 'pythonVersion', choices: (a: Given) => [...PLATFORMS[current(a).platform as PlatformId].pythonVersions], default: (a: Given) => current(a).pythonVersion }),
-      ...ask({ type: 'select', name: 'architecture', choices: (a: Given) => [...PLATFORMS[current(a).platform as PlatformId].architectures], default: 'x86_64' }),
-      ...ask({ type: 'input', name: 'instanceType', default: (a: Given) => current(a).instanceType }),
-      ...ask({ type: 'select', name: 'environmentType', choices: [...ENVIRONMENT_TYPES], default: 'load-balanced' }),
-      ...ask({ type: 'number', name: 'minInstances', default: 1, when: loadBalanced }),
-      ...ask({ type: 'number', name: 'maxInstances', default: 4, when: loadBalanced }),
-      ...ask({ type: 'select', name: 'scalingMetric', choices: Object.keys(SCALING_METRICS), default: 'CPUUtilization', when: loadBalanced }),
-      ...ask({ type: 'number', name: 'scaleUpThreshold', default: 70, when: loadBalanced }),
-      ...ask({ type: 'number', name: 'scaleDownThreshold', default: 30, when: loadBalanced }),
-      ...ask({ type: 'select', name: 'region', choices: [...EB_REGIONS], default: 'us-east-1' }),
-      ...ask({ type: 'input', name: 'appName', default: (a: Given) => current(a).appName }),
-      ...ask({ type: 'input', name: 'envName', default: (a: Given) => current(a).envName }),
-      ...ask({ type: 'input', name: 'healthCheckPath', default: '/health' }),
-      ...ask({ type: 'number', name: 'workers', default: 2 }),
-      ...ask({ type: 'confirm', name: 'gateway', default: false }),
-    ];
+    const current = (answers: Given) => ({ ...defaultAnswers({ ...given, ...answers }), ...coerceAnswers({ ...given, ...answers }) }) as Answers;
+    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined).map((r) => ({
+      type: r.type,
+      name: r.key,
+      message: r.question,
+      default: (a: Given) => (current(a) as Record<string, unknown>)[r.key],
+      ...(r.choices ? { choices: (a: Given) => r.choices!(current(a)).map((c) => ({ name: c.name ?? c.value, value: c.value })) } : {}),
+      ...(r.when ? { when: (a: Given) => r.when!(current(a)) } : {}),
+      validate: (value: unknown, a: Given = {}) => validateAnswer(r.key, value, { ...given, ...a }),
+    }));
   }
 
   writing(): void {
@@ -156,10 +137,6 @@ export default class AppGenerator extends ProjectGenerator {
     const where = this.relativeToCwd(this.target);
     this.log(`\nDone: ${where}. Next:`);
     this.log(`  cd ${where}`);
-    if (this.skipInstall) this.log('  make venv train     # install and train (skipped: --skip-install)');
-    this.log('  make test           # the project\'s tests');
-    this.log('  make serve          # http://127.0.0.1:8000/v1/schema');
-    this.log('  make local          # the EB bundle, staged and started as EB would');
-    this.log('  make create         # first deploy; then make deploy');
+    for (const line of nextSteps(this.answers, !this.skipInstall)) this.log(`  ${line}`);
   }
 }

@@ -3,13 +3,15 @@
  * out a list of changes decided by the pure functions in ../lib. Files are written by ./commit (all-or-nothing),
  * not by Yeoman's conflicter, which asks per file and gives up silently without a terminal.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
 import { ANSWER_DOCS, type AnswerKey, type Answers } from '../lib/answers.js';
 import { nextManifest, type Action, type Change, type Manifest } from '../lib/apply.js';
 import { CONFLICT_LABELS } from '../lib/apply.js';
 import type { RenderedFile } from '../lib/plan.js';
+import { formatHelp, unknownOptions, unknownOptionsMessage, type OptionSpec } from '../lib/options.js';
 import { commitChanges, commitNewProject } from './commit.js';
 
 export const CONFIG_NAMESPACE = 'generator-sci-eb';
@@ -28,6 +30,8 @@ export interface StoredState {
 /** Errors written for the user: the launcher prints the message alone and exits with `exitCode`. */
 export class UsageError extends Error {
   exitCode = 2;
+  /** yo exits with `code` (and crashes on a non-number). */
+  code = 2;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -64,6 +68,82 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
   constructor(args: string[], options: SciEbOptions) {
     // The projects are Python: Yeoman's npm install step has nothing to do (the gateway installs its own).
     super(args, options, { customInstallTask: true });
+    // Yeoman declares --skip-install for every generator ("install dependencies", which means nothing to upgrade or
+    // requirements); the first declaration of a name wins, so it is replaced here: hidden unless a generator says
+    // what it skips (declareSkipInstall).
+    const own = this as unknown as { _options: Record<string, OptionSpec> };
+    if (own._options?.['skip-install']) own._options['skip-install'] = { ...own._options['skip-install'], hide: true };
+  }
+
+  protected declareSkipInstall(description: string): void {
+    (this as unknown as { _options: Record<string, OptionSpec> })._options['skip-install'] = { name: 'skip-install', type: Boolean, description };
+  }
+
+  /** The generator's name as the user types it after sci-eb: app, gateway, upgrade, requirements. */
+  protected get generatorName(): string {
+    return String(this.options.namespace ?? 'sci-eb:app').split(':').pop() ?? 'app';
+  }
+
+  /** --help from the declared options and the answer records: defaults and meanings, nothing run, nothing written. */
+  override help(): string {
+    const self = this as unknown as { _options: Record<string, OptionSpec>; _arguments: Array<{ name: string; description?: string; required?: boolean; default?: unknown }> };
+    return formatHelp(this.generatorName, self._arguments, Object.values(self._options));
+  }
+
+  /**
+   * Before any task: --help prints the help and runs nothing (yo and our launcher print it themselves before
+   * queueing; this covers every other caller), and an option nobody declared is refused, nearest known one named.
+   */
+  override async queueTasks(): Promise<void> {
+    const self = this as unknown as { _args: string[]; _initOptions: Record<string, unknown>; _options: Record<string, OptionSpec> };
+    if (this.options.help) {
+      // On stdout, as yo prints it (Yeoman's log writes to stderr).
+      process.stdout.write(this.help());
+      return;
+    }
+    const declared = Object.values(self._options);
+    const unknown = unknownOptions(self._args, self._initOptions, declared);
+    if (unknown.length > 0) throw new UsageError(unknownOptionsMessage(this.generatorName, unknown, declared));
+    await super.queueTasks();
+  }
+
+  /**
+   * Yeoman logs "An error occured while running sci-eb:app#prompting" before passing any task's error on. For an
+   * error written for the user (it carries an exit code) that line only names an internal method: leave it out.
+   */
+  override async executeTask(...args: Parameters<Generator['executeTask']>): Promise<void> {
+    const [task, ...rest] = args;
+    const self = this as unknown as { log: ProjectGenerator['log'] };
+    const log = this.log;
+    const method = task.method;
+    const quiet = new Proxy(log, { get: (target, key) => (key === 'error' ? () => undefined : Reflect.get(target, key)) });
+    const wrapped = async (...taskArgs: unknown[]) => {
+      try {
+        return await method.apply(this, taskArgs);
+      } catch (error) {
+        if (typeof (error as { exitCode?: unknown })?.exitCode === 'number') self.log = quiet;
+        throw error;
+      }
+    };
+    try {
+      await super.executeTask({ ...task, method: wrapped }, ...rest);
+    } finally {
+      self.log = log;
+    }
+  }
+
+  /**
+   * Yeoman opens ~/.yo-rc-global.json for every generator. Run as root, yo switches to uid 1000 first, which cannot
+   * read root's home: say that, instead of the EACCES and TypeError yo would print.
+   */
+  override _getGlobalStorage(): ReturnType<Generator['_getGlobalStorage']> {
+    const home = os.homedir();
+    try {
+      if (existsSync(home)) accessSync(home, constants.R_OK | constants.X_OK);
+    } catch {
+      throw new UsageError(`This process (uid ${process.getuid?.()}) cannot read its home folder ${home}, where Yeoman keeps .yo-rc-global.json. That is what happens when yo is run as root: yo, run as root, switches to uid 1000 before running a generator, and that user cannot read root's home. As root (containers, CI) run the same generator with sci-eb instead (npx sci-eb ${this.generatorName} ...); otherwise run yo as an ordinary user.`);
+    }
+    return super._getGlobalStorage();
   }
 
   /** yo passes --skip-install as skipInstall; our launcher hands it over as the raw option name. */

@@ -1,18 +1,28 @@
 /**
  * `yo sci-eb:gateway`: add the prediction gateway to a generated project, or refresh it after a generator upgrade.
- * It is an upgrade with the gateway answer set, so edits to gateway files are merged like any managed file; then
- * (unless --skip-install) `make gateway` installs it and generates its types from model/schema.json.
+ * It is an upgrade with the gateway answer set, so edits to gateway files are merged like any managed file; the
+ * README (the user's) gains the gateway's section; then (unless --skip-install) `make gateway` installs it and
+ * generates its types from model/schema.json, and the next steps are printed.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gatewaySteps } from '../lib/install.js';
+import { planProject, renderPlan } from '../lib/plan.js';
+import { withGatewaySection } from '../lib/readme.js';
 import UpgradeGenerator from '../upgrade/index.js';
-import type { SciEbOptions } from '../base/project.js';
+import { commitChanges } from '../base/commit.js';
+import { GENERATOR_VERSION, type SciEbOptions } from '../base/project.js';
 
 export default class GatewayGenerator extends UpgradeGenerator {
+  private installed = false;
+
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
-    this.option('skip-install', { type: Boolean, description: 'Do not run npm ci and the schema sync in gateway/' });
+    this.declareSkipInstall('Write the files only: no npm ci and schema sync in gateway/ (make gateway does them later)');
+  }
+
+  private get _readOnly(): boolean {
+    return Boolean(this.options.check || this.options['dry-run'] || this.options.dryRun);
   }
 
   // Yeoman queues only the methods of the class it runs, so the upgrade's steps are named here again.
@@ -24,21 +34,51 @@ export default class GatewayGenerator extends UpgradeGenerator {
 
   writing(): void {
     super.writing();
+    if (this._readOnly) return;
+    this._addReadmeSection();
   }
 
+  /** README.md is the user's and upgrades keep it as it is; the gateway's commands are added to it once. */
+  private _addReadmeSection(): void {
+    const readme = this.readDisk('README.md');
+    const answers = this.storedState().answers;
+    if (!readme || !answers) return;
+    const plan = planProject(answers).filter((f) => f.path === 'README.md');
+    const rendered = renderPlan(answers, plan, { generatorVersion: GENERATOR_VERSION })[0];
+    const next = rendered && withGatewaySection(readme.toString('utf8'), rendered.content.toString('utf8'));
+    if (!next) return;
+    commitChanges(this.destinationRoot(), [{ path: 'README.md', kind: 'scaffold', action: 'replace', content: Buffer.from(next) }]);
+    this.log('  update       README.md (the gateway\'s section: make gateway, gateway-test, gateway-serve)');
+  }
+
+  // Yeoman runs install before end: the next steps know whether the gateway was installed.
   end(): void {
     super.end();
+    if (this._readOnly) return;
+    this.log('\nNext:');
+    for (const line of this._nextSteps()) this.log(`  ${line}`);
   }
 
   async install(): Promise<void> {
-    if (this.skipInstall || this.options.check || this.options['dry-run'] || this.options.dryRun) return;
+    if (this.skipInstall || this._readOnly) return;
     if (!existsSync(path.join(this.destinationRoot(), 'model', 'schema.json'))) {
-      this.log('Train the model first (make train), then run make gateway: the gateway is built from model/schema.json.');
+      this.log('\nThe model is not trained yet (no model/schema.json), and the gateway is built from its schema.');
       return;
     }
     for (const step of gatewaySteps()) {
       this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
       await this.spawn(step.command, step.args, { cwd: this.destinationRoot(), stdio: 'inherit' });
     }
+    this.installed = true;
+  }
+
+  private _nextSteps(): string[] {
+    const trained = existsSync(path.join(this.destinationRoot(), 'model', 'schema.json'));
+    return [
+      ...(this.installed ? [] : [trained ? 'make gateway        # npm ci in gateway/, types and OpenAPI from model/schema.json' : 'make train gateway  # train the model, then install the gateway from its schema']),
+      'make serve          # in one terminal: the Flask service on :8000',
+      'make gateway-serve  # in another: the gateway on http://127.0.0.1:3000 (docs at /docs)',
+      'make gateway-test   # the gateway\'s tests',
+    ];
   }
 }

@@ -1,24 +1,42 @@
-/** The generator's install step, as data: the same commands `make venv train` runs. */
+/**
+ * The generator's install step, as data: the project's own make targets, so what the generator installs is what
+ * `make` considers installed (its `.venv/.installed` marker), and a `make venv` right after has nothing to do.
+ */
 import type { Answers } from './answers.js';
-import { spawnSync } from 'node:child_process';
 
 export interface InstallStep { title: string; command: string; args: string[] }
 
-/** The platform's Python if this machine has it, else python3 (the generated Makefile makes the same choice). */
-export function pickPython(version: string, has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0): string {
-  return has(`python${version}`) ? `python${version}` : 'python3';
-}
+const make = (target: string) => ['--no-print-directory', target];
 
-export function installSteps(a: Answers, python = pickPython(a.pythonVersion)): InstallStep[] {
+export function installSteps(a: Answers): InstallStep[] {
   return [
-    { title: 'Create the virtualenv', command: python, args: ['-m', 'venv', '.venv'] },
-    { title: 'Install requirements', command: '.venv/bin/python', args: ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', 'requirements-dev.txt'] },
-    { title: 'Train the model', command: '.venv/bin/python', args: ['train.py'] },
+    { title: 'Create .venv and install requirements-dev.txt', command: 'make', args: make('venv') },
+    { title: 'Train the model', command: 'make', args: make('train') },
     ...(a.gateway ? gatewaySteps() : []),
   ];
 }
 
 /** The gateway needs the trained model's schema: the same as `make gateway`. */
 export function gatewaySteps(): InstallStep[] {
-  return [{ title: 'Install the gateway and generate its types from model/schema.json', command: 'make', args: ['--no-print-directory', 'gateway'] }];
+  return [{ title: 'Install the gateway and generate its types from model/schema.json', command: 'make', args: make('gateway') }];
+}
+
+/** What to run next, as the generators print it; `installed` is false after --skip-install. */
+export function nextSteps(a: Pick<Answers, 'gateway'>, installed: boolean): string[] {
+  const lines = installed ? [] : [a.gateway ? 'make venv train gateway  # install, train, install the gateway (skipped: --skip-install)' : 'make venv train     # install and train (skipped: --skip-install)'];
+  lines.push(
+    'make test           # the project\'s tests',
+    'make serve          # http://127.0.0.1:8000/v1/schema',
+  );
+  if (a.gateway) {
+    lines.push(
+      'make gateway-serve  # in another terminal: the gateway on http://127.0.0.1:3000 (docs at /docs)',
+      'make gateway-test   # the gateway\'s tests',
+    );
+  }
+  lines.push(
+    'make local          # the EB bundle, staged and started as EB would (stop make serve first: same port)',
+    'make create         # first deploy; then make deploy',
+  );
+  return lines;
 }

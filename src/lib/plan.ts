@@ -130,6 +130,13 @@ export interface RenderOptions {
   cwd?: string;
 }
 
+/**
+ * EJS's `<%=` escapes for HTML, and nothing generated here is HTML: Markdown, YAML, Python and Makefiles show `&#34;`
+ * literally. Values are written as they are; what each file format needs is quoted where it is built (YAML by the
+ * yaml package, answers validated to safe characters).
+ */
+const asIs = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+
 export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptions): RenderedFile[] {
   const templatesDir = options.templatesDir ?? TEMPLATES_DIR;
   const data = templateData(a, options.generatorVersion);
@@ -137,7 +144,7 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
     let content: Buffer;
     if (file.template) {
       const filename = path.join(templatesDir, file.template);
-      content = Buffer.from(ejs.render(readFileSync(filename, 'utf8'), data, { filename }));
+      content = Buffer.from(ejs.render(readFileSync(filename, 'utf8'), data, { filename, escape: asIs }));
     } else if (file.build) {
       content = Buffer.from(BUILDERS[file.build](a));
     } else if (file.requirements) {
