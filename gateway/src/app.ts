@@ -20,7 +20,7 @@ import { loadModelSchema, type ModelSchema } from './schema/load.js';
 import { buildValidators } from './schema/validators.js';
 import { corsAllowList, securityHeaders } from './security.js';
 import { createAxiosClient } from './upstream/axios-client.js';
-import { createBreaker, type Breaker } from './upstream/breaker.js';
+import { createBreaker, upstreamHealthy, type Breaker } from './upstream/breaker.js';
 import type { UpstreamClient } from './upstream/client.js';
 import { createPredictor } from './upstream/resilient.js';
 import { createUndiciClient } from './upstream/undici-client.js';
@@ -84,6 +84,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     minRequests: config.BREAKER_MIN_REQUESTS,
     windowMs: config.BREAKER_WINDOW_MS,
     resetMs: config.BREAKER_RESET_MS,
+    ...(config.BREAKER_PROBE_MS > 0 ? { probe: { intervalMs: config.BREAKER_PROBE_MS, healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS) } } : {}),
     onStateChange: (state) => {
       metrics.setBreakerState(state);
       logger.warn({ state }, 'upstream circuit breaker changed state');
