@@ -20,6 +20,8 @@ const schema = loadModelSchema(IRIS);
 
 let upstream: FakeUpstream;
 let gateway: { url: string; close(): Promise<void> };
+/** The same gateway without keys, as `make gateway-serve` runs it. */
+let anonymousGateway: { url: string; close(): Promise<void> };
 let context: BrowserContext | undefined;
 let profile: string | undefined;
 let page: Page;
@@ -29,6 +31,7 @@ const problems: string[] = [];
 beforeAll(async () => {
   upstream = await startFakeUpstream(IRIS);
   gateway = await listen(testApp({ UPSTREAM_URL: upstream.url }));
+  anonymousGateway = await listen(testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' }));
 });
 
 /** In the test, not in beforeAll: a failing hook would report the test as skipped, and a missing browser is a failure. */
@@ -70,6 +73,7 @@ afterAll(async () => {
   await context?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
   await gateway?.close();
+  await anonymousGateway?.close();
   await upstream?.close();
 });
 
@@ -81,6 +85,12 @@ async function submit(expectedStatus: number): Promise<{ status: string; result:
   const result = JSON.parse((await page.textContent('#result')) ?? 'null') as unknown;
   return { status, result };
 }
+
+/** "METHOD /path" -> what the API key column says, for every row of the endpoints table. */
+const keyColumn = () =>
+  page.$$eval('#endpoints tbody tr', (rows) =>
+    Object.fromEntries(rows.map((r) => [`${r.children[0]!.textContent} ${r.children[1]!.textContent}`, r.children[3]!.textContent ?? ''])),
+  );
 
 describe('/docs in headless Chromium', () => {
   it('renders endpoints and features from /openapi.json, and the try-it form sends a prediction and shows the answer', async () => {
@@ -94,6 +104,8 @@ describe('/docs in headless Chromium', () => {
     expect(featureRows).toEqual(schema.features.map((f) => f.name));
     const endpoints = await page.$$eval('#endpoints tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
     expect(endpoints.some((e) => e.includes('POST') && e.includes('/v1/predict'))).toBe(true);
+    expect(await keyColumn()).toMatchObject({ 'POST /v1/predict': 'required', 'GET /v1/schema': 'required', 'GET /health/live': 'no' });
+    expect(await page.isVisible('#api-key')).toBe(true);
 
     // Fill the example row, type the key, send.
     await page.click('#fill-example');
@@ -134,6 +146,15 @@ describe('/docs in headless Chromium', () => {
     const refused = await submit(401);
     expect(refused.result).toMatchObject({ type: 'urn:sci-eb:problem:unauthorized', status: 401 });
     expect(upstream.calls.length).toBe(callsBefore + 2);
+
+    // The same page from a gateway without keys: no endpoint is marked as needing one, no key field, and it predicts.
+    await page.goto(`${anonymousGateway.url}/docs`, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    expect(Object.values(await keyColumn()).every((v) => v === 'no')).toBe(true);
+    expect(await page.isVisible('#api-key')).toBe(false);
+    expect(await page.textContent('#auth-note')).toMatch(/without API keys/);
+    await page.click('#fill-example');
+    expect((await submit(200)).status).toMatch(/^200 OK/);
 
     if (process.env['DOCS_SCREENSHOT']) await page.screenshot({ path: process.env['DOCS_SCREENSHOT'], fullPage: true });
     if (process.env['FUZZ_STATS']) console.log(problems);
