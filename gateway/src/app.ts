@@ -85,7 +85,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     minRequests: config.BREAKER_MIN_REQUESTS,
     windowMs: config.BREAKER_WINDOW_MS,
     resetMs: config.BREAKER_RESET_MS,
-    ...(config.BREAKER_PROBE_MS > 0 ? { probe: { intervalMs: config.BREAKER_PROBE_MS, healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS) } } : {}),
+    ...(config.BREAKER_PROBE_MS > 0 ? { probe: { intervalMs: config.BREAKER_PROBE_MS, healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS, metrics) } } : {}),
     onStateChange: (state) => {
       metrics.setBreakerState(state);
       logger.warn({ state }, 'upstream circuit breaker changed state');

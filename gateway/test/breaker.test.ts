@@ -58,7 +58,10 @@ describe('recovery probe', () => {
     // One jittered interval (at most 1.5 x 40 ms) plus the probe's own round trip, nowhere near the 60 s reset.
     expect(Date.now() - healthyAt).toBeLessThan(500);
     expect((await predict(app)).status).toBe(200);
-    expect((await request(app).get('/metrics').set('X-API-Key', API_KEY)).text).toMatch(/gateway_upstream_breaker_state 0/);
+    const metrics = (await request(app).get('/metrics').set('X-API-Key', API_KEY)).text;
+    expect(metrics).toMatch(/gateway_upstream_breaker_state 0/);
+    expect(metrics).toMatch(/gateway_upstream_breaker_probes_total\{outcome="healthy"\} 1\n/);
+    expect(metrics).toMatch(/gateway_upstream_breaker_probes_total\{outcome="unhealthy"\} [1-9]/);
   });
 
   it('sends one probe at a time, each abandoned at its timeout, against a hanging health endpoint', async () => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
+import type { Metrics } from '../metrics.js';
 import { UpstreamFailure, type UpstreamClient } from './client.js';
 import { createRecoveryProbe } from './recovery-probe.js';
 
@@ -106,11 +107,14 @@ export function createBreaker(options: BreakerOptions): Breaker {
 let probeCount = 0;
 
 /** The probe's question: does the upstream's health endpoint answer 200 within timeoutMs? */
-export async function upstreamHealthy(client: UpstreamClient, timeoutMs: number): Promise<boolean> {
+export async function upstreamHealthy(client: UpstreamClient, timeoutMs: number, metrics?: Pick<Metrics, 'breakerProbes'>): Promise<boolean> {
+  let healthy = false;
   try {
     const answer = await client.health({ requestId: `breaker-probe-${++probeCount}`, deadline: Date.now() + timeoutMs });
-    return answer.status === 200;
+    healthy = answer.status === 200;
   } catch {
-    return false;
+    healthy = false;
   }
+  metrics?.breakerProbes.inc({ outcome: healthy ? 'healthy' : 'unhealthy' });
+  return healthy;
 }
