@@ -114,6 +114,21 @@ describe('recovery probe', () => {
   });
 });
 
+describe('health requests', () => {
+  it.each(['undici', 'axios'])('do not queue behind predictions waiting for a socket (%s)', async (client) => {
+    const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_CLIENT: client, UPSTREAM_CONNECTIONS: '1', UPSTREAM_RETRIES: '0', REQUEST_DEADLINE_MS: '3000', READY_CACHE_MS: '0' });
+    // The one prediction socket is held by a hanging upstream, and more predictions queue for it.
+    upstream.fallback = { kind: 'hang' };
+    const waiting = Array.from({ length: 3 }, () => predict(app).then((r) => r.status));
+    expect(await eventually(() => upstream.calls.length === 1, { tries: 100, everyMs: 10 })).toBe(true);
+    const started = Date.now();
+    const ready = await request(app).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await Promise.all(waiting)).toEqual([504, 504, 504]);
+  });
+});
+
 describe('createRecoveryProbe', () => {
   it('jitters the interval between 0.5x and 1.5x', () => {
     expect(probeDelay(200, () => 0)).toBe(100);
