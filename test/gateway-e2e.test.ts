@@ -129,6 +129,7 @@ describe('generated gateway in front of the generated Flask service', () => {
     const after = await Promise.all(Array.from({ length: 8 }, () => post(`${gatewayUrl}/v1/predict`, { instances: [row] })));
     expect(after.map((r) => r.status)).toEqual(Array(8).fill(200));
   });
+
   // Last: it takes over a minute (the client package tests pack, install and compile), and the HTTP checks above
   // must not follow it, since fetch would reuse a keep-alive connection to gunicorn idle for longer than gunicorn
   // keeps it ("other side closed" on the direct POST, seen twice).
