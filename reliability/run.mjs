@@ -7,9 +7,17 @@
 // 503s from the proxy, and a graceful SIGHUP reload of gunicorn. Writes reliability/results.json and RELIABILITY.md;
 // exits 1 when a check fails. Every child is in its own process group, killed on exit, error and Ctrl-C.
 //
+// Then the scenario of issue 14: a second gateway connected straight to gunicorn, gunicorn stopped for ~3 s and
+// started again, time from "upstream healthy" to the first 200 and to the last error. Both gateways run with their
+// defaults only (plus ALLOW_ANONYMOUS=true and RATE_LIMIT_MAX=0, see bench/lib/services.mjs): what a run needs to
+// pass belongs in the defaults. Writes reliability/results.json (a summary), reliability/results-detail.json
+// (every request; git-ignored) and RELIABILITY.md; exits 1 when a check fails. Every child is in its own process
+// group, killed on exit, error and Ctrl-C. The port-8000 lock of test/port-lock.ts is held for the whole run.
+//
 // Env: RELIABILITY_SECONDS (60) load duration, RELIABILITY_RATE (100) req/s, RELIABILITY_FAULT_S (5) fault length,
 //      RELIABILITY_GAP_S (7) quiet time between a recovery and the next fault, RELIABILITY_WARMUP_S (10),
-//      RELIABILITY_DEADLINE_MS (2000), RELIABILITY_GRACE_MS (500), RELIABILITY_RSS_TOLERANCE (0.10).
+//      RELIABILITY_GRACE_MS (500), RELIABILITY_RSS_TOLERANCE (0.10), RELIABILITY_DOWN_S (3) how long gunicorn stays
+//      stopped in the direct scenario.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -20,6 +28,8 @@ import { GATEWAY, machineInfo, makeRows, ROOT, sharedVenv } from '../bench/lib/s
 import { startGateway, startGunicorn, stopGunicorn } from '../bench/lib/services.mjs';
 import { openLoop } from './lib/openloop.mjs';
 import { startFaultProxy } from './lib/proxy.mjs';
+import { acquirePort8000 } from './lib/port-lock.mjs';
+import { directRestart, summariseRestart } from './lib/direct-restart.mjs';
 import { renderReport } from './report.mjs';
 
 installExitHandlers();
@@ -30,16 +40,16 @@ const S = {
   faultMs: num('RELIABILITY_FAULT_S', 5) * 1000,
   gapMs: num('RELIABILITY_GAP_S', 7) * 1000,
   warmupS: num('RELIABILITY_WARMUP_S', 10),
-  deadlineMs: num('RELIABILITY_DEADLINE_MS', 2000),
   graceMs: num('RELIABILITY_GRACE_MS', 500),
   rssTolerance: num('RELIABILITY_RSS_TOLERANCE', 0.1),
-  breakerResetMs: 1000,
   recoveryLimitMs: 2000,
+  directDownMs: num('RELIABILITY_DOWN_S', 3) * 1000,
+  directBeforeMs: 3000,
+  directAfterMs: 5000,
+  directGoalMs: 1000,
   sighupQuietMs: 2000, // the SIGHUP phase runs from the signal to 2 s after the last old worker has gone
   settleMaxS: 30,
 };
-S.clientTimeoutMs = S.deadlineMs + 3000;
-S.slowDelayMs = S.deadlineMs + 1500;
 
 const DIR = path.join(ROOT, 'reliability');
 const TMP = path.join(DIR, 'tmp'); // scratch: the generated project
@@ -134,14 +144,14 @@ async function healthOk(port) {
  * answers with this project's model (startGunicorn also waits for the workers' CPU time to stop growing, which under
  * a running load never happens).
  */
-async function restartGunicorn(project, venv) {
+async function restartGunicorn(project, venv, name = 'restarted') {
   const [command, ...args] = project.web.split(/\s+/);
   mkdirSync(path.join(TMP, 'logs'), { recursive: true });
-  const child = start(`gunicorn ${project.name} (restarted)`, command, args, {
+  const child = start(`gunicorn ${project.name} (${name})`, command, args, {
     cwd: project.dir,
     env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
-    stdout: path.join(TMP, 'logs', 'gunicorn-restarted.access.log'),
-    stderr: path.join(TMP, 'logs', 'gunicorn-restarted.err'),
+    stdout: path.join(TMP, 'logs', `gunicorn-${name}.access.log`),
+    stderr: path.join(TMP, 'logs', `gunicorn-${name}.err`),
   });
   const health = await waitHttp(`http://127.0.0.1:${project.port}/health`, child, 60_000);
   if (health?.model?.version !== project.schema.model.version) throw new Error(`127.0.0.1:${project.port} answered for model ${JSON.stringify(health?.model)}`);
@@ -190,8 +200,16 @@ async function holdPort(port) {
 
 // ---------------------------------------------------------------------------------------------------------------
 async function main() {
-  log(`generator-sci-eb reliability run: ${S.rate} req/s for ${S.seconds} s, deadline ${S.deadlineMs} ms`);
+  log(`generator-sci-eb reliability run: ${S.rate} req/s for ${S.seconds} s`);
   const { venv, project } = setupProject();
+  // The deadline the gateway runs with is its default; the slow fault and the client timeout follow it.
+  const { loadConfig } = await import(path.join(GATEWAY, 'dist', 'config.js'));
+  const gatewayDefaults = loadConfig({ UPSTREAM_URL: `http://127.0.0.1:${project.port}`, ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '0' });
+  S.deadlineMs = gatewayDefaults.REQUEST_DEADLINE_MS;
+  S.clientTimeoutMs = S.deadlineMs + 3000;
+  S.slowDelayMs = S.deadlineMs + 1500;
+  log(`gateway defaults: deadline ${S.deadlineMs} ms`);
+  await acquirePort8000({ onWait: (owner) => log(`  waiting for the port-8000 lock (held by pid ${owner})`) });
   const ver = versions(venv);
   log(`  ${JSON.stringify(ver)}`);
 
@@ -201,7 +219,7 @@ async function main() {
   log(`  up in ${g.bootSeconds.toFixed(1)} s, master ${g.child.pid}, workers ${g.workerPids().join(' ')}`);
   const proxy = await startFaultProxy(project.port);
   log(`fault proxy 127.0.0.1:${proxy.port} -> 127.0.0.1:${project.port}`);
-  const gatewayEnv = { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: String(S.deadlineMs), BREAKER_RESET_MS: String(S.breakerResetMs) };
+  const gatewayEnv = {};
   const gateway = await startGateway({ upstreamPort: proxy.port, schemaPath: project.schemaPath, env: gatewayEnv });
   log(`gateway 127.0.0.1:${gateway.port} pid ${gateway.child.pid} ${JSON.stringify(gatewayEnv)} (+ HOST, PORT, UPSTREAM_URL, SCHEMA_PATH, ALLOW_ANONYMOUS=true, RATE_LIMIT_MAX=0)`);
 
@@ -340,8 +358,31 @@ async function main() {
 
   const metricsText = await fetch(`http://127.0.0.1:${gateway.port}/metrics`, { signal: AbortSignal.timeout(3000) }).then((x) => x.text()).catch(() => '');
   await stop(gateway.child);
-  await stopGunicorn(g, project);
   await proxy.close();
+
+  // ---- the direct restart: a fresh gateway straight to gunicorn ----
+  log(`direct restart: a second gateway straight to 127.0.0.1:${project.port}, ${S.rate} req/s, gunicorn stopped for ${S.directDownMs / 1000} s`);
+  const direct = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: {}, label: 'gateway (direct)' });
+  const restart = await directRestart({
+    gatewayPort: direct.port,
+    upstreamPort: project.port,
+    bodies: bodies.slice().reverse(),
+    rate: S.rate,
+    beforeMs: S.directBeforeMs,
+    downMs: S.directDownMs,
+    afterMs: S.directAfterMs,
+    clientTimeoutMs: S.clientTimeoutMs,
+    stopUpstream: () => stopGunicorn(g, project),
+    startUpstream: async () => {
+      g = await restartGunicorn(project, venv, 'direct-restart');
+    },
+    log,
+  });
+  const directMetrics = await fetch(`http://127.0.0.1:${direct.port}/metrics`, { signal: AbortSignal.timeout(3000) }).then((x) => x.text()).catch(() => '');
+  await stop(direct.child);
+  await stopGunicorn(g, project);
+  const restartSummary = summariseRestart(restart);
+  log(`  healthy -> first 200: ${restartSummary.firstOkAfterHealthyMs} ms, -> last error: ${restartSummary.lastErrorAfterHealthyMs} ms; ${restartSummary.errors} errors ${JSON.stringify(restartSummary.errorsByStatus)}`);
 
   // ---- analysis ----
   const failed = (x) => !(x.status === 200 && x.shape === 'prediction');
@@ -413,7 +454,10 @@ async function main() {
   }
   let gunicornLog = [];
   try {
-    gunicornLog = readFileSync(path.join(TMP, 'logs', 'gunicorn-restarted.err'), 'utf8').split('\n').filter((l) => l && !l.includes(' INFO application ') && !/Handling signal: term|Shutting down|Control socket/.test(l));
+    gunicornLog = readFileSync(path.join(TMP, 'logs', 'gunicorn-restarted.err'), 'utf8').split('\n').filter((l) => l && !l.includes(' INFO application ') && !/Handling signal: term|Shutting down|Control socket/.test(l))
+      // scikit-learn's per-call UserWarning (two lines a prediction) would make this megabytes; gunicorn's own lines stay.
+      .filter((l) => !/Warning|warnings\.warn/.test(l))
+      .slice(0, 60);
   } catch {
     /* no log */
   }
@@ -423,6 +467,11 @@ async function main() {
     b: { name: `no request waited longer than deadline + grace (${S.deadlineMs} + ${S.graceMs} ms)`, pass: late.length === 0, limitMs: S.deadlineMs + S.graceMs, late: late.length, maxLatencyMs: maxLatency },
     c: { name: `errors stop within ${S.recoveryLimitMs} ms of each fault's end (send time of the last failed request minus the recovery time)`, pass: recovery.every((x) => x.pass), limitMs: S.recoveryLimitMs, perFault: recovery },
     d: { name: 'the SIGHUP reload costs no failed request', pass: hupFailed.length === 0, requests: hupRecords.length, failed: hupFailed.length, failedByStatus: countBy(hupFailed, (x) => (x.status ? `${x.status} ${x.problemType ?? ''}`.trim() : x.error)) },
+    f: {
+      name: `gateway straight to gunicorn, gunicorn stopped and started: the first 200 and the last error both within ${S.directGoalMs} ms of the upstream answering /health again`,
+      pass: restartSummary.firstOkAfterHealthyMs !== undefined && restartSummary.firstOkAfterHealthyMs < S.directGoalMs && (restartSummary.lastErrorAfterHealthyMs ?? -1) < S.directGoalMs,
+      ...restartSummary,
+    },
     e: { name: `gateway RSS after the storm within ${Math.round(S.rssTolerance * 100)} % of before`, pass: rssAfter !== undefined && rssAfter <= rssBefore * (1 + S.rssTolerance), beforeMiB: rssBefore, afterMiB: rssAfter, peakMiB: rssPeak, ratio: rssAfter && r1((rssAfter / rssBefore) * 1000) / 1000, settleMs },
   };
 
@@ -438,7 +487,7 @@ async function main() {
     runSeconds: r1((Date.now() - began) / 1000),
     machine: { ...machineInfo(), loadAverageAfter: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     versions: ver,
-    settings: { ...S, procfile: `web: ${project.web}`, gunicornCmdArgs: process.env.GUNICORN_CMD_ARGS, gatewayEnv, model: project.schema.model },
+    settings: { ...S, procfile: `web: ${project.web}`, gunicornCmdArgs: process.env.GUNICORN_CMD_ARGS, gatewayEnv, gatewayDefaults: defaultsForReport(gatewayDefaults), model: project.schema.model },
     warmup: { requests: warm.length, notOk: warmFailed },
     events,
     phases,
@@ -449,13 +498,35 @@ async function main() {
     rss,
     proxy: proxy.state.counts,
     gatewayMetrics: metric(/^gateway_(upstream_retries_total|upstream_breaker_rejections_total|http_requests_total\{[^}]*route="\/v1\/predict"[^}]*\})[^\n]*/gm),
+    directGatewayMetrics: [...directMetrics.matchAll(/^gateway_(upstream_retries_total|upstream_breaker_rejections_total|upstream_breaker_state|http_requests_total\{[^}]*route="\/v1\/predict"[^}]*\})[^\n]*/gm)].map((m) => m[0]),
+    directRestart: { ...restartSummary, perSecond: perSecondOf(restart.records, restart.endMs, restart) },
     stormEndMs,
   };
-  writeFileSync(path.join(DIR, 'results.json'), `${JSON.stringify({ ...results, records: records.map(({ i, sentMs, status, latencyMs, shape, error, problemType }) => ({ i, sentMs, status, latencyMs, shape, error, problemType })) }, null, 1)}\n`);
+  // The summary is committed; every request of both runs is kept beside it, git-ignored (757 KB of it in the repo
+  // used to drown the diffs of the summary that matters).
+  const slim = ({ i, sentMs, doneMs, status, latencyMs, shape, error, problemType }) => ({ i, sentMs, doneMs, status, latencyMs, shape, error, problemType });
+  writeFileSync(path.join(DIR, 'results-detail.json'), `${JSON.stringify({ generatedAt: results.generatedAt, storm: records.map(slim), directRestart: { ...restart, records: restart.records.map(slim) } })}\n`);
+  writeFileSync(path.join(DIR, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   writeFileSync(path.join(ROOT, 'RELIABILITY.md'), renderReport(results));
   for (const [k, c] of Object.entries(checks)) log(`check (${k}) ${c.pass ? 'PASS' : 'FAIL'}: ${c.name}`);
-  log(`wrote reliability/results.json and RELIABILITY.md (${r1((Date.now() - began) / 1000)} s)`);
+  log(`wrote reliability/results.json (summary), reliability/results-detail.json (every request) and RELIABILITY.md (${r1((Date.now() - began) / 1000)} s)`);
   return results.pass;
+}
+
+/** The defaults the gateway ran with, without paths and URLs (they name this machine's folders). */
+function defaultsForReport(config) {
+  return Object.fromEntries(Object.entries(config).filter(([k, v]) => !/PATH|URL/.test(k) && (typeof v !== 'object' || (Array.isArray(v) && v.length))));
+}
+
+/** Per send second of the direct restart: ok / status counts, with marks for stopped (D) and healthy (h). */
+function perSecondOf(recs, endMs, r) {
+  const out = [];
+  for (let s = 0; s * 1000 < endMs; s++) {
+    const rs = recs.filter((x) => x.sentMs >= s * 1000 && x.sentMs < (s + 1) * 1000);
+    const mark = `${s * 1000 < r.healthyMs && (s + 1) * 1000 > r.stopMs ? 'D' : ''}${r.healthyMs >= s * 1000 && r.healthyMs < (s + 1) * 1000 ? 'h' : ''}`;
+    out.push({ s, mark, ...countBy(rs, (x) => (x.status === 0 ? 'no-answer' : x.status === 200 && x.shape === 'prediction' ? 'ok' : String(x.status))), maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0 });
+  }
+  return out;
 }
 
 function countBy(list, key) {

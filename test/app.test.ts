@@ -148,12 +148,13 @@ describe('yo sci-eb --gateway', () => {
   it('emits the gateway sources, tests and EB files, but nothing installed or derived from a model', async () => {
     const { dir } = await generate({ gateway: true }, 'withgw');
     const files = listFiles(dir);
-    for (const f of ['gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/contract.json', 'gateway/test/validation.test.ts']) {
+    for (const f of ['gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/client/package.json', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/contract.json', 'gateway/test/validation.test.ts']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^gateway\/(node_modules|dist)\/|^gateway\/schema\.json$|^gateway\/src\/generated\/|types\.generated\.ts$/.test(f))).toEqual([]);
     expect(JSON.parse(read(dir, 'gateway/package.json')).dependencies.express).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly
     expect(read(dir, 'Makefile')).toMatch(/^gateway-serve: gateway$/m);
+    expect(read(dir, 'Makefile')).toMatch(/^gateway-client: gateway\n\tcd gateway && npm run client:pack$/m);
     expect(read(dir, 'README.md')).toMatch(/## The prediction gateway/);
     expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
     expect(read(dir, '.ebignore')).toMatch(/^gateway\/$/m); // not in the service's bundle

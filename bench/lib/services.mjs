@@ -46,8 +46,9 @@ export async function startGateway({ upstreamPort, schemaPath, env = {}, nodeArg
       RATE_LIMIT_MAX: '0',
       ...env,
     },
-    stdout: logFile('gateway.log'),
-    stderr: logFile('gateway.err'),
+    // One log per label, so a run with two gateways (reliability's direct restart) keeps both.
+    stdout: logFile(`${label.replace(/[^\w.-]+/g, '-')}.log`),
+    stderr: logFile(`${label.replace(/[^\w.-]+/g, '-')}.err`),
   });
   await waitHttp(`http://127.0.0.1:${port}/health/live`, child, 15_000);
   return { child, port, pids: () => ({ gateway: child.pid }) };

@@ -1,7 +1,8 @@
-// Typed client for the prediction gateway. Copy this folder (index.ts + types.generated.ts) into a frontend, or
-// import it from the gateway package; it needs only axios. Regenerate types.generated.ts with
-// `npm run schema:sync` in the gateway when the model changes.
-import axios, { AxiosError, type AxiosInstance } from 'axios';
+// Typed client for the prediction gateway, published as the package in this folder (`npm run client:pack` in the
+// gateway, or `make gateway-client` in the project, makes the tarball a frontend installs). It uses only the
+// platform's fetch and AbortController, so it runs unchanged in browsers (with or without a bundler), Node >= 18,
+// Deno and workers; nothing in it may import a Node module (client/tsconfig.json compiles it without Node's types).
+// types.generated.ts is rewritten by `npm run schema:sync` when the model changes.
 import type { FeatureRow, PredictionResponse } from './types.generated.js';
 
 export type { FeatureRow, Prediction, PredictionResponse, PredictRequest } from './types.generated.js';
@@ -74,77 +75,103 @@ export class PredictionProblem extends Error {
 }
 
 export interface PredictionClientOptions {
-  /** The gateway's URL, e.g. https://predict.example.com */
+  /** The gateway's URL, e.g. https://predict.example.com (a path prefix is kept). */
   baseURL: string;
   apiKey?: string;
   /** Milliseconds; the gateway has its own upstream deadline, this bounds the whole call. Default 15000. */
   timeoutMs?: number;
-  /** Bring your own axios instance (interceptors, adapters); baseURL and headers are set per request. */
-  axiosInstance?: AxiosInstance;
+  /** Bring your own fetch (interceptors, test doubles, older runtimes); the global fetch otherwise. */
+  fetch?: typeof fetch;
 }
 
+export type PredictionResult = PredictionResponse & { requestId?: string; modelVersion?: string };
+
 export interface PredictionClient {
-  predict(rows: FeatureRow[], options?: { requestId?: string; signal?: AbortSignal }): Promise<PredictionResponse & { requestId?: string; modelVersion?: string }>;
+  predict(rows: FeatureRow[], options?: { requestId?: string; signal?: AbortSignal }): Promise<PredictionResult>;
   schema(): Promise<Record<string, unknown>>;
 }
 
-function toProblem(err: unknown): PredictionProblem {
-  if (err instanceof PredictionProblem) return err;
-  if (err instanceof AxiosError && err.response) {
-    const { status, data, headers } = err.response;
-    const body = (typeof data === 'object' && data !== null ? data : {}) as Partial<PredictionProblem> & { errors?: ProblemFieldError[] };
-    const retryAfter = Number(headers['retry-after']);
-    return new PredictionProblem({
-      status,
-      type: typeof body.type === 'string' ? body.type : 'about:blank',
-      title: typeof body.title === 'string' ? body.title : `HTTP ${status}`,
-      detail: typeof body.detail === 'string' ? body.detail : undefined,
-      errors: Array.isArray(body.errors) ? body.errors : [],
-      requestId: (headers['x-request-id'] as string | undefined) ?? (typeof body.requestId === 'string' ? body.requestId : undefined),
-      retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
-      cause: err,
-    });
-  }
+function networkProblem(err: unknown, timedOut: boolean): PredictionProblem {
   return new PredictionProblem({
     status: 0,
     type: 'urn:sci-eb:problem:network-error',
     title: 'The gateway could not be reached',
-    detail: err instanceof Error ? err.message : String(err),
+    detail: timedOut ? 'no answer within the client timeout' : err instanceof Error ? err.message : String(err),
     cause: err,
   });
 }
 
+async function problemFrom(res: Response): Promise<PredictionProblem> {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(await res.text());
+    if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON (e.g. a proxy's HTML page): status and headers still say what happened.
+  }
+  const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return new PredictionProblem({
+    status: res.status,
+    type: str(body['type']) ?? 'about:blank',
+    title: str(body['title']) ?? `HTTP ${res.status}`,
+    detail: str(body['detail']),
+    errors: Array.isArray(body['errors']) ? (body['errors'] as ProblemFieldError[]) : [],
+    requestId: res.headers.get('x-request-id') ?? str(body['requestId']),
+    retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
+  });
+}
+
 export function createPredictionClient(options: PredictionClientOptions): PredictionClient {
-  const http = options.axiosInstance ?? axios.create();
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const base = options.baseURL.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
-  const base = { baseURL: options.baseURL, timeout: options.timeoutMs ?? 15_000, headers };
+
+  async function call(path: string, init: RequestInit, signal: AbortSignal | undefined): Promise<Response> {
+    // One controller for the timeout and the caller's signal (AbortSignal.any is too new for some browsers).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = () => controller.abort();
+    if (signal?.aborted) controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await doFetch(`${base}${path}`, { ...init, signal: controller.signal });
+      if (!res.ok) throw await problemFrom(res);
+      return res;
+    } catch (err) {
+      if (err instanceof PredictionProblem) throw err;
+      throw networkProblem(err, timedOut);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
 
   return {
     async predict(rows, callOptions = {}) {
-      try {
-        const res = await http.post<PredictionResponse>(
-          '/v1/predict',
-          { instances: rows },
-          {
-            ...base,
-            headers: { ...headers, 'content-type': 'application/json', ...(callOptions.requestId ? { 'x-request-id': callOptions.requestId } : {}) },
-            ...(callOptions.signal ? { signal: callOptions.signal } : {}),
-          },
-        );
-        const requestId = res.headers['x-request-id'] as string | undefined;
-        const modelVersion = res.headers['x-model-version'] as string | undefined;
-        return { ...res.data, ...(requestId ? { requestId } : {}), ...(modelVersion ? { modelVersion } : {}) };
-      } catch (err) {
-        throw toProblem(err);
-      }
+      const res = await call(
+        '/v1/predict',
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json', ...(callOptions.requestId ? { 'x-request-id': callOptions.requestId } : {}) },
+          body: JSON.stringify({ instances: rows }),
+        },
+        callOptions.signal,
+      );
+      const data = (await res.json()) as PredictionResponse;
+      const requestId = res.headers.get('x-request-id');
+      const modelVersion = res.headers.get('x-model-version');
+      return { ...data, ...(requestId ? { requestId } : {}), ...(modelVersion ? { modelVersion } : {}) };
     },
     async schema() {
-      try {
-        return (await http.get<Record<string, unknown>>('/v1/schema', base)).data;
-      } catch (err) {
-        throw toProblem(err);
-      }
+      const res = await call('/v1/schema', { method: 'GET', headers }, undefined);
+      return (await res.json()) as Record<string, unknown>;
     },
   };
 }

@@ -14,6 +14,7 @@ import { createReadinessCheck } from './health.js';
 import { createLogger, httpLogger, requestId } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
+import { describeRunningGateway } from './openapi-runtime.js';
 import { pathOf, runChain, trustHops, type GatewayRequest, type GatewayResponse, type Middleware } from './pipeline.js';
 import { createPredictHandler } from './predict.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
@@ -22,7 +23,7 @@ import { loadModelSchema, type ModelSchema } from './schema/load.js';
 import { buildValidators } from './schema/validators.js';
 import { corsAllowList, securityHeaders } from './security.js';
 import { createAxiosClient } from './upstream/axios-client.js';
-import { createBreaker, type Breaker } from './upstream/breaker.js';
+import { createBreaker, upstreamHealthy, type Breaker } from './upstream/breaker.js';
 import type { UpstreamClient } from './upstream/client.js';
 import { createPredictor } from './upstream/resilient.js';
 import { createUndiciClient } from './upstream/undici-client.js';
@@ -79,7 +80,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const schema = deps.schema ?? loadModelSchema(config.SCHEMA_PATH);
   const validators = buildValidators(schema);
-  const openapi = JSON.stringify(buildOpenApi(validators));
+  const openapi = JSON.stringify(describeRunningGateway(buildOpenApi(validators), { apiKeys: config.API_KEY_HASHES.length > 0 }));
   const metrics = createMetrics(schema.model, deps.collectDefaultMetrics ?? false);
 
   if (config.BATCH_MAX_ROWS !== undefined && config.BATCH_MAX_ROWS > schema.limits.maxRows) {
@@ -99,6 +100,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     minRequests: config.BREAKER_MIN_REQUESTS,
     windowMs: config.BREAKER_WINDOW_MS,
     resetMs: config.BREAKER_RESET_MS,
+    ...(config.BREAKER_PROBE_MS > 0 ? { probe: { intervalMs: config.BREAKER_PROBE_MS, healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS, metrics) } } : {}),
     onStateChange: (state) => {
       metrics.setBreakerState(state);
       logger.warn({ state }, 'upstream circuit breaker changed state');
@@ -146,8 +148,8 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   // What every request goes through, then what every /v1 request goes through: one list each, mounted in Express
   // and run as they are by the predict fast path below.
   const everyRequest: Middleware[] = [track, requestId, httpLogger(logger, trust), metrics.middleware, securityHeaders, modelVersion, ...(cors ? [cors] : [])];
-  const requireApiKey = config.API_KEY_HASHES.length > 0 ? createApiKeyAuth(config.API_KEY_HASHES) : undefined;
-  if (!requireApiKey) logger.warn('API_KEY_HASHES is empty and ALLOW_ANONYMOUS=true: predictions are open to anyone who can reach this gateway');
+  const apiKeys = config.API_KEY_HASHES.length > 0 ? createApiKeyAuth(config.API_KEY_HASHES) : undefined;
+  if (!apiKeys) logger.warn('API_KEY_HASHES is empty and ALLOW_ANONYMOUS=true: predictions are open to anyone who can reach this gateway');
   const rateLimiter =
     config.RATE_LIMIT_MAX > 0
       ? createRateLimiter({
@@ -159,7 +161,11 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
           ...(deps.rateLimitStore ? { store: deps.rateLimitStore } : {}),
         })
       : undefined;
-  const v1Guards: Middleware[] = [...(requireApiKey ? [requireApiKey] : []), ...(rateLimiter ? [rateLimiter] : [])];
+  // identify, count (a refused key spends its address's budget: key guessing is rate limited too), then refuse.
+  const v1Guards: Middleware[] = [...(apiKeys ? [apiKeys.identify] : []), ...(rateLimiter ? [rateLimiter] : []), ...(apiKeys ? [apiKeys.reject] : [])];
+  // /metrics is not rate limited for its scraper, but a refused key there spends the same budget as on /v1.
+  const countRefused: Middleware = (req, res, next) => (res.locals['authFailure'] !== undefined && rateLimiter ? rateLimiter(req, res, next) : next());
+  const metricsGuards: Middleware[] = apiKeys ? [apiKeys.identify, countRefused, apiKeys.reject] : [];
   const predictSteps: Middleware[] = [
     ...jsonBody(schema.limits.maxBodyBytes),
     createPredictHandler({ validators, predictor, batcher, deadlineMs: config.REQUEST_DEADLINE_MS, logger }),
@@ -186,9 +192,13 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   app.use(mount(everyRequest));
 
   // Public: health for load balancers, the contract for humans and code generators.
-  app.route('/health/live').get((_req, res) => {
-    res.json({ status: 'ok', model: { name: schema.model.name, version: schema.model.version } });
-  }).all(methodNotAllowed(GET));
+  // /health is /health/live: the Flask service's health path, so one load-balancer setting fits both. Liveness, not
+  // readiness: an upstream outage must not take every gateway out of the load balancer (README "HTTP API").
+  for (const livePath of ['/health', '/health/live']) {
+    app.route(livePath).get((_req, res) => {
+      res.json({ status: 'ok', model: { name: schema.model.name, version: schema.model.version } });
+    }).all(methodNotAllowed(GET));
+  }
   app.route('/health/ready').get(readiness.handler).all(methodNotAllowed(GET));
   app.route('/openapi.json').get((_req, res) => {
     res.type('application/json').send(openapi);
@@ -206,7 +216,7 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   app.use('/docs/assets', (req, _res, next) => (assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next()));
 
   if (v1Guards.length > 0) app.use('/v1', mount(v1Guards));
-  if (requireApiKey) app.use('/metrics', mount([requireApiKey]));
+  if (apiKeys) app.use('/metrics', mount(metricsGuards));
 
   // POST on the exact path takes the fast path below; Express sees other methods (405) and absolute-form targets.
   app.route(PREDICT_PATH).post(mount(predictSteps)).all(methodNotAllowed(['POST']));

@@ -42,7 +42,7 @@ export function requestId(req: GatewayRequest, res: GatewayResponse, next: Next)
   next();
 }
 
-const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+const QUIET_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
 /**
  * One line per request, written when the response is done (or the client went away). A plain middleware rather

@@ -11,6 +11,7 @@ export interface Metrics {
   upstreamRetries: Counter<'reason'>;
   breakerState: Gauge;
   breakerRejections: Counter;
+  breakerProbes: Counter<'outcome'>;
   batchSize: Histogram;
   setBreakerState(state: BreakerState): void;
   middleware(req: GatewayRequest, res: GatewayResponse, next: Next): void;
@@ -62,6 +63,12 @@ export function createMetrics(model: { name: string; version: string }, collectD
     help: 'Predictions failed fast because the breaker was open',
     registers: [registry],
   });
+  const breakerProbes = new Counter({
+    name: 'gateway_upstream_breaker_probes_total',
+    help: 'Health requests the open breaker sent to find out whether the upstream is back, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const batchSize = new Histogram({
     name: 'gateway_batch_size_rows',
     help: 'Rows per upstream call made by the micro-batcher',
@@ -85,6 +92,7 @@ export function createMetrics(model: { name: string; version: string }, collectD
     upstreamRetries,
     breakerState,
     breakerRejections,
+    breakerProbes,
     batchSize,
     setBreakerState(state) {
       breakerState.set(BREAKER_STATE_VALUE[state]);

@@ -136,6 +136,14 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           },
         },
       },
+      '/health': {
+        get: {
+          operationId: 'health',
+          summary: 'The gateway process is up (the same answer as /health/live, on the Flask service\'s health path)',
+          security: [],
+          responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
+        },
+      },
       '/health/live': {
         get: {
           operationId: 'live',

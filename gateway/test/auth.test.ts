@@ -81,4 +81,14 @@ describe('logs', () => {
     expect(log).toMatch(/"statusCode":200/);
     for (const secret of [API_KEY, OTHER_KEY, 'wrong-key-555', '6.123456', '3.98765', 'bad-value-777']) expect(log).not.toContain(secret);
   });
+
+  it('leave out load-balancer and scraper polls, /health included', async () => {
+    const { sink, lines } = capturedLines();
+    const app = testApp({ UPSTREAM_URL: upstream.url }, { logger: pino({ level: 'debug' }, sink) });
+    for (const path of ['/health', '/health/live', '/health/ready']) expect((await request(app).get(path)).status).toBeLessThan(600);
+    expect((await request(app).get('/metrics').set('X-API-Key', API_KEY)).status).toBe(200);
+    expect(lines.filter((l) => /"path":"\/(health|metrics)/.test(l))).toEqual([]);
+    await request(app).get('/openapi.json');
+    expect(lines.some((l) => l.includes('"path":"/openapi.json"'))).toBe(true);
+  });
 });

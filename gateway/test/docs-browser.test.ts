@@ -3,14 +3,20 @@
 // sends predictions from it. The page is local HTML+JS under a strict CSP, so a CSP violation or a script error
 // fails the test as well.
 //
+// The typed client package runs here too (the last test): generated projects do not get this file, since they need
+// no browser, so every Chromium test lives in it.
+//
 // Needs /usr/bin/chromium (Debian/Ubuntu: apt-get install -y chromium). Missing, the test fails and says so: a
 // docs page nobody has seen working is not a pass.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, IRIS, listen, testApp } from './helpers/app.js';
+import { CLIENT_SCHEMA_PATH, createFrontendProject, expectOutcome, type FrontendProject } from './helpers/frontend-project.js';
 import { echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { exampleRow } from '../src/schema/validators.js';
 import { loadModelSchema } from '../src/schema/load.js';
@@ -20,6 +26,8 @@ const schema = loadModelSchema(IRIS);
 
 let upstream: FakeUpstream;
 let gateway: { url: string; close(): Promise<void> };
+/** The same gateway without keys, as `make gateway-serve` runs it. */
+let anonymousGateway: { url: string; close(): Promise<void> };
 let context: BrowserContext | undefined;
 let profile: string | undefined;
 let page: Page;
@@ -29,6 +37,7 @@ const problems: string[] = [];
 beforeAll(async () => {
   upstream = await startFakeUpstream(IRIS);
   gateway = await listen(testApp({ UPSTREAM_URL: upstream.url }));
+  anonymousGateway = await listen(testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' }));
 });
 
 /** In the test, not in beforeAll: a failing hook would report the test as skipped, and a missing browser is a failure. */
@@ -70,6 +79,7 @@ afterAll(async () => {
   await context?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
   await gateway?.close();
+  await anonymousGateway?.close();
   await upstream?.close();
 });
 
@@ -81,6 +91,12 @@ async function submit(expectedStatus: number): Promise<{ status: string; result:
   const result = JSON.parse((await page.textContent('#result')) ?? 'null') as unknown;
   return { status, result };
 }
+
+/** "METHOD /path" -> what the API key column says, for every row of the endpoints table. */
+const keyColumn = () =>
+  page.$$eval('#endpoints tbody tr', (rows) =>
+    Object.fromEntries(rows.map((r) => [`${r.children[0]!.textContent} ${r.children[1]!.textContent}`, r.children[3]!.textContent ?? ''])),
+  );
 
 describe('/docs in headless Chromium', () => {
   it('renders endpoints and features from /openapi.json, and the try-it form sends a prediction and shows the answer', async () => {
@@ -94,6 +110,8 @@ describe('/docs in headless Chromium', () => {
     expect(featureRows).toEqual(schema.features.map((f) => f.name));
     const endpoints = await page.$$eval('#endpoints tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
     expect(endpoints.some((e) => e.includes('POST') && e.includes('/v1/predict'))).toBe(true);
+    expect(await keyColumn()).toMatchObject({ 'POST /v1/predict': 'required', 'GET /v1/schema': 'required', 'GET /health/live': 'no' });
+    expect(await page.isVisible('#api-key')).toBe(true);
 
     // Fill the example row, type the key, send.
     await page.click('#fill-example');
@@ -135,8 +153,79 @@ describe('/docs in headless Chromium', () => {
     expect(refused.result).toMatchObject({ type: 'urn:sci-eb:problem:unauthorized', status: 401 });
     expect(upstream.calls.length).toBe(callsBefore + 2);
 
+    // The same page from a gateway without keys: no endpoint is marked as needing one, no key field, and it predicts.
+    await page.goto(`${anonymousGateway.url}/docs`, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    expect(Object.values(await keyColumn()).every((v) => v === 'no')).toBe(true);
+    expect(await page.isVisible('#api-key')).toBe(false);
+    expect(await page.textContent('#auth-note')).toMatch(/without API keys/);
+    await page.click('#fill-example');
+    expect((await submit(200)).status).toMatch(/^200 OK/);
+
     if (process.env['DOCS_SCREENSHOT']) await page.screenshot({ path: process.env['DOCS_SCREENSHOT'], fullPage: true });
     if (process.env['FUZZ_STATS']) console.log(problems);
     expect(problems.filter((p) => !/status of 4\d\d/.test(p))).toEqual([]);
   }, 60_000);
+});
+
+describe('the client package in headless Chromium', () => {
+  let frontend: FrontendProject | undefined;
+  let site: http.Server | undefined;
+  let clientUpstream: FakeUpstream | undefined;
+  const gateways: Array<{ close(): Promise<void> }> = [];
+  afterAll(async () => {
+    for (const g of gateways) await g.close();
+    await clientUpstream?.close();
+    // Chromium keeps its connections to the site open until the browser closes, which is after this.
+    site?.closeAllConnections();
+    await new Promise<void>((r) => (site ? site.close(() => r()) : r()));
+    frontend?.remove();
+  });
+
+  it('runs from another origin against a gateway that lists it in CORS_ORIGINS, as plain ES modules (no bundler)', async () => {
+    frontend = createFrontendProject();
+    const dir = frontend.dir;
+    // The frontend's origin: a static server for the compiled app and node_modules, on a port of its own.
+    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
+    site = http.createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const file = resolve(dir, `.${path === '/' ? '/index.html' : path}`);
+      if (!file.startsWith(dir) || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => site!.listen(0, '127.0.0.1', () => r()));
+    const origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    clientUpstream = await startFakeUpstream(CLIENT_SCHEMA_PATH);
+    const allowed = await listen(testApp({ SCHEMA_PATH: CLIENT_SCHEMA_PATH, UPSTREAM_URL: clientUpstream.url, CORS_ORIGINS: origin }));
+    const notListed = await listen(testApp({ SCHEMA_PATH: CLIENT_SCHEMA_PATH, UPSTREAM_URL: clientUpstream.url }));
+    gateways.push(allowed, notListed);
+    // An import map resolves the package name as a bundler would; the rest is the installed package as it is.
+    writeFileSync(
+      join(dir, 'index.html'),
+      `<!doctype html><meta charset="utf-8"><title>frontend</title>
+<script type="importmap">{"imports":{"sci-eb-gateway-client":"/node_modules/sci-eb-gateway-client/dist/index.js"}}</script>
+<script type="module">
+import { run } from '/out/app.js';
+run(${JSON.stringify(allowed.url)}, ${JSON.stringify(API_KEY)}, ${JSON.stringify(notListed.url)})
+  .then((o) => { document.body.dataset.outcome = JSON.stringify(o); })
+  .catch((e) => { document.body.dataset.failure = String((e && e.stack) || e); });
+</script>`,
+    );
+    if (!context) page = await openBrowser();
+    const tab = await context!.newPage();
+    const pageErrors: string[] = [];
+    tab.on('pageerror', (err) => pageErrors.push(err.message));
+    await tab.goto(`${origin}/`, { waitUntil: 'load' });
+    await tab.waitForSelector('body[data-outcome], body[data-failure]', { state: 'attached', timeout: 20_000 });
+    expect(await tab.getAttribute('body', 'data-failure')).toBeNull();
+    const outcome = JSON.parse((await tab.getAttribute('body', 'data-outcome'))!);
+    expectOutcome(outcome);
+    // The gateway without this origin in CORS_ORIGINS: the browser withholds the answer, the client says so.
+    expect(outcome.blocked).toEqual({ status: 0, type: 'urn:sci-eb:problem:network-error' });
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+  }, 90_000);
 });

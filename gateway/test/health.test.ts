@@ -25,6 +25,19 @@ describe('health', () => {
     expect(res.body).toEqual({ status: 'ok', model: { name: 'iris-classifier', version: '3f2a9c0d41b7' } });
   });
 
+  it('/health is the liveness answer too (the health path of the Flask service), GET only, no key', async () => {
+    const port = await closedPort();
+    const app = testApp({ UPSTREAM_URL: `http://127.0.0.1:${port}` });
+    const live = await request(app).get('/health/live');
+    const health = await request(app).get('/health');
+    expect(health.status).toBe(200);
+    expect(health.headers['content-type']).toBe(live.headers['content-type']);
+    expect(health.body).toEqual(live.body);
+    const post = await request(app).post('/health');
+    expect(post.status).toBe(405);
+    expect(post.headers['allow']).toBe('GET, HEAD');
+  });
+
   it('ready is 200 when the upstream is healthy and serves the same model version', async () => {
     const app = testApp(env());
     const res = await request(app).get('/health/ready');

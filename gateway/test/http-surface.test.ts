@@ -106,6 +106,22 @@ describe('schema and OpenAPI', () => {
     return found;
   }
 
+  it('/openapi.json says what the running gateway asks for: keys when it has hashes, none with ALLOW_ANONYMOUS=true', async () => {
+    const operations = (doc: { paths: Record<string, Record<string, { security?: unknown[] }>> }) =>
+      Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ at: `${method} ${path}`, security: op.security ?? [] })));
+    const keyed = JSON.parse((await request(testApp({ UPSTREAM_URL: upstream.url })).get('/openapi.json')).text);
+    expect(operations(keyed).filter((o) => o.security.length > 0).map((o) => o.at)).toEqual(['post /v1/predict', 'get /v1/schema', 'get /metrics']);
+    expect(Object.keys(keyed.components.securitySchemes).length).toBeGreaterThan(0);
+
+    const anonymous = JSON.parse((await request(testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' })).get('/openapi.json')).text);
+    expect(operations(anonymous).filter((o) => o.security.length > 0)).toEqual([]);
+    expect(anonymous.components.securitySchemes).toEqual({});
+    expect(anonymous.info.description).toMatch(/without API keys/);
+    // Only the security requirements differ.
+    expect(Object.keys(anonymous.paths)).toEqual(Object.keys(keyed.paths));
+    expect(anonymous.components.schemas).toEqual(keyed.components.schemas);
+  });
+
   it.each([
     ['iris', IRIS],
     ['mixed', MIXED],

@@ -211,6 +211,34 @@ describe('rate limits cannot be bypassed', () => {
     expect((await request(app).post('/v1/predict').set(k).send(body)).status).toBe(429);
   });
 
+  it('wrong and missing keys are rate limited by address, so key guessing is bounded; a valid key keeps its own budget', async () => {
+    const app = keyed(4, { TRUST_PROXY: '1' });
+    const from = (address: string) => ({ 'X-Forwarded-For': address });
+    const guesses = [
+      () => request(app).post('/v1/predict').set(from('203.0.113.7')).set('X-API-Key', 'guess-1').send(body),
+      () => request(app).post('/v1/predict').set(from('203.0.113.7')).set('Authorization', 'Bearer guess-2').send(body),
+      () => request(app).get('/v1/schema').set(from('203.0.113.7')).set('X-API-Key', 'guess-3'),
+      () => request(app).get('/metrics').set(from('203.0.113.7')).set('X-API-Key', 'guess-4'),
+    ];
+    for (const guess of guesses) expect((await guess()).status).toBe(401);
+    // The address's budget is spent: every further guess, on any guarded path, is refused unchecked.
+    for (const guess of [...guesses, () => request(app).post('/v1/predict').set(from('203.0.113.7')).send(body)]) {
+      const res = await guess();
+      expect(res.status).toBe(429);
+      expect(problemDefects(res.status, res.headers['content-type'], res.text)).toEqual([]);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // The right key from the same address is counted under the key, and another address has its own budget.
+    expect((await request(app).post('/v1/predict').set(from('203.0.113.7')).set('X-API-Key', API_KEY).send(body)).status).toBe(200);
+    expect((await request(app).get('/metrics').set(from('203.0.113.7')).set('X-API-Key', API_KEY)).status).toBe(200);
+    expect((await request(app).post('/v1/predict').set(from('203.0.113.8')).set('X-API-Key', 'guess-5').send(body)).status).toBe(401);
+  });
+
+  it('the Prometheus scraper with the right key is not rate limited on /metrics', async () => {
+    const app = keyed(2);
+    for (let i = 0; i < 5; i++) expect((await request(app).get('/metrics').set('X-API-Key', API_KEY)).status).toBe(200);
+  });
+
   describe('anonymous callers behind the EB proxy chain (TRUST_PROXY=2: ALB appends the client, nginx appends the ALB)', () => {
     // What reaches the gateway: X-Forwarded-For = <whatever the client sent>, <client address as the ALB saw it>, <ALB>
     const viaChain = (client: string, spoofed?: string) => ({ 'X-Forwarded-For': [spoofed, client, '10.0.1.17'].filter((p) => p !== undefined).join(', ') });

@@ -205,6 +205,8 @@ describe('circuit breaker', () => {
       BREAKER_MIN_REQUESTS: '3',
       BREAKER_ERROR_PERCENT: '50',
       BREAKER_RESET_MS: '300',
+      // Only opossum's half-open is under test here; the health probe has its own file (breaker.test.ts).
+      BREAKER_PROBE_MS: '0',
     });
     upstream.fallback = { kind: 'status', status: 500 };
     for (let i = 0; i < 3; i++) expect((await predict(app)).status).toBe(502);
@@ -229,7 +231,7 @@ describe('circuit breaker', () => {
   });
 
   it('a probe that fails reopens the breaker', async () => {
-    const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_RETRIES: '0', BREAKER_MIN_REQUESTS: '2', BREAKER_RESET_MS: '200' });
+    const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_RETRIES: '0', BREAKER_MIN_REQUESTS: '2', BREAKER_RESET_MS: '200', BREAKER_PROBE_MS: '0' });
     upstream.fallback = { kind: 'status', status: 500 };
     for (let i = 0; i < 2; i++) await predict(app);
     expect(app.gateway.breaker.state()).toBe('open');

@@ -53,7 +53,7 @@ export function openLoop({ port, path = '/v1/predict', bodies, rate, seconds, t0
           res.on('data', (c) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            finish({ status: res.statusCode, shape: bodyShape(res.statusCode, res.headers['content-type'], text), retryAfter: res.headers['retry-after'], problemType: res.statusCode !== 200 ? safeType(text) : undefined });
+            finish({ status: res.statusCode, shape: bodyShape(res.statusCode, res.headers['content-type'], text), retryAfter: res.headers['retry-after'], problemType: res.statusCode !== 200 ? safeField(text, 'type') : undefined, problemDetail: res.statusCode !== 200 ? safeField(text, 'detail') : undefined });
           });
           res.on('error', (err) => finish({ status: 0, error: `response: ${err.code ?? err.message}` }));
         },
@@ -87,9 +87,9 @@ export function openLoop({ port, path = '/v1/predict', bodies, rate, seconds, t0
   return { promise, stop: () => (stopped = true), sent: () => next };
 }
 
-function safeType(text) {
+function safeField(text, field) {
   try {
-    return JSON.parse(text)?.type;
+    return JSON.parse(text)?.[field];
   } catch {
     return undefined;
   }

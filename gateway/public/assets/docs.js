@@ -127,6 +127,13 @@ async function main() {
   const features = Object.entries(rowSchema.properties).map(([name, schema]) => [name, describeProperty(schema)]);
   const example = (rowSchema.examples && rowSchema.examples[0]) || {};
   renderEndpoints(doc);
+  // The served document says what this gateway's configuration asks for; without keys the key field would mislead.
+  const needsKey = Object.values(doc.paths).some((item) => Object.values(item).some((op) => op.security && op.security.length));
+  if (!needsKey) {
+    document.getElementById('api-key-label').hidden = true;
+    document.getElementById('auth-note').textContent = 'This gateway runs without API keys: no endpoint needs one.';
+  }
+  document.body.dataset.apiKey = needsKey ? 'required' : 'none';
   renderFeatures(features);
   renderInputs(features);
 
@@ -137,7 +144,7 @@ async function main() {
     result.textContent = '';
     showStatus('Sending…', true);
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
-    const key = document.getElementById('api-key').value.trim();
+    const key = needsKey ? document.getElementById('api-key').value.trim() : '';
     if (key) headers['x-api-key'] = key;
     try {
       const res = await fetch('/v1/predict', { method: 'POST', headers, body: JSON.stringify({ instances: [readRow(features)] }) });

@@ -48,7 +48,8 @@ if (invokedDirectly) {
     const schema = loadModelSchema(GENERATED.schema);
     process.stdout.write(
       `schema.json: model ${schema.model.name} ${schema.model.version}, ${schema.features.length} features\n` +
-        (written.length ? written.map((w) => `  wrote ${w}\n`).join('') : '  generated files were already up to date\n'),
+        (written.length ? written.map((w) => `  wrote ${w}\n`).join('') : '  generated files were already up to date\n') +
+        (written.includes(GENERATED.clientTypes) ? '  the client package has new types: npm run client:pack (make gateway-client) and reinstall it in frontends\n' : ''),
     );
   } catch (err) {
     process.stderr.write(`schema:sync: ${err instanceof SchemaFileError ? err.message : String(err)}\n`);

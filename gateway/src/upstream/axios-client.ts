@@ -9,6 +9,9 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
   const agentOptions = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, timeout: options.keepAliveMs };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
+  // Health and schema requests get sockets of their own, as in the undici client (see there for why).
+  const controlOptions = { ...agentOptions, maxSockets: 2, maxFreeSockets: 2 };
+  const controlAgents = { httpAgent: new http.Agent(controlOptions), httpsAgent: new https.Agent(controlOptions) };
   const instance = axios.create({
     httpAgent,
     httpsAgent,
@@ -33,6 +36,7 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
         url,
         signal,
         data: body,
+        ...(method === 'GET' ? controlAgents : {}),
         headers: {
           accept: 'application/json, application/problem+json',
           'x-request-id': ctx.requestId,
@@ -55,5 +59,7 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
   return clientOver(call, { predict: predictUrl, health: healthUrl, schema: schemaUrl }, async () => {
     httpAgent.destroy();
     httpsAgent.destroy();
+    controlAgents.httpAgent.destroy();
+    controlAgents.httpsAgent.destroy();
   });
 }

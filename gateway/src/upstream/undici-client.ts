@@ -23,6 +23,10 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
     keepAliveMaxTimeout: options.keepAliveMs,
     pipelining: 1,
   });
+  // Health and schema requests (readiness, the breaker's recovery probe) get connections of their own: queued behind
+  // predictions waiting for a socket (all of them held by a hung upstream), they would time out and report an upstream
+  // that has recovered as down, keeping the breaker open until the backlog drained (measured: about the deadline).
+  const control = new Pool(origin, { connections: 2, keepAliveTimeout: options.keepAliveMs, keepAliveMaxTimeout: options.keepAliveMs, pipelining: 1 });
   const predictPath = joinUrl(options.baseUrl, '/v1/predict').pathname;
   const healthPath = joinUrl(options.baseUrl, options.healthPath).pathname;
   const schemaPath = joinUrl(options.baseUrl, '/v1/schema').pathname;
@@ -31,7 +35,7 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
     const attempt = attemptSignal(ctx);
     const { signal } = attempt;
     try {
-      const res = await pool.request({
+      const res = await (method === 'GET' ? control : pool).request({
         method,
         path,
         signal,
@@ -56,5 +60,7 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
     }
   }
 
-  return clientOver(call, { predict: predictPath, health: healthPath, schema: schemaPath }, () => pool.close());
+  return clientOver(call, { predict: predictPath, health: healthPath, schema: schemaPath }, async () => {
+    await Promise.all([pool.close(), control.close()]);
+  });
 }

@@ -46,6 +46,10 @@ export interface FakeUpstream {
   fallback: Behaviour;
   modelVersion: string;
   healthStatus: number;
+  /** Hold each /health answer this long (a hanging upstream, for the breaker's probe). */
+  healthDelayMs: number;
+  /** Most /health requests in progress at the same time, since the last reset. */
+  healthMaxInFlight: number;
   /** Omit the model from /health so the gateway has to ask /v1/schema. */
   healthWithoutModel: boolean;
   /** Back to how it started: no script, answering ok, the schema's model version, healthy, no calls recorded. */
@@ -56,6 +60,7 @@ export interface FakeUpstream {
 export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstream> {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as ModelSchema;
   const sockets = new Set<import('node:net').Socket>();
+  let healthInFlight = 0;
   const state: FakeUpstream = {
     url: '',
     port: 0,
@@ -66,9 +71,11 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     fallback: { kind: 'ok' },
     modelVersion: schema.model.version,
     healthStatus: 200,
+    healthDelayMs: 0,
+    healthMaxInFlight: 0,
     healthWithoutModel: false,
     reset() {
-      Object.assign(state, { script: [], fallback: { kind: 'ok' }, modelVersion: schema.model.version, healthStatus: 200, healthWithoutModel: false, healthHits: 0, abandoned: 0 });
+      Object.assign(state, { script: [], fallback: { kind: 'ok' }, modelVersion: schema.model.version, healthStatus: 200, healthDelayMs: 0, healthMaxInFlight: 0, healthWithoutModel: false, healthHits: 0, abandoned: 0 });
       state.calls.length = 0;
     },
     close: async () => {
@@ -91,6 +98,12 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
   const server = http.createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === '/health') {
       state.healthHits++;
+      healthInFlight++;
+      state.healthMaxInFlight = Math.max(state.healthMaxInFlight, healthInFlight);
+      // Counted until the answer is sent or the gateway gives up on it (closes the connection).
+      res.once('close', () => healthInFlight--);
+      if (state.healthDelayMs > 0) await new Promise((r) => setTimeout(r, state.healthDelayMs));
+      if (res.destroyed) return;
       const model = { name: schema.model.name, version: state.modelVersion };
       json(res, state.healthStatus, state.healthWithoutModel ? { status: 'ok' } : { status: 'ok', model });
       return;

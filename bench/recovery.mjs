@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// `node bench/recovery.mjs [rounds]`: how the breaker's recovery probe interval (BREAKER_PROBE_MS) trades recovery
+// time against health requests, measured as the default was chosen (gateway README, "Circuit breaker"). Reuses the
+// project and venv that `npm run reliability` set up (run that first). For each interval, alternating in rounds: a
+// gateway straight to gunicorn, 100 req/s of single-row predictions, gunicorn stopped (SIGTERM) for 3 s and started
+// again; reported: upstream healthy -> first 200, -> last error, and the /health requests the gateway sent.
+// This is a measurement of candidate defaults, so it sets the variable; `npm run reliability` never does.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { installExitHandlers, killAll, start, stop, waitHttp } from './lib/procs.mjs';
+import { GATEWAY, makeRows, ROOT } from './lib/setup.mjs';
+import { startGateway, stopGunicorn } from './lib/services.mjs';
+import { acquirePort8000 } from '../reliability/lib/port-lock.mjs';
+import { directRestart, summariseRestart } from '../reliability/lib/direct-restart.mjs';
+
+installExitHandlers();
+const rounds = Number(process.argv[2] ?? 2);
+const INTERVALS = [50, 100, 250, 500, 1000];
+const dir = path.join(ROOT, 'reliability', 'tmp', 'reliability-app');
+const venvs = path.join(ROOT, '.cache', 'venvs');
+const venvName = existsSync(venvs) && readdirSync(venvs).find((n) => n.startsWith('app-'));
+if (!existsSync(path.join(dir, 'model', 'schema.json')) || !venvName) {
+  process.stderr.write('bench/recovery.mjs: run `npm run reliability` first (it generates and trains the project used here)\n');
+  process.exit(2);
+}
+const venv = path.join(venvs, venvName);
+const web = /^web:\s*(.+)$/m.exec(readFileSync(path.join(dir, 'Procfile'), 'utf8'))[1].trim();
+const schemaPath = path.join(dir, 'model', 'schema.json');
+const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+const project = { name: 'reliability-app', dir, web, port: 8000, schema, schemaPath };
+const bodies = makeRows(schema, 3000, 7).map((row) => JSON.stringify({ instances: [row] }));
+const log = (m) => process.stdout.write(`${m}\n`);
+
+function gunicorn() {
+  const [command, ...args] = web.split(/\s+/);
+  const child = start('gunicorn', command, args, { cwd: dir, env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` } });
+  return waitHttp('http://127.0.0.1:8000/health', child, 60_000).then(() => ({ child }));
+}
+
+await acquirePort8000({ onWait: (pid) => log(`waiting for the port-8000 lock (pid ${pid})`) });
+let g = await gunicorn();
+const results = [];
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const interval of round % 2 ? INTERVALS : [...INTERVALS].reverse()) {
+      const gw = await startGateway({ upstreamPort: 8000, schemaPath, env: { BREAKER_PROBE_MS: String(interval) }, label: `gateway probe ${interval}` });
+      const r = await directRestart({
+        gatewayPort: gw.port, upstreamPort: 8000, bodies, rate: 100, beforeMs: 2000, downMs: 3000, afterMs: 3000, clientTimeoutMs: 13_000,
+        stopUpstream: () => stopGunicorn(g, project),
+        startUpstream: async () => { g = await gunicorn(); },
+        log: () => {},
+      });
+      const metrics = await fetch(`http://127.0.0.1:${gw.port}/metrics`).then((x) => x.text());
+      await stop(gw.child);
+      const s = summariseRestart(r);
+      const probes = [...metrics.matchAll(/^gateway_upstream_breaker_probes_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      const outageS = (s.healthyMs - s.stoppedMs) / 1000;
+      results.push({ round, interval, firstOk: s.firstOkAfterHealthyMs, lastError: s.lastErrorAfterHealthyMs, probes, probesPerS: Math.round((probes / outageS) * 10) / 10, errors: s.errors });
+      log(JSON.stringify(results.at(-1)));
+    }
+  }
+} finally {
+  await stopGunicorn(g, project);
+  killAll();
+}
+log('\n| BREAKER_PROBE_MS | healthy → first 200 (ms) | healthy → last error (ms) | /health probes per s of outage |');
+log('| ---: | --- | --- | --- |');
+for (const interval of INTERVALS) {
+  const rs = results.filter((x) => x.interval === interval);
+  log(`| ${interval} | ${rs.map((x) => x.firstOk).join(', ')} | ${rs.map((x) => x.lastError).join(', ')} | ${rs.map((x) => x.probesPerS).join(', ')} |`);
+}
+process.exit(0);
