@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ANSWER_DOCS, ESTIMATORS, DATASETS, BUNDLED_DATASETS, ENVIRONMENT_TYPES, TASKS, defaultAnswers, formatProblems,
+  ANSWER_DOCS, ESTIMATORS, DATASETS, BUNDLED_DATASETS, ENVIRONMENT_TYPES, MODEL_FORMATS, TASKS, defaultAnswers, formatProblems,
   resolveAnswers, validateAnswer, type AnswerKey, type Answers,
 } from '../lib/answers.js';
 import { planChanges, type Change } from '../lib/apply.js';
@@ -129,6 +129,7 @@ export default class AppGenerator extends ProjectGenerator {
       ...ask({ type: 'input', name: 'envName', default: (a: Given) => current(a).envName }),
       ...ask({ type: 'input', name: 'healthCheckPath', default: '/health' }),
       ...ask({ type: 'number', name: 'workers', default: 2 }),
+      ...ask({ type: 'select', name: 'modelFormat', choices: (a: Given) => (current(a).platform === 'amazon-linux-ami' ? ['joblib'] : [...MODEL_FORMATS]), default: (a: Given) => current(a).modelFormat }),
       ...ask({ type: 'confirm', name: 'gateway', default: false }),
     ];
   }

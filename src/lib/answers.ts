@@ -18,6 +18,8 @@ export const ALL_ESTIMATORS = ['logistic_regression', 'random_forest', 'gradient
 export const BUNDLED_DATASETS = { iris: 'classification', wine: 'classification', breast_cancer: 'classification', diabetes: 'regression' } as const;
 export const DATASETS = ['iris', 'wine', 'breast_cancer', 'diabetes', 'csv'] as const;
 export const ENVIRONMENT_TYPES = ['load-balanced', 'single-instance'] as const;
+/** How the model file is written: skops (no code runs when it loads) or joblib (a pickle; the legacy Python 3.6 has no skops). */
+export const MODEL_FORMATS = ['skops', 'joblib'] as const;
 
 const PROJECT_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 // EB: "4 to 40 characters ... only letters, numbers, and hyphens ... can't start or end with a hyphen".
@@ -48,6 +50,7 @@ export const ANSWER_DOCS = {
   gateway: { option: 'gateway', describe: 'Include the TypeScript prediction gateway' },
   healthCheckPath: { option: 'health-check-path', describe: 'Health check path' },
   workers: { option: 'workers', describe: 'gunicorn worker processes per instance' },
+  modelFormat: { option: 'model-format', describe: 'Model file format: skops (loads without running code; default) or joblib (a pickle)' },
 } as const;
 export type AnswerKey = keyof typeof ANSWER_DOCS;
 
@@ -79,6 +82,7 @@ export const AnswersObject = z.object({
     healthCheckPath: z.string().regex(HEALTH_PATH, 'must be a path starting with "/", e.g. /health')
       .refine((p) => !p.startsWith('/v1/'), 'must not be under /v1/, which the prediction API owns'),
     workers: int(1, 32),
+    modelFormat: z.enum(MODEL_FORMATS, { error: () => `must be one of: ${MODEL_FORMATS.join(', ')}` }),
 });
 
 /**
@@ -112,6 +116,9 @@ function crossFieldProblems(a: Record<string, unknown>, fieldOk: (key: AnswerKey
     if (!a.targetColumn) problem('targetColumn', 'is required when the dataset is csv: name the column to predict');
   } else if (ok('dataset', 'task') && BUNDLED_DATASETS[a.dataset as 'iris'] !== a.task) {
     problem('dataset', `${a.dataset} is a ${BUNDLED_DATASETS[a.dataset as 'iris']} dataset, but the task is ${a.task}`);
+  }
+  if (platform && ok('modelFormat') && a.modelFormat === 'skops' && platform.id === 'amazon-linux-ami') {
+    problem('modelFormat', 'skops needs Python 3.9 or later and the legacy platform runs Python 3.6: use joblib there, or the al2023 platform');
   }
   return out;
 }
@@ -156,6 +163,7 @@ export function defaultAnswers(given: RawAnswers): Answers {
     gateway: false,
     healthCheckPath: '/health',
     workers: 2,
+    modelFormat: platformId === 'amazon-linux-ami' ? 'joblib' : 'skops',
   };
 }
 

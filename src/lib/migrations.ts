@@ -37,6 +37,11 @@ export const MIGRATIONS: Migration[] = [
       ].join('\n'),
     },
   },
+  {
+    version: '0.3.0',
+    describe: 'modelFormat added: new projects write skops; a project from before keeps the joblib its model and code use',
+    migrate: (answers) => (answers.modelFormat === undefined ? { ...answers, modelFormat: 'joblib' } : answers),
+  },
 ];
 
 export function migrateAnswers(answers: Record<string, unknown>, fromVersion: string | undefined, migrations = MIGRATIONS) {
