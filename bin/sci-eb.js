@@ -18,8 +18,18 @@ if (available.length === 0) {
 }
 if (argv[0] === '--help' || argv[0] === '-h' || argv.length === 0 && !process.stdin.isTTY) {
   console.log(`Usage: sci-eb <generator> [arguments] [options]\n\nGenerators: ${available.join(', ')} (default: app)\n` +
-    'Example: sci-eb app my-service --yes\nEach generator lists its options with: sci-eb <generator> --help');
+    'Example: sci-eb app my-service --yes\nBring your own model: sci-eb model import PATH --sample CSV (inside a project)\nEach generator lists its options with: sci-eb <generator> --help');
   process.exit(argv.length === 0 ? 2 : 0);
+}
+if (argv[0] === 'model') {
+  // Not a generator: it runs the project's own tools/import_model.py in the project's venv.
+  const { runModelCommand } = await import('../generators/lib/model-import.js');
+  try {
+    process.exit(runModelCommand(argv.slice(1), process.cwd()));
+  } catch (error) {
+    console.error(`sci-eb: ${error.message}`);
+    process.exit(error.exitCode ?? 1);
+  }
 }
 const name = argv[0] && available.includes(argv[0]) ? argv.shift() : 'app';
 

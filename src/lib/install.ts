@@ -9,11 +9,14 @@ export function pickPython(version: string, has = (cmd: string) => spawnSync(cmd
   return has(`python${version}`) ? `python${version}` : 'python3';
 }
 
-export function installSteps(a: Answers, python = pickPython(a.pythonVersion)): InstallStep[] {
+/** importArgs: tools/import_model.py's arguments when the project is made around an existing model (no training). */
+export function installSteps(a: Answers, python = pickPython(a.pythonVersion), importArgs?: string[]): InstallStep[] {
   return [
     { title: 'Create the virtualenv', command: python, args: ['-m', 'venv', '.venv'] },
     { title: 'Install requirements', command: '.venv/bin/python', args: ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', 'requirements-dev.txt'] },
-    { title: 'Train the model', command: '.venv/bin/python', args: ['train.py'] },
+    importArgs
+      ? { title: 'Import your model (derive schema.json, prove it, swap it in)', command: '.venv/bin/python', args: ['tools/import_model.py', ...importArgs] }
+      : { title: 'Train the model', command: '.venv/bin/python', args: ['train.py'] },
     ...(a.gateway ? gatewaySteps() : []),
   ];
 }
