@@ -72,7 +72,8 @@ describe('bring your own model', () => {
       [[path.join(byo, 'sample.csv'), ...sample()], /is a text file \(it starts with 'income,y'\)/],
       [[path.join(byo, 'loan.skops'), ...trustFlags()], /--sample CSV is required/],
       [[path.join(byo, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trustFlags()], /the sample lacks the model's input column\(s\) income, years, region, plan \(names from the model's feature_names_in_\)/],
-      [[path.join(byo, 'other-version.joblib'), ...sample(), '--trust-pickle'], /written by scikit-learn 1\.5\.2, but this project runs scikit-learn 1\.9\.1.*--allow-version-mismatch/s],
+      // The advice is a set pip resolved to binary wheels for the project's Python and architecture (PyPI, as pins.test.ts).
+      [[path.join(byo, 'other-version.joblib'), ...sample(), '--trust-pickle'], /written by scikit-learn 1\.5\.2, but this project runs scikit-learn 1\.9\.1.*Pins with binary wheels for Python 3\.11 \(x86_64\) that follow the artifact: .*numpy==\d.*scikit-learn==1\.5\.2 .*--allow-version-mismatch/s],
     ];
     for (const [args, message] of cases) {
       const r = importModel(...args);
