@@ -4,7 +4,7 @@
 // `sci-eb app NAME --model`. Refusals must leave the project byte for byte as it was; a successful import must pass
 // the project's own tests and serve, through the Procfile's command, the model's own in-process predictions.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,41 @@ describe('bring your own model', () => {
     expect(readFileSync(path.join(project, 'model', 'model.skops')).length).toBeGreaterThan(0);
     expect(existsSync(path.join(project, 'model', 'sample.csv'))).toBe(false); // the sample is not shipped
   });
+
+  it('a model from another scikit-learn (1.5.2, fitted in its own venv): refused with wheel pins; with them, imported', () => {
+    // The notebook: its own venv with scikit-learn 1.5.2, fitting and saving the same pipeline.
+    const notebook = sharedVenv('sklearn-1.5.2', [path.join(FIXTURES, 'byo', 'sklearn-1.5.2.txt')]);
+    const old = path.join(work, 'byo-1.5.2');
+    const made = run(path.join(notebook, 'bin', 'python'), [path.join(FIXTURES, 'byo', 'make_models.py'), old], work);
+    expect(made.status, made.output).toBe(0);
+    const oldExpected: Expected = JSON.parse(readFileSync(path.join(old, 'expected.json'), 'utf8'));
+    const oldSample = ['--sample', path.join(old, 'sample.csv'), '--target', 'decision'];
+    const before = contents(project);
+    const refused = importModel(path.join(old, 'loan.joblib'), ...oldSample, '--trust-pickle');
+    expect(refused.status, refused.output).toBe(2);
+    const advice = /that follow the artifact: (.*?)\. Put them in requirements\.txt/.exec(refused.output);
+    expect(advice, refused.output).not.toBeNull();
+    expect(contents(project)).toEqual(before);
+
+    // The user follows the advice in a copy of the project: those pins in requirements.txt, a new venv, import again.
+    const followed = path.join(work, 'loans-1.5.2');
+    cpSync(project, followed, { recursive: true });
+    const pins = new Map(advice![1]!.split(' ').map((p) => p.split('==') as [string, string]));
+    expect(pins.get('scikit-learn')).toBe('1.5.2');
+    const requirements = read(followed, 'requirements.txt').split('\n').map((line) => {
+      const name = line.split('==')[0]!.toLowerCase();
+      return pins.has(name) ? `${line.split('==')[0]}==${pins.get(name)}` : line;
+    }).join('\n');
+    writeFileSync(path.join(followed, 'requirements.txt'), requirements);
+    const followedVenv = sharedVenv('app', [path.join(followed, 'requirements.txt'), path.join(followed, 'requirements-dev.txt')]);
+    const trust = oldExpected.untrusted.flatMap((t) => ['--trust-type', t]);
+    const r = run('node', [LAUNCHER, 'model', 'import', path.join(old, 'loan.skops'), ...oldSample, ...trust], followed, { VENV: followedVenv });
+    expect(r.status, r.output).toBe(0);
+    expect(JSON.parse(read(followed, 'model/schema.json')).model).toMatchObject({ sklearnVersion: '1.5.2', writtenBySklearn: '1.5.2' });
+    const tests = run('make', ['--no-print-directory', `VENV=${followedVenv}`, 'test'], followed);
+    expect(tests.status, tests.output).toBe(0);
+    expect(tests.output).not.toMatch(/failed|skipped/);
+  }, 1_200_000);
 
   describe('a skops pipeline imported with its types trusted', () => {
     let server: ChildProcess | undefined;
