@@ -27,6 +27,7 @@ function usage() {
     ...available.map((g) => `  ${g.padEnd(width)}${GENERATOR_SUMMARIES[g]?.summary ?? ''}`),
     '',
     'Example: sci-eb app my-service --yes',
+    'Bring your own model: sci-eb model import PATH --sample CSV (inside a project), or sci-eb app NAME --model PATH',
     'Each generator lists its options, their defaults and meanings with: sci-eb <generator> --help',
   ].join('\n');
 }
@@ -34,6 +35,16 @@ function usage() {
 if (argv[0] === '--help' || argv[0] === '-h' || (argv.length === 0 && !process.stdin.isTTY)) {
   console.log(usage());
   process.exit(argv.length === 0 ? 2 : 0);
+}
+if (argv[0] === 'model') {
+  // Not a generator: it runs the project's own tools/import_model.py in the project's venv.
+  const { runModelCommand } = await import('../generators/lib/model-import.js');
+  try {
+    process.exit(runModelCommand(argv.slice(1), process.cwd()));
+  } catch (error) {
+    console.error(`sci-eb: ${error.message}`);
+    process.exit(error.exitCode ?? 1);
+  }
 }
 // A first word that is almost a generator's name is a typo, not the name of a new project.
 const typo = argv[0] && !argv[0].startsWith('-') && !available.includes(argv[0]) ? nearest(argv[0], available) : undefined;

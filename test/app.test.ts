@@ -28,11 +28,11 @@ function expectNoHtmlEntities(dir: string) {
 const COMMON = [
   '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
   'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
-  'serving/__init__.py', 'serving/app.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
-  'serving/prediction.py', 'serving/request_body.py', 'serving/settings.py', 'serving/validation.py',
+  'serving/__init__.py', 'serving/app.py', 'serving/artifact.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
+  'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
   'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_concurrency.py', 'tests/contract/test_contract.py',
   'tests/test_app.py', 'tests/test_train.py',
-  'tools/bundle.py', 'train.py',
+  'tools/bundle.py', 'tools/import_model.py', 'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
 const LEGACY = [...COMMON, '.ebextensions/01_yuminstall.config', '.ebextensions/03_wsgi.config'].sort();

@@ -82,7 +82,7 @@ describe('a generated project, end to end', () => {
     expect(bundled.stderr).toMatch(/^bundle: \.elasticbeanstalk\/app_versions\/e2e-check\.zip, \d+ files, [\d.]+ KB \([\d.]+ KB unpacked\)$/m);
     const names = run(path.join(appVenv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
       .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
-    for (const needed of ['application.py', 'serving/app.py', 'serving/contract.json', 'serving/settings.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.joblib', 'model/schema.json']) {
+    for (const needed of ['application.py', 'serving/app.py', 'serving/contract.json', 'serving/settings.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.skops', 'model/schema.json']) {
       expect(names, needed).toContain(needed);
     }
     for (const banned of [/^\.git\//, /^\.venv/, /^tests\//, /^data\//, /__pycache__/, /^\.env$/, /^\.yo-rc\.json$/, /^\.elasticbeanstalk\//, /\.pyc$/, /^\.ebignore$/, /^Makefile$/]) {

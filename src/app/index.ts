@@ -13,6 +13,7 @@ import { planChanges, type Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { installSteps, nextSteps } from '../lib/install.js';
 import { csvHeaderProblems } from '../lib/csv.js';
+import { importArgs, modelSourceProblems, type ModelSource } from '../lib/model-import.js';
 import { CONFIG_NAMESPACE, ConflictError, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
 
 // Yeoman runs every method of a generator class as a task, except names starting with "_": helpers carry one.
@@ -25,6 +26,8 @@ export default class AppGenerator extends ProjectGenerator {
   private rerun = false;
   private rendered!: RenderedFile[];
   private changes: Change[] = [];
+  /** An existing model to serve instead of training one (`--model`): imported once the venv exists. */
+  private modelSource?: ModelSource;
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
@@ -33,6 +36,10 @@ export default class AppGenerator extends ProjectGenerator {
     this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
     this.option('answers', { type: String, description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}' });
     this.declareSkipInstall('Write the project only: no virtualenv, install or training (make venv train does them later)');
+    this.option('model', { type: String, description: 'Serve a model you already trained (skops, joblib/pickle or an MLflow sklearn folder) instead of training one' });
+    this.option('sample', { type: String, description: 'With --model: CSV of rows the model accepts (types, categories, ranges; the proof rows)' });
+    this.option('trust-pickle', { type: Boolean, description: 'With --model: allow a joblib/pickle file (loading a pickle runs its code)' });
+    this.option('trust-type', { type: String, description: 'With --model: comma-separated skops types you reviewed and trust' });
     this.option('interactive', { type: Boolean, hide: true, description: 'Ask questions even without a terminal (tests)' });
   }
 
@@ -73,6 +80,7 @@ export default class AppGenerator extends ProjectGenerator {
       this.log(`No terminal to ask questions on: using the defaults for ${missing.join(', ')} (as with --yes).`);
     }
     if (interactive) Object.assign(given, await this.prompt(this._questions(given) as never));
+    this.modelSource = await this._modelSource(interactive);
     const resolution = resolveAnswers(given);
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
@@ -82,6 +90,28 @@ export default class AppGenerator extends ProjectGenerator {
     // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
     this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
     this.changes = planChanges(this.rendered, (p) => this.readDisk(p, this.target), this.rerun ? this.storedState(this.target).manifest : undefined);
+  }
+
+  /** --model and friends (or their prompts), checked before anything is written. */
+  private async _modelSource(interactive: boolean): Promise<ModelSource | undefined> {
+    const option = (name: string) => this.options[name] ?? this.options[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+    let source: ModelSource | undefined = option('model') ? {
+      model: String(option('model')), sample: option('sample') as string | undefined, target: this.options.target as string | undefined,
+      trustPickle: Boolean(option('trust-pickle')), trustTypes: String(option('trust-type') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    } : undefined;
+    if (!source && interactive && !this.rerun) {
+      const asked = await this.prompt([
+        { type: 'input', name: 'model', message: 'A model you already trained, to serve instead of training one (skops, joblib/pickle file or MLflow folder; empty: train one)', default: '' },
+        { type: 'input', name: 'sample', message: 'A CSV of rows it accepts (gives schema.json its types and ranges; the rows it is proven on)', when: (a: Given) => Boolean(a.model) },
+        { type: 'input', name: 'target', message: 'The column it predicts (its name in the API; empty if the CSV has no target)', when: (a: Given) => Boolean(a.model), default: '' },
+        { type: 'confirm', name: 'trustPickle', message: 'If it is a joblib/pickle file: loading a pickle runs whatever code is in it. Do you trust who made it?', when: (a: Given) => Boolean(a.model), default: false },
+      ] as never) as Given;
+      if (asked.model) source = { model: String(asked.model), sample: asked.sample as string, target: (asked.target as string) || undefined, trustPickle: Boolean(asked.trustPickle) };
+    }
+    if (!source) return undefined;
+    const problems = modelSourceProblems(source, process.cwd());
+    if (problems.length > 0) throw new UsageError(`${problems.join('\n')}\nNothing was written.`);
+    return source;
   }
 
   private _checkCsv(csvPath: string, target: string | undefined): void {
@@ -121,7 +151,8 @@ export default class AppGenerator extends ProjectGenerator {
 
   async install(): Promise<void> {
     if (this.skipInstall || this.rerun) return;
-    for (const step of installSteps(this.answers)) {
+    const imported = this.modelSource ? importArgs(this.modelSource, process.cwd()) : undefined;
+    for (const step of installSteps(this.answers, imported)) {
       this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
       await this.spawn(step.command, step.args, { cwd: this.target, stdio: 'inherit' });
     }
@@ -137,6 +168,13 @@ export default class AppGenerator extends ProjectGenerator {
     const where = this.relativeToCwd(this.target);
     this.log(`\nDone: ${where}. Next:`);
     this.log(`  cd ${where}`);
-    for (const line of nextSteps(this.answers, !this.skipInstall)) this.log(`  ${line}`);
+    if (this.skipInstall && this.modelSource) {
+      // Made around an existing model: the import replaces training in the first step.
+      const args = importArgs(this.modelSource, process.cwd()).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a));
+      this.log(`  make venv && .venv/bin/python tools/import_model.py ${args.join(' ')}   # (skipped: --skip-install)`);
+      for (const line of nextSteps(this.answers, true)) this.log(`  ${line}`);
+    } else {
+      for (const line of nextSteps(this.answers, !this.skipInstall)) this.log(`  ${line}`);
+    }
   }
 }

@@ -19,6 +19,8 @@ export const ALL_ESTIMATORS = ['logistic_regression', 'random_forest', 'gradient
 export const BUNDLED_DATASETS = { iris: 'classification', wine: 'classification', breast_cancer: 'classification', diabetes: 'regression' } as const;
 export const DATASETS = ['iris', 'wine', 'breast_cancer', 'diabetes', 'csv'] as const;
 export const ENVIRONMENT_TYPES = ['load-balanced', 'single-instance'] as const;
+/** How the model file is written: skops (no code runs when it loads) or joblib (a pickle; the legacy Python 3.6 has no skops). */
+export const MODEL_FORMATS = ['skops', 'joblib'] as const;
 
 // 2 to 40 characters: the length rule is part of the pattern, so a bad name gets one message, not one per rule.
 const PROJECT_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -60,6 +62,7 @@ export const AnswersObject = z.object({
     healthCheckPath: text('must be a path starting with "/", e.g. /health').regex(HEALTH_PATH, 'must be a path starting with "/", e.g. /health')
       .refine((p) => !p.startsWith('/v1/'), 'must not be under /v1/, which the prediction API owns'),
     workers: wholeNumber(1, 32),
+    modelFormat: z.enum(MODEL_FORMATS, { error: () => `must be one of: ${MODEL_FORMATS.join(', ')}` }),
 });
 
 export type AnswerKey = keyof z.infer<typeof AnswersObject>;
@@ -158,6 +161,14 @@ export const ANSWER_RECORDS: AnswerRecord[] = [
   { key: 'scaleUpThreshold', option: 'scale-up-threshold', type: 'number', describe: 'Add an instance above this metric value', question: 'Add an instance when the metric is above:', when: loadBalanced },
   { key: 'scaleDownThreshold', option: 'scale-down-threshold', type: 'number', describe: 'Remove an instance below this metric value', question: 'Remove an instance when the metric is below:', when: loadBalanced },
   { key: 'workers', option: 'workers', type: 'number', describe: 'gunicorn worker processes per instance', question: 'How many gunicorn worker processes per instance?' },
+  {
+    key: 'modelFormat', option: 'model-format', type: 'select', dependsOn: ['platform'], defaultText: 'skops (joblib on amazon-linux-ami)',
+    describe: 'Model file format: skops (loads without running code) or joblib (a pickle; the legacy platform\'s Python 3.6 has no skops)',
+    question: 'Which file format should train.py write the model in?',
+    choices: (a) => values(a.platform === 'amazon-linux-ami' ? ['joblib'] : MODEL_FORMATS),
+    // skops needs Python 3.9+; the legacy platform runs 3.6.
+    choiceNoun: (a) => (a.platform === 'amazon-linux-ami' ? 'available on amazon-linux-ami, whose Python 3.6 has no skops (use the al2023 platform for skops)' : `available on the ${a.platform} platform`),
+  },
   { key: 'gateway', option: 'gateway', type: 'confirm', describe: 'Include the TypeScript prediction gateway (gateway/)', question: 'Add the TypeScript prediction gateway for frontend teams?' },
 ];
 
@@ -235,6 +246,7 @@ export function defaultAnswers(given: RawAnswers): Answers {
     gateway: false,
     healthCheckPath: '/health',
     workers: 2,
+    modelFormat: platformId === 'amazon-linux-ami' ? 'joblib' : 'skops',
   };
 }
 

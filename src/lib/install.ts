@@ -8,10 +8,13 @@ export interface InstallStep { title: string; command: string; args: string[] }
 
 const make = (target: string) => ['--no-print-directory', target];
 
-export function installSteps(a: Answers): InstallStep[] {
+/** importArgs: tools/import_model.py's arguments when the project is made around an existing model (no training). */
+export function installSteps(a: Answers, importArgs?: string[]): InstallStep[] {
   return [
     { title: 'Create .venv and install requirements-dev.txt', command: 'make', args: make('venv') },
-    { title: 'Train the model', command: 'make', args: make('train') },
+    importArgs
+      ? { title: 'Import your model (derive schema.json, prove it, swap it in)', command: '.venv/bin/python', args: ['tools/import_model.py', ...importArgs] }
+      : { title: 'Train the model', command: 'make', args: make('train') },
     ...(a.gateway ? gatewaySteps() : []),
   ];
 }

@@ -24,8 +24,10 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: '0.2.0',
-    describe: 'the service core moved from application.py into the managed serving/ package, its contract tests into tests/contract/',
-    migrate: (answers) => answers,
+    describe: 'the service core moved from application.py into the managed serving/ package, its contract tests into tests/contract/; modelFormat joblib kept (new projects write skops)',
+    // The 0.1 service in application.py (kept when edited) loads model.joblib itself, so its train.py must keep writing
+    // joblib. A 0.2 project without the answer gets the default (skops): serving/ loads whichever schema.json records.
+    migrate: (answers) => (answers.modelFormat === undefined ? { ...answers, modelFormat: 'joblib' } : answers),
     keptFileNotes: {
       'application.py': [
         'application.py holds your edits, so it was kept byte for byte, and it still serves the project on its own.',

@@ -2,16 +2,15 @@
 
 The artifact's sha256 must match schema.json, so a stale or corrupted file is refused rather than served against the
 wrong contract. That is not a defence against someone who can write both files: a joblib file is a pickle, i.e. code,
-so only load your own.
+so only load your own. A skops file (model.format "skops", see artifact.py) loads without running code from it, and
+only with the types schema.json's model.trustedTypes lists beyond skops' defaults.
 """
 import hashlib
-import io
 import json
 import os
 from operator import itemgetter
 
-import joblib
-
+from . import artifact
 from .validation import CATEGORY, INTEGER, NUMBER, CompiledSchema
 
 SCHEMA_VERSION = 1
@@ -123,8 +122,15 @@ def load_model(model_dir):
         raise ModelError("%s: model.version must be the first 12 hex digits of the sha256 (%s)"
                          % (schema_path, digest[:12]))
 
-    # Unpickle the bytes just hashed, not the file again: what is checked is what is loaded.
-    model = joblib.load(io.BytesIO(blob))
+    # Load the bytes just hashed, not the file again: what is checked is what is loaded. No format recorded: a
+    # schema.json from before formats existed, whose artifact is joblib.
+    fmt = schema["model"].get("format") or "joblib"
+    if fmt not in artifact.FORMATS:
+        raise ModelError("%s: model.format %r is not one of %s" % (schema_path, fmt, ", ".join(artifact.FORMATS)))
+    try:
+        model = artifact.loads(blob, fmt, schema["model"].get("trustedTypes") or [])
+    except artifact.ArtifactError as exc:
+        raise ModelError("cannot load %s: %s" % (artifact_path, exc))
     if schema["target"].get("type") == CATEGORY and not hasattr(model, "predict_proba"):
         raise ModelError("the model is a classifier without predict_proba; the API returns probabilities")
     return ModelBundle(model, schema, schema_bytes)

@@ -759,9 +759,9 @@ def test_load_model_accepts_the_trained_model(model_copy, schema):
     assert bundle.version == schema["model"]["version"]
 
 
-def test_tampered_artifact_is_refused(model_copy):
+def test_tampered_artifact_is_refused(model_copy, schema):
     model_dir = model_copy
-    artifact = model_dir / "model.joblib"
+    artifact = model_dir / schema["model"]["artifact"]
     data = bytearray(artifact.read_bytes())
     data[len(data) // 2] ^= 0xFF
     artifact.write_bytes(bytes(data))
@@ -774,8 +774,8 @@ def test_missing_model_is_a_clear_error(tmp_path):
         serving.load_model(str(tmp_path))
 
 
-def test_service_refuses_to_start_with_a_tampered_artifact(model_copy, project_root):
-    with open(str(model_copy / "model.joblib"), "ab") as fh:
+def test_service_refuses_to_start_with_a_tampered_artifact(model_copy, project_root, schema):
+    with open(str(model_copy / schema["model"]["artifact"]), "ab") as fh:
         fh.write(b"\0")
     env = dict(os.environ, MODEL_DIR=str(model_copy))
     starting = "from serving import create_app; create_app()"  # what gunicorn's import of application.py runs
@@ -1235,3 +1235,27 @@ def test_fast_path_never_accepts_what_the_exact_check_rejects(service, data):
     if validation._columns_look_valid(rows, compiled):
         assert exact == []
     assert pairs(exact) == expected_row_errors(rows, schema)
+
+
+def _model_format():
+    """Read at collection time: the skops-only case exists only for a skops model."""
+    model_dir = os.environ.get("MODEL_DIR") or service_settings.default_model_dir()
+    with open(os.path.join(model_dir, "schema.json"), encoding="utf-8") as fh:
+        return json.load(fh)["model"].get("format") or "joblib"
+
+
+if _model_format() == "skops":
+    def _untrusted_function(values):  # a function skops has never heard of: constructing it would run our code
+        return values
+
+    def test_skops_artifact_with_types_schema_json_does_not_trust_is_refused(model_copy, schema):
+        import hashlib
+        import skops.io as sio
+        from sklearn.preprocessing import FunctionTransformer
+        blob = sio.dumps(FunctionTransformer(_untrusted_function))
+        (model_copy / schema["model"]["artifact"]).write_bytes(blob)
+        forged = dict(schema, model=dict(schema["model"], sha256=hashlib.sha256(blob).hexdigest(),
+                                         version=hashlib.sha256(blob).hexdigest()[:12]))
+        (model_copy / "schema.json").write_text(json.dumps(forged), encoding="utf-8")
+        with pytest.raises(serving.ModelError, match="_untrusted_function.*--trust-type"):
+            serving.load_model(str(model_copy))
