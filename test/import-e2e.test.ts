@@ -101,7 +101,7 @@ describe('bring your own model', () => {
     expect(existsSync(path.join(project, 'model', 'sample.csv'))).toBe(false); // the sample is not shipped
   });
 
-  it('a model from another scikit-learn (1.5.2, fitted in its own venv): refused with wheel pins; with them, imported', () => {
+  it('a model from another scikit-learn (1.5.2, fitted in its own venv, also saved by real MLflow): refused with wheel pins; with them, imported', () => {
     // The notebook: its own venv with scikit-learn 1.5.2, fitting and saving the same pipeline.
     const notebook = sharedVenv('sklearn-1.5.2', [path.join(FIXTURES, 'byo', 'sklearn-1.5.2.txt')]);
     const old = path.join(work, 'byo-1.5.2');
@@ -131,6 +131,15 @@ describe('bring your own model', () => {
     const r = run('node', [LAUNCHER, 'model', 'import', path.join(old, 'loan.skops'), ...oldSample, ...trust], followed, { VENV: followedVenv });
     expect(r.status, r.output).toBe(0);
     expect(JSON.parse(read(followed, 'model/schema.json')).model).toMatchObject({ sklearnVersion: '1.5.2', writtenBySklearn: '1.5.2' });
+    // A folder written by real MLflow (mlflow.sklearn.save_model, cloudpickle) in the notebook venv: its MLmodel says
+    // 1.5.2, so the 1.9.1 project refuses it before loading anything; the followed one imports it.
+    expect(read(old, 'mlflow-loan/MLmodel')).toMatch(/mlflow_version: 3\.17\.2/);
+    const mlflowRefused = importModel(path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle');
+    expect(mlflowRefused.status).toBe(2);
+    expect(mlflowRefused.output).toMatch(/written by scikit-learn 1\.5\.2/);
+    const mlflow = run('node', [LAUNCHER, 'model', 'import', path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle'], followed, { VENV: followedVenv });
+    expect(mlflow.status, mlflow.output).toBe(0);
+    expect(JSON.parse(read(followed, 'model/schema.json')).model).toMatchObject({ importedAs: 'mlflow-pickle', writtenBySklearn: '1.5.2' });
     const tests = run('make', ['--no-print-directory', `VENV=${followedVenv}`, 'test'], followed);
     expect(tests.status, tests.output).toBe(0);
     expect(tests.output).not.toMatch(/failed|skipped/);
