@@ -79,7 +79,7 @@ describe('a generated project, end to end', () => {
     // awsebcli's per-file "INFO: -skipping: ..." lines stay out; what a person reads is the size and file count
     const said = `${bundled.stdout}${bundled.stderr}`;
     expect(said).not.toMatch(/INFO|skipping/);
-    expect(bundled.stderr).toMatch(/^bundle: \.elasticbeanstalk\/app_versions\/e2e-check\.zip, \d+ files, [\d.]+ KB \([\d.]+ KB unpacked\)$/m);
+    expect(bundled.stderr).toMatch(/^bundle: \.elasticbeanstalk\/app_versions\/e2e-check\.zip, \d+ files, [\d.]+ [KM]B \([\d.]+ [KM]B unpacked\)$/m);
     const names = run(path.join(appVenv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
       .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
     for (const needed of ['application.py', 'serving/app.py', 'serving/contract.json', 'serving/settings.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.skops', 'model/schema.json']) {

@@ -1,10 +1,13 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LAUNCHER, listFiles, read } from './helpers.js';
+import { LAUNCHER, ROOT, listFiles, read } from './helpers.js';
+
+/** The folders above `dir`, up to the root. */
+const ancestors = (dir: string): string[] => (path.dirname(dir) === dir ? [] : [path.dirname(dir), ...ancestors(path.dirname(dir))]);
 
 // Yeoman logs to stderr; `output` is what a user sees in the terminal.
 const sciEb = (cwd: string, ...args: string[]) => sciEbWith({}, cwd, ...args);
@@ -118,8 +121,17 @@ describe('sci-eb launcher', () => {
     // As root, yo switches to uid 1000 and keeps HOME=/root (mode 700); as anyone else, a home without permissions
     chmodSync(home, asRoot ? 0o700 : 0o000);
     if (asRoot) chownSync(cwd, 1000, 1000);
-    const r = sciEbWith({ env: { HOME: home }, ...(asRoot ? { uid: 1000, gid: 1000 } : {}) }, cwd, 'app', 'svc', '--yes', '--skip-install');
-    chmodSync(home, 0o700);
+    // A global yo install is readable by everyone; this checkout may sit in a folder only root can enter (a CI
+    // clone in a 0700 mktemp folder): let uid 1000 pass through the folders above it for the run, as it would there.
+    const closed = asRoot ? ancestors(ROOT).filter((dir) => (statSync(dir).mode & 0o001) === 0) : [];
+    for (const dir of closed) chmodSync(dir, statSync(dir).mode | 0o001);
+    let r: ReturnType<typeof sciEbWith>;
+    try {
+      r = sciEbWith({ env: { HOME: home }, ...(asRoot ? { uid: 1000, gid: 1000 } : {}) }, cwd, 'app', 'svc', '--yes', '--skip-install');
+    } finally {
+      for (const dir of closed) chmodSync(dir, statSync(dir).mode & ~0o001);
+      chmodSync(home, 0o700);
+    }
     expect(r.status, r.output).toBe(2);
     expect(r.stderr).toMatch(/cannot read its home folder .*yo, run as root, switches to uid 1000.*run the same generator with sci-eb/);
     expect(r.output).not.toMatch(/TypeError|EACCES/);
