@@ -79,8 +79,9 @@ export default class AppGenerator extends ProjectGenerator {
     if (!this.options.yes && !this.rerun && !terminal && missing.length > 0) {
       this.log(`No terminal to ask questions on: using the defaults for ${missing.join(', ')} (as with --yes).`);
     }
-    if (interactive) Object.assign(given, await this.prompt(this._questions(given) as never));
+    // First what a person decides first: serve a model they already have, or train one (then the training questions).
     this.modelSource = await this._modelSource(interactive);
+    if (interactive) Object.assign(given, await this.prompt(this._questions(given, Boolean(this.modelSource)) as never));
     const resolution = resolveAnswers(given);
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
@@ -130,10 +131,14 @@ export default class AppGenerator extends ProjectGenerator {
     return target;
   }
 
-  /** The questions not answered yet, from the answer records: defaults, choices and validation all come from there. */
-  private _questions(given: Given): Question[] {
+  /**
+   * The questions not answered yet, from the answer records: defaults, choices and validation all come from there.
+   * With a model of the user's own, what only training needs (task, estimator, data) is not asked.
+   */
+  private _questions(given: Given, ownModel = false): Question[] {
     const current = (answers: Given) => ({ ...defaultAnswers({ ...given, ...answers }), ...coerceAnswers({ ...given, ...answers }) }) as Answers;
-    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined).map((r) => ({
+    const trainingOnly = new Set<AnswerKey>(['task', 'estimator', 'dataset', 'csvPath', 'targetColumn']);
+    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined && !(ownModel && trainingOnly.has(r.key))).map((r) => ({
       type: r.type,
       name: r.key,
       message: r.question,
