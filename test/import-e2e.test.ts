@@ -145,8 +145,10 @@ describe('bring your own model', () => {
     expect(readdirSync(own).filter((f) => /before-import|requirements-import|model-import/.test(f))).toEqual([]);
 
     // The same with the right sample: re-pinned, rebuilt, proven, swapped.
+    const devBefore = snapshot(own)['requirements-dev.txt'];
     const r = ownImport(path.join(old, 'loan.skops'), ...oldSample, ...trust);
     expect(r.status, r.output).toBe(0);
+    expect(snapshot(own)['requirements-dev.txt']).toBe(devBefore); // it pins none of the set: not even its mtime moves
     expect(r.output).toMatch(/proved on 240 sample rows/);
     expect(r.output).toMatch(/requirements\.txt now pins scikit-learn==1\.5\.2/);
     expect(sklearnIn()).toBe('1.5.2');
