@@ -101,7 +101,7 @@ describe('bring your own model', () => {
     expect(existsSync(path.join(project, 'model', 'sample.csv'))).toBe(false); // the sample is not shipped
   });
 
-  it('a model from another scikit-learn (1.5.2, fitted in its own venv, also saved by real MLflow): the import re-pins requirements.txt, rebuilds the venv and proves it; a failed proof puts everything back', () => {
+  it('a model from another scikit-learn (1.5.2, fitted in its own venv, also saved by real MLflow): the import re-pins requirements.txt, rebuilds the venv and proves it; Ctrl-C or a failed proof puts everything back', async () => {
     // The notebook: its own venv with scikit-learn 1.5.2, fitting and saving the same pipeline.
     const notebook = sharedVenv('sklearn-1.5.2', [path.join(FIXTURES, 'byo', 'sklearn-1.5.2.txt')]);
     const old = path.join(work, 'byo-1.5.2');
@@ -130,10 +130,34 @@ describe('bring your own model', () => {
     const marker = () => statSync(path.join(own, '.venv', '.installed')).mtimeMs;
     const oldRequirements = read(own, 'requirements.txt');
 
-    // Re-pinned and rebuilt, but the proof fails (a sample without the model's columns): every file back as it was,
-    // byte for byte and mtime for mtime, and the old venv with its marker.
     const ownBefore = snapshot(own);
     const markerBefore = marker();
+    const leftovers = () => readdirSync(own).filter((f) => /before-import|requirements-import|model-import/.test(f));
+
+    // Ctrl-C while pip rebuilds the venv (SIGINT to the whole process group, as a terminal sends it): all back.
+    const interrupted = spawn(path.join(own, '.venv', 'bin', 'python'), [path.join(own, 'tools', 'import_model.py'), path.join(old, 'loan.skops'), ...oldSample, ...trust], { cwd: own, detached: true });
+    let interruptedLog = '';
+    const exited = new Promise<number | null>((res) => interrupted.once('exit', (code) => res(code)));
+    await new Promise<void>((res, rej) => {
+      const onData = (d: Buffer) => {
+        interruptedLog += d;
+        if (/rebuilding .* from the new pins/.test(interruptedLog)) setTimeout(res, 4000); // pip is installing by then
+      };
+      interrupted.stdout!.on('data', onData);
+      interrupted.stderr!.on('data', (d) => { interruptedLog += d; });
+      interrupted.once('exit', () => rej(new Error(`exited before the rebuild:\n${interruptedLog}`)));
+    });
+    process.kill(-interrupted.pid!, 'SIGINT');
+    expect(await exited, interruptedLog).toBe(130);
+    expect(interruptedLog).toMatch(/requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/);
+    expect(interruptedLog).toMatch(/interrupted\. Nothing was changed\./);
+    expect(snapshot(own)).toEqual(ownBefore);
+    expect(marker()).toBe(markerBefore);
+    expect(sklearnIn()).toBe('1.9.1');
+    expect(leftovers()).toEqual([]);
+
+    // Re-pinned and rebuilt, but the proof fails (a sample without the model's columns): every file back as it was,
+    // byte for byte and mtime for mtime, and the old venv with its marker.
     const failed = ownImport(path.join(old, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trust);
     expect(failed.status, failed.output).toBe(2);
     expect(failed.output).toMatch(/Re-pinning to a set with binary wheels for Python 3\.11 \(x86_64\): scikit-learn 1\.9\.1 -> 1\.5\.2/);
@@ -142,7 +166,7 @@ describe('bring your own model', () => {
     expect(snapshot(own)).toEqual(ownBefore);
     expect(marker()).toBe(markerBefore);
     expect(sklearnIn()).toBe('1.9.1');
-    expect(readdirSync(own).filter((f) => /before-import|requirements-import|model-import/.test(f))).toEqual([]);
+    expect(leftovers()).toEqual([]);
 
     // The same with the right sample: re-pinned, rebuilt, proven, swapped.
     const devBefore = snapshot(own)['requirements-dev.txt'];
