@@ -4,11 +4,11 @@
 // `sci-eb app NAME --model`. Refusals must leave the project byte for byte as it was; a successful import must pass
 // the project's own tests and serve, through the Procfile's command, the model's own in-process predictions.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, LAUNCHER, contents, read } from './helpers.js';
+import { FIXTURES, LAUNCHER, contents, read, snapshot } from './helpers.js';
 import { sharedVenv } from './venv.js';
 import { acquirePort8000 } from './port-lock.js';
 
@@ -72,8 +72,8 @@ describe('bring your own model', () => {
       [[path.join(byo, 'sample.csv'), ...sample()], /is a text file \(it starts with 'income,y'\)/],
       [[path.join(byo, 'loan.skops'), ...trustFlags()], /--sample CSV is required/],
       [[path.join(byo, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trustFlags()], /the sample lacks the model's input column\(s\) income, years, region, plan \(names from the model's feature_names_in_\)/],
-      // The advice is a set pip resolved to binary wheels for the project's Python and architecture (PyPI, as pins.test.ts).
-      [[path.join(byo, 'other-version.joblib'), ...sample(), '--trust-pickle'], /written by scikit-learn 1\.5\.2, but this project runs scikit-learn 1\.9\.1.*Pins with binary wheels for Python 3\.11 \(x86_64\) that follow the artifact: .*numpy==\d.*scikit-learn==1\.5\.2 .*--allow-version-mismatch/s],
+      // --keep-pins: told, not re-pinned. The advice is a set pip resolved to binary wheels for the project's Python and architecture (PyPI, as pins.test.ts).
+      [[path.join(byo, 'other-version.joblib'), ...sample(), '--trust-pickle', '--keep-pins'], /written by scikit-learn 1\.5\.2, but this project runs scikit-learn 1\.9\.1.*Pins with binary wheels for Python 3\.11 \(x86_64\) that follow the artifact: .*numpy==\d.*scikit-learn==1\.5\.2 .*--allow-version-mismatch/s],
     ];
     for (const [args, message] of cases) {
       const r = importModel(...args);
@@ -101,7 +101,7 @@ describe('bring your own model', () => {
     expect(existsSync(path.join(project, 'model', 'sample.csv'))).toBe(false); // the sample is not shipped
   });
 
-  it('a model from another scikit-learn (1.5.2, fitted in its own venv, also saved by real MLflow): refused with wheel pins; with them, imported', () => {
+  it('a model from another scikit-learn (1.5.2, fitted in its own venv, also saved by real MLflow): the import re-pins requirements.txt, rebuilds the venv and proves it; Ctrl-C or a failed proof puts everything back', async () => {
     // The notebook: its own venv with scikit-learn 1.5.2, fitting and saving the same pipeline.
     const notebook = sharedVenv('sklearn-1.5.2', [path.join(FIXTURES, 'byo', 'sklearn-1.5.2.txt')]);
     const old = path.join(work, 'byo-1.5.2');
@@ -109,41 +109,101 @@ describe('bring your own model', () => {
     expect(made.status, made.output).toBe(0);
     const oldExpected: Expected = JSON.parse(readFileSync(path.join(old, 'expected.json'), 'utf8'));
     const oldSample = ['--sample', path.join(old, 'sample.csv'), '--target', 'decision'];
+    const trust = oldExpected.untrusted.flatMap((t) => ['--trust-type', t]);
+    // --keep-pins: refused with the pins that follow the artifact, nothing written (the shared venv stays as it is).
     const before = contents(project);
-    const refused = importModel(path.join(old, 'loan.joblib'), ...oldSample, '--trust-pickle');
+    const refused = importModel(path.join(old, 'loan.joblib'), ...oldSample, '--trust-pickle', '--keep-pins');
     expect(refused.status, refused.output).toBe(2);
-    const advice = /that follow the artifact: (.*?)\. Put them in requirements\.txt/.exec(refused.output);
-    expect(advice, refused.output).not.toBeNull();
+    expect(refused.output).toMatch(/that follow the artifact: .*scikit-learn==1\.5\.2.*Import without --keep-pins/s);
+    const mlflowRefused = importModel(path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle', '--keep-pins');
+    expect(mlflowRefused.status).toBe(2);
+    expect(mlflowRefused.output).toMatch(/written by scikit-learn 1\.5\.2/); // from MLmodel, before loading anything
     expect(contents(project)).toEqual(before);
 
-    // The user follows the advice in a copy of the project: those pins in requirements.txt, a new venv, import again.
-    const followed = path.join(work, 'loans-1.5.2');
-    cpSync(project, followed, { recursive: true });
-    const pins = new Map(advice![1]!.split(' ').map((p) => p.split('==') as [string, string]));
-    expect(pins.get('scikit-learn')).toBe('1.5.2');
-    const requirements = read(followed, 'requirements.txt').split('\n').map((line) => {
-      const name = line.split('==')[0]!.toLowerCase();
-      return pins.has(name) ? `${line.split('==')[0]}==${pins.get(name)}` : line;
-    }).join('\n');
-    writeFileSync(path.join(followed, 'requirements.txt'), requirements);
-    const followedVenv = sharedVenv('app', [path.join(followed, 'requirements.txt'), path.join(followed, 'requirements-dev.txt')]);
-    const trust = oldExpected.untrusted.flatMap((t) => ['--trust-type', t]);
-    const r = run('node', [LAUNCHER, 'model', 'import', path.join(old, 'loan.skops'), ...oldSample, ...trust], followed, { VENV: followedVenv });
+    // A copy of the project with its own .venv, made by `make venv` as a user would (scikit-learn 1.9.1).
+    const own = path.join(work, 'loans-own');
+    cpSync(project, own, { recursive: true });
+    const venvMade = run('make', ['--no-print-directory', 'venv'], own);
+    expect(venvMade.status, venvMade.output).toBe(0);
+    const ownImport = (...args: string[]) => run('node', [LAUNCHER, 'model', 'import', ...args], own, { VENV: '' });
+    const sklearnIn = () => run(path.join(own, '.venv', 'bin', 'python'), ['-c', 'import sklearn; print(sklearn.__version__)'], own).output.trim();
+    const marker = () => statSync(path.join(own, '.venv', '.installed')).mtimeMs;
+    const oldRequirements = read(own, 'requirements.txt');
+
+    const ownBefore = snapshot(own);
+    const markerBefore = marker();
+    const leftovers = () => readdirSync(own).filter((f) => /before-import|requirements-import|model-import/.test(f));
+
+    // Ctrl-C while pip rebuilds the venv (SIGINT to the whole process group, as a terminal sends it): all back.
+    const interrupted = spawn(path.join(own, '.venv', 'bin', 'python'), [path.join(own, 'tools', 'import_model.py'), path.join(old, 'loan.skops'), ...oldSample, ...trust], { cwd: own, detached: true });
+    let interruptedLog = '';
+    const exited = new Promise<number | null>((res) => interrupted.once('exit', (code) => res(code)));
+    await new Promise<void>((res, rej) => {
+      const onData = (d: Buffer) => {
+        interruptedLog += d;
+        if (/rebuilding .* from the new pins/.test(interruptedLog)) setTimeout(res, 4000); // pip is installing by then
+      };
+      interrupted.stdout!.on('data', onData);
+      interrupted.stderr!.on('data', (d) => { interruptedLog += d; });
+      interrupted.once('exit', () => rej(new Error(`exited before the rebuild:\n${interruptedLog}`)));
+    });
+    process.kill(-interrupted.pid!, 'SIGINT');
+    expect(await exited, interruptedLog).toBe(130);
+    expect(interruptedLog).toMatch(/requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/);
+    expect(interruptedLog).toMatch(/interrupted\. Nothing was changed\./);
+    expect(snapshot(own)).toEqual(ownBefore);
+    expect(marker()).toBe(markerBefore);
+    expect(sklearnIn()).toBe('1.9.1');
+    expect(leftovers()).toEqual([]);
+
+    // Re-pinned and rebuilt, but the proof fails (a sample without the model's columns): every file back as it was,
+    // byte for byte and mtime for mtime, and the old venv with its marker.
+    const failed = ownImport(path.join(old, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trust);
+    expect(failed.status, failed.output).toBe(2);
+    expect(failed.output).toMatch(/Re-pinning to a set with binary wheels for Python 3\.11 \(x86_64\): scikit-learn 1\.9\.1 -> 1\.5\.2/);
+    expect(failed.output).toMatch(/the sample lacks the model's input column/);
+    expect(failed.output).toMatch(/requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/);
+    expect(snapshot(own)).toEqual(ownBefore);
+    expect(marker()).toBe(markerBefore);
+    expect(sklearnIn()).toBe('1.9.1');
+    expect(leftovers()).toEqual([]);
+
+    // The same with the right sample: re-pinned, rebuilt, proven, swapped.
+    const devBefore = snapshot(own)['requirements-dev.txt'];
+    const r = ownImport(path.join(old, 'loan.skops'), ...oldSample, ...trust);
     expect(r.status, r.output).toBe(0);
-    expect(JSON.parse(read(followed, 'model/schema.json')).model).toMatchObject({ sklearnVersion: '1.5.2', writtenBySklearn: '1.5.2' });
-    // A folder written by real MLflow (mlflow.sklearn.save_model, cloudpickle) in the notebook venv: its MLmodel says
-    // 1.5.2, so the 1.9.1 project refuses it before loading anything; the followed one imports it.
+    expect(snapshot(own)['requirements-dev.txt']).toBe(devBefore); // it pins none of the set: not even its mtime moves
+    expect(r.output).toMatch(/proved on 240 sample rows/);
+    expect(r.output).toMatch(/requirements\.txt now pins scikit-learn==1\.5\.2/);
+    expect(sklearnIn()).toBe('1.5.2');
+    expect(JSON.parse(read(own, 'model/schema.json')).model).toMatchObject({ sklearnVersion: '1.5.2', writtenBySklearn: '1.5.2' });
+    // Only the versions of the artifact's set changed; every other line (comments, the order) is as it was.
+    const newRequirements = read(own, 'requirements.txt');
+    expect(newRequirements).toMatch(/^scikit-learn==1\.5\.2$/m);
+    const oldLines = oldRequirements.split('\n');
+    const newLines = newRequirements.split('\n');
+    expect(newLines.length).toBe(oldLines.length);
+    const changed = oldLines.filter((l, i) => l !== newLines[i]).map((l) => l.split('==')[0]!.toLowerCase());
+    expect(changed).toContain('scikit-learn');
+    for (const name of changed) expect(['scikit-learn', 'numpy', 'scipy', 'pandas', 'joblib', 'threadpoolctl']).toContain(name);
+    // make's marker is newer than the requirement files: `make venv` has nothing to do.
+    expect(run('make', ['--no-print-directory', '-q', 'venv'], own).status).toBe(0);
+
+    // A folder written by real MLflow (mlflow.sklearn.save_model, cloudpickle) in the notebook venv: the project now
+    // runs 1.5.2, so it imports without re-pinning.
     expect(read(old, 'mlflow-loan/MLmodel')).toMatch(/mlflow_version: 3\.17\.2/);
-    const mlflowRefused = importModel(path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle');
-    expect(mlflowRefused.status).toBe(2);
-    expect(mlflowRefused.output).toMatch(/written by scikit-learn 1\.5\.2/);
-    const mlflow = run('node', [LAUNCHER, 'model', 'import', path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle'], followed, { VENV: followedVenv });
+    const mlflow = ownImport(path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle');
     expect(mlflow.status, mlflow.output).toBe(0);
-    expect(JSON.parse(read(followed, 'model/schema.json')).model).toMatchObject({ importedAs: 'mlflow-pickle', writtenBySklearn: '1.5.2' });
-    const tests = run('make', ['--no-print-directory', `VENV=${followedVenv}`, 'test'], followed);
+    expect(mlflow.output).not.toMatch(/Re-pinning/);
+    expect(JSON.parse(read(own, 'model/schema.json')).model).toMatchObject({ importedAs: 'mlflow-pickle', writtenBySklearn: '1.5.2' });
+    const tests = run('make', ['--no-print-directory', 'test'], own);
     expect(tests.status, tests.output).toBe(0);
     expect(tests.output).not.toMatch(/failed|skipped/);
-  }, 1_200_000);
+    // The artifact's pins are the user's edits now: an upgrade keeps them (requirements.txt does not change).
+    const upgrade = run('node', [LAUNCHER, 'upgrade'], own);
+    expect(upgrade.status, upgrade.output).toBe(0);
+    expect(read(own, 'requirements.txt')).toBe(newRequirements);
+  }, 1_800_000);
 
   describe('a skops pipeline imported with its types trusted', () => {
     let server: ChildProcess | undefined;

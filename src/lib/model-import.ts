@@ -12,6 +12,7 @@ export const IMPORT_TOOL = 'tools/import_model.py';
 
 export const MODEL_USAGE = 'Usage: sci-eb model import PATH --sample CSV [--target COLUMN] [--trust-pickle] [--trust-type MODULE.CLASS]...\n' +
   '  PATH: a scikit-learn model saved with skops, joblib or pickle, or an MLflow sklearn model folder.\n' +
+  '  A model from another scikit-learn re-pins requirements.txt to its version and rebuilds the venv (--keep-pins: refuse instead).\n' +
   '  Run inside a generated project whose venv exists (make venv). Options: .venv/bin/python tools/import_model.py --help';
 
 export class ModelCommandError extends Error {
