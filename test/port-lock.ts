@@ -8,9 +8,12 @@ import { acquirePort8000 as acquireLock } from '../reliability/lib/port-lock.mjs
 
 export async function acquirePort8000(timeoutMs = 900_000): Promise<() => void> {
   const release: () => void = await acquireLock({ timeoutMs });
-  const free = await new Promise<boolean>((resolve) => {
+  const isFree = () => new Promise<boolean>((resolve) => {
     const server = net.createServer().once('error', () => resolve(false)).listen(8000, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+  // The previous holder's gunicorn may still be shutting down when its lock is released: give it a moment.
+  let free = await isFree();
+  for (const until = Date.now() + 30_000; !free && Date.now() < until; free = await isFree()) await new Promise((r) => setTimeout(r, 500));
   if (!free) {
     release();
     throw new Error('127.0.0.1:8000 is taken by another program: stop it, the generated Procfile needs that port');
