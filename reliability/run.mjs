@@ -29,7 +29,7 @@ import { startGateway, startGunicorn, stopGunicorn } from '../bench/lib/services
 import { openLoop } from './lib/openloop.mjs';
 import { startFaultProxy } from './lib/proxy.mjs';
 import { acquirePort8000 } from './lib/port-lock.mjs';
-import { directRestart, summariseRestart } from './lib/direct-restart.mjs';
+import { directRestart, healthy, summariseRestart } from './lib/direct-restart.mjs';
 import { renderReport } from './report.mjs';
 
 installExitHandlers();
@@ -128,16 +128,6 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const r1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? x : Math.round(x * 10) / 10);
-
-async function healthOk(port) {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(500) });
-    await res.text();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The Procfile command again, as bench/lib/services.mjs's startGunicorn starts it, but ready as soon as /health
@@ -279,7 +269,7 @@ async function main() {
     let polling = true;
     const poll = (async () => {
       while (polling && recovered === undefined) {
-        if (await healthOk(project.port)) recovered = now();
+        if (await healthy(project.port, 500)) recovered = now();
         else await sleep(50);
       }
     })();
@@ -325,7 +315,7 @@ async function main() {
       await sleep(50);
     }
     e.oldGoneMs = now();
-    while (Date.now() < limit && !(await healthOk(project.port))) await sleep(50);
+    while (Date.now() < limit && !(await healthy(project.port, 500))) await sleep(50);
     e.newWorkers = workers;
     e.endMs = e.recoveredMs = now();
     // At least 5 s, so that requests queued while the new workers import the app are part of the phase.

@@ -6,9 +6,10 @@
 import { sleep } from '../../bench/lib/procs.mjs';
 import { openLoop } from './openloop.mjs';
 
-async function healthy(port) {
+/** true when gunicorn's /health on `port` answers 200 within `timeoutMs`. */
+export async function healthy(port, timeoutMs = 300) {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(300) });
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) });
     await res.text();
     return res.ok;
   } catch {
