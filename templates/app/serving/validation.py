@@ -135,8 +135,8 @@ def _columns_look_valid(rows, compiled):
 
 
 def _validate_rows(rows, compiled, errors):
-    # The exact check, one value at a time: plain tuples, exact type checks (bool is a subclass of int, so
-    # isinstance would let True through as a number), and no per-value function calls on the happy path.
+    # The exact check, one value at a time (valid requests never get here: _columns_look_valid answers them): plain
+    # tuples and exact type checks (bool is a subclass of int, so isinstance would let True through as a number).
     checks = compiled.checks
     name_set = compiled.name_set
     details = compiled.details
@@ -150,41 +150,35 @@ def _validate_rows(rows, compiled, errors):
         for name, kind, nullable, categories, token, category_detail in checks:
             value = row.get(name, _MISSING)
             t = type(value)
-            if kind == CATEGORY:
-                if t is str:
-                    if value in categories:
-                        continue
-                    code = "unknown_category"
-                elif value is None:
-                    if nullable:
-                        continue
-                    code = "not_nullable"
-                elif value is _MISSING:
-                    code = "required"
-                else:
+            # Absent and null mean the same for every kind of feature; then the kind decides.
+            if value is None:
+                if nullable:
+                    continue
+                code = "not_nullable"
+            elif value is _MISSING:
+                code = "required"
+            elif kind == CATEGORY:
+                if t is not str:
                     code = "not_a_string"
-            else:
-                if t is float:
-                    if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # False for NaN, +/-inf and huge values
-                        if kind == NUMBER or value.is_integer():
-                            continue
-                        code = "not_an_integer"
-                    else:
-                        code = "not_finite"
-                elif t is int:
-                    if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
-                        continue
-                    code = "not_finite"
-                elif value is None:
-                    if nullable:
-                        continue
-                    code = "not_nullable"
-                elif value is _MISSING:
-                    code = "required"
+                elif value in categories:
+                    continue
                 else:
-                    code = _slow_number_check(value, kind)
-                    if code is None:
+                    code = "unknown_category"
+            elif t is float:
+                if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # False for NaN, +/-inf and huge values
+                    if kind == NUMBER or value.is_integer():
                         continue
+                    code = "not_an_integer"
+                else:
+                    code = "not_finite"
+            elif t is int:
+                if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+                    continue
+                code = "not_finite"
+            else:
+                code = _slow_number_check(value, kind)
+                if code is None:
+                    continue
             append(_error("/instances/%d/%s" % (i, token), code,
                           category_detail if code == "unknown_category" else details[code]))
         if row.keys() != name_set:  # then the names the schema does not know, if any, sorted
