@@ -13,7 +13,7 @@ import { commitChanges } from '../src/base/commit.js';
 import { migrateAnswers } from '../src/lib/migrations.js';
 import { loadFileSpecs, planProject, renderPlan } from '../src/lib/plan.js';
 import { FIXTURES, LAUNCHER, contents, listFiles, read, snapshot } from './helpers.js';
-import { sharedVenv } from './venv.js';
+import { sharedVenv } from '../harness/index.mjs';
 
 const templatesOf = (version: string) => path.join(FIXTURES, `templates-${version}`);
 
