@@ -88,6 +88,8 @@ class AnswerTable<Shape extends Record<string, z.ZodType>> {
   constructor(readonly shape: Shape, readonly records: readonly AnswerRecord[]) {}
 
   answer<K extends string, S extends z.ZodType>(key: K, spec: AnswerSpec<z.output<z.ZodObject<Shape>>, S>): AnswerTable<Simplify<Shape & Record<K, S>>> {
+    // Two records for one answer or one option would make the second silently win.
+    if (key in this.shape || this.records.some((r) => r.option === spec.option)) throw new Error(`answer ${key} (--${spec.option}) is declared twice`);
     // The callbacks take the earlier answers; called with all of them they see a superset, which is what they accept.
     const record = { key, ...spec } as unknown as AnswerRecord;
     return new AnswerTable({ ...this.shape, [key]: spec.schema } as Simplify<Shape & Record<K, S>>, [...this.records, record]);
