@@ -64,17 +64,20 @@ export function start(name, command, args, { cwd, env, stdout = '/dev/null', std
   closeSync(err);
   child.label = name;
   live.add(child);
-  child.exited = once(child, 'exit').then(([code, signal]) => {
+  // A command that cannot be spawned emits 'error' and never 'exit': it has exited all the same.
+  child.exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+  }).then((result) => {
     live.delete(child);
-    return { code, signal };
+    return result;
   });
-  child.on('error', () => live.delete(child));
   return child;
 }
 
 /** SIGTERM to the group, then SIGKILL after `graceMs`. Resolves when the leader has exited. */
 export async function stop(child, graceMs = 10_000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null || !child.pid) return;
   killGroup(child, 'SIGTERM');
   const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
   await child.exited;
@@ -126,7 +129,7 @@ export async function waitHttp(url, child, timeoutMs = 60_000) {
   const until = Date.now() + timeoutMs;
   let last;
   while (Date.now() < until) {
-    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${child.label} exited (${child.exitCode ?? child.signalCode}) before answering ${url}`);
+    if (child && (child.exitCode !== null || child.signalCode !== null || !child.pid)) throw new Error(`${child.label} exited (${child.exitCode ?? child.signalCode}) before answering ${url}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const text = await res.text();
