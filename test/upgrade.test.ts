@@ -8,10 +8,13 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../src/lib/answers.js';
-import { alters, nextManifest, planChanges, type Change } from '../src/lib/apply.js';
+import { alters, planChanges } from '../src/lib/apply.js';
+import { projectBases, splitManifest } from '../src/lib/merge-bases.js';
+import { sha256 } from '../src/lib/sha256.js';
 import { commitChanges } from '../src/base/commit.js';
 import { migrateAnswers } from '../src/lib/migrations.js';
-import { loadFileSpecs, planProject, renderPlan } from '../src/lib/plan.js';
+import { loadFileSpecs } from '../src/lib/file-specs.js';
+import { planProject, renderPlan } from '../src/lib/plan.js';
 import { FIXTURES, LAUNCHER, contents, listFiles, read, snapshot } from './helpers.js';
 import { sharedVenv } from './venv.js';
 
@@ -22,7 +25,10 @@ const sciEb = (cwd: string, ...args: string[]) => {
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 };
 
-/** A project exactly as an older generator-sci-eb wrote it: its template set, its answers' shape, its manifest. */
+/**
+ * A project exactly as an older generator-sci-eb wrote it: its template set, its answers' shape, its manifest (which
+ * up to 0.2.0 kept the full text of every managed file inline, the merge bases of the next upgrade).
+ */
 function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-upgrade-')), String(storedAnswers.name));
   const resolution = resolveAnswers(migrateAnswers(storedAnswers, version).answers);
@@ -33,8 +39,8 @@ function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): 
     mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
     writeFileSync(path.join(dir, file.path), file.content);
   }
-  const changes: Change[] = rendered.map((f) => ({ path: f.path, kind: f.kind, action: 'create', content: f.content }));
-  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest: nextManifest(changes, rendered) } }, null, 2));
+  const manifest = Object.fromEntries(rendered.map((f) => [f.path, { kind: f.kind, sha256: sha256(f.content), ...(f.kind === 'managed' ? { content: f.content.toString('utf8') } : {}) }]));
+  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest } }, null, 2));
   return dir;
 }
 
@@ -152,11 +158,13 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     const resolution = resolveAnswers(migrateAnswers(state.answers, '0.0.9').answers);
     if (!resolution.ok) throw new Error('answers');
     const rendered = renderPlan(resolution.answers, planProject(resolution.answers), { generatorVersion: '0.1.0' });
-    const changes = planChanges(rendered, (p) => { try { return readFileSync(path.join(dir, p)); } catch { return undefined; } }, state.manifest);
+    const disk = (p: string) => { try { return readFileSync(path.join(dir, p)); } catch { return undefined; } };
+    const { manifest, inline } = splitManifest(state.manifest);
+    const changes = planChanges(rendered, disk, manifest, projectBases(disk, inline));
     expect(changes.filter(alters).length).toBeGreaterThanOrEqual(4);
     let calls = 0;
     const failing = { rename: (from: string, to: string) => { if (++calls === 3) throw new Error('disk full'); renameSync(from, to); }, unlink: unlinkSync };
-    expect(() => commitChanges(dir, changes, [{ path: '.yo-rc.json', content: Buffer.from('{}') }], failing)).toThrow('disk full');
+    expect(() => commitChanges(dir, changes, { writes: [{ path: '.yo-rc.json', content: Buffer.from('{}') }] }, failing)).toThrow('disk full');
     expect(calls).toBe(3);
     expect(contents(dir)).toEqual(before);
     expect(listFiles(dir).filter((f) => f.includes('.sci-eb-'))).toEqual([]);
