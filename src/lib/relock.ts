@@ -25,8 +25,10 @@ export const npmRelock: Relocker = (packageJson, lockfile) => {
     const run = spawnSync(command, args, { cwd: dir, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
     if (run.error) return { ok: false, error: `${command} could not be run: ${run.error.message}` };
     if (run.status !== 0) {
-      const said = `${run.stderr}`.split('\n').filter((l) => /^npm (error|ERR!)/.test(l) && !/complete log of this run/.test(l));
-      return { ok: false, error: said.map((l) => l.replace(/^npm (error|ERR!) ?/, '')).join(' ').trim() || `exit status ${run.status}` };
+      // npm's own sentences, without its error code line and the pointer to its log file.
+      const said = `${run.stderr}`.split('\n').filter((l) => /^npm (error|ERR!)/.test(l)).map((l) => l.replace(/^npm (error|ERR!) ?/, ''))
+        .filter((l) => l && !/^code \S+$|complete log of this run/.test(l));
+      return { ok: false, error: said.join(' ').trim().replace(/\.$/, '') || `exit status ${run.status}` };
     }
     return { ok: true, lockfile: readFileSync(path.join(dir, 'package-lock.json')) };
   } finally {
