@@ -194,7 +194,8 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
    */
   protected planFileChanges(rendered: RenderedFile[], root: string, state: Pick<ProjectState, 'manifest' | 'bases'> | undefined): Change[] {
     const disk = (p: string) => this.readDisk(p, root);
-    return resolveRelocks(planChanges(rendered, disk, state?.manifest, state?.bases), disk);
+    // A new project has no manifest, so no base is ever asked for.
+    return resolveRelocks(planChanges(rendered, disk, state?.manifest, state?.bases ?? (() => undefined)), disk);
   }
 
   /** .yo-rc.json with our namespace replaced and any other generator's left as it was. */

@@ -107,7 +107,7 @@ const packageJsonOf = (lockfile: string) => lockfile.replace(/package-lock\.json
  * last time; a base that is missing or damaged is never guessed at: the file is merged as if from an empty base, so
  * both versions end up in it between conflict markers, and the reason is said.
  */
-export function planChanges(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined, bases: BaseReader = () => undefined): Change[] {
+export function planChanges(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined, bases: BaseReader): Change[] {
   const followsGenerator = uneditedScaffold(files, disk, manifest);
   const decide = (file: RenderedFile): Change => {
     const base = { path: file.path, kind: file.kind, executable: file.executable };
