@@ -27,6 +27,12 @@ export class UpdateAvailable extends Error {
   exitCode = 2;
 }
 
+/** `sci-eb model import ...` cannot start: not in a project, no venv, no model path. */
+export class ModelCommandError extends Error {
+  override name = 'ModelCommandError';
+  readonly exitCode = 2;
+}
+
 /** The upgrade was written, but npm could not regenerate a lockfile after its package.json changed: the old one stays. */
 export class LockfileError extends Error {
   override name = 'LockfileError';
