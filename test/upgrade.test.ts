@@ -367,6 +367,7 @@ describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', (
     const r = sciEb(dir, 'upgrade', '--set', 'max-instances=8');
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(/merged \(your edits kept\) \.ebextensions\/02_flask\.config/);
+    expect(r.output).not.toMatch(/written again/); // moved, not lost
     const config = read(dir, '.ebextensions/02_flask.config');
     expect(config).toMatch(/^# ours: keep$/m);
     expect(YAML.parse(config).option_settings['aws:autoscaling:asg']).toEqual({ MinSize: 1, MaxSize: 8 });
@@ -399,6 +400,11 @@ describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', (
     expect(read(dir, '.ebextensions/02_flask.config')).toMatch(/MaxSize: 8/);
     expect(read(dir, '.elasticbeanstalk/config.yml')).toMatch(/default_region: eu-north-1/);
     expectBlobState(dir); // the bases of this version are all there again
+    // A base lost later: the next upgrade writes it again, and says so.
+    rmSync(path.join(dir, basePath(stored(dir).manifest['Makefile'].sha256)));
+    const mend = sciEb(dir, 'upgrade');
+    expect(mend.output).toMatch(/\.sci-eb\/bases: 1 merge base written again \(missing or damaged\)/);
+    expectBlobState(dir);
   });
 
   it('gateway/package.json merged with your dependency: npm regenerates the lockfile; when npm fails, the old one stays', () => {

@@ -10,7 +10,7 @@ import Generator, { type BaseOptions } from 'yeoman-generator';
 import { ANSWER_DOCS, type AnswerKey, type Answers } from '../lib/answers.js';
 import { nextManifest, planChanges, type Action, type Change, type Manifest } from '../lib/apply.js';
 import { UsageError } from '../lib/errors.js';
-import { BASES_DIR, baseStoreChanges, isInlineManifest, projectBases, splitManifest, type BaseReader } from '../lib/merge-bases.js';
+import { BASES_DIR, basePath, baseStoreChanges, isInlineManifest, projectBases, splitManifest, type BaseReader } from '../lib/merge-bases.js';
 import type { RenderedFile } from '../lib/plan.js';
 import { resolveRelocks } from '../lib/relock.js';
 import { sha256 } from '../lib/sha256.js';
@@ -220,12 +220,16 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     try { existing = options.newProject ? [] : readdirSync(path.join(root, BASES_DIR)); } catch { /* no store yet */ }
     const store = baseStoreChanges(state.manifest!, contents, existing, (p) => (options.newProject ? undefined : this.readDisk(p, root)));
     const extra = [...(stateChanged ? [this.stateFile(root, state)] : []), ...store.writes];
+    // Blobs the previous state named but the store lacked (deleted, damaged): said, since nothing else shows them.
+    const expected = new Set(isInlineManifest(previous.manifest) ? [] : Object.values(previous.manifest ?? {}).map((e) => basePath(e.sha256)));
+    const restored = store.writes.filter((w) => expected.has(w.path)).length;
     try {
       if (options.newProject) {
         commitNewProject(root, [...changes.filter((c) => c.content).map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...extra]);
       } else {
         commitChanges(root, changes, { writes: extra, deletes: store.deletes });
       }
+      if (restored > 0) this.log(`  ${BASES_DIR}: ${restored} merge base${restored === 1 ? '' : 's'} written again (missing or damaged)`);
     } catch (error) {
       const { code, syscall } = error as NodeJS.ErrnoException;
       // A recursive mkdir on a read-only or vanished folder reports ENOENT.
