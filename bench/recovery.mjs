@@ -5,48 +5,38 @@
 // gateway straight to gunicorn, 100 req/s of single-row predictions, gunicorn stopped (SIGTERM) for 3 s and started
 // again; reported: upstream healthy -> first 200, -> last error, and the /health requests the gateway sent.
 // This is a measurement of candidate defaults, so it sets the variable; `npm run reliability` never does.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { installExitHandlers, killAll, start, stop, waitHttp } from './lib/procs.mjs';
-import { GATEWAY, makeRows, ROOT } from './lib/setup.mjs';
-import { startGateway, stopGunicorn } from './lib/services.mjs';
-import { acquirePort8000 } from '../reliability/lib/port-lock.mjs';
+import { acquirePort8000, installExitHandlers, killAll, openProject, projectVenv, startGunicorn, stop } from '../harness/index.mjs';
+import { LOGS, makeRows, ROOT } from './lib/setup.mjs';
+import { startGateway } from './lib/services.mjs';
 import { directRestart, summariseRestart } from '../reliability/lib/direct-restart.mjs';
 
-installExitHandlers();
+installExitHandlers('bench');
 const rounds = Number(process.argv[2] ?? 2);
 const INTERVALS = [50, 100, 250, 500, 1000];
 const dir = path.join(ROOT, 'reliability', 'tmp', 'reliability-app');
-const venvs = path.join(ROOT, '.cache', 'venvs');
-const venvName = existsSync(venvs) && readdirSync(venvs).find((n) => n.startsWith('app-'));
-if (!existsSync(path.join(dir, 'model', 'schema.json')) || !venvName) {
+if (!existsSync(path.join(dir, 'model', 'schema.json'))) {
   process.stderr.write('bench/recovery.mjs: run `npm run reliability` first (it generates and trains the project used here)\n');
   process.exit(2);
 }
-const venv = path.join(venvs, venvName);
-const web = /^web:\s*(.+)$/m.exec(readFileSync(path.join(dir, 'Procfile'), 'utf8'))[1].trim();
-const schemaPath = path.join(dir, 'model', 'schema.json');
-const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
-const project = { name: 'reliability-app', dir, web, port: 8000, schema, schemaPath };
-const bodies = makeRows(schema, 3000, 7).map((row) => JSON.stringify({ instances: [row] }));
 const log = (m) => process.stdout.write(`${m}\n`);
+const project = { ...openProject(dir), venv: projectVenv(dir, log) };
+const bodies = makeRows(project.schema, 3000, 7).map((row) => JSON.stringify({ instances: [row] }));
+// Ready as soon as /health answers: the restart is measured under load, where workers never settle.
+const gunicorn = () => startGunicorn(project, { logDir: LOGS, label: 'recovery' });
 
-function gunicorn() {
-  const [command, ...args] = web.split(/\s+/);
-  const child = start('gunicorn', command, args, { cwd: dir, env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` } });
-  return waitHttp('http://127.0.0.1:8000/health', child, 60_000).then(() => ({ child }));
-}
-
+// Held for the whole run: gunicorn is down on purpose between rounds, and no other suite may take the port then.
 await acquirePort8000({ onWait: (pid) => log(`waiting for the port-8000 lock (pid ${pid})`) });
 let g = await gunicorn();
 const results = [];
 try {
   for (let round = 1; round <= rounds; round++) {
     for (const interval of round % 2 ? INTERVALS : [...INTERVALS].reverse()) {
-      const gw = await startGateway({ upstreamPort: 8000, schemaPath, env: { BREAKER_PROBE_MS: String(interval) }, label: `gateway probe ${interval}` });
+      const gw = await startGateway({ upstreamPort: 8000, schemaPath: project.schemaPath, env: { BREAKER_PROBE_MS: String(interval) }, label: `gateway probe ${interval}` });
       const r = await directRestart({
         gatewayPort: gw.port, upstreamPort: 8000, bodies, rate: 100, beforeMs: 2000, downMs: 3000, afterMs: 3000, clientTimeoutMs: 13_000,
-        stopUpstream: () => stopGunicorn(g, project),
+        stopUpstream: () => g.stop(),
         startUpstream: async () => { g = await gunicorn(); },
         log: () => {},
       });
@@ -60,7 +50,7 @@ try {
     }
   }
 } finally {
-  await stopGunicorn(g, project);
+  await g.stop();
   killAll();
 }
 log('\n| BREAKER_PROBE_MS | healthy → first 200 (ms) | healthy → last error (ms) | /health probes per s of outage |');

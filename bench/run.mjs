@@ -18,13 +18,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureLoadTool, loadTool, runLoad } from './lib/load.mjs';
-import { installExitHandlers, memory, quietLog, readChars, sleep, stop, waitQuiet } from './lib/procs.mjs';
+import { installExitHandlers, sleep, stop } from '../harness/index.mjs';
+import { memory, quietLog, readChars, waitQuiet } from './lib/measure.mjs';
 import { BENCH, GATEWAY, machineInfo, makeRows, ROOT, setup, TMP } from './lib/setup.mjs';
-import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn, stopGunicorn, summariseCpuProfile } from './lib/services.mjs';
+import { summariseCpuProfile } from './lib/cpu-profile.mjs';
+import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
 import { renderReport } from './report.mjs';
 
-installExitHandlers();
+installExitHandlers('bench');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only'));
@@ -247,7 +249,7 @@ async function gatewayBatchDefaults(maxRows) {
 async function withGunicorn(project, { sweep, bigRequest, batching }) {
   log(`gunicorn (${project.name}): ${project.web}`);
   const g = await startGunicorn(project, venv);
-  const requestLog = path.join(TMP, 'logs', `gunicorn-${project.name}.log`);
+  const requestLog = g.logs.stderr;
   const workers0 = g.workerPids();
   const mem = { boot: memorySnapshot(g.pids()), bootSeconds: r(g.bootSeconds, 1), samples: [] };
   const rchar0 = Object.fromEntries(workers0.map((pid) => [pid, readChars(pid)]));
@@ -356,7 +358,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     writeFileSync(bodyFile, body);
     const singleFile = path.join(TMP, `body-${project.name}-1.json`);
     writeFileSync(singleFile, JSON.stringify({ instances: rows.slice(0, 1) }));
-    const appLog = path.join(TMP, 'logs', `gunicorn-${project.name}.err`);
+    const appLog = g.logs.stderr;
     const appLogOffset = fileSize(appLog);
     const e2e = [];
     for (let i = 0; i < D.rounds; i++) {
@@ -420,7 +422,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     workerReadBytesPerRequest: r(rcharTotal / Math.max(1, served), 0),
     artifactBytes: project.artifactBytes,
   };
-  await stopGunicorn(g, project);
+  await g.stop();
   return out;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run reliability`: a fault-injection run. Sets everything up itself (builds the generator and the gateway,
-// generates and trains a project with the reference answers, the shared venv of bench/lib/setup.mjs), then sends a
+// generates and trains a project with the defaults, in the shared venv: all through harness/), then sends a
 // FIXED request rate (open loop) of distinct single-row predictions through the gateway (batching on) to the real
 // Flask app under gunicorn (the Procfile's `web:` command), with a small TCP proxy between gateway and gunicorn,
 // while a fault schedule runs against the upstream: SIGKILL of gunicorn (then restart), latency past the deadline,
@@ -9,30 +9,32 @@
 //
 // Then the scenario of issue 14: a second gateway connected straight to gunicorn, gunicorn stopped for ~3 s and
 // started again, time from "upstream healthy" to the first 200 and to the last error. Both gateways run with their
-// defaults only (plus ALLOW_ANONYMOUS=true and RATE_LIMIT_MAX=0, see bench/lib/services.mjs): what a run needs to
+// defaults only (plus ALLOW_ANONYMOUS=true and RATE_LIMIT_MAX=0, see harness/servers.mjs): what a run needs to
 // pass belongs in the defaults. Writes reliability/results.json (a summary), reliability/results-detail.json
 // (every request; git-ignored) and RELIABILITY.md; exits 1 when a check fails. Every child is in its own process
-// group, killed on exit, error and Ctrl-C. The port-8000 lock of test/port-lock.ts is held for the whole run.
+// group, killed on exit, error and Ctrl-C. The port-8000 lock (harness/port-lock.mjs) is held for the whole run.
 //
 // Env: RELIABILITY_SECONDS (60) load duration, RELIABILITY_RATE (100) req/s, RELIABILITY_FAULT_S (5) fault length,
 //      RELIABILITY_GAP_S (7) quiet time between a recovery and the next fault, RELIABILITY_WARMUP_S (10),
 //      RELIABILITY_GRACE_MS (500), RELIABILITY_RSS_TOLERANCE (0.10), RELIABILITY_DOWN_S (3) how long gunicorn stays
 //      stopped in the direct scenario.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { childPids, installExitHandlers, isListening, killAll, memory, sleep, start, stop, waitHttp, waitPortFree } from '../bench/lib/procs.mjs';
-import { GATEWAY, machineInfo, makeRows, ROOT, sharedVenv } from '../bench/lib/setup.mjs';
-import { startGateway, startGunicorn, stopGunicorn } from '../bench/lib/services.mjs';
+import {
+  acquirePort8000, buildCheckout, GATEWAY, installExitHandlers, killAll, prepareProject, ROOT, sleep, startGateway, startGunicorn,
+  stop, waitPortFree,
+} from '../harness/index.mjs';
+import { memory } from '../bench/lib/measure.mjs';
+import { machineInfo, makeRows } from '../bench/lib/setup.mjs';
 import { openLoop } from './lib/openloop.mjs';
 import { startFaultProxy } from './lib/proxy.mjs';
-import { acquirePort8000 } from './lib/port-lock.mjs';
 import { directRestart, healthy, summariseRestart } from './lib/direct-restart.mjs';
 import { renderReport } from './report.mjs';
 
-installExitHandlers();
+installExitHandlers('reliability');
 const num = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
 const S = {
   seconds: num('RELIABILITY_SECONDS', 60),
@@ -53,39 +55,16 @@ const S = {
 
 const DIR = path.join(ROOT, 'reliability');
 const TMP = path.join(DIR, 'tmp'); // scratch: the generated project
+const LOGS = path.join(TMP, 'logs');
 const began = Date.now();
 const log = (msg) => process.stdout.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
 
-function run(title, command, args, options = {}) {
-  const t = Date.now();
-  const r = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 600_000, ...options });
-  if (r.status !== 0) throw new Error(`${title} failed (${r.status ?? r.signal}):\n${(r.stdout ?? '').slice(-2000)}\n${(r.stderr ?? '').slice(-2000)}`);
-  log(`  ${title} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-  return r.stdout;
-}
-
 function setupProject() {
   log('setup');
-  const npm = 'npm';
-  if (!existsSync(path.join(ROOT, 'node_modules', '.package-lock.json'))) run('npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT });
-  run('npm run build', npm, ['run', 'build'], { cwd: ROOT });
-  if (!existsSync(path.join(GATEWAY, 'node_modules', '.package-lock.json'))) run('gateway: npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: GATEWAY });
-  run('gateway: npm run build', npm, ['run', 'build'], { cwd: GATEWAY });
-  rmSync(TMP, { recursive: true, force: true });
-  mkdirSync(TMP, { recursive: true });
-  const name = 'reliability-app';
-  run(`generate ${name} (--yes: the defaults)`, process.execPath, [path.join(ROOT, 'bin', 'sci-eb.js'), 'app', name, '--yes', '--skip-install'], { cwd: TMP });
-  const dir = path.join(TMP, name);
-  const venv = sharedVenv(log, 'app', [path.join(dir, 'requirements-dev.txt')]);
-  log(`  venv ${path.relative(ROOT, venv)}`);
-  run(`make train`, 'make', ['--no-print-directory', `VENV=${venv}`, 'train'], { cwd: dir });
-  const web = /^web:\s*(.+)$/m.exec(readFileSync(path.join(dir, 'Procfile'), 'utf8'))?.[1]?.trim();
-  if (!web) throw new Error('no web: line in the Procfile');
-  const schemaPath = path.join(dir, 'model', 'schema.json');
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
-  const workers = Number(/--workers\s+(\d+)/.exec(web)?.[1] ?? 1);
-  const port = Number(/--bind\s+[\d.]+:(\d+)/.exec(web)?.[1] ?? 8000);
-  return { venv, project: { name, dir, web, workers, port, schemaPath, schema, estimator: schema.model?.estimator } };
+  buildCheckout(log);
+  const project = prepareProject({ parent: TMP, name: 'reliability-app', args: ['--yes'], log, fresh: true });
+  log(`  venv ${path.relative(ROOT, project.venv)}`);
+  return { venv: project.venv, project: { ...project, estimator: project.schema.model?.estimator } };
 }
 
 function versions(venv) {
@@ -130,23 +109,10 @@ const median = (xs) => {
 const r1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? x : Math.round(x * 10) / 10);
 
 /**
- * The Procfile command again, as bench/lib/services.mjs's startGunicorn starts it, but ready as soon as /health
- * answers with this project's model (startGunicorn also waits for the workers' CPU time to stop growing, which under
- * a running load never happens).
+ * The Procfile command again, ready as soon as /health answers with this project's model (the first start also waits
+ * for the workers' CPU time to stop growing, which under a running load never happens).
  */
-async function restartGunicorn(project, venv, name = 'restarted') {
-  const [command, ...args] = project.web.split(/\s+/);
-  mkdirSync(path.join(TMP, 'logs'), { recursive: true });
-  const child = start(`gunicorn ${project.name} (${name})`, command, args, {
-    cwd: project.dir,
-    env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
-    stdout: path.join(TMP, 'logs', `gunicorn-${name}.access.log`),
-    stderr: path.join(TMP, 'logs', `gunicorn-${name}.err`),
-  });
-  const health = await waitHttp(`http://127.0.0.1:${project.port}/health`, child, 60_000);
-  if (health?.model?.version !== project.schema.model.version) throw new Error(`127.0.0.1:${project.port} answered for model ${JSON.stringify(health?.model)}`);
-  return { child, workerPids: () => childPids(child.pid) };
-}
+const restartGunicorn = (project, name = 'restarted') => startGunicorn(project, { logDir: LOGS, label: name });
 
 /** A process that is gone or a zombie (killed, not yet reaped) no longer counts. */
 function alive(pid) {
@@ -204,13 +170,12 @@ async function main() {
   log(`  ${JSON.stringify(ver)}`);
 
   log(`gunicorn: ${project.web}`);
-  if (await isListening(project.port)) log(`  127.0.0.1:${project.port} is busy; waiting (at most 3 minutes)`);
-  let g = await startGunicorn(project, venv);
+  let g = await startGunicorn(project, { logDir: LOGS, settle: true });
   log(`  up in ${g.bootSeconds.toFixed(1)} s, master ${g.child.pid}, workers ${g.workerPids().join(' ')}`);
   const proxy = await startFaultProxy(project.port);
   log(`fault proxy 127.0.0.1:${proxy.port} -> 127.0.0.1:${project.port}`);
   const gatewayEnv = {};
-  const gateway = await startGateway({ upstreamPort: proxy.port, schemaPath: project.schemaPath, env: gatewayEnv });
+  const gateway = await startGateway({ upstreamUrl: `http://127.0.0.1:${proxy.port}`, schemaPath: project.schemaPath, env: gatewayEnv, logDir: LOGS });
   log(`gateway 127.0.0.1:${gateway.port} pid ${gateway.child.pid} ${JSON.stringify(gatewayEnv)} (+ HOST, PORT, UPSTREAM_URL, SCHEMA_PATH, ALLOW_ANONYMOUS=true, RATE_LIMIT_MAX=0)`);
 
   // Gateway RSS every 500 ms for the whole run.
@@ -274,7 +239,7 @@ async function main() {
       }
     })();
     log(`  ${r1(e.endMs / 1000)} s restart gunicorn`);
-    g = await restartGunicorn(project, venv);
+    g = await restartGunicorn(project);
     polling = false;
     await poll;
     e.recoveredMs = recovered ?? now();
@@ -352,7 +317,7 @@ async function main() {
 
   // ---- the direct restart: a fresh gateway straight to gunicorn ----
   log(`direct restart: a second gateway straight to 127.0.0.1:${project.port}, ${S.rate} req/s, gunicorn stopped for ${S.directDownMs / 1000} s`);
-  const direct = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: {}, label: 'gateway (direct)' });
+  const direct = await startGateway({ upstreamUrl: `http://127.0.0.1:${project.port}`, schemaPath: project.schemaPath, env: {}, label: 'gateway (direct)', logDir: LOGS });
   const restart = await directRestart({
     gatewayPort: direct.port,
     upstreamPort: project.port,
@@ -362,15 +327,15 @@ async function main() {
     downMs: S.directDownMs,
     afterMs: S.directAfterMs,
     clientTimeoutMs: S.clientTimeoutMs,
-    stopUpstream: () => stopGunicorn(g, project),
+    stopUpstream: () => g.stop(),
     startUpstream: async () => {
-      g = await restartGunicorn(project, venv, 'direct-restart');
+      g = await restartGunicorn(project, 'direct-restart');
     },
     log,
   });
   const directMetrics = await fetch(`http://127.0.0.1:${direct.port}/metrics`, { signal: AbortSignal.timeout(3000) }).then((x) => x.text()).catch(() => '');
   await stop(direct.child);
-  await stopGunicorn(g, project);
+  await g.stop();
   const restartSummary = summariseRestart(restart);
   log(`  healthy -> first 200: ${restartSummary.firstOkAfterHealthyMs} ms, -> last error: ${restartSummary.lastErrorAfterHealthyMs} ms; ${restartSummary.errors} errors ${JSON.stringify(restartSummary.errorsByStatus)}`);
 

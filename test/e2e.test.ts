@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, LAUNCHER, read } from './helpers.js';
-import { sharedVenv } from './venv.js';
-import { acquirePort8000 } from './port-lock.js';
+import { acquirePort8000, sharedVenv } from '../harness/index.mjs';
 
 const PORT = 8000; // the Procfile's port, as EB's nginx expects it
 

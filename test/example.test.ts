@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
-import { acquirePort8000 } from './port-lock.js';
+import { acquirePort8000 } from '../harness/index.mjs';
 
 describe('npm run example', () => {
   it('reads as a few lines per step and stops cleanly', async () => {

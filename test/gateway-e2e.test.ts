@@ -3,23 +3,16 @@
 // `npm test`; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
 // gateway equal direct ones, invalid requests never reach Flask, and an upstream stopped and restarted under
 // traffic gives clean errors, then recovers.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCHER } from './helpers.js';
-import { sharedVenv } from './venv.js';
-import { acquirePort8000 } from './port-lock.js';
+import { acquirePort8000, prepareProject, startGateway, startGunicorn, type Gateway, type Gunicorn, type PreparedProject } from '../harness/index.mjs';
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-});
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -115,50 +108,32 @@ function parityCorpus(schema: { features: Array<{ name: string; type: string; ca
 describe('generated gateway in front of the generated Flask service', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gw-'));
   const project = path.join(work, 'wine-gw');
-  let venv = '';
-  let flask: ChildProcess | undefined;
-  let flaskLog = '';
-  let gateway: ChildProcess | undefined;
+  const logDir = path.join(work, 'logs');
+  let prepared: PreparedProject;
+  let flask: Gunicorn | undefined;
+  let gateway: Gateway | undefined;
   let gatewayUrl = '';
   const flaskUrl = 'http://127.0.0.1:8000';
 
-  const startFlask = async () => {
-    const web = readFileSync(path.join(project, 'Procfile'), 'utf8').replace(/^web:\s*/, '').trim();
-    flask = spawn('sh', ['-c', `exec ${web}`], { cwd: project, env: { ...process.env, PATH: `${venv}/bin:${process.env.PATH}` } });
-    flask.stdout!.on('data', (d) => { flaskLog += d; });
-    flask.stderr!.on('data', (d) => { flaskLog += d; });
-    await until(async () => (await fetch(`${flaskUrl}/health`)).ok, 'gunicorn');
-  };
-  const stopFlask = async () => {
-    if (!flask || flask.exitCode !== null) return;
-    const exited = new Promise((r) => flask!.once('exit', r));
-    flask.kill('SIGTERM');
-    await exited;
-  };
+  const startFlask = async () => { flask = await startGunicorn(prepared, { logDir }); };
+  const stopFlask = async () => { await flask?.stop(); };
   let releasePort = () => {};
-  const predictCalls = () => (flaskLog.match(/ method=POST route=\/v1\/predict /g) ?? []).length;
+  const predictCalls = () => (flask!.output().match(/ method=POST route=\/v1\/predict /g) ?? []).length;
 
   beforeAll(async () => {
-    run('node', [LAUNCHER, 'app', 'wine-gw', '--yes', '--skip-install', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'], work);
-    venv = sharedVenv('app', [path.join(project, 'requirements-dev.txt')]);
-    run('make', ['--no-print-directory', `VENV=${venv}`, 'train'], project);
-    run('make', ['--no-print-directory', `VENV=${venv}`, 'gateway'], project);
+    prepared = prepareProject({ parent: work, name: 'wine-gw', args: ['--yes', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'] });
+    run('make', ['--no-print-directory', `VENV=${prepared.venv}`, 'gateway'], project);
+    // Held from here to the end: while Flask is stopped and restarted below, no other suite may take the port.
     releasePort = await acquirePort8000();
     await startFlask();
-    const port = await freePort();
-    gatewayUrl = `http://127.0.0.1:${port}`;
-    gateway = spawn('node', ['dist/server.js'], {
-      cwd: path.join(project, 'gateway'),
-      // The gateway as generated, but anonymous (no keys in a test) and without the per-address rate limit (this file
-      // sends more from one address in a minute than the default budget allows a client); quieter logs.
-      env: { ...process.env, UPSTREAM_URL: flaskUrl, PORT: String(port), ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await until(async () => (await fetch(`${gatewayUrl}/health/ready`)).ok, 'the gateway to be ready');
+    // The gateway as generated (its own schema.json), but anonymous (no keys in a test) and without the per-address
+    // rate limit (this file sends more from one address in a minute than the default budget allows a client); quieter logs.
+    gateway = await startGateway({ cwd: path.join(project, 'gateway'), upstreamUrl: flaskUrl, env: { LOG_LEVEL: 'warn' }, logDir, ready: '/health/ready' });
+    gatewayUrl = gateway.url;
   }, 900_000);
 
   afterAll(async () => {
-    gateway?.kill('SIGTERM');
+    await gateway?.stop();
     await stopFlask();
     releasePort();
   });

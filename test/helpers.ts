@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GENERATORS = path.join(ROOT, 'generators');
 export const APP = path.join(GENERATORS, 'app');
-export const LAUNCHER = path.join(ROOT, 'bin', 'sci-eb.js');
+export { LAUNCHER } from '../harness/index.mjs';
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 
 /** Every file below dir (relative paths, sorted), skipping virtualenvs and caches. */

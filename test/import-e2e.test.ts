@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, LAUNCHER, contents, read, snapshot } from './helpers.js';
-import { sharedVenv } from './venv.js';
-import { acquirePort8000 } from './port-lock.js';
+import { acquirePort8000, sharedVenv } from '../harness/index.mjs';
 
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => {
   const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 900_000 });

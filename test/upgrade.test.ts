@@ -16,7 +16,7 @@ import { migrateAnswers } from '../src/lib/migrations.js';
 import { loadFileSpecs } from '../src/lib/file-specs.js';
 import { planProject, renderPlan } from '../src/lib/plan.js';
 import { FIXTURES, LAUNCHER, contents, listFiles, read, snapshot } from './helpers.js';
-import { sharedVenv } from './venv.js';
+import { sharedVenv } from '../harness/index.mjs';
 
 const templatesOf = (version: string) => path.join(FIXTURES, `templates-${version}`);
 

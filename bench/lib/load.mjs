@@ -4,7 +4,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cpuSampler, sleep, start } from './procs.mjs';
+import { sleep, start } from '../../harness/index.mjs';
+import { cpuSampler } from './measure.mjs';
 
 let tool;
 

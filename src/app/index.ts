@@ -6,8 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ANSWER_DOCS, ANSWER_RECORDS, coerceAnswers, defaultAnswers, formatProblems, resolveAnswers, validateAnswer,
-  type AnswerKey, type Answers,
+  ANSWER_RECORDS, answerRecord, answersSoFar, formatProblems, resolveAnswers, validateAnswer, type AnswerKey, type Answers,
 } from '../lib/answers.js';
 import type { Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
@@ -32,7 +31,7 @@ export default class AppGenerator extends ProjectGenerator {
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
-    this.argument('name', { type: String, required: false, description: ANSWER_DOCS.name.describe });
+    this.argument('name', { type: String, required: false, description: answerRecord('name').describe });
     this.declareAnswerOptions();
     this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
     this.option('answers', { type: String, description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}' });
@@ -73,10 +72,8 @@ export default class AppGenerator extends ProjectGenerator {
     this.rerun = Boolean(here.manifest);
     const terminal = this.options.interactive ?? process.stdin.isTTY === true;
     const interactive = !this.options.yes && !this.rerun && terminal;
-    const csvOnly = new Set(['csvPath', 'targetColumn']);
-    const missing = (Object.keys(ANSWER_DOCS) as AnswerKey[])
-      .filter((key) => given[key] === undefined && (given.dataset === 'csv' || !csvOnly.has(key)))
-      .map((key) => `--${ANSWER_DOCS[key].option}`);
+    const soFar = answersSoFar(given);
+    const missing = ANSWER_RECORDS.filter((r) => given[r.key] === undefined && (r.when?.(soFar) ?? true)).map((r) => `--${r.option}`);
     if (!this.options.yes && !this.rerun && !terminal && missing.length > 0) {
       this.log(`No terminal to ask questions on: using the defaults for ${missing.join(', ')} (as with --yes).`);
     }
@@ -137,13 +134,12 @@ export default class AppGenerator extends ProjectGenerator {
    * With a model of the user's own, what only training needs (task, estimator, data) is not asked.
    */
   private _questions(given: Given, ownModel = false): Question[] {
-    const current = (answers: Given) => ({ ...defaultAnswers({ ...given, ...answers }), ...coerceAnswers({ ...given, ...answers }) }) as Answers;
-    const trainingOnly = new Set<AnswerKey>(['task', 'estimator', 'dataset', 'csvPath', 'targetColumn']);
-    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined && !(ownModel && trainingOnly.has(r.key))).map((r) => ({
+    const current = (answers: Given) => answersSoFar({ ...given, ...answers });
+    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined && !(ownModel && r.forTraining)).map((r) => ({
       type: r.type,
       name: r.key,
       message: r.question,
-      default: (a: Given) => (current(a) as Record<string, unknown>)[r.key],
+      default: (a: Given) => current(a)[r.key],
       ...(r.choices ? { choices: (a: Given) => r.choices!(current(a)).map((c) => ({ name: c.name ?? c.value, value: c.value })) } : {}),
       ...(r.when ? { when: (a: Given) => r.when!(current(a)) } : {}),
       validate: (value: unknown, a: Given = {}) => validateAnswer(r.key, value, { ...given, ...a }),

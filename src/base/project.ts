@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
-import { ANSWER_DOCS, type AnswerKey, type Answers } from '../lib/answers.js';
+import { ANSWER_RECORDS, type Answers } from '../lib/answers.js';
 import { nextManifest, planChanges, type Action, type Change, type Manifest } from '../lib/apply.js';
 import { UsageError } from '../lib/errors.js';
 import { BASES_DIR, basePath, baseStoreChanges, isInlineManifest, projectBases, splitManifest, type BaseReader } from '../lib/merge-bases.js';
@@ -144,21 +144,21 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     return Boolean(this.options.skipInstall ?? this.options['skip-install']);
   }
 
-  /** One CLI option per answer (the name argument aside): prompts, --help and errors share ANSWER_DOCS. */
+  /** One CLI option per answer (the name argument aside), from the answer records, as prompts, --help and errors. */
   protected declareAnswerOptions(): void {
-    for (const [key, doc] of Object.entries(ANSWER_DOCS)) {
-      if (key === 'name') continue;
-      this.option(doc.option, { type: key === 'gateway' ? Boolean : String, description: doc.describe });
+    for (const r of ANSWER_RECORDS) {
+      if (r.key === 'name') continue;
+      this.option(r.option, { type: r.type === 'confirm' ? Boolean : String, description: r.describe });
     }
   }
 
   /** Answers given as options, under their answer keys. */
   protected answerOptions(): Record<string, unknown> {
     const given: Record<string, unknown> = {};
-    for (const [key, doc] of Object.entries(ANSWER_DOCS) as Array<[AnswerKey, (typeof ANSWER_DOCS)[AnswerKey]]>) {
-      const camel = doc.option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      const value = this.options[doc.option] ?? this.options[camel];
-      if (value !== undefined) given[key] = value;
+    for (const r of ANSWER_RECORDS) {
+      const camel = r.option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const value = this.options[r.option] ?? this.options[camel];
+      if (value !== undefined) given[r.key] = value;
     }
     return given;
   }

@@ -1,12 +1,20 @@
 /**
- * The generator's answers: one zod schema validates them as a whole before anything is written, and every problem
- * is reported at once, phrased as what to change (naming the CLI option that sets it).
+ * The generator's answers, one record each: its CLI option, what --help says, the question, the choices that fit the
+ * answers given before it, when it is asked, its default (possibly derived from earlier answers) and its zod schema
+ * with the message a wrong value gets. The prompts, --help, --yes, answers files, the Answers type, the stored
+ * answers and every error message are derived from these records; nothing restates them.
+ *
+ * Adding an answer: add one `.answer(key, {...})` to ANSWERS below, at the place in the questions where a person would
+ * decide it (its callbacks see the answers before it, typed). If it constrains another answer, add a line to
+ * `crossAnswerProblems`, naming options through `optionOf`. Then use it in the plan or templates; nothing else here.
+ *
+ * All answers are validated at once before anything is written, and every problem is reported together, phrased as
+ * what to change and naming the option that sets it.
  */
 import { z } from 'zod';
 import { didYouMean } from './nearest.js';
 import {
-  ARCHITECTURES, EB_REGIONS, INSTANCE_TYPE_PATTERN, PLATFORMS, PLATFORM_IDS, SCALING_METRICS,
-  instanceArchitecture, type PlatformId,
+  ARCHITECTURES, EB_REGIONS, INSTANCE_TYPE_PATTERN, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, instanceArchitecture,
 } from './platforms.js';
 
 export const TASKS = ['classification', 'regression'] as const;
@@ -36,61 +44,56 @@ const wholeNumber = (min: number, max: number) => {
 };
 const text = (rule: string) => z.string({ error: () => rule });
 
-export const AnswersObject = z.object({
-    name: text(PROJECT_NAME_RULE).regex(PROJECT_NAME, PROJECT_NAME_RULE),
-    appName: text('must be text').min(1, 'must not be empty').max(100, 'must be at most 100 characters (EB limit)')
-      .refine((s) => !s.includes('/'), 'must not contain "/" (EB application names cannot)')
-      .refine((s) => s.trim() === s, 'must not start or end with spaces'),
-    envName: text(ENV_NAME_RULE).regex(ENV_NAME, ENV_NAME_RULE),
-    region: z.enum(EB_REGIONS, { error: () => `must be an AWS region where EB runs, e.g. us-east-1, eu-west-1 (known: ${EB_REGIONS.join(', ')})` }),
-    platform: z.enum(PLATFORM_IDS, { error: () => `must be one of: ${PLATFORM_IDS.join(', ')}` }),
-    pythonVersion: text('must be a Python version such as 3.11'),
-    architecture: z.enum(ARCHITECTURES, { error: () => 'must be x86_64 or arm64' }),
-    instanceType: text('must be an EC2 instance type such as t3.small or t4g.medium').regex(INSTANCE_TYPE_PATTERN, 'must be an EC2 instance type such as t3.small or t4g.medium'),
-    environmentType: z.enum(ENVIRONMENT_TYPES, { error: () => 'must be load-balanced or single-instance' }),
-    minInstances: wholeNumber(1, 100),
-    maxInstances: wholeNumber(1, 100),
-    scalingMetric: z.enum(Object.keys(SCALING_METRICS) as [keyof typeof SCALING_METRICS], { error: () => `must be one of: ${Object.keys(SCALING_METRICS).join(', ')}` }),
-    scaleUpThreshold: z.number({ error: () => 'must be a number above 0' }).positive({ error: 'must be a number above 0' }),
-    scaleDownThreshold: z.number({ error: () => 'must be a number, 0 or more' }).nonnegative({ error: 'must be a number, 0 or more' }),
-    task: z.enum(TASKS, { error: () => 'must be classification or regression' }),
-    estimator: z.enum(ALL_ESTIMATORS, { error: () => `must be one of: ${ALL_ESTIMATORS.join(', ')}` }),
-    dataset: z.enum(DATASETS, { error: () => `must be one of: ${DATASETS.join(', ')}` }),
-    csvPath: text('must be the path of a .csv file').optional(),
-    targetColumn: text('must be the name of a column of the CSV').optional(),
-    gateway: z.boolean({ error: () => 'must be true or false' }),
-    healthCheckPath: text('must be a path starting with "/", e.g. /health').regex(HEALTH_PATH, 'must be a path starting with "/", e.g. /health')
-      .refine((p) => !p.startsWith('/v1/'), 'must not be under /v1/, which the prediction API owns'),
-    workers: wholeNumber(1, 32),
-    modelFormat: z.enum(MODEL_FORMATS, { error: () => `must be one of: ${MODEL_FORMATS.join(', ')}` }),
-});
-
-export type AnswerKey = keyof z.infer<typeof AnswersObject>;
-type Current = z.infer<typeof AnswersObject>;
+const oneOf = <T extends readonly [string, ...string[]]>(list: T, rule = `must be one of: ${list.join(', ')}`) => z.enum(list, { error: () => rule });
 
 export interface Choice { value: string; name?: string }
+/** Answers as given (options, a file, a prompt): unchecked, possibly strings where numbers are meant. */
+export type RawAnswers = Partial<Record<string, unknown>>;
 
-/**
- * One record per answer: its option, what it means (--help), the question (prompts), the choices that fit the answers
- * given so far, when it is asked, and what a wrong choice is called. Defaults come from `defaultAnswers`, validation
- * from `AnswersObject` and the rules below. The order is the order of the questions: what model, what data, where it
- * runs, how it scales.
- */
-export interface AnswerRecord {
-  key: AnswerKey;
+/** What one `.answer()` declares; `Earlier` is the answers asked before it, which its callbacks may read. */
+interface AnswerSpec<Earlier, S extends z.ZodType> {
+  /** The CLI option (and the name in error messages); the answer's key is the record's key. */
   option: string;
+  /** What it means, for --help. */
   describe: string;
   question: string;
   type: 'input' | 'select' | 'number' | 'confirm';
-  /** Only what fits the other answers (the estimators of the task, the Python versions of the platform). */
-  choices?: (a: Current) => Choice[];
-  /** The answers the choices depend on: the choice is checked only once they are valid. */
-  dependsOn?: AnswerKey[];
-  /** What the choices are, for the message about a value that is not one: "a classification estimator". */
-  choiceNoun?: (a: Current) => string;
-  when?: (a: Current) => boolean;
+  /** What a valid value is, each rule with the message that says what to fix (never zod's own words). */
+  schema: S;
+  /** Used when the answer is not given (--yes, no terminal, the prompt's pre-filled value). No default: it must be given. */
+  default?: z.output<S> | ((earlier: Earlier, given: RawAnswers) => z.output<S>);
   /** The default as --help says it, when it derives from other answers. */
   defaultText?: string;
+  /** Only what fits the earlier answers (the estimators of the task, the Python versions of the platform). */
+  choices?: (earlier: Earlier) => Choice[];
+  /** The earlier answers the choices depend on: the choice is checked only once they are valid. */
+  dependsOn?: Array<keyof Earlier & string>;
+  /** What the choices are, for the message about a value that is not one: "a classification estimator". */
+  choiceNoun?: (earlier: Earlier) => string;
+  /** Asked only when this holds; otherwise the default stands. */
+  when?: (earlier: Earlier) => boolean;
+  /** Only training needs it: not asked when the user serves a model of their own (--model). */
+  forTraining?: true;
+  /** How a value typed as text (an option, a prompt) becomes what the schema expects, beyond numbers and yes/no. */
+  coerce?: (value: unknown) => unknown;
+}
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The records, built one `.answer()` at a time so each record's callbacks are typed by the answers before it (a
+ * single object literal could not be: its type would depend on itself).
+ */
+class AnswerTable<Shape extends Record<string, z.ZodType>> {
+  constructor(readonly shape: Shape, readonly records: readonly AnswerRecord[]) {}
+
+  answer<K extends string, S extends z.ZodType>(key: K, spec: AnswerSpec<z.output<z.ZodObject<Shape>>, S>): AnswerTable<Simplify<Shape & Record<K, S>>> {
+    // Two records for one answer or one option would make the second silently win.
+    if (key in this.shape || this.records.some((r) => r.option === spec.option)) throw new Error(`answer ${key} (--${spec.option}) is declared twice`);
+    // The callbacks take the earlier answers; called with all of them they see a superset, which is what they accept.
+    const record = { key, ...spec } as unknown as AnswerRecord;
+    return new AnswerTable({ ...this.shape, [key]: spec.schema } as Simplify<Shape & Record<K, S>>, [...this.records, record]);
+  }
 }
 
 const values = (list: readonly string[]): Choice[] => list.map((value) => ({ value }));
@@ -101,97 +104,178 @@ const DATASET_LABELS: Record<(typeof DATASETS)[number], string> = {
   diabetes: 'diabetes: disease progression of 442 patients (bundled with scikit-learn)',
   csv: 'csv: your own CSV file',
 };
-const loadBalanced = (a: Current) => a.environmentType === 'load-balanced';
+const loadBalanced = (a: { environmentType: string }) => a.environmentType === 'load-balanced';
 
-export const ANSWER_RECORDS: AnswerRecord[] = [
-  { key: 'name', option: 'name', type: 'input', describe: 'Project folder and model name (lowercase letters, digits, hyphens)', question: 'Project name (its folder and the model\'s name: lowercase letters, digits, hyphens)' },
-  {
-    key: 'task', option: 'task', type: 'select', describe: 'What the model predicts: classification (a class) or regression (a number)',
-    question: 'What should the model predict?', defaultText: 'classification (regression with --dataset diabetes)',
+/** In the order of the questions: what model, what data, where it runs, how it scales. */
+const ANSWERS = new AnswerTable({}, [])
+  .answer('name', {
+    option: 'name', type: 'input', describe: 'Project folder and model name (lowercase letters, digits, hyphens)',
+    question: 'Project name (its folder and the model\'s name: lowercase letters, digits, hyphens)',
+    schema: text(PROJECT_NAME_RULE).regex(PROJECT_NAME, PROJECT_NAME_RULE), default: 'sci-eb-model',
+  })
+  .answer('task', {
+    option: 'task', type: 'select', forTraining: true, describe: 'What the model predicts: classification (a class) or regression (a number)',
+    question: 'What should the model predict?', schema: oneOf(TASKS, 'must be classification or regression'),
+    // Asked before the dataset, but --dataset diabetes alone means a regression.
+    default: (_, given) => (given.dataset === 'diabetes' ? 'regression' : 'classification'), defaultText: 'classification (regression with --dataset diabetes)',
     choices: () => [{ value: 'classification', name: 'a class (classification), e.g. the species of an iris' }, { value: 'regression', name: 'a number (regression), e.g. the progression of a disease' }],
     choiceNoun: () => 'a task',
-  },
-  {
-    key: 'estimator', option: 'estimator', type: 'select', dependsOn: ['task'],
+  })
+  .answer('estimator', {
+    option: 'estimator', type: 'select', forTraining: true, dependsOn: ['task'],
     describe: `scikit-learn estimator: ${ESTIMATORS.classification.join(', ')} (classification); ${ESTIMATORS.regression.join(', ')} (regression)`,
-    question: 'Which scikit-learn estimator?', choices: (a) => values(ESTIMATORS[a.task]), choiceNoun: (a) => `a ${a.task} estimator`,
-  },
-  {
-    key: 'dataset', option: 'dataset', type: 'select', dependsOn: ['task'], defaultText: 'iris (diabetes for regression)',
+    question: 'Which scikit-learn estimator?', schema: oneOf(ALL_ESTIMATORS), default: 'random_forest',
+    choices: (a) => values(ESTIMATORS[a.task]), choiceNoun: (a) => `a ${a.task} estimator`,
+  })
+  .answer('dataset', {
+    option: 'dataset', type: 'select', forTraining: true, dependsOn: ['task'],
     describe: `Training data: ${DATASETS.filter((d) => d !== 'csv').map((d) => `${d} (${BUNDLED_DATASETS[d as 'iris']})`).join(', ')}, or csv (your file)`,
-    question: 'What data should it learn from?', choiceNoun: (a) => `a ${a.task} dataset`,
+    question: 'What data should it learn from?', schema: oneOf(DATASETS),
+    default: (a) => (a.task === 'regression' ? 'diabetes' : 'iris'), defaultText: 'iris (diabetes for regression)',
     choices: (a) => DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === a.task).map((d) => ({ value: d, name: DATASET_LABELS[d] })),
-  },
-  { key: 'csvPath', option: 'csv', type: 'input', describe: 'Path of your CSV file (with --dataset csv; copied into data/)', question: 'Path of your CSV file', when: (a) => a.dataset === 'csv' },
-  { key: 'targetColumn', option: 'target', type: 'input', describe: 'The CSV column to predict (with --dataset csv)', question: 'Which column of the CSV should the model predict?', when: (a) => a.dataset === 'csv' },
-  {
-    key: 'region', option: 'region', type: 'select', describe: 'AWS region to deploy to', question: 'Which AWS region should it run in?',
+    choiceNoun: (a) => `a ${a.task} dataset`,
+  })
+  .answer('csvPath', {
+    option: 'csv', type: 'input', forTraining: true, describe: 'Path of your CSV file (with --dataset csv; copied into data/)', question: 'Path of your CSV file',
+    schema: text('must be the path of a .csv file').optional(), when: (a) => a.dataset === 'csv',
+  })
+  .answer('targetColumn', {
+    option: 'target', type: 'input', forTraining: true, describe: 'The CSV column to predict (with --dataset csv)', question: 'Which column of the CSV should the model predict?',
+    schema: text('must be the name of a column of the CSV').optional(), when: (a) => a.dataset === 'csv',
+  })
+  .answer('region', {
+    option: 'region', type: 'select', describe: 'AWS region to deploy to', question: 'Which AWS region should it run in?',
+    schema: oneOf(EB_REGIONS, `must be an AWS region where EB runs, e.g. us-east-1, eu-west-1 (known: ${EB_REGIONS.join(', ')})`), default: 'us-east-1',
     choices: () => values(EB_REGIONS), choiceNoun: () => 'an AWS region where EB runs',
-  },
-  {
-    key: 'platform', option: 'platform', type: 'select', describe: 'EB platform: al2023 (gunicorn + nginx) or amazon-linux-ami (legacy: Apache + mod_wsgi)',
-    question: 'Which Elastic Beanstalk platform?', choiceNoun: () => 'a platform this generator knows',
-    choices: () => PLATFORM_IDS.map((id) => ({ value: id, name: `${id}: ${PLATFORMS[id].label}` })),
-  },
-  {
-    key: 'pythonVersion', option: 'python-version', type: 'select', dependsOn: ['platform'], defaultText: `${PLATFORMS.al2023.defaultPython} (${PLATFORMS['amazon-linux-ami'].defaultPython} on amazon-linux-ami)`,
+  })
+  .answer('platform', {
+    option: 'platform', type: 'select', describe: 'EB platform: al2023 (gunicorn + nginx) or amazon-linux-ami (legacy: Apache + mod_wsgi)',
+    question: 'Which Elastic Beanstalk platform?', schema: oneOf(PLATFORM_IDS), default: 'al2023',
+    choices: () => PLATFORM_IDS.map((id) => ({ value: id, name: `${id}: ${PLATFORMS[id].label}` })), choiceNoun: () => 'a platform this generator knows',
+  })
+  .answer('pythonVersion', {
+    option: 'python-version', type: 'select', dependsOn: ['platform'],
     describe: `Python version: ${PLATFORMS.al2023.pythonVersions.join(', ')} on al2023; ${PLATFORMS['amazon-linux-ami'].pythonVersions.join(', ')} on amazon-linux-ami`,
-    question: 'Which Python version?', choices: (a) => values(PLATFORMS[a.platform].pythonVersions), choiceNoun: (a) => `available on the ${a.platform} platform`,
-  },
-  {
-    key: 'architecture', option: 'architecture', type: 'select', dependsOn: ['platform'], describe: 'CPU architecture: x86_64 or arm64 (Graviton)',
-    question: 'Which CPU architecture?', choiceNoun: (a) => `available on the ${a.platform} platform`,
+    question: 'Which Python version?', schema: text('must be a Python version such as 3.11'),
+    // An answers file may say 3.12 without quotes.
+    coerce: (value) => (typeof value === 'number' ? String(value) : value),
+    default: (a) => PLATFORMS[a.platform].defaultPython, defaultText: `${PLATFORMS.al2023.defaultPython} (${PLATFORMS['amazon-linux-ami'].defaultPython} on amazon-linux-ami)`,
+    choices: (a) => values(PLATFORMS[a.platform].pythonVersions), choiceNoun: (a) => `available on the ${a.platform} platform`,
+  })
+  .answer('architecture', {
+    option: 'architecture', type: 'select', dependsOn: ['platform'], describe: 'CPU architecture: x86_64 or arm64 (Graviton)',
+    question: 'Which CPU architecture?', schema: oneOf(ARCHITECTURES, 'must be x86_64 or arm64'), default: 'x86_64',
     choices: (a) => PLATFORMS[a.platform].architectures.map((value) => ({ value, name: value === 'arm64' ? 'arm64 (Graviton)' : value })),
-  },
-  { key: 'instanceType', option: 'instance-type', type: 'input', describe: 'EC2 instance type; it must match the architecture', defaultText: 't3.small (t4g.small on arm64, t2.small on amazon-linux-ami)', question: 'Which EC2 instance type?' },
-  { key: 'appName', option: 'app-name', type: 'input', describe: 'Elastic Beanstalk application name', defaultText: 'the project name', question: 'Elastic Beanstalk application name?' },
-  { key: 'envName', option: 'env-name', type: 'input', describe: 'Elastic Beanstalk environment name (4 to 40 letters, digits, hyphens)', defaultText: '<name>-env', question: 'Elastic Beanstalk environment name?' },
-  { key: 'healthCheckPath', option: 'health-check-path', type: 'input', describe: 'Path the load balancer checks for health', question: 'Which path should EB check for health?' },
-  {
-    key: 'environmentType', option: 'environment-type', type: 'select', describe: 'load-balanced (auto scaling) or single-instance',
-    question: 'Load-balanced with auto scaling, or a single instance?', choiceNoun: () => 'an environment type',
+    choiceNoun: (a) => `available on the ${a.platform} platform`,
+  })
+  .answer('instanceType', {
+    option: 'instance-type', type: 'input', describe: 'EC2 instance type; it must match the architecture', question: 'Which EC2 instance type?',
+    schema: text('must be an EC2 instance type such as t3.small or t4g.medium').regex(INSTANCE_TYPE_PATTERN, 'must be an EC2 instance type such as t3.small or t4g.medium'),
+    default: (a) => PLATFORMS[a.platform].defaultInstanceType[a.architecture] ?? PLATFORMS[a.platform].defaultInstanceType.x86_64!,
+    defaultText: 't3.small (t4g.small on arm64, t2.small on amazon-linux-ami)',
+  })
+  .answer('appName', {
+    option: 'app-name', type: 'input', describe: 'Elastic Beanstalk application name', question: 'Elastic Beanstalk application name?',
+    schema: text('must be text').min(1, 'must not be empty').max(100, 'must be at most 100 characters (EB limit)')
+      .refine((s) => !s.includes('/'), 'must not contain "/" (EB application names cannot)')
+      .refine((s) => s.trim() === s, 'must not start or end with spaces'),
+    default: (a) => a.name, defaultText: 'the project name',
+  })
+  .answer('envName', {
+    option: 'env-name', type: 'input', describe: 'Elastic Beanstalk environment name (4 to 40 letters, digits, hyphens)', question: 'Elastic Beanstalk environment name?',
+    schema: text(ENV_NAME_RULE).regex(ENV_NAME, ENV_NAME_RULE),
+    default: (a) => `${a.name}-env`.slice(0, 40).replace(/-+$/, ''), defaultText: '<name>-env',
+  })
+  .answer('healthCheckPath', {
+    option: 'health-check-path', type: 'input', describe: 'Path the load balancer checks for health', question: 'Which path should EB check for health?',
+    schema: text('must be a path starting with "/", e.g. /health').regex(HEALTH_PATH, 'must be a path starting with "/", e.g. /health')
+      .refine((p) => !p.startsWith('/v1/'), 'must not be under /v1/, which the prediction API owns'),
+    default: '/health',
+  })
+  .answer('environmentType', {
+    option: 'environment-type', type: 'select', describe: 'load-balanced (auto scaling) or single-instance',
+    question: 'Load-balanced with auto scaling, or a single instance?', schema: oneOf(ENVIRONMENT_TYPES, 'must be load-balanced or single-instance'), default: 'load-balanced',
     choices: () => [{ value: 'load-balanced', name: 'load-balanced: a load balancer and auto scaling' }, { value: 'single-instance', name: 'single-instance: one instance, no load balancer' }],
-  },
-  { key: 'minInstances', option: 'min-instances', type: 'number', describe: 'Fewest instances (load-balanced)', question: 'At least how many instances?', when: loadBalanced },
-  { key: 'maxInstances', option: 'max-instances', type: 'number', describe: 'Most instances (load-balanced)', question: 'At most how many instances?', when: loadBalanced },
-  {
-    key: 'scalingMetric', option: 'scaling-metric', type: 'select', describe: `Metric that triggers scaling: ${Object.keys(SCALING_METRICS).join(', ')}`,
-    question: 'Scale on which metric?', when: loadBalanced, choices: () => values(Object.keys(SCALING_METRICS)), choiceNoun: () => 'a scaling metric',
-  },
-  { key: 'scaleUpThreshold', option: 'scale-up-threshold', type: 'number', describe: 'Add an instance above this metric value', question: 'Add an instance when the metric is above:', when: loadBalanced },
-  { key: 'scaleDownThreshold', option: 'scale-down-threshold', type: 'number', describe: 'Remove an instance below this metric value', question: 'Remove an instance when the metric is below:', when: loadBalanced },
-  { key: 'workers', option: 'workers', type: 'number', describe: 'gunicorn worker processes per instance', question: 'How many gunicorn worker processes per instance?' },
-  {
-    key: 'modelFormat', option: 'model-format', type: 'select', dependsOn: ['platform'], defaultText: 'skops (joblib on amazon-linux-ami)',
+    choiceNoun: () => 'an environment type',
+  })
+  .answer('minInstances', {
+    option: 'min-instances', type: 'number', describe: 'Fewest instances (load-balanced)', question: 'At least how many instances?',
+    schema: wholeNumber(1, 100), default: 1, when: loadBalanced,
+  })
+  .answer('maxInstances', {
+    option: 'max-instances', type: 'number', describe: 'Most instances (load-balanced)', question: 'At most how many instances?',
+    schema: wholeNumber(1, 100), default: 4, when: loadBalanced,
+  })
+  .answer('scalingMetric', {
+    option: 'scaling-metric', type: 'select', describe: `Metric that triggers scaling: ${Object.keys(SCALING_METRICS).join(', ')}`, question: 'Scale on which metric?',
+    schema: oneOf(Object.keys(SCALING_METRICS) as [keyof typeof SCALING_METRICS]), default: 'CPUUtilization', when: loadBalanced,
+    choices: () => values(Object.keys(SCALING_METRICS)), choiceNoun: () => 'a scaling metric',
+  })
+  .answer('scaleUpThreshold', {
+    option: 'scale-up-threshold', type: 'number', describe: 'Add an instance above this metric value', question: 'Add an instance when the metric is above:',
+    schema: z.number({ error: () => 'must be a number above 0' }).positive({ error: 'must be a number above 0' }), default: 70, when: loadBalanced,
+  })
+  .answer('scaleDownThreshold', {
+    option: 'scale-down-threshold', type: 'number', describe: 'Remove an instance below this metric value', question: 'Remove an instance when the metric is below:',
+    schema: z.number({ error: () => 'must be a number, 0 or more' }).nonnegative({ error: 'must be a number, 0 or more' }), default: 30, when: loadBalanced,
+  })
+  .answer('workers', {
+    option: 'workers', type: 'number', describe: 'gunicorn worker processes per instance', question: 'How many gunicorn worker processes per instance?',
+    schema: wholeNumber(1, 32), default: 2,
+  })
+  .answer('modelFormat', {
+    option: 'model-format', type: 'select', dependsOn: ['platform'],
     describe: 'Model file format: skops (loads without running code) or joblib (a pickle; the legacy platform\'s Python 3.6 has no skops)',
-    question: 'Which file format should train.py write the model in?',
-    choices: (a) => values(a.platform === 'amazon-linux-ami' ? ['joblib'] : MODEL_FORMATS),
+    question: 'Which file format should train.py write the model in?', schema: oneOf(MODEL_FORMATS),
     // skops needs Python 3.9+; the legacy platform runs 3.6.
+    default: (a) => (a.platform === 'amazon-linux-ami' ? 'joblib' : 'skops'), defaultText: 'skops (joblib on amazon-linux-ami)',
+    choices: (a) => values(a.platform === 'amazon-linux-ami' ? ['joblib'] : MODEL_FORMATS),
     choiceNoun: (a) => (a.platform === 'amazon-linux-ami' ? 'available on amazon-linux-ami, whose Python 3.6 has no skops (use the al2023 platform for skops)' : `available on the ${a.platform} platform`),
-  },
-  { key: 'gateway', option: 'gateway', type: 'confirm', describe: 'Include the TypeScript prediction gateway (gateway/)', question: 'Add the TypeScript prediction gateway for frontend teams?' },
-];
+  })
+  .answer('gateway', {
+    option: 'gateway', type: 'confirm', describe: 'Include the TypeScript prediction gateway (gateway/)', question: 'Add the TypeScript prediction gateway for frontend teams?',
+    schema: z.boolean({ error: () => 'must be true or false' }), default: false,
+  });
 
+/** All answers as one object: validates them together (the rules between them are `crossAnswerProblems`). */
+export const AnswersObject = z.object(ANSWERS.shape);
+export const AnswersSchema = AnswersObject;
+export type Answers = z.infer<typeof AnswersObject>;
+export type AnswerKey = keyof Answers & string;
+
+/** One answer's record, as the prompts, options, help and validation read it (with all answers in hand). */
+export interface AnswerRecord extends Omit<AnswerSpec<Answers, z.ZodType>, 'dependsOn'> {
+  key: AnswerKey;
+  dependsOn?: AnswerKey[];
+}
+
+export const ANSWER_RECORDS: readonly AnswerRecord[] = ANSWERS.records;
 const RECORDS = new Map(ANSWER_RECORDS.map((r) => [r.key, r]));
 export const answerRecord = (key: AnswerKey) => RECORDS.get(key)!;
+const optionOf = (key: AnswerKey) => `--${answerRecord(key).option}`;
 
 /** Every answer's option and meaning, keyed by answer (the upgrade's --set reads it). */
 export const ANSWER_DOCS = Object.fromEntries(ANSWER_RECORDS.map((r) => [r.key, { option: r.option, describe: r.describe }])) as Record<AnswerKey, { option: string; describe: string }>;
+
+/** The default as --help shows it: the record's words when it derives from other answers, else its value. */
+export function defaultTextOf(record: AnswerRecord): string {
+  return record.defaultText ?? String(defaultAnswers({})[record.key] ?? '');
+}
 
 /**
  * Rules between answers. They run on every answer that is individually valid, even when others are not, so one run
  * reports every problem (a zod refinement would be skipped as soon as any single field failed).
  */
-function crossFieldProblems(a: Record<string, unknown>, fieldOk: (key: AnswerKey) => boolean): Array<{ key: AnswerKey; message: string }> {
+function crossAnswerProblems(a: Record<string, unknown>, fieldOk: (key: AnswerKey) => boolean): Array<{ key: AnswerKey; message: string }> {
   const out: Array<{ key: AnswerKey; message: string }> = [];
   const ok = (...keys: AnswerKey[]) => keys.every(fieldOk);
   const problem = (key: AnswerKey, message: string) => out.push({ key, message });
   if (ok('instanceType', 'architecture') && instanceArchitecture(a.instanceType as string) !== a.architecture) {
     const hint = a.architecture === 'arm64' ? 'a Graviton type such as t4g.small' : 'an x86_64 type such as t3.small';
-    problem('instanceType', `${a.instanceType} is an ${instanceArchitecture(a.instanceType as string)} instance type but the architecture is ${a.architecture}: choose ${hint}, or change --architecture`);
+    problem('instanceType', `${a.instanceType} is an ${instanceArchitecture(a.instanceType as string)} instance type but the architecture is ${a.architecture}: choose ${hint}, or change ${optionOf('architecture')}`);
   }
-  if (ok('minInstances', 'maxInstances') && (a.minInstances as number) > (a.maxInstances as number)) problem('maxInstances', `must be at least --min-instances (${a.minInstances})`);
-  if (ok('scaleUpThreshold', 'scaleDownThreshold') && (a.scaleDownThreshold as number) >= (a.scaleUpThreshold as number)) problem('scaleDownThreshold', `must be below --scale-up-threshold (${a.scaleUpThreshold})`);
+  if (ok('minInstances', 'maxInstances') && (a.minInstances as number) > (a.maxInstances as number)) problem('maxInstances', `must be at least ${optionOf('minInstances')} (${a.minInstances})`);
+  if (ok('scaleUpThreshold', 'scaleDownThreshold') && (a.scaleDownThreshold as number) >= (a.scaleUpThreshold as number)) problem('scaleDownThreshold', `must be below ${optionOf('scaleUpThreshold')} (${a.scaleUpThreshold})`);
   if (ok('scalingMetric', 'scaleUpThreshold') && a.scalingMetric === 'CPUUtilization' && (a.scaleUpThreshold as number) > 100) problem('scaleUpThreshold', 'is a CPU percentage: at most 100');
   if (ok('dataset') && a.dataset === 'csv') {
     if (!a.csvPath) problem('csvPath', 'is required when the dataset is csv: give the path of your CSV file');
@@ -200,10 +284,6 @@ function crossFieldProblems(a: Record<string, unknown>, fieldOk: (key: AnswerKey
   }
   return out;
 }
-
-export const AnswersSchema = AnswersObject;
-
-export type Answers = z.infer<typeof AnswersSchema>;
 
 /**
  * One answer in the context of the others given so far (for a prompt's validate): true, or the message saying what
@@ -216,52 +296,41 @@ export function validateAnswer(key: AnswerKey, value: unknown, context: Record<s
   const own = resolution.problems.find((p) => p.key === key);
   return own ? own.message : true;
 }
-export type RawAnswers = Partial<Record<AnswerKey, unknown>>;
 
-/** Defaults, some derived from answers already given (the Python version from the platform, and so on). */
+/**
+ * Every answer as the defaults make it: the one given where it is valid on its own, else the record's default, which
+ * may derive from the answers before it (so arm64 gets a Graviton type, the legacy platform Python 3.6).
+ */
 export function defaultAnswers(given: RawAnswers): Answers {
-  const name = typeof given.name === 'string' && given.name ? given.name : 'sci-eb-model';
-  const platformId = (PLATFORM_IDS as readonly unknown[]).includes(given.platform) ? (given.platform as PlatformId) : 'al2023';
-  const platform = PLATFORMS[platformId];
-  const architecture = (ARCHITECTURES as readonly unknown[]).includes(given.architecture) ? (given.architecture as 'x86_64' | 'arm64') : 'x86_64';
-  const task = given.task === 'regression' || given.dataset === 'diabetes' ? 'regression' : 'classification';
-  return {
-    name,
-    appName: name,
-    envName: `${name}-env`.slice(0, 40).replace(/-+$/, ''),
-    region: 'us-east-1',
-    platform: platformId,
-    pythonVersion: platform.defaultPython,
-    architecture,
-    instanceType: platform.defaultInstanceType[architecture] ?? platform.defaultInstanceType.x86_64!,
-    environmentType: 'load-balanced',
-    minInstances: 1,
-    maxInstances: 4,
-    scalingMetric: 'CPUUtilization',
-    scaleUpThreshold: 70,
-    scaleDownThreshold: 30,
-    task,
-    estimator: 'random_forest',
-    dataset: task === 'regression' ? 'diabetes' : 'iris',
-    gateway: false,
-    healthCheckPath: '/health',
-    workers: 2,
-    modelFormat: platformId === 'amazon-linux-ami' ? 'joblib' : 'skops',
-  };
+  const raw = coerceAnswers(given);
+  const answers: Record<string, unknown> = {};
+  for (const r of ANSWER_RECORDS) {
+    const valid = raw[r.key] !== undefined && r.schema.safeParse(raw[r.key]).success;
+    answers[r.key] = valid ? raw[r.key] : typeof r.default === 'function' ? r.default(answers as Answers, raw) : r.default;
+  }
+  return answers as Answers;
 }
+
+/** The answers given so far over the defaults they imply: what a prompt's default, choices and `when` see. */
+export function answersSoFar(given: RawAnswers): Answers {
+  const coerced = coerceAnswers(given);
+  return { ...defaultAnswers(coerced), ...coerced } as Answers;
+}
+
+const YES = ['true', 'yes', 'y', '1'];
+const NO = ['false', 'no', 'n', '0'];
 
 /** Strings from the command line or a prompt become the types the schema expects; unknown keys are kept for the error. */
 export function coerceAnswers(raw: Record<string, unknown>): RawAnswers {
   const out: Record<string, unknown> = {};
-  const numeric = new Set(['minInstances', 'maxInstances', 'scaleUpThreshold', 'scaleDownThreshold', 'workers']);
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    if (numeric.has(key) && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) out[key] = Number(value);
-    else if (key === 'gateway' && typeof value === 'string') out[key] = ['true', 'yes', 'y', '1'].includes(value.toLowerCase()) ? true : ['false', 'no', 'n', '0'].includes(value.toLowerCase()) ? false : value;
-    else if (key === 'pythonVersion' && typeof value === 'number') out[key] = String(value);
-    else out[key] = value;
+    const record = RECORDS.get(key as AnswerKey);
+    if (record?.type === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) out[key] = Number(value);
+    else if (record?.type === 'confirm' && typeof value === 'string') out[key] = YES.includes(value.toLowerCase()) ? true : NO.includes(value.toLowerCase()) ? false : value;
+    else out[key] = record?.coerce ? record.coerce(value) : value;
   }
-  return out as RawAnswers;
+  return out;
 }
 
 export interface AnswerProblem { key: string; option: string; message: string }
@@ -269,7 +338,7 @@ export interface AnswerProblem { key: string; option: string; message: string }
 export type Resolution = { ok: true; answers: Answers } | { ok: false; problems: AnswerProblem[] };
 
 /** A choice answer that is not among the choices that fit the other answers, said in words, with the nearest one. */
-function choiceProblem(record: AnswerRecord, merged: Current): string | undefined {
+function choiceProblem(record: AnswerRecord, merged: Answers): string | undefined {
   const value = (merged as Record<string, unknown>)[record.key];
   const choices = record.choices!(merged).map((c) => c.value);
   if (choices.includes(String(value))) return undefined;
@@ -280,7 +349,7 @@ function choiceProblem(record: AnswerRecord, merged: Current): string | undefine
 /** given answers + defaults -> validated answers, or every problem at once (one per answer). */
 export function resolveAnswers(given: Record<string, unknown>): Resolution {
   const coerced = coerceAnswers(given);
-  const merged: Record<string, unknown> = { ...defaultAnswers(coerced), ...coerced };
+  const merged: Record<string, unknown> = answersSoFar(coerced);
   const problems: AnswerProblem[] = [];
   const failed = new Set<string>();
   const add = (key: string, message: string) => {
@@ -301,11 +370,11 @@ export function resolveAnswers(given: Record<string, unknown>): Resolution {
   // Choices first: "ridge is not a classification estimator: use one of ..." says more than the enum's whole list.
   for (const record of ANSWER_RECORDS) {
     if (!record.choices || (record.dependsOn ?? []).some((k) => zodFailed.has(k))) continue;
-    const message = choiceProblem(record, merged as Current);
+    const message = choiceProblem(record, merged as Answers);
     if (message) add(record.key, message);
   }
   for (const issue of issues) add(String(issue.path[0] ?? ''), issue.message);
-  for (const p of crossFieldProblems(merged, (key) => !failed.has(key))) add(p.key, p.message);
+  for (const p of crossAnswerProblems(merged, (key) => !failed.has(key))) add(p.key, p.message);
   if (parsed.success && problems.length === 0) return { ok: true, answers: parsed.data };
   return { ok: false, problems };
 }

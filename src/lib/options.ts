@@ -2,7 +2,7 @@
  * Command-line options as data: what each generator is for, the help text built from its declared options and the
  * answer records, and the options a user gave that no generator knows. Pure: the Yeoman glue in src/base feeds it.
  */
-import { ANSWER_RECORDS, defaultAnswers } from './answers.js';
+import { ANSWER_RECORDS, defaultTextOf } from './answers.js';
 import { didYouMean } from './nearest.js';
 
 export interface OptionSpec { name: string; alias?: string; type: unknown; description?: string; default?: unknown; hide?: boolean | string }
@@ -39,7 +39,7 @@ const takesValue = (spec: OptionSpec) => spec.type !== Boolean;
 
 function defaultText(spec: OptionSpec): string | undefined {
   const record = ANSWER_RECORDS.find((r) => r.option === spec.name);
-  if (record) return record.defaultText ?? String((defaultAnswers({}) as Record<string, unknown>)[record.key] ?? '');
+  if (record) return defaultTextOf(record);
   if (spec.type === Boolean) return undefined; // a flag's default is "not given"
   return spec.default === undefined || spec.default === '' ? undefined : String(spec.default);
 }
@@ -58,7 +58,7 @@ export function formatHelp(generator: string, args: ArgumentSpec[], options: Opt
   const rows: Array<[string, string]> = [];
   for (const a of args) {
     const record = ANSWER_RECORDS.find((r) => r.key === a.name);
-    const dflt = record ? String((defaultAnswers({}) as Record<string, unknown>)[record.key]) : a.default === undefined ? undefined : String(a.default);
+    const dflt = record ? defaultTextOf(record) : a.default === undefined ? undefined : String(a.default);
     rows.push([`  ${a.name}`, `${a.description ?? record?.describe ?? ''}${dflt ? ` (default: ${dflt})` : ''}`]);
   }
   if (rows.length) lines.push('Arguments:', ...table(rows), '');
