@@ -190,7 +190,7 @@ describe('generated gateway in front of the generated Flask service', () => {
         const r = await fetch(base + (c.path ?? '/v1/predict'), {
           method: c.method ?? 'POST',
           headers: { 'content-type': 'application/json', 'x-request-id': `parity-${i}`, ...c.headers },
-          ...(c.body ? { body: c.body } : {}),
+          ...(c.body ? { body: new Uint8Array(c.body) } : {}),
         });
         return { status: r.status, type: (r.headers.get('content-type') ?? '').split(';')[0], allow: r.headers.get('allow'), body: await r.text() };
       };
