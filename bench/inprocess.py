@@ -11,7 +11,6 @@ once, in turn); min/median/max of the block medians are reported. A cProfile of 
 """
 import cProfile
 import importlib
-import io
 import json
 import os
 import pstats
@@ -50,7 +49,7 @@ def profile_top(fn, calls=20, top=12):
     stats = pstats.Stats(profiler)
     total = stats.total_tt / calls * 1000.0
     rows = []
-    for (filename, line, name), (cc, nc, tt, ct, _callers) in stats.stats.items():
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         rows.append({
             "function": "%s:%d(%s)" % (shorten(filename), line, name),
             "callsPerPrediction": round(nc / calls, 1),

@@ -38,7 +38,7 @@ function pythonFiles(dir, rel = '') {
   });
 }
 
-const TAG = /<%[^]*?%>/g;
+const TAG = /<%[\s\S]*?%>/g;
 function mask(text) {
   const tags = [];
   const masked = text.replace(TAG, (tag, offset) => {
@@ -48,7 +48,7 @@ function mask(text) {
     const alone = text.slice(lineStart, offset).trim() === '' && text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === '';
     return alone ? `# __ejs_${i}__` : `__ejs_${i}__`;
   });
-  return { masked, unmask: (s) => s.replace(/(# )?__ejs_(\d+)__/g, (m, comment, i) => (comment && !tags[i].match(/^<%[-=]/) ? tags[i] : (comment ?? '') + tags[i])) };
+  return { masked, unmask: (s) => s.replace(/(# )?__ejs_(\d+)__/g, (_m, comment, i) => (comment && !tags[i].match(/^<%[-=]/) ? tags[i] : (comment ?? '') + tags[i])) };
 }
 
 const ruff = pinnedRuff();

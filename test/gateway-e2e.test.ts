@@ -172,7 +172,9 @@ describe('generated gateway in front of the generated Flask service', () => {
     expect(single.map((r) => r.predictions[0])).toEqual(direct.predictions);
     single.forEach((r, i) => {
       // Batched with other callers' rows, BLAS may round the last bit differently: equal to 12 decimals.
-      r.probabilities[0].forEach((p: number, j: number) => expect(p).toBeCloseTo(direct.probabilities[i][j], 12));
+      r.probabilities[0].forEach((p: number, j: number) => {
+        expect(p).toBeCloseTo(direct.probabilities[i][j], 12);
+      });
       expect(r.model).toEqual(direct.model);
     });
     const batch = await post(`${gatewayUrl}/v1/predict`, { instances: rows });
