@@ -26,7 +26,7 @@ function expectNoHtmlEntities(dir: string) {
 
 const COMMON = [
   '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
-  'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
+  'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt', 'ruff.toml',
   'serving/__init__.py', 'serving/app.py', 'serving/artifact.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
   'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
   'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_concurrency.py', 'tests/contract/test_contract.py',
