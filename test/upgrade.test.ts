@@ -202,7 +202,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py']) expect(existsSync(path.join(dir, file)), file).toBe(true);
     venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir);
-  });
+  }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
 
   it('edited: application.py and its tests kept byte for byte, serving/ beside them, a note on how to switch that works', () => {
     const dir = oldProject(ANSWERS_010, '0.1.0');
@@ -225,7 +225,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     const again = sciEb(dir, 'upgrade');
     expect(again.status, again.output).toBe(0);
     expect(again.output).toMatch(/Up to date/);
-  });
+  }, 600_000);
 });
 
 describe('platform migration: legacy Amazon Linux AMI to al2023', () => {
