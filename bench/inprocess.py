@@ -7,11 +7,11 @@ exact request body the HTTP test sends, each step the /v1/predict handler takes:
 the DataFrame, the model call, turning numpy results into lists, and serialisation; plus `model.predict` alone (the
 in-process baseline), and the whole request through Flask's test client (WSGI, no HTTP, no gunicorn). Each timing is
 the median of `iterations` calls, measured in `blocks` separate blocks after a warm-up (each iteration runs every step
-once, in turn); min/median/max of the block medians are reported. A cProfile of one single-row prediction shows where a model call's fixed cost goes.
+once, in turn); min/median/max of the block medians are reported. A cProfile of one single-row prediction shows
+where a model call's fixed cost goes.
 """
 import cProfile
 import importlib
-import io
 import json
 import logging
 import os
@@ -51,7 +51,7 @@ def profile_top(fn, calls=20, top=12):
     stats = pstats.Stats(profiler)
     total = stats.total_tt / calls * 1000.0
     rows = []
-    for (filename, line, name), (cc, nc, tt, ct, _callers) in stats.stats.items():
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         rows.append({
             "function": "%s:%d(%s)" % (shorten(filename), line, name),
             "callsPerPrediction": round(nc / calls, 1),

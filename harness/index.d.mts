@@ -29,6 +29,7 @@ export const ROOT: string;
 export const VENVS: string;
 export function runStep(log: Log, title: string, command: string, args: string[], options?: SpawnSyncOptions): string;
 export function sharedVenv(kind: string, requirements: string[], log?: Log): string;
+export function pinnedRuff(log?: Log): string;
 
 export const GATEWAY: string;
 export const LAUNCHER: string;

@@ -36,3 +36,16 @@ export function sharedVenv(kind, requirements, log = stderrLog) {
   writeFileSync(stamp, new Date().toISOString());
   return dir;
 }
+
+/**
+ * ruff exactly as the generated projects pin it (templates/pins/dev-al2023.txt), in a venv of its own: what
+ * scripts/python-style.mjs formats the templates with and test/python-lint.test.ts checks rendered projects with.
+ */
+export function pinnedRuff(log = stderrLog) {
+  const pin = readFileSync(path.join(ROOT, 'templates', 'pins', 'dev-al2023.txt'), 'utf8').split('\n').find((l) => l.startsWith('ruff=='));
+  if (!pin) throw new Error('templates/pins/dev-al2023.txt pins no ruff');
+  const requirements = path.join(ROOT, '.cache', 'ruff-requirements.txt');
+  mkdirSync(path.dirname(requirements), { recursive: true });
+  if (!existsSync(requirements) || readFileSync(requirements, 'utf8') !== `${pin}\n`) writeFileSync(requirements, `${pin}\n`);
+  return path.join(sharedVenv('ruff', [requirements], log), 'bin', 'ruff');
+}

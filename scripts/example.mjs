@@ -92,7 +92,7 @@ const base = 'http://127.0.0.1:8000';
 const deadline = Date.now() + 900_000;
 let healthy = false;
 let exited = false;
-local.closed.then(() => { exited = true; });
+void local.closed.then(() => { exited = true; });
 while (!healthy && !exited && Date.now() < deadline) {
   try { healthy = (await fetch(`${base}${answers.healthCheckPath}`)).ok; } catch { /* starting */ }
   if (!healthy) await new Promise((r) => setTimeout(r, 500));

@@ -4,19 +4,18 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import os from 'node:os';
 import path from 'node:path';
 import helpers from 'yeoman-test';
+import type AppGenerator from '../src/app/index.js';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { decodeBase } from '../src/lib/merge-bases.js';
+import { generate as generateProject } from './generate.js';
 import { APP, FIXTURES, ROOT, listFiles, read, snapshot } from './helpers.js';
 
-/** Runs in a folder of our own (yeoman-test removes its temporary folders between runs, and re-runs need ours). */
+/** `yo sci-eb` in a folder of our own; nothing it writes carries an HTML entity. */
 async function generate(options: Record<string, unknown>, name = 'demo', prepare?: (dir: string) => void) {
-  const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
-  prepare?.(cwd);
-  const result = await helpers.run(APP).cd(cwd).withArguments([name]).withOptions({ yes: true, ...options });
-  const dir = path.join(cwd, name);
-  expectNoHtmlEntities(dir);
-  return { result, dir };
+  const generated = await generateProject(options, name, prepare);
+  expectNoHtmlEntities(generated.dir);
+  return generated;
 }
 
 /** Nothing generated is HTML: an entity in Markdown or YAML is shown to the reader as it is (`&#34;classes&#34;`). */
@@ -28,7 +27,7 @@ function expectNoHtmlEntities(dir: string) {
 
 const COMMON = [
   '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
-  'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt',
+  'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt', 'ruff.toml',
   'serving/__init__.py', 'serving/app.py', 'serving/artifact.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
   'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
   'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_concurrency.py', 'tests/contract/test_contract.py',
@@ -191,7 +190,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
   it('a second run with the same answers changes nothing and asks nothing', async () => {
     const { dir } = await generate({ architecture: 'arm64' });
     const before = snapshot(dir);
-    const again = await helpers.run(APP).cd(dir).withOptions({ interactive: true });
+    const again = await helpers.run<AppGenerator>(APP).cd(dir).withOptions({ interactive: true });
     expect(again.askedQuestions).toEqual([]);
     expect(snapshot(dir)).toEqual(before);
   });
@@ -201,7 +200,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
     writeFileSync(path.join(dir, 'application.py'), '# mine\n');
     writeFileSync(path.join(dir, '.ebignore'), '.git/\n# my own ignore list\n');
     const procfileBefore = read(dir, 'Procfile');
-    await helpers.run(APP).cd(dir).withOptions({ workers: '5' });
+    await helpers.run<AppGenerator>(APP).cd(dir).withOptions({ workers: '5' });
     expect(read(dir, 'application.py')).toBe('# mine\n');
     expect(read(dir, '.ebignore')).toBe('.git/\n# my own ignore list\n');
     expect(procfileBefore).toMatch(/--workers 2 /);
@@ -211,7 +210,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
   it('asks in the order a person thinks, offers only the choices that fit, and validates as the options do', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
     const seen: Record<string, { message: string; choices?: Array<{ value: string }>; validate?: (v: unknown, a?: object) => unknown }> = {};
-    await helpers.run(APP).cd(cwd).withOptions({ interactive: true }).withAnswers(
+    await helpers.run<AppGenerator>(APP).cd(cwd).withOptions({ interactive: true }).withAnswers(
       { name: 'asked', task: 'regression' },
       { callback: (answer, { question }) => { seen[question.name] = question as never; return answer; } },
     );
@@ -234,7 +233,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
 
   it('asks every question when nothing is given, and uses the answers', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
-    const result = await helpers.run(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
+    const result = await helpers.run<AppGenerator>(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
       name: 'asked', task: 'regression', dataset: 'diabetes', estimator: 'random_forest', architecture: 'arm64', instanceType: 'm7g.large', workers: 4,
     });
     const asked = result.askedQuestions.map((q) => q.name);
@@ -256,7 +255,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
 describe('yo sci-eb: options', () => {
   it('an unknown option is refused with the nearest known one, before anything is written', async () => {
     let tmp = '';
-    const error = await helpers.run(APP).withArguments(['x-svc']).withOptions({ yes: true, estimatr: 'ridge' })
+    const error = await helpers.run<AppGenerator>(APP).withArguments(['x-svc']).withOptions({ yes: true, estimatr: 'ridge' })
       .onTargetDirectory((dir) => { tmp = dir; }).then(() => undefined, (e: Error) => e);
     expect(error?.name).toBe('UsageError');
     expect(error?.message).toMatch(/--estimatr: not an option of sci-eb app \(did you mean --estimator\?\)/);
@@ -265,7 +264,7 @@ describe('yo sci-eb: options', () => {
 
   it('--help runs nothing: no question, no file', async () => {
     let tmp = '';
-    const result = await helpers.run(APP).withOptions({ help: true, interactive: true }).onTargetDirectory((dir) => { tmp = dir; });
+    const result = await helpers.run<AppGenerator>(APP).withOptions({ help: true, interactive: true }).onTargetDirectory((dir) => { tmp = dir; });
     expect(result.askedQuestions).toEqual([]);
     expect(readdirSync(tmp)).toEqual([]);
   });
@@ -283,7 +282,7 @@ describe('yo sci-eb: bad answers write nothing', () => {
   for (const [what, options, messages] of cases) {
     it(what, async () => {
       let tmp = '';
-      const run = helpers.run(APP).withArguments(['bad']).withOptions({ yes: true, ...options })
+      const run = helpers.run<AppGenerator>(APP).withArguments(['bad']).withOptions({ yes: true, ...options })
         .onTargetDirectory((dir) => {
           tmp = dir;
           writeFileSync(path.join(dir, 'broken.json'), '{nope');
@@ -299,7 +298,7 @@ describe('yo sci-eb: bad answers write nothing', () => {
 
   it('refuses a non-empty folder that is not a sci-eb project', async () => {
     let tmp = '';
-    const run = helpers.run(APP).withArguments(['taken']).withOptions({ yes: true })
+    const run = helpers.run<AppGenerator>(APP).withArguments(['taken']).withOptions({ yes: true })
       .onTargetDirectory((dir) => { tmp = dir; mkdirSyncP(path.join(dir, 'taken')); writeFileSync(path.join(dir, 'taken', 'notes.txt'), 'x'); });
     const error = await run.then(() => undefined, (e: Error) => e);
     expect(error?.message).toMatch(/taken exists and is not empty/);

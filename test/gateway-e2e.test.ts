@@ -147,7 +147,9 @@ describe('generated gateway in front of the generated Flask service', () => {
     expect(single.map((r) => r.predictions[0])).toEqual(direct.predictions);
     single.forEach((r, i) => {
       // Batched with other callers' rows, BLAS may round the last bit differently: equal to 12 decimals.
-      r.probabilities[0].forEach((p: number, j: number) => expect(p).toBeCloseTo(direct.probabilities[i][j], 12));
+      r.probabilities[0].forEach((p: number, j: number) => {
+        expect(p).toBeCloseTo(direct.probabilities[i][j], 12);
+      });
       expect(r.model).toEqual(direct.model);
     });
     const batch = await post(`${gatewayUrl}/v1/predict`, { instances: rows });
@@ -165,7 +167,7 @@ describe('generated gateway in front of the generated Flask service', () => {
         const r = await fetch(base + (c.path ?? '/v1/predict'), {
           method: c.method ?? 'POST',
           headers: { 'content-type': 'application/json', 'x-request-id': `parity-${i}`, ...c.headers },
-          ...(c.body ? { body: c.body } : {}),
+          ...(c.body ? { body: new Uint8Array(c.body) } : {}),
         });
         return { status: r.status, type: (r.headers.get('content-type') ?? '').split(';')[0], allow: r.headers.get('allow'), body: await r.text() };
       };

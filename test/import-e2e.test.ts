@@ -245,7 +245,11 @@ describe('bring your own model', () => {
       const body = await res.json();
       expect(body.classes).toEqual(expected.classes);
       expect(body.predictions).toEqual(expected.predictions);
-      body.probabilities.forEach((p: number[], i: number) => p.forEach((v, j) => expect(v).toBeCloseTo(expected.probabilities[i]![j]!, 12)));
+      body.probabilities.forEach((p: number[], i: number) => {
+        p.forEach((v, j) => {
+          expect(v).toBeCloseTo(expected.probabilities[i]![j]!, 12);
+        });
+      });
     }, 600_000);
   });
 

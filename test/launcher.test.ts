@@ -165,7 +165,7 @@ describe('sci-eb launcher', () => {
     // the README (the user's file) gains the gateway's commands, where a new project has them, and nothing else changes
     const readme = read(project, 'README.md');
     expect(readme).toMatch(/## The prediction gateway[\s\S]*make gateway-serve[\s\S]*## What is in here/);
-    expect(r.output).toMatch(/Next:\n  make train gateway .*\n  make serve .*\n  make gateway-serve .*:3000/);
+    expect(r.output).toMatch(/Next:\n {2}make train gateway .*\n {2}make serve .*\n {2}make gateway-serve .*:3000/);
     const again = sciEb(project, 'gateway', '--skip-install');
     expect(again.output).toMatch(/Up to date/);
     expect(read(project, 'README.md')).toBe(readme);

@@ -54,7 +54,7 @@ describe('pinned requirements', () => {
 
   it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', () => {
     for (const python of PLATFORMS.al2023.pythonVersions) {
-      expect(resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }).map((r) => r.name).sort()).toEqual(['hypothesis', 'pytest', 'pyyaml']);
+      expect(resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }).map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('dev-al2023.txt')).map((p) => p.name).sort());
     }
     expect(resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), { noDeps: true, wheelsOnly: false })[0]!.name).toBe('awsebcli');
   }, 180_000);

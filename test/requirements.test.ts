@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { BUILD_ORDER, normalizeName, orderRequirements } from '../src/lib/requirements.js';
 
 /** Join lines with `\n` and a final newline. */
-const file = (...lines: string[]): string => lines.join('\n') + '\n';
+const file = (...lines: string[]): string => `${lines.join('\n')}\n`;
 
 /** Deterministic PRNG (mulberry32) so the shuffled inputs are the same on every run. */
 function prng(seed: number): () => number {

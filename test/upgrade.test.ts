@@ -93,7 +93,7 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
   it('edited in every way: clean merges applied, conflicts marked and listed (exit 1), deletions respected, own code untouched, nothing lost', () => {
     const dir = oldProject(OLD_ANSWERS);
     edit(dir, 'Makefile', (t) => `${t}\n# team target\nlint:\n\t$(VENV)/bin/python -m pyflakes application.py\n`);             // clean merge
-    edit(dir, 'requirements.txt', (t) => t.replace('scikit-learn==1.8.0', 'scikit-learn==1.8.2') + 'requests==2.32.3\n'); // conflict + an added package
+    edit(dir, 'requirements.txt', (t) => `${t.replace('scikit-learn==1.8.0', 'scikit-learn==1.8.2')}requests==2.32.3\n`); // conflict + an added package
     edit(dir, '.ebextensions/04_logs.config', (t) => `${t}    RetentionInDays: 30\n`);                                    // retired but edited
     edit(dir, 'application.py', (t) => `${t}\n# our own route goes here\n`);                                                  // scaffold
     rmSync(path.join(dir, '.gitattributes'));                                                                                  // deleted managed file
@@ -223,7 +223,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py']) expect(existsSync(path.join(dir, file)), file).toBe(true);
     venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir);
-  });
+  }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
 
   it('edited: application.py and its tests kept byte for byte, serving/ beside them, a note on how to switch that works', () => {
     const dir = oldProject(ANSWERS_010, '0.1.0');
@@ -232,7 +232,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     const tests = read(dir, 'tests/test_app.py');
     const r = sciEb(dir, 'upgrade');
     expect(r.status, r.output).toBe(0);
-    expect(r.output).toMatch(/Note on application\.py:\n  application\.py holds your edits/);
+    expect(r.output).toMatch(/Note on application\.py:\n {2}application\.py holds your edits/);
     expect(r.output).toMatch(/^ +from serving import create_app\n +application = create_app\(\)$/m);
     expect(read(dir, 'application.py')).toBe(application);
     expect(read(dir, 'tests/test_app.py')).toBe(tests); // its group: the old tests go with the old application.py
@@ -247,7 +247,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     expect(again.status, again.output).toBe(0);
     expect(again.output).toMatch(/Up to date/);
     expectBlobState(dir);
-  });
+  }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
 });
 
 describe('platform migration: legacy Amazon Linux AMI to al2023', () => {
@@ -333,7 +333,7 @@ describe('yo sci-eb run again in a project behaves like upgrade', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-rerun-'));
     sciEb(cwd, 'app', 'again', '--yes', '--skip-install');
     const dir = path.join(cwd, 'again');
-    edit(dir, '.ebextensions/02_flask.config', (t) => `${t}  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n`.replace(/\n  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n$/, '\n# team note\n'));
+    edit(dir, '.ebextensions/02_flask.config', (t) => `${t}  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n`.replace(/\n {2}aws:elasticbeanstalk:application:environment:\n {4}TEAM: data\n$/, '\n# team note\n'));
     const r = sciEb(dir, 'app', '--region', 'eu-north-1', '--max-instances', '8');
     expect(r.status, r.output).toBe(0);
     const config = read(dir, '.ebextensions/02_flask.config');

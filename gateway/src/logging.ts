@@ -55,7 +55,10 @@ export function httpLogger(logger: Logger, trust: (address: string, index: numbe
   return (req: GatewayRequest, res: GatewayResponse, next: Next): void => {
     const path = pathOf(req);
     // Load balancer and Prometheus polls would drown the interesting lines.
-    if (QUIET_PATHS.has(path)) return next();
+    if (QUIET_PATHS.has(path)) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.once('close', () => {
       const status = res.statusCode;

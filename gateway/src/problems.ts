@@ -83,5 +83,5 @@ export function sendProblem(res: ServerResponse, problem: Problem, headers: Reco
 
 /** RFC 6901: `~` becomes `~0` and `/` becomes `~1`, in that order. */
 export function toPointer(path: ReadonlyArray<string | number>): string {
-  return path.map((part) => '/' + String(part).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  return path.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }

@@ -80,7 +80,9 @@ describe('micro-batching', () => {
     const answers = await Promise.all(rows.map((row) => postJson(url, { instances: [row] })));
     expect(upstream.calls.every((c) => c.rows.length <= 10)).toBe(true);
     expect(upstream.calls.reduce((n, c) => n + c.rows.length, 0)).toBe(25);
-    answers.forEach((a, i) => expect(a.body['predictions']).toEqual([echoPrediction(regressor, rows[i]!).prediction]));
+    answers.forEach((a, i) => {
+      expect(a.body['predictions']).toEqual([echoPrediction(regressor, rows[i]!).prediction]);
+    });
   });
 
   it('a failed batch fails every member with the mapped error', async () => {
@@ -107,7 +109,9 @@ describe('micro-batching', () => {
     const rows = Array.from({ length: 4 }, (_, i) => house(i));
     const answers = await Promise.all(rows.map((row) => postJson(url, { instances: [row] })));
     expect(upstream.calls.map((c) => c.rows.length)).toEqual([4, 1, 1, 1, 1]);
-    answers.forEach((a, i) => expect(a.body['predictions']).toEqual([echoPrediction(regressor, rows[i]!).prediction]));
+    answers.forEach((a, i) => {
+      expect(a.body['predictions']).toEqual([echoPrediction(regressor, rows[i]!).prediction]);
+    });
   });
 
   it('multi-row requests bypass the batcher and go upstream as they are', async () => {

@@ -263,7 +263,7 @@ function validValue(feature: FeatureSpec): fc.Arbitrary<J> {
 function categoryNearMiss(feature: FeatureSpec): fc.Arbitrary<J> {
   if (feature.type !== 'category') return hostileValue;
   return fc
-    .tuple(fc.constantFrom(...feature.categories), fc.constantFrom((s: string) => s.toUpperCase(), (s: string) => ` ${s}`, (s: string) => `${s}\u200b`, (s: string) => s.normalize('NFD') + '\u0301', (s: string) => s.slice(1)))
+    .tuple(fc.constantFrom(...feature.categories), fc.constantFrom((s: string) => s.toUpperCase(), (s: string) => ` ${s}`, (s: string) => `${s}\u200b`, (s: string) => `${s.normalize('NFD')}\u0301`, (s: string) => s.slice(1)))
     .map(([c, f]) => str(f(c)))
     .filter((j) => !feature.categories.includes((j as { str: string }).str));
 }
@@ -484,13 +484,13 @@ describe('fuzzing POST /v1/predict', () => {
     ];
     const cases: string[] = [];
     for (const depth of [1_000, 100_000, 200_000]) {
-      for (const nested of ['['.repeat(depth) + ']'.repeat(depth), '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)]) {
+      for (const nested of ['['.repeat(depth) + ']'.repeat(depth), `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`]) {
         for (const place of places) cases.push(place(nested));
       }
     }
     for (const n of [999, 1000, 1001]) cases.push(`{"instances":[${Array(n).fill(row('5.1')).join(',')}]}`);
     for (const n of [20_000, 150_000]) cases.push(`{"instances":[${Array(n).fill('0').join(',')}]}`);
-    for (const n of ['1' + '0'.repeat(400_000), '0.' + '0'.repeat(400_000) + '1', '-' + '9'.repeat(300), '1e' + '9'.repeat(1000)]) cases.push(`{"instances":[${row(n)}]}`);
+    for (const n of [`1${'0'.repeat(400_000)}`, `0.${'0'.repeat(400_000)}1`, `-${'9'.repeat(300)}`, `1e${'9'.repeat(1000)}`]) cases.push(`{"instances":[${row(n)}]}`);
     for (const n of [100_000, 900_000, 1_100_000]) cases.push(`{"instances":[${row(`"${MARKER}${'x'.repeat(n)}"`)}]}`);
     for (const n of [1_000, 30_000]) cases.push(`{"instances":[{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}]}`);
     cases.push(`{"instances":[{"${'k'.repeat(500_000)}":1,"sepal_length":1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`);
@@ -511,7 +511,7 @@ describe('fuzzing POST /v1/predict', () => {
         '/v1/schema', '/metrics', '/METRICS', '/metrics/', '/nope', '/v1', '/v1/', '/v2/predict', '/health/live', '/health/ready', '/openapi.json', '/docs',
         '/docs/assets/missing.js', '/docs/assets/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/etc/passwd', '/v1/predict#x', '/__proto__', '/constructor',
       ),
-      fc.array(fc.string({ minLength: 1, maxLength: 6, unit: fc.constantFrom('a', 'Z', '1', '.', '%', '~', '_', '-', '%2F', '%00') }), { minLength: 1, maxLength: 3 }).map((parts) => '/' + parts.join('/')),
+      fc.array(fc.string({ minLength: 1, maxLength: 6, unit: fc.constantFrom('a', 'Z', '1', '.', '%', '~', '_', '-', '%2F', '%00') }), { minLength: 1, maxLength: 3 }).map((parts) => `/${parts.join('/')}`),
     );
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS');
     await fc.assert(

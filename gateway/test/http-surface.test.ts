@@ -96,7 +96,7 @@ describe('schema and OpenAPI', () => {
   });
 
   function refsOf(node: unknown, found: string[] = []): string[] {
-    if (Array.isArray(node)) node.forEach((n) => refsOf(n, found));
+    if (Array.isArray(node)) for (const n of node) refsOf(n, found);
     else if (node && typeof node === 'object') {
       for (const [k, v] of Object.entries(node)) {
         if (k === '$ref' && typeof v === 'string') found.push(v);

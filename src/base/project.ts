@@ -55,8 +55,10 @@ export const ACTION_LABELS: Record<Action, string> = {
   'relock-failed': 'NOT regenerated (old lockfile kept)',
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: Yeoman's options and config are untyped key-value bags; answers are checked by zod.
 export type SciEbOptions = BaseOptions & Record<string, any>;
 
+// biome-ignore lint/suspicious/noExplicitAny: as above, for the stored config.
 export abstract class ProjectGenerator extends Generator<StoredState & Record<string, any>, SciEbOptions> {
   constructor(args: string[], options: SciEbOptions) {
     // The projects are Python: Yeoman's npm install step has nothing to do (the gateway installs its own).

@@ -1,7 +1,7 @@
 // The docs page reads everything from /openapi.json, which the gateway generates from schema.json at start-up,
 // so it always describes the model this gateway validates for. No external scripts: it must work offline and
 // under the page's CSP (script-src 'self').
-'use strict';
+
 
 const NULL_CHOICE = '(null)';
 
@@ -14,7 +14,7 @@ function el(tag, text, className) {
 
 /** Normalises the zod-generated JSON Schema of one feature into {kind, nullable, values, description}. */
 function describeProperty(schema) {
-  let variants = schema.anyOf ? schema.anyOf : [schema];
+  const variants = schema.anyOf ? schema.anyOf : [schema];
   let nullable = false;
   const types = [];
   let values;
@@ -35,7 +35,7 @@ function renderEndpoints(doc) {
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       const row = el('tr');
-      row.append(el('td', method.toUpperCase(), 'method'), el('td'), el('td', op.summary || ''), el('td', op.security && op.security.length ? 'required' : 'no'));
+      row.append(el('td', method.toUpperCase(), 'method'), el('td'), el('td', op.summary || ''), el('td', op.security?.length ? 'required' : 'no'));
       row.children[1].append(el('code', path));
       body.append(row);
     }
@@ -49,7 +49,7 @@ function renderFeatures(features) {
     row.dataset.feature = name;
     const nameCell = el('td');
     nameCell.append(el('code', name));
-    row.append(nameCell, el('td', f.kind), el('td', f.values ? f.values.join(', ') : 'any finite number' + (f.kind === 'integer' ? ' (whole)' : '')), el('td', f.nullable ? 'yes' : 'no'), el('td', f.description.replace(/^[a-z]+(; )?/, '')));
+    row.append(nameCell, el('td', f.kind), el('td', f.values ? f.values.join(', ') : `any finite number${f.kind === 'integer' ? ' (whole)' : ''}`), el('td', f.nullable ? 'yes' : 'no'), el('td', f.description.replace(/^[a-z]+(; )?/, '')));
     body.append(row);
   }
 }
@@ -116,7 +116,7 @@ async function main() {
     const res = await fetch('/openapi.json', { headers: { accept: 'application/json' } });
     doc = await res.json();
   } catch (err) {
-    showStatus('Could not load /openapi.json: ' + err.message, false);
+    showStatus(`Could not load /openapi.json: ${err.message}`, false);
     return;
   }
   document.getElementById('title').textContent = doc.info.title;
@@ -125,10 +125,10 @@ async function main() {
 
   const rowSchema = doc.components.schemas.FeatureRow;
   const features = Object.entries(rowSchema.properties).map(([name, schema]) => [name, describeProperty(schema)]);
-  const example = (rowSchema.examples && rowSchema.examples[0]) || {};
+  const example = (rowSchema.examples?.[0]) || {};
   renderEndpoints(doc);
   // The served document says what this gateway's configuration asks for; without keys the key field would mislead.
-  const needsKey = Object.values(doc.paths).some((item) => Object.values(item).some((op) => op.security && op.security.length));
+  const needsKey = Object.values(doc.paths).some((item) => Object.values(item).some((op) => op.security?.length));
   if (!needsKey) {
     document.getElementById('api-key-label').hidden = true;
     document.getElementById('auth-note').textContent = 'This gateway runs without API keys: no endpoint needs one.';
@@ -160,10 +160,12 @@ async function main() {
       showStatus(`${res.status} ${res.ok ? 'OK' : 'error'}${version ? ` · model ${version}` : ''} · request ${res.headers.get('x-request-id') || '-'}`, res.ok);
       document.body.dataset.lastStatus = String(res.status);
     } catch (err) {
-      showStatus('Request failed: ' + err.message, false);
+      showStatus(`Request failed: ${err.message}`, false);
     }
   });
   document.body.dataset.ready = 'true';
 }
 
-main();
+main().catch((error) => {
+  document.getElementById('status').textContent = `The docs page failed to start: ${error.message}`;
+});

@@ -34,7 +34,7 @@ function compareRanks(a: Rank, b: Rank): number {
 }
 
 function has(container: unknown, key: string | number): boolean {
-  return typeof container === 'object' && container !== null && Object.prototype.hasOwnProperty.call(container, key);
+  return typeof container === 'object' && container !== null && Object.hasOwn(container, key);
 }
 
 function at(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {

@@ -19,7 +19,7 @@ export function syncSchema(source: string): string[] {
   const schema = loadModelSchema(source);
   if (resolve(source) !== GENERATED.schema) copyFileSync(source, GENERATED.schema);
   const types = generateTypes(schema);
-  const openapi = JSON.stringify(buildOpenApi(buildValidators(schema)), null, 2) + '\n';
+  const openapi = `${JSON.stringify(buildOpenApi(buildValidators(schema)), null, 2)}\n`;
   mkdirSync(resolve(PACKAGE_ROOT, 'src', 'generated'), { recursive: true });
   const written: string[] = [];
   for (const [path, text] of [

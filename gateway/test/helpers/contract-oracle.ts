@@ -80,11 +80,11 @@ export function sentence(template: string, values: Record<string, string | numbe
 
 const E = (key: string, values?: Record<string, string | number>) => sentence(C.errors[key]!, values);
 
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const own = (o: object, k: string) => Object.hasOwn(o, k);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function pointer(...parts: Array<string | number>): string {
-  return parts.map((p) => '/' + String(p).split('~').join('~0').split('/').join('~1')).join('');
+  return parts.map((p) => `/${String(p).split('~').join('~0').split('/').join('~1')}`).join('');
 }
 
 function featureProblem(feature: ModelSchema['features'][number], row: Record<string, unknown>): Omit<ExpectedError, 'pointer'> | undefined {

@@ -21,7 +21,7 @@ def _skops_io():
         import skops.io as sio
     except ImportError:
         raise ArtifactError("this model is a skops file but skops is not installed: it is in requirements.txt on "
-                            "the al2023 platform (the legacy platform's Python 3.6 cannot run skops: use joblib)")
+                            "the al2023 platform (the legacy platform's Python 3.6 cannot run skops: use joblib)") from None
     return sio
 
 

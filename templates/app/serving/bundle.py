@@ -48,7 +48,7 @@ class ModelBundle(object):
             model_classes = [str(c) for c in getattr(model, "classes_", [])]
             if model_classes != self.classes:
                 raise ModelError("schema.json target.classes do not match the model's classes_; re-run `make train`")
-            self.class_lookup = dict(zip(getattr(model, "classes_"), self.classes))
+            self.class_lookup = dict(zip(model.classes_, self.classes))
             final = model.steps[-1][1] if hasattr(model, "steps") else model
             self.labels_from_proba = (type(final).__name__ in _ARGMAX_ESTIMATORS
                                       and type(final).__module__.startswith("sklearn."))
@@ -91,7 +91,7 @@ def _read(path, what):
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        raise ModelError("cannot read %s (%s): %s" % (path, exc.strerror or exc, what))
+        raise ModelError("cannot read %s (%s): %s" % (path, exc.strerror or exc, what)) from exc
 
 
 def load_model(model_dir):
@@ -106,7 +106,7 @@ def load_model(model_dir):
     try:
         schema = json.loads(schema_bytes.decode("utf-8"))
     except ValueError as exc:
-        raise ModelError("%s is not valid JSON: %s" % (schema_path, exc))
+        raise ModelError("%s is not valid JSON: %s" % (schema_path, exc)) from exc
     check_schema(schema, schema_path)
 
     # basename: schema.json may only name a file inside model_dir
@@ -130,7 +130,7 @@ def load_model(model_dir):
     try:
         model = artifact.loads(blob, fmt, schema["model"].get("trustedTypes") or [])
     except artifact.ArtifactError as exc:
-        raise ModelError("cannot load %s: %s" % (artifact_path, exc))
+        raise ModelError("cannot load %s: %s" % (artifact_path, exc)) from exc
     if schema["target"].get("type") == CATEGORY and not hasattr(model, "predict_proba"):
         raise ModelError("the model is a classifier without predict_proba; the API returns probabilities")
     return ModelBundle(model, schema, schema_bytes)

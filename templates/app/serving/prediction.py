@@ -97,7 +97,7 @@ def self_test(bundle, before_predict, after_predict):
         answer = after_predict(predict_frame(bundle, frame), frame)
     except Exception as exc:
         raise ModelError("the model failed its start-up self-test (one example row): %s: %s"
-                         % (type(exc).__name__, exc))
+                         % (type(exc).__name__, exc)) from exc
     for key in ("predictions", "model"):
         if key not in answer:
             raise ModelError("after_predict must keep the %r key of the answer" % key)

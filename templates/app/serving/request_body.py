@@ -73,7 +73,7 @@ def read_limited(environ, content_length, limit):
         try:
             chunk = stream.read(wanted - size)
         except Exception:  # the client went away mid-body (Werkzeug's ClientDisconnected, a socket error)
-            raise BodyProblem("malformed-json", contract.detail("incomplete-body"))
+            raise BodyProblem("malformed-json", contract.detail("incomplete-body")) from None
         if not chunk:
             break
         chunks.append(chunk)
@@ -100,7 +100,7 @@ def decompress(raw, encoding, limit):
         try:
             chunk = inflater.decompress(data, limit + 1 - size)
         except zlib.error:
-            raise bad
+            raise bad from None
         out.append(chunk)
         size += len(chunk)
         if size > limit:
@@ -141,7 +141,7 @@ def decode_text(raw):
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise BodyProblem("malformed-json", contract.detail("malformed-json"))
+        raise BodyProblem("malformed-json", contract.detail("malformed-json")) from None
 
 
 def parse_json(text):
@@ -151,11 +151,11 @@ def parse_json(text):
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_int=float)
     except RecursionError:
-        raise deep_problem()
+        raise deep_problem() from None
     except ValueError:
         if too_deep(text):
-            raise deep_problem()
-        raise BodyProblem("malformed-json", contract.detail("malformed-json"))
+            raise deep_problem() from None
+        raise BodyProblem("malformed-json", contract.detail("malformed-json")) from None
 
 
 def deep_problem():

@@ -170,7 +170,8 @@ def pytest_configure(config):
 # Named feature_case and feature_kinds, not case and feature_kind: a project upgraded from 0.1.0 may keep its old
 # tests/conftest.py, whose hook parametrizes every test asking for `case`.
 def pytest_generate_tests(metafunc):
-    """A test taking `feature_case` runs once per matching kind of feature of both schemas (the model's and the synthetic)."""
+    """A test taking `feature_case` runs once per matching kind of feature of both schemas (the model's and the
+    synthetic)."""
     if "feature_case" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("feature_kinds")
         types = marker.args if marker else ()
