@@ -8,6 +8,7 @@ import {
   ARCHITECTURES, EB_REGIONS, INSTANCE_TYPE_PATTERN, PLATFORMS, PLATFORM_IDS, SCALING_METRICS,
   instanceArchitecture, type PlatformId,
 } from './platforms.js';
+import { DEPLOYMENT_POLICIES, POLICY_FACTS, defaultPolicy, policiesFor } from './deployment.js';
 
 export const TASKS = ['classification', 'regression'] as const;
 export const ESTIMATORS = {
@@ -63,6 +64,7 @@ export const AnswersObject = z.object({
       .refine((p) => !p.startsWith('/v1/'), 'must not be under /v1/, which the prediction API owns'),
     workers: wholeNumber(1, 32),
     modelFormat: z.enum(MODEL_FORMATS, { error: () => `must be one of: ${MODEL_FORMATS.join(', ')}` }),
+    deploymentPolicy: z.enum(DEPLOYMENT_POLICIES, { error: () => `must be one of: ${DEPLOYMENT_POLICIES.join(', ')}` }),
 });
 
 export type AnswerKey = keyof z.infer<typeof AnswersObject>;
@@ -160,6 +162,13 @@ export const ANSWER_RECORDS: AnswerRecord[] = [
   },
   { key: 'scaleUpThreshold', option: 'scale-up-threshold', type: 'number', describe: 'Add an instance above this metric value', question: 'Add an instance when the metric is above:', when: loadBalanced },
   { key: 'scaleDownThreshold', option: 'scale-down-threshold', type: 'number', describe: 'Remove an instance below this metric value', question: 'Remove an instance when the metric is below:', when: loadBalanced },
+  {
+    key: 'deploymentPolicy', option: 'deployment-policy', type: 'select', dependsOn: ['environmentType'],
+    describe: `How eb deploy replaces the running version: ${DEPLOYMENT_POLICIES.join(', ')} (load-balanced only: ${DEPLOYMENT_POLICIES.filter((p) => POLICY_FACTS[p].loadBalancedOnly).join(', ')})`,
+    question: 'How should a deploy replace the running model?', defaultText: `${defaultPolicy('load-balanced')} (${defaultPolicy('single-instance')} on a single instance)`,
+    choices: (a) => policiesFor(a.environmentType).map((value) => ({ value, name: `${value}: ${POLICY_FACTS[value].summary}` })),
+    choiceNoun: (a) => (a.environmentType === 'single-instance' ? 'a policy EB allows on a single instance (rolling and traffic splitting need a load balancer)' : 'an EB deployment policy'),
+  },
   { key: 'workers', option: 'workers', type: 'number', describe: 'gunicorn worker processes per instance', question: 'How many gunicorn worker processes per instance?' },
   {
     key: 'modelFormat', option: 'model-format', type: 'select', dependsOn: ['platform'], defaultText: 'skops (joblib on amazon-linux-ami)',
@@ -247,6 +256,7 @@ export function defaultAnswers(given: RawAnswers): Answers {
     healthCheckPath: '/health',
     workers: 2,
     modelFormat: platformId === 'amazon-linux-ami' ? 'joblib' : 'skops',
+    deploymentPolicy: defaultPolicy(given.environmentType === 'single-instance' ? 'single-instance' : 'load-balanced'),
   };
 }
 

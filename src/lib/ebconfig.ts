@@ -4,6 +4,7 @@
  */
 import YAML from 'yaml';
 import type { Answers } from './answers.js';
+import { deploymentOptions } from './deployment.js';
 import { PLATFORMS, SCALING_METRICS } from './platforms.js';
 
 export const MANAGED_HEADER = 'Managed by generator-sci-eb: edit freely, `yo sci-eb:upgrade` merges your edits with new versions.';
@@ -51,9 +52,9 @@ export function flaskConfig(a: Answers): string {
     options['aws:elasticbeanstalk:environment:process:default'] = { HealthCheckPath: a.healthCheckPath, MatcherHTTPCode: '200' };
   }
   options['aws:elasticbeanstalk:application'] = { 'Application Healthcheck URL': a.healthCheckPath };
-  options['aws:elasticbeanstalk:healthreporting:system'] = { SystemType: 'enhanced' };
   options['aws:elasticbeanstalk:cloudwatch:logs'] = { StreamLogs: true, RetentionInDays: 7 };
-  return toYaml({ option_settings: options }, `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks and logs.`);
+  Object.assign(options, deploymentOptions(a));
+  return toYaml({ option_settings: options }, `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks, logs and how deploys roll out (README: "Deploying a new model").`);
 }
 
 /**
