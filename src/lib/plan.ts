@@ -9,8 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Answers } from './answers.js';
-import { PLATFORMS } from './platforms.js';
-import { BUILDERS, LIMITS, MANAGED_HEADER, procfileCommand, type BuilderName } from './ebconfig.js';
+import { GATEWAY_NODE_BRANCH, PLATFORMS } from './platforms.js';
+import { POLICY_FACTS } from './deployment.js';
+import { BUILDERS, LIMITS, MANAGED_HEADER, gatewayEnvName, procfileCommand, type BuilderName } from './ebconfig.js';
 import { orderRequirements } from './requirements.js';
 
 /** managed: the generator keeps it current on upgrade (3-way merge); scaffold: written once, then the user's. */
@@ -120,6 +121,9 @@ export function templateData(a: Answers, generatorVersion: string) {
     maxBodyBytes: LIMITS.maxBodyBytes,
     generatorVersion,
     managedHeader: MANAGED_HEADER,
+    gatewayEnvName: gatewayEnvName(a),
+    gatewayNodeBranch: GATEWAY_NODE_BRANCH.branchName,
+    deploymentFacts: POLICY_FACTS[a.deploymentPolicy],
   };
 }
 
