@@ -5,7 +5,7 @@
 // traffic gives clean errors, then recovers.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,6 +116,7 @@ describe('generated gateway in front of the generated Flask service', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gw-'));
   const project = path.join(work, 'wine-gw');
   let venv = '';
+  let ebcliVenv = '';
   let flask: ChildProcess | undefined;
   let flaskLog = '';
   let gateway: ChildProcess | undefined;
@@ -141,6 +142,7 @@ describe('generated gateway in front of the generated Flask service', () => {
   beforeAll(async () => {
     run('node', [LAUNCHER, 'app', 'wine-gw', '--yes', '--skip-install', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'], work);
     venv = sharedVenv('app', [path.join(project, 'requirements-dev.txt')]);
+    ebcliVenv = sharedVenv('ebcli', [path.join(project, 'requirements-ebcli.txt')]);
     run('make', ['--no-print-directory', `VENV=${venv}`, 'train'], project);
     run('make', ['--no-print-directory', `VENV=${venv}`, 'gateway'], project);
     releasePort = await acquirePort8000();
@@ -217,6 +219,48 @@ describe('generated gateway in front of the generated Flask service', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(predictCalls()).toBe(before);
   });
+
+  it('make gateway-local: the EB bundle (dist/, lockfile; no modules, sources, tests or secrets), production install, proxying', async () => {
+    writeFileSync(path.join(project, 'gateway', '.env'), 'API_KEY=do-not-ship\n');
+    const stage = path.join(work, 'gateway-stage');
+    const port = await freePort();
+    const local = spawn('make', ['--no-print-directory', `VENV=${venv}`, `EBCLI_VENV=${ebcliVenv}`, 'gateway-local', 'LABEL=gw-e2e',
+      `GATEWAY_STAGE_DIR=${stage}`, `GATEWAY_PORT=${port}`, `UPSTREAM_URL=${flaskUrl}`], { cwd: project, detached: true, env: { ...process.env, LOG_LEVEL: 'warn' } });
+    let log = '';
+    local.stdout!.on('data', (d) => { log += d; });
+    local.stderr!.on('data', (d) => { log += d; });
+    try {
+      await until(async () => {
+        if (local.exitCode !== null) throw new Error(`make gateway-local exited ${local.exitCode}:\n${log}`);
+        return (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200;
+      }, 'make gateway-local', 600_000).catch((e) => { throw new Error(`${e.message}\n${log}`); });
+      const zip = path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-e2e.zip');
+      const names = run(path.join(venv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
+        .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
+      for (const needed of ['dist/server.js', 'dist/app.js', 'package.json', 'package-lock.json', 'Procfile', 'contract.json', 'schema.json', 'public/docs.html', '.ebextensions/01-gateway.config', '.platform/nginx/conf.d/gateway.conf']) {
+        expect(names, needed).toContain(needed);
+      }
+      for (const banned of [/^node_modules\//, /^src\//, /^test\//, /^client\//, /^bench\//, /\.ts$/, /^tsconfig/, /^\.env$/, /^\.elasticbeanstalk\//, /\.tgz$/]) {
+        expect(names.filter((n) => banned.test(n)), String(banned)).toEqual([]);
+      }
+      // Installed as EB installs it: production dependencies only.
+      const installed = JSON.parse(run('npm', ['ls', '--omit=dev', '--depth=0', '--json'], stage)).dependencies;
+      expect(Object.keys(installed).sort()).toEqual(Object.keys(JSON.parse(readFileSync(path.join(project, 'gateway', 'package.json'), 'utf8')).dependencies).sort());
+      expect(() => run('npm', ['ls', 'vitest'], stage)).toThrow();
+      const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
+      const row = Object.fromEntries(schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [f.name, (f.observedMin + f.observedMax) / 2]));
+      const direct = await (await post(`${flaskUrl}/v1/predict`, { instances: [row] })).json();
+      const viaBundle = await post(`http://127.0.0.1:${port}/v1/predict`, { instances: [row] });
+      expect(viaBundle.status).toBe(200);
+      expect((await viaBundle.json()).predictions).toEqual(direct.predictions);
+    } finally {
+      if (local.exitCode === null) {
+        const exited = new Promise((r) => local.once('exit', r));
+        process.kill(-local.pid!, 'SIGTERM');
+        await exited;
+      }
+    }
+  }, 900_000);
 
   it('upstream stopped and restarted while requests flow: clean problem+json errors, then recovery', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));

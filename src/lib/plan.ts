@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Answers } from './answers.js';
 import { GATEWAY_NODE_BRANCH, PLATFORMS } from './platforms.js';
-import { POLICY_FACTS } from './deployment.js';
+import { CANARY, DEPLOY_TIMEOUT_SECONDS } from './deployment.js';
 import { BUILDERS, LIMITS, MANAGED_HEADER, gatewayEnvName, procfileCommand, type BuilderName } from './ebconfig.js';
 import { orderRequirements } from './requirements.js';
 
@@ -123,7 +123,8 @@ export function templateData(a: Answers, generatorVersion: string) {
     managedHeader: MANAGED_HEADER,
     gatewayEnvName: gatewayEnvName(a),
     gatewayNodeBranch: GATEWAY_NODE_BRANCH.branchName,
-    deploymentFacts: POLICY_FACTS[a.deploymentPolicy],
+    canary: CANARY,
+    deployTimeoutSeconds: DEPLOY_TIMEOUT_SECONDS,
   };
 }
 
