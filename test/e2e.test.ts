@@ -155,6 +155,7 @@ describe('a generated project, end to end', () => {
       const eb = stub();
       const r = deploy(eb.dir, 'e2e-good');
       expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/\d+ passed/); // make test ran first
       expect(r.stdout).toMatch(/the model matches its schema and passed its start-up self-test/);
       expect(eb.calls()).toBe('deploy iris-e2e-env --label e2e-good\n');
       expect(existsSync(zipOf('e2e-good'))).toBe(true);
