@@ -3,9 +3,9 @@
 // `npm test`; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
 // gateway equal direct ones, invalid requests never reach Flask, and an upstream stopped and restarted under
 // traffic gives clean errors, then recovers.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -261,6 +261,31 @@ describe('generated gateway in front of the generated Flask service', () => {
       }
     }
   }, 900_000);
+
+  it('make gateway-create: asks for a key before building, then creates the gateway with the service\'s URL from eb status', () => {
+    // An EB CLI whose `eb` answers `status` as EB does once the service exists, and records every call (no AWS).
+    const stub = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-ebstub-'));
+    mkdirSync(path.join(stub, 'bin'));
+    writeFileSync(path.join(stub, 'bin', 'eb'), `#!/bin/sh\necho "$* @ $(pwd)" >> "${stub}/calls"\n[ "$1" = status ] && echo "  CNAME: wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com"\nexit 0\n`);
+    writeFileSync(path.join(stub, 'bin', 'python'), `#!/bin/sh\nexec "${ebcliVenv}/bin/python" "$@"\n`);
+    for (const f of ['eb', 'python']) chmodSync(path.join(stub, 'bin', f), 0o755);
+    writeFileSync(path.join(stub, '.installed'), '');
+    const calls = () => (existsSync(path.join(stub, 'calls')) ? readFileSync(path.join(stub, 'calls'), 'utf8') : '');
+    const make = (...args: string[]) => spawnSync('make', ['--no-print-directory', `VENV=${venv}`, `EBCLI_VENV=${stub}`, ...args], {
+      cwd: project, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder' },
+    });
+    const noKey = make('gateway-create', 'LABEL=gw-nokey');
+    expect(noKey.status).not.toBe(0);
+    expect(noKey.stderr).toContain("Give the gateway an API key: make gateway-create API_KEY_HASH=$(printf %s 'your-key' | sha256sum | cut -d' ' -f1)");
+    expect(existsSync(path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-nokey.zip'))).toBe(false);
+    expect(calls()).toBe('');
+    const created = make('gateway-create', 'API_KEY_HASH=' + 'ab'.repeat(32), 'LABEL=gw-create');
+    expect(created.status, `${created.stdout}${created.stderr}`).toBe(0);
+    expect(calls().trim().split('\n')).toEqual([
+      `status wine-gw-env @ ${project}`,
+      `create wine-gw-env-gw --elb-type application --timeout 30 --envvars UPSTREAM_URL=http://wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com,API_KEY_HASHES=${'ab'.repeat(32)} @ ${path.join(project, 'gateway')}`,
+    ]);
+  }, 600_000);
 
   it('upstream stopped and restarted while requests flow: clean problem+json errors, then recovery', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
