@@ -32,7 +32,7 @@ const COMMON = [
   'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
   'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_concurrency.py', 'tests/contract/test_contract.py',
   'tests/test_app.py', 'tests/test_train.py',
-  'tools/bundle.py', 'tools/import_model.py', 'train.py',
+  'tools/bundle.py', 'tools/check_bundle.py', 'tools/import_model.py', 'tools/run_staged.py', 'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
 const LEGACY = [...COMMON, '.ebextensions/01_yuminstall.config', '.ebextensions/03_wsgi.config'].sort();
@@ -79,7 +79,9 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
     expect(read(dir, 'Makefile')).toMatch(/^local: port-free bundle$/m); // the port is checked before 30 s of building
     expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
-    expect(read(dir, 'Makefile')).toMatch(/^create: .*aws-credentials$/m);
+    // Credentials are checked first (a second), then the tests and the bundle (a minute), and only then the EB CLI.
+    expect(read(dir, 'Makefile')).toMatch(/^create: ebcli aws-credentials checked-bundle$/m);
+    expect(read(dir, 'Makefile')).toMatch(/^deploy: ebcli aws-credentials checked-bundle\n\t\$\(EBCLI_VENV\)\/bin\/eb deploy \$\(ENV_NAME\) --label \$\(LABEL\)$/m);
     expect(read(dir, 'README.md')).toMatch(/Why there is no `01_yuminstall.config`/);
     const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
     expect(stored.answers).toMatchObject({ name: 'demo', platform: 'al2023' });
@@ -150,7 +152,7 @@ describe('yo sci-eb --gateway', () => {
   it('emits the gateway sources, tests and EB files, but nothing installed or derived from a model', async () => {
     const { dir } = await generate({ gateway: true }, 'withgw');
     const files = listFiles(dir);
-    for (const f of ['gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/client/package.json', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/contract.json', 'gateway/test/validation.test.ts']) {
+    for (const f of ['gateway/.elasticbeanstalk/config.yml', 'gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/client/package.json', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/contract.json', 'gateway/test/validation.test.ts']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^gateway\/(node_modules|dist)\/|^gateway\/schema\.json$|^gateway\/src\/generated\/|types\.generated\.ts$/.test(f))).toEqual([]);
@@ -217,7 +219,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
     expect(Object.keys(seen)).toEqual([
       'model', // first: a model of your own to serve instead of training one (empty: train, and the questions follow)
       'name', 'task', 'estimator', 'dataset', 'region', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'appName', 'envName',
-      'healthCheckPath', 'environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold', 'workers',
+      'healthCheckPath', 'environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold', 'deploymentPolicy', 'workers',
       'modelFormat', 'gateway',
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');

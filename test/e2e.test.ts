@@ -2,7 +2,7 @@
 // the EB source bundle through awsebcli's own zipping code, check what is in it, then `make local`: unpack the
 // bundle in a fresh folder, install its requirements, start the Procfile's command there, and talk HTTP to it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,67 @@ describe('a generated project, end to end', () => {
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/eb create|Traceback/);
   });
 
+  describe('make deploy ships only a bundle that starts, and says why not before the EB CLI runs', () => {
+    // An EB CLI virtualenv whose `eb` records its arguments: nothing may reach it from a refused deploy. Its python is
+    // the real one (the credentials check uses botocore), with placeholder credentials that never reach AWS.
+    const stub = () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-ebstub-'));
+      mkdirSync(path.join(dir, 'bin'));
+      writeFileSync(path.join(dir, 'bin', 'eb'), `#!/bin/sh\necho "$@" >> "${dir}/calls"\n`);
+      writeFileSync(path.join(dir, 'bin', 'python'), `#!/bin/sh\nexec "${ebcliVenv}/bin/python" "$@"\n`);
+      for (const f of ['eb', 'python']) chmodSync(path.join(dir, 'bin', f), 0o755);
+      writeFileSync(path.join(dir, '.installed'), '');
+      return { dir, calls: () => (existsSync(path.join(dir, 'calls')) ? readFileSync(path.join(dir, 'calls'), 'utf8') : '') };
+    };
+    const deploy = (ebcli: string, label: string) => spawnSync('make', ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcli}`, 'deploy', `LABEL=${label}`], {
+      cwd: project, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder' },
+    });
+    const zipOf = (label: string) => path.join(project, '.elasticbeanstalk', 'app_versions', `${label}.zip`);
+
+    it('a model whose sha256 is not its schema\'s: refused with the reason, eb never called', () => {
+      const eb = stub();
+      const artifact = path.join(project, 'model', 'model.skops');
+      const saved = path.join(work, 'model.skops.saved');
+      copyFileSync(artifact, saved);
+      try {
+        writeFileSync(artifact, Buffer.concat([readFileSync(saved), Buffer.from('tampered')]));
+        const r = deploy(eb.dir, 'e2e-tampered');
+        expect(r.status).not.toBe(0);
+        expect(`${r.stdout}${r.stderr}`).toMatch(/sha256 is [0-9a-f]{64} but schema\.json expects [0-9a-f]{64}/);
+        expect(eb.calls()).toBe('');
+        expect(existsSync(zipOf('e2e-tampered'))).toBe(false);
+      } finally {
+        copyFileSync(saved, artifact);
+      }
+    }, 600_000);
+
+    it('a bundle that leaves the model out (tests pass in the project, the zip would not start): refused, zip deleted', () => {
+      // The bundle check on its own: the zip built as eb deploy builds it, minus the artifact.
+      const ebignore = path.join(project, '.ebignore');
+      const saved = readFileSync(ebignore, 'utf8');
+      try {
+        writeFileSync(ebignore, `${saved}model/model.skops\n`);
+        run('make', ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcliVenv}`, 'bundle', 'LABEL=e2e-nomodel'], project);
+        const r = spawnSync(path.join(appVenv, 'bin', 'python'), ['tools/check_bundle.py', zipOf('e2e-nomodel')], { cwd: project, encoding: 'utf8' });
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(/refusing to deploy .*e2e-nomodel\.zip: cannot read .*model\.skops.*\nNothing was uploaded/s);
+        expect(existsSync(zipOf('e2e-nomodel'))).toBe(false);
+      } finally {
+        writeFileSync(ebignore, saved);
+      }
+    });
+
+    it('a good bundle: checked, then handed to eb deploy by its label, so the checked zip is what is uploaded', () => {
+      const eb = stub();
+      const r = deploy(eb.dir, 'e2e-good');
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/\d+ passed/); // make test ran first
+      expect(r.stdout).toMatch(/the model matches its schema and passed its start-up self-test/);
+      expect(eb.calls()).toBe('deploy iris-e2e-env --label e2e-good\n');
+      expect(existsSync(zipOf('e2e-good'))).toBe(true);
+    }, 600_000);
+  });
+
   it('make local with 127.0.0.1:8000 taken (make serve in another terminal) says so at once, building nothing', async () => {
     releasePort = await acquirePort8000();
     const squatter = net.createServer();
@@ -119,6 +180,33 @@ describe('a generated project, end to end', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(existsSync(path.join(work, 'stage-busy'))).toBe(false);
   }, 900_000); // the port lock may be held by another suite for a while
+
+  it('a model that fails its start-up self-test never answers 200 on the health path: gunicorn exits with the reason', async () => {
+    // The Procfile's command on a copy of the project whose hook breaks the model's input: create_app runs the
+    // self-test before any route exists (with --preload, in the master, before a worker forks), so no process ever
+    // listens with a health route, and EB's health check (and an immutable deploy) can never promote it.
+    const broken = path.join(work, 'broken-hook');
+    cpSync(project, broken, { recursive: true, filter: (src) => !/\/(\.git|\.elasticbeanstalk|__pycache__|\.pytest_cache)(\/|$)/.test(src) });
+    const app = read(broken, 'application.py').replace(/def before_predict\(frame\):[\s\S]*?return frame\n/, 'def before_predict(frame):\n    return frame.iloc[:, :2]\n');
+    expect(app).toContain('frame.iloc[:, :2]');
+    writeFileSync(path.join(broken, 'application.py'), app);
+    const web = read(broken, 'Procfile').replace(/^web:\s*/, '').trim();
+    const child = spawn('sh', ['-c', `exec ${web}`], { cwd: broken, env: { ...process.env, PATH: `${appVenv}/bin:${process.env.PATH}` } });
+    let log = '';
+    child.stdout!.on('data', (d) => { log += d; });
+    child.stderr!.on('data', (d) => { log += d; });
+    const statuses: number[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let done = false;
+    void exited.then(() => { done = true; });
+    while (!done) {
+      try { statuses.push((await fetch(`http://127.0.0.1:${PORT}/health`)).status); } catch { /* nothing listening: as it should be */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await exited).not.toBe(0);
+    expect(statuses.filter((s) => s === 200)).toEqual([]);
+    expect(log).toMatch(/the model was trained on the columns .* but gets .*before_predict must return the columns/);
+  }, 120_000);
 
   it('make local: the bundle unpacked in a fresh folder, installed and started with the Procfile command, serves over HTTP', async () => {
     const stage = path.join(work, 'stage');

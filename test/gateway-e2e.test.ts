@@ -3,13 +3,13 @@
 // `npm test`; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
 // gateway equal direct ones, invalid requests never reach Flask, and an upstream stopped and restarted under
 // traffic gives clean errors, then recovers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquirePort8000, prepareProject, startGateway, startGunicorn, type Gateway, type Gunicorn, type PreparedProject } from '../harness/index.mjs';
+import { acquirePort8000, freePort, prepareProject, sharedVenv, startGateway, startGunicorn, type Gateway, type Gunicorn, type PreparedProject } from '../harness/index.mjs';
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
@@ -110,6 +110,7 @@ describe('generated gateway in front of the generated Flask service', () => {
   const project = path.join(work, 'wine-gw');
   const logDir = path.join(work, 'logs');
   let prepared: PreparedProject;
+  let ebcliVenv = '';
   let flask: Gunicorn | undefined;
   let gateway: Gateway | undefined;
   let gatewayUrl = '';
@@ -123,6 +124,7 @@ describe('generated gateway in front of the generated Flask service', () => {
   beforeAll(async () => {
     prepared = prepareProject({ parent: work, name: 'wine-gw', args: ['--yes', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'] });
     run('make', ['--no-print-directory', `VENV=${prepared.venv}`, 'gateway'], project);
+    ebcliVenv = sharedVenv('ebcli', [path.join(project, 'requirements-ebcli.txt')]);
     // Held from here to the end: while Flask is stopped and restarted below, no other suite may take the port.
     releasePort = await acquirePort8000();
     await startFlask();
@@ -194,6 +196,73 @@ describe('generated gateway in front of the generated Flask service', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(predictCalls()).toBe(before);
   });
+
+  it('make gateway-local: the EB bundle (dist/, lockfile; no modules, sources, tests or secrets), production install, proxying', async () => {
+    writeFileSync(path.join(project, 'gateway', '.env'), 'API_KEY=do-not-ship\n');
+    const stage = path.join(work, 'gateway-stage');
+    const port = await freePort();
+    const local = spawn('make', ['--no-print-directory', `VENV=${prepared.venv}`, `EBCLI_VENV=${ebcliVenv}`, 'gateway-local', 'LABEL=gw-e2e',
+      `GATEWAY_STAGE_DIR=${stage}`, `GATEWAY_PORT=${port}`, `UPSTREAM_URL=${flaskUrl}`], { cwd: project, detached: true, env: { ...process.env, LOG_LEVEL: 'warn' } });
+    let log = '';
+    local.stdout!.on('data', (d) => { log += d; });
+    local.stderr!.on('data', (d) => { log += d; });
+    try {
+      await until(async () => {
+        if (local.exitCode !== null) throw new Error(`make gateway-local exited ${local.exitCode}:\n${log}`);
+        return (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200;
+      }, 'make gateway-local', 600_000).catch((e) => { throw new Error(`${e.message}\n${log}`); });
+      const zip = path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-e2e.zip');
+      const names = run(path.join(prepared.venv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
+        .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
+      for (const needed of ['dist/server.js', 'dist/app.js', 'package.json', 'package-lock.json', 'Procfile', 'contract.json', 'schema.json', 'public/docs.html', '.ebextensions/01-gateway.config', '.platform/nginx/conf.d/gateway.conf']) {
+        expect(names, needed).toContain(needed);
+      }
+      for (const banned of [/^node_modules\//, /^src\//, /^test\//, /^client\//, /^bench\//, /\.ts$/, /^tsconfig/, /^\.env$/, /^\.elasticbeanstalk\//, /\.tgz$/]) {
+        expect(names.filter((n) => banned.test(n)), String(banned)).toEqual([]);
+      }
+      // Installed as EB installs it: production dependencies only.
+      const installed = JSON.parse(run('npm', ['ls', '--omit=dev', '--depth=0', '--json'], stage)).dependencies;
+      expect(Object.keys(installed).sort()).toEqual(Object.keys(JSON.parse(readFileSync(path.join(project, 'gateway', 'package.json'), 'utf8')).dependencies).sort());
+      expect(() => run('npm', ['ls', 'vitest'], stage)).toThrow();
+      const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
+      const row = Object.fromEntries(schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [f.name, (f.observedMin + f.observedMax) / 2]));
+      const direct = await (await post(`${flaskUrl}/v1/predict`, { instances: [row] })).json();
+      const viaBundle = await post(`http://127.0.0.1:${port}/v1/predict`, { instances: [row] });
+      expect(viaBundle.status).toBe(200);
+      expect((await viaBundle.json()).predictions).toEqual(direct.predictions);
+    } finally {
+      if (local.exitCode === null) {
+        const exited = new Promise((r) => local.once('exit', r));
+        process.kill(-local.pid!, 'SIGTERM');
+        await exited;
+      }
+    }
+  }, 900_000);
+
+  it('make gateway-create: asks for a key before building, then creates the gateway with the service\'s URL from eb status', () => {
+    // An EB CLI whose `eb` answers `status` as EB does once the service exists, and records every call (no AWS).
+    const stub = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-ebstub-'));
+    mkdirSync(path.join(stub, 'bin'));
+    writeFileSync(path.join(stub, 'bin', 'eb'), `#!/bin/sh\necho "$* @ $(pwd)" >> "${stub}/calls"\n[ "$1" = status ] && echo "  CNAME: wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com"\nexit 0\n`);
+    writeFileSync(path.join(stub, 'bin', 'python'), `#!/bin/sh\nexec "${ebcliVenv}/bin/python" "$@"\n`);
+    for (const f of ['eb', 'python']) chmodSync(path.join(stub, 'bin', f), 0o755);
+    writeFileSync(path.join(stub, '.installed'), '');
+    const calls = () => (existsSync(path.join(stub, 'calls')) ? readFileSync(path.join(stub, 'calls'), 'utf8') : '');
+    const make = (...args: string[]) => spawnSync('make', ['--no-print-directory', `VENV=${prepared.venv}`, `EBCLI_VENV=${stub}`, ...args], {
+      cwd: project, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder' },
+    });
+    const noKey = make('gateway-create', 'LABEL=gw-nokey');
+    expect(noKey.status).not.toBe(0);
+    expect(noKey.stderr).toContain("Give the gateway an API key: make gateway-create API_KEY_HASH=$(printf %s 'your-key' | sha256sum | cut -d' ' -f1)");
+    expect(existsSync(path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-nokey.zip'))).toBe(false);
+    expect(calls()).toBe('');
+    const created = make('gateway-create', 'API_KEY_HASH=' + 'ab'.repeat(32), 'LABEL=gw-create');
+    expect(created.status, `${created.stdout}${created.stderr}`).toBe(0);
+    expect(calls().trim().split('\n')).toEqual([
+      `status wine-gw-env @ ${project}`,
+      `create wine-gw-env-gw --elb-type application --timeout 30 --envvars UPSTREAM_URL=http://wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com,API_KEY_HASHES=${'ab'.repeat(32)} @ ${path.join(project, 'gateway')}`,
+    ]);
+  }, 600_000);
 
   it('upstream stopped and restarted while requests flow: clean problem+json errors, then recovery', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));

@@ -16,6 +16,7 @@ import { didYouMean } from './nearest.js';
 import {
   ARCHITECTURES, EB_REGIONS, INSTANCE_TYPE_PATTERN, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, instanceArchitecture,
 } from './platforms.js';
+import { DEPLOYMENT_POLICIES, POLICY_FACTS, defaultPolicy, policiesFor } from './deployment.js';
 
 export const TASKS = ['classification', 'regression'] as const;
 export const ESTIMATORS = {
@@ -218,6 +219,14 @@ const ANSWERS = new AnswerTable({}, [])
   .answer('scaleDownThreshold', {
     option: 'scale-down-threshold', type: 'number', describe: 'Remove an instance below this metric value', question: 'Remove an instance when the metric is below:',
     schema: z.number({ error: () => 'must be a number, 0 or more' }).nonnegative({ error: 'must be a number, 0 or more' }), default: 30, when: loadBalanced,
+  })
+  .answer('deploymentPolicy', {
+    option: 'deployment-policy', type: 'select', dependsOn: ['environmentType'],
+    describe: `How eb deploy replaces the running version: ${DEPLOYMENT_POLICIES.join(', ')} (load-balanced only: ${DEPLOYMENT_POLICIES.filter((p) => POLICY_FACTS[p].loadBalancedOnly).join(', ')})`,
+    question: 'How should a deploy replace the running model?', schema: oneOf(DEPLOYMENT_POLICIES),
+    default: (a) => defaultPolicy(a.environmentType), defaultText: `${defaultPolicy('load-balanced')} (${defaultPolicy('single-instance')} on a single instance)`,
+    choices: (a) => policiesFor(a.environmentType).map((value) => ({ value, name: `${value}: ${POLICY_FACTS[value].summary}` })),
+    choiceNoun: (a) => (a.environmentType === 'single-instance' ? 'a policy EB allows on a single instance (rolling and traffic splitting need a load balancer)' : 'an EB deployment policy'),
   })
   .answer('workers', {
     option: 'workers', type: 'number', describe: 'gunicorn worker processes per instance', question: 'How many gunicorn worker processes per instance?',

@@ -4,7 +4,8 @@
  */
 import YAML from 'yaml';
 import type { Answers } from './answers.js';
-import { PLATFORMS, SCALING_METRICS } from './platforms.js';
+import { deploymentOptions } from './deployment.js';
+import { GATEWAY_NODE_BRANCH, PLATFORMS, SCALING_METRICS } from './platforms.js';
 
 export const MANAGED_HEADER = 'Managed by generator-sci-eb: edit freely, `yo sci-eb:upgrade` merges your edits with new versions.';
 
@@ -51,9 +52,9 @@ export function flaskConfig(a: Answers): string {
     options['aws:elasticbeanstalk:environment:process:default'] = { HealthCheckPath: a.healthCheckPath, MatcherHTTPCode: '200' };
   }
   options['aws:elasticbeanstalk:application'] = { 'Application Healthcheck URL': a.healthCheckPath };
-  options['aws:elasticbeanstalk:healthreporting:system'] = { SystemType: 'enhanced' };
   options['aws:elasticbeanstalk:cloudwatch:logs'] = { StreamLogs: true, RetentionInDays: 7 };
-  return toYaml({ option_settings: options }, `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks and logs.`);
+  Object.assign(options, deploymentOptions(a));
+  return toYaml({ option_settings: options }, `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks, logs and how deploys roll out (README: "Deploying a new model").`);
 }
 
 /**
@@ -76,9 +77,12 @@ export function wsgiConfig(): string {
   );
 }
 
-/** `.elasticbeanstalk/config.yml`, shaped as `eb init` writes it, so `eb create`/`eb deploy` work without `eb init`. */
-export function ebCliConfig(a: Answers): string {
-  const branch = { environment: a.envName, group_suffix: null };
+/**
+ * `.elasticbeanstalk/config.yml`, shaped as `eb init` writes it, so `eb create`/`eb deploy` work without `eb init`:
+ * the service's in the project, the gateway's in gateway/ (the same application, its own environment and platform).
+ */
+function ebCliConfigFor(a: Answers, environment: string, platformBranch: string): string {
+  const branch = { environment, group_suffix: null };
   return toYaml(
     {
       // awsebcli looks up the environment under the current git branch, or `default` outside git.
@@ -87,7 +91,7 @@ export function ebCliConfig(a: Answers): string {
         application_name: a.appName,
         branch: null,
         default_ec2_keyname: null,
-        default_platform: PLATFORMS[a.platform].branchName(a.pythonVersion),
+        default_platform: platformBranch,
         default_region: a.region,
         include_git_submodules: true,
         instance_profile: null,
@@ -101,6 +105,13 @@ export function ebCliConfig(a: Answers): string {
     },
   );
 }
+
+export const ebCliConfig = (a: Answers) => ebCliConfigFor(a, a.envName, PLATFORMS[a.platform].branchName(a.pythonVersion));
+
+/** The gateway's environment: the service's name with `-gw`, kept within EB's 40 characters. */
+export const gatewayEnvName = (a: Answers) => `${a.envName.slice(0, 37).replace(/-+$/, '')}-gw`;
+
+export const gatewayEbCliConfig = (a: Answers) => ebCliConfigFor(a, gatewayEnvName(a), GATEWAY_NODE_BRANCH.branchName);
 
 /** The gunicorn command EB's AL2023 platform runs. Workers are processes (scikit-learn is CPU-bound and holds the GIL). */
 export function procfileCommand(a: Answers): string {
@@ -140,5 +151,6 @@ export const BUILDERS = {
   flaskConfig,
   wsgiConfig: () => wsgiConfig(),
   ebCliConfig,
+  gatewayEbCliConfig,
 } as const;
 export type BuilderName = keyof typeof BUILDERS;

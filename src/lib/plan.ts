@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Answers } from './answers.js';
-import { PLATFORMS } from './platforms.js';
-import { BUILDERS, LIMITS, MANAGED_HEADER, procfileCommand } from './ebconfig.js';
+import { GATEWAY_NODE_BRANCH, PLATFORMS } from './platforms.js';
+import { CANARY, DEPLOY_TIMEOUT_SECONDS } from './deployment.js';
+import { BUILDERS, LIMITS, MANAGED_HEADER, gatewayEnvName, procfileCommand } from './ebconfig.js';
 import { CONDITIONS, TEMPLATES_DIR, loadFileSpecs, type FileKind, type FileSpec } from './file-specs.js';
 import { orderRequirements } from './requirements.js';
 
@@ -67,6 +68,10 @@ export function templateData(a: Answers, generatorVersion: string) {
     maxBodyBytes: LIMITS.maxBodyBytes,
     generatorVersion,
     managedHeader: MANAGED_HEADER,
+    gatewayEnvName: gatewayEnvName(a),
+    gatewayNodeBranch: GATEWAY_NODE_BRANCH.branchName,
+    canary: CANARY,
+    deployTimeoutSeconds: DEPLOY_TIMEOUT_SECONDS,
   };
 }
 

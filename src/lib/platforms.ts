@@ -1,6 +1,7 @@
 /**
  * Elastic Beanstalk platform facts, as data. Every template and config builder reads these; nothing restates them.
- * Sources are in the shared EB fact sheet (branch names, WSGIPath syntax, yum list of the seed recipe, retirement).
+ * Sources are in the shared EB fact sheet (branch names, WSGIPath syntax, yum list of the seed recipe, retirement) and
+ * its 2026 update (Python 3.14 on AL2023, the Node.js branches); each fact below names its source.
  */
 
 export const PLATFORM_IDS = ['al2023', 'amazon-linux-ami'] as const;
@@ -34,7 +35,11 @@ export const PLATFORMS: Record<PlatformId, Platform> = {
   al2023: {
     id: 'al2023',
     label: 'Amazon Linux 2023: gunicorn behind nginx, binary wheels, no compiler',
-    pythonVersions: ['3.11', '3.12', '3.13'],
+    // 3.14: "Python 3.14 running on 64bit Amazon Linux 2023", platform 4.9.x (aws-actions/aws-elasticbeanstalk-deploy
+    // README; reference/platforms-2026.md). Every pin has wheels for it (test/pins.test.ts), but 3.11 stays the
+    // default: it has the widest wheel coverage for the models users bring (older scikit-learn releases have cp311 wheels;
+    // only 1.7.2 and later have cp314 ones), and `make import` may need an older scikit-learn.
+    pythonVersions: ['3.11', '3.12', '3.13', '3.14'],
     defaultPython: '3.11',
     branchName: (python) => `Python ${python} running on 64bit Amazon Linux 2023`,
     architectures: ['x86_64', 'arm64'],
@@ -91,3 +96,35 @@ export const SCALING_METRICS = {
   RequestCount: 'Count',
 } as const;
 export type ScalingMetric = keyof typeof SCALING_METRICS;
+
+/**
+ * EB's Node.js platform on Amazon Linux 2023, where the gateway runs. Source: reference/platforms-2026.md (EB platform
+ * history 2026-03: Node.js 24, 22 and 20 branches on AL2023 v6.10; Node 20's branch scheduled for retirement
+ * 2026-07-31; Node 20 end-of-life upstream April 2026) and Node's release schedule (nodejs/Release: 22 is maintenance
+ * LTS until 2027-04-30, 24 is LTS until 2028-04-30).
+ */
+export interface NodeBranch {
+  major: number;
+  /** The branch name, as `eb init` writes `default_platform`. */
+  branchName: string;
+  /** When Node.js itself stops getting security fixes (nodejs/Release). */
+  nodeEndOfLife: string;
+  /** When EB retires (or retired) the branch, where announced. */
+  ebRetirement?: string;
+}
+
+export const NODE_BRANCHES: readonly NodeBranch[] = [
+  { major: 20, branchName: 'Node.js 20 running on 64bit Amazon Linux 2023', nodeEndOfLife: '2026-04-30', ebRetirement: '2026-07-31' },
+  { major: 22, branchName: 'Node.js 22 running on 64bit Amazon Linux 2023', nodeEndOfLife: '2027-04-30' },
+  { major: 24, branchName: 'Node.js 24 running on 64bit Amazon Linux 2023', nodeEndOfLife: '2028-04-30' },
+];
+
+/**
+ * The gateway's branch, chosen on 2026-12-01: Node.js 24, supported until 2028-04; 22 has five months left and 20 is
+ * past end-of-life with its EB branch retired. A fixed choice (not computed from the date) so a project generated
+ * twice is the same; moving to the next LTS is a change here, reached by `yo sci-eb:upgrade`.
+ */
+export const GATEWAY_NODE_BRANCH: NodeBranch = NODE_BRANCHES.find((b) => b.major === 24)!;
+
+/** nginx on EB's Node.js platform proxies to 8080 and the platform sets PORT to it (nodejs-platform-proxy). */
+export const NODE_APP_PORT = 8080;
