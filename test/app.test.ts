@@ -193,7 +193,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
       'model', // first: a model of your own to serve instead of training one (empty: train, and the questions follow)
       'name', 'task', 'estimator', 'dataset', 'region', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'appName', 'envName',
       'healthCheckPath', 'environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold', 'workers',
-      'modelFormat', 'gateway',
+      'modelFormat', 'runtime', 'gateway',
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);

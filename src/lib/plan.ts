@@ -78,7 +78,8 @@ export function loadFileSpecs(templatesDir = TEMPLATES_DIR): FileSpec[] {
 
 /** Values a files.json path or copy source may name in braces. */
 function placeholders(a: Answers): Record<string, string> {
-  return { platform: a.platform, csvPath: a.csvPath ?? '', csvBasename: a.csvPath ? path.basename(a.csvPath) : '' };
+  // The onnx runtime serves without scikit-learn: its own pins (the training tools go to requirements-dev.txt).
+  return { platform: a.platform, servingPins: a.runtime === 'onnx' ? `${a.platform}-onnx` : a.platform, csvPath: a.csvPath ?? '', csvBasename: a.csvPath ? path.basename(a.csvPath) : '' };
 }
 
 const fill = (text: string, values: Record<string, string>) =>
