@@ -94,7 +94,16 @@ def convert(model, features):
         return convert_sklearn(converted, initial_types=inputs, options=options,
                                target_opset=TARGET_OPSET).SerializeToString()
     except Exception as exc:
-        raise ConversionError("skl2onnx cannot convert the pipeline: %s: %s" % (type(exc).__name__, exc))
+        # skl2onnx's messages can carry a whole node's attributes (thousands of numbers): the first line says it.
+        said = str(exc).split(" and attributes=")[0].splitlines()[0][:300] if str(exc) else ""
+        steps = ", ".join("%s (%s)" % ("/".join(path), type(step).__name__) for path, step in _steps(model, [])
+                          if path and not hasattr(step, "steps") and not hasattr(step, "transformers_"))
+        raise ConversionError("skl2onnx %s cannot convert the pipeline [%s]: %s: %s"
+                              % (_version("skl2onnx"), steps, type(exc).__name__, said))
+
+
+def _version(module):
+    return getattr(__import__(module), "__version__", "?")
 
 
 def largest_difference(expected, got):
@@ -156,10 +165,7 @@ def _convert_and_prove(model, schema, rows, where):
         what = "probabilities" if classes is not None else "predictions (relative)"
         raise ConversionError("the ONNX model's %s differ from scikit-learn's by up to %.3g on %s (row %d); the "
                               "tolerance is %g" % (what, difference, where, row, TOLERANCE))
-    import onnx
-    import skl2onnx
-
-    entry = {"artifact": ARTIFACT, "labelsFromProba": bool(argmax), "skl2onnxVersion": skl2onnx.__version__,
-             "onnxVersion": onnx.__version__, "opset": {"ai.onnx": TARGET_OPSET[""], "ai.onnx.ml": TARGET_OPSET["ai.onnx.ml"]},
+    entry = {"artifact": ARTIFACT, "labelsFromProba": bool(argmax), "skl2onnxVersion": _version("skl2onnx"),
+             "onnxVersion": _version("onnx"), "opset": {"ai.onnx": TARGET_OPSET[""], "ai.onnx.ml": TARGET_OPSET["ai.onnx.ml"]},
              "parity": {"rows": len(rows), "on": where, "largestDifference": difference, "tolerance": TOLERANCE}}
     return entry, blob
