@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Renders BENCHMARKS.md and bench/batching-curve.svg from a results file. Called by bench/run.mjs at the end of a
 // full run; `node bench/report.mjs [bench/results.json]` re-renders without measuring again.
+import { renderRuntimeSection, spliceRuntimeSection } from './lib/runtime-case.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -429,7 +430,10 @@ export function renderReport(results) {
     written.push(f);
   }
   const md = path.join(ROOT, 'BENCHMARKS.md');
-  writeFileSync(md, renderMarkdown(results));
+  const markdown = renderMarkdown(results);
+  writeFileSync(md, results.runtime
+    ? spliceRuntimeSection(markdown, renderRuntimeSection(results.runtime, { ...results.settings.runtime, workers: 2 }))
+    : markdown);
   written.push(md);
   return written;
 }

@@ -11,6 +11,9 @@
 //      the batching window and row cap for the forest
 //   3  a 1000-row request end to end vs model.predict in-process, with the split between the handler's steps
 //   4  memory of gunicorn's master and workers and of the gateway (sampled during cases 1-3)
+//   runtime (case 5)  the same model on the sklearn and the onnx runtime: the service direct (1 and 64 connections,
+//      64- and 1000-row requests), worker memory, serving install size, the gateway in front, the in-process split.
+//      `--only runtime` runs it alone and updates its section of BENCHMARKS.md in place.
 // Every child is in its own process group and is killed on exit, error or Ctrl-C; every wait is bounded.
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +26,7 @@ import { BENCH, GATEWAY, machineInfo, makeRows, ROOT, setup, TMP } from './lib/s
 import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn, stopGunicorn, summariseCpuProfile } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
 import { renderReport } from './report.mjs';
+import { renderRuntimeSection, runtimeCase, spliceRuntimeSection } from './lib/runtime-case.mjs';
 
 installExitHandlers();
 const argv = process.argv.slice(2);
@@ -439,6 +443,11 @@ try {
       results.case4.gunicorn[name] = res.memory;
     }
   }
+  if (wanted('runtime')) {
+    const RD = quick ? { rounds: 2, warm: 1, measure: 1, quick } : { rounds: 3, warm: 1, measure: 3, quick };
+    results.settings.runtime = RD;
+    results.runtime = await runtimeCase(log, projects, RD);
+  }
 } finally {
   rmSync(LOADTMP, { recursive: true, force: true });
 }
@@ -453,6 +462,11 @@ log(`wrote ${path.relative(ROOT, resultsFile)}`);
 if (!quick && !only) {
   const written = renderReport(results);
   for (const f of written) log(`wrote ${path.relative(ROOT, f)}`);
+} else if (!quick && only && only.size === 1 && only.has('runtime')) {
+  const md = path.join(ROOT, 'BENCHMARKS.md');
+  const section = renderRuntimeSection(results.runtime, { ...results.settings.runtime, workers: projects.forest.workers });
+  writeFileSync(md, spliceRuntimeSection(readFileSync(md, 'utf8'), section));
+  log(`updated section 5 of ${path.relative(ROOT, md)}`);
 } else {
   log('(--quick/--only: BENCHMARKS.md not regenerated; node bench/report.mjs <results> renders any results file)');
 }

@@ -2,7 +2,7 @@
 // offers (no compiler on AL2023), and the pins must be the whole dependency closure (nothing unpinned slips in).
 // Checked against PyPI with pip's own resolver, for the target platform's tags, without installing anything.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,17 +32,43 @@ function resolve(requirements: string, python: string, platforms: string[], { no
   return installed.map((i) => ({ name: normalizeName(i.metadata.name), version: i.metadata.version, file: i.download_info.url.split('/').pop()! }));
 }
 
+/** Several pin files as one requirements file (the dev closure is requirements.txt plus the training pins). */
+function joined(files: string[]): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pins-')), 'requirements.txt');
+  writeFileSync(file, files.map((f) => readFileSync(pinsFile(f), 'utf8')).join(''));
+  return file;
+}
+
+/**
+ * The pin sets EB installs (requirements.txt of each runtime), checked for every Python the al2023 platform offers
+ * (src/lib/platforms.ts: a version added there is checked here) and both architectures; the onnx runtime's training
+ * pins, which only the developer's machine installs, with requirements.txt beside them for every Python on x86_64.
+ */
+const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
+  { what: 'requirements.txt (sklearn runtime)', files: ['al2023.txt'], arches: ['x86_64', 'aarch64'] },
+  { what: 'requirements.txt (onnx runtime)', files: ['al2023-onnx.txt'], arches: ['x86_64', 'aarch64'] },
+  { what: 'requirements-dev.txt\'s training pins (onnx runtime)', files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'], arches: ['x86_64'] },
+];
+
 describe('pinned requirements', () => {
-  const al2023 = pinsOf(pinsFile('al2023.txt'));
-  for (const python of PLATFORMS.al2023.pythonVersions) {
-    for (const arch of ['x86_64', 'aarch64']) {
-      it(`al2023, Python ${python}, ${arch}: every pin is a wheel and the pins are the whole closure`, () => {
-        const resolved = resolve(pinsFile('al2023.txt'), python, manylinux(arch));
-        for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
-        expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(al2023.map((p) => `${p.name}==${p.version}`).sort());
-      }, 180_000);
+  for (const set of PIN_SETS) {
+    const pins = set.files.flatMap((f) => pinsOf(pinsFile(f)));
+    for (const python of PLATFORMS.al2023.pythonVersions) {
+      for (const arch of set.arches) {
+        it(`al2023 ${set.what}, Python ${python}, ${arch}: every pin is a wheel and the pins are the whole closure`, () => {
+          const resolved = resolve(joined(set.files), python, manylinux(arch));
+          for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
+          expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(pins.map((p) => `${p.name}==${p.version}`).sort());
+        }, 180_000);
+      }
     }
   }
+
+  it('the onnx runtime\'s requirements.txt holds no training tool', () => {
+    const names = pinsOf(pinsFile('al2023-onnx.txt')).map((p) => p.name);
+    expect(names).toContain('onnxruntime');
+    for (const tool of ['scikit-learn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib']) expect(names).not.toContain(tool);
+  });
 
   it('legacy Amazon Linux AMI, Python 3.6: every pin has a manylinux1 wheel (the yum toolchain is the fallback)', () => {
     // With --no-deps pip checks Requires-Python against the interpreter running it (3.11) instead of the target; the

@@ -150,7 +150,7 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
       content = Buffer.from(BUILDERS[file.build](a));
     } else if (file.requirements) {
       const pins = file.requirements.map((f) => readFileSync(path.join(templatesDir, 'pins', f), 'utf8')).join('');
-      const header = `# ${MANAGED_HEADER}\n# Pinned to versions with binary wheels for ${PLATFORMS[a.platform].branchName(a.pythonVersion)} (${a.architecture}),\n# ordered so build dependencies come first (numpy, then scipy, then scikit-learn).\n\n`;
+      const header = `# ${MANAGED_HEADER}\n# Pinned to versions with binary wheels for ${PLATFORMS[a.platform].branchName(a.pythonVersion)} (${a.architecture}),\n# ${a.runtime === 'onnx' ? 'what the onnx runtime serves with: the training tools are in requirements-dev.txt' : 'ordered so build dependencies come first (numpy, then scipy, then scikit-learn)'}.\n\n`;
       content = Buffer.from(orderRequirements(header + pins).text);
     } else if (file.file) {
       content = readFileSync(path.join(templatesDir, file.file));
