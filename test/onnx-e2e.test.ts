@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, LAUNCHER, contents, read } from './helpers.js';
+import { LAUNCHER, contents, read } from './helpers.js';
 import { sharedVenv } from './venv.js';
 
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => {
@@ -153,18 +153,27 @@ describe('the onnx runtime, end to end', () => {
   }, 600_000);
 
   it('import: refuses a pipeline with a step ONNX cannot express, naming it, and the previous model stays; a convertible one is proven and imported', () => {
-    const byo = path.join(work, 'byo');
-    const made = run(path.join(oxVenv, 'bin', 'python'), [path.join(FIXTURES, 'byo', 'make_models.py'), byo], work);
-    expect(made.status, made.output).toBe(0);
-    const before = contents(ox);
-    const refused = run('node', [LAUNCHER, 'model', 'import', path.join(byo, 'unconvertible.joblib'), '--sample', path.join(byo, 'sample.csv'), '--target', 'decision', '--trust-pickle'], ox, { VENV: oxVenv });
-    expect(refused.status, refused.output).toBe(2);
-    expect(refused.output).toMatch(/the onnx runtime cannot serve this model: step prep\/num\/log \(FunctionTransformer\) cannot be converted to ONNX: it runs Python code \(log1p\).*stay on --runtime sklearn.*Nothing was changed/s);
-    expect(contents(ox)).toEqual(before);
-    // The sklearn project's forest, brought as a file: converted, proven on the sample in process and over HTTP.
     const sample = path.join(work, 'rows.csv');
     const names = Object.keys(rows[0]!);
     writeFileSync(sample, `${names.join(',')}\n${rows.slice(0, 50).map((r) => names.map((n) => r[n]).join(',')).join('\n')}\n`);
+    // A notebook's pipeline with a FunctionTransformer running numpy's log1p: scikit-learn serves it, ONNX cannot.
+    const unconvertible = path.join(work, 'log1p.joblib');
+    const fit = [
+      'import sys, joblib, numpy as np, pandas as pd',
+      'from sklearn.linear_model import LogisticRegression',
+      'from sklearn.pipeline import Pipeline',
+      'from sklearn.preprocessing import FunctionTransformer',
+      'X = pd.read_csv(sys.argv[1]); y = np.where(X["petal_length_cm"] > 3.5, "large", "small")',
+      'joblib.dump(Pipeline([("log", FunctionTransformer(np.log1p)), ("model", LogisticRegression())]).fit(X, y), sys.argv[2])',
+    ].join('\n');
+    const made = run(path.join(oxVenv, 'bin', 'python'), ['-c', fit, sample, unconvertible], work);
+    expect(made.status, made.output).toBe(0);
+    const before = contents(ox);
+    const refused = run('node', [LAUNCHER, 'model', 'import', unconvertible, '--sample', sample, '--target', 'size', '--trust-pickle'], ox, { VENV: oxVenv });
+    expect(refused.status, refused.output).toBe(2);
+    expect(refused.output).toMatch(/the onnx runtime cannot serve this model: step log \(FunctionTransformer\) cannot be converted to ONNX: it runs Python code \(log1p\).*stay on --runtime sklearn.*Nothing was changed/s);
+    expect(contents(ox)).toEqual(before);
+    // The sklearn project's forest, brought as a file: converted, proven on the sample in process and over HTTP.
     const trusted = JSON.parse(read(sk, 'model/schema.json')).model.trustedTypes.flatMap((t: string) => ['--trust-type', t]);
     const imported = run('node', [LAUNCHER, 'model', 'import', path.join(sk, 'model', 'model.skops'), '--sample', sample, '--target', 'species', ...trusted], ox, { VENV: oxVenv });
     expect(imported.status, imported.output).toBe(0);
