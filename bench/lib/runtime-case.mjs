@@ -162,6 +162,15 @@ export function renderRuntimeSection(rt, settings) {
       lines.push(`| ${name} | ${runtime} | ${m.parseJson} | ${m.validate} | ${m.buildInput} | ${m.modelCall} | ${m.answer} | ${m.serialise} | ${m.flaskTestClient} | ${x.single1.p50Ms.median} | ${x.inProcess.imported.join(', ') || 'none of sklearn/scipy/pandas/skops'} |`);
     }
   }
+  lines.push('');
+  for (const name of ['forest', 'logreg']) {
+    const [sk, ox] = [rt[name].sklearn, rt[name].onnx];
+    const m = ox.inProcess.ms;
+    const steps = m.parseJson + m.validate + m.answer + m.serialise;
+    const flask = m.flaskTestClient - steps;
+    const http = ox.single1.p50Ms.median - m.flaskTestClient;
+    lines.push(`- ${name}, where the onnx runtime's single-row time goes: of the ${ox.single1.p50Ms.median} ms HTTP p50 at 1 connection, the onnxruntime call is ${m.modelCall} ms and the whole answer (input columns, call, lists) ${m.answer} ms; parsing ${m.parseJson} ms, validation ${m.validate} ms, serialising ${m.serialise} ms; Flask and Werkzeug around them ${r(flask, 3)} ms (request and response objects, routing, hooks, the request log line); the HTTP p50 minus the test client's time, i.e. gunicorn, the socket and the load generator, ${r(http, 3)} ms (measured at other moments than the in-process figures, so it is the noisiest number here). On the sklearn runtime the model call alone is ${sk.inProcess.ms.modelCall} ms (${r(sk.inProcess.ms.modelCall / Math.max(m.modelCall, 1e-6), 0)}x onnxruntime's) and building the DataFrame ${sk.inProcess.ms.buildInput} ms; the worker imports ${sk.inProcess.imported.join(', ')} (onnx: ${ox.inProcess.imported.join(', ')}).`);
+  }
   lines.push('', 'Run it alone: `node bench/run.mjs --only runtime` (updates this section of BENCHMARKS.md in place; `--quick` for a short try).', '');
   return lines.join('\n');
 }
