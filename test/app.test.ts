@@ -6,6 +6,7 @@ import path from 'node:path';
 import helpers from 'yeoman-test';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { decodeBase } from '../src/lib/merge-bases.js';
 import { APP, FIXTURES, ROOT, listFiles, read, snapshot } from './helpers.js';
 
 /** Runs in a folder of our own (yeoman-test removes its temporary folders between runs, and re-runs need ours). */
@@ -37,6 +38,8 @@ const COMMON = [
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
 const LEGACY = [...COMMON, '.ebextensions/01_yuminstall.config', '.ebextensions/03_wsgi.config'].sort();
 
+/** The project's files, without the merge bases kept for upgrades (checked on their own). */
+const projectFiles = (dir: string) => listFiles(dir).filter((f) => !f.startsWith('.sci-eb/bases/'));
 const yamlFiles = (dir: string) => listFiles(dir).filter((f) => f.endsWith('.config') || f.endsWith('.yml'));
 const optionSettings = (dir: string) => YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings;
 
@@ -52,7 +55,7 @@ function expectBuildOrder(requirements: string) {
 describe('yo sci-eb: the matrix', () => {
   it('defaults: al2023, Python 3.11, x86_64, load-balanced, iris random forest', async () => {
     const { dir } = await generate({});
-    expect(listFiles(dir)).toEqual(AL2023);
+    expect(projectFiles(dir)).toEqual(AL2023);
     for (const f of yamlFiles(dir)) expect(() => YAML.parse(read(dir, f)), f).not.toThrow();
     const procfile = read(dir, 'Procfile');
     expect(procfile).toMatch(/^[A-Za-z0-9_-]+:\s*[^\s].*\n$/); // EB's Procfile line rule
@@ -94,7 +97,7 @@ describe('yo sci-eb: the matrix', () => {
       dataset: 'wine', estimator: 'logistic_regression', 'health-check-path': '/healthz', workers: '3', region: 'eu-west-1',
       'app-name': 'Wine Quality', 'env-name': 'wine-prod',
     }, 'wine');
-    expect(listFiles(dir)).toEqual(AL2023);
+    expect(projectFiles(dir)).toEqual(AL2023);
     const options = optionSettings(dir);
     expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't4g.medium', SupportedArchitectures: 'arm64' });
     expect(options['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'SingleInstance' });
@@ -111,7 +114,7 @@ describe('yo sci-eb: the matrix', () => {
 
   it('legacy Amazon Linux AMI: the seed\'s yum list, WSGIApplicationGroup, mod_wsgi settings, no Procfile', async () => {
     const { dir } = await generate({ platform: 'amazon-linux-ami', dataset: 'breast_cancer', estimator: 'gradient_boosting' }, 'legacy');
-    expect(listFiles(dir)).toEqual(LEGACY);
+    expect(projectFiles(dir)).toEqual(LEGACY);
     for (const f of yamlFiles(dir)) expect(() => YAML.parse(read(dir, f)), f).not.toThrow();
     expect(YAML.parse(read(dir, '.ebextensions/01_yuminstall.config'))).toEqual({
       packages: { yum: { 'gcc-c++': [], 'atlas-devel': [], 'lapack-devel': [], 'blas-devel': [], libgfortran: [] } },
@@ -128,7 +131,7 @@ describe('yo sci-eb: the matrix', () => {
 
   it('regression on diabetes with ridge, Python 3.12', async () => {
     const { dir } = await generate({ task: 'regression', dataset: 'diabetes', estimator: 'ridge', 'python-version': '3.12' }, 'diabetes');
-    expect(listFiles(dir)).toEqual(AL2023);
+    expect(projectFiles(dir)).toEqual(AL2023);
     expect(read(dir, 'train.py')).toMatch(/ridge/);
     expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.12 running on 64bit Amazon Linux 2023');
   });
@@ -153,7 +156,7 @@ describe('yo sci-eb: the matrix', () => {
   it('the user\'s CSV is copied into data/ and named in train.py, and kept out of the bundle', async () => {
     const { dir } = await generate({ dataset: 'csv', csv: 'houses.csv', target: 'price_band', estimator: 'gradient_boosting' }, 'houses',
       (tmp) => copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(tmp, 'houses.csv')));
-    expect(listFiles(dir)).toEqual([...AL2023, 'data/houses.csv'].sort());
+    expect(projectFiles(dir)).toEqual([...AL2023, 'data/houses.csv'].sort());
     expect(read(dir, 'data/houses.csv')).toBe(read(FIXTURES, 'houses.csv'));
     expect(read(dir, 'train.py')).toMatch(/data\/houses\.csv/);
     expect(read(dir, 'train.py')).toMatch(/price_band/);
@@ -175,6 +178,29 @@ describe('yo sci-eb --gateway', () => {
     expect(read(dir, 'README.md')).toMatch(/## The prediction gateway/);
     expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
     expect(read(dir, '.ebignore')).toMatch(/^gateway\/$/m); // not in the service's bundle
+  });
+
+  it('keeps .yo-rc.json small (answers, version, a hash per file); the merge bases are shared blobs beside it', async () => {
+    const { dir } = await generate({ gateway: true }, 'withgw');
+    const yoRc = readFileSync(path.join(dir, '.yo-rc.json'));
+    const { manifest } = JSON.parse(yoRc.toString('utf8'))['generator-sci-eb'];
+    const files = projectFiles(dir).filter((f) => f !== '.yo-rc.json');
+    expect(Object.keys(manifest).sort()).toEqual(files);
+    expect(files.length).toBeGreaterThan(80);
+    expect(yoRc.length).toBeLessThan(32 * 1024); // was 489 KB with every managed file's text in it
+    for (const entry of Object.values(manifest)) expect(Object.keys(entry as object).sort()).toEqual(['kind', 'sha256']);
+    // One blob per distinct managed content, each the gzip of exactly the bytes its name hashes.
+    const managed = Object.entries(manifest as Record<string, { kind: string; sha256: string }>).filter(([, e]) => e.kind === 'managed');
+    const hashes = [...new Set(managed.map(([, e]) => e.sha256))].sort();
+    expect(hashes.length).toBeLessThan(managed.length); // serving/contract.json and gateway/contract.json share one
+    const blobs = readdirSync(path.join(dir, '.sci-eb/bases')).sort();
+    expect(blobs).toEqual(hashes.map((h) => `${h}.gz`));
+    for (const [file, entry] of managed) {
+      expect(decodeBase(entry.sha256, readFileSync(path.join(dir, '.sci-eb/bases', `${entry.sha256}.gz`)))?.equals(readFileSync(path.join(dir, file))), file).toBe(true);
+    }
+    // Committed (teammates upgrade from it), never bundled: the service's bundle leaves it out, the gateway's is gateway/.
+    expect(read(dir, '.gitignore')).not.toMatch(/^[^#].*\.sci-eb|^\.?sci-eb/m);
+    expect(read(dir, '.ebignore')).toMatch(/^\.sci-eb\/$/m);
   });
 });
 

@@ -85,7 +85,7 @@ describe('a generated project, end to end', () => {
     for (const needed of ['application.py', 'serving/app.py', 'serving/contract.json', 'serving/settings.py', 'requirements.txt', 'Procfile', '.ebextensions/02_flask.config', '.platform/nginx/conf.d/01_body_size.conf', 'model/model.skops', 'model/schema.json']) {
       expect(names, needed).toContain(needed);
     }
-    for (const banned of [/^\.git\//, /^\.venv/, /^tests\//, /^data\//, /__pycache__/, /^\.env$/, /^\.yo-rc\.json$/, /^\.elasticbeanstalk\//, /\.pyc$/, /^\.ebignore$/, /^Makefile$/]) {
+    for (const banned of [/^\.git\//, /^\.venv/, /^tests\//, /^data\//, /__pycache__/, /^\.env$/, /^\.yo-rc\.json$/, /^\.elasticbeanstalk\//, /\.pyc$/, /^\.ebignore$/, /^Makefile$/, /^\.sci-eb\//]) {
       expect(names.filter((n) => banned.test(n)), String(banned)).toEqual([]);
     }
   });

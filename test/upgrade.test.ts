@@ -2,16 +2,19 @@
 // fixture), edited the ways users edit, upgraded with the current set. Run as CI would: the sci-eb launcher, no
 // terminal. Also the legacy-to-al2023 migration and the adoption of a project made by hand from the seed recipe.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../src/lib/answers.js';
-import { alters, nextManifest, planChanges, type Change } from '../src/lib/apply.js';
+import { alters, planChanges } from '../src/lib/apply.js';
+import { basePath, decodeBase, encodeBase, projectBases, splitManifest } from '../src/lib/merge-bases.js';
+import { sha256 } from '../src/lib/sha256.js';
 import { commitChanges } from '../src/base/commit.js';
 import { migrateAnswers } from '../src/lib/migrations.js';
-import { loadFileSpecs, planProject, renderPlan } from '../src/lib/plan.js';
+import { loadFileSpecs } from '../src/lib/file-specs.js';
+import { planProject, renderPlan } from '../src/lib/plan.js';
 import { FIXTURES, LAUNCHER, contents, listFiles, read, snapshot } from './helpers.js';
 import { sharedVenv } from './venv.js';
 
@@ -22,7 +25,10 @@ const sciEb = (cwd: string, ...args: string[]) => {
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 };
 
-/** A project exactly as an older generator-sci-eb wrote it: its template set, its answers' shape, its manifest. */
+/**
+ * A project exactly as an older generator-sci-eb wrote it: its template set, its answers' shape, its manifest (which
+ * up to 0.2.0 kept the full text of every managed file inline, the merge bases of the next upgrade).
+ */
 function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-upgrade-')), String(storedAnswers.name));
   const resolution = resolveAnswers(migrateAnswers(storedAnswers, version).answers);
@@ -33,8 +39,8 @@ function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): 
     mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
     writeFileSync(path.join(dir, file.path), file.content);
   }
-  const changes: Change[] = rendered.map((f) => ({ path: f.path, kind: f.kind, action: 'create', content: f.content }));
-  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest: nextManifest(changes, rendered) } }, null, 2));
+  const manifest = Object.fromEntries(rendered.map((f) => [f.path, { kind: f.kind, sha256: sha256(f.content), ...(f.kind === 'managed' ? { content: f.content.toString('utf8') } : {}) }]));
+  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest } }, null, 2));
   return dir;
 }
 
@@ -47,6 +53,15 @@ const OLD_ANSWERS = {
 
 const edit = (dir: string, file: string, change: (text: string) => string) => writeFileSync(path.join(dir, file), change(read(dir, file)));
 const stored = (dir: string) => JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
+
+/** The state as this version keeps it: a hash per file in .yo-rc.json, and exactly one sound blob per managed content. */
+function expectBlobState(dir: string) {
+  const manifest = stored(dir).manifest as Record<string, { kind: string; sha256: string }>;
+  for (const [file, entry] of Object.entries(manifest)) expect(Object.keys(entry).sort(), file).toEqual(['kind', 'sha256']);
+  const hashes = [...new Set(Object.values(manifest).filter((e) => e.kind === 'managed').map((e) => e.sha256))].sort();
+  expect(readdirSync(path.join(dir, '.sci-eb/bases')).sort()).toEqual(hashes.map((h) => `${h}.gz`));
+  for (const hash of hashes) expect(decodeBase(hash, readFileSync(path.join(dir, basePath(hash)))), hash).toBeDefined();
+}
 
 describe('upgrading a 0.0.9 project with the current templates', () => {
   it('untouched project: replaced, added, retired, migrated; a second upgrade changes nothing', () => {
@@ -63,6 +78,9 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     expect(stored(dir).answers).toMatchObject({ environmentType: 'single-instance', workers: 2 });
     expect(stored(dir).answers.envType).toBeUndefined();
     expect(stored(dir).generatorVersion).not.toBe('0.0.9');
+    // the full texts of the old manifest moved into blobs
+    expect(r.output).toMatch(/\.yo-rc\.json: the merge bases move out of \.yo-rc\.json, into \.sci-eb\/bases\//);
+    expectBlobState(dir);
     expect(YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'SingleInstance' });
     const after = snapshot(dir);
     const again = sciEb(dir, 'upgrade');
@@ -152,11 +170,13 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     const resolution = resolveAnswers(migrateAnswers(state.answers, '0.0.9').answers);
     if (!resolution.ok) throw new Error('answers');
     const rendered = renderPlan(resolution.answers, planProject(resolution.answers), { generatorVersion: '0.1.0' });
-    const changes = planChanges(rendered, (p) => { try { return readFileSync(path.join(dir, p)); } catch { return undefined; } }, state.manifest);
+    const disk = (p: string) => { try { return readFileSync(path.join(dir, p)); } catch { return undefined; } };
+    const { manifest, inline } = splitManifest(state.manifest);
+    const changes = planChanges(rendered, disk, manifest, projectBases(disk, inline));
     expect(changes.filter(alters).length).toBeGreaterThanOrEqual(4);
     let calls = 0;
     const failing = { rename: (from: string, to: string) => { if (++calls === 3) throw new Error('disk full'); renameSync(from, to); }, unlink: unlinkSync };
-    expect(() => commitChanges(dir, changes, [{ path: '.yo-rc.json', content: Buffer.from('{}') }], failing)).toThrow('disk full');
+    expect(() => commitChanges(dir, changes, { writes: [{ path: '.yo-rc.json', content: Buffer.from('{}') }] }, failing)).toThrow('disk full');
     expect(calls).toBe(3);
     expect(contents(dir)).toEqual(before);
     expect(listFiles(dir).filter((f) => f.includes('.sci-eb-'))).toEqual([]);
@@ -197,6 +217,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     const r = sciEb(dir, 'upgrade');
     expect(r.status, r.output).toBe(0);
     expect(r.output).not.toMatch(/Note on application\.py/);
+    expectBlobState(dir); // the 0.1.0 manifest's full texts are blobs now
     for (const file of ['application.py', 'tests/test_app.py', 'tests/conftest.py']) expect(read(dir, file), file).toBe(fresh(dir, file));
     expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
     for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py']) expect(existsSync(path.join(dir, file)), file).toBe(true);
@@ -225,6 +246,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     const again = sciEb(dir, 'upgrade');
     expect(again.status, again.output).toBe(0);
     expect(again.output).toMatch(/Up to date/);
+    expectBlobState(dir);
   });
 });
 
@@ -318,5 +340,109 @@ describe('yo sci-eb run again in a project behaves like upgrade', () => {
     expect(config).toMatch(/# team note/);
     expect(YAML.parse(config).option_settings['aws:autoscaling:asg']).toEqual({ MinSize: 1, MaxSize: 8 });
     expect(readFileSync(path.join(dir, '.elasticbeanstalk/config.yml'), 'utf8')).toMatch(/default_region: eu-north-1/);
+  });
+});
+
+describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', () => {
+  const project = (name: string, ...options: string[]) => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-state-'));
+    const made = sciEb(cwd, 'app', name, '--yes', '--skip-install', ...options);
+    expect(made.status, made.output).toBe(0);
+    return path.join(cwd, name);
+  };
+  const addComment = (dir: string, file: string) => edit(dir, file, (t) => `${t}# ours: keep\n`);
+
+  it('a 0.2.0 project (full texts in .yo-rc.json) merges from them, then keeps hashes only and the bases as blobs', () => {
+    const dir = project('inline');
+    // As 0.2.0 wrote it: every managed file's text in the manifest, no .sci-eb/.
+    const all = JSON.parse(read(dir, '.yo-rc.json'));
+    for (const entry of Object.values(all['generator-sci-eb'].manifest) as Array<{ kind: string; sha256: string; content?: string }>) {
+      if (entry.kind === 'managed') entry.content = decodeBase(entry.sha256, readFileSync(path.join(dir, basePath(entry.sha256))))!.toString('utf8');
+    }
+    writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify(all, null, 2));
+    rmSync(path.join(dir, '.sci-eb'), { recursive: true });
+    expect(readFileSync(path.join(dir, '.yo-rc.json')).length).toBeGreaterThan(150_000);
+    addComment(dir, '.ebextensions/02_flask.config');
+    expect(sciEb(dir, 'upgrade', '--check').status).toBe(2); // the move alone is a change to make
+    const r = sciEb(dir, 'upgrade', '--set', 'max-instances=8');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/merged \(your edits kept\) \.ebextensions\/02_flask\.config/);
+    expect(r.output).not.toMatch(/written again/); // moved, not lost
+    const config = read(dir, '.ebextensions/02_flask.config');
+    expect(config).toMatch(/^# ours: keep$/m);
+    expect(YAML.parse(config).option_settings['aws:autoscaling:asg']).toEqual({ MinSize: 1, MaxSize: 8 });
+    expect(readFileSync(path.join(dir, '.yo-rc.json')).length).toBeLessThan(32 * 1024);
+    expectBlobState(dir);
+    const after = snapshot(dir);
+    expect(sciEb(dir, 'upgrade').output).toMatch(/Up to date/);
+    expect(snapshot(dir)).toEqual(after);
+  });
+
+  it('a merge base missing or damaged: never trusted, both versions kept between markers, said; the store mended', () => {
+    const dir = project('lost');
+    addComment(dir, '.ebextensions/02_flask.config');
+    addComment(dir, '.elasticbeanstalk/config.yml');
+    const ours = { flask: read(dir, '.ebextensions/02_flask.config'), eb: read(dir, '.elasticbeanstalk/config.yml') };
+    const manifest = stored(dir).manifest;
+    const flaskBlob = path.join(dir, basePath(manifest['.ebextensions/02_flask.config'].sha256));
+    writeFileSync(flaskBlob, readFileSync(flaskBlob).subarray(0, 20)); // damaged
+    rmSync(path.join(dir, basePath(manifest['.elasticbeanstalk/config.yml'].sha256))); // missing
+    const r = sciEb(dir, 'upgrade', '--set', 'max-instances=8', '--set', 'region=eu-north-1');
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/2 files have conflicts between your edits and the new version: \.ebextensions\/02_flask\.config, \.elasticbeanstalk\/config\.yml/);
+    expect(r.output.match(/its merge base \.sci-eb\/bases\/[0-9a-f]{64}\.gz is missing or damaged/g)).toHaveLength(2);
+    for (const [file, mine] of [['.ebextensions/02_flask.config', ours.flask], ['.elasticbeanstalk/config.yml', ours.eb]] as const) {
+      // Without a base, nothing tells the edits from the changes: every line of yours is still there, the rest marked.
+      const lines = new Set(read(dir, file).split('\n'));
+      expect(lines.has('<<<<<<< your version') && lines.has('>>>>>>> generated now'), file).toBe(true);
+      expect(mine.split('\n').filter((l) => !lines.has(l)), file).toEqual([]);
+    }
+    expect(read(dir, '.ebextensions/02_flask.config')).toMatch(/MaxSize: 8/);
+    expect(read(dir, '.elasticbeanstalk/config.yml')).toMatch(/default_region: eu-north-1/);
+    expectBlobState(dir); // the bases of this version are all there again
+    // A base lost later: the next upgrade writes it again, and says so.
+    rmSync(path.join(dir, basePath(stored(dir).manifest['Makefile'].sha256)));
+    const mend = sciEb(dir, 'upgrade');
+    expect(mend.output).toMatch(/\.sci-eb\/bases: 1 merge base written again \(missing or damaged\)/);
+    expectBlobState(dir);
+  });
+
+  it('gateway/package.json merged with your dependency: npm regenerates the lockfile; when npm fails, the old one stays', () => {
+    const dir = project('locked', '--gateway');
+    // As if the generator's previous package.json differed (its description), and the user added a dependency.
+    const pkgPath = 'gateway/package.json';
+    const now = JSON.parse(read(dir, pkgPath));
+    const before = `${JSON.stringify({ ...now, description: 'the previous description' }, null, 2)}\n`;
+    const all = JSON.parse(read(dir, '.yo-rc.json'));
+    all['generator-sci-eb'].manifest[pkgPath].sha256 = sha256(before);
+    writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify(all, null, 2));
+    writeFileSync(path.join(dir, basePath(sha256(before))), encodeBase(Buffer.from(before)));
+    const withDependency = (spec: string) => {
+      const mine = JSON.parse(before);
+      mine.dependencies.debug = spec; // in the tree already (through express): npm needs no download
+      writeFileSync(path.join(dir, pkgPath), `${JSON.stringify(mine, null, 2)}\n`);
+    };
+    const failing = path.join(path.dirname(dir), 'failing');
+    withDependency('not a version ^^');
+    cpSync(dir, failing, { recursive: true });
+    withDependency('^4.3.0');
+
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/merged \(your edits kept\) gateway\/package\.json/);
+    expect(r.output).toMatch(/regenerated by npm \(lockfiles are never merged\) gateway\/package-lock\.json\n +regenerated by npm for gateway\/package\.json/);
+    const pkg = JSON.parse(read(dir, pkgPath));
+    expect([pkg.description, pkg.dependencies.debug]).toEqual([now.description, '^4.3.0']);
+    const lock = JSON.parse(read(dir, 'gateway/package-lock.json'));
+    expect(lock.packages[''].dependencies.debug).toBe('^4.3.0');
+    expect(sciEb(dir, 'upgrade').output).toMatch(/Up to date/); // npm's lockfile is the user's now, and consistent
+
+    const oldLock = read(failing, 'gateway/package-lock.json');
+    const f = sciEb(failing, 'upgrade');
+    expect(f.status).toBe(1);
+    expect(f.output).toMatch(/NOT regenerated \(old lockfile kept\) gateway\/package-lock\.json/);
+    expect(f.output).toMatch(/gateway\/package-lock\.json was not regenerated: npm install --package-lock-only .* failed: Invalid tag name "not a version \^\^".*run npm install in gateway\/ once gateway\/package\.json is as you want it/);
+    expect(read(failing, 'gateway/package-lock.json')).toBe(oldLock);
+    expect(JSON.parse(read(failing, pkgPath)).dependencies.debug).toBe('not a version ^^'); // the merge is written, yours to fix
   });
 });

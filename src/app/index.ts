@@ -9,12 +9,13 @@ import {
   ANSWER_DOCS, ANSWER_RECORDS, coerceAnswers, defaultAnswers, formatProblems, resolveAnswers, validateAnswer,
   type AnswerKey, type Answers,
 } from '../lib/answers.js';
-import { planChanges, type Change } from '../lib/apply.js';
+import type { Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { installSteps, nextSteps } from '../lib/install.js';
 import { csvHeaderProblems } from '../lib/csv.js';
 import { importArgs, modelSourceProblems, type ModelSource } from '../lib/model-import.js';
-import { CONFIG_NAMESPACE, ConflictError, GENERATOR_VERSION, ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
+import { ConflictError, UsageError } from '../lib/errors.js';
+import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, type SciEbOptions } from '../base/project.js';
 
 // Yeoman runs every method of a generator class as a task, except names starting with "_": helpers carry one.
 type Question = Record<string, unknown> & { name: AnswerKey };
@@ -90,7 +91,7 @@ export default class AppGenerator extends ProjectGenerator {
     if (!this.rerun && this.storedState(this.target).manifest) this.rerun = true;
     // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
     this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
-    this.changes = planChanges(this.rendered, (p) => this.readDisk(p, this.target), this.rerun ? this.storedState(this.target).manifest : undefined);
+    this.changes = this.planFileChanges(this.rendered, this.target, this.rerun ? this.projectState(this.target) : undefined);
   }
 
   /** --model and friends (or their prompts), checked before anything is written. */

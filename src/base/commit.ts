@@ -7,13 +7,17 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Change } from '../lib/apply.js';
+import { UsageError } from '../lib/errors.js';
 
 export interface FileWrite { path: string; content: Buffer; executable?: boolean }
 
-/** The disk operations a list of changes implies, plus extra files (.yo-rc.json). */
-export function writesOf(changes: Change[], extra: FileWrite[] = []) {
-  const writes: FileWrite[] = [...changes.filter((c) => c.content !== undefined && c.action !== 'identical').map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...extra];
-  const deletes = changes.filter((c) => c.action === 'delete').map((c) => c.path);
+/** Files written or removed besides the project's own: .yo-rc.json and the merge bases. */
+export interface ExtraWrites { writes?: FileWrite[]; deletes?: string[] }
+
+/** The disk operations a list of changes implies, plus the extra ones. */
+export function writesOf(changes: Change[], extra: ExtraWrites = {}) {
+  const writes: FileWrite[] = [...changes.filter((c) => c.content !== undefined && c.action !== 'identical').map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...(extra.writes ?? [])];
+  const deletes = [...changes.filter((c) => c.action === 'delete').map((c) => c.path), ...(extra.deletes ?? [])];
   const renames = changes.filter((c) => c.action === 'deactivate').map((c) => ({ from: c.path, to: c.renameTo! }));
   return { writes, deletes, renames };
 }
@@ -36,7 +40,7 @@ function assertFileTargets(root: string, paths: string[]): void {
   for (const rel of paths) {
     const abs = path.join(root, rel);
     if (existsSync(abs) && !lstatSync(abs).isFile()) {
-      throw Object.assign(new Error(`${rel} is in the way: it is a folder (or link) where the generator writes a file. Move it and run again; nothing was changed.`), { name: 'UsageError', exitCode: 2 });
+      throw new UsageError(`${rel} is in the way: it is a folder (or link) where the generator writes a file. Move it and run again; nothing was changed.`);
     }
   }
 }
@@ -57,7 +61,7 @@ export function commitNewProject(root: string, files: FileWrite[]): void {
 }
 
 /** An existing project: stage every new content, then swap; on any failure restore what was there. */
-export function commitChanges(root: string, changes: Change[], extra: FileWrite[] = [], fs: FsOps = REAL_FS): void {
+export function commitChanges(root: string, changes: Change[], extra: ExtraWrites = {}, fs: FsOps = REAL_FS): void {
   const { writes, deletes, renames } = writesOf(changes, extra);
   assertFileTargets(root, [...writes.map((w) => w.path), ...deletes, ...renames.flatMap((r) => [r.from, r.to])]);
   const suffix = `.sci-eb-${process.pid}.tmp`;

@@ -1,8 +1,12 @@
 /**
- * Adopting a project made by hand from the classic recipe (no .yo-rc.json): what its files say about the answers.
- * Pure: given a reader of the project's files, returns the answers it can tell, and how it told them.
+ * Adopting a project made by hand from the classic recipe (no .yo-rc.json): what its files say about the answers,
+ * and what adoption does to each file. Pure: given a reader of the project's files.
  */
 import YAML from 'yaml';
+import type { Change, Manifest } from './apply.js';
+import type { RenderedFile } from './plan.js';
+import { orderRequirements } from './requirements.js';
+import { sha256 } from './sha256.js';
 import { EB_REGIONS, PLATFORMS, type PlatformId } from './platforms.js';
 
 export interface Inference { answers: Record<string, unknown>; evidence: string[] }
@@ -59,4 +63,32 @@ export function inferAnswers(read: (path: string) => string | undefined, list: (
     delete answers.pythonVersion;
   }
   return { answers, evidence };
+}
+
+/**
+ * Adoption's decisions: the project's own files are treated as the user's edits of what the generator would write
+ * now, so nothing of theirs is overwritten and later upgrades merge from here. Requirements are put in build order;
+ * missing managed files are added; application code is left alone (no scaffold file is added either).
+ */
+export function adoptionChanges(rendered: RenderedFile[], disk: (path: string) => Buffer | undefined): { changes: Change[]; manifest: Manifest; moves: string[] } {
+  const manifest: Manifest = {};
+  const changes: Change[] = [];
+  const moves: string[] = [];
+  for (const file of rendered) {
+    manifest[file.path] = { kind: file.kind, sha256: sha256(file.content) };
+    const current = disk(file.path);
+    const base = { path: file.path, kind: file.kind, executable: file.executable };
+    if (current === undefined) {
+      changes.push(file.kind === 'managed' ? { ...base, action: 'create', content: file.content } : { ...base, action: 'keep-deleted' });
+    } else if (current.equals(file.content)) {
+      changes.push({ ...base, action: 'identical' });
+    } else if (file.path === 'requirements.txt') {
+      const ordered = orderRequirements(current.toString('utf8'));
+      changes.push(ordered.changed ? { ...base, action: 'merged', content: Buffer.from(ordered.text) } : { ...base, action: 'unchanged-edit' });
+      for (const move of ordered.moved) moves.push(`requirements.txt: moved ${move.name} from line ${move.from} to ${move.to} (build order)`);
+    } else {
+      changes.push({ ...base, action: file.kind === 'managed' ? 'unchanged-edit' : 'keep-scaffold' });
+    }
+  }
+  return { changes, manifest, moves };
 }

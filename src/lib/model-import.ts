@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ModelCommandError } from './errors.js';
 
 export const IMPORT_TOOL = 'tools/import_model.py';
 
@@ -14,10 +15,6 @@ export const MODEL_USAGE = 'Usage: sci-eb model import PATH --sample CSV [--targ
   '  PATH: a scikit-learn model saved with skops, joblib or pickle, or an MLflow sklearn model folder.\n' +
   '  A model from another scikit-learn re-pins requirements.txt to its version and rebuilds the venv (--keep-pins: refuse instead).\n' +
   '  Run inside a generated project whose venv exists (make venv). Options: .venv/bin/python tools/import_model.py --help';
-
-export class ModelCommandError extends Error {
-  readonly exitCode = 2;
-}
 
 /** The venv's python: $VENV (as the Makefile's VENV) or .venv. */
 export function projectPython(projectDir: string, venv = process.env.VENV): string {

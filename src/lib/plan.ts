@@ -4,36 +4,14 @@
  * generator, upgrade (which renders the same way with the new template set), dry runs, the tests and the `sci-eb`
  * launcher all go through these functions.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Answers } from './answers.js';
 import { PLATFORMS } from './platforms.js';
-import { BUILDERS, LIMITS, MANAGED_HEADER, procfileCommand, type BuilderName } from './ebconfig.js';
+import { BUILDERS, LIMITS, MANAGED_HEADER, procfileCommand } from './ebconfig.js';
+import { CONDITIONS, TEMPLATES_DIR, loadFileSpecs, type FileKind, type FileSpec } from './file-specs.js';
 import { orderRequirements } from './requirements.js';
-
-/** managed: the generator keeps it current on upgrade (3-way merge); scaffold: written once, then the user's. */
-export type FileKind = 'managed' | 'scaffold';
-
-/** One entry of a template set's files.json. `{name}` in paths is filled from the answers. */
-export interface FileSpec {
-  path: string;
-  kind: FileKind;
-  template?: string;
-  build?: BuilderName;
-  requirements?: string[];
-  copy?: string;
-  /** A verbatim file under the template set (what a `tree` entry expands to). */
-  file?: string;
-  /** A folder under the template set, copied file by file (expanded by loadFileSpecs), minus `exclude`. */
-  tree?: string;
-  exclude?: string[];
-  when?: Condition;
-  executable?: boolean;
-  /** Scaffold files that only work together: replaced together while all are unedited, else all kept. */
-  group?: string;
-}
 
 export type PlannedFile = Omit<FileSpec, 'when'>;
 
@@ -43,37 +21,6 @@ export interface RenderedFile {
   content: Buffer;
   executable: boolean;
   group?: string;
-}
-
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
-
-const CONDITIONS = {
-  gunicorn: (a: Answers) => PLATFORMS[a.platform].server === 'gunicorn',
-  mod_wsgi: (a: Answers) => PLATFORMS[a.platform].server === 'mod_wsgi',
-  csv: (a: Answers) => a.dataset === 'csv' && Boolean(a.csvPath),
-  gateway: (a: Answers) => a.gateway,
-} as const;
-export type Condition = keyof typeof CONDITIONS;
-
-/** A template set's files.json, with `tree` entries expanded into one verbatim file each. */
-export function loadFileSpecs(templatesDir = TEMPLATES_DIR): FileSpec[] {
-  const specs = JSON.parse(readFileSync(path.join(templatesDir, 'files.json'), 'utf8')).files as FileSpec[];
-  return specs.flatMap((spec) => {
-    if (!spec.tree) return [spec];
-    const root = path.join(templatesDir, spec.tree);
-    const excluded = (rel: string) => (spec.exclude ?? []).some((e) => (e.endsWith('/') ? `${rel}/`.startsWith(e) : rel === e));
-    const files: FileSpec[] = [];
-    const walk = (rel: string) => {
-      for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
-        const child = rel ? `${rel}/${entry.name}` : entry.name;
-        if (excluded(child) || (entry.isDirectory() && excluded(`${child}/`))) continue;
-        if (entry.isDirectory()) walk(child);
-        else files.push({ path: `${spec.path}/${child}`, kind: spec.kind, file: path.join(spec.tree!, child), when: spec.when });
-      }
-    };
-    walk('');
-    return files.sort((x, y) => x.path.localeCompare(y.path));
-  });
 }
 
 /** Values a files.json path or copy source may name in braces. */

@@ -3,7 +3,8 @@
  * dependencies come first, the step the seed recipe does by hand. Comments, markers, hashes and option lines are kept.
  */
 import { orderRequirements } from '../lib/requirements.js';
-import { ProjectGenerator, UsageError, type SciEbOptions } from '../base/project.js';
+import { ProjectGenerator, type SciEbOptions } from '../base/project.js';
+import { UsageError } from '../lib/errors.js';
 import { commitChanges } from '../base/commit.js';
 
 export default class RequirementsGenerator extends ProjectGenerator {

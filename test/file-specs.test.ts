@@ -1,0 +1,35 @@
+// templates/files.json checked at load time: a wrong entry stops the generator with the entry named.
+import { describe, expect, it } from 'vitest';
+import { loadFileSpecs, parseFileSpecs } from '../src/lib/file-specs.js';
+import { FIXTURES } from './helpers.js';
+import path from 'node:path';
+
+describe('files.json', () => {
+  it('the current template set and the kept older ones are valid', () => {
+    expect(loadFileSpecs().length).toBeGreaterThan(40);
+    for (const version of ['0.0.9', '0.1.0']) expect(loadFileSpecs(path.join(FIXTURES, `templates-${version}`)).length, version).toBeGreaterThan(10);
+  });
+
+  it('names every wrong entry, and what is wrong with it', () => {
+    const bad = {
+      files: [
+        { path: 'Makefile', kind: 'managed', template: 'app/Makefile.ejs' },
+        { path: 'Procfile', kind: 'managed', build: 'procfil', when: 'gunicorn' },
+        { path: 'README.md', kind: 'scaffold' },
+        { path: 'serving', kind: 'managed', tree: 'app/serving', template: 'x.ejs' },
+        { path: 'notes.md', kind: 'manged', file: 'notes.md', colour: 'blue' },
+        { path: 'x', kind: 'managed', template: 'x.ejs', when: 'docker' },
+      ],
+    };
+    let message = '';
+    try { parseFileSpecs(bad, 'templates/files.json'); } catch (error) { message = (error as Error).message; }
+    expect(message).toMatch(/^templates\/files\.json is not a valid template set:/);
+    expect(message).toMatch(/entry "Procfile" \(build\): .*"procfile"/);
+    expect(message).toMatch(/entry "README\.md": needs exactly one source of template, build, requirements, copy, file, tree; it has none/);
+    expect(message).toMatch(/entry "serving": needs exactly one source .* it has template and tree/);
+    expect(message).toMatch(/entry "notes\.md" \(kind\): /);
+    expect(message).toMatch(/entry "notes\.md": .*colour/);
+    expect(message).toMatch(/entry "x" \(when\): .*"gunicorn"/);
+    expect(message).not.toMatch(/entry "Makefile"/);
+  });
+});
