@@ -138,7 +138,7 @@ describe('yo sci-eb: the matrix', () => {
 
   it('the onnx runtime: serving pins alone in requirements.txt, the training tools in requirements-dev.txt', async () => {
     const { dir } = await generate({ runtime: 'onnx', task: 'regression', dataset: 'diabetes', estimator: 'gradient_boosting' }, 'compiled');
-    expect(listFiles(dir)).toEqual(AL2023);
+    expect(projectFiles(dir)).toEqual(AL2023);
     const serving = read(dir, 'requirements.txt');
     expect(serving).toMatch(/^onnxruntime==[\d.]+$/m);
     expect(serving).toMatch(/^numpy==[\d.]+$/m);
