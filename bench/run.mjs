@@ -15,7 +15,7 @@
 //      64- and 1000-row requests), worker memory, serving install size, the gateway in front, the in-process split.
 //      `--only runtime` runs it alone and updates its section of BENCHMARKS.md in place.
 // Every child is in its own process group and is killed on exit, error or Ctrl-C; every wait is bounded.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ import { BENCH, GATEWAY, machineInfo, makeRows, ROOT, setup, TMP } from './lib/s
 import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn, stopGunicorn, summariseCpuProfile } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
 import { renderReport } from './report.mjs';
-import { renderRuntimeSection, runtimeCase, spliceRuntimeSection } from './lib/runtime-case.mjs';
+import { runtimeCase } from './lib/runtime-case.mjs';
 
 installExitHandlers();
 const argv = process.argv.slice(2);
@@ -457,16 +457,18 @@ results.machine.quietWait = { ...quietLog, waitedSeconds: r(quietLog.waitedMs / 
 results.durationSeconds = Math.round((Date.now() - began) / 1000);
 const resultsFile = path.join(BENCH, quick ? 'tmp/results.quick.json' : 'results.json');
 mkdirSync(path.dirname(resultsFile), { recursive: true });
-writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+const runtimeOnly = !quick && only?.size === 1 && only.has('runtime');
+// --only runtime keeps the other cases' results (their section of BENCHMARKS.md is rendered from them).
+const written = runtimeOnly && existsSync(resultsFile)
+  ? { ...JSON.parse(readFileSync(resultsFile, 'utf8')), runtime: results.runtime, settings: { ...JSON.parse(readFileSync(resultsFile, 'utf8')).settings, runtime: results.settings.runtime } }
+  : results;
+writeFileSync(resultsFile, `${JSON.stringify(written, null, 2)}\n`);
 log(`wrote ${path.relative(ROOT, resultsFile)}`);
 if (!quick && !only) {
-  const written = renderReport(results);
-  for (const f of written) log(`wrote ${path.relative(ROOT, f)}`);
-} else if (!quick && only && only.size === 1 && only.has('runtime')) {
-  const md = path.join(ROOT, 'BENCHMARKS.md');
-  const section = renderRuntimeSection(results.runtime, { ...results.settings.runtime, workers: projects.forest.workers });
-  writeFileSync(md, spliceRuntimeSection(readFileSync(md, 'utf8'), section));
-  log(`updated section 5 of ${path.relative(ROOT, md)}`);
+  const files = renderReport(results);
+  for (const f of files) log(`wrote ${path.relative(ROOT, f)}`);
+} else if (runtimeOnly) {
+  for (const f of renderReport(written)) log(`wrote ${path.relative(ROOT, f)} (section 5 from this run, the others from the results before it)`);
 } else {
   log('(--quick/--only: BENCHMARKS.md not regenerated; node bench/report.mjs <results> renders any results file)');
 }

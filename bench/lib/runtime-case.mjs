@@ -100,9 +100,10 @@ async function serveAndMeasure(log, project, D) {
 export async function runtimeCase(log, projects, D) {
   mkdirSync(path.join(TMP, 'load'), { recursive: true });
   log('case 5: the sklearn runtime vs the onnx runtime, same model, the service direct and behind the gateway');
+  const loadAverage = (await import('node:os')).loadavg().map((x) => r(x, 2));
   const twins = { forest: onnxTwin(log, projects.forest), logreg: onnxTwin(log, projects.logreg) };
   const release = await acquirePort8000({ onWait: (pid) => log(`  waiting for the port-8000 lock (pid ${pid})`) });
-  const out = {};
+  const out = { measuredAt: new Date().toISOString(), loadAverage };
   try {
     for (const name of ['forest', 'logreg']) {
       out[name] = {};
@@ -137,6 +138,7 @@ const cell = (s) => (s ? `${s.median} (${s.min}-${s.max})` : '-');
 /** The markdown of case 5 for BENCHMARKS.md. */
 export function renderRuntimeSection(rt, settings) {
   const lines = ['## 5. Runtimes: sklearn vs onnx, the same model', ''];
+  if (rt.measuredAt) lines.push(`Measured ${rt.measuredAt.slice(0, 16).replace('T', ' ')} UTC${rt.loadAverage ? `, load average (1/5/15 min) ${rt.loadAverage.join(' / ')} at the start` : ''}.`, '');
   lines.push(`The generated service direct (gunicorn from the Procfile, ${settings?.workers ?? 2} workers, each runtime in a venv with its project's requirements.txt alone, as EB installs it), then the gateway (batching defaults) in front; iris, the same data and seed; the onnx project's model is the same pipeline converted and proven on the held-out rows. The two runtimes run one after the other (the Procfile's port is one), so the machine's other load shifts between them: medians of ${settings?.rounds ?? 3} rounds, (min-max).`, '');
   lines.push('| model | runtime | 1 row, 1 conn req/s | p50 ms | 1 row, 64 conns req/s | p99 ms | 64 rows req/s | 1000 rows req/s | gateway 64 conns req/s | worker RSS MiB (peak) | serving venv MiB |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -171,7 +173,8 @@ export function renderRuntimeSection(rt, settings) {
     const http = ox.single1.p50Ms.median - m.flaskTestClient;
     lines.push(`- ${name}, where the onnx runtime's single-row time goes: of the ${ox.single1.p50Ms.median} ms HTTP p50 at 1 connection, the onnxruntime call is ${m.modelCall} ms and the whole answer (input columns, call, lists) ${m.answer} ms; parsing ${m.parseJson} ms, validation ${m.validate} ms, serialising ${m.serialise} ms; Flask and Werkzeug around them ${r(flask, 3)} ms (request and response objects, routing, hooks, the request log line); the HTTP p50 minus the test client's time, i.e. gunicorn, the socket and the load generator, ${r(http, 3)} ms (measured at other moments than the in-process figures, so it is the noisiest number here). On the sklearn runtime the model call alone is ${sk.inProcess.ms.modelCall} ms (${r(sk.inProcess.ms.modelCall / Math.max(m.modelCall, 1e-6), 0)}x onnxruntime's) and building the DataFrame ${sk.inProcess.ms.buildInput} ms; the worker imports ${sk.inProcess.imported.join(', ')} (onnx: ${ox.inProcess.imported.join(', ')}).`);
   }
-  lines.push('', 'Run it alone: `node bench/run.mjs --only runtime` (updates this section of BENCHMARKS.md in place; `--quick` for a short try).', '');
+  lines.push('', 'The machine is shared (2 cores, other engineers\' test suites running): single figures swing by 2x or more between rounds, and the sklearn runtime\'s far more than the onnx runtime\'s (its 13-24 ms single-row calls are often preempted), so read the paired ratios, not the absolute numbers.', '');
+  lines.push('Run it alone: `node bench/run.mjs --only runtime` (about 10 minutes; re-renders this file with this section from that run and the others from `bench/results.json`; `--quick` for a short try).', '');
   return lines.join('\n');
 }
 
@@ -180,8 +183,8 @@ export function spliceRuntimeSection(markdown, section) {
   const start = markdown.indexOf('## 5. Runtimes');
   if (start >= 0) {
     const next = markdown.indexOf('\n## ', start + 1);
-    return markdown.slice(0, start) + section + (next >= 0 ? markdown.slice(next + 1) : '');
+    return `${markdown.slice(0, start)}${section.trimEnd()}\n\n${next >= 0 ? markdown.slice(next + 1) : ''}`;
   }
   const at = markdown.indexOf('## What limits');
-  return at >= 0 ? `${markdown.slice(0, at)}${section}\n${markdown.slice(at)}` : `${markdown}\n${section}`;
+  return at >= 0 ? `${markdown.slice(0, at)}${section.trimEnd()}\n\n${markdown.slice(at)}` : `${markdown}\n${section}`;
 }
