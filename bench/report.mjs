@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Renders BENCHMARKS.md and bench/batching-curve.svg from a results file. Called by bench/run.mjs at the end of a
 // full run; `node bench/report.mjs [bench/results.json]` re-renders without measuring again.
+import { renderRuntimeSection, spliceRuntimeSection } from './lib/runtime-case.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +171,7 @@ export function renderMarkdown(results) {
   if (c3.forest?.goal) goalRows.push(['3 1000 rows, forest: end to end vs in-process model.predict', c3.forest.goal.target, `${n2(c3.forest.ratioEndToEndVsModelPredict.median)}× (${n2(c3.forest.ratioEndToEndVsModelPredict.min)}–${n2(c3.forest.ratioEndToEndVsModelPredict.max)})`, met(c3.forest.goal)]);
   const g4 = c4.gunicorn?.forest;
   if (g4) goalRows.push(['4 model loaded once per process', 'same worker pids; RSS flat; bytes read per request ≪ artifact', `${g4.sameWorkers ? 'same pids' : 'workers restarted'}; ${g4.workerReadBytesPerRequest} B read/request vs ${n0(g4.artifactBytes)} B artifact`, g4.sameWorkers && g4.workerReadBytesPerRequest < g4.artifactBytes / 10 ? '**confirmed**' : '**not confirmed**']);
+  for (const g of Object.values(R.runtime?.goals ?? {})) goalRows.push([`5 onnx vs sklearn runtime, forest`, g.target, String(g.value), met(g)]);
   p(table(['goal', 'target', 'measured', 'verdict'], goalRows));
   p();
   p('Why the goals that are not met are out of reach here, and what would move them, is under [What limits the results](#what-limits-the-results-on-this-machine).');
@@ -362,7 +364,7 @@ export function renderMarkdown(results) {
   p();
   p('## Running it');
   p();
-  p('`npm run bench` (about ' + Math.max(1, Math.round(R.durationSeconds / 60)) + ' minutes here) builds the generator and the gateway, generates and trains both projects under `bench/tmp/` (git-ignored; the venv is the shared `.cache/venvs` one the tests use), installs `wrk` with apt-get if it is missing (autocannon from the gateway\'s devDependencies otherwise, or with `BENCH_LOADGEN=autocannon`), measures, and writes `bench/results.json`, this file and `bench/batching-curve.svg`. It needs 127.0.0.1:8000 free (the Procfile\'s port) and waits up to 3 minutes for it. `node bench/run.mjs --quick` is a short trial run (results to `bench/tmp/`, this file untouched); `--only case1` (or `case2`, `case3`) runs a part. Every child process runs in its own process group and is killed on exit, error or Ctrl-C; server logs are in `bench/tmp/logs/`.');
+  p('`npm run bench` (about ' + Math.max(1, Math.round(R.durationSeconds / 60)) + ' minutes here) builds the generator and the gateway, generates and trains both projects under `bench/tmp/` (git-ignored; the venv is the shared `.cache/venvs` one the tests use), installs `wrk` with apt-get if it is missing (autocannon from the gateway\'s devDependencies otherwise, or with `BENCH_LOADGEN=autocannon`), measures, and writes `bench/results.json`, this file and `bench/batching-curve.svg`. It needs 127.0.0.1:8000 free (the Procfile\'s port) and waits up to 3 minutes for it. `node bench/run.mjs --quick` is a short trial run (results to `bench/tmp/`, this file untouched); `--only case1` (or `case2`, `case3`) runs a part; `--only runtime` runs section 5 (sklearn vs onnx runtime, about 10 minutes here: it also generates, trains and installs the onnx twins and both serving venvs) and rewrites that section of this file in place. Every child process runs in its own process group and is killed on exit, error or Ctrl-C; server logs are in `bench/tmp/logs/`.');
   p();
   return `${out.join('\n')}\n`;
 }
@@ -429,7 +431,10 @@ export function renderReport(results) {
     written.push(f);
   }
   const md = path.join(ROOT, 'BENCHMARKS.md');
-  writeFileSync(md, renderMarkdown(results));
+  const markdown = renderMarkdown(results);
+  writeFileSync(md, results.runtime
+    ? spliceRuntimeSection(markdown, renderRuntimeSection(results.runtime, { ...results.settings.runtime, workers: 2 }))
+    : markdown);
   written.push(md);
   return written;
 }

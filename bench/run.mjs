@@ -11,8 +11,11 @@
 //      the batching window and row cap for the forest
 //   3  a 1000-row request end to end vs model.predict in-process, with the split between the handler's steps
 //   4  memory of gunicorn's master and workers and of the gateway (sampled during cases 1-3)
+//   runtime (case 5)  the same model on the sklearn and the onnx runtime: the service direct (1 and 64 connections,
+//      64- and 1000-row requests), worker memory, serving install size, the gateway in front, the in-process split.
+//      `--only runtime` runs it alone and updates its section of BENCHMARKS.md in place.
 // Every child is in its own process group and is killed on exit, error or Ctrl-C; every wait is bounded.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +28,7 @@ import { summariseCpuProfile } from './lib/cpu-profile.mjs';
 import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
 import { renderReport } from './report.mjs';
+import { runtimeCase } from './lib/runtime-case.mjs';
 
 installExitHandlers('bench');
 const argv = process.argv.slice(2);
@@ -441,6 +445,11 @@ try {
       results.case4.gunicorn[name] = res.memory;
     }
   }
+  if (wanted('runtime')) {
+    const RD = quick ? { rounds: 2, warm: 1, measure: 1, quick } : { rounds: 3, warm: 1, measure: 3, quick };
+    results.settings.runtime = RD;
+    results.runtime = await runtimeCase(log, projects, RD);
+  }
 } finally {
   rmSync(LOADTMP, { recursive: true, force: true });
 }
@@ -450,11 +459,18 @@ results.machine.quietWait = { ...quietLog, waitedSeconds: r(quietLog.waitedMs / 
 results.durationSeconds = Math.round((Date.now() - began) / 1000);
 const resultsFile = path.join(BENCH, quick ? 'tmp/results.quick.json' : 'results.json');
 mkdirSync(path.dirname(resultsFile), { recursive: true });
-writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+const runtimeOnly = !quick && only?.size === 1 && only.has('runtime');
+// --only runtime keeps the other cases' results (their section of BENCHMARKS.md is rendered from them).
+const written = runtimeOnly && existsSync(resultsFile)
+  ? { ...JSON.parse(readFileSync(resultsFile, 'utf8')), runtime: results.runtime, settings: { ...JSON.parse(readFileSync(resultsFile, 'utf8')).settings, runtime: results.settings.runtime } }
+  : results;
+writeFileSync(resultsFile, `${JSON.stringify(written, null, 2)}\n`);
 log(`wrote ${path.relative(ROOT, resultsFile)}`);
 if (!quick && !only) {
-  const written = renderReport(results);
-  for (const f of written) log(`wrote ${path.relative(ROOT, f)}`);
+  const files = renderReport(results);
+  for (const f of files) log(`wrote ${path.relative(ROOT, f)}`);
+} else if (runtimeOnly) {
+  for (const f of renderReport(written)) log(`wrote ${path.relative(ROOT, f)} (section 5 from this run, the others from the results before it)`);
 } else {
   log('(--quick/--only: BENCHMARKS.md not regenerated; node bench/report.mjs <results> renders any results file)');
 }

@@ -54,6 +54,8 @@ describe('answers', () => {
     ['zero workers', { workers: 0 }, 'workers', /./],
     ['project name with capitals', { name: 'MyModel' }, 'name', /lowercase/],
     ['unknown answer', { colour: 'blue' }, 'colour', /not an answer/],
+    ['the onnx runtime on the legacy platform', { platform: 'amazon-linux-ami', runtime: 'onnx' }, 'runtime', /^onnx is not available on amazon-linux-ami, whose Python 3\.6 has no wheels of the onnxruntime .*use --platform al2023 for onnx\): use one of sklearn$/],
+    ['an unknown runtime', { runtime: 'tensorrt' }, 'runtime', /^tensorrt is not available on the al2023 platform: use one of sklearn, onnx$/],
   ];
   for (const [what, given, option, message] of rules) {
     it(`rejects ${what}, naming --${option}`, () => {
@@ -94,7 +96,7 @@ describe('answers', () => {
       name: ['a', 'A', 5, ''], appName: ['', 7], envName: ['x', 3], region: ['moon-1', 1], platform: ['windows', true], pythonVersion: ['2.7', {}],
       architecture: ['sparc'], instanceType: ['large', 3], environmentType: ['cluster'], minInstances: [0, 'many', 1.5, 500], maxInstances: [-1, 'x'],
       scalingMetric: ['Vibes'], scaleUpThreshold: [-5, 'x'], scaleDownThreshold: [-1, 'x'], task: ['clustering'], estimator: ['svm', 3], dataset: ['mnist'],
-      gateway: ['maybe', 3], healthCheckPath: ['health', 5], workers: [0, 33, 'x', 2.5],
+      gateway: ['maybe', 3], healthCheckPath: ['health', 5], workers: [0, 33, 'x', 2.5], runtime: ['ort', 1],
     };
     for (const [key, list] of Object.entries(bad)) {
       for (const value of list) {

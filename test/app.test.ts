@@ -29,7 +29,7 @@ const COMMON = [
   '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
   'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt', 'ruff.toml',
   'serving/__init__.py', 'serving/app.py', 'serving/artifact.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
-  'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
+  'serving/onnx_conversion.py', 'serving/onnx_runtime.py', 'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
   'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_concurrency.py', 'tests/contract/test_contract.py',
   'tests/test_app.py', 'tests/test_train.py',
   'tools/bundle.py', 'tools/check_bundle.py', 'tools/import_model.py', 'tools/run_staged.py', 'train.py',
@@ -137,6 +137,23 @@ describe('yo sci-eb: the matrix', () => {
     expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.12 running on 64bit Amazon Linux 2023');
   });
 
+  it('the onnx runtime: serving pins alone in requirements.txt, the training tools in requirements-dev.txt', async () => {
+    const { dir } = await generate({ runtime: 'onnx', task: 'regression', dataset: 'diabetes', estimator: 'gradient_boosting' }, 'compiled');
+    expect(projectFiles(dir)).toEqual(AL2023);
+    const serving = read(dir, 'requirements.txt');
+    expect(serving).toMatch(/^onnxruntime==[\d.]+$/m);
+    expect(serving).toMatch(/^numpy==[\d.]+$/m);
+    expect(serving).not.toMatch(/scikit-learn|scipy|pandas|skops|skl2onnx/i);
+    const dev = read(dir, 'requirements-dev.txt');
+    expect(dev).toMatch(/^-r requirements\.txt$[\s\S]*^skl2onnx==[\s\S]*^pytest==/m);
+    expect(dev.indexOf('scipy==')).toBeLessThan(dev.indexOf('scikit-learn=='));
+    expect(read(dir, 'serving/settings.py')).toMatch(/^RUNTIME = "onnx"$/m);
+    expect(read(dir, 'README.md')).toMatch(/## The runtime: onnx[\s\S]*--set runtime=sklearn/);
+    const { dir: plain } = await generate({}, 'plain');
+    expect(read(plain, 'serving/settings.py')).toMatch(/^RUNTIME = "sklearn"$/m);
+    expect(read(plain, 'requirements-dev.txt')).not.toMatch(/skl2onnx/);
+  });
+
   it('the user\'s CSV is copied into data/ and named in train.py, and kept out of the bundle', async () => {
     const { dir } = await generate({ dataset: 'csv', csv: 'houses.csv', target: 'price_band', estimator: 'gradient_boosting' }, 'houses',
       (tmp) => copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(tmp, 'houses.csv')));
@@ -220,7 +237,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
       'model', // first: a model of your own to serve instead of training one (empty: train, and the questions follow)
       'name', 'task', 'estimator', 'dataset', 'region', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'appName', 'envName',
       'healthCheckPath', 'environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold', 'deploymentPolicy', 'workers',
-      'modelFormat', 'gateway',
+      'modelFormat', 'runtime', 'gateway',
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);
@@ -280,6 +297,7 @@ describe('yo sci-eb: bad answers write nothing', () => {
     ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/empty\.csv the file is empty/]],
     ['an answers file that is not JSON', { answers: 'broken.json' }, [/--answers broken\.json/]],
     ['architecture against instance type', { architecture: 'arm64', 'instance-type': 'c5.large' }, [/--instance-type: c5\.large is an x86_64 instance type/]],
+    ['the onnx runtime on the legacy platform', { platform: 'amazon-linux-ami', runtime: 'onnx' }, [/--runtime: onnx is not available on amazon-linux-ami, whose Python 3\.6 has no wheels of the onnxruntime and skl2onnx this generator pins \(use --platform al2023 for onnx\)/]],
   ];
   for (const [what, options, messages] of cases) {
     it(what, async () => {

@@ -1,8 +1,9 @@
 // Every pin the generator writes must install from a binary wheel on every Python and architecture the platform
 // offers (no compiler on AL2023), and the pins must be the whole dependency closure (nothing unpinned slips in).
 // Checked against PyPI with pip's own resolver, for the target platform's tags, without installing anything.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,43 +20,70 @@ const pinsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter((
 // manylinux tags a glibc 2.34 (AL2023) system accepts, newest first; pip needs them spelled out for a foreign platform.
 const manylinux = (arch: string) => ['manylinux_2_34', 'manylinux_2_28', 'manylinux_2_27', 'manylinux_2_17', 'manylinux2014'].map((t) => `${t}_${arch}`);
 
-function resolve(requirements: string, python: string, platforms: string[], { noDeps = false, wheelsOnly = true, ignorePython = false } = {}) {
+async function resolve(requirements: string, python: string, platforms: string[], { noDeps = false, wheelsOnly = true, ignorePython = false } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pins-'));
   const report = path.join(dir, 'report.json');
-  execFileSync('python3', [
+  await promisify(execFile)('python3', [
     '-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--disable-pip-version-check', '-q',
     ...(wheelsOnly ? ['--only-binary=:all:'] : []), ...(ignorePython ? ['--ignore-requires-python'] : []),
     ...platforms.flatMap((p) => ['--platform', p]), '--python-version', python, '--implementation', 'cp',
     '--target', path.join(dir, 'target'), '--report', report, ...(noDeps ? ['--no-deps'] : []), '-r', requirements,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 });
+  ], { timeout: 180_000 });
   const installed = JSON.parse(readFileSync(report, 'utf8')).install as Array<{ metadata: { name: string; version: string }; download_info: { url: string } }>;
   return installed.map((i) => ({ name: normalizeName(i.metadata.name), version: i.metadata.version, file: i.download_info.url.split('/').pop()! }));
 }
 
-describe('pinned requirements', () => {
-  const al2023 = pinsOf(pinsFile('al2023.txt'));
-  for (const python of PLATFORMS.al2023.pythonVersions) {
-    for (const arch of ['x86_64', 'aarch64']) {
-      it(`al2023, Python ${python}, ${arch}: every pin is a wheel and the pins are the whole closure`, () => {
-        const resolved = resolve(pinsFile('al2023.txt'), python, manylinux(arch));
-        for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
-        expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(al2023.map((p) => `${p.name}==${p.version}`).sort());
-      }, 180_000);
+/** Several pin files as one requirements file (the dev closure is requirements.txt plus the training pins). */
+function joined(files: string[]): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pins-')), 'requirements.txt');
+  writeFileSync(file, files.map((f) => readFileSync(pinsFile(f), 'utf8')).join(''));
+  return file;
+}
+
+/**
+ * The pin sets EB installs (requirements.txt of each runtime), checked for every Python the al2023 platform offers
+ * (src/lib/platforms.ts: a version added there is checked here) and both architectures; the onnx runtime's training
+ * pins, which only the developer's machine installs, with requirements.txt beside them for every Python on x86_64.
+ */
+const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
+  { what: 'requirements.txt (sklearn runtime)', files: ['al2023.txt'], arches: ['x86_64', 'aarch64'] },
+  { what: 'requirements.txt (onnx runtime)', files: ['al2023-onnx.txt'], arches: ['x86_64', 'aarch64'] },
+  { what: 'requirements-dev.txt\'s training pins (onnx runtime)', files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'], arches: ['x86_64'] },
+];
+
+// Each check waits on PyPI, not the CPU: they run side by side (vitest's maxConcurrency, 5 at a time).
+describe.concurrent('pinned requirements', () => {
+  for (const set of PIN_SETS) {
+    const pins = set.files.flatMap((f) => pinsOf(pinsFile(f)));
+    for (const python of PLATFORMS.al2023.pythonVersions) {
+      for (const arch of set.arches) {
+        it(`al2023 ${set.what}, Python ${python}, ${arch}: every pin is a wheel and the pins are the whole closure`, async () => {
+          const resolved = await resolve(joined(set.files), python, manylinux(arch));
+          for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
+          expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(pins.map((p) => `${p.name}==${p.version}`).sort());
+        }, 180_000);
+      }
     }
   }
 
-  it('legacy Amazon Linux AMI, Python 3.6: every pin has a manylinux1 wheel (the yum toolchain is the fallback)', () => {
+  it('the onnx runtime\'s requirements.txt holds no training tool', () => {
+    const names = pinsOf(pinsFile('al2023-onnx.txt')).map((p) => p.name);
+    expect(names).toContain('onnxruntime');
+    for (const tool of ['scikit-learn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib']) expect(names).not.toContain(tool);
+  });
+
+  it('legacy Amazon Linux AMI, Python 3.6: every pin has a manylinux1 wheel (the yum toolchain is the fallback)', async () => {
     // With --no-deps pip checks Requires-Python against the interpreter running it (3.11) instead of the target; the
     // cp36 wheel tags still prove each file is for Python 3.6.
-    const resolved = resolve(pinsFile('amazon-linux-ami.txt'), '3.6.8', ['manylinux1_x86_64', 'manylinux2010_x86_64'], { noDeps: true, ignorePython: true });
+    const resolved = await resolve(pinsFile('amazon-linux-ami.txt'), '3.6.8', ['manylinux1_x86_64', 'manylinux2010_x86_64'], { noDeps: true, ignorePython: true });
     expect(resolved.map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('amazon-linux-ami.txt')).map((p) => p.name).sort());
     for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
   }, 180_000);
 
-  it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', () => {
+  it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', async () => {
     for (const python of PLATFORMS.al2023.pythonVersions) {
-      expect(resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }).map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('dev-al2023.txt')).map((p) => p.name).sort());
+      expect((await resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true })).map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('dev-al2023.txt')).map((p) => p.name).sort());
     }
-    expect(resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), { noDeps: true, wheelsOnly: false })[0]!.name).toBe('awsebcli');
+    expect((await resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), { noDeps: true, wheelsOnly: false }))[0]!.name).toBe('awsebcli');
   }, 180_000);
 });

@@ -30,6 +30,8 @@ export const DATASETS = ['iris', 'wine', 'breast_cancer', 'diabetes', 'csv'] as 
 export const ENVIRONMENT_TYPES = ['load-balanced', 'single-instance'] as const;
 /** How the model file is written: skops (no code runs when it loads) or joblib (a pickle; the legacy Python 3.6 has no skops). */
 export const MODEL_FORMATS = ['skops', 'joblib'] as const;
+/** What predicts in the service: scikit-learn itself, or the same pipeline compiled to ONNX and run by onnxruntime. */
+export const RUNTIMES = ['sklearn', 'onnx'] as const;
 
 // 2 to 40 characters: the length rule is part of the pattern, so a bad name gets one message, not one per rule.
 const PROJECT_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -240,6 +242,17 @@ const ANSWERS = new AnswerTable({}, [])
     default: (a) => (a.platform === 'amazon-linux-ami' ? 'joblib' : 'skops'), defaultText: 'skops (joblib on amazon-linux-ami)',
     choices: (a) => values(a.platform === 'amazon-linux-ami' ? ['joblib'] : MODEL_FORMATS),
     choiceNoun: (a) => (a.platform === 'amazon-linux-ami' ? 'available on amazon-linux-ami, whose Python 3.6 has no skops (use the al2023 platform for skops)' : `available on the ${a.platform} platform`),
+  })
+  .answer('runtime', {
+    option: 'runtime', type: 'select', dependsOn: ['platform'],
+    describe: 'What serves predictions: sklearn (the pipeline itself) or onnx (the same pipeline compiled with skl2onnx, proven equal on held-out rows, run by onnxruntime without scikit-learn)',
+    question: 'Which runtime should serve the model?', schema: oneOf(RUNTIMES), default: 'sklearn',
+    choices: (a) => (a.platform === 'amazon-linux-ami' ? values(['sklearn']) : [
+      { value: 'sklearn', name: 'sklearn: scikit-learn predicts (the fitted pipeline as trained)' },
+      { value: 'onnx', name: 'onnx: onnxruntime predicts the converted pipeline (much faster per call, no scikit-learn on EB)' },
+    ]),
+    // The onnxruntime and skl2onnx this generator pins need Python 3.11+; the legacy platform runs 3.6.
+    choiceNoun: (a) => (a.platform === 'amazon-linux-ami' ? 'available on amazon-linux-ami, whose Python 3.6 has no wheels of the onnxruntime and skl2onnx this generator pins (use --platform al2023 for onnx)' : `available on the ${a.platform} platform`),
   })
   .answer('gateway', {
     option: 'gateway', type: 'confirm', describe: 'Include the TypeScript prediction gateway (gateway/)', question: 'Add the TypeScript prediction gateway for frontend teams?',

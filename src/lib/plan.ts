@@ -26,7 +26,8 @@ export interface RenderedFile {
 
 /** Values a files.json path or copy source may name in braces. */
 function placeholders(a: Answers): Record<string, string> {
-  return { platform: a.platform, csvPath: a.csvPath ?? '', csvBasename: a.csvPath ? path.basename(a.csvPath) : '' };
+  // The onnx runtime serves without scikit-learn: its own pins (the training tools go to requirements-dev.txt).
+  return { platform: a.platform, servingPins: a.runtime === 'onnx' ? `${a.platform}-onnx` : a.platform, csvPath: a.csvPath ?? '', csvBasename: a.csvPath ? path.basename(a.csvPath) : '' };
 }
 
 const fill = (text: string, values: Record<string, string>) =>
@@ -101,7 +102,7 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
       content = Buffer.from(BUILDERS[file.build](a));
     } else if (file.requirements) {
       const pins = file.requirements.map((f) => readFileSync(path.join(templatesDir, 'pins', f), 'utf8')).join('');
-      const header = `# ${MANAGED_HEADER}\n# Pinned to versions with binary wheels for ${PLATFORMS[a.platform].branchName(a.pythonVersion)} (${a.architecture}),\n# ordered so build dependencies come first (numpy, then scipy, then scikit-learn).\n\n`;
+      const header = `# ${MANAGED_HEADER}\n# Pinned to versions with binary wheels for ${PLATFORMS[a.platform].branchName(a.pythonVersion)} (${a.architecture}),\n# ${a.runtime === 'onnx' ? 'what the onnx runtime serves with: the training tools are in requirements-dev.txt' : 'ordered so build dependencies come first (numpy, then scipy, then scikit-learn)'}.\n\n`;
       content = Buffer.from(orderRequirements(header + pins).text);
     } else if (file.file) {
       content = readFileSync(path.join(templatesDir, file.file));

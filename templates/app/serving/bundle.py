@@ -10,7 +10,8 @@ import json
 import os
 from operator import itemgetter
 
-from . import artifact
+from . import artifact, settings
+from .onnx_runtime import OnnxModel
 from .validation import CATEGORY, INTEGER, NUMBER, CompiledSchema
 
 SCHEMA_VERSION = 1
@@ -20,6 +21,18 @@ _ARGMAX_ESTIMATORS = frozenset([
     "RandomForestClassifier", "ExtraTreesClassifier", "DecisionTreeClassifier",
     "GradientBoostingClassifier", "HistGradientBoostingClassifier", "LogisticRegression",
 ])
+
+
+RUNTIMES = ("sklearn", "onnx")
+
+
+def labels_from_proba(model):
+    """Whether predict() is the argmax of predict_proba() for this model (an OnnxModel knows from its conversion)."""
+    known = getattr(model, "labels_from_proba", None)
+    if known is not None:
+        return bool(known)
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return type(final).__name__ in _ARGMAX_ESTIMATORS and type(final).__module__.startswith("sklearn.")
 
 
 class ModelError(RuntimeError):
@@ -35,6 +48,7 @@ class ModelBundle(object):
         self.schema_bytes = schema_bytes
         self.name = str(schema["model"]["name"])
         self.version = str(schema["model"]["version"])
+        self.runtime = schema["model"].get("runtime") or "sklearn"
         self.compiled = CompiledSchema(schema)
         self.feature_names = self.compiled.names
         # (name, column getter, is category, nullable) in schema (= training) column order
@@ -49,9 +63,7 @@ class ModelBundle(object):
             if model_classes != self.classes:
                 raise ModelError("schema.json target.classes do not match the model's classes_; re-run `make train`")
             self.class_lookup = dict(zip(model.classes_, self.classes))
-            final = model.steps[-1][1] if hasattr(model, "steps") else model
-            self.labels_from_proba = (type(final).__name__ in _ARGMAX_ESTIMATORS
-                                      and type(final).__module__.startswith("sklearn."))
+            self.labels_from_proba = labels_from_proba(model)
 
     def model_info(self):
         return {"name": self.name, "version": self.version}
@@ -86,6 +98,18 @@ def check_schema(schema, path):
             raise bad("limits.%s must be a positive integer" % key)
 
 
+def _checked(model_dir, name, expected, what):
+    """The bytes of model_dir/name, refused unless their sha256 is `expected` (from schema.json)."""
+    path = os.path.join(model_dir, os.path.basename(name))  # basename: schema.json may only name a file in model_dir
+    blob = _read(path, what)
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != str(expected).lower():
+        raise ModelError(
+            "refusing to load %s: its sha256 is %s but schema.json expects %s. The artifact and schema.json are out "
+            "of sync: deploy both files from the same `make train` run" % (path, digest, str(expected).lower()))
+    return path, blob
+
+
 def _read(path, what):
     try:
         with open(path, "rb") as fh:
@@ -109,18 +133,33 @@ def load_model(model_dir):
         raise ModelError("%s is not valid JSON: %s" % (schema_path, exc)) from exc
     check_schema(schema, schema_path)
 
-    # basename: schema.json may only name a file inside model_dir
-    artifact_path = os.path.join(model_dir, os.path.basename(schema["model"].get("artifact") or "model.joblib"))
-    blob = _read(artifact_path, "deploy it together with the schema.json that names it, or re-run `make train`")
+    fields = schema["model"]
+    artifact_path, blob = _checked(model_dir, fields.get("artifact") or "model.joblib", fields["sha256"],
+                                   "deploy it together with the schema.json that names it, or re-run `make train`")
     digest = hashlib.sha256(blob).hexdigest()
-    expected = str(schema["model"]["sha256"]).lower()
-    if digest != expected:
-        raise ModelError(
-            "refusing to load %s: its sha256 is %s but schema.json expects %s. The artifact and schema.json are out "
-            "of sync: deploy both files from the same `make train` run" % (artifact_path, digest, expected))
-    if schema["model"]["version"] != digest[:12]:
+    if fields["version"] != digest[:12]:
         raise ModelError("%s: model.version must be the first 12 hex digits of the sha256 (%s)"
                          % (schema_path, digest[:12]))
+    runtime = fields.get("runtime") or "sklearn"
+    if runtime not in RUNTIMES:
+        raise ModelError("%s: model.runtime %r is not one of %s" % (schema_path, runtime, ", ".join(RUNTIMES)))
+    if runtime != settings.RUNTIME:
+        raise ModelError("%s was written for the %s runtime but this project serves with %s (serving/settings.py, "
+                         "set by `sci-eb upgrade --set runtime=...`): run `make train` (or `make import`) again to "
+                         "write the model for %s" % (schema_path, runtime, settings.RUNTIME, settings.RUNTIME))
+    if runtime == "onnx":
+        compiled = fields.get("onnx") or {}
+        if not compiled.get("artifact") or not compiled.get("sha256"):
+            raise ModelError("%s: model.onnx must name the ONNX artifact and its sha256; re-run `make train`"
+                             % schema_path)
+        _path, onnx_blob = _checked(model_dir, compiled["artifact"], compiled["sha256"],
+                                    "deploy it together with the schema.json that names it, or re-run `make train`")
+        target = schema["target"]
+        classes = list(target["classes"]) if target.get("type") == CATEGORY else None
+        # The scikit-learn artifact is checked above (it is the model's identity: version) but not loaded: the onnx
+        # runtime runs without scikit-learn and skops.
+        return ModelBundle(OnnxModel(onnx_blob, schema["features"], classes,
+                                     bool(compiled.get("labelsFromProba", True))), schema, schema_bytes)
 
     # Load the bytes just hashed, not the file again: what is checked is what is loaded. No format recorded: a
     # schema.json from before formats existed, whose artifact is joblib.

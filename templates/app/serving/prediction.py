@@ -1,10 +1,14 @@
-"""Validated rows -> the pipeline's input -> the contract's answer body."""
+"""Validated rows -> the model's input -> the contract's answer body.
+
+The input is what the bundle's runtime takes: a pandas DataFrame for scikit-learn, typed numpy columns for onnx
+(pandas is then never imported). Everything else, the answer and its errors, is the same for both.
+"""
 import threading
 
 import numpy as np
-import pandas as pd
 
 from .bundle import ModelError
+from .onnx_runtime import MISSING_CATEGORY, NUMBER_DTYPE, Columns
 from .validation import CATEGORY, INTEGER
 
 _NAN = float("nan")
@@ -32,7 +36,29 @@ def build_frame(bundle, rows):
             data[name] = np.array(values, dtype=object)
         else:
             data[name] = np.array(values, dtype=np.float64)  # None -> NaN
+    import pandas as pd  # only the sklearn runtime needs it: the onnx runtime's service runs without pandas
+
     return pd.DataFrame(data, columns=bundle.feature_names)
+
+
+def build_columns(bundle, rows):
+    """Validated rows -> Columns {feature: 1-D numpy column} in schema order, as the ONNX graph's inputs take them:
+    float32 with NaN for null (numpy turns None into NaN), strings with MISSING_CATEGORY for null."""
+    columns = Columns()
+    for name, getter, is_category, nullable in bundle.columns:
+        values = list(map(getter, rows))
+        if is_category:
+            if nullable:
+                values = [MISSING_CATEGORY if v is None else v for v in values]
+            columns[name] = np.array(values, dtype=object)
+        else:
+            columns[name] = np.array(values, dtype=NUMBER_DTYPE)
+    return columns
+
+
+def model_input(bundle, rows):
+    """What the runtime predicts from (and what the before_predict/after_predict hooks get as `frame`)."""
+    return build_columns(bundle, rows) if bundle.runtime == "onnx" else build_frame(bundle, rows)
 
 
 def predict_frame(bundle, frame):
@@ -59,7 +85,7 @@ def predict_frame(bundle, frame):
 def predict_rows(bundle, rows, before_predict=None):
     """Validated rows -> (answer, frame): the frame built, passed through the hook, predicted, under the model lock."""
     with _MODEL_LOCK:
-        frame = build_frame(bundle, rows)
+        frame = model_input(bundle, rows)
         if before_predict is not None:
             frame = before_predict(frame)
         return predict_frame(bundle, frame), frame
@@ -86,7 +112,7 @@ def example_row(schema):
 def self_test(bundle, before_predict, after_predict):
     """Predict one example row through the hooks, as a request would, before the app serves anything: a model that
     cannot answer (or a hook that breaks it) stops the start-up with the reason instead of failing every request."""
-    frame = before_predict(build_frame(bundle, [example_row(bundle.schema)]))  # the app is not serving yet: no lock
+    frame = before_predict(model_input(bundle, [example_row(bundle.schema)]))  # the app is not serving yet: no lock
     expected = getattr(bundle.model, "feature_names_in_", None)
     columns = [str(c) for c in getattr(frame, "columns", [])]
     if expected is not None and columns != [str(n) for n in expected]:

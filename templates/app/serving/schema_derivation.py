@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from . import artifact
+from . import artifact, settings
+from .onnx_runtime import ARTIFACT as ONNX_ARTIFACT
 
 SCHEMA_NAME = "schema.json"
 MAX_LISTED_CATEGORIES = 100
@@ -67,6 +68,25 @@ def describe_features(features, log=print):
     return frame, described
 
 
+def request_rows(frame, features):
+    """A frame as described_features builds it -> the JSON request rows a client would send (None for missing)."""
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        row = {}
+        for f in features:
+            value = record[f["name"]]
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                row[f["name"]] = None
+            elif f["type"] == "integer":
+                row[f["name"]] = int(value)
+            elif f["type"] == "number":
+                row[f["name"]] = float(value)
+            else:
+                row[f["name"]] = str(value)
+        rows.append(row)
+    return rows
+
+
 def task_of(model):
     """'classification' or 'regression', from the fitted estimator itself (the final step of a Pipeline)."""
     from sklearn.base import is_classifier, is_regressor
@@ -113,37 +133,58 @@ def _write_temp(directory, final_name, data):
     return path
 
 
-def write_model_folder(directory, model, fmt, make_schema):
-    """Write the artifact in `fmt`, then schema.json = make_schema(model_fields), each atomically; return the schema.
+def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_frame=None, proof_rows="held-out rows"):
+    """Write the artifact in `fmt` (and model.onnx for the onnx runtime), then schema.json = make_schema(model_fields),
+    each atomically; return the schema.
 
-    model_fields are the schema's model.* entries that describe the file (artifact, format, sha256, version,
-    trustedTypes); make_schema builds the whole schema around them. A crash before the renames leaves the previous
-    pair untouched; between the two renames the service would refuse to start (sha256 mismatch) rather than serve a
-    model that does not match its schema. An artifact of the other format left from before is removed last.
+    model_fields are the schema's model.* entries that describe the files (artifact, format, sha256, version,
+    trustedTypes, runtime, onnx); make_schema builds the whole schema around them. runtime defaults to the project's
+    (serving/settings.py). For onnx the pipeline is converted and proven on `proof_frame` (a frame as
+    describe_features builds it; `proof_rows` says what its rows are) before anything is written: a pipeline that
+    cannot be converted, or answers differently, raises onnx_conversion.ConversionError and leaves the folder as it was.
+    A crash before the renames leaves the previous files untouched; between the renames the service would refuse to
+    start (sha256 mismatch) rather than serve a model that does not match its schema. Artifacts of another format or
+    runtime left from before are removed last.
     """
+    runtime = runtime or settings.RUNTIME
     blob, trusted = artifact.dumps(model, fmt)
     sha256 = hashlib.sha256(blob).hexdigest()
     name = artifact.ARTIFACT_NAMES[fmt]
-    fields = {"artifact": name, "format": fmt, "sha256": sha256, "version": sha256[:12]}
+    fields = {"artifact": name, "format": fmt, "sha256": sha256, "version": sha256[:12], "runtime": runtime}
     if fmt == "skops":
         # Written by this process from a model it holds: the types it contains are the ones it vouches for.
         fields["trustedTypes"] = trusted
+    files = [(name, blob)]
+    if runtime == "onnx":
+        from . import onnx_conversion  # skl2onnx: only where the runtime asks for it
+
+        if proof_frame is None:
+            raise DerivationError("the onnx runtime proves the converted model on rows before writing it: pass "
+                                  "write_model_folder(..., proof_frame=<held-out rows>)")
+        draft = make_schema(dict(fields))
+        entry, onnx_blob = onnx_conversion.convert_and_prove(
+            model, draft, request_rows(proof_frame, draft["features"]), proof_rows)
+        entry["sha256"] = hashlib.sha256(onnx_blob).hexdigest()
+        fields["onnx"] = entry
+        files.append((ONNX_ARTIFACT, onnx_blob))
     schema = make_schema(fields)
     text = json.dumps(schema, indent=2, allow_nan=False) + "\n"
+    files.append((SCHEMA_NAME, text.encode("utf-8")))
     if not os.path.isdir(directory):
         os.makedirs(directory)
     temps = []
     try:
-        temps.append(_write_temp(directory, name, blob))
-        temps.append(_write_temp(directory, SCHEMA_NAME, text.encode("utf-8")))
-        os.replace(temps[0], os.path.join(directory, name))
-        os.replace(temps[1], os.path.join(directory, SCHEMA_NAME))
+        for file_name, data in files:
+            temps.append((_write_temp(directory, file_name, data), file_name))
+        for temp, file_name in temps:  # schema.json last: it names the others
+            os.replace(temp, os.path.join(directory, file_name))
         temps = []
     finally:
-        for path in temps:
-            if os.path.exists(path):
-                os.remove(path)
-    for other in artifact.ARTIFACT_NAMES.values():
-        if other != name and os.path.exists(os.path.join(directory, other)):
+        for temp, _file_name in temps:
+            if os.path.exists(temp):
+                os.remove(temp)
+    written = set(file_name for file_name, _data in files)
+    for other in list(artifact.ARTIFACT_NAMES.values()) + [ONNX_ARTIFACT]:
+        if other not in written and os.path.exists(os.path.join(directory, other)):
             os.remove(os.path.join(directory, other))
     return schema

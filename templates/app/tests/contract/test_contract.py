@@ -785,6 +785,44 @@ def test_service_refuses_to_start_with_a_tampered_artifact(model_copy, project_r
     assert "ModelError" in result.stderr and "sha256" in result.stderr
 
 
+def test_a_model_written_for_the_other_runtime_is_refused_with_what_to_run(model_copy, schema):
+    other = "sklearn" if service_settings.RUNTIME == "onnx" else "onnx"
+    (model_copy / "schema.json").write_text(json.dumps(dict(schema, model=dict(schema["model"], runtime=other))),
+                                            encoding="utf-8")
+    with pytest.raises(serving.ModelError, match="written for the %s runtime.*make train" % other):
+        serving.load_model(str(model_copy))
+
+
+def _runtime_of_model():
+    model_dir = os.environ.get("MODEL_DIR") or service_settings.default_model_dir()
+    with open(os.path.join(model_dir, "schema.json"), encoding="utf-8") as fh:
+        return json.load(fh)["model"].get("runtime") or "sklearn"
+
+
+if _runtime_of_model() == "onnx":
+    def test_onnx_runtime_refuses_a_changed_model_onnx(model_copy, schema):
+        compiled = model_copy / schema["model"]["onnx"]["artifact"]
+        compiled.write_bytes(compiled.read_bytes() + b"\0")
+        with pytest.raises(serving.ModelError, match="sha256"):
+            serving.load_model(str(model_copy))
+
+    def test_onnx_runtime_serves_without_scikit_learn_scipy_pandas_or_skops(project_root, schema):
+        # What gunicorn's worker runs: import application.py, then answer a request. The venv has the training tools
+        # (requirements-dev.txt); on EB they are not even installed, so importing one would fail there.
+        script = ("import json, sys; import application; from serving.prediction import example_row; "
+                  "schema = json.load(open(sys.argv[1])); "
+                  "answer = application.application.test_client().post('/v1/predict', json={'instances': "
+                  "[example_row(schema)]}); assert answer.status_code == 200, answer.get_data(as_text=True); "
+                  "print(' '.join(sorted(set(m.split('.')[0] for m in sys.modules) & "
+                  "{'sklearn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib'})))")
+        model_dir = os.environ.get("MODEL_DIR") or service_settings.default_model_dir()
+        result = subprocess.run([sys.executable, "-c", script, os.path.join(model_dir, "schema.json")],
+                                cwd=project_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == ""
+
+
 # --- property-based: hostile input never makes the service fail -------------------------------------------------
 #
 # Every answer to POST /v1/predict is checked against an executable reading of the contract (expected_answer):
@@ -1244,7 +1282,8 @@ def _model_format():
         return json.load(fh)["model"].get("format") or "joblib"
 
 
-if _model_format() == "skops":
+# On the onnx runtime the service never loads the skops file (it checks its sha256 only): nothing to refuse there.
+if _model_format() == "skops" and service_settings.RUNTIME == "sklearn":
     def _untrusted_function(values):  # a function skops has never heard of: constructing it would run our code
         return values
 
