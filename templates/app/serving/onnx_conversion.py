@@ -99,7 +99,7 @@ def convert(model, features):
         steps = ", ".join("%s (%s)" % ("/".join(path), type(step).__name__) for path, step in _steps(model, [])
                           if path and not hasattr(step, "steps") and not hasattr(step, "transformers_"))
         raise ConversionError("skl2onnx %s cannot convert the pipeline [%s]: %s: %s"
-                              % (_version("skl2onnx"), steps, type(exc).__name__, said))
+                              % (_version("skl2onnx"), steps, type(exc).__name__, said)) from exc
 
 
 def _version(module):
@@ -136,7 +136,7 @@ def convert_and_prove(model, schema, rows, where):
     try:
         return _convert_and_prove(model, schema, rows, where)
     except ConversionError as exc:
-        raise ConversionError("the onnx runtime cannot serve this model: %s; %s" % (exc, STAY))
+        raise ConversionError("the onnx runtime cannot serve this model: %s; %s" % (exc, STAY)) from exc
 
 
 def _convert_and_prove(model, schema, rows, where):
@@ -152,7 +152,7 @@ def _convert_and_prove(model, schema, rows, where):
                                   schema, b"")
         answer = _answers(onnx_bundle, rows)
     except Exception as exc:
-        raise ConversionError("onnxruntime cannot run the converted model: %s: %s" % (type(exc).__name__, exc))
+        raise ConversionError("onnxruntime cannot run the converted model: %s: %s" % (type(exc).__name__, exc)) from exc
     differing = [i for i, (a, b) in enumerate(zip(reference["predictions"], answer["predictions"]))
                  if classes is not None and a != b]
     if differing:
