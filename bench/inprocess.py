@@ -10,6 +10,7 @@ the median of `iterations` calls, measured in `blocks` separate blocks after a w
 once, in turn); min/median/max of the block medians are reported. A cProfile of one single-row prediction shows
 where a model call's fixed cost goes.
 """
+
 import cProfile
 import importlib
 import json
@@ -38,8 +39,10 @@ def timed_interleaved(steps, blocks, iterations):
                 samples[name].append(time.perf_counter() - start)
         for name in steps:
             medians[name].append(statistics.median(samples[name]) * 1000.0)
-    return {name: {"min": round(min(m), 4), "median": round(statistics.median(m), 4), "max": round(max(m), 4)}
-            for name, m in medians.items()}
+    return {
+        name: {"min": round(min(m), 4), "median": round(statistics.median(m), 4), "max": round(max(m), 4)}
+        for name, m in medians.items()
+    }
 
 
 def profile_top(fn, calls=20, top=12):
@@ -52,12 +55,14 @@ def profile_top(fn, calls=20, top=12):
     total = stats.total_tt / calls * 1000.0
     rows = []
     for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():
-        rows.append({
-            "function": "%s:%d(%s)" % (shorten(filename), line, name),
-            "callsPerPrediction": round(nc / calls, 1),
-            "selfMs": round(tt / calls * 1000.0, 3),
-            "cumulativeMs": round(ct / calls * 1000.0, 3),
-        })
+        rows.append(
+            {
+                "function": "%s:%d(%s)" % (shorten(filename), line, name),
+                "callsPerPrediction": round(nc / calls, 1),
+                "selfMs": round(tt / calls * 1000.0, 3),
+                "cumulativeMs": round(ct / calls * 1000.0, 3),
+            }
+        )
     by_self = sorted(rows, key=lambda r: r["selfMs"], reverse=True)[:top]
     by_cumulative = sorted(rows, key=lambda r: r["cumulativeMs"], reverse=True)[:top]
     return {"profiledMsPerPrediction": round(total, 3), "topSelf": by_self, "topCumulative": by_cumulative}
@@ -72,6 +77,7 @@ def shorten(filename):
 
 def versions():
     from importlib.metadata import version
+
     out = {"python": sys.version.split()[0]}
     for dist in ("scikit-learn", "numpy", "pandas", "scipy", "Flask", "Werkzeug", "gunicorn", "joblib"):
         try:
@@ -96,6 +102,7 @@ def main(argv):
     import_ms = (time.perf_counter() - started) * 1000.0
     import serving
     from serving import request_body, settings
+
     bundle = serving.bundle_of(app.application)
     started = time.perf_counter()
     serving.load_model(settings.default_model_dir())
@@ -141,6 +148,7 @@ def main(argv):
         # Not what application.py does: the forest's trees called directly, without scikit-learn's per-call joblib
         # dispatch (one Parallel job, config copy and warnings filter per tree). Measured to size that overhead.
         import numpy as np
+
         preprocess = model[:-1]
         trees = final.estimators_
 
@@ -152,7 +160,10 @@ def main(argv):
             total /= len(trees)
             return total
 
-        variant = {"name": "directTreesProba", "matchesPredictProba": bool(np.allclose(direct_trees(), model.predict_proba(frame)))}
+        variant = {
+            "name": "directTreesProba",
+            "matchesPredictProba": bool(np.allclose(direct_trees(), model.predict_proba(frame))),
+        }
         steps["directTreesProba"] = direct_trees
     # The request log line goes to stderr for every test-client call; keep it out of the way.
     request_log = logging.getLogger("serving")

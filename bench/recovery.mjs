@@ -7,7 +7,15 @@
 // This is a measurement of candidate defaults, so it sets the variable; `npm run reliability` never does.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { acquirePort8000, installExitHandlers, killAll, openProject, projectVenv, startGunicorn, stop } from '../harness/index.mjs';
+import {
+  acquirePort8000,
+  installExitHandlers,
+  killAll,
+  openProject,
+  projectVenv,
+  startGunicorn,
+  stop,
+} from '../harness/index.mjs';
 import { LOGS, makeRows, ROOT } from './lib/setup.mjs';
 import { startGateway } from './lib/services.mjs';
 import { directRestart, summariseRestart } from '../reliability/lib/direct-restart.mjs';
@@ -17,7 +25,9 @@ const rounds = Number(process.argv[2] ?? 2);
 const INTERVALS = [50, 100, 250, 500, 1000];
 const dir = path.join(ROOT, 'reliability', 'tmp', 'reliability-app');
 if (!existsSync(path.join(dir, 'model', 'schema.json'))) {
-  process.stderr.write('bench/recovery.mjs: run `npm run reliability` first (it generates and trains the project used here)\n');
+  process.stderr.write(
+    'bench/recovery.mjs: run `npm run reliability` first (it generates and trains the project used here)\n',
+  );
   process.exit(2);
 }
 const log = (m) => process.stdout.write(`${m}\n`);
@@ -33,19 +43,44 @@ const results = [];
 try {
   for (let round = 1; round <= rounds; round++) {
     for (const interval of round % 2 ? INTERVALS : [...INTERVALS].reverse()) {
-      const gw = await startGateway({ upstreamPort: 8000, schemaPath: project.schemaPath, env: { BREAKER_PROBE_MS: String(interval) }, label: `gateway probe ${interval}` });
+      const gw = await startGateway({
+        upstreamPort: 8000,
+        schemaPath: project.schemaPath,
+        env: { BREAKER_PROBE_MS: String(interval) },
+        label: `gateway probe ${interval}`,
+      });
       const r = await directRestart({
-        gatewayPort: gw.port, upstreamPort: 8000, bodies, rate: 100, beforeMs: 2000, downMs: 3000, afterMs: 3000, clientTimeoutMs: 13_000,
+        gatewayPort: gw.port,
+        upstreamPort: 8000,
+        bodies,
+        rate: 100,
+        beforeMs: 2000,
+        downMs: 3000,
+        afterMs: 3000,
+        clientTimeoutMs: 13_000,
         stopUpstream: () => g.stop(),
-        startUpstream: async () => { g = await gunicorn(); },
+        startUpstream: async () => {
+          g = await gunicorn();
+        },
         log: () => {},
       });
       const metrics = await fetch(`http://127.0.0.1:${gw.port}/metrics`).then((x) => x.text());
       await stop(gw.child);
       const s = summariseRestart(r);
-      const probes = [...metrics.matchAll(/^gateway_upstream_breaker_probes_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      const probes = [...metrics.matchAll(/^gateway_upstream_breaker_probes_total\{[^}]*\} (\d+)/gm)].reduce(
+        (a, m) => a + Number(m[1]),
+        0,
+      );
       const outageS = (s.healthyMs - s.stoppedMs) / 1000;
-      results.push({ round, interval, firstOk: s.firstOkAfterHealthyMs, lastError: s.lastErrorAfterHealthyMs, probes, probesPerS: Math.round((probes / outageS) * 10) / 10, errors: s.errors });
+      results.push({
+        round,
+        interval,
+        firstOk: s.firstOkAfterHealthyMs,
+        lastError: s.lastErrorAfterHealthyMs,
+        probes,
+        probesPerS: Math.round((probes / outageS) * 10) / 10,
+        errors: s.errors,
+      });
       log(JSON.stringify(results.at(-1)));
     }
   }
@@ -57,6 +92,8 @@ log('\n| BREAKER_PROBE_MS | healthy → first 200 (ms) | healthy → last error 
 log('| ---: | --- | --- | --- |');
 for (const interval of INTERVALS) {
   const rs = results.filter((x) => x.interval === interval);
-  log(`| ${interval} | ${rs.map((x) => x.firstOk).join(', ')} | ${rs.map((x) => x.lastError).join(', ')} | ${rs.map((x) => x.probesPerS).join(', ')} |`);
+  log(
+    `| ${interval} | ${rs.map((x) => x.firstOk).join(', ')} | ${rs.map((x) => x.lastError).join(', ')} | ${rs.map((x) => x.probesPerS).join(', ')} |`,
+  );
 }
 process.exit(0);

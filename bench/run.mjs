@@ -34,13 +34,39 @@ installExitHandlers('bench');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only'));
-const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',')) : undefined;
+const only = onlyArg
+  ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(','))
+  : undefined;
 const wanted = (c) => !only || only.has(c);
 
 // Seconds. Every measured figure is repeated ROUNDS times, each after its own warm-up.
 const D = quick
-  ? { rounds: 3, warm: 1, measure: 2, lowWarm: 1, lowMeasure: 1, sweepWarm: 1, sweepMeasure: 1, bigWarm: 1, bigMeasure: 1, profile: 2, idleAfter: 1 }
-  : { rounds: 3, warm: 2, measure: 5, lowWarm: 1, lowMeasure: 2, sweepWarm: 2, sweepMeasure: 2, bigWarm: 2, bigMeasure: 4, profile: 5, idleAfter: 2 };
+  ? {
+      rounds: 3,
+      warm: 1,
+      measure: 2,
+      lowWarm: 1,
+      lowMeasure: 1,
+      sweepWarm: 1,
+      sweepMeasure: 1,
+      bigWarm: 1,
+      bigMeasure: 1,
+      profile: 2,
+      idleAfter: 1,
+    }
+  : {
+      rounds: 3,
+      warm: 2,
+      measure: 5,
+      lowWarm: 1,
+      lowMeasure: 2,
+      sweepWarm: 2,
+      sweepMeasure: 2,
+      bigWarm: 2,
+      bigMeasure: 4,
+      profile: 5,
+      idleAfter: 2,
+    };
 const CASE1_CONNECTIONS = 32;
 const CASE2_CONNECTIONS = 64;
 const SWEEP_WINDOWS = [1, 2, 5, 10];
@@ -53,7 +79,11 @@ const LOADTMP = path.join(TMP, 'load');
 rmSync(path.join(TMP, 'logs'), { recursive: true, force: true });
 
 function fmtRun(x) {
-  return `${String(Math.round(x.rps)).padStart(6)} req/s  p50 ${x.p50Ms.toFixed(2)} ms  p99 ${x.p99Ms.toFixed(2)} ms  errors ${x.errors}  cpu ${Object.entries(x.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+  return `${String(Math.round(x.rps)).padStart(6)} req/s  p50 ${x.p50Ms.toFixed(2)} ms  p99 ${x.p99Ms.toFixed(2)} ms  errors ${x.errors}  cpu ${Object.entries(
+    x.cpu,
+  )
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`;
 }
 
 /** Warm-up run, then the measured run; both against `url`. Memory of `memPids` is polled during the measured run. */
@@ -119,12 +149,19 @@ function handlerDurations(file, offset, rows) {
   } catch {
     return { count: 0 };
   }
-  const values = [...text.matchAll(new RegExp(`route=/v1/predict status=200 rows=${rows} duration_ms=([\\d.]+)`, 'g'))].map((x) => Number(x[1]));
+  const values = [
+    ...text.matchAll(new RegExp(`route=/v1/predict status=200 rows=${rows} duration_ms=([\\d.]+)`, 'g')),
+  ].map((x) => Number(x[1]));
   return { count: values.length, medianMs: values.length ? r(median(values), 2) : undefined };
 }
 
 function python(venv, args, cwd) {
-  const res = spawnSync(path.join(venv, 'bin', 'python'), args, { cwd, encoding: 'utf8', timeout: 300_000, env: process.env });
+  const res = spawnSync(path.join(venv, 'bin', 'python'), args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: process.env,
+  });
   if (res.status !== 0) throw new Error(`python ${args.join(' ')} failed: ${res.stderr?.slice(-2000)}`);
   return JSON.parse(res.stdout.trim().split('\n').at(-1));
 }
@@ -144,8 +181,26 @@ const results = {
     loadGenerator: `${tool.name} ${tool.version}`,
     gateway: JSON.parse(readFileSync(path.join(GATEWAY, 'package.json'), 'utf8')).dependencies,
   },
-  settings: { ...D, case1Connections: CASE1_CONNECTIONS, case2Connections: CASE2_CONNECTIONS, sweepWindowsMs: SWEEP_WINDOWS, sweepCaps: SWEEP_CAPS, bigRows: BIG_ROWS },
-  projects: Object.fromEntries(Object.entries(projects).map(([k, p]) => [k, { estimator: p.estimator, procfile: `web: ${p.web}`, workers: p.workers, model: p.schema.model.version, artifactBytes: p.artifactBytes }])),
+  settings: {
+    ...D,
+    case1Connections: CASE1_CONNECTIONS,
+    case2Connections: CASE2_CONNECTIONS,
+    sweepWindowsMs: SWEEP_WINDOWS,
+    sweepCaps: SWEEP_CAPS,
+    bigRows: BIG_ROWS,
+  },
+  projects: Object.fromEntries(
+    Object.entries(projects).map(([k, p]) => [
+      k,
+      {
+        estimator: p.estimator,
+        procfile: `web: ${p.web}`,
+        workers: p.workers,
+        model: p.schema.model.version,
+        artifactBytes: p.artifactBytes,
+      },
+    ]),
+  ),
 };
 const forest = projects.forest;
 const singleBodies = (schema) => makeRows(schema, 64).map((row) => JSON.stringify({ instances: [row] }));
@@ -156,9 +211,18 @@ async function case1() {
   const bodies = singleBodies(forest.schema);
   const upstream = await startFixedUpstream(forest.schemaPath);
   const proxy = await startBaselineProxy(upstream.port);
-  const gateway = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false' } });
+  const gateway = await startGateway({
+    upstreamPort: upstream.port,
+    schemaPath: forest.schemaPath,
+    env: { BATCH_ENABLED: 'false' },
+  });
   // The same gateway without a line per successful request (LOG_LEVEL=warn): the request log's share, same run.
-  const quiet = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false', LOG_LEVEL: 'warn' }, label: 'gateway (LOG_LEVEL=warn)' });
+  const quiet = await startGateway({
+    upstreamPort: upstream.port,
+    schemaPath: forest.schemaPath,
+    env: { BATCH_ENABLED: 'false', LOG_LEVEL: 'warn' },
+    label: 'gateway (LOG_LEVEL=warn)',
+  });
   const gatewayIdle = memorySnapshot(gateway.pids());
   const proxyIdle = memorySnapshot(proxy.pids());
   const setups = {
@@ -176,7 +240,13 @@ async function case1() {
       for (const name of names.map((_, i) => names[(i + round) % names.length])) {
         const s = setups[name];
         row[name] = await warmAndMeasure({
-          url: `http://127.0.0.1:${s.port}/v1/predict`, bodies, connections, warm, measure, watch: s.watch, label: `case1-c${connections}-${name}-r${round + 1}`,
+          url: `http://127.0.0.1:${s.port}/v1/predict`,
+          bodies,
+          connections,
+          warm,
+          measure,
+          watch: s.watch,
+          label: `case1-c${connections}-${name}-r${round + 1}`,
           memPids: name === 'gateway' ? gateway.pids() : name === 'proxy' ? proxy.pids() : {},
         });
         log(`  c=${connections} round ${round + 1} ${name.padEnd(8)} ${fmtRun(row[name])}`);
@@ -185,7 +255,10 @@ async function case1() {
     }
     const pick = (name) => rounds.map((x) => x[name]);
     const added = (name) => rounds.map((x) => x[name].p50Ms - x.direct.p50Ms);
-    const addedRatio = spread(rounds.map((x) => (x.gateway.p50Ms - x.direct.p50Ms) / (x.proxy.p50Ms - x.direct.p50Ms)), 3);
+    const addedRatio = spread(
+      rounds.map((x) => (x.gateway.p50Ms - x.direct.p50Ms) / (x.proxy.p50Ms - x.direct.p50Ms)),
+      3,
+    );
     return {
       connections,
       runs: rounds,
@@ -195,7 +268,10 @@ async function case1() {
       addedP50Ms: { proxy: spread(added('proxy'), 3), gateway: spread(added('gateway'), 3) },
       addedP50Ratio: addedRatio,
       quietThroughputRatio: pairedRatios(pick('gatewayQuiet'), pick('proxy'), (x) => x.rps),
-      quietAddedP50Ratio: spread(rounds.map((x) => (x.gatewayQuiet.p50Ms - x.direct.p50Ms) / (x.proxy.p50Ms - x.direct.p50Ms)), 3),
+      quietAddedP50Ratio: spread(
+        rounds.map((x) => (x.gatewayQuiet.p50Ms - x.direct.p50Ms) / (x.proxy.p50Ms - x.direct.p50Ms)),
+        3,
+      ),
     };
   };
   const main = await measureAt(CASE1_CONNECTIONS, D.warm, D.measure);
@@ -209,19 +285,40 @@ async function case1() {
   log('  cpu profile of the gateway under the case-1 load');
   const profDir = path.join(TMP, 'prof-case1');
   rmSync(profDir, { recursive: true, force: true });
-  const profiled = await startGateway({ upstreamPort: upstream.port, schemaPath: forest.schemaPath, env: { BATCH_ENABLED: 'false' }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], label: 'gateway (cpu-prof)' });
+  const profiled = await startGateway({
+    upstreamPort: upstream.port,
+    schemaPath: forest.schemaPath,
+    env: { BATCH_ENABLED: 'false' },
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    label: 'gateway (cpu-prof)',
+  });
   const profile = await profileGateway(profiled, bodies, CASE1_CONNECTIONS, profDir, 'case1');
   await stop(upstream.child);
 
   const goals = {
-    throughput: { target: '>= 0.6 of the baseline proxy', value: main.throughputRatio.median, met: main.throughputRatio.median >= 0.6 },
-    addedLatency: { target: 'added p50 < 1.5x the baseline proxy', value: main.addedP50Ratio?.median, met: main.addedP50Ratio?.median < 1.5 },
+    throughput: {
+      target: '>= 0.6 of the baseline proxy',
+      value: main.throughputRatio.median,
+      met: main.throughputRatio.median >= 0.6,
+    },
+    addedLatency: {
+      target: 'added p50 < 1.5x the baseline proxy',
+      value: main.addedP50Ratio?.median,
+      met: main.addedP50Ratio?.median < 1.5,
+    },
   };
   return {
     ...main,
     lowConcurrency: low,
     goals,
-    memory: { gateway: { idle: gatewayIdle.gateway, peakUnderLoad: maxPeak(main.runs.map((x) => x.gateway.peakMemory.gateway)), after: gatewayAfter.gateway }, proxy: { idle: proxyIdle.proxy, peakUnderLoad: maxPeak(main.runs.map((x) => x.proxy.peakMemory.proxy)) } },
+    memory: {
+      gateway: {
+        idle: gatewayIdle.gateway,
+        peakUnderLoad: maxPeak(main.runs.map((x) => x.gateway.peakMemory.gateway)),
+        after: gatewayAfter.gateway,
+      },
+      proxy: { idle: proxyIdle.proxy, peakUnderLoad: maxPeak(main.runs.map((x) => x.proxy.peakMemory.proxy)) },
+    },
     profile,
   };
 }
@@ -231,7 +328,15 @@ async function profileGateway(profiled, bodies, connections, profDir, label) {
   const url = `http://127.0.0.1:${profiled.port}/v1/predict`;
   await runLoad({ url, bodies, connections, seconds: D.warm, tmpDir: LOADTMP, label: `${label}-profile-warm` });
   const from = Number(process.hrtime.bigint() / 1000n) + 500_000;
-  const run = await runLoad({ url, bodies, connections, seconds: D.profile, tmpDir: LOADTMP, label: `${label}-profile`, watch: profiled.pids() });
+  const run = await runLoad({
+    url,
+    bodies,
+    connections,
+    seconds: D.profile,
+    tmpDir: LOADTMP,
+    label: `${label}-profile`,
+    watch: profiled.pids(),
+  });
   const to = Number(process.hrtime.bigint() / 1000n) - 300_000;
   await stop(profiled.child);
   return { rps: run.rps, cpu: run.cpu, ...summariseCpuProfile(profDir, from, to) };
@@ -245,7 +350,9 @@ function maxPeak(list) {
 /** Case 2 for one project (direct vs batching gateway), plus for the forest the sweep; case 3 and 4 while it runs. */
 /** The batching settings the gateway runs with when none are set, read from its own config rather than restated. */
 async function gatewayBatchDefaults(maxRows) {
-  const { loadConfig, DEFAULT_BATCH_MAX_ROWS } = await import(pathToFileURL(path.join(GATEWAY, 'dist', 'config.js')).href);
+  const { loadConfig, DEFAULT_BATCH_MAX_ROWS } = await import(
+    pathToFileURL(path.join(GATEWAY, 'dist', 'config.js')).href
+  );
   const config = loadConfig({ UPSTREAM_URL: 'http://127.0.0.1:9', ALLOW_ANONYMOUS: 'true' });
   return { windowMs: config.BATCH_WINDOW_MS, maxRows: Math.min(DEFAULT_BATCH_MAX_ROWS, maxRows) };
 }
@@ -268,7 +375,11 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
 
   if (batching) {
     log(`case 2 (${project.name}): direct vs gateway with batching (defaults), ${CASE2_CONNECTIONS} connections`);
-    const gateway = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: '30000' } });
+    const gateway = await startGateway({
+      upstreamPort: project.port,
+      schemaPath: project.schemaPath,
+      env: { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: '30000' },
+    });
     const gatewayIdle = memorySnapshot(gateway.pids());
     const rounds = [];
     const direct = [];
@@ -277,11 +388,17 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
       const order = round % 2 ? ['gateway', 'direct'] : ['direct', 'gateway'];
       for (const name of order) {
         const target = name === 'direct' ? url : `http://127.0.0.1:${gateway.port}/v1/predict`;
-        const before = name === 'direct' ? Object.fromEntries(g.workerPids().map((pid) => [pid, readChars(pid)])) : undefined;
+        const before =
+          name === 'direct' ? Object.fromEntries(g.workerPids().map((pid) => [pid, readChars(pid)])) : undefined;
         const lines0 = countRequests(requestLog);
         const b0 = name === 'gateway' ? await gatewayBatchStats(gateway.port) : undefined;
         row[name] = await warmAndMeasure({
-          url: target, bodies, connections: CASE2_CONNECTIONS, warm: D.warm, measure: D.measure, label: `case2-${project.name}-${name}-r${round + 1}`,
+          url: target,
+          bodies,
+          connections: CASE2_CONNECTIONS,
+          warm: D.warm,
+          measure: D.measure,
+          label: `case2-${project.name}-${name}-r${round + 1}`,
           watch: { ...gunicornWatch(), ...(name === 'gateway' ? gateway.pids() : {}) },
           memPids: { ...g.pids(), ...(name === 'gateway' ? gateway.pids() : {}) },
         });
@@ -291,10 +408,14 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
         } else {
           // Bytes the workers read per request served: model.joblib re-read per request would show up here.
           const lines = countRequests(requestLog) - lines0;
-          const readBytes = g.workerPids().reduce((a, pid) => a + (readChars(pid) - (before[pid] ?? readChars(pid))), 0);
+          const readBytes = g
+            .workerPids()
+            .reduce((a, pid) => a + (readChars(pid) - (before[pid] ?? readChars(pid))), 0);
           direct.push({ requests: lines, readBytes, perRequest: r(readBytes / Math.max(1, lines), 0) });
         }
-        log(`  round ${round + 1} ${name.padEnd(8)} ${fmtRun(row[name])}${row[name].meanBatchRows ? `  mean batch ${row[name].meanBatchRows} rows` : ''}`);
+        log(
+          `  round ${round + 1} ${name.padEnd(8)} ${fmtRun(row[name])}${row[name].meanBatchRows ? `  mean batch ${row[name].meanBatchRows} rows` : ''}`,
+        );
       }
       rounds.push(row);
       sampleMemory(`after case-2 round ${round + 1}`);
@@ -313,13 +434,24 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
       summary: { direct: summariseRuns(pick('direct')), gateway: summariseRuns(pick('gateway')) },
       throughputRatio,
       p99Ratio,
-      meanBatchRows: spread(pick('gateway').map((x) => x.meanBatchRows), 1),
+      meanBatchRows: spread(
+        pick('gateway').map((x) => x.meanBatchRows),
+        1,
+      ),
       goals: {
-        throughput: { target: `>= ${target}x direct`, value: throughputRatio.median, met: throughputRatio.median >= target },
+        throughput: {
+          target: `>= ${target}x direct`,
+          value: throughputRatio.median,
+          met: throughputRatio.median >= target,
+        },
         p99: { target: 'gateway p99 <= direct p99', value: p99Ratio.median, met: p99Ratio.median <= 1 },
       },
       readBytesPerDirectRequest: direct,
-      gatewayMemory: { idle: gatewayIdle.gateway, peakUnderLoad: maxPeak(pick('gateway').map((x) => x.peakMemory.gateway)), after: gatewayAfter.gateway },
+      gatewayMemory: {
+        idle: gatewayIdle.gateway,
+        peakUnderLoad: maxPeak(pick('gateway').map((x) => x.peakMemory.gateway)),
+        after: gatewayAfter.gateway,
+      },
     };
   }
 
@@ -328,21 +460,55 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     out.sweep = [];
     for (const windowMs of SWEEP_WINDOWS) {
       for (const cap of SWEEP_CAPS) {
-        const gateway = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: { BATCH_ENABLED: 'true', BATCH_WINDOW_MS: String(windowMs), BATCH_MAX_ROWS: String(cap), REQUEST_DEADLINE_MS: '30000' } });
+        const gateway = await startGateway({
+          upstreamPort: project.port,
+          schemaPath: project.schemaPath,
+          env: {
+            BATCH_ENABLED: 'true',
+            BATCH_WINDOW_MS: String(windowMs),
+            BATCH_MAX_ROWS: String(cap),
+            REQUEST_DEADLINE_MS: '30000',
+          },
+        });
         const gurl = `http://127.0.0.1:${gateway.port}/v1/predict`;
         await waitQuiet();
-        await runLoad({ url: gurl, bodies, connections: CASE2_CONNECTIONS, seconds: D.sweepWarm, tmpDir: LOADTMP, label: `sweep-w${windowMs}-c${cap}-warm` });
+        await runLoad({
+          url: gurl,
+          bodies,
+          connections: CASE2_CONNECTIONS,
+          seconds: D.sweepWarm,
+          tmpDir: LOADTMP,
+          label: `sweep-w${windowMs}-c${cap}-warm`,
+        });
         const b0 = await gatewayBatchStats(gateway.port);
         const runs = [];
         for (let i = 0; i < D.rounds; i++) {
-          runs.push(await runLoad({ url: gurl, bodies, connections: CASE2_CONNECTIONS, seconds: D.sweepMeasure, tmpDir: LOADTMP, label: `sweep-w${windowMs}-c${cap}-${i + 1}`, watch: { ...gunicornWatch(), ...gateway.pids() } }));
+          runs.push(
+            await runLoad({
+              url: gurl,
+              bodies,
+              connections: CASE2_CONNECTIONS,
+              seconds: D.sweepMeasure,
+              tmpDir: LOADTMP,
+              label: `sweep-w${windowMs}-c${cap}-${i + 1}`,
+              watch: { ...gunicornWatch(), ...gateway.pids() },
+            }),
+          );
         }
         const b1 = await gatewayBatchStats(gateway.port);
         await stop(gateway.child);
         const s = summariseRuns(runs);
-        const point = { windowMs, cap, ...s, meanBatchRows: r((b1.sum - b0.sum) / (b1.count - b0.count), 1), runs: runs.map(({ rps, p50Ms, p99Ms, errors }) => ({ rps, p50Ms, p99Ms, errors })) };
+        const point = {
+          windowMs,
+          cap,
+          ...s,
+          meanBatchRows: r((b1.sum - b0.sum) / (b1.count - b0.count), 1),
+          runs: runs.map(({ rps, p50Ms, p99Ms, errors }) => ({ rps, p50Ms, p99Ms, errors })),
+        };
         out.sweep.push(point);
-        log(`  window ${String(windowMs).padStart(2)} ms cap ${String(cap).padStart(3)}: ${s.rps.median} req/s (${s.rps.min}-${s.rps.max})  p50 ${s.p50Ms.median} ms  p99 ${s.p99Ms.median} ms  batch ${point.meanBatchRows} rows  cpu ${JSON.stringify(s.cpu)}`);
+        log(
+          `  window ${String(windowMs).padStart(2)} ms cap ${String(cap).padStart(3)}: ${s.rps.median} req/s (${s.rps.min}-${s.rps.max})  p50 ${s.p50Ms.median} ms  p99 ${s.p99Ms.median} ms  batch ${point.meanBatchRows} rows  cpu ${JSON.stringify(s.cpu)}`,
+        );
       }
     }
     sampleMemory('after the sweep');
@@ -350,7 +516,13 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     log('  cpu profile of the gateway (batching defaults) under the case-2 load');
     const profDir = path.join(TMP, `prof-case2-${project.name}`);
     rmSync(profDir, { recursive: true, force: true });
-    const profiled = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath, env: { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: '30000' }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], label: 'gateway (cpu-prof)' });
+    const profiled = await startGateway({
+      upstreamPort: project.port,
+      schemaPath: project.schemaPath,
+      env: { BATCH_ENABLED: 'true', REQUEST_DEADLINE_MS: '30000' },
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+      label: 'gateway (cpu-prof)',
+    });
     out.profile = await profileGateway(profiled, bodies, CASE2_CONNECTIONS, profDir, 'case2');
   }
 
@@ -366,7 +538,15 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     const appLogOffset = fileSize(appLog);
     const e2e = [];
     for (let i = 0; i < D.rounds; i++) {
-      const x = await warmAndMeasure({ url, bodies: [body], connections: 1, warm: D.bigWarm, measure: D.bigMeasure, label: `case3-${project.name}-r${i + 1}`, watch: gunicornWatch() });
+      const x = await warmAndMeasure({
+        url,
+        bodies: [body],
+        connections: 1,
+        warm: D.bigWarm,
+        measure: D.bigMeasure,
+        label: `case3-${project.name}-r${i + 1}`,
+        watch: gunicornWatch(),
+      });
       e2e.push(x);
       log(`  HTTP round ${i + 1}: ${fmtRun(x)}`);
     }
@@ -374,8 +554,24 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     // after_request), measured at the same moments as the HTTP latencies: HTTP + gunicorn = the difference.
     const inWorker = handlerDurations(appLog, appLogOffset, BIG_ROWS);
     // gunicorn is idle now; the in-process timings run in their own Python process with the same venv.
-    const inproc = python(venv, [path.join(BENCH, 'inprocess.py'), bodyFile, '--blocks', String(D.rounds), '--iterations', quick ? '5' : '15'], project.dir);
-    const inproc1 = python(venv, [path.join(BENCH, 'inprocess.py'), singleFile, '--blocks', String(D.rounds), '--iterations', quick ? '10' : '30', '--profile'], project.dir);
+    const inproc = python(
+      venv,
+      [path.join(BENCH, 'inprocess.py'), bodyFile, '--blocks', String(D.rounds), '--iterations', quick ? '5' : '15'],
+      project.dir,
+    );
+    const inproc1 = python(
+      venv,
+      [
+        path.join(BENCH, 'inprocess.py'),
+        singleFile,
+        '--blocks',
+        String(D.rounds),
+        '--iterations',
+        quick ? '10' : '30',
+        '--profile',
+      ],
+      project.dir,
+    );
     const e2eSummary = summariseRuns(e2e);
     const m = inproc.ms;
     const ratio = {
@@ -388,7 +584,10 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     out.bigRequest = {
       rows: BIG_ROWS,
       bodyBytes: body.length,
-      http: { runs: e2e.map(({ rps, p50Ms, p90Ms, p99Ms, errors, cpu }) => ({ rps, p50Ms, p90Ms, p99Ms, errors, cpu })), summary: e2eSummary },
+      http: {
+        runs: e2e.map(({ rps, p50Ms, p90Ms, p99Ms, errors, cpu }) => ({ rps, p50Ms, p90Ms, p99Ms, errors, cpu })),
+        summary: e2eSummary,
+      },
       inProcess: inproc,
       singleRow: inproc1,
       ratioEndToEndVsModelPredict: ratio,
@@ -403,12 +602,18 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
         flaskAndWerkzeugMs: r(m.flaskTestClient.median - stepSum, 3),
         handlerInWorkerMs: inWorker.medianMs,
         handlerInWorkerRequests: inWorker.count,
-        httpAndGunicornMs: inWorker.medianMs === undefined ? undefined : r(e2eSummary.p50Ms.median - inWorker.medianMs, 3),
+        httpAndGunicornMs:
+          inWorker.medianMs === undefined ? undefined : r(e2eSummary.p50Ms.median - inWorker.medianMs, 3),
         endToEndP50Ms: e2eSummary.p50Ms.median,
       },
-      goal: project.name === 'forest' ? { target: 'end-to-end <= 1.5x in-process model.predict', value: ratio.median, met: ratio.median <= 1.5 } : undefined,
+      goal:
+        project.name === 'forest'
+          ? { target: 'end-to-end <= 1.5x in-process model.predict', value: ratio.median, met: ratio.median <= 1.5 }
+          : undefined,
     };
-    log(`  in-process: model.predict ${m.modelPredict.median} ms, predict_proba+lists ${m.predictProbaToLists.median} ms, parse ${m.parseJson.median}, validate ${m.validate.median}, frame ${m.buildFrame.median}, serialise ${m.serialise.median}, Flask test client ${m.flaskTestClient.median} ms; HTTP p50 ${e2eSummary.p50Ms.median} ms -> ratio ${ratio.median}`);
+    log(
+      `  in-process: model.predict ${m.modelPredict.median} ms, predict_proba+lists ${m.predictProbaToLists.median} ms, parse ${m.parseJson.median}, validate ${m.validate.median}, frame ${m.buildFrame.median}, serialise ${m.serialise.median}, Flask test client ${m.flaskTestClient.median} ms; HTTP p50 ${e2eSummary.p50Ms.median} ms -> ratio ${ratio.median}`,
+    );
     sampleMemory('after case 3');
   }
 
@@ -438,9 +643,19 @@ try {
     results.case3 = {};
     results.case4 = { gunicorn: {} };
     for (const name of ['forest', 'logreg']) {
-      const res = await withGunicorn(projects[name], { batching: wanted('case2'), sweep: wanted('case2') && name === 'forest', bigRequest: wanted('case3') });
+      const res = await withGunicorn(projects[name], {
+        batching: wanted('case2'),
+        sweep: wanted('case2') && name === 'forest',
+        bigRequest: wanted('case3'),
+      });
       if (res.batching) results.case2[name] = res.batching;
-      if (res.sweep) results.case2.sweep = { project: 'forest', connections: CASE2_CONNECTIONS, points: res.sweep, profile: res.profile };
+      if (res.sweep)
+        results.case2.sweep = {
+          project: 'forest',
+          connections: CASE2_CONNECTIONS,
+          points: res.sweep,
+          profile: res.profile,
+        };
       if (res.bigRequest) results.case3[name] = res.bigRequest;
       results.case4.gunicorn[name] = res.memory;
     }
@@ -461,16 +676,22 @@ const resultsFile = path.join(BENCH, quick ? 'tmp/results.quick.json' : 'results
 mkdirSync(path.dirname(resultsFile), { recursive: true });
 const runtimeOnly = !quick && only?.size === 1 && only.has('runtime');
 // --only runtime keeps the other cases' results (their section of BENCHMARKS.md is rendered from them).
-const written = runtimeOnly && existsSync(resultsFile)
-  ? { ...JSON.parse(readFileSync(resultsFile, 'utf8')), runtime: results.runtime, settings: { ...JSON.parse(readFileSync(resultsFile, 'utf8')).settings, runtime: results.settings.runtime } }
-  : results;
+const written =
+  runtimeOnly && existsSync(resultsFile)
+    ? {
+        ...JSON.parse(readFileSync(resultsFile, 'utf8')),
+        runtime: results.runtime,
+        settings: { ...JSON.parse(readFileSync(resultsFile, 'utf8')).settings, runtime: results.settings.runtime },
+      }
+    : results;
 writeFileSync(resultsFile, `${JSON.stringify(written, null, 2)}\n`);
 log(`wrote ${path.relative(ROOT, resultsFile)}`);
 if (!quick && !only) {
   const files = renderReport(results);
   for (const f of files) log(`wrote ${path.relative(ROOT, f)}`);
 } else if (runtimeOnly) {
-  for (const f of renderReport(written)) log(`wrote ${path.relative(ROOT, f)} (section 5 from this run, the others from the results before it)`);
+  for (const f of renderReport(written))
+    log(`wrote ${path.relative(ROOT, f)} (section 5 from this run, the others from the results before it)`);
 } else {
   log('(--quick/--only: BENCHMARKS.md not regenerated; node bench/report.mjs <results> renders any results file)');
 }

@@ -9,6 +9,7 @@ model call alone (predict_proba / predict), the whole answer (input + model + li
 request through Flask's test client (WSGI: Flask + Werkzeug, no socket, no gunicorn). Medians in ms of interleaved
 iterations; also which heavy modules the process imported. One JSON object on stdout.
 """
+
 import json
 import os
 import statistics
@@ -26,6 +27,7 @@ def main(argv):
     from serving.app import json_text
     from serving.prediction import model_input, predict_frame
     from serving.validation import validate_instances
+
     import_ms = (time.perf_counter() - started) * 1000.0
 
     bundle = bundle_of(application.application)
@@ -66,8 +68,11 @@ def main(argv):
             samples[name].append(time.perf_counter() - t0)
     ms = {name: round(statistics.median(v) * 1000.0, 4) for name, v in samples.items()}
     heavy = sorted(set(m.split(".")[0] for m in sys.modules) & {"sklearn", "scipy", "pandas", "skops", "onnxruntime"})
-    print(json.dumps({"runtime": bundle.runtime, "rows": len(rows), "importMs": round(import_ms, 1), "ms": ms,
-                      "imported": heavy}))
+    print(
+        json.dumps(
+            {"runtime": bundle.runtime, "rows": len(rows), "importMs": round(import_ms, 1), "ms": ms, "imported": heavy}
+        )
+    )
     return 0
 
 

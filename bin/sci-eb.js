@@ -47,9 +47,12 @@ if (argv[0] === 'model') {
   }
 }
 // A first word that is almost a generator's name is a typo, not the name of a new project.
-const typo = argv[0] && !argv[0].startsWith('-') && !available.includes(argv[0]) ? nearest(argv[0], available) : undefined;
+const typo =
+  argv[0] && !argv[0].startsWith('-') && !available.includes(argv[0]) ? nearest(argv[0], available) : undefined;
 if (typo) {
-  console.error(`sci-eb: there is no generator "${argv[0]}" (did you mean sci-eb ${typo}?). To create a project named ${argv[0]}, run: sci-eb app ${argv[0]}`);
+  console.error(
+    `sci-eb: there is no generator "${argv[0]}" (did you mean sci-eb ${typo}?). To create a project named ${argv[0]}, run: sci-eb app ${argv[0]}`,
+  );
   process.exit(2);
 }
 const name = argv[0] && available.includes(argv[0]) ? argv.shift() : 'app';

@@ -17,13 +17,21 @@ export function installExitHandlers(name: string): void;
 export function isListening(port: number, host?: string): Promise<boolean>;
 export function killAll(): void;
 export function sleep(ms: number): Promise<void>;
-export function start(name: string, command: string, args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv; stdout?: string; stderr?: string }): Child;
+export function start(
+  name: string,
+  command: string,
+  args: string[],
+  options?: { cwd?: string; env?: NodeJS.ProcessEnv; stdout?: string; stderr?: string },
+): Child;
 export function stop(child: Child | undefined, graceMs?: number): Promise<void>;
 export function waitHttp(url: string, child?: Child, timeoutMs?: number): Promise<any>;
 export function waitPortFree(port: number, timeoutMs: number): Promise<boolean>;
 
 export const PROCFILE_PORT: number;
-export function acquirePort8000(options?: { timeoutMs?: number; onWait?: (ownerPid: number) => void }): Promise<() => void>;
+export function acquirePort8000(options?: {
+  timeoutMs?: number;
+  onWait?: (ownerPid: number) => void;
+}): Promise<() => void>;
 
 export const ROOT: string;
 export const VENVS: string;
@@ -43,16 +51,32 @@ export interface Project {
   port: number;
   schemaPath: string;
   /** model/schema.json, once trained. */
-  schema?: { model: { name: string; version: string; [key: string]: unknown }; features: Array<Record<string, any>>; [key: string]: any };
+  schema?: {
+    model: { name: string; version: string; [key: string]: unknown };
+    features: Array<Record<string, any>>;
+    [key: string]: any;
+  };
 }
-export interface PreparedProject extends Project { venv: string }
+export interface PreparedProject extends Project {
+  venv: string;
+}
 
 export function buildCheckout(log: Log): void;
 export function openProject(dir: string): Project;
 export function projectVenv(dir: string, log?: Log): string;
-export function prepareProject(options: { parent: string; name: string; args?: string[]; log?: Log; fresh?: boolean; train?: boolean }): PreparedProject;
+export function prepareProject(options: {
+  parent: string;
+  name: string;
+  args?: string[];
+  log?: Log;
+  fresh?: boolean;
+  train?: boolean;
+}): PreparedProject;
 
-export interface Logs { stdout: string; stderr: string }
+export interface Logs {
+  stdout: string;
+  stderr: string;
+}
 export interface Gunicorn {
   child: Child;
   port: number;
@@ -64,7 +88,10 @@ export interface Gunicorn {
   pids(): Record<string, number>;
   stop(graceMs?: number): Promise<void>;
 }
-export function startGunicorn(project: Project & { venv?: string }, options: { venv?: string; logDir: string; label?: string; settle?: boolean; onWait?: (ownerPid: number) => void }): Promise<Gunicorn>;
+export function startGunicorn(
+  project: Project & { venv?: string },
+  options: { venv?: string; logDir: string; label?: string; settle?: boolean; onWait?: (ownerPid: number) => void },
+): Promise<Gunicorn>;
 
 export interface Gateway {
   child: Child;
@@ -74,4 +101,13 @@ export interface Gateway {
   pids(): Record<string, number>;
   stop(graceMs?: number): Promise<void>;
 }
-export function startGateway(options: { upstreamUrl: string; schemaPath?: string; env?: Record<string, string>; nodeArgs?: string[]; label?: string; cwd?: string; logDir: string; ready?: string }): Promise<Gateway>;
+export function startGateway(options: {
+  upstreamUrl: string;
+  schemaPath?: string;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+  label?: string;
+  cwd?: string;
+  logDir: string;
+  ready?: string;
+}): Promise<Gateway>;

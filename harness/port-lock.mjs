@@ -21,15 +21,20 @@ const alive = (pid) => {
   }
 };
 
-const isFree = () => new Promise((resolve) => {
-  const server = net.createServer().once('error', () => resolve(false)).listen(PROCFILE_PORT, '127.0.0.1', () => server.close(() => resolve(true)));
-});
+const isFree = () =>
+  new Promise((resolve) => {
+    const server = net
+      .createServer()
+      .once('error', () => resolve(false))
+      .listen(PROCFILE_PORT, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 
 let holds = 0;
 
 function unlock() {
   try {
-    if (Number(readFileSync(path.join(LOCK, 'pid'), 'utf8')) === process.pid) rmSync(LOCK, { recursive: true, force: true });
+    if (Number(readFileSync(path.join(LOCK, 'pid'), 'utf8')) === process.pid)
+      rmSync(LOCK, { recursive: true, force: true });
   } catch {
     /* already gone */
   }
@@ -71,10 +76,13 @@ export async function acquirePort8000({ timeoutMs = 900_000, onWait = () => {} }
   if (holds === 0) {
     await takeLock(timeoutMs, onWait);
     let free = await isFree();
-    for (const until = Date.now() + 30_000; !free && Date.now() < until; free = await isFree()) await new Promise((r) => setTimeout(r, 500));
+    for (const until = Date.now() + 30_000; !free && Date.now() < until; free = await isFree())
+      await new Promise((r) => setTimeout(r, 500));
     if (!free) {
       unlock();
-      throw new Error(`127.0.0.1:${PROCFILE_PORT} is taken by another program: stop it, the generated Procfile needs that port`);
+      throw new Error(
+        `127.0.0.1:${PROCFILE_PORT} is taken by another program: stop it, the generated Procfile needs that port`,
+      );
     }
   }
   holds++;

@@ -129,7 +129,8 @@ export async function waitHttp(url, child, timeoutMs = 60_000) {
   const until = Date.now() + timeoutMs;
   let last;
   while (Date.now() < until) {
-    if (child && (child.exitCode !== null || child.signalCode !== null || !child.pid)) throw new Error(`${child.label} exited (${child.exitCode ?? child.signalCode}) before answering ${url}`);
+    if (child && (child.exitCode !== null || child.signalCode !== null || !child.pid))
+      throw new Error(`${child.label} exited (${child.exitCode ?? child.signalCode}) before answering ${url}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const text = await res.text();

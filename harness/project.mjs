@@ -11,9 +11,11 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** The generator and the gateway compiled from this checkout (installed first if this is a fresh clone). */
 export function buildCheckout(log) {
-  if (!existsSync(path.join(ROOT, 'node_modules', '.package-lock.json'))) runStep(log, 'npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT });
+  if (!existsSync(path.join(ROOT, 'node_modules', '.package-lock.json')))
+    runStep(log, 'npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT });
   runStep(log, 'npm run build', npm, ['run', 'build'], { cwd: ROOT });
-  if (!existsSync(path.join(GATEWAY, 'node_modules', '.package-lock.json'))) runStep(log, 'gateway: npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: GATEWAY });
+  if (!existsSync(path.join(GATEWAY, 'node_modules', '.package-lock.json')))
+    runStep(log, 'gateway: npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: GATEWAY });
   runStep(log, 'gateway: npm run build', npm, ['run', 'build'], { cwd: GATEWAY });
 }
 
@@ -44,12 +46,26 @@ export const projectVenv = (dir, log) => sharedVenv('app', [path.join(dir, 'requ
  * `sci-eb app <name> ...args --skip-install` in `parent` (emptied first when `fresh`), then its venv and `make
  * train`. Returns openProject's description plus the venv.
  */
-export function prepareProject({ parent, name, args = ['--yes'], log = (line) => process.stderr.write(`${line}\n`), fresh = false, train = true }) {
+export function prepareProject({
+  parent,
+  name,
+  args = ['--yes'],
+  log = (line) => process.stderr.write(`${line}\n`),
+  fresh = false,
+  train = true,
+}) {
   if (fresh) rmSync(parent, { recursive: true, force: true });
   mkdirSync(parent, { recursive: true });
-  runStep(log, `generate ${name} (${args.join(' ')})`, process.execPath, [LAUNCHER, 'app', name, ...args, '--skip-install'], { cwd: parent });
+  runStep(
+    log,
+    `generate ${name} (${args.join(' ')})`,
+    process.execPath,
+    [LAUNCHER, 'app', name, ...args, '--skip-install'],
+    { cwd: parent },
+  );
   const dir = path.join(parent, name);
   const venv = projectVenv(dir, log);
-  if (train) runStep(log, `make train (${name})`, 'make', ['--no-print-directory', `VENV=${venv}`, 'train'], { cwd: dir });
+  if (train)
+    runStep(log, `make train (${name})`, 'make', ['--no-print-directory', `VENV=${venv}`, 'train'], { cwd: dir });
   return { ...openProject(dir), venv };
 }

@@ -23,21 +23,33 @@ const readLog = (file) => {
  * someone else's server) and, with `settle`, every worker has finished importing the app (its CPU time stopped
  * growing: under a running load that never happens, so a restart under load does not settle).
  */
-export async function startGunicorn(project, { venv = project.venv, logDir, label = project.name, settle = false, onWait = () => {} }) {
+export async function startGunicorn(
+  project,
+  { venv = project.venv, logDir, label = project.name, settle = false, onWait = () => {} },
+) {
   const release = project.port === PROCFILE_PORT ? await acquirePort8000({ onWait }) : () => {};
   mkdirSync(logDir, { recursive: true });
   const [command, ...args] = project.web.split(/\s+/);
   // The service logs one line per request (with its request id) to stderr; gunicorn's access log is off.
-  const logs = { stdout: path.join(logDir, `gunicorn-${fileName(label)}.out`), stderr: path.join(logDir, `gunicorn-${fileName(label)}.log`) };
+  const logs = {
+    stdout: path.join(logDir, `gunicorn-${fileName(label)}.out`),
+    stderr: path.join(logDir, `gunicorn-${fileName(label)}.log`),
+  };
   let child;
   try {
-    child = start(`gunicorn ${label}`, command, args, { cwd: project.dir, env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` }, ...logs });
+    child = start(`gunicorn ${label}`, command, args, {
+      cwd: project.dir,
+      env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
+      ...logs,
+    });
     // The port is the machine's: the next holder of the lock may bind it once this gunicorn has gone, however it went.
     child.exited.then(release);
     const started = Date.now();
     const health = await waitHttp(`http://127.0.0.1:${project.port}/health`, child, 90_000);
     if (project.schema && health?.model?.version !== project.schema.model.version) {
-      throw new Error(`127.0.0.1:${project.port} answered for model ${JSON.stringify(health?.model)}, not ${project.name}; is another server on the port?`);
+      throw new Error(
+        `127.0.0.1:${project.port} answered for model ${JSON.stringify(health?.model)}, not ${project.name}; is another server on the port?`,
+      );
     }
     if (settle) await settleWorkers(child, project);
     return {
@@ -49,7 +61,11 @@ export async function startGunicorn(project, { venv = project.venv, logDir, labe
       /** What gunicorn and the app wrote so far (stdout, then stderr). */
       output: () => readLog(logs.stdout) + readLog(logs.stderr),
       workerPids: () => childPids(child.pid),
-      pids: () => Object.fromEntries([['gunicornMaster', child.pid], ...childPids(child.pid).map((pid, i) => [`worker${i + 1}`, pid])]),
+      pids: () =>
+        Object.fromEntries([
+          ['gunicornMaster', child.pid],
+          ...childPids(child.pid).map((pid, i) => [`worker${i + 1}`, pid]),
+        ]),
       /** SIGTERM (gunicorn's graceful stop), then the port is free again before anything else binds it. */
       async stop(graceMs = 35_000) {
         await stop(child, graceMs);
@@ -71,7 +87,8 @@ async function settleWorkers(child, project) {
     if (workers.length >= project.workers) break;
     await sleep(100);
   }
-  if (workers.length < project.workers) throw new Error(`gunicorn ${project.name}: ${workers.length} of ${project.workers} workers started`);
+  if (workers.length < project.workers)
+    throw new Error(`gunicorn ${project.name}: ${workers.length} of ${project.workers} workers started`);
   let previous = workers.map(cpuSeconds);
   for (let stable = 0; stable < 3 && Date.now() < until; ) {
     await sleep(200);
@@ -87,10 +104,22 @@ async function settleWorkers(child, project) {
  * to a file as on EB; metrics; breaker; retries). Anonymous, since a run has no keys to hand out, and rate limiting off
  * because its default (600 per minute per address) would answer 429 to a load generator.
  */
-export async function startGateway({ upstreamUrl, schemaPath, env = {}, nodeArgs = [], label = 'gateway', cwd = GATEWAY, logDir, ready = '/health/live' }) {
+export async function startGateway({
+  upstreamUrl,
+  schemaPath,
+  env = {},
+  nodeArgs = [],
+  label = 'gateway',
+  cwd = GATEWAY,
+  logDir,
+  ready = '/health/live',
+}) {
   const port = await freePort();
   mkdirSync(logDir, { recursive: true });
-  const logs = { stdout: path.join(logDir, `${fileName(label)}.log`), stderr: path.join(logDir, `${fileName(label)}.err`) };
+  const logs = {
+    stdout: path.join(logDir, `${fileName(label)}.log`),
+    stderr: path.join(logDir, `${fileName(label)}.err`),
+  };
   const child = start(label, process.execPath, [...nodeArgs, 'dist/server.js'], {
     cwd,
     env: {

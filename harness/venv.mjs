@@ -14,8 +14,16 @@ const stderrLog = (line) => process.stderr.write(`${line}\n`);
 /** Runs a command to completion, its output kept for the error; logs what ran and how long it took. */
 export function runStep(log, title, command, args, options = {}) {
   const started = Date.now();
-  const r = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 900_000, ...options });
-  if (r.status !== 0) throw new Error(`${title} failed (${r.status ?? r.signal ?? r.error?.message}):\n${(r.stdout ?? '').slice(-2000)}\n${(r.stderr ?? '').slice(-2000)}`);
+  const r = spawnSync(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 900_000,
+    ...options,
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `${title} failed (${r.status ?? r.signal ?? r.error?.message}):\n${(r.stdout ?? '').slice(-2000)}\n${(r.stderr ?? '').slice(-2000)}`,
+    );
   log(`  ${title} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return r.stdout;
 }
@@ -31,7 +39,13 @@ export function sharedVenv(kind, requirements, log = stderrLog) {
   mkdirSync(VENVS, { recursive: true });
   runStep(log, `python3 -m venv ${path.relative(ROOT, dir)}`, 'python3', ['-m', 'venv', dir]);
   for (const file of requirements) {
-    runStep(log, `pip install -r ${path.basename(file)}`, path.join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', path.basename(file)], { cwd: path.dirname(file) });
+    runStep(
+      log,
+      `pip install -r ${path.basename(file)}`,
+      path.join(dir, 'bin', 'python'),
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', path.basename(file)],
+      { cwd: path.dirname(file) },
+    );
   }
   writeFileSync(stamp, new Date().toISOString());
   return dir;
@@ -42,10 +56,13 @@ export function sharedVenv(kind, requirements, log = stderrLog) {
  * scripts/python-style.mjs formats the templates with and test/python-lint.test.ts checks rendered projects with.
  */
 export function pinnedRuff(log = stderrLog) {
-  const pin = readFileSync(path.join(ROOT, 'templates', 'pins', 'dev-al2023.txt'), 'utf8').split('\n').find((l) => l.startsWith('ruff=='));
+  const pin = readFileSync(path.join(ROOT, 'templates', 'pins', 'dev-al2023.txt'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ruff=='));
   if (!pin) throw new Error('templates/pins/dev-al2023.txt pins no ruff');
   const requirements = path.join(ROOT, '.cache', 'ruff-requirements.txt');
   mkdirSync(path.dirname(requirements), { recursive: true });
-  if (!existsSync(requirements) || readFileSync(requirements, 'utf8') !== `${pin}\n`) writeFileSync(requirements, `${pin}\n`);
+  if (!existsSync(requirements) || readFileSync(requirements, 'utf8') !== `${pin}\n`)
+    writeFileSync(requirements, `${pin}\n`);
   return path.join(sharedVenv('ruff', [requirements], log), 'bin', 'ruff');
 }

@@ -24,8 +24,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  acquirePort8000, buildCheckout, GATEWAY, installExitHandlers, killAll, prepareProject, ROOT, sleep, startGateway, startGunicorn,
-  stop, waitPortFree,
+  acquirePort8000,
+  buildCheckout,
+  GATEWAY,
+  installExitHandlers,
+  killAll,
+  prepareProject,
+  ROOT,
+  sleep,
+  startGateway,
+  startGunicorn,
+  stop,
+  waitPortFree,
 } from '../harness/index.mjs';
 import { memory } from '../bench/lib/measure.mjs';
 import { machineInfo, makeRows } from '../bench/lib/setup.mjs';
@@ -35,7 +45,8 @@ import { directRestart, healthy, summariseRestart } from './lib/direct-restart.m
 import { renderReport } from './report.mjs';
 
 installExitHandlers('reliability');
-const num = (name, dflt) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
+const num = (name, dflt) =>
+  process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt;
 const S = {
   seconds: num('RELIABILITY_SECONDS', 60),
   rate: num('RELIABILITY_RATE', 100),
@@ -68,7 +79,8 @@ function setupProject() {
 }
 
 function versions(venv) {
-  const code = "import json,sys,flask,gunicorn,sklearn,numpy\nprint(json.dumps({'python':sys.version.split()[0],'flask':flask.__version__ if hasattr(flask,'__version__') else '?','gunicorn':gunicorn.__version__,'scikitLearn':sklearn.__version__,'numpy':numpy.__version__}))";
+  const code =
+    "import json,sys,flask,gunicorn,sklearn,numpy\nprint(json.dumps({'python':sys.version.split()[0],'flask':flask.__version__ if hasattr(flask,'__version__') else '?','gunicorn':gunicorn.__version__,'scikitLearn':sklearn.__version__,'numpy':numpy.__version__}))";
   const r = spawnSync(path.join(venv, 'bin', 'python'), ['-c', code], { encoding: 'utf8' });
   let py = {};
   try {
@@ -77,11 +89,22 @@ function versions(venv) {
     py = { error: r.stderr?.slice(-300) };
   }
   if (py.flask === '?') {
-    const m = spawnSync(path.join(venv, 'bin', 'python'), ['-c', "import importlib.metadata as m;print(m.version('flask'))"], { encoding: 'utf8' });
+    const m = spawnSync(
+      path.join(venv, 'bin', 'python'),
+      ['-c', "import importlib.metadata as m;print(m.version('flask'))"],
+      { encoding: 'utf8' },
+    );
     py.flask = m.stdout.trim();
   }
   const gw = JSON.parse(readFileSync(path.join(GATEWAY, 'package.json'), 'utf8'));
-  return { node: process.version, ...py, gateway: `${gw.name} ${gw.version}`, undici: gw.dependencies?.undici, opossum: gw.dependencies?.opossum, express: gw.dependencies?.express };
+  return {
+    node: process.version,
+    ...py,
+    gateway: `${gw.name} ${gw.version}`,
+    undici: gw.dependencies?.undici,
+    opossum: gw.dependencies?.opossum,
+    express: gw.dependencies?.express,
+  };
 }
 
 /** Distinct rows (makeRows rounds to 0.1, so duplicates are dropped). */
@@ -147,10 +170,11 @@ async function holdPort(port) {
   }
   server.on('connection', (sock) => sockets.add(sock));
   return {
-    release: () => new Promise((resolve) => {
-      for (const sock of sockets) sock.destroy();
-      server.close(() => resolve());
-    }),
+    release: () =>
+      new Promise((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -160,7 +184,11 @@ async function main() {
   const { venv, project } = setupProject();
   // The deadline the gateway runs with is its default; the slow fault and the client timeout follow it.
   const { loadConfig } = await import(path.join(GATEWAY, 'dist', 'config.js'));
-  const gatewayDefaults = loadConfig({ UPSTREAM_URL: `http://127.0.0.1:${project.port}`, ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '0' });
+  const gatewayDefaults = loadConfig({
+    UPSTREAM_URL: `http://127.0.0.1:${project.port}`,
+    ALLOW_ANONYMOUS: 'true',
+    RATE_LIMIT_MAX: '0',
+  });
   S.deadlineMs = gatewayDefaults.REQUEST_DEADLINE_MS;
   S.clientTimeoutMs = S.deadlineMs + 3000;
   S.slowDelayMs = S.deadlineMs + 1500;
@@ -175,8 +203,15 @@ async function main() {
   const proxy = await startFaultProxy(project.port);
   log(`fault proxy 127.0.0.1:${proxy.port} -> 127.0.0.1:${project.port}`);
   const gatewayEnv = {};
-  const gateway = await startGateway({ upstreamUrl: `http://127.0.0.1:${proxy.port}`, schemaPath: project.schemaPath, env: gatewayEnv, logDir: LOGS });
-  log(`gateway 127.0.0.1:${gateway.port} pid ${gateway.child.pid} ${JSON.stringify(gatewayEnv)} (+ HOST, PORT, UPSTREAM_URL, SCHEMA_PATH, ALLOW_ANONYMOUS=true, RATE_LIMIT_MAX=0)`);
+  const gateway = await startGateway({
+    upstreamUrl: `http://127.0.0.1:${proxy.port}`,
+    schemaPath: project.schemaPath,
+    env: gatewayEnv,
+    logDir: LOGS,
+  });
+  log(
+    `gateway 127.0.0.1:${gateway.port} pid ${gateway.child.pid} ${JSON.stringify(gatewayEnv)} (+ HOST, PORT, UPSTREAM_URL, SCHEMA_PATH, ALLOW_ANONYMOUS=true, RATE_LIMIT_MAX=0)`,
+  );
 
   // Gateway RSS every 500 ms for the whole run.
   const T = Date.now();
@@ -192,7 +227,14 @@ async function main() {
 
   // Warm-up (not counted): same rate, no faults, so the "before" memory is of a gateway that has served traffic.
   log(`warm-up: ${S.warmupS} s at ${S.rate} req/s`);
-  const warm = await openLoop({ port: gateway.port, bodies: bodies.slice(maxRequests - S.rate * S.warmupS), rate: S.rate, seconds: S.warmupS, t0: Date.now(), clientTimeoutMs: S.clientTimeoutMs }).promise;
+  const warm = await openLoop({
+    port: gateway.port,
+    bodies: bodies.slice(maxRequests - S.rate * S.warmupS),
+    rate: S.rate,
+    seconds: S.warmupS,
+    t0: Date.now(),
+    clientTimeoutMs: S.clientTimeoutMs,
+  }).promise;
   const warmFailed = warm.filter((x) => x.status !== 200).length;
   log(`  ${warm.length} requests, ${warmFailed} not 200`);
   await sleep(3000);
@@ -207,14 +249,24 @@ async function main() {
     const d = ms - now();
     if (d > 0) await sleep(d);
   };
-  const loop = openLoop({ port: gateway.port, bodies, rate: S.rate, seconds: S.seconds * 2, t0, clientTimeoutMs: S.clientTimeoutMs });
+  const loop = openLoop({
+    port: gateway.port,
+    bodies,
+    rate: S.rate,
+    seconds: S.seconds * 2,
+    t0,
+    clientTimeoutMs: S.clientTimeoutMs,
+  });
   log(`storm: open loop at ${S.rate} req/s; faults: kill, slow, 503, sighup`);
   const events = [];
 
   // 1. SIGKILL gunicorn's master and workers, restart after faultMs with the Procfile command.
   await until(S.gapMs);
   {
-    const e = { name: 'kill', description: 'SIGKILL to gunicorn\'s process group (master + workers), restart with the Procfile command' };
+    const e = {
+      name: 'kill',
+      description: "SIGKILL to gunicorn's process group (master + workers), restart with the Procfile command",
+    };
     const pids = [g.child.pid, ...g.workerPids()];
     e.startMs = now();
     process.kill(-g.child.pid, 'SIGKILL');
@@ -225,11 +277,14 @@ async function main() {
     e.killedPids = pids;
     await sleep(100);
     e.stillAlive = pids.filter(alive);
-    log(`  ${r1(e.startMs / 1000)} s kill: SIGKILL pids ${pids.join(' ')}${e.stillAlive.length ? ` (still alive: ${e.stillAlive})` : ''}`);
+    log(
+      `  ${r1(e.startMs / 1000)} s kill: SIGKILL pids ${pids.join(' ')}${e.stillAlive.length ? ` (still alive: ${e.stillAlive})` : ''}`,
+    );
     await until(e.startMs + S.faultMs);
     e.endMs = now();
     await holder.release();
-    if (!(await waitPortFree(project.port, 30_000))) throw new Error(`127.0.0.1:${project.port} taken by someone else during the kill fault`);
+    if (!(await waitPortFree(project.port, 30_000)))
+      throw new Error(`127.0.0.1:${project.port} taken by someone else during the kill fault`);
     let recovered;
     let polling = true;
     const poll = (async () => {
@@ -244,7 +299,9 @@ async function main() {
     await poll;
     e.recoveredMs = recovered ?? now();
     e.newMaster = g.child.pid;
-    log(`  ${r1(e.recoveredMs / 1000)} s gunicorn answers /health again, master ${g.child.pid}, workers ${g.workerPids().join(' ')}`);
+    log(
+      `  ${r1(e.recoveredMs / 1000)} s gunicorn answers /health again, master ${g.child.pid}, workers ${g.workerPids().join(' ')}`,
+    );
     events.push(e);
   }
 
@@ -267,7 +324,10 @@ async function main() {
   // 4. Graceful reload as EB does on deploy: SIGHUP to the master.
   await until(events.at(-1).recoveredMs + S.gapMs);
   {
-    const e = { name: 'sighup', description: 'SIGHUP to the gunicorn master (graceful reload: new workers, old ones drained)' };
+    const e = {
+      name: 'sighup',
+      description: 'SIGHUP to the gunicorn master (graceful reload: new workers, old ones drained)',
+    };
     const old = g.workerPids();
     e.startMs = now();
     process.kill(g.child.pid, 'SIGHUP');
@@ -285,7 +345,9 @@ async function main() {
     e.endMs = e.recoveredMs = now();
     // At least 5 s, so that requests queued while the new workers import the app are part of the phase.
     e.phaseEndMs = Math.max(e.endMs, e.startMs + 5000) + S.sighupQuietMs;
-    log(`  ${r1(e.oldGoneMs / 1000)} s old workers gone, new ${workers.join(' ')}; /health ${r1(e.endMs / 1000)} s; phase until ${r1(e.phaseEndMs / 1000)} s`);
+    log(
+      `  ${r1(e.oldGoneMs / 1000)} s old workers gone, new ${workers.join(' ')}; /health ${r1(e.endMs / 1000)} s; phase until ${r1(e.phaseEndMs / 1000)} s`,
+    );
     events.push(e);
   }
   const stopAt = Math.max(S.seconds * 1000, events.at(-1).phaseEndMs + S.gapMs);
@@ -309,15 +371,27 @@ async function main() {
   const settleMs = Date.now() - T - settleFrom;
   clearInterval(rssTimer);
   const rssPeak = Math.max(...rss.filter((x) => x.tMs >= beforeFrom).map((x) => x.rssMiB));
-  log(`gateway RSS after the storm: ${rssAfter} MiB after ${r1(settleMs / 1000)} s idle (before ${rssBefore}, peak ${rssPeak})`);
+  log(
+    `gateway RSS after the storm: ${rssAfter} MiB after ${r1(settleMs / 1000)} s idle (before ${rssBefore}, peak ${rssPeak})`,
+  );
 
-  const metricsText = await fetch(`http://127.0.0.1:${gateway.port}/metrics`, { signal: AbortSignal.timeout(3000) }).then((x) => x.text()).catch(() => '');
+  const metricsText = await fetch(`http://127.0.0.1:${gateway.port}/metrics`, { signal: AbortSignal.timeout(3000) })
+    .then((x) => x.text())
+    .catch(() => '');
   await stop(gateway.child);
   await proxy.close();
 
   // ---- the direct restart: a fresh gateway straight to gunicorn ----
-  log(`direct restart: a second gateway straight to 127.0.0.1:${project.port}, ${S.rate} req/s, gunicorn stopped for ${S.directDownMs / 1000} s`);
-  const direct = await startGateway({ upstreamUrl: `http://127.0.0.1:${project.port}`, schemaPath: project.schemaPath, env: {}, label: 'gateway (direct)', logDir: LOGS });
+  log(
+    `direct restart: a second gateway straight to 127.0.0.1:${project.port}, ${S.rate} req/s, gunicorn stopped for ${S.directDownMs / 1000} s`,
+  );
+  const direct = await startGateway({
+    upstreamUrl: `http://127.0.0.1:${project.port}`,
+    schemaPath: project.schemaPath,
+    env: {},
+    label: 'gateway (direct)',
+    logDir: LOGS,
+  });
   const restart = await directRestart({
     gatewayPort: direct.port,
     upstreamPort: project.port,
@@ -333,18 +407,26 @@ async function main() {
     },
     log,
   });
-  const directMetrics = await fetch(`http://127.0.0.1:${direct.port}/metrics`, { signal: AbortSignal.timeout(3000) }).then((x) => x.text()).catch(() => '');
+  const directMetrics = await fetch(`http://127.0.0.1:${direct.port}/metrics`, { signal: AbortSignal.timeout(3000) })
+    .then((x) => x.text())
+    .catch(() => '');
   await stop(direct.child);
   await g.stop();
   const restartSummary = summariseRestart(restart);
-  log(`  healthy -> first 200: ${restartSummary.firstOkAfterHealthyMs} ms, -> last error: ${restartSummary.lastErrorAfterHealthyMs} ms; ${restartSummary.errors} errors ${JSON.stringify(restartSummary.errorsByStatus)}`);
+  log(
+    `  healthy -> first 200: ${restartSummary.firstOkAfterHealthyMs} ms, -> last error: ${restartSummary.lastErrorAfterHealthyMs} ms; ${restartSummary.errors} errors ${JSON.stringify(restartSummary.errorsByStatus)}`,
+  );
 
   // ---- analysis ----
   const failed = (x) => !(x.status === 200 && x.shape === 'prediction');
   const phases = [];
   let from = 0;
   for (const e of events) {
-    phases.push({ name: from === 0 ? 'baseline' : `after ${events[events.indexOf(e) - 1].name}`, fromMs: from, toMs: e.startMs });
+    phases.push({
+      name: from === 0 ? 'baseline' : `after ${events[events.indexOf(e) - 1].name}`,
+      fromMs: from,
+      toMs: e.startMs,
+    });
     const to = e.name === 'sighup' ? e.phaseEndMs : e.recoveredMs;
     phases.push({ name: e.name, fault: true, fromMs: e.startMs, toMs: to });
     from = to;
@@ -378,25 +460,27 @@ async function main() {
   const malformed = records.filter((x) => x.status !== 0 && !['prediction', 'problem'].includes(x.shape));
   const late = records.filter((x) => x.latencyMs > S.deadlineMs + S.graceMs);
   const maxLatency = Math.max(...records.map((x) => x.latencyMs));
-  const recovery = events.filter((e) => e.name !== 'sighup').map((e) => {
-    // The fault's phase and the quiet phase after it (up to the next fault; requests in flight when the next fault
-    // starts belong to that fault).
-    const k = phases.findIndex((p) => p.fault && p.name === e.name);
-    const errs = records.filter((x) => failed(x) && (x.phase === k || x.phase === k + 1));
-    const lastSent = errs.length ? Math.max(...errs.map((x) => x.sentMs)) : undefined;
-    const lastDone = errs.length ? Math.max(...errs.map((x) => x.doneMs)) : undefined;
-    const lagMs = lastSent === undefined ? undefined : lastSent - e.recoveredMs;
-    return {
-      fault: e.name,
-      recoveredMs: e.recoveredMs,
-      errors: errs.length,
-      lastErrorSentMs: lastSent,
-      lastErrorAnsweredMs: lastDone,
-      lagMs,
-      lagAnsweredMs: lastDone === undefined ? undefined : lastDone - e.recoveredMs,
-      pass: lagMs === undefined || lagMs <= S.recoveryLimitMs,
-    };
-  });
+  const recovery = events
+    .filter((e) => e.name !== 'sighup')
+    .map((e) => {
+      // The fault's phase and the quiet phase after it (up to the next fault; requests in flight when the next fault
+      // starts belong to that fault).
+      const k = phases.findIndex((p) => p.fault && p.name === e.name);
+      const errs = records.filter((x) => failed(x) && (x.phase === k || x.phase === k + 1));
+      const lastSent = errs.length ? Math.max(...errs.map((x) => x.sentMs)) : undefined;
+      const lastDone = errs.length ? Math.max(...errs.map((x) => x.doneMs)) : undefined;
+      const lagMs = lastSent === undefined ? undefined : lastSent - e.recoveredMs;
+      return {
+        fault: e.name,
+        recoveredMs: e.recoveredMs,
+        errors: errs.length,
+        lastErrorSentMs: lastSent,
+        lastErrorAnsweredMs: lastDone,
+        lagMs,
+        lagAnsweredMs: lastDone === undefined ? undefined : lastDone - e.recoveredMs,
+        pass: lagMs === undefined || lagMs <= S.recoveryLimitMs,
+      };
+    });
   const hup = events.find((e) => e.name === 'sighup');
   const hupRecords = records.filter((x) => phases[x.phase]?.name === 'sighup');
   const hupFailed = hupRecords.filter(failed);
@@ -405,11 +489,22 @@ async function main() {
   const hupBins = [];
   for (let b = -250; b < 3000; b += 250) {
     const rs = records.filter((x) => x.sentMs >= hup.startMs + b && x.sentMs < hup.startMs + b + 250);
-    hupBins.push({ fromMs: b, requests: rs.length, ok: rs.filter((x) => !failed(x)).length, byStatus: countBy(rs.filter(failed), (x) => String(x.status)), minLatencyMs: rs.length ? Math.min(...rs.map((x) => x.latencyMs)) : 0, maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0 });
+    hupBins.push({
+      fromMs: b,
+      requests: rs.length,
+      ok: rs.filter((x) => !failed(x)).length,
+      byStatus: countBy(rs.filter(failed), (x) => String(x.status)),
+      minLatencyMs: rs.length ? Math.min(...rs.map((x) => x.latencyMs)) : 0,
+      maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0,
+    });
   }
   let gunicornLog = [];
   try {
-    gunicornLog = readFileSync(path.join(TMP, 'logs', 'gunicorn-restarted.err'), 'utf8').split('\n').filter((l) => l && !l.includes(' INFO application ') && !/Handling signal: term|Shutting down|Control socket/.test(l))
+    gunicornLog = readFileSync(path.join(TMP, 'logs', 'gunicorn-restarted.err'), 'utf8')
+      .split('\n')
+      .filter(
+        (l) => l && !l.includes(' INFO application ') && !/Handling signal: term|Shutting down|Control socket/.test(l),
+      )
       // scikit-learn's per-call UserWarning (two lines a prediction) would make this megabytes; gunicorn's own lines stay.
       .filter((l) => !/Warning|warnings\.warn/.test(l))
       .slice(0, 60);
@@ -418,22 +513,62 @@ async function main() {
   }
 
   const checks = {
-    a: { name: 'every request got a well-formed answer (no client timeout or connection error; a prediction or a problem+json whose status equals the HTTP status)', pass: noAnswer.length === 0 && malformed.length === 0, noAnswer: noAnswer.length, noAnswerKinds: countBy(noAnswer, (x) => x.error), malformed: malformed.length, malformedKinds: countBy(malformed, (x) => `${x.status} ${x.shape}`), requests: records.length },
-    b: { name: `no request waited longer than deadline + grace (${S.deadlineMs} + ${S.graceMs} ms)`, pass: late.length === 0, limitMs: S.deadlineMs + S.graceMs, late: late.length, maxLatencyMs: maxLatency },
-    c: { name: `errors stop within ${S.recoveryLimitMs} ms of each fault's end (send time of the last failed request minus the recovery time)`, pass: recovery.every((x) => x.pass), limitMs: S.recoveryLimitMs, perFault: recovery },
-    d: { name: 'the SIGHUP reload costs no failed request', pass: hupFailed.length === 0, requests: hupRecords.length, failed: hupFailed.length, failedByStatus: countBy(hupFailed, (x) => (x.status ? `${x.status} ${x.problemType ?? ''}`.trim() : x.error)) },
+    a: {
+      name: 'every request got a well-formed answer (no client timeout or connection error; a prediction or a problem+json whose status equals the HTTP status)',
+      pass: noAnswer.length === 0 && malformed.length === 0,
+      noAnswer: noAnswer.length,
+      noAnswerKinds: countBy(noAnswer, (x) => x.error),
+      malformed: malformed.length,
+      malformedKinds: countBy(malformed, (x) => `${x.status} ${x.shape}`),
+      requests: records.length,
+    },
+    b: {
+      name: `no request waited longer than deadline + grace (${S.deadlineMs} + ${S.graceMs} ms)`,
+      pass: late.length === 0,
+      limitMs: S.deadlineMs + S.graceMs,
+      late: late.length,
+      maxLatencyMs: maxLatency,
+    },
+    c: {
+      name: `errors stop within ${S.recoveryLimitMs} ms of each fault's end (send time of the last failed request minus the recovery time)`,
+      pass: recovery.every((x) => x.pass),
+      limitMs: S.recoveryLimitMs,
+      perFault: recovery,
+    },
+    d: {
+      name: 'the SIGHUP reload costs no failed request',
+      pass: hupFailed.length === 0,
+      requests: hupRecords.length,
+      failed: hupFailed.length,
+      failedByStatus: countBy(hupFailed, (x) => (x.status ? `${x.status} ${x.problemType ?? ''}`.trim() : x.error)),
+    },
     f: {
       name: `gateway straight to gunicorn, gunicorn stopped and started: the first 200 and the last error both within ${S.directGoalMs} ms of the upstream answering /health again`,
-      pass: restartSummary.firstOkAfterHealthyMs !== undefined && restartSummary.firstOkAfterHealthyMs < S.directGoalMs && (restartSummary.lastErrorAfterHealthyMs ?? -1) < S.directGoalMs,
+      pass:
+        restartSummary.firstOkAfterHealthyMs !== undefined &&
+        restartSummary.firstOkAfterHealthyMs < S.directGoalMs &&
+        (restartSummary.lastErrorAfterHealthyMs ?? -1) < S.directGoalMs,
       ...restartSummary,
     },
-    e: { name: `gateway RSS after the storm within ${Math.round(S.rssTolerance * 100)} % of before`, pass: rssAfter !== undefined && rssAfter <= rssBefore * (1 + S.rssTolerance), beforeMiB: rssBefore, afterMiB: rssAfter, peakMiB: rssPeak, ratio: rssAfter && r1((rssAfter / rssBefore) * 1000) / 1000, settleMs },
+    e: {
+      name: `gateway RSS after the storm within ${Math.round(S.rssTolerance * 100)} % of before`,
+      pass: rssAfter !== undefined && rssAfter <= rssBefore * (1 + S.rssTolerance),
+      beforeMiB: rssBefore,
+      afterMiB: rssAfter,
+      peakMiB: rssPeak,
+      ratio: rssAfter && r1((rssAfter / rssBefore) * 1000) / 1000,
+      settleMs,
+    },
   };
 
   const perSecond = [];
   for (let s = 0; s * 1000 < stopAt; s++) {
     const rs = records.filter((x) => x.sentMs >= s * 1000 && x.sentMs < (s + 1) * 1000);
-    perSecond.push({ s, ...countBy(rs, (x) => (x.status === 0 ? 'no-answer' : failed(x) ? String(x.status) : 'ok')), maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0 });
+    perSecond.push({
+      s,
+      ...countBy(rs, (x) => (x.status === 0 ? 'no-answer' : failed(x) ? String(x.status) : 'ok')),
+      maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0,
+    });
   }
 
   const metric = (re) => [...metricsText.matchAll(re)].map((m) => m[0]);
@@ -442,7 +577,14 @@ async function main() {
     runSeconds: r1((Date.now() - began) / 1000),
     machine: { ...machineInfo(), loadAverageAfter: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     versions: ver,
-    settings: { ...S, procfile: `web: ${project.web}`, gunicornCmdArgs: process.env.GUNICORN_CMD_ARGS, gatewayEnv, gatewayDefaults: defaultsForReport(gatewayDefaults), model: project.schema.model },
+    settings: {
+      ...S,
+      procfile: `web: ${project.web}`,
+      gunicornCmdArgs: process.env.GUNICORN_CMD_ARGS,
+      gatewayEnv,
+      gatewayDefaults: defaultsForReport(gatewayDefaults),
+      model: project.schema.model,
+    },
     warmup: { requests: warm.length, notOk: warmFailed },
     events,
     phases,
@@ -452,25 +594,49 @@ async function main() {
     sighupDetail: { bins: hupBins, gunicornLog },
     rss,
     proxy: proxy.state.counts,
-    gatewayMetrics: metric(/^gateway_(upstream_retries_total|upstream_breaker_rejections_total|http_requests_total\{[^}]*route="\/v1\/predict"[^}]*\})[^\n]*/gm),
-    directGatewayMetrics: [...directMetrics.matchAll(/^gateway_(upstream_retries_total|upstream_breaker_rejections_total|upstream_breaker_state|http_requests_total\{[^}]*route="\/v1\/predict"[^}]*\})[^\n]*/gm)].map((m) => m[0]),
+    gatewayMetrics: metric(
+      /^gateway_(upstream_retries_total|upstream_breaker_rejections_total|http_requests_total\{[^}]*route="\/v1\/predict"[^}]*\})[^\n]*/gm,
+    ),
+    directGatewayMetrics: [
+      ...directMetrics.matchAll(
+        /^gateway_(upstream_retries_total|upstream_breaker_rejections_total|upstream_breaker_state|http_requests_total\{[^}]*route="\/v1\/predict"[^}]*\})[^\n]*/gm,
+      ),
+    ].map((m) => m[0]),
     directRestart: { ...restartSummary, perSecond: perSecondOf(restart.records, restart.endMs, restart) },
     stormEndMs,
   };
   // The summary is committed; every request of both runs is kept beside it, git-ignored (757 KB of it in the repo
   // used to drown the diffs of the summary that matters).
-  const slim = ({ i, sentMs, doneMs, status, latencyMs, shape, error, problemType }) => ({ i, sentMs, doneMs, status, latencyMs, shape, error, problemType });
-  writeFileSync(path.join(DIR, 'results-detail.json'), `${JSON.stringify({ generatedAt: results.generatedAt, storm: records.map(slim), directRestart: { ...restart, records: restart.records.map(slim) } })}\n`);
+  const slim = ({ i, sentMs, doneMs, status, latencyMs, shape, error, problemType }) => ({
+    i,
+    sentMs,
+    doneMs,
+    status,
+    latencyMs,
+    shape,
+    error,
+    problemType,
+  });
+  writeFileSync(
+    path.join(DIR, 'results-detail.json'),
+    `${JSON.stringify({ generatedAt: results.generatedAt, storm: records.map(slim), directRestart: { ...restart, records: restart.records.map(slim) } })}\n`,
+  );
   writeFileSync(path.join(DIR, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   writeFileSync(path.join(ROOT, 'RELIABILITY.md'), renderReport(results));
   for (const [k, c] of Object.entries(checks)) log(`check (${k}) ${c.pass ? 'PASS' : 'FAIL'}: ${c.name}`);
-  log(`wrote reliability/results.json (summary), reliability/results-detail.json (every request) and RELIABILITY.md (${r1((Date.now() - began) / 1000)} s)`);
+  log(
+    `wrote reliability/results.json (summary), reliability/results-detail.json (every request) and RELIABILITY.md (${r1((Date.now() - began) / 1000)} s)`,
+  );
   return results.pass;
 }
 
 /** The defaults the gateway ran with, without paths and URLs (they name this machine's folders). */
 function defaultsForReport(config) {
-  return Object.fromEntries(Object.entries(config).filter(([k, v]) => !/PATH|URL/.test(k) && (typeof v !== 'object' || (Array.isArray(v) && v.length))));
+  return Object.fromEntries(
+    Object.entries(config).filter(
+      ([k, v]) => !/PATH|URL/.test(k) && (typeof v !== 'object' || (Array.isArray(v) && v.length)),
+    ),
+  );
 }
 
 /** Per send second of the direct restart: ok / status counts, with marks for stopped (D) and healthy (h). */
@@ -479,7 +645,14 @@ function perSecondOf(recs, endMs, r) {
   for (let s = 0; s * 1000 < endMs; s++) {
     const rs = recs.filter((x) => x.sentMs >= s * 1000 && x.sentMs < (s + 1) * 1000);
     const mark = `${s * 1000 < r.healthyMs && (s + 1) * 1000 > r.stopMs ? 'D' : ''}${r.healthyMs >= s * 1000 && r.healthyMs < (s + 1) * 1000 ? 'h' : ''}`;
-    out.push({ s, mark, ...countBy(rs, (x) => (x.status === 0 ? 'no-answer' : x.status === 200 && x.shape === 'prediction' ? 'ok' : String(x.status))), maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0 });
+    out.push({
+      s,
+      mark,
+      ...countBy(rs, (x) =>
+        x.status === 0 ? 'no-answer' : x.status === 200 && x.shape === 'prediction' ? 'ok' : String(x.status),
+      ),
+      maxLatencyMs: rs.length ? Math.max(...rs.map((x) => x.latencyMs)) : 0,
+    });
   }
   return out;
 }

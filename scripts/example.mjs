@@ -62,7 +62,12 @@ function startStep(name, title, command, args, cwd) {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   // 'close' comes when every process holding the output (gunicorn's workers too) has let go of it.
-  const closed = new Promise((resolve) => child.once('close', (code, signal) => { log.end(); resolve({ code, signal }); }));
+  const closed = new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      log.end();
+      resolve({ code, signal });
+    }),
+  );
   return { child, lines, logFile, closed };
 }
 
@@ -79,36 +84,75 @@ mkdirSync(logDir, { recursive: true });
 say(`Full output of each step: ${rel(logDir)}/`);
 
 let since = Date.now();
-const generate = startStep('generate', `Generate ${rel(project)} from .yo-rc.json, install and train (sci-eb app --answers .yo-rc.json)`,
-  process.execPath, [path.join(root, 'bin', 'sci-eb.js'), 'app', '--answers', path.join(root, '.yo-rc.json')], exampleDir);
+const generate = startStep(
+  'generate',
+  `Generate ${rel(project)} from .yo-rc.json, install and train (sci-eb app --answers .yo-rc.json)`,
+  process.execPath,
+  [path.join(root, 'bin', 'sci-eb.js'), 'app', '--answers', path.join(root, '.yo-rc.json')],
+  exampleDir,
+);
 const generated = await generate.closed;
 if (generated.code !== 0) fail(generate, `generating the project failed (exit ${generated.code})`);
-say(`   ${generate.lines.filter((l) => /^\s+create\s/.test(l)).length} files written, .venv installed, model trained (${seconds(since)})`);
+say(
+  `   ${generate.lines.filter((l) => /^\s+create\s/.test(l)).length} files written, .venv installed, model trained (${seconds(since)})`,
+);
 
 since = Date.now();
-const local = startStep('local', 'Serve it as Elastic Beanstalk would (make local)', 'make', ['--no-print-directory', 'local'], project);
-process.on('SIGINT', () => { try { process.kill(-local.child.pid, 'SIGTERM'); } catch { /* gone */ } process.exit(130); });
+const local = startStep(
+  'local',
+  'Serve it as Elastic Beanstalk would (make local)',
+  'make',
+  ['--no-print-directory', 'local'],
+  project,
+);
+process.on('SIGINT', () => {
+  try {
+    process.kill(-local.child.pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+  process.exit(130);
+});
 const base = 'http://127.0.0.1:8000';
 const deadline = Date.now() + 900_000;
 let healthy = false;
 let exited = false;
-void local.closed.then(() => { exited = true; });
+void local.closed.then(() => {
+  exited = true;
+});
 while (!healthy && !exited && Date.now() < deadline) {
-  try { healthy = (await fetch(`${base}${answers.healthCheckPath}`)).ok; } catch { /* starting */ }
+  try {
+    healthy = (await fetch(`${base}${answers.healthCheckPath}`)).ok;
+  } catch {
+    /* starting */
+  }
   if (!healthy) await new Promise((r) => setTimeout(r, 500));
 }
 if (!healthy) {
   await stopServer(local);
-  fail(local, exited ? 'make local stopped before the service answered' : 'the service did not answer within 15 minutes');
+  fail(
+    local,
+    exited ? 'make local stopped before the service answered' : 'the service did not answer within 15 minutes',
+  );
 }
 say(`   ${base}${answers.healthCheckPath} answers (${seconds(since)})`);
 
 say('\n== A real prediction');
 const schema = await (await fetch(`${base}/v1/schema`)).json();
 // One row from the low, middle and high end of each feature's observed range.
-const rows = [0.15, 0.5, 0.9].map((q) => Object.fromEntries(schema.features.map((f) =>
-  [f.name, f.type === 'category' ? f.categories[0] : +(f.observedMin + q * (f.observedMax - f.observedMin)).toFixed(2)])));
-const response = await fetch(`${base}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows }) });
+const rows = [0.15, 0.5, 0.9].map((q) =>
+  Object.fromEntries(
+    schema.features.map((f) => [
+      f.name,
+      f.type === 'category' ? f.categories[0] : +(f.observedMin + q * (f.observedMax - f.observedMin)).toFixed(2),
+    ]),
+  ),
+);
+const response = await fetch(`${base}/v1/predict`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ instances: rows }),
+});
 const body = await response.json();
 say(`   POST ${base}/v1/predict  {"instances": [...${rows.length} rows]}  ->  ${response.status}`);
 for (const [i, row] of rows.entries()) {
@@ -119,7 +163,9 @@ for (const [i, row] of rows.entries()) {
 if (!response.ok) say(`   ${JSON.stringify(body)}`);
 
 const stopped = await stopServer(local);
-say(`\nStopped the service${stopped ? '' : ' (it had to be killed)'}. The project is in ${rel(project)}; its README takes it on to eb create and eb deploy.`);
+say(
+  `\nStopped the service${stopped ? '' : ' (it had to be killed)'}. The project is in ${rel(project)}; its README takes it on to eb create and eb deploy.`,
+);
 process.exit(response.ok ? 0 : 1);
 
 /**
@@ -128,12 +174,24 @@ process.exit(response.ok ? 0 : 1);
  */
 async function stopServer(step) {
   // The first process running gunicorn itself (python .../bin/gunicorn), not the shell whose command line names it
-  const master = descendants(step.child.pid).find((pid) => cmdline(pid).slice(0, 2).some((arg) => path.basename(arg) === 'gunicorn'));
-  try { process.kill(master ?? -step.child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  const master = descendants(step.child.pid).find((pid) =>
+    cmdline(pid)
+      .slice(0, 2)
+      .some((arg) => path.basename(arg) === 'gunicorn'),
+  );
+  try {
+    process.kill(master ?? -step.child.pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
   const timeout = new Promise((r) => setTimeout(() => r(undefined), 30_000));
   const result = await Promise.race([step.closed, timeout]);
   if (result === undefined) {
-    try { process.kill(-step.child.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-step.child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     await step.closed;
     return false;
   }
@@ -144,19 +202,42 @@ async function stopServer(step) {
 function descendants(pid) {
   let parents;
   try {
-    parents = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => {
-      try { return [Number(d), Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1])]; } catch { return [Number(d), -1]; }
-    });
-  } catch { return []; }
+    parents = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => {
+        try {
+          return [
+            Number(d),
+            Number(
+              readFileSync(`/proc/${d}/stat`, 'utf8')
+                .replace(/^.*\) /s, '')
+                .split(' ')[1],
+            ),
+          ];
+        } catch {
+          return [Number(d), -1];
+        }
+      });
+  } catch {
+    return [];
+  }
   const out = [];
   const queue = [pid];
   while (queue.length) {
     const current = queue.shift();
-    for (const [child, parent] of parents) if (parent === current) { out.push(child); queue.push(child); }
+    for (const [child, parent] of parents)
+      if (parent === current) {
+        out.push(child);
+        queue.push(child);
+      }
   }
   return out;
 }
 
 function cmdline(pid) {
-  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
 }

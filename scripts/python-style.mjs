@@ -35,14 +35,23 @@ function mask(text) {
     const i = tags.push(tag) - 1;
     const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
     const lineEnd = text.indexOf('\n', offset);
-    const alone = text.slice(lineStart, offset).trim() === '' && text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === '';
+    const alone =
+      text.slice(lineStart, offset).trim() === '' &&
+      text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === '';
     return alone ? `# __ejs_${i}__` : `__ejs_${i}__`;
   });
-  return { masked, unmask: (s) => s.replace(/(# )?__ejs_(\d+)__/g, (_m, comment, i) => (comment && !tags[i].match(/^<%[-=]/) ? tags[i] : (comment ?? '') + tags[i])) };
+  return {
+    masked,
+    unmask: (s) =>
+      s.replace(/(# )?__ejs_(\d+)__/g, (_m, comment, i) =>
+        comment && !tags[i].match(/^<%[-=]/) ? tags[i] : (comment ?? '') + tags[i],
+      ),
+  };
 }
 
 const ruff = pinnedRuff(() => {});
-const runRuff = (args, input, file) => spawnSync(ruff, [...args, '--stdin-filename', file, '-'], { cwd: root, input, encoding: 'utf8' });
+const runRuff = (args, input, file) =>
+  spawnSync(ruff, [...args, '--stdin-filename', file, '-'], { cwd: root, input, encoding: 'utf8' });
 let failed = 0;
 for (const file of pythonFiles(root)) {
   const original = readFileSync(path.join(root, file), 'utf8');
@@ -60,8 +69,9 @@ for (const file of pythonFiles(root)) {
     continue;
   }
   // A masked tag is a name Python has never heard of: that one finding is the mask's, not the template's.
-  const findings = JSON.parse(runRuff(['check', '--output-format', 'json'], formatted.stdout, asPython).stdout || '[]')
-    .filter((f) => !(f.code === 'F821' && /`__ejs_\d+__`/.test(f.message)));
+  const findings = JSON.parse(
+    runRuff(['check', '--output-format', 'json'], formatted.stdout, asPython).stdout || '[]',
+  ).filter((f) => !(f.code === 'F821' && /`__ejs_\d+__`/.test(f.message)));
   for (const f of findings) console.log(`${file}:${f.location.row}:${f.location.column}: ${f.code} ${f.message}`);
   failed += findings.length;
   const result = unmask(formatted.stdout);

@@ -42,16 +42,33 @@ const has = (command, args = ['--version']) => spawnSync(command, args, { stdio:
 /** Programs a command needs, each with why and how to install it; returns the missing ones. */
 export function missingPrograms(purpose, checks = { has, exists: existsSync }) {
   const wanted = [
-    { name: 'make', why: 'the generated projects are driven by their Makefile', install: 'sudo apt-get install -y make', ok: () => checks.has('make') },
     {
-      name: 'python3 (3.11 or newer, with venv)', why: 'the generated projects are Python', install: 'sudo apt-get install -y python3 python3-venv',
+      name: 'make',
+      why: 'the generated projects are driven by their Makefile',
+      install: 'sudo apt-get install -y make',
+      ok: () => checks.has('make'),
+    },
+    {
+      name: 'python3 (3.11 or newer, with venv)',
+      why: 'the generated projects are Python',
+      install: 'sudo apt-get install -y python3 python3-venv',
       ok: () => checks.has('python3', ['-c', 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)']),
     },
   ];
   if (purpose === 'test') {
     wanted.push(
-      { name: 'redis-server', why: 'the gateway\'s shared rate-limit store, tested against the real thing', install: 'sudo apt-get install -y redis-server', ok: () => checks.has('redis-server') },
-      { name: 'chromium (/usr/bin/chromium)', why: 'the gateway\'s docs page, tested in a real browser', install: 'sudo apt-get install -y chromium', ok: () => checks.exists('/usr/bin/chromium') },
+      {
+        name: 'redis-server',
+        why: "the gateway's shared rate-limit store, tested against the real thing",
+        install: 'sudo apt-get install -y redis-server',
+        ok: () => checks.has('redis-server'),
+      },
+      {
+        name: 'chromium (/usr/bin/chromium)',
+        why: "the gateway's docs page, tested in a real browser",
+        install: 'sudo apt-get install -y chromium',
+        ok: () => checks.exists('/usr/bin/chromium'),
+      },
     );
   }
   return wanted.filter((w) => !w.ok());
@@ -63,8 +80,11 @@ function main(purpose) {
   if (missing.length > 0) {
     const width = Math.max(...missing.map((m) => m.name.length));
     console.error(`${command} needs ${missing.length === 1 ? 'a program' : 'programs'} this machine does not have:`);
-    for (const m of missing) console.error(`  ${m.name.padEnd(width)}  ${m.why}\n  ${' '.repeat(width)}  install: ${m.install}`);
-    console.error(`Install ${missing.length === 1 ? 'it' : 'them'} (on Debian or Ubuntu as shown), then run ${command} again.`);
+    for (const m of missing)
+      console.error(`  ${m.name.padEnd(width)}  ${m.why}\n  ${' '.repeat(width)}  install: ${m.install}`);
+    console.error(
+      `Install ${missing.length === 1 ? 'it' : 'them'} (on Debian or Ubuntu as shown), then run ${command} again.`,
+    );
     process.exit(1);
   }
   const run = (args, cwd = root) => {

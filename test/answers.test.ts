@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ANSWER_RECORDS, answerRecord, defaultAnswers, formatProblems, resolveAnswers, validateAnswer } from '../src/lib/answers.js';
+import {
+  ANSWER_RECORDS,
+  answerRecord,
+  defaultAnswers,
+  formatProblems,
+  resolveAnswers,
+  validateAnswer,
+} from '../src/lib/answers.js';
 import { nearest } from '../src/lib/nearest.js';
 
 const problemsOf = (given: Record<string, unknown>) => {
@@ -13,20 +20,45 @@ describe('answers', () => {
     const r = resolveAnswers({});
     expect(r.ok).toBe(true);
     if (r.ok) {
-      expect(r.answers).toMatchObject({ platform: 'al2023', pythonVersion: '3.11', architecture: 'x86_64', instanceType: 't3.small', dataset: 'iris', estimator: 'random_forest', envName: 'sci-eb-model-env' });
+      expect(r.answers).toMatchObject({
+        platform: 'al2023',
+        pythonVersion: '3.11',
+        architecture: 'x86_64',
+        instanceType: 't3.small',
+        dataset: 'iris',
+        estimator: 'random_forest',
+        envName: 'sci-eb-model-env',
+      });
     }
   });
 
   it('derives defaults from the answers given: arm64 gets a Graviton type, legacy gets Python 3.6 and t2.small, diabetes gets regression', () => {
     expect(defaultAnswers({ architecture: 'arm64' }).instanceType).toBe('t4g.small');
-    expect(defaultAnswers({ platform: 'amazon-linux-ami' })).toMatchObject({ pythonVersion: '3.6', instanceType: 't2.small' });
+    expect(defaultAnswers({ platform: 'amazon-linux-ami' })).toMatchObject({
+      pythonVersion: '3.6',
+      instanceType: 't2.small',
+    });
     expect(defaultAnswers({ dataset: 'diabetes' }).task).toBe('regression');
-    expect(defaultAnswers({ name: 'a-very-long-project-name-that-goes-on-and-on' }).envName.length).toBeLessThanOrEqual(40);
+    expect(defaultAnswers({ name: 'a-very-long-project-name-that-goes-on-and-on' }).envName.length).toBeLessThanOrEqual(
+      40,
+    );
   });
 
   it('coerces option strings: numbers, booleans, python versions', () => {
-    const r = resolveAnswers({ workers: '3', gateway: 'yes', minInstances: '2', maxInstances: '6', pythonVersion: 3.12 });
-    expect(r.ok && r.answers).toMatchObject({ workers: 3, gateway: true, minInstances: 2, maxInstances: 6, pythonVersion: '3.12' });
+    const r = resolveAnswers({
+      workers: '3',
+      gateway: 'yes',
+      minInstances: '2',
+      maxInstances: '6',
+      pythonVersion: 3.12,
+    });
+    expect(r.ok && r.answers).toMatchObject({
+      workers: 3,
+      gateway: true,
+      minInstances: 2,
+      maxInstances: 6,
+      pythonVersion: '3.12',
+    });
   });
 
   const rules: Array<[string, Record<string, unknown>, string, RegExp]> = [
@@ -37,8 +69,18 @@ describe('answers', () => {
     ['EB application name over 100 characters', { appName: 'x'.repeat(101) }, 'app-name', /100/],
     ['unknown region', { region: 'us-east-9' }, 'region', /AWS region/],
     ['Python version the platform lacks', { pythonVersion: '3.9' }, 'python-version', /3\.11, 3\.12, 3\.13/],
-    ['Python 3.11 on the legacy platform', { platform: 'amazon-linux-ami', pythonVersion: '3.11' }, 'python-version', /3\.6/],
-    ['arm64 on the legacy platform', { platform: 'amazon-linux-ami', architecture: 'arm64', instanceType: 't4g.small' }, 'architecture', /not available/],
+    [
+      'Python 3.11 on the legacy platform',
+      { platform: 'amazon-linux-ami', pythonVersion: '3.11' },
+      'python-version',
+      /3\.6/,
+    ],
+    [
+      'arm64 on the legacy platform',
+      { platform: 'amazon-linux-ami', architecture: 'arm64', instanceType: 't4g.small' },
+      'architecture',
+      /not available/,
+    ],
     ['x86 instance type for arm64', { architecture: 'arm64', instanceType: 't3.small' }, 'instance-type', /Graviton/],
     ['Graviton instance type for x86_64', { instanceType: 'm7g.large' }, 'instance-type', /arm64 instance type/],
     ['not an instance type', { instanceType: 'large' }, 'instance-type', /t3\.small/],
@@ -46,7 +88,12 @@ describe('answers', () => {
     ['scale-down above scale-up', { scaleUpThreshold: 40, scaleDownThreshold: 60 }, 'scale-down-threshold', /below/],
     ['CPU threshold above 100', { scaleUpThreshold: 150 }, 'scale-up-threshold', /100/],
     ['regression estimator for classification', { estimator: 'ridge' }, 'estimator', /not a classification estimator/],
-    ['classification dataset for regression', { task: 'regression', dataset: 'iris', estimator: 'ridge' }, 'dataset', /iris is not a regression dataset: use one of diabetes, csv/],
+    [
+      'classification dataset for regression',
+      { task: 'regression', dataset: 'iris', estimator: 'ridge' },
+      'dataset',
+      /iris is not a regression dataset: use one of diabetes, csv/,
+    ],
     ['csv without a path or target', { dataset: 'csv' }, 'csv', /required/],
     ['csv file that is not .csv', { dataset: 'csv', csvPath: 'data.xlsx', targetColumn: 'y' }, 'csv', /\.csv/],
     ['health check under /v1/', { healthCheckPath: '/v1/health' }, 'health-check-path', /\/v1\//],
@@ -54,8 +101,18 @@ describe('answers', () => {
     ['zero workers', { workers: 0 }, 'workers', /./],
     ['project name with capitals', { name: 'MyModel' }, 'name', /lowercase/],
     ['unknown answer', { colour: 'blue' }, 'colour', /not an answer/],
-    ['the onnx runtime on the legacy platform', { platform: 'amazon-linux-ami', runtime: 'onnx' }, 'runtime', /^onnx is not available on amazon-linux-ami, whose Python 3\.6 has no wheels of the onnxruntime .*use --platform al2023 for onnx\): use one of sklearn$/],
-    ['an unknown runtime', { runtime: 'tensorrt' }, 'runtime', /^tensorrt is not available on the al2023 platform: use one of sklearn, onnx$/],
+    [
+      'the onnx runtime on the legacy platform',
+      { platform: 'amazon-linux-ami', runtime: 'onnx' },
+      'runtime',
+      /^onnx is not available on amazon-linux-ami, whose Python 3\.6 has no wheels of the onnxruntime .*use --platform al2023 for onnx\): use one of sklearn$/,
+    ],
+    [
+      'an unknown runtime',
+      { runtime: 'tensorrt' },
+      'runtime',
+      /^tensorrt is not available on the al2023 platform: use one of sklearn, onnx$/,
+    ],
   ];
   for (const [what, given, option, message] of rules) {
     it(`rejects ${what}, naming --${option}`, () => {
@@ -84,25 +141,50 @@ describe('answers', () => {
 
   it('a wrong estimator is answered with the estimators of the task only, and the nearest one', () => {
     const [svm] = problemsOf({ estimator: 'svm' });
-    expect(svm!.message).toBe('svm is not a classification estimator: use one of logistic_regression, random_forest, gradient_boosting');
+    expect(svm!.message).toBe(
+      'svm is not a classification estimator: use one of logistic_regression, random_forest, gradient_boosting',
+    );
     const [typo] = problemsOf({ task: 'regression', estimator: 'rigde' });
-    expect(typo!.message).toBe('rigde is not a regression estimator: use one of ridge, random_forest, gradient_boosting (did you mean ridge?)');
+    expect(typo!.message).toBe(
+      'rigde is not a regression estimator: use one of ridge, random_forest, gradient_boosting (did you mean ridge?)',
+    );
   });
 
-  it('one problem per bad answer, in words: never zod\'s own text', () => {
-    expect(problemsOf({ name: 'a' })).toEqual([{ key: 'name', option: 'name', message: expect.stringMatching(/^must be 2 to 40 lowercase/) }]);
+  it("one problem per bad answer, in words: never zod's own text", () => {
+    expect(problemsOf({ name: 'a' })).toEqual([
+      { key: 'name', option: 'name', message: expect.stringMatching(/^must be 2 to 40 lowercase/) },
+    ]);
     expect(problemsOf({ workers: 0 })[0]!.message).toBe('must be a whole number from 1 to 32');
     const bad: Record<string, unknown[]> = {
-      name: ['a', 'A', 5, ''], appName: ['', 7], envName: ['x', 3], region: ['moon-1', 1], platform: ['windows', true], pythonVersion: ['2.7', {}],
-      architecture: ['sparc'], instanceType: ['large', 3], environmentType: ['cluster'], minInstances: [0, 'many', 1.5, 500], maxInstances: [-1, 'x'],
-      scalingMetric: ['Vibes'], scaleUpThreshold: [-5, 'x'], scaleDownThreshold: [-1, 'x'], task: ['clustering'], estimator: ['svm', 3], dataset: ['mnist'],
-      gateway: ['maybe', 3], healthCheckPath: ['health', 5], workers: [0, 33, 'x', 2.5], runtime: ['ort', 1],
+      name: ['a', 'A', 5, ''],
+      appName: ['', 7],
+      envName: ['x', 3],
+      region: ['moon-1', 1],
+      platform: ['windows', true],
+      pythonVersion: ['2.7', {}],
+      architecture: ['sparc'],
+      instanceType: ['large', 3],
+      environmentType: ['cluster'],
+      minInstances: [0, 'many', 1.5, 500],
+      maxInstances: [-1, 'x'],
+      scalingMetric: ['Vibes'],
+      scaleUpThreshold: [-5, 'x'],
+      scaleDownThreshold: [-1, 'x'],
+      task: ['clustering'],
+      estimator: ['svm', 3],
+      dataset: ['mnist'],
+      gateway: ['maybe', 3],
+      healthCheckPath: ['health', 5],
+      workers: [0, 33, 'x', 2.5],
+      runtime: ['ort', 1],
     };
     for (const [key, list] of Object.entries(bad)) {
       for (const value of list) {
         const problems = problemsOf({ [key]: value }).filter((p) => p.key === key);
         expect(problems, `${key}=${JSON.stringify(value)}`).toHaveLength(1);
-        expect(problems[0]!.message, `${key}=${JSON.stringify(value)}`).not.toMatch(/expected|received|Invalid input|Too (small|big)|Invalid option/i);
+        expect(problems[0]!.message, `${key}=${JSON.stringify(value)}`).not.toMatch(
+          /expected|received|Invalid input|Too (small|big)|Invalid option/i,
+        );
       }
     }
   });
@@ -114,7 +196,15 @@ describe('answers', () => {
     expect(at('estimator')).toBeLessThan(at('dataset'));
     expect(at('dataset')).toBeLessThan(at('region'));
     expect(at('region')).toBeLessThan(at('platform'));
-    for (const scaling of ['environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold']) expect(at('instanceType')).toBeLessThan(at(scaling));
+    for (const scaling of [
+      'environmentType',
+      'minInstances',
+      'maxInstances',
+      'scalingMetric',
+      'scaleUpThreshold',
+      'scaleDownThreshold',
+    ])
+      expect(at('instanceType')).toBeLessThan(at(scaling));
     expect(answerRecord('task').question).toMatch(/^What should the model predict\?$/);
     for (const r of ANSWER_RECORDS) expect(r.question, r.key).not.toMatch(/^(classification|regression) or/);
   });
@@ -133,8 +223,12 @@ describe('answers', () => {
   });
 
   it('an answers file with a misspelt or option-named key says which answer was meant', () => {
-    expect(problemsOf({ estimatr: 'ridge' })[0]!.message).toMatch(/^is not an answer this generator knows \(did you mean estimator\?\)/);
-    expect(problemsOf({ 'python-version': '3.12' })[0]!.message).toBe('is the option\'s name: the answer is called pythonVersion');
+    expect(problemsOf({ estimatr: 'ridge' })[0]!.message).toMatch(
+      /^is not an answer this generator knows \(did you mean estimator\?\)/,
+    );
+    expect(problemsOf({ 'python-version': '3.12' })[0]!.message).toBe(
+      "is the option's name: the answer is called pythonVersion",
+    );
   });
 
   it('suggests the nearest known word for a typo, and nothing for a guess', () => {

@@ -26,13 +26,44 @@ function expectNoHtmlEntities(dir: string) {
 }
 
 const COMMON = [
-  '.ebextensions/02_flask.config', '.ebignore', '.elasticbeanstalk/config.yml', '.gitattributes', '.gitignore', '.yo-rc.json',
-  'Makefile', 'README.md', 'application.py', 'docs/contract.md', 'requirements-dev.txt', 'requirements-ebcli.txt', 'requirements.txt', 'ruff.toml',
-  'serving/__init__.py', 'serving/app.py', 'serving/artifact.py', 'serving/bundle.py', 'serving/contract.json', 'serving/contract.py',
-  'serving/onnx_conversion.py', 'serving/onnx_runtime.py', 'serving/prediction.py', 'serving/request_body.py', 'serving/schema_derivation.py', 'serving/settings.py', 'serving/validation.py',
-  'tests/conftest.py', 'tests/contract/conftest.py', 'tests/contract/test_concurrency.py', 'tests/contract/test_contract.py',
-  'tests/test_app.py', 'tests/test_train.py',
-  'tools/bundle.py', 'tools/check_bundle.py', 'tools/import_model.py', 'tools/run_staged.py', 'train.py',
+  '.ebextensions/02_flask.config',
+  '.ebignore',
+  '.elasticbeanstalk/config.yml',
+  '.gitattributes',
+  '.gitignore',
+  '.yo-rc.json',
+  'Makefile',
+  'README.md',
+  'application.py',
+  'docs/contract.md',
+  'requirements-dev.txt',
+  'requirements-ebcli.txt',
+  'requirements.txt',
+  'ruff.toml',
+  'serving/__init__.py',
+  'serving/app.py',
+  'serving/artifact.py',
+  'serving/bundle.py',
+  'serving/contract.json',
+  'serving/contract.py',
+  'serving/onnx_conversion.py',
+  'serving/onnx_runtime.py',
+  'serving/prediction.py',
+  'serving/request_body.py',
+  'serving/schema_derivation.py',
+  'serving/settings.py',
+  'serving/validation.py',
+  'tests/conftest.py',
+  'tests/contract/conftest.py',
+  'tests/contract/test_concurrency.py',
+  'tests/contract/test_contract.py',
+  'tests/test_app.py',
+  'tests/test_train.py',
+  'tools/bundle.py',
+  'tools/check_bundle.py',
+  'tools/import_model.py',
+  'tools/run_staged.py',
+  'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
 const LEGACY = [...COMMON, '.ebextensions/01_yuminstall.config', '.ebextensions/03_wsgi.config'].sort();
@@ -60,14 +91,30 @@ describe('yo sci-eb: the matrix', () => {
     expect(procfile).toMatch(/^[A-Za-z0-9_-]+:\s*[^\s].*\n$/); // EB's Procfile line rule
     expect(procfile).toMatch(/^web: gunicorn --bind 127\.0\.0\.1:8000 --workers 2 .*application:application\n$/);
     const config = YAML.parse(read(dir, '.elasticbeanstalk/config.yml'));
-    expect(config.global).toMatchObject({ application_name: 'demo', default_region: 'us-east-1', default_platform: 'Python 3.11 running on 64bit Amazon Linux 2023', workspace_type: 'Application' });
+    expect(config.global).toMatchObject({
+      application_name: 'demo',
+      default_region: 'us-east-1',
+      default_platform: 'Python 3.11 running on 64bit Amazon Linux 2023',
+      workspace_type: 'Application',
+    });
     expect(config['branch-defaults'].default.environment).toBe('demo-env');
     const options = optionSettings(dir);
     expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't3.small', SupportedArchitectures: 'x86_64' });
-    expect(options['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'LoadBalanced', LoadBalancerType: 'application' });
+    expect(options['aws:elasticbeanstalk:environment']).toEqual({
+      EnvironmentType: 'LoadBalanced',
+      LoadBalancerType: 'application',
+    });
     expect(options['aws:autoscaling:asg']).toEqual({ MinSize: 1, MaxSize: 4 });
-    expect(options['aws:autoscaling:trigger']).toMatchObject({ MeasureName: 'CPUUtilization', Unit: 'Percent', UpperThreshold: 70, LowerThreshold: 30 });
-    expect(options['aws:elasticbeanstalk:environment:process:default']).toEqual({ HealthCheckPath: '/health', MatcherHTTPCode: '200' });
+    expect(options['aws:autoscaling:trigger']).toMatchObject({
+      MeasureName: 'CPUUtilization',
+      Unit: 'Percent',
+      UpperThreshold: 70,
+      LowerThreshold: 30,
+    });
+    expect(options['aws:elasticbeanstalk:environment:process:default']).toEqual({
+      HealthCheckPath: '/health',
+      MatcherHTTPCode: '200',
+    });
     // mod_wsgi settings have no place on a gunicorn platform
     expect(options['aws:elasticbeanstalk:container:python']).toBeUndefined();
     for (const f of listFiles(dir)) expect(read(dir, f), f).not.toMatch(/WSGIApplicationGroup %\{GLOBAL\}\n/);
@@ -81,7 +128,9 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
     // Credentials are checked first (a second), then the tests and the bundle (a minute), and only then the EB CLI.
     expect(read(dir, 'Makefile')).toMatch(/^create: ebcli aws-credentials checked-bundle$/m);
-    expect(read(dir, 'Makefile')).toMatch(/^deploy: ebcli aws-credentials checked-bundle\n\t\$\(EBCLI_VENV\)\/bin\/eb deploy \$\(ENV_NAME\) --label \$\(LABEL\)$/m);
+    expect(read(dir, 'Makefile')).toMatch(
+      /^deploy: ebcli aws-credentials checked-bundle\n\t\$\(EBCLI_VENV\)\/bin\/eb deploy \$\(ENV_NAME\) --label \$\(LABEL\)$/m,
+    );
     expect(read(dir, 'README.md')).toMatch(/Why there is no `01_yuminstall.config`/);
     const stored = JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
     expect(stored.answers).toMatchObject({ name: 'demo', platform: 'al2023' });
@@ -93,11 +142,22 @@ describe('yo sci-eb: the matrix', () => {
   });
 
   it('al2023 on Graviton, Python 3.13, single instance, wine logistic regression, custom health path and workers', async () => {
-    const { dir } = await generate({
-      'python-version': '3.13', architecture: 'arm64', 'instance-type': 't4g.medium', 'environment-type': 'single-instance',
-      dataset: 'wine', estimator: 'logistic_regression', 'health-check-path': '/healthz', workers: '3', region: 'eu-west-1',
-      'app-name': 'Wine Quality', 'env-name': 'wine-prod',
-    }, 'wine');
+    const { dir } = await generate(
+      {
+        'python-version': '3.13',
+        architecture: 'arm64',
+        'instance-type': 't4g.medium',
+        'environment-type': 'single-instance',
+        dataset: 'wine',
+        estimator: 'logistic_regression',
+        'health-check-path': '/healthz',
+        workers: '3',
+        region: 'eu-west-1',
+        'app-name': 'Wine Quality',
+        'env-name': 'wine-prod',
+      },
+      'wine',
+    );
     expect(projectFiles(dir)).toEqual(AL2023);
     const options = optionSettings(dir);
     expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't4g.medium', SupportedArchitectures: 'arm64' });
@@ -106,39 +166,62 @@ describe('yo sci-eb: the matrix', () => {
     expect(options['aws:elasticbeanstalk:application']).toEqual({ 'Application Healthcheck URL': '/healthz' });
     expect(read(dir, 'Procfile')).toMatch(/--workers 3 /);
     const config = YAML.parse(read(dir, '.elasticbeanstalk/config.yml'));
-    expect(config.global).toMatchObject({ application_name: 'Wine Quality', default_region: 'eu-west-1', default_platform: 'Python 3.13 running on 64bit Amazon Linux 2023' });
+    expect(config.global).toMatchObject({
+      application_name: 'Wine Quality',
+      default_region: 'eu-west-1',
+      default_platform: 'Python 3.13 running on 64bit Amazon Linux 2023',
+    });
     expect(config['branch-defaults'].main.environment).toBe('wine-prod');
     expect(read(dir, 'train.py')).toMatch(/wine/);
     expect(read(dir, 'serving/settings.py')).toMatch(/^HEALTH_CHECK_PATH = "\/healthz"$/m);
     expect(read(dir, 'Makefile')).toMatch(/eb create \$\(ENV_NAME\) --single/);
   });
 
-  it('legacy Amazon Linux AMI: the seed\'s yum list, WSGIApplicationGroup, mod_wsgi settings, no Procfile', async () => {
-    const { dir } = await generate({ platform: 'amazon-linux-ami', dataset: 'breast_cancer', estimator: 'gradient_boosting' }, 'legacy');
+  it("legacy Amazon Linux AMI: the seed's yum list, WSGIApplicationGroup, mod_wsgi settings, no Procfile", async () => {
+    const { dir } = await generate(
+      { platform: 'amazon-linux-ami', dataset: 'breast_cancer', estimator: 'gradient_boosting' },
+      'legacy',
+    );
     expect(projectFiles(dir)).toEqual(LEGACY);
     for (const f of yamlFiles(dir)) expect(() => YAML.parse(read(dir, f)), f).not.toThrow();
     expect(YAML.parse(read(dir, '.ebextensions/01_yuminstall.config'))).toEqual({
       packages: { yum: { 'gcc-c++': [], 'atlas-devel': [], 'lapack-devel': [], 'blas-devel': [], libgfortran: [] } },
     });
-    expect(YAML.parse(read(dir, '.ebextensions/03_wsgi.config')).files['/etc/httpd/conf.d/wsgi_custom.conf'].content).toBe('WSGIApplicationGroup %{GLOBAL}\n');
+    expect(
+      YAML.parse(read(dir, '.ebextensions/03_wsgi.config')).files['/etc/httpd/conf.d/wsgi_custom.conf'].content,
+    ).toBe('WSGIApplicationGroup %{GLOBAL}\n');
     const options = optionSettings(dir);
-    expect(options['aws:elasticbeanstalk:container:python']).toEqual({ WSGIPath: 'application.py', NumProcesses: 2, NumThreads: 4 });
+    expect(options['aws:elasticbeanstalk:container:python']).toEqual({
+      WSGIPath: 'application.py',
+      NumProcesses: 2,
+      NumThreads: 4,
+    });
     expect(options['aws:autoscaling:launchconfiguration']).toEqual({ InstanceType: 't2.small' });
-    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.6 running on 64bit Amazon Linux');
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe(
+      'Python 3.6 running on 64bit Amazon Linux',
+    );
     expectBuildOrder(read(dir, 'requirements.txt'));
     expect(read(dir, 'requirements.txt')).toMatch(/^scikit-learn==0\.24\.2$/m);
     expect(read(dir, 'requirements.txt')).not.toMatch(/gunicorn/);
   });
 
   it('regression on diabetes with ridge, Python 3.12', async () => {
-    const { dir } = await generate({ task: 'regression', dataset: 'diabetes', estimator: 'ridge', 'python-version': '3.12' }, 'diabetes');
+    const { dir } = await generate(
+      { task: 'regression', dataset: 'diabetes', estimator: 'ridge', 'python-version': '3.12' },
+      'diabetes',
+    );
     expect(projectFiles(dir)).toEqual(AL2023);
     expect(read(dir, 'train.py')).toMatch(/ridge/);
-    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.12 running on 64bit Amazon Linux 2023');
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe(
+      'Python 3.12 running on 64bit Amazon Linux 2023',
+    );
   });
 
   it('the onnx runtime: serving pins alone in requirements.txt, the training tools in requirements-dev.txt', async () => {
-    const { dir } = await generate({ runtime: 'onnx', task: 'regression', dataset: 'diabetes', estimator: 'gradient_boosting' }, 'compiled');
+    const { dir } = await generate(
+      { runtime: 'onnx', task: 'regression', dataset: 'diabetes', estimator: 'gradient_boosting' },
+      'compiled',
+    );
     expect(projectFiles(dir)).toEqual(AL2023);
     const serving = read(dir, 'requirements.txt');
     expect(serving).toMatch(/^onnxruntime==[\d.]+$/m);
@@ -154,9 +237,12 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(plain, 'requirements-dev.txt')).not.toMatch(/skl2onnx/);
   });
 
-  it('the user\'s CSV is copied into data/ and named in train.py, and kept out of the bundle', async () => {
-    const { dir } = await generate({ dataset: 'csv', csv: 'houses.csv', target: 'price_band', estimator: 'gradient_boosting' }, 'houses',
-      (tmp) => copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(tmp, 'houses.csv')));
+  it("the user's CSV is copied into data/ and named in train.py, and kept out of the bundle", async () => {
+    const { dir } = await generate(
+      { dataset: 'csv', csv: 'houses.csv', target: 'price_band', estimator: 'gradient_boosting' },
+      'houses',
+      (tmp) => copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(tmp, 'houses.csv')),
+    );
     expect(projectFiles(dir)).toEqual([...AL2023, 'data/houses.csv'].sort());
     expect(read(dir, 'data/houses.csv')).toBe(read(FIXTURES, 'houses.csv'));
     expect(read(dir, 'train.py')).toMatch(/data\/houses\.csv/);
@@ -169,10 +255,29 @@ describe('yo sci-eb --gateway', () => {
   it('emits the gateway sources, tests and EB files, but nothing installed or derived from a model', async () => {
     const { dir } = await generate({ gateway: true }, 'withgw');
     const files = listFiles(dir);
-    for (const f of ['gateway/.elasticbeanstalk/config.yml', 'gateway/package.json', 'gateway/package-lock.json', 'gateway/src/app.ts', 'gateway/src/server.ts', 'gateway/client/index.ts', 'gateway/client/package.json', 'gateway/Procfile', 'gateway/.ebextensions/01-gateway.config', 'gateway/README.md', 'gateway/contract.json', 'gateway/test/validation.test.ts']) {
+    for (const f of [
+      'gateway/.elasticbeanstalk/config.yml',
+      'gateway/package.json',
+      'gateway/package-lock.json',
+      'gateway/src/app.ts',
+      'gateway/src/server.ts',
+      'gateway/client/index.ts',
+      'gateway/client/package.json',
+      'gateway/Procfile',
+      'gateway/.ebextensions/01-gateway.config',
+      'gateway/README.md',
+      'gateway/contract.json',
+      'gateway/test/validation.test.ts',
+    ]) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => /^gateway\/(node_modules|dist)\/|^gateway\/schema\.json$|^gateway\/src\/generated\/|types\.generated\.ts$/.test(f))).toEqual([]);
+    expect(
+      files.filter((f) =>
+        /^gateway\/(node_modules|dist)\/|^gateway\/schema\.json$|^gateway\/src\/generated\/|types\.generated\.ts$/.test(
+          f,
+        ),
+      ),
+    ).toEqual([]);
     expect(JSON.parse(read(dir, 'gateway/package.json')).dependencies.express).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly
     expect(read(dir, 'Makefile')).toMatch(/^gateway-serve: gateway$/m);
     expect(read(dir, 'Makefile')).toMatch(/^gateway-client: gateway\n\tcd gateway && npm run client:pack$/m);
@@ -189,15 +294,23 @@ describe('yo sci-eb --gateway', () => {
     expect(Object.keys(manifest).sort()).toEqual(files);
     expect(files.length).toBeGreaterThan(80);
     expect(yoRc.length).toBeLessThan(32 * 1024); // was 489 KB with every managed file's text in it
-    for (const entry of Object.values(manifest)) expect(Object.keys(entry as object).sort()).toEqual(['kind', 'sha256']);
+    for (const entry of Object.values(manifest))
+      expect(Object.keys(entry as object).sort()).toEqual(['kind', 'sha256']);
     // One blob per distinct managed content, each the gzip of exactly the bytes its name hashes.
-    const managed = Object.entries(manifest as Record<string, { kind: string; sha256: string }>).filter(([, e]) => e.kind === 'managed');
+    const managed = Object.entries(manifest as Record<string, { kind: string; sha256: string }>).filter(
+      ([, e]) => e.kind === 'managed',
+    );
     const hashes = [...new Set(managed.map(([, e]) => e.sha256))].sort();
     expect(hashes.length).toBeLessThan(managed.length); // serving/contract.json and gateway/contract.json share one
     const blobs = readdirSync(path.join(dir, '.sci-eb/bases')).sort();
     expect(blobs).toEqual(hashes.map((h) => `${h}.gz`));
     for (const [file, entry] of managed) {
-      expect(decodeBase(entry.sha256, readFileSync(path.join(dir, '.sci-eb/bases', `${entry.sha256}.gz`)))?.equals(readFileSync(path.join(dir, file))), file).toBe(true);
+      expect(
+        decodeBase(entry.sha256, readFileSync(path.join(dir, '.sci-eb/bases', `${entry.sha256}.gz`)))?.equals(
+          readFileSync(path.join(dir, file)),
+        ),
+        file,
+      ).toBe(true);
     }
     // Committed (teammates upgrade from it), never bundled: the service's bundle leaves it out, the gateway's is gateway/.
     expect(read(dir, '.gitignore')).not.toMatch(/^[^#].*\.sci-eb|^\.?sci-eb/m);
@@ -214,7 +327,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it('a re-run keeps the user\'s edits to scaffold and managed files, and updates untouched managed files', async () => {
+  it("a re-run keeps the user's edits to scaffold and managed files, and updates untouched managed files", async () => {
     const { dir } = await generate({});
     writeFileSync(path.join(dir, 'application.py'), '# mine\n');
     writeFileSync(path.join(dir, '.ebignore'), '.git/\n# my own ignore list\n');
@@ -228,44 +341,111 @@ describe('yo sci-eb: re-runs and prompts', () => {
 
   it('asks in the order a person thinks, offers only the choices that fit, and validates as the options do', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
-    const seen: Record<string, { message: string; choices?: Array<{ value: string }>; validate?: (v: unknown, a?: object) => unknown }> = {};
-    await helpers.run<AppGenerator>(APP).cd(cwd).withOptions({ interactive: true }).withAnswers(
-      { name: 'asked', task: 'regression' },
-      { callback: (answer, { question }) => { seen[question.name] = question as never; return answer; } },
-    );
+    const seen: Record<
+      string,
+      { message: string; choices?: Array<{ value: string }>; validate?: (v: unknown, a?: object) => unknown }
+    > = {};
+    await helpers
+      .run<AppGenerator>(APP)
+      .cd(cwd)
+      .withOptions({ interactive: true })
+      .withAnswers(
+        { name: 'asked', task: 'regression' },
+        {
+          callback: (answer, { question }) => {
+            seen[question.name] = question as never;
+            return answer;
+          },
+        },
+      );
     expect(Object.keys(seen)).toEqual([
       'model', // first: a model of your own to serve instead of training one (empty: train, and the questions follow)
-      'name', 'task', 'estimator', 'dataset', 'region', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'appName', 'envName',
-      'healthCheckPath', 'environmentType', 'minInstances', 'maxInstances', 'scalingMetric', 'scaleUpThreshold', 'scaleDownThreshold', 'deploymentPolicy', 'workers',
-      'modelFormat', 'runtime', 'gateway',
+      'name',
+      'task',
+      'estimator',
+      'dataset',
+      'region',
+      'platform',
+      'pythonVersion',
+      'architecture',
+      'instanceType',
+      'appName',
+      'envName',
+      'healthCheckPath',
+      'environmentType',
+      'minInstances',
+      'maxInstances',
+      'scalingMetric',
+      'scaleUpThreshold',
+      'scaleDownThreshold',
+      'deploymentPolicy',
+      'workers',
+      'modelFormat',
+      'runtime',
+      'gateway',
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);
     expect(values('dataset')).toEqual(['diabetes', 'csv']);
     expect(values('estimator')).toEqual(['ridge', 'random_forest', 'gradient_boosting']);
     expect(seen.dataset!.message).not.toMatch(/iris|diabetes/);
-    expect(seen.name!.validate!('A')).toBe('must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen');
+    expect(seen.name!.validate!('A')).toBe(
+      'must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen',
+    );
     expect(seen.workers!.validate!(0)).toBe('must be a whole number from 1 to 32');
-    expect(seen.estimator!.validate!('logistic_regression', { task: 'regression' })).toMatch(/not a regression estimator/);
+    expect(seen.estimator!.validate!('logistic_regression', { task: 'regression' })).toMatch(
+      /not a regression estimator/,
+    );
     expect(read(path.join(cwd, 'asked'), 'train.py')).toMatch(/diabetes/);
   });
 
   it('asks every question when nothing is given, and uses the answers', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
     const result = await helpers.run<AppGenerator>(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
-      name: 'asked', task: 'regression', dataset: 'diabetes', estimator: 'random_forest', architecture: 'arm64', instanceType: 'm7g.large', workers: 4,
+      name: 'asked',
+      task: 'regression',
+      dataset: 'diabetes',
+      estimator: 'random_forest',
+      architecture: 'arm64',
+      instanceType: 'm7g.large',
+      workers: 4,
     });
     const asked = result.askedQuestions.map((q) => q.name);
     expect(asked.length).toBeGreaterThan(10);
-    expect(asked).toEqual(expect.arrayContaining(['name', 'task', 'dataset', 'estimator', 'platform', 'pythonVersion', 'architecture', 'instanceType', 'environmentType', 'region', 'appName', 'envName', 'healthCheckPath', 'workers', 'gateway']));
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        'name',
+        'task',
+        'dataset',
+        'estimator',
+        'platform',
+        'pythonVersion',
+        'architecture',
+        'instanceType',
+        'environmentType',
+        'region',
+        'appName',
+        'envName',
+        'healthCheckPath',
+        'workers',
+        'gateway',
+      ]),
+    );
     const dir = path.join(cwd, 'asked');
     expect(read(dir, 'Procfile')).toMatch(/--workers 4 /);
-    expect(optionSettings(dir)['aws:ec2:instances']).toEqual({ InstanceTypes: 'm7g.large', SupportedArchitectures: 'arm64' });
+    expect(optionSettings(dir)['aws:ec2:instances']).toEqual({
+      InstanceTypes: 'm7g.large',
+      SupportedArchitectures: 'arm64',
+    });
   });
 
   it('takes answers from a JSON file, options winning over the file', async () => {
-    const { dir } = await generate({ answers: 'answers.json', region: 'ap-south-1' }, 'fromfile',
-      (tmp) => writeFileSync(path.join(tmp, 'answers.json'), JSON.stringify({ region: 'eu-west-2', workers: 6, dataset: 'wine' })));
+    const { dir } = await generate({ answers: 'answers.json', region: 'ap-south-1' }, 'fromfile', (tmp) =>
+      writeFileSync(
+        path.join(tmp, 'answers.json'),
+        JSON.stringify({ region: 'eu-west-2', workers: 6, dataset: 'wine' }),
+      ),
+    );
     expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_region).toBe('ap-south-1');
     expect(read(dir, 'Procfile')).toMatch(/--workers 6 /);
   });
@@ -274,8 +454,17 @@ describe('yo sci-eb: re-runs and prompts', () => {
 describe('yo sci-eb: options', () => {
   it('an unknown option is refused with the nearest known one, before anything is written', async () => {
     let tmp = '';
-    const error = await helpers.run<AppGenerator>(APP).withArguments(['x-svc']).withOptions({ yes: true, estimatr: 'ridge' })
-      .onTargetDirectory((dir) => { tmp = dir; }).then(() => undefined, (e: Error) => e);
+    const error = await helpers
+      .run<AppGenerator>(APP)
+      .withArguments(['x-svc'])
+      .withOptions({ yes: true, estimatr: 'ridge' })
+      .onTargetDirectory((dir) => {
+        tmp = dir;
+      })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect(error?.name).toBe('UsageError');
     expect(error?.message).toMatch(/--estimatr: not an option of sci-eb app \(did you mean --estimator\?\)/);
     expect(readdirSync(tmp)).toEqual([]);
@@ -283,7 +472,12 @@ describe('yo sci-eb: options', () => {
 
   it('--help runs nothing: no question, no file', async () => {
     let tmp = '';
-    const result = await helpers.run<AppGenerator>(APP).withOptions({ help: true, interactive: true }).onTargetDirectory((dir) => { tmp = dir; });
+    const result = await helpers
+      .run<AppGenerator>(APP)
+      .withOptions({ help: true, interactive: true })
+      .onTargetDirectory((dir) => {
+        tmp = dir;
+      });
     expect(result.askedQuestions).toEqual([]);
     expect(readdirSync(tmp)).toEqual([]);
   });
@@ -291,25 +485,49 @@ describe('yo sci-eb: options', () => {
 
 describe('yo sci-eb: bad answers write nothing', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp[]]> = [
-    ['several rules at once', { 'env-name': 'x', region: 'mars-1', workers: '0', estimator: 'ridge' }, [/4 problems/, /--env-name/, /--region/, /--workers/, /--estimator/]],
+    [
+      'several rules at once',
+      { 'env-name': 'x', region: 'mars-1', workers: '0', estimator: 'ridge' },
+      [/4 problems/, /--env-name/, /--region/, /--workers/, /--estimator/],
+    ],
     ['a CSV that does not exist', { dataset: 'csv', csv: 'missing.csv', target: 'y' }, [/missing\.csv does not exist/]],
-    ['a target column the CSV does not have', { dataset: 'csv', csv: 'houses.csv', target: 'price' }, [/no column "price" for --target; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/]],
+    [
+      'a target column the CSV does not have',
+      { dataset: 'csv', csv: 'houses.csv', target: 'price' },
+      [/no column "price" for --target; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/],
+    ],
     ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/empty\.csv the file is empty/]],
     ['an answers file that is not JSON', { answers: 'broken.json' }, [/--answers broken\.json/]],
-    ['architecture against instance type', { architecture: 'arm64', 'instance-type': 'c5.large' }, [/--instance-type: c5\.large is an x86_64 instance type/]],
-    ['the onnx runtime on the legacy platform', { platform: 'amazon-linux-ami', runtime: 'onnx' }, [/--runtime: onnx is not available on amazon-linux-ami, whose Python 3\.6 has no wheels of the onnxruntime and skl2onnx this generator pins \(use --platform al2023 for onnx\)/]],
+    [
+      'architecture against instance type',
+      { architecture: 'arm64', 'instance-type': 'c5.large' },
+      [/--instance-type: c5\.large is an x86_64 instance type/],
+    ],
+    [
+      'the onnx runtime on the legacy platform',
+      { platform: 'amazon-linux-ami', runtime: 'onnx' },
+      [
+        /--runtime: onnx is not available on amazon-linux-ami, whose Python 3\.6 has no wheels of the onnxruntime and skl2onnx this generator pins \(use --platform al2023 for onnx\)/,
+      ],
+    ],
   ];
   for (const [what, options, messages] of cases) {
     it(what, async () => {
       let tmp = '';
-      const run = helpers.run<AppGenerator>(APP).withArguments(['bad']).withOptions({ yes: true, ...options })
+      const run = helpers
+        .run<AppGenerator>(APP)
+        .withArguments(['bad'])
+        .withOptions({ yes: true, ...options })
         .onTargetDirectory((dir) => {
           tmp = dir;
           writeFileSync(path.join(dir, 'broken.json'), '{nope');
           writeFileSync(path.join(dir, 'empty.csv'), '');
           copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(dir, 'houses.csv'));
         });
-      const error = await run.then(() => undefined, (e: Error) => e);
+      const error = await run.then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.name).toBe('UsageError');
       for (const m of messages) expect(error!.message).toMatch(m);
       expect(readdirSync(tmp).sort()).toEqual(['broken.json', 'empty.csv', 'houses.csv']);
@@ -318,9 +536,19 @@ describe('yo sci-eb: bad answers write nothing', () => {
 
   it('refuses a non-empty folder that is not a sci-eb project', async () => {
     let tmp = '';
-    const run = helpers.run<AppGenerator>(APP).withArguments(['taken']).withOptions({ yes: true })
-      .onTargetDirectory((dir) => { tmp = dir; mkdirSyncP(path.join(dir, 'taken')); writeFileSync(path.join(dir, 'taken', 'notes.txt'), 'x'); });
-    const error = await run.then(() => undefined, (e: Error) => e);
+    const run = helpers
+      .run<AppGenerator>(APP)
+      .withArguments(['taken'])
+      .withOptions({ yes: true })
+      .onTargetDirectory((dir) => {
+        tmp = dir;
+        mkdirSyncP(path.join(dir, 'taken'));
+        writeFileSync(path.join(dir, 'taken', 'notes.txt'), 'x');
+      });
+    const error = await run.then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toMatch(/taken exists and is not empty/);
     expect(readdirSync(path.join(tmp, 'taken'))).toEqual(['notes.txt']);
     expect(existsSync(path.join(tmp, 'taken', '.yo-rc.json'))).toBe(false);

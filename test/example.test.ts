@@ -14,9 +14,16 @@ describe('npm run example', () => {
     let code: number | null;
     try {
       code = await new Promise<number | null>((resolve) => {
-        const child = spawn('node', [path.join(ROOT, 'scripts', 'example.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-        child.stdout.on('data', (d) => { out += d; });
-        child.stderr.on('data', (d) => { out += d; });
+        const child = spawn('node', [path.join(ROOT, 'scripts', 'example.mjs')], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child.stdout.on('data', (d) => {
+          out += d;
+        });
+        child.stderr.on('data', (d) => {
+          out += d;
+        });
         child.once('close', resolve);
       });
     } finally {
@@ -27,7 +34,9 @@ describe('npm run example', () => {
     expect(lines.length, out).toBeLessThan(35); // was ~18,500 (awsebcli's INFO: -skipping lines alone)
     expect(out).not.toMatch(/INFO|skipping|Terminated|\*\*\*|Traceback|Shutting down|Handling signal/);
     expect(out).toMatch(/^ {3}held-out score on \d+ rows/m);
-    expect(out).toMatch(/^ {3}bundle: \.elasticbeanstalk\/app_versions\/app-\S+\.zip, \d+ files, [\d.]+ [KM]B \([\d.]+ [KM]B unpacked\)$/m);
+    expect(out).toMatch(
+      /^ {3}bundle: \.elasticbeanstalk\/app_versions\/app-\S+\.zip, \d+ files, [\d.]+ [KM]B \([\d.]+ [KM]B unpacked\)$/m,
+    );
     expect(out).toMatch(/^ {3}gunicorn listening on http:\/\/127\.0\.0\.1:8000/m);
     expect(out).toMatch(/-> {2}"setosa" {2}\(p=/);
     // the final message is the last thing printed: gunicorn shut down gracefully (into the log) before it

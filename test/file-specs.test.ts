@@ -7,7 +7,8 @@ import path from 'node:path';
 describe('files.json', () => {
   it('the current template set and the kept older ones are valid', () => {
     expect(loadFileSpecs().length).toBeGreaterThan(40);
-    for (const version of ['0.0.9', '0.1.0']) expect(loadFileSpecs(path.join(FIXTURES, `templates-${version}`)).length, version).toBeGreaterThan(10);
+    for (const version of ['0.0.9', '0.1.0'])
+      expect(loadFileSpecs(path.join(FIXTURES, `templates-${version}`)).length, version).toBeGreaterThan(10);
   });
 
   it('names every wrong entry, and what is wrong with it', () => {
@@ -22,10 +23,16 @@ describe('files.json', () => {
       ],
     };
     let message = '';
-    try { parseFileSpecs(bad, 'templates/files.json'); } catch (error) { message = (error as Error).message; }
+    try {
+      parseFileSpecs(bad, 'templates/files.json');
+    } catch (error) {
+      message = (error as Error).message;
+    }
     expect(message).toMatch(/^templates\/files\.json is not a valid template set:/);
     expect(message).toMatch(/entry "Procfile" \(build\): .*"procfile"/);
-    expect(message).toMatch(/entry "README\.md": needs exactly one source of template, build, requirements, copy, file, tree; it has none/);
+    expect(message).toMatch(
+      /entry "README\.md": needs exactly one source of template, build, requirements, copy, file, tree; it has none/,
+    );
     expect(message).toMatch(/entry "serving": needs exactly one source .* it has template and tree/);
     expect(message).toMatch(/entry "notes\.md" \(kind\): /);
     expect(message).toMatch(/entry "notes\.md": .*colour/);

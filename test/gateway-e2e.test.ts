@@ -9,7 +9,17 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquirePort8000, freePort, prepareProject, sharedVenv, startGateway, startGunicorn, type Gateway, type Gunicorn, type PreparedProject } from '../harness/index.mjs';
+import {
+  acquirePort8000,
+  freePort,
+  prepareProject,
+  sharedVenv,
+  startGateway,
+  startGunicorn,
+  type Gateway,
+  type Gunicorn,
+  type PreparedProject,
+} from '../harness/index.mjs';
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
@@ -17,15 +27,22 @@ const run = (cmd: string, args: string[], cwd: string) =>
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try { if (await check()) return; } catch { /* not yet */ }
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** A small seeded PRNG (mulberry32): the parity corpus is the same on every run, so a mismatch can be replayed. */
 function prng(seed: number) {
@@ -37,52 +54,124 @@ function prng(seed: number) {
   };
 }
 
-interface ParityCase { label: string; method?: string; path?: string; headers?: Record<string, string>; body?: Buffer }
+interface ParityCase {
+  label: string;
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+}
 
 /** Requests both servers must answer alike: the edge cases docs/contract.md decides, then seeded random mutations. */
-function parityCorpus(schema: { features: Array<{ name: string; type: string; categories?: string[]; observedMin?: number; observedMax?: number }>; limits: { maxRows: number } }): ParityCase[] {
-  const row = () => Object.fromEntries(schema.features.map((f) => [f.name, f.type === 'category' ? f.categories![0] : ((f.observedMin ?? 0) + (f.observedMax ?? 0)) / 2]));
+function parityCorpus(schema: {
+  features: Array<{ name: string; type: string; categories?: string[]; observedMin?: number; observedMax?: number }>;
+  limits: { maxRows: number };
+}): ParityCase[] {
+  const row = () =>
+    Object.fromEntries(
+      schema.features.map((f) => [
+        f.name,
+        f.type === 'category' ? f.categories![0] : ((f.observedMin ?? 0) + (f.observedMax ?? 0)) / 2,
+      ]),
+    );
   const json = (value: unknown) => Buffer.from(JSON.stringify(value));
   const valid = json({ instances: [row()] });
-  const deep = (n: number, closed = true) => Buffer.from(`{"instances":[${'['.repeat(n)}1${closed ? ']'.repeat(n) : ''}]}`);
+  const deep = (n: number, closed = true) =>
+    Buffer.from(`{"instances":[${'['.repeat(n)}1${closed ? ']'.repeat(n) : ''}]}`);
   const cases: ParityCase[] = [
     { label: 'BOM', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), valid]) },
     { label: 'two BOMs', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf]), valid]) },
-    ...['application/json; charset=utf-8', 'application/json;charset=UTF8', 'application/json; charset="utf-8"', 'Application/JSON',
-      'application/json; charset=latin1', 'application/json; charset=utf-16', 'text/plain', 'application/problem+json', '',
-      'application/json ; charset = utf-8', 'application/json;\tcharset=latin1'].map((type) => ({ label: `content-type ${type}`, headers: { 'content-type': type.replace('\\t', '\t') }, body: valid })),
+    ...[
+      'application/json; charset=utf-8',
+      'application/json;charset=UTF8',
+      'application/json; charset="utf-8"',
+      'Application/JSON',
+      'application/json; charset=latin1',
+      'application/json; charset=utf-16',
+      'text/plain',
+      'application/problem+json',
+      '',
+      'application/json ; charset = utf-8',
+      'application/json;\tcharset=latin1',
+    ].map((type) => ({
+      label: `content-type ${type}`,
+      headers: { 'content-type': type.replace('\\t', '\t') },
+      body: valid,
+    })),
     { label: 'gzip', headers: { 'content-encoding': 'gzip' }, body: gzipSync(valid) },
-    { label: 'gzip, two members', headers: { 'content-encoding': 'gzip' }, body: Buffer.concat([gzipSync(valid.subarray(0, 9)), gzipSync(valid.subarray(9))]) },
+    {
+      label: 'gzip, two members',
+      headers: { 'content-encoding': 'gzip' },
+      body: Buffer.concat([gzipSync(valid.subarray(0, 9)), gzipSync(valid.subarray(9))]),
+    },
     { label: 'GZIP', headers: { 'content-encoding': 'GZIP' }, body: gzipSync(valid) },
     { label: 'deflate', headers: { 'content-encoding': 'deflate' }, body: deflateSync(valid) },
     { label: 'gzip, corrupt', headers: { 'content-encoding': 'gzip' }, body: Buffer.from('not gzip at all') },
     { label: 'gzip, truncated', headers: { 'content-encoding': 'gzip' }, body: gzipSync(valid).subarray(0, 12) },
     { label: 'gzip, empty', headers: { 'content-encoding': 'gzip' }, body: Buffer.alloc(0) },
-    { label: 'gzip of invalid rows', headers: { 'content-encoding': 'gzip' }, body: gzipSync(json({ instances: [{ x: 1 }] })) },
-    ...['br', 'x-gzip', 'gzip, gzip', 'compress', 'identity'].map((e) => ({ label: `content-encoding ${e}`, headers: { 'content-encoding': e }, body: e === 'br' ? brotliCompressSync(valid) : valid })),
+    {
+      label: 'gzip of invalid rows',
+      headers: { 'content-encoding': 'gzip' },
+      body: gzipSync(json({ instances: [{ x: 1 }] })),
+    },
+    ...['br', 'x-gzip', 'gzip, gzip', 'compress', 'identity'].map((e) => ({
+      label: `content-encoding ${e}`,
+      headers: { 'content-encoding': e },
+      body: e === 'br' ? brotliCompressSync(valid) : valid,
+    })),
     { label: 'NaN', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, ':NaN')) },
     { label: 'Infinity', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, ':-Infinity')) },
     { label: '1e400', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, ':1e400')) },
-    { label: 'a 5,000-digit integer', body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, `:1${'0'.repeat(5000)}`)) },
-    { label: 'depth 32', body: deep(29) }, { label: 'depth 33', body: deep(30) }, { label: 'depth 5000', body: deep(5000) },
-    { label: 'depth 5000, unclosed', body: deep(5000, false) }, { label: 'brackets in a string', body: json({ instances: [{ x: '['.repeat(100) }] }) },
-    { label: 'empty', body: Buffer.alloc(0) }, { label: 'not JSON', body: Buffer.from('instances=1') },
-    { label: 'trailing garbage', body: Buffer.concat([valid, Buffer.from('x')]) }, { label: 'bad UTF-8', body: Buffer.from([0x7b, 0xff, 0x7d]) },
+    {
+      label: 'a 5,000-digit integer',
+      body: Buffer.from(valid.toString().replace(/:[-0-9.]+/, `:1${'0'.repeat(5000)}`)),
+    },
+    { label: 'depth 32', body: deep(29) },
+    { label: 'depth 33', body: deep(30) },
+    { label: 'depth 5000', body: deep(5000) },
+    { label: 'depth 5000, unclosed', body: deep(5000, false) },
+    { label: 'brackets in a string', body: json({ instances: [{ x: '['.repeat(100) }] }) },
+    { label: 'empty', body: Buffer.alloc(0) },
+    { label: 'not JSON', body: Buffer.from('instances=1') },
+    { label: 'trailing garbage', body: Buffer.concat([valid, Buffer.from('x')]) },
+    { label: 'bad UTF-8', body: Buffer.from([0x7b, 0xff, 0x7d]) },
     { label: 'lone surrogate key', body: Buffer.from('{"instances":[{"\\ud800":1}]}') },
-    { label: 'non-ASCII key', body: json({ instances: [{ ...row(), 'café': 1, '\u{1f600}': 2, '\uffff': 3 }] }) },
+    { label: 'non-ASCII key', body: json({ instances: [{ ...row(), café: 1, '\u{1f600}': 2, '\uffff': 3 }] }) },
     { label: 'integer-like keys', body: json({ instances: [{ ...row(), 10: 1, 9: 1, b: 1, a: 1 }], 2: 1, z: 1 }) },
-    { label: '__proto__', body: Buffer.from(`{"instances":[${JSON.stringify(row()).slice(0, -1)},"__proto__":{"x":1}}],"constructor":1}`) },
-    { label: 'too many rows', body: json({ instances: Array.from({ length: schema.limits.maxRows + 1 }, () => ({})) }) },
-    { label: 'no rows', body: json({ instances: [] }) }, { label: 'no instances', body: json({ rows: [row()] }) },
-    { label: 'instances not an array', body: json({ instances: { 0: row() } }) }, { label: 'document an array', body: json([row()]) },
+    {
+      label: '__proto__',
+      body: Buffer.from(`{"instances":[${JSON.stringify(row()).slice(0, -1)},"__proto__":{"x":1}}],"constructor":1}`),
+    },
+    {
+      label: 'too many rows',
+      body: json({ instances: Array.from({ length: schema.limits.maxRows + 1 }, () => ({})) }),
+    },
+    { label: 'no rows', body: json({ instances: [] }) },
+    { label: 'no instances', body: json({ rows: [row()] }) },
+    { label: 'instances not an array', body: json({ instances: { 0: row() } }) },
+    { label: 'document an array', body: json([row()]) },
     { label: 'duplicate keys', body: Buffer.from(`{"instances":3,"instances":[${JSON.stringify(row())}]}`) },
-    { label: '40,000 unknown members', body: json({ instances: [Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, 0]))] }) },
+    {
+      label: '40,000 unknown members',
+      body: json({ instances: [Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, 0]))] }),
+    },
     { label: 'valid, 3 rows', body: json({ instances: [row(), row(), row()] }) },
-    ...['/v1/predict/', '/V1/Predict', '//v1/predict', '/v1/%70redict', '/v1/predict?x=1', '/nowhere'].map((p) => ({ label: `path ${p}`, path: p, body: valid })),
-    ...([['GET', '/v1/predict'], ['PUT', '/v1/predict'], ['POST', '/v1/schema'], ['DELETE', '/v1/schema']] as const).map(([method, p]) => ({ label: `${method} ${p}`, method, path: p, body: method === 'GET' ? undefined : valid })),
+    ...['/v1/predict/', '/V1/Predict', '//v1/predict', '/v1/%70redict', '/v1/predict?x=1', '/nowhere'].map((p) => ({
+      label: `path ${p}`,
+      path: p,
+      body: valid,
+    })),
+    ...(
+      [
+        ['GET', '/v1/predict'],
+        ['PUT', '/v1/predict'],
+        ['POST', '/v1/schema'],
+        ['DELETE', '/v1/schema'],
+      ] as const
+    ).map(([method, p]) => ({ label: `${method} ${p}`, method, path: p, body: method === 'GET' ? undefined : valid })),
   ];
   const random = prng(20261201);
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const values = [null, true, 'x', '', [], {}, [1], 1.5, -0, 3.5e38, 1e39, 0, 2 ** 53 + 1, 'setosa'];
   const keys = ['extra', '', '/', '~', 'a/b~c', '__proto__', 'constructor', '7', 'Z', 'é', 'toString'];
   for (let i = 0; i < 300; i++) {
@@ -116,13 +205,21 @@ describe('generated gateway in front of the generated Flask service', () => {
   let gatewayUrl = '';
   const flaskUrl = 'http://127.0.0.1:8000';
 
-  const startFlask = async () => { flask = await startGunicorn(prepared, { logDir }); };
-  const stopFlask = async () => { await flask?.stop(); };
+  const startFlask = async () => {
+    flask = await startGunicorn(prepared, { logDir });
+  };
+  const stopFlask = async () => {
+    await flask?.stop();
+  };
   let releasePort = () => {};
   const predictCalls = () => (flask!.output().match(/ method=POST route=\/v1\/predict /g) ?? []).length;
 
   beforeAll(async () => {
-    prepared = prepareProject({ parent: work, name: 'wine-gw', args: ['--yes', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'] });
+    prepared = prepareProject({
+      parent: work,
+      name: 'wine-gw',
+      args: ['--yes', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'],
+    });
     run('make', ['--no-print-directory', `VENV=${prepared.venv}`, 'gateway'], project);
     ebcliVenv = sharedVenv('ebcli', [path.join(project, 'requirements-ebcli.txt')]);
     // Held from here to the end: while Flask is stopped and restarted below, no other suite may take the port.
@@ -130,7 +227,13 @@ describe('generated gateway in front of the generated Flask service', () => {
     await startFlask();
     // The gateway as generated (its own schema.json), but anonymous (no keys in a test) and without the per-address
     // rate limit (this file sends more from one address in a minute than the default budget allows a client); quieter logs.
-    gateway = await startGateway({ cwd: path.join(project, 'gateway'), upstreamUrl: flaskUrl, env: { LOG_LEVEL: 'warn' }, logDir, ready: '/health/ready' });
+    gateway = await startGateway({
+      cwd: path.join(project, 'gateway'),
+      upstreamUrl: flaskUrl,
+      env: { LOG_LEVEL: 'warn' },
+      logDir,
+      ready: '/health/ready',
+    });
     gatewayUrl = gateway.url;
   }, 900_000);
 
@@ -142,10 +245,18 @@ describe('generated gateway in front of the generated Flask service', () => {
 
   it('predictions through the gateway equal direct predictions, also when batched concurrently', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
-    const rows = Array.from({ length: 24 }, (_, i) => Object.fromEntries(schema.features.map((f: { name: string; observedMin: number; observedMax: number }) =>
-      [f.name, +(f.observedMin + ((i * 7) % 24 / 23) * (f.observedMax - f.observedMin)).toFixed(3)])));
+    const rows = Array.from({ length: 24 }, (_, i) =>
+      Object.fromEntries(
+        schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [
+          f.name,
+          +(f.observedMin + (((i * 7) % 24) / 23) * (f.observedMax - f.observedMin)).toFixed(3),
+        ]),
+      ),
+    );
     const direct = await (await post(`${flaskUrl}/v1/predict`, { instances: rows })).json();
-    const single = await Promise.all(rows.map(async (row) => (await post(`${gatewayUrl}/v1/predict`, { instances: [row] })).json()));
+    const single = await Promise.all(
+      rows.map(async (row) => (await post(`${gatewayUrl}/v1/predict`, { instances: [row] })).json()),
+    );
     expect(single.map((r) => r.predictions[0])).toEqual(direct.predictions);
     single.forEach((r, i) => {
       // Batched with other callers' rows, BLAS may round the last bit differently: equal to 12 decimals.
@@ -171,13 +282,24 @@ describe('generated gateway in front of the generated Flask service', () => {
           headers: { 'content-type': 'application/json', 'x-request-id': `parity-${i}`, ...c.headers },
           ...(c.body ? { body: new Uint8Array(c.body) } : {}),
         });
-        return { status: r.status, type: (r.headers.get('content-type') ?? '').split(';')[0], allow: r.headers.get('allow'), body: await r.text() };
+        return {
+          status: r.status,
+          type: (r.headers.get('content-type') ?? '').split(';')[0],
+          allow: r.headers.get('allow'),
+          body: await r.text(),
+        };
       };
       const [flaskAnswer, gatewayAnswer] = [await send(flaskUrl), await send(gatewayUrl)];
-      const same = flaskAnswer.status === gatewayAnswer.status && flaskAnswer.type === gatewayAnswer.type && flaskAnswer.allow === gatewayAnswer.allow &&
+      const same =
+        flaskAnswer.status === gatewayAnswer.status &&
+        flaskAnswer.type === gatewayAnswer.type &&
+        flaskAnswer.allow === gatewayAnswer.allow &&
         (flaskAnswer.status === 200 || flaskAnswer.body === gatewayAnswer.body);
       if (flaskAnswer.status !== 200) problems++;
-      if (!same) mismatches.push(`${c.label}:\n  flask   ${flaskAnswer.status} ${flaskAnswer.allow ?? ''} ${flaskAnswer.body.slice(0, 400)}\n  gateway ${gatewayAnswer.status} ${gatewayAnswer.allow ?? ''} ${gatewayAnswer.body.slice(0, 400)}`);
+      if (!same)
+        mismatches.push(
+          `${c.label}:\n  flask   ${flaskAnswer.status} ${flaskAnswer.allow ?? ''} ${flaskAnswer.body.slice(0, 400)}\n  gateway ${gatewayAnswer.status} ${gatewayAnswer.allow ?? ''} ${gatewayAnswer.body.slice(0, 400)}`,
+        );
     }
     expect(mismatches, mismatches.join('\n')).toEqual([]);
     expect(problems).toBeGreaterThan(corpus.length / 2); // the corpus is mostly bad requests, as intended
@@ -185,7 +307,11 @@ describe('generated gateway in front of the generated Flask service', () => {
 
   it('an invalid request is answered by the gateway and never reaches Flask', async () => {
     // The service's request log arrives asynchronously: let the earlier tests' lines land before counting.
-    await until(async () => { const n = predictCalls(); await new Promise((r) => setTimeout(r, 500)); return predictCalls() === n; }, 'a quiet request log');
+    await until(async () => {
+      const n = predictCalls();
+      await new Promise((r) => setTimeout(r, 500));
+      return predictCalls() === n;
+    }, 'a quiet request log');
     const before = predictCalls();
     const r = await post(`${gatewayUrl}/v1/predict`, { instances: [{ alcohol: 'strong-SECRET' }] });
     expect(r.status).toBe(422);
@@ -201,31 +327,93 @@ describe('generated gateway in front of the generated Flask service', () => {
     writeFileSync(path.join(project, 'gateway', '.env'), 'API_KEY=do-not-ship\n');
     const stage = path.join(work, 'gateway-stage');
     const port = await freePort();
-    const local = spawn('make', ['--no-print-directory', `VENV=${prepared.venv}`, `EBCLI_VENV=${ebcliVenv}`, 'gateway-local', 'LABEL=gw-e2e',
-      `GATEWAY_STAGE_DIR=${stage}`, `GATEWAY_PORT=${port}`, `UPSTREAM_URL=${flaskUrl}`], { cwd: project, detached: true, env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const local = spawn(
+      'make',
+      [
+        '--no-print-directory',
+        `VENV=${prepared.venv}`,
+        `EBCLI_VENV=${ebcliVenv}`,
+        'gateway-local',
+        'LABEL=gw-e2e',
+        `GATEWAY_STAGE_DIR=${stage}`,
+        `GATEWAY_PORT=${port}`,
+        `UPSTREAM_URL=${flaskUrl}`,
+      ],
+      { cwd: project, detached: true, env: { ...process.env, LOG_LEVEL: 'warn' } },
+    );
     let log = '';
-    local.stdout!.on('data', (d) => { log += d; });
-    local.stderr!.on('data', (d) => { log += d; });
+    local.stdout!.on('data', (d) => {
+      log += d;
+    });
+    local.stderr!.on('data', (d) => {
+      log += d;
+    });
     try {
-      await until(async () => {
-        if (local.exitCode !== null) throw new Error(`make gateway-local exited ${local.exitCode}:\n${log}`);
-        return (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200;
-      }, 'make gateway-local', 600_000).catch((e) => { throw new Error(`${e.message}\n${log}`); });
+      await until(
+        async () => {
+          if (local.exitCode !== null) throw new Error(`make gateway-local exited ${local.exitCode}:\n${log}`);
+          return (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200;
+        },
+        'make gateway-local',
+        600_000,
+      ).catch((e) => {
+        throw new Error(`${e.message}\n${log}`);
+      });
       const zip = path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-e2e.zip');
-      const names = run(path.join(prepared.venv, 'bin', 'python'), ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], project)
-        .split('\n').map((n) => n.replace(/^\.\//, '')).filter((n) => n && !n.endsWith('/'));
-      for (const needed of ['dist/server.js', 'dist/app.js', 'package.json', 'package-lock.json', 'Procfile', 'contract.json', 'schema.json', 'public/docs.html', '.ebextensions/01-gateway.config', '.platform/nginx/conf.d/gateway.conf']) {
+      const names = run(
+        path.join(prepared.venv, 'bin', 'python'),
+        ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip],
+        project,
+      )
+        .split('\n')
+        .map((n) => n.replace(/^\.\//, ''))
+        .filter((n) => n && !n.endsWith('/'));
+      for (const needed of [
+        'dist/server.js',
+        'dist/app.js',
+        'package.json',
+        'package-lock.json',
+        'Procfile',
+        'contract.json',
+        'schema.json',
+        'public/docs.html',
+        '.ebextensions/01-gateway.config',
+        '.platform/nginx/conf.d/gateway.conf',
+      ]) {
         expect(names, needed).toContain(needed);
       }
-      for (const banned of [/^node_modules\//, /^src\//, /^test\//, /^client\//, /^bench\//, /\.ts$/, /^tsconfig/, /^\.env$/, /^\.elasticbeanstalk\//, /\.tgz$/]) {
-        expect(names.filter((n) => banned.test(n)), String(banned)).toEqual([]);
+      for (const banned of [
+        /^node_modules\//,
+        /^src\//,
+        /^test\//,
+        /^client\//,
+        /^bench\//,
+        /\.ts$/,
+        /^tsconfig/,
+        /^\.env$/,
+        /^\.elasticbeanstalk\//,
+        /\.tgz$/,
+      ]) {
+        expect(
+          names.filter((n) => banned.test(n)),
+          String(banned),
+        ).toEqual([]);
       }
       // Installed as EB installs it: production dependencies only.
       const installed = JSON.parse(run('npm', ['ls', '--omit=dev', '--depth=0', '--json'], stage)).dependencies;
-      expect(Object.keys(installed).sort()).toEqual(Object.keys(JSON.parse(readFileSync(path.join(project, 'gateway', 'package.json'), 'utf8')).dependencies).sort());
+      expect(Object.keys(installed).sort()).toEqual(
+        Object.keys(
+          JSON.parse(readFileSync(path.join(project, 'gateway', 'package.json'), 'utf8')).dependencies,
+        ).sort(),
+      );
       expect(() => run('npm', ['ls', 'vitest'], stage)).toThrow();
       const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
-      const row = Object.fromEntries(schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [f.name, (f.observedMin + f.observedMax) / 2]));
+      const row = Object.fromEntries(
+        schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [
+          f.name,
+          (f.observedMin + f.observedMax) / 2,
+        ]),
+      );
       const direct = await (await post(`${flaskUrl}/v1/predict`, { instances: [row] })).json();
       const viaBundle = await post(`http://127.0.0.1:${port}/v1/predict`, { instances: [row] });
       expect(viaBundle.status).toBe(200);
@@ -239,21 +427,29 @@ describe('generated gateway in front of the generated Flask service', () => {
     }
   }, 900_000);
 
-  it('make gateway-create: asks for a key before building, then creates the gateway with the service\'s URL from eb status', () => {
+  it("make gateway-create: asks for a key before building, then creates the gateway with the service's URL from eb status", () => {
     // An EB CLI whose `eb` answers `status` as EB does once the service exists, and records every call (no AWS).
     const stub = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-ebstub-'));
     mkdirSync(path.join(stub, 'bin'));
-    writeFileSync(path.join(stub, 'bin', 'eb'), `#!/bin/sh\necho "$* @ $(pwd)" >> "${stub}/calls"\n[ "$1" = status ] && echo "  CNAME: wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com"\nexit 0\n`);
+    writeFileSync(
+      path.join(stub, 'bin', 'eb'),
+      `#!/bin/sh\necho "$* @ $(pwd)" >> "${stub}/calls"\n[ "$1" = status ] && echo "  CNAME: wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com"\nexit 0\n`,
+    );
     writeFileSync(path.join(stub, 'bin', 'python'), `#!/bin/sh\nexec "${ebcliVenv}/bin/python" "$@"\n`);
     for (const f of ['eb', 'python']) chmodSync(path.join(stub, 'bin', f), 0o755);
     writeFileSync(path.join(stub, '.installed'), '');
     const calls = () => (existsSync(path.join(stub, 'calls')) ? readFileSync(path.join(stub, 'calls'), 'utf8') : '');
-    const make = (...args: string[]) => spawnSync('make', ['--no-print-directory', `VENV=${prepared.venv}`, `EBCLI_VENV=${stub}`, ...args], {
-      cwd: project, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder' },
-    });
+    const make = (...args: string[]) =>
+      spawnSync('make', ['--no-print-directory', `VENV=${prepared.venv}`, `EBCLI_VENV=${stub}`, ...args], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder' },
+      });
     const noKey = make('gateway-create', 'LABEL=gw-nokey');
     expect(noKey.status).not.toBe(0);
-    expect(noKey.stderr).toContain("Give the gateway an API key: make gateway-create API_KEY_HASH=$(printf %s 'your-key' | sha256sum | cut -d' ' -f1)");
+    expect(noKey.stderr).toContain(
+      "Give the gateway an API key: make gateway-create API_KEY_HASH=$(printf %s 'your-key' | sha256sum | cut -d' ' -f1)",
+    );
     expect(existsSync(path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-nokey.zip'))).toBe(false);
     expect(calls()).toBe('');
     const created = make('gateway-create', 'API_KEY_HASH=' + 'ab'.repeat(32), 'LABEL=gw-create');
@@ -266,9 +462,13 @@ describe('generated gateway in front of the generated Flask service', () => {
 
   it('upstream stopped and restarted while requests flow: clean problem+json errors, then recovery', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
-    const row = Object.fromEntries(schema.features.map((f: { name: string; observedMin: number }) => [f.name, f.observedMin]));
+    const row = Object.fromEntries(
+      schema.features.map((f: { name: string; observedMin: number }) => [f.name, f.observedMin]),
+    );
     await stopFlask();
-    const during = await Promise.all(Array.from({ length: 12 }, () => post(`${gatewayUrl}/v1/predict`, { instances: [row] })));
+    const during = await Promise.all(
+      Array.from({ length: 12 }, () => post(`${gatewayUrl}/v1/predict`, { instances: [row] })),
+    );
     for (const r of during) {
       expect([502, 503, 504]).toContain(r.status);
       expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -276,8 +476,14 @@ describe('generated gateway in front of the generated Flask service', () => {
     }
     expect((await fetch(`${gatewayUrl}/health/ready`)).status).toBe(503);
     await startFlask();
-    await until(async () => (await post(`${gatewayUrl}/v1/predict`, { instances: [row] })).ok, 'recovery through the gateway', 30_000);
-    const after = await Promise.all(Array.from({ length: 8 }, () => post(`${gatewayUrl}/v1/predict`, { instances: [row] })));
+    await until(
+      async () => (await post(`${gatewayUrl}/v1/predict`, { instances: [row] })).ok,
+      'recovery through the gateway',
+      30_000,
+    );
+    const after = await Promise.all(
+      Array.from({ length: 8 }, () => post(`${gatewayUrl}/v1/predict`, { instances: [row] })),
+    );
     expect(after.map((r) => r.status)).toEqual(Array(8).fill(200));
   });
 

@@ -10,6 +10,10 @@ import { APP } from './helpers.js';
 export async function generate(options: Record<string, unknown>, name = 'demo', prepare?: (dir: string) => void) {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
   prepare?.(cwd);
-  const result = await helpers.run<AppGenerator>(APP).cd(cwd).withArguments([name]).withOptions({ yes: true, ...options });
+  const result = await helpers
+    .run<AppGenerator>(APP)
+    .cd(cwd)
+    .withArguments([name])
+    .withOptions({ yes: true, ...options });
   return { result, dir: path.join(cwd, name) };
 }

@@ -25,7 +25,9 @@ export function listFiles(dir: string, skip = /^(\.venv|__pycache__|\.pytest_cac
 
 /** path -> content and mtime, to prove a second run touched nothing. */
 export function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(listFiles(dir).map((f) => [f, `${statSync(path.join(dir, f)).mtimeMs}:${readFileSync(path.join(dir, f), 'utf8')}`]));
+  return Object.fromEntries(
+    listFiles(dir).map((f) => [f, `${statSync(path.join(dir, f)).mtimeMs}:${readFileSync(path.join(dir, f), 'utf8')}`]),
+  );
 }
 
 export const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');

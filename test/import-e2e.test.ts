@@ -16,7 +16,12 @@ const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 };
 
-interface Expected { predictions: string[]; probabilities: number[][]; classes: string[]; untrusted: string[] }
+interface Expected {
+  predictions: string[];
+  probabilities: number[][];
+  classes: string[];
+  untrusted: string[];
+}
 
 describe('bring your own model', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-byo-'));
@@ -26,7 +31,8 @@ describe('bring your own model', () => {
   let expected: Expected;
   const sample = () => ['--sample', path.join(byo, 'sample.csv'), '--target', 'decision'];
   // `sci-eb model import` inside the project, with the shared venv standing in for the project's .venv.
-  const importModel = (...args: string[]) => run('node', [LAUNCHER, 'model', 'import', ...args], project, { VENV: venv });
+  const importModel = (...args: string[]) =>
+    run('node', [LAUNCHER, 'model', 'import', ...args], project, { VENV: venv });
   const trustFlags = () => expected.untrusted.flatMap((t) => ['--trust-type', t]);
 
   beforeAll(() => {
@@ -70,9 +76,15 @@ describe('bring your own model', () => {
       [[byo, ...sample()], /is a folder without an MLmodel file/],
       [[path.join(byo, 'sample.csv'), ...sample()], /is a text file \(it starts with 'income,y'\)/],
       [[path.join(byo, 'loan.skops'), ...trustFlags()], /--sample CSV is required/],
-      [[path.join(byo, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trustFlags()], /the sample lacks the model's input column\(s\) income, years, region, plan \(names from the model's feature_names_in_\)/],
+      [
+        [path.join(byo, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trustFlags()],
+        /the sample lacks the model's input column\(s\) income, years, region, plan \(names from the model's feature_names_in_\)/,
+      ],
       // --keep-pins: told, not re-pinned. The advice is a set pip resolved to binary wheels for the project's Python and architecture (PyPI, as pins.test.ts).
-      [[path.join(byo, 'other-version.joblib'), ...sample(), '--trust-pickle', '--keep-pins'], /written by scikit-learn 1\.5\.2, but this project runs scikit-learn 1\.9\.1.*Pins with binary wheels for Python 3\.11 \(x86_64\) that follow the artifact: .*numpy==\d.*scikit-learn==1\.5\.2 .*--allow-version-mismatch/s],
+      [
+        [path.join(byo, 'other-version.joblib'), ...sample(), '--trust-pickle', '--keep-pins'],
+        /written by scikit-learn 1\.5\.2, but this project runs scikit-learn 1\.9\.1.*Pins with binary wheels for Python 3\.11 \(x86_64\) that follow the artifact: .*numpy==\d.*scikit-learn==1\.5\.2 .*--allow-version-mismatch/s,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = importModel(...args);
@@ -91,9 +103,21 @@ describe('bring your own model', () => {
     const mlflow = importModel(path.join(byo, 'mlflow-loan'), ...sample(), '--trust-pickle');
     expect(mlflow.status, mlflow.output).toBe(0);
     const schema = JSON.parse(read(project, 'model/schema.json'));
-    expect(schema.model).toMatchObject({ format: 'skops', artifact: 'model.skops', source: 'import', importedAs: 'mlflow-pickle', task: 'classification', estimator: 'HistGradientBoostingClassifier' });
+    expect(schema.model).toMatchObject({
+      format: 'skops',
+      artifact: 'model.skops',
+      source: 'import',
+      importedAs: 'mlflow-pickle',
+      task: 'classification',
+      estimator: 'HistGradientBoostingClassifier',
+    });
     expect(existsSync(path.join(project, 'model', 'model.joblib'))).toBe(false);
-    expect(schema.features.map((f: { name: string; type: string }) => `${f.name}:${f.type}`)).toEqual(['income:number', 'years:integer', 'region:category', 'plan:category']);
+    expect(schema.features.map((f: { name: string; type: string }) => `${f.name}:${f.type}`)).toEqual([
+      'income:number',
+      'years:integer',
+      'region:category',
+      'plan:category',
+    ]);
     expect(schema.features[2]).toMatchObject({ nullable: true, categories: ['east', 'north', 'south', 'west'] });
     expect(schema.target).toEqual({ name: 'decision', type: 'category', classes: expected.classes });
     expect(readFileSync(path.join(project, 'model', 'model.skops')).length).toBeGreaterThan(0);
@@ -125,7 +149,12 @@ describe('bring your own model', () => {
     const venvMade = run('make', ['--no-print-directory', 'venv'], own);
     expect(venvMade.status, venvMade.output).toBe(0);
     const ownImport = (...args: string[]) => run('node', [LAUNCHER, 'model', 'import', ...args], own, { VENV: '' });
-    const sklearnIn = () => run(path.join(own, '.venv', 'bin', 'python'), ['-c', 'import sklearn; print(sklearn.__version__)'], own).output.trim();
+    const sklearnIn = () =>
+      run(
+        path.join(own, '.venv', 'bin', 'python'),
+        ['-c', 'import sklearn; print(sklearn.__version__)'],
+        own,
+      ).output.trim();
     const marker = () => statSync(path.join(own, '.venv', '.installed')).mtimeMs;
     const oldRequirements = read(own, 'requirements.txt');
 
@@ -134,7 +163,11 @@ describe('bring your own model', () => {
     const leftovers = () => readdirSync(own).filter((f) => /before-import|requirements-import|model-import/.test(f));
 
     // Ctrl-C while pip rebuilds the venv (SIGINT to the whole process group, as a terminal sends it): all back.
-    const interrupted = spawn(path.join(own, '.venv', 'bin', 'python'), [path.join(own, 'tools', 'import_model.py'), path.join(old, 'loan.skops'), ...oldSample, ...trust], { cwd: own, detached: true });
+    const interrupted = spawn(
+      path.join(own, '.venv', 'bin', 'python'),
+      [path.join(own, 'tools', 'import_model.py'), path.join(old, 'loan.skops'), ...oldSample, ...trust],
+      { cwd: own, detached: true },
+    );
     let interruptedLog = '';
     const exited = new Promise<number | null>((res) => interrupted.once('exit', (code) => res(code)));
     await new Promise<void>((res, rej) => {
@@ -143,12 +176,16 @@ describe('bring your own model', () => {
         if (/rebuilding .* from the new pins/.test(interruptedLog)) setTimeout(res, 4000); // pip is installing by then
       };
       interrupted.stdout!.on('data', onData);
-      interrupted.stderr!.on('data', (d) => { interruptedLog += d; });
+      interrupted.stderr!.on('data', (d) => {
+        interruptedLog += d;
+      });
       interrupted.once('exit', () => rej(new Error(`exited before the rebuild:\n${interruptedLog}`)));
     });
     process.kill(-interrupted.pid!, 'SIGINT');
     expect(await exited, interruptedLog).toBe(130);
-    expect(interruptedLog).toMatch(/requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/);
+    expect(interruptedLog).toMatch(
+      /requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/,
+    );
     expect(interruptedLog).toMatch(/interrupted\. Nothing was changed\./);
     expect(snapshot(own)).toEqual(ownBefore);
     expect(marker()).toBe(markerBefore);
@@ -159,9 +196,13 @@ describe('bring your own model', () => {
     // byte for byte and mtime for mtime, and the old venv with its marker.
     const failed = ownImport(path.join(old, 'loan.skops'), '--sample', path.join(FIXTURES, 'houses.csv'), ...trust);
     expect(failed.status, failed.output).toBe(2);
-    expect(failed.output).toMatch(/Re-pinning to a set with binary wheels for Python 3\.11 \(x86_64\): scikit-learn 1\.9\.1 -> 1\.5\.2/);
+    expect(failed.output).toMatch(
+      /Re-pinning to a set with binary wheels for Python 3\.11 \(x86_64\): scikit-learn 1\.9\.1 -> 1\.5\.2/,
+    );
     expect(failed.output).toMatch(/the sample lacks the model's input column/);
-    expect(failed.output).toMatch(/requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/);
+    expect(failed.output).toMatch(
+      /requirements\.txt, requirements-dev\.txt and .*\.venv are as they were before the import/,
+    );
     expect(snapshot(own)).toEqual(ownBefore);
     expect(marker()).toBe(markerBefore);
     expect(sklearnIn()).toBe('1.9.1');
@@ -175,7 +216,10 @@ describe('bring your own model', () => {
     expect(r.output).toMatch(/proved on 240 sample rows/);
     expect(r.output).toMatch(/requirements\.txt now pins scikit-learn==1\.5\.2/);
     expect(sklearnIn()).toBe('1.5.2');
-    expect(JSON.parse(read(own, 'model/schema.json')).model).toMatchObject({ sklearnVersion: '1.5.2', writtenBySklearn: '1.5.2' });
+    expect(JSON.parse(read(own, 'model/schema.json')).model).toMatchObject({
+      sklearnVersion: '1.5.2',
+      writtenBySklearn: '1.5.2',
+    });
     // Only the versions of the artifact's set changed; every other line (comments, the order) is as it was.
     const newRequirements = read(own, 'requirements.txt');
     expect(newRequirements).toMatch(/^scikit-learn==1\.5\.2$/m);
@@ -184,7 +228,8 @@ describe('bring your own model', () => {
     expect(newLines.length).toBe(oldLines.length);
     const changed = oldLines.filter((l, i) => l !== newLines[i]).map((l) => l.split('==')[0]!.toLowerCase());
     expect(changed).toContain('scikit-learn');
-    for (const name of changed) expect(['scikit-learn', 'numpy', 'scipy', 'pandas', 'joblib', 'threadpoolctl']).toContain(name);
+    for (const name of changed)
+      expect(['scikit-learn', 'numpy', 'scipy', 'pandas', 'joblib', 'threadpoolctl']).toContain(name);
     // make's marker is newer than the requirement files: `make venv` has nothing to do.
     expect(run('make', ['--no-print-directory', '-q', 'venv'], own).status).toBe(0);
 
@@ -194,7 +239,10 @@ describe('bring your own model', () => {
     const mlflow = ownImport(path.join(old, 'mlflow-loan'), ...oldSample, '--trust-pickle');
     expect(mlflow.status, mlflow.output).toBe(0);
     expect(mlflow.output).not.toMatch(/Re-pinning/);
-    expect(JSON.parse(read(own, 'model/schema.json')).model).toMatchObject({ importedAs: 'mlflow-pickle', writtenBySklearn: '1.5.2' });
+    expect(JSON.parse(read(own, 'model/schema.json')).model).toMatchObject({
+      importedAs: 'mlflow-pickle',
+      writtenBySklearn: '1.5.2',
+    });
     const tests = run('make', ['--no-print-directory', 'test'], own);
     expect(tests.status, tests.output).toBe(0);
     expect(tests.output).not.toMatch(/failed|skipped/);
@@ -215,7 +263,7 @@ describe('bring your own model', () => {
       releasePort();
     });
 
-    it('imports, passes make test, and make serve answers the model\'s own in-process predictions', async () => {
+    it("imports, passes make test, and make serve answers the model's own in-process predictions", async () => {
       const r = importModel(path.join(byo, 'loan.skops'), ...sample(), ...trustFlags());
       expect(r.status, r.output).toBe(0);
       const schema = JSON.parse(read(project, 'model/schema.json'));
@@ -228,19 +276,40 @@ describe('bring your own model', () => {
       releasePort = await acquirePort8000();
       let log = '';
       server = spawn('make', ['--no-print-directory', `VENV=${venv}`, 'serve'], { cwd: project, detached: true });
-      server.stdout!.on('data', (d) => { log += d; });
-      server.stderr!.on('data', (d) => { log += d; });
+      server.stdout!.on('data', (d) => {
+        log += d;
+      });
+      server.stderr!.on('data', (d) => {
+        log += d;
+      });
       const deadline = Date.now() + 120_000;
       for (;;) {
         if (server.exitCode !== null) throw new Error(`make serve exited:\n${log}`);
-        try { if ((await fetch('http://127.0.0.1:8000/health')).ok) break; } catch { /* not yet */ }
+        try {
+          if ((await fetch('http://127.0.0.1:8000/health')).ok) break;
+        } catch {
+          /* not yet */
+        }
         if (Date.now() > deadline) throw new Error(`no answer:\n${log}`);
         await new Promise((res) => setTimeout(res, 250));
       }
       // The sample rows as a client sends them: JSON nulls for the gaps, whole numbers for the integer column.
-      const csv = readFileSync(path.join(byo, 'sample.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-      const rows = csv.map(([income, years, region, plan]) => ({ income: income ? Number(income) : null, years: Number(years), region: region || null, plan }));
-      const res = await fetch('http://127.0.0.1:8000/v1/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows }) });
+      const csv = readFileSync(path.join(byo, 'sample.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
+      const rows = csv.map(([income, years, region, plan]) => ({
+        income: income ? Number(income) : null,
+        years: Number(years),
+        region: region || null,
+        plan,
+      }));
+      const res = await fetch('http://127.0.0.1:8000/v1/predict', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: rows }),
+      });
       expect(res.status).toBe(200);
       const body = await res.json();
       expect(body.classes).toEqual(expected.classes);
@@ -254,12 +323,30 @@ describe('bring your own model', () => {
   });
 
   it('sci-eb app NAME --model: generates, creates the venv, imports; a pickle without trust writes nothing', () => {
-    const refused = run('node', [LAUNCHER, 'app', 'from-pickle', '--yes', '--model', path.join(byo, 'loan.joblib'), ...sample()], work);
+    const refused = run(
+      'node',
+      [LAUNCHER, 'app', 'from-pickle', '--yes', '--model', path.join(byo, 'loan.joblib'), ...sample()],
+      work,
+    );
     expect(refused.status).toBe(2);
     expect(refused.output).toMatch(/--model: .*is a pickle.*--trust-pickle/);
     expect(existsSync(path.join(work, 'from-pickle'))).toBe(false);
 
-    const r = run('node', [LAUNCHER, 'app', 'from-skops', '--yes', '--model', path.join(byo, 'loan.skops'), ...sample(), '--trust-type', expected.untrusted.join(',')], work);
+    const r = run(
+      'node',
+      [
+        LAUNCHER,
+        'app',
+        'from-skops',
+        '--yes',
+        '--model',
+        path.join(byo, 'loan.skops'),
+        ...sample(),
+        '--trust-type',
+        expected.untrusted.join(','),
+      ],
+      work,
+    );
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(/Import your model/);
     expect(r.output).not.toMatch(/Train the model/);

@@ -1,18 +1,35 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAUNCHER, ROOT, listFiles, read } from './helpers.js';
 
 /** The folders above `dir`, up to the root. */
-const ancestors = (dir: string): string[] => (path.dirname(dir) === dir ? [] : [path.dirname(dir), ...ancestors(path.dirname(dir))]);
+const ancestors = (dir: string): string[] =>
+  path.dirname(dir) === dir ? [] : [path.dirname(dir), ...ancestors(path.dirname(dir))];
 
 // Yeoman logs to stderr; `output` is what a user sees in the terminal.
 const sciEb = (cwd: string, ...args: string[]) => sciEbWith({}, cwd, ...args);
 function sciEbWith(extra: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number }, cwd: string, ...args: string[]) {
-  const r = spawnSync('node', [LAUNCHER, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, ...extra, env: { ...process.env, ...extra.env } });
+  const r = spawnSync('node', [LAUNCHER, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+    ...extra,
+    env: { ...process.env, ...extra.env },
+  });
   return { ...r, output: `${r.stdout}${r.stderr}` };
 }
 const tmp = (prefix = 'sci-eb-bin-') => mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -49,12 +66,14 @@ describe('sci-eb launcher', () => {
     expect(r.stderr).toMatch(/3 problems; nothing was written/);
     expect(r.stderr).toMatch(/--env-name: .*4 to 40/);
     expect(r.stderr).toMatch(/--region: /);
-    expect(r.stderr).toMatch(/--platform: windows is not a platform this generator knows: use one of al2023, amazon-linux-ami/);
+    expect(r.stderr).toMatch(
+      /--platform: windows is not a platform this generator knows: use one of al2023, amazon-linux-ami/,
+    );
     expect(r.output).not.toMatch(YEOMAN_TASK_ERROR);
     expect(readdirSync(cwd)).toEqual([]);
   });
 
-  it('every generator\'s --help lists its options with defaults and meanings, exits 0 and writes nothing anywhere', () => {
+  it("every generator's --help lists its options with defaults and meanings, exits 0 and writes nothing anywhere", () => {
     const cwd = tmp();
     const home = tmp('sci-eb-home-');
     const help = (...args: string[]) => {
@@ -72,9 +91,13 @@ describe('sci-eb launcher', () => {
     expect(app).toMatch(/--skip-install +Write the project only/);
     expect(app).not.toMatch(/skip-cache|force-install|ask-answered/); // Yeoman's, meaningless here
     expect(help('app', 'my-svc', '--yes', '-h')).toBe(app); // --help wins over everything else on the line
-    expect(help('gateway', '--help')).toMatch(/Usage: sci-eb gateway \[options\][\s\S]*--skip-install +Write the files only[\s\S]*--dry-run/);
+    expect(help('gateway', '--help')).toMatch(
+      /Usage: sci-eb gateway \[options\][\s\S]*--skip-install +Write the files only[\s\S]*--dry-run/,
+    );
     expect(help('upgrade', '--help')).toMatch(/Usage: sci-eb upgrade \[options\][\s\S]*--check[\s\S]*--set <value>/);
-    expect(help('requirements', '--help')).toMatch(/\[file\][\s\S]*file +The requirements file to order \(default: requirements.txt\)[\s\S]*--check/);
+    expect(help('requirements', '--help')).toMatch(
+      /\[file\][\s\S]*file +The requirements file to order \(default: requirements.txt\)[\s\S]*--check/,
+    );
     const top = help('--help');
     for (const g of ['app', 'gateway', 'requirements', 'upgrade']) expect(top).toMatch(new RegExp(`^  ${g} +\\S`, 'm'));
     expect(readdirSync(cwd)).toEqual([]);
@@ -105,16 +128,18 @@ describe('sci-eb launcher', () => {
     const cwd = tmp();
     const r = sciEb(cwd, 'app', 'a', '--yes', '--workers', '0');
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('sci-eb: The answers have 2 problems; nothing was written. Fix:\n'
-      + '  --name: must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen\n'
-      + '  --workers: must be a whole number from 1 to 32\n');
+    expect(r.stderr).toBe(
+      'sci-eb: The answers have 2 problems; nothing was written. Fix:\n' +
+        '  --name: must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen\n' +
+        '  --workers: must be a whole number from 1 to 32\n',
+    );
     expect(r.stdout).toBe('');
     const outside = sciEb(cwd, 'upgrade');
     expect(outside.status).toBe(2);
     expect(outside.output).not.toMatch(YEOMAN_TASK_ERROR);
   });
 
-  it('as yo runs it after dropping root (uid 1000, root\'s home unreadable): a message that says so, exit 2', () => {
+  it("as yo runs it after dropping root (uid 1000, root's home unreadable): a message that says so, exit 2", () => {
     const cwd = tmp();
     const home = tmp('sci-eb-home-');
     const asRoot = process.getuid?.() === 0;
@@ -127,13 +152,22 @@ describe('sci-eb launcher', () => {
     for (const dir of closed) chmodSync(dir, statSync(dir).mode | 0o001);
     let r: ReturnType<typeof sciEbWith>;
     try {
-      r = sciEbWith({ env: { HOME: home }, ...(asRoot ? { uid: 1000, gid: 1000 } : {}) }, cwd, 'app', 'svc', '--yes', '--skip-install');
+      r = sciEbWith(
+        { env: { HOME: home }, ...(asRoot ? { uid: 1000, gid: 1000 } : {}) },
+        cwd,
+        'app',
+        'svc',
+        '--yes',
+        '--skip-install',
+      );
     } finally {
       for (const dir of closed) chmodSync(dir, statSync(dir).mode & ~0o001);
       chmodSync(home, 0o700);
     }
     expect(r.status, r.output).toBe(2);
-    expect(r.stderr).toMatch(/cannot read its home folder .*yo, run as root, switches to uid 1000.*run the same generator with sci-eb/);
+    expect(r.stderr).toMatch(
+      /cannot read its home folder .*yo, run as root, switches to uid 1000.*run the same generator with sci-eb/,
+    );
     expect(r.output).not.toMatch(/TypeError|EACCES/);
     expect(readdirSync(cwd)).toEqual([]);
   });
@@ -148,7 +182,9 @@ describe('sci-eb launcher', () => {
     const r = sciEb(cwd, 'requirements');
     expect(r.status, r.stderr).toBe(0);
     expect(r.output).toMatch(/moved scipy: line 4 -> 3/);
-    expect(read(cwd, 'requirements.txt')).toBe('joblib==1.1.0\nnumpy==1.21.0\nscipy==1.7.0\nscikit-learn==1.0\nthreadpoolctl==3.0.0\n');
+    expect(read(cwd, 'requirements.txt')).toBe(
+      'joblib==1.1.0\nnumpy==1.21.0\nscipy==1.7.0\nscikit-learn==1.0\nthreadpoolctl==3.0.0\n',
+    );
     const again = sciEb(cwd, 'requirements');
     expect(again.output).toMatch(/already in build order/);
     expect(sciEb(cwd, 'requirements', 'nope.txt').output).toMatch(/nope\.txt does not exist/);
@@ -177,11 +213,13 @@ describe('sci-eb launcher', () => {
     const project = path.join(cwd, 'svc');
     writeFileSync(path.join(project, 'README.md'), '# svc\n\nOur own notes.\n');
     expect(sciEb(project, 'gateway', '--skip-install').status).toBe(0);
-    expect(read(project, 'README.md')).toMatch(/^# svc\n\nOur own notes\.\n\n## The prediction gateway[\s\S]*make gateway-test/);
+    expect(read(project, 'README.md')).toMatch(
+      /^# svc\n\nOur own notes\.\n\n## The prediction gateway[\s\S]*make gateway-test/,
+    );
     expect(existsSync(LAUNCHER)).toBe(true);
   });
 
-  it('after sci-eb app --gateway, the next steps name the gateway\'s commands', () => {
+  it("after sci-eb app --gateway, the next steps name the gateway's commands", () => {
     const cwd = tmp();
     const r = sciEb(cwd, 'app', 'svc', '--yes', '--skip-install', '--gateway');
     expect(r.status, r.output).toBe(0);

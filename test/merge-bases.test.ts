@@ -2,14 +2,23 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/lib/apply.js';
-import { BASES_DIR, baseStoreChanges, basePath, decodeBase, encodeBase, isInlineManifest, projectBases, splitManifest } from '../src/lib/merge-bases.js';
+import {
+  BASES_DIR,
+  baseStoreChanges,
+  basePath,
+  decodeBase,
+  encodeBase,
+  isInlineManifest,
+  projectBases,
+  splitManifest,
+} from '../src/lib/merge-bases.js';
 import { sha256 } from '../src/lib/sha256.js';
 
 const A = Buffer.from('contract text\n');
 const B = Buffer.from('Makefile text\n');
 
 describe('merge bases', () => {
-  it('a blob is the gzip of its content, named by the content\'s sha256, and the same bytes every time', () => {
+  it("a blob is the gzip of its content, named by the content's sha256, and the same bytes every time", () => {
     expect(basePath(sha256(A))).toBe(`${BASES_DIR}/${sha256(A)}.gz`);
     expect(encodeBase(A).equals(encodeBase(A))).toBe(true);
     expect(decodeBase(sha256(A), encodeBase(A))?.equals(A)).toBe(true);
@@ -28,10 +37,18 @@ describe('merge bases', () => {
       Makefile: { kind: 'managed', sha256: sha256(B) },
       'train.py': { kind: 'scaffold', sha256: sha256('train\n') },
     };
-    const contents = new Map([[sha256(A), A], [sha256(B), B]]);
+    const contents = new Map([
+      [sha256(A), A],
+      [sha256(B), B],
+    ]);
     const stale = `${'0'.repeat(64)}.gz`;
     const existing = { [basePath(sha256(A))]: encodeBase(A) };
-    const { writes, deletes } = baseStoreChanges(manifest, contents, [`${sha256(A)}.gz`, stale, 'README.txt'], (p) => existing[p]);
+    const { writes, deletes } = baseStoreChanges(
+      manifest,
+      contents,
+      [`${sha256(A)}.gz`, stale, 'README.txt'],
+      (p) => existing[p],
+    );
     expect(writes.map((w) => w.path)).toEqual([basePath(sha256(B))]); // A is there already and sound
     expect(decodeBase(sha256(B), writes[0]!.content)?.equals(B)).toBe(true);
     expect(deletes).toEqual([`${BASES_DIR}/${stale}`]); // a file that is not a blob is left alone
@@ -39,7 +56,9 @@ describe('merge bases', () => {
 
   it('a damaged blob still referenced is written again from what was rendered', () => {
     const manifest: Manifest = { Makefile: { kind: 'managed', sha256: sha256(B) } };
-    const { writes, deletes } = baseStoreChanges(manifest, new Map([[sha256(B), B]]), [`${sha256(B)}.gz`], () => Buffer.from('garbage'));
+    const { writes, deletes } = baseStoreChanges(manifest, new Map([[sha256(B), B]]), [`${sha256(B)}.gz`], () =>
+      Buffer.from('garbage'),
+    );
     expect(writes.map((w) => w.path)).toEqual([basePath(sha256(B))]);
     expect(deletes).toEqual([]);
   });
@@ -51,7 +70,10 @@ describe('merge bases', () => {
     } as unknown as Manifest;
     expect(isInlineManifest(stored)).toBe(true);
     const { manifest, inline } = splitManifest(stored);
-    expect(manifest).toEqual({ Makefile: { kind: 'managed', sha256: sha256(B) }, 'train.py': { kind: 'scaffold', sha256: sha256('t') } });
+    expect(manifest).toEqual({
+      Makefile: { kind: 'managed', sha256: sha256(B) },
+      'train.py': { kind: 'scaffold', sha256: sha256('t') },
+    });
     expect(isInlineManifest(manifest)).toBe(false);
     const bases = projectBases(() => undefined, inline);
     expect(bases(sha256(B))?.equals(B)).toBe(true);

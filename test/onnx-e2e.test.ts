@@ -16,7 +16,11 @@ const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 };
 
-interface Answer { predictions: string[]; probabilities: number[][]; classes: string[] }
+interface Answer {
+  predictions: string[];
+  probabilities: number[][];
+  classes: string[];
+}
 type Row = Record<string, number>;
 
 describe('the onnx runtime, end to end', () => {
@@ -30,25 +34,40 @@ describe('the onnx runtime, end to end', () => {
   let rows: Row[] = [];
   const trainedOutput: Record<string, string> = {};
   let sklearnAnswer: Answer;
-  const make = (project: string, venv: string, ...targets: string[]) => run('make', ['--no-print-directory', `VENV=${venv}`, ...targets], project);
+  const make = (project: string, venv: string, ...targets: string[]) =>
+    run('make', ['--no-print-directory', `VENV=${venv}`, ...targets], project);
   // What `make train` runs (its venv check is e2e.test.ts's business): python train.py in the project.
   const train = (project: string, venv: string) => run(path.join(venv, 'bin', 'python'), ['train.py'], project);
 
   /** The Procfile's command on a free port (8000 is EB's, and the lock's), from `venv`; resolves with its base URL. */
   async function serve(project: string, venv: string): Promise<string> {
     const port = await freePort();
-    const web = read(project, 'Procfile').replace(/^web:\s*/, '').trim().replace('127.0.0.1:8000', `127.0.0.1:${port}`).split(/\s+/);
-    const child = spawn(web[0]!, web.slice(1), { cwd: project, detached: true, env: { ...process.env, PATH: `${venv}/bin:${process.env.PATH}` } });
+    const web = read(project, 'Procfile')
+      .replace(/^web:\s*/, '')
+      .trim()
+      .replace('127.0.0.1:8000', `127.0.0.1:${port}`)
+      .split(/\s+/);
+    const child = spawn(web[0]!, web.slice(1), {
+      cwd: project,
+      detached: true,
+      env: { ...process.env, PATH: `${venv}/bin:${process.env.PATH}` },
+    });
     servers.push(child);
     let log = '';
-    child.stdout!.on('data', (d) => { log += d; });
-    child.stderr!.on('data', (d) => { log += d; });
+    child.stdout!.on('data', (d) => {
+      log += d;
+    });
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
     const base = `http://127.0.0.1:${port}`;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
       if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${log}`);
       try {
         if ((await fetch(`${base}/health`)).ok) return base;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`the service did not answer:\n${log}`);
@@ -66,7 +85,11 @@ describe('the onnx runtime, end to end', () => {
   /** Every row through POST /v1/predict, one request per row (the path single-row clients take) and one batch. */
   async function answersOf(base: string): Promise<Answer> {
     const post = async (instances: Row[]) => {
-      const res = await fetch(`${base}/v1/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ instances }) });
+      const res = await fetch(`${base}/v1/predict`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ instances }),
+      });
       expect(res.status, await res.clone().text()).toBe(200);
       return (await res.json()) as Answer;
     };
@@ -83,19 +106,26 @@ describe('the onnx runtime, end to end', () => {
     expect(onnx.predictions).toHaveLength(rows.length);
     for (const [i, label] of sklearn.predictions.entries()) {
       expect(onnx.predictions[i], `row ${i}: ${JSON.stringify(rows[i])}`).toBe(label);
-      for (const [j, p] of sklearn.probabilities[i]!.entries()) expect(Math.abs(onnx.probabilities[i]![j]! - p), `row ${i}, class ${j}`).toBeLessThanOrEqual(1e-5);
+      for (const [j, p] of sklearn.probabilities[i]!.entries())
+        expect(Math.abs(onnx.probabilities[i]![j]! - p), `row ${i}, class ${j}`).toBeLessThanOrEqual(1e-5);
     }
   }
 
   beforeAll(() => {
-    for (const [name, extra] of [['iris-sk', []], ['iris-ox', ['--runtime', 'onnx']]] as const) {
+    for (const [name, extra] of [
+      ['iris-sk', []],
+      ['iris-ox', ['--runtime', 'onnx']],
+    ] as const) {
       const made = run('node', [LAUNCHER, 'app', name, '--yes', '--skip-install', ...extra], work);
       expect(made.status, made.output).toBe(0);
     }
     skVenv = sharedVenv('app', [path.join(sk, 'requirements-dev.txt')]);
     oxVenv = sharedVenv('app', [path.join(ox, 'requirements-dev.txt')]);
     serveVenv = sharedVenv('serve', [path.join(ox, 'requirements.txt')]);
-    for (const [project, venv] of [[sk, skVenv], [ox, oxVenv]]) {
+    for (const [project, venv] of [
+      [sk, skVenv],
+      [ox, oxVenv],
+    ]) {
       const trained = train(project, venv);
       expect(trained.status, trained.output).toBe(0);
       trainedOutput[project] = trained.output;
@@ -103,17 +133,29 @@ describe('the onnx runtime, end to end', () => {
     // Rows of our own, never in the training data: uniform over each feature's observed range, seeded.
     const schema = JSON.parse(read(ox, 'model/schema.json'));
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    rows = Array.from({ length: 300 }, () => Object.fromEntries(schema.features.map((f: { name: string; observedMin: number; observedMax: number }) =>
-      [f.name, Math.round((f.observedMin + random() * (f.observedMax - f.observedMin)) * 1000) / 1000])));
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    rows = Array.from({ length: 300 }, () =>
+      Object.fromEntries(
+        schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [
+          f.name,
+          Math.round((f.observedMin + random() * (f.observedMax - f.observedMin)) * 1000) / 1000,
+        ]),
+      ),
+    );
   }, 1_800_000);
 
   afterAll(stop);
 
   it('trains the onnx project to model.onnx beside the sklearn artifact, proven on the held-out rows, both sha256 recorded', () => {
-    expect(trainedOutput[ox]).toMatch(/converted to ONNX and proven on the 30 held-out rows: the same classes, largest difference [\d.e-]+ \(tolerance 1e-05\)/);
+    expect(trainedOutput[ox]).toMatch(
+      /converted to ONNX and proven on the 30 held-out rows: the same classes, largest difference [\d.e-]+ \(tolerance 1e-05\)/,
+    );
     const model = JSON.parse(read(ox, 'model/schema.json')).model;
-    expect(model).toMatchObject({ runtime: 'onnx', artifact: 'model.skops', onnx: { artifact: 'model.onnx', parity: { rows: 30, tolerance: 1e-5 } } });
+    expect(model).toMatchObject({
+      runtime: 'onnx',
+      artifact: 'model.skops',
+      onnx: { artifact: 'model.onnx', parity: { rows: 30, tolerance: 1e-5 } },
+    });
     expect(model.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(model.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(path.join(ox, 'model', 'model.onnx'))).toBe(true);
@@ -133,7 +175,17 @@ describe('the onnx runtime, end to end', () => {
     expectSameAnswers(await answersOf(oxBase), sklearnAnswer);
     // Same contract, same errors: a bad row is refused by both with the same body.
     const bad = JSON.stringify({ instances: [{ ...rows[0], petal_width_cm: 'wide' }] });
-    const [a, b] = await Promise.all([skBase, oxBase].map(async (base) => (await fetch(`${base}/v1/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'same-id' }, body: bad })).text()));
+    const [a, b] = await Promise.all(
+      [skBase, oxBase].map(async (base) =>
+        (
+          await fetch(`${base}/v1/predict`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'same-id' },
+            body: bad,
+          })
+        ).text(),
+      ),
+    );
     expect(b).toBe(a);
     await stop();
   }, 300_000);
@@ -148,7 +200,13 @@ describe('the onnx runtime, end to end', () => {
   it('import: refuses a pipeline with a step ONNX cannot express, naming it, and the previous model stays; a convertible one is proven and imported', () => {
     const sample = path.join(work, 'rows.csv');
     const names = Object.keys(rows[0]!);
-    writeFileSync(sample, `${names.join(',')}\n${rows.slice(0, 50).map((r) => names.map((n) => r[n]).join(',')).join('\n')}\n`);
+    writeFileSync(
+      sample,
+      `${names.join(',')}\n${rows
+        .slice(0, 50)
+        .map((r) => names.map((n) => r[n]).join(','))
+        .join('\n')}\n`,
+    );
     // A notebook's pipeline with a FunctionTransformer running numpy's log1p: scikit-learn serves it, ONNX cannot.
     const unconvertible = path.join(work, 'log1p.joblib');
     const fit = [
@@ -162,16 +220,45 @@ describe('the onnx runtime, end to end', () => {
     const made = run(path.join(oxVenv, 'bin', 'python'), ['-c', fit, sample, unconvertible], work);
     expect(made.status, made.output).toBe(0);
     const before = contents(ox);
-    const refused = run('node', [LAUNCHER, 'model', 'import', unconvertible, '--sample', sample, '--target', 'size', '--trust-pickle'], ox, { VENV: oxVenv });
+    const refused = run(
+      'node',
+      [LAUNCHER, 'model', 'import', unconvertible, '--sample', sample, '--target', 'size', '--trust-pickle'],
+      ox,
+      { VENV: oxVenv },
+    );
     expect(refused.status, refused.output).toBe(2);
-    expect(refused.output).toMatch(/the onnx runtime cannot serve this model: step log \(FunctionTransformer\) cannot be converted to ONNX: it runs Python code \(log1p\).*stay on --runtime sklearn.*Nothing was changed/s);
+    expect(refused.output).toMatch(
+      /the onnx runtime cannot serve this model: step log \(FunctionTransformer\) cannot be converted to ONNX: it runs Python code \(log1p\).*stay on --runtime sklearn.*Nothing was changed/s,
+    );
     expect(contents(ox)).toEqual(before);
     // The sklearn project's forest, brought as a file: converted, proven on the sample in process and over HTTP.
-    const trusted = JSON.parse(read(sk, 'model/schema.json')).model.trustedTypes.flatMap((t: string) => ['--trust-type', t]);
-    const imported = run('node', [LAUNCHER, 'model', 'import', path.join(sk, 'model', 'model.skops'), '--sample', sample, '--target', 'species', ...trusted], ox, { VENV: oxVenv });
+    const trusted = JSON.parse(read(sk, 'model/schema.json')).model.trustedTypes.flatMap((t: string) => [
+      '--trust-type',
+      t,
+    ]);
+    const imported = run(
+      'node',
+      [
+        LAUNCHER,
+        'model',
+        'import',
+        path.join(sk, 'model', 'model.skops'),
+        '--sample',
+        sample,
+        '--target',
+        'species',
+        ...trusted,
+      ],
+      ox,
+      { VENV: oxVenv },
+    );
     expect(imported.status, imported.output).toBe(0);
     const model = JSON.parse(read(ox, 'model/schema.json')).model;
-    expect(model).toMatchObject({ source: 'import', runtime: 'onnx', onnx: { parity: { rows: 50, on: 'sample rows' } } });
+    expect(model).toMatchObject({
+      source: 'import',
+      runtime: 'onnx',
+      onnx: { parity: { rows: 50, on: 'sample rows' } },
+    });
   }, 600_000);
 
   it('upgrade --set runtime=onnx: the sklearn project gets the onnx pins, refuses its old model until retrained, then serves the same answers', async () => {
@@ -181,7 +268,9 @@ describe('the onnx runtime, end to end', () => {
     expect(read(sk, 'serving/settings.py')).toMatch(/^RUNTIME = "onnx"$/m);
     const stale = run(path.join(oxVenv, 'bin', 'python'), ['-c', 'from serving import create_app; create_app()'], sk);
     expect(stale.status).not.toBe(0);
-    expect(stale.output).toMatch(/written for the sklearn runtime but this project serves with onnx.*run `make train`/s);
+    expect(stale.output).toMatch(
+      /written for the sklearn runtime but this project serves with onnx.*run `make train`/s,
+    );
     const retrained = train(sk, oxVenv);
     expect(retrained.status, retrained.output).toBe(0);
     expect(existsSync(path.join(sk, 'model', 'model.onnx'))).toBe(true);

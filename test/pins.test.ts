@@ -12,25 +12,63 @@ import { PLATFORMS } from '../src/lib/platforms.js';
 import { ROOT } from './helpers.js';
 
 const pinsFile = (name: string) => path.join(ROOT, 'templates', 'pins', name);
-const pinsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-  const [name, version] = l.split('==');
-  return { name: normalizeName(name!), version: version! };
-});
+const pinsOf = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [name, version] = l.split('==');
+      return { name: normalizeName(name!), version: version! };
+    });
 
 // manylinux tags a glibc 2.34 (AL2023) system accepts, newest first; pip needs them spelled out for a foreign platform.
-const manylinux = (arch: string) => ['manylinux_2_34', 'manylinux_2_28', 'manylinux_2_27', 'manylinux_2_17', 'manylinux2014'].map((t) => `${t}_${arch}`);
+const manylinux = (arch: string) =>
+  ['manylinux_2_34', 'manylinux_2_28', 'manylinux_2_27', 'manylinux_2_17', 'manylinux2014'].map((t) => `${t}_${arch}`);
 
-async function resolve(requirements: string, python: string, platforms: string[], { noDeps = false, wheelsOnly = true, ignorePython = false } = {}) {
+async function resolve(
+  requirements: string,
+  python: string,
+  platforms: string[],
+  { noDeps = false, wheelsOnly = true, ignorePython = false } = {},
+) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pins-'));
   const report = path.join(dir, 'report.json');
-  await promisify(execFile)('python3', [
-    '-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--disable-pip-version-check', '-q',
-    ...(wheelsOnly ? ['--only-binary=:all:'] : []), ...(ignorePython ? ['--ignore-requires-python'] : []),
-    ...platforms.flatMap((p) => ['--platform', p]), '--python-version', python, '--implementation', 'cp',
-    '--target', path.join(dir, 'target'), '--report', report, ...(noDeps ? ['--no-deps'] : []), '-r', requirements,
-  ], { timeout: 180_000 });
-  const installed = JSON.parse(readFileSync(report, 'utf8')).install as Array<{ metadata: { name: string; version: string }; download_info: { url: string } }>;
-  return installed.map((i) => ({ name: normalizeName(i.metadata.name), version: i.metadata.version, file: i.download_info.url.split('/').pop()! }));
+  await promisify(execFile)(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--dry-run',
+      '--ignore-installed',
+      '--disable-pip-version-check',
+      '-q',
+      ...(wheelsOnly ? ['--only-binary=:all:'] : []),
+      ...(ignorePython ? ['--ignore-requires-python'] : []),
+      ...platforms.flatMap((p) => ['--platform', p]),
+      '--python-version',
+      python,
+      '--implementation',
+      'cp',
+      '--target',
+      path.join(dir, 'target'),
+      '--report',
+      report,
+      ...(noDeps ? ['--no-deps'] : []),
+      '-r',
+      requirements,
+    ],
+    { timeout: 180_000 },
+  );
+  const installed = JSON.parse(readFileSync(report, 'utf8')).install as Array<{
+    metadata: { name: string; version: string };
+    download_info: { url: string };
+  }>;
+  return installed.map((i) => ({
+    name: normalizeName(i.metadata.name),
+    version: i.metadata.version,
+    file: i.download_info.url.split('/').pop()!,
+  }));
 }
 
 /** Several pin files as one requirements file (the dev closure is requirements.txt plus the training pins). */
@@ -48,7 +86,11 @@ function joined(files: string[]): string {
 const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
   { what: 'requirements.txt (sklearn runtime)', files: ['al2023.txt'], arches: ['x86_64', 'aarch64'] },
   { what: 'requirements.txt (onnx runtime)', files: ['al2023-onnx.txt'], arches: ['x86_64', 'aarch64'] },
-  { what: 'requirements-dev.txt\'s training pins (onnx runtime)', files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'], arches: ['x86_64'] },
+  {
+    what: "requirements-dev.txt's training pins (onnx runtime)",
+    files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'],
+    arches: ['x86_64'],
+  },
 ];
 
 // Each check waits on PyPI, not the CPU: they run side by side (vitest's maxConcurrency, 5 at a time).
@@ -60,30 +102,57 @@ describe.concurrent('pinned requirements', () => {
         it(`al2023 ${set.what}, Python ${python}, ${arch}: every pin is a wheel and the pins are the whole closure`, async () => {
           const resolved = await resolve(joined(set.files), python, manylinux(arch));
           for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
-          expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(pins.map((p) => `${p.name}==${p.version}`).sort());
+          expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(
+            pins.map((p) => `${p.name}==${p.version}`).sort(),
+          );
         }, 180_000);
       }
     }
   }
 
-  it('the onnx runtime\'s requirements.txt holds no training tool', () => {
+  it("the onnx runtime's requirements.txt holds no training tool", () => {
     const names = pinsOf(pinsFile('al2023-onnx.txt')).map((p) => p.name);
     expect(names).toContain('onnxruntime');
-    for (const tool of ['scikit-learn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib']) expect(names).not.toContain(tool);
+    for (const tool of ['scikit-learn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib'])
+      expect(names).not.toContain(tool);
   });
 
   it('legacy Amazon Linux AMI, Python 3.6: every pin has a manylinux1 wheel (the yum toolchain is the fallback)', async () => {
     // With --no-deps pip checks Requires-Python against the interpreter running it (3.11) instead of the target; the
     // cp36 wheel tags still prove each file is for Python 3.6.
-    const resolved = await resolve(pinsFile('amazon-linux-ami.txt'), '3.6.8', ['manylinux1_x86_64', 'manylinux2010_x86_64'], { noDeps: true, ignorePython: true });
-    expect(resolved.map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('amazon-linux-ami.txt')).map((p) => p.name).sort());
+    const resolved = await resolve(
+      pinsFile('amazon-linux-ami.txt'),
+      '3.6.8',
+      ['manylinux1_x86_64', 'manylinux2010_x86_64'],
+      { noDeps: true, ignorePython: true },
+    );
+    expect(resolved.map((r) => r.name).sort()).toEqual(
+      pinsOf(pinsFile('amazon-linux-ami.txt'))
+        .map((p) => p.name)
+        .sort(),
+    );
     for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
   }, 180_000);
 
   it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', async () => {
     for (const python of PLATFORMS.al2023.pythonVersions) {
-      expect((await resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true })).map((r) => r.name).sort()).toEqual(pinsOf(pinsFile('dev-al2023.txt')).map((p) => p.name).sort());
+      expect(
+        (await resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }))
+          .map((r) => r.name)
+          .sort(),
+      ).toEqual(
+        pinsOf(pinsFile('dev-al2023.txt'))
+          .map((p) => p.name)
+          .sort(),
+      );
     }
-    expect((await resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), { noDeps: true, wheelsOnly: false }))[0]!.name).toBe('awsebcli');
+    expect(
+      (
+        await resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), {
+          noDeps: true,
+          wheelsOnly: false,
+        })
+      )[0]!.name,
+    ).toBe('awsebcli');
   }, 180_000);
 });

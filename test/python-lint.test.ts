@@ -13,9 +13,31 @@ const withHouses = (dir: string) => copyFileSync(path.join(FIXTURES, 'houses.csv
 const MATRIX: Array<[string, Record<string, unknown>, ((dir: string) => void)?]> = [
   ['the defaults', {}],
   ['regression: ridge on diabetes', { task: 'regression', estimator: 'ridge', dataset: 'diabetes' }],
-  ['logistic regression on wine, Python 3.13, single instance', { estimator: 'logistic_regression', dataset: 'wine', 'python-version': '3.13', 'environment-type': 'single-instance' }],
-  ['a CSV with categories, gradient boosting, joblib', { dataset: 'csv', csv: 'houses.csv', target: 'price_band', estimator: 'gradient_boosting', 'model-format': 'joblib' }, withHouses],
-  ['regression on a CSV', { task: 'regression', dataset: 'csv', csv: 'houses.csv', target: 'area_m2', estimator: 'random_forest' }, withHouses],
+  [
+    'logistic regression on wine, Python 3.13, single instance',
+    {
+      estimator: 'logistic_regression',
+      dataset: 'wine',
+      'python-version': '3.13',
+      'environment-type': 'single-instance',
+    },
+  ],
+  [
+    'a CSV with categories, gradient boosting, joblib',
+    {
+      dataset: 'csv',
+      csv: 'houses.csv',
+      target: 'price_band',
+      estimator: 'gradient_boosting',
+      'model-format': 'joblib',
+    },
+    withHouses,
+  ],
+  [
+    'regression on a CSV',
+    { task: 'regression', dataset: 'csv', csv: 'houses.csv', target: 'area_m2', estimator: 'random_forest' },
+    withHouses,
+  ],
   ['with the gateway and another health path', { gateway: true, 'health-check-path': '/ping' }],
   ['the legacy platform (Python 3.6, mod_wsgi)', { platform: 'amazon-linux-ami', dataset: 'breast_cancer' }],
 ];
@@ -38,7 +60,9 @@ describe('generated Python passes ruff', () => {
       const format = run(['format', '--check', '--diff', '.']);
       expect(format.status, format.output).toBe(0);
       // ruff reads the project's settings, not a default it happened to find.
-      expect(run(['check', '--show-settings', 'train.py']).output).toContain(`Settings path: "${path.join(dir, 'ruff.toml')}"`);
+      expect(run(['check', '--show-settings', 'train.py']).output).toContain(
+        `Settings path: "${path.join(dir, 'ruff.toml')}"`,
+      );
     });
   }
 });

@@ -64,7 +64,9 @@ describe('orderRequirements', () => {
   it('fixes the pip freeze case by moving only scipy above scikit-learn', () => {
     const input = file('joblib==1.1.0', 'numpy==1.21.0', 'scikit-learn==1.0', 'scipy==1.7.0', 'threadpoolctl==3.0.0');
     const report = orderRequirements(input);
-    expect(report.text).toBe(file('joblib==1.1.0', 'numpy==1.21.0', 'scipy==1.7.0', 'scikit-learn==1.0', 'threadpoolctl==3.0.0'));
+    expect(report.text).toBe(
+      file('joblib==1.1.0', 'numpy==1.21.0', 'scipy==1.7.0', 'scikit-learn==1.0', 'threadpoolctl==3.0.0'),
+    );
     expect(report.changed).toBe(true);
     expect(report.moved).toEqual([{ name: 'scipy', from: 4, to: 3 }]);
   });
@@ -75,9 +77,18 @@ describe('orderRequirements', () => {
   });
 
   it('hoists each dependency only to just before the first line that needs it', () => {
-    const input = file('flask==2.0', 'scikit-learn==1.0', 'gunicorn==20.1', 'scipy==1.7.0', 'requests==2.26', 'numpy==1.21.0');
+    const input = file(
+      'flask==2.0',
+      'scikit-learn==1.0',
+      'gunicorn==20.1',
+      'scipy==1.7.0',
+      'requests==2.26',
+      'numpy==1.21.0',
+    );
     const report = orderRequirements(input);
-    expect(report.text).toBe(file('flask==2.0', 'numpy==1.21.0', 'scipy==1.7.0', 'scikit-learn==1.0', 'gunicorn==20.1', 'requests==2.26'));
+    expect(report.text).toBe(
+      file('flask==2.0', 'numpy==1.21.0', 'scipy==1.7.0', 'scikit-learn==1.0', 'gunicorn==20.1', 'requests==2.26'),
+    );
     expect(report.moved).toEqual([
       { name: 'numpy', from: 6, to: 2 },
       { name: 'scipy', from: 4, to: 3 },
@@ -85,13 +96,36 @@ describe('orderRequirements', () => {
   });
 
   it('orders Cython, numpy, pandas, matplotlib and statsmodels', () => {
-    const input = file('matplotlib==3.4.3', 'numpy==1.21.0', 'pandas==1.3.0', 'statsmodels==0.13.0', 'Cython==0.29.24', 'scipy==1.7.0');
+    const input = file(
+      'matplotlib==3.4.3',
+      'numpy==1.21.0',
+      'pandas==1.3.0',
+      'statsmodels==0.13.0',
+      'Cython==0.29.24',
+      'scipy==1.7.0',
+    );
     const report = orderRequirements(input);
-    expect(report.text).toBe(file('Cython==0.29.24', 'numpy==1.21.0', 'matplotlib==3.4.3', 'pandas==1.3.0', 'scipy==1.7.0', 'statsmodels==0.13.0'));
+    expect(report.text).toBe(
+      file(
+        'Cython==0.29.24',
+        'numpy==1.21.0',
+        'matplotlib==3.4.3',
+        'pandas==1.3.0',
+        'scipy==1.7.0',
+        'statsmodels==0.13.0',
+      ),
+    );
   });
 
   it('leaves unknown packages untouched', () => {
-    const input = file('zipp==3.6.0', 'Flask==2.0.1', 'alembic==1.7', 'gunicorn==20.1.0', 'joblib==1.1.0', 'threadpoolctl==3.0.0');
+    const input = file(
+      'zipp==3.6.0',
+      'Flask==2.0.1',
+      'alembic==1.7',
+      'gunicorn==20.1.0',
+      'joblib==1.1.0',
+      'threadpoolctl==3.0.0',
+    );
     expect(orderRequirements(input)).toEqual({ text: input, moved: [], changed: false });
   });
 
@@ -162,7 +196,15 @@ describe('orderRequirements', () => {
       '',
     ];
     const joblib = ['joblib==1.1.0 \\', `    ${hash('a1')} \\`, `    ${hash('a2')}`, '    # via scikit-learn'];
-    const numpy = ['numpy==1.21.0 \\', `    ${hash('b1')} \\`, `    ${hash('b2')}`, '    # via', '    #   -r requirements.in', '    #   scikit-learn', '    #   scipy'];
+    const numpy = [
+      'numpy==1.21.0 \\',
+      `    ${hash('b1')} \\`,
+      `    ${hash('b2')}`,
+      '    # via',
+      '    #   -r requirements.in',
+      '    #   scikit-learn',
+      '    #   scipy',
+    ];
     const sklearn = ['scikit-learn==1.0 \\', `    ${hash('c1')}`, '    # via -r requirements.in'];
     const scipy = ['scipy==1.7.0 \\', `    ${hash('d1')} \\`, `    ${hash('d2')}`, '    # via scikit-learn'];
     const threadpoolctl = ['threadpoolctl==3.0.0 \\', `    ${hash('e1')}`, '    # via scikit-learn'];
@@ -270,14 +312,18 @@ describe('orderRequirements', () => {
   it('preserves CRLF line endings', () => {
     const input = 'joblib==1.1.0\r\nnumpy==1.21.0\r\nscikit-learn==1.0\r\nscipy==1.7.0\r\nthreadpoolctl==3.0.0\r\n';
     const report = orderRequirements(input);
-    expect(report.text).toBe('joblib==1.1.0\r\nnumpy==1.21.0\r\nscipy==1.7.0\r\nscikit-learn==1.0\r\nthreadpoolctl==3.0.0\r\n');
+    expect(report.text).toBe(
+      'joblib==1.1.0\r\nnumpy==1.21.0\r\nscipy==1.7.0\r\nscikit-learn==1.0\r\nthreadpoolctl==3.0.0\r\n',
+    );
     expect(report.text.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
   });
 
   it('preserves CRLF with hashed continuation lines', () => {
     const input = ['scikit-learn==1.0 \\', `    ${hash('c')}`, 'scipy==1.7.0 \\', `    ${hash('d')}`, ''].join('\r\n');
     const report = orderRequirements(input);
-    expect(report.text).toBe(['scipy==1.7.0 \\', `    ${hash('d')}`, 'scikit-learn==1.0 \\', `    ${hash('c')}`, ''].join('\r\n'));
+    expect(report.text).toBe(
+      ['scipy==1.7.0 \\', `    ${hash('d')}`, 'scikit-learn==1.0 \\', `    ${hash('c')}`, ''].join('\r\n'),
+    );
   });
 
   it('preserves a missing final newline when the last line moves', () => {
@@ -288,7 +334,9 @@ describe('orderRequirements', () => {
   });
 
   it('preserves a missing final newline when another line moves', () => {
-    expect(orderRequirements('scikit-learn==1.0\nscipy==1.7.0\nflask==2.0').text).toBe('scipy==1.7.0\nscikit-learn==1.0\nflask==2.0');
+    expect(orderRequirements('scikit-learn==1.0\nscipy==1.7.0\nflask==2.0').text).toBe(
+      'scipy==1.7.0\nscikit-learn==1.0\nflask==2.0',
+    );
     const ordered = 'numpy==1.21.0\nscipy==1.7.0';
     expect(orderRequirements(ordered)).toEqual({ text: ordered, moved: [], changed: false });
   });
@@ -308,7 +356,9 @@ describe('orderRequirements', () => {
   it('keeps duplicate lines and orders by the first occurrence', () => {
     const input = file('scikit-learn==1.0', 'scipy==1.7.0', 'flask==2.0', 'scipy==1.7.1', 'scikit-learn==1.0');
     const report = orderRequirements(input);
-    expect(report.text).toBe(file('scipy==1.7.0', 'scikit-learn==1.0', 'flask==2.0', 'scipy==1.7.1', 'scikit-learn==1.0'));
+    expect(report.text).toBe(
+      file('scipy==1.7.0', 'scikit-learn==1.0', 'flask==2.0', 'scipy==1.7.1', 'scikit-learn==1.0'),
+    );
     expect(report.moved).toEqual([{ name: 'scipy', from: 2, to: 1 }]);
     expect(orderRequirements(report.text).changed).toBe(false);
   });
@@ -333,7 +383,9 @@ describe('orderRequirements', () => {
       expect(orderRequirements(text)).toEqual({ text, moved: [], changed: false });
     }
     // A byte order mark does not hide the first requirement's name, and stays at the start.
-    expect(orderRequirements('\uFEFFscikit-learn==1.0\nscipy==1.7.0\n').text).toBe('\uFEFFscipy==1.7.0\nscikit-learn==1.0\n');
+    expect(orderRequirements('\uFEFFscikit-learn==1.0\nscipy==1.7.0\n').text).toBe(
+      '\uFEFFscipy==1.7.0\nscikit-learn==1.0\n',
+    );
   });
 
   describe('on shuffled inputs', () => {

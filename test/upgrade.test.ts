@@ -2,7 +2,18 @@
 // fixture), edited the ways users edit, upgraded with the current set. Run as CI would: the sci-eb launcher, no
 // terminal. Also the legacy-to-al2023 migration and the adoption of a project made by hand from the seed recipe.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -21,7 +32,12 @@ import { sharedVenv } from '../harness/index.mjs';
 const templatesOf = (version: string) => path.join(FIXTURES, `templates-${version}`);
 
 const sciEb = (cwd: string, ...args: string[]) => {
-  const r = spawnSync('node', [LAUNCHER, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const r = spawnSync('node', [LAUNCHER, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 };
 
@@ -34,31 +50,69 @@ function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): 
   const resolution = resolveAnswers(migrateAnswers(storedAnswers, version).answers);
   if (!resolution.ok) throw new Error(JSON.stringify(resolution.problems));
   const templatesDir = templatesOf(version);
-  const rendered = renderPlan(resolution.answers, planProject(resolution.answers, loadFileSpecs(templatesDir)), { templatesDir, generatorVersion: version });
+  const rendered = renderPlan(resolution.answers, planProject(resolution.answers, loadFileSpecs(templatesDir)), {
+    templatesDir,
+    generatorVersion: version,
+  });
   for (const file of rendered) {
     mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
     writeFileSync(path.join(dir, file.path), file.content);
   }
-  const manifest = Object.fromEntries(rendered.map((f) => [f.path, { kind: f.kind, sha256: sha256(f.content), ...(f.kind === 'managed' ? { content: f.content.toString('utf8') } : {}) }]));
-  writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest } }, null, 2));
+  const manifest = Object.fromEntries(
+    rendered.map((f) => [
+      f.path,
+      {
+        kind: f.kind,
+        sha256: sha256(f.content),
+        ...(f.kind === 'managed' ? { content: f.content.toString('utf8') } : {}),
+      },
+    ]),
+  );
+  writeFileSync(
+    path.join(dir, '.yo-rc.json'),
+    JSON.stringify({ 'generator-sci-eb': { answers: storedAnswers, generatorVersion: version, manifest } }, null, 2),
+  );
   return dir;
 }
 
 const OLD_ANSWERS = {
-  name: 'shop', appName: 'shop', envName: 'shop-env', region: 'eu-west-1', platform: 'al2023', pythonVersion: '3.11',
-  architecture: 'x86_64', instanceType: 't3.small', envType: 'SingleInstance', minInstances: 1, maxInstances: 4,
-  scalingMetric: 'CPUUtilization', scaleUpThreshold: 70, scaleDownThreshold: 30, task: 'classification',
-  estimator: 'random_forest', dataset: 'iris', gateway: false, healthCheckPath: '/health',
+  name: 'shop',
+  appName: 'shop',
+  envName: 'shop-env',
+  region: 'eu-west-1',
+  platform: 'al2023',
+  pythonVersion: '3.11',
+  architecture: 'x86_64',
+  instanceType: 't3.small',
+  envType: 'SingleInstance',
+  minInstances: 1,
+  maxInstances: 4,
+  scalingMetric: 'CPUUtilization',
+  scaleUpThreshold: 70,
+  scaleDownThreshold: 30,
+  task: 'classification',
+  estimator: 'random_forest',
+  dataset: 'iris',
+  gateway: false,
+  healthCheckPath: '/health',
 };
 
-const edit = (dir: string, file: string, change: (text: string) => string) => writeFileSync(path.join(dir, file), change(read(dir, file)));
+const edit = (dir: string, file: string, change: (text: string) => string) =>
+  writeFileSync(path.join(dir, file), change(read(dir, file)));
 const stored = (dir: string) => JSON.parse(read(dir, '.yo-rc.json'))['generator-sci-eb'];
 
 /** The state as this version keeps it: a hash per file in .yo-rc.json, and exactly one sound blob per managed content. */
 function expectBlobState(dir: string) {
   const manifest = stored(dir).manifest as Record<string, { kind: string; sha256: string }>;
-  for (const [file, entry] of Object.entries(manifest)) expect(Object.keys(entry).sort(), file).toEqual(['kind', 'sha256']);
-  const hashes = [...new Set(Object.values(manifest).filter((e) => e.kind === 'managed').map((e) => e.sha256))].sort();
+  for (const [file, entry] of Object.entries(manifest))
+    expect(Object.keys(entry).sort(), file).toEqual(['kind', 'sha256']);
+  const hashes = [
+    ...new Set(
+      Object.values(manifest)
+        .filter((e) => e.kind === 'managed')
+        .map((e) => e.sha256),
+    ),
+  ].sort();
   expect(readdirSync(path.join(dir, '.sci-eb/bases')).sort()).toEqual(hashes.map((h) => `${h}.gz`));
   for (const hash of hashes) expect(decodeBase(hash, readFileSync(path.join(dir, basePath(hash)))), hash).toBeDefined();
 }
@@ -71,8 +125,8 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     const r = sciEb(dir, 'upgrade');
     expect(r.status, r.output).toBe(0);
     expect(read(dir, 'requirements.txt')).toMatch(/^scikit-learn==1\.9\.1$/m); // a changed pin
-    expect(read(dir, 'Makefile')).toMatch(/^clean:$/m);                        // a changed template
-    expect(existsSync(path.join(dir, 'docs/contract.md'))).toBe(true);          // a new file
+    expect(read(dir, 'Makefile')).toMatch(/^clean:$/m); // a changed template
+    expect(existsSync(path.join(dir, 'docs/contract.md'))).toBe(true); // a new file
     expect(existsSync(path.join(dir, '.ebextensions/04_logs.config'))).toBe(false); // a retired, unedited file
     // stored answers migrated: envType -> environmentType, workers added
     expect(stored(dir).answers).toMatchObject({ environmentType: 'single-instance', workers: 2 });
@@ -81,7 +135,9 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     // the full texts of the old manifest moved into blobs
     expect(r.output).toMatch(/\.yo-rc\.json: the merge bases move out of \.yo-rc\.json, into \.sci-eb\/bases\//);
     expectBlobState(dir);
-    expect(YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:elasticbeanstalk:environment']).toEqual({ EnvironmentType: 'SingleInstance' });
+    expect(
+      YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:elasticbeanstalk:environment'],
+    ).toEqual({ EnvironmentType: 'SingleInstance' });
     const after = snapshot(dir);
     const again = sciEb(dir, 'upgrade');
     expect(again.status).toBe(0);
@@ -92,12 +148,16 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
 
   it('edited in every way: clean merges applied, conflicts marked and listed (exit 1), deletions respected, own code untouched, nothing lost', () => {
     const dir = oldProject(OLD_ANSWERS);
-    edit(dir, 'Makefile', (t) => `${t}\n# team target\nlint:\n\t$(VENV)/bin/python -m pyflakes application.py\n`);             // clean merge
-    edit(dir, 'requirements.txt', (t) => `${t.replace('scikit-learn==1.8.0', 'scikit-learn==1.8.2')}requests==2.32.3\n`); // conflict + an added package
-    edit(dir, '.ebextensions/04_logs.config', (t) => `${t}    RetentionInDays: 30\n`);                                    // retired but edited
-    edit(dir, 'application.py', (t) => `${t}\n# our own route goes here\n`);                                                  // scaffold
-    rmSync(path.join(dir, '.gitattributes'));                                                                                  // deleted managed file
-    rmSync(path.join(dir, 'tests/test_train.py'));                                                                             // deleted scaffold file
+    edit(dir, 'Makefile', (t) => `${t}\n# team target\nlint:\n\t$(VENV)/bin/python -m pyflakes application.py\n`); // clean merge
+    edit(
+      dir,
+      'requirements.txt',
+      (t) => `${t.replace('scikit-learn==1.8.0', 'scikit-learn==1.8.2')}requests==2.32.3\n`,
+    ); // conflict + an added package
+    edit(dir, '.ebextensions/04_logs.config', (t) => `${t}    RetentionInDays: 30\n`); // retired but edited
+    edit(dir, 'application.py', (t) => `${t}\n# our own route goes here\n`); // scaffold
+    rmSync(path.join(dir, '.gitattributes')); // deleted managed file
+    rmSync(path.join(dir, 'tests/test_train.py')); // deleted scaffold file
     const application = read(dir, 'application.py');
 
     const dry = sciEb(dir, 'upgrade', '--dry-run');
@@ -113,7 +173,9 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     expect(makefile).toMatch(/^clean:$/m);
     expect(makefile).toMatch(/^lint:\n\t\$\(VENV\)\/bin\/python -m pyflakes application\.py$/m);
     const requirements = read(dir, 'requirements.txt');
-    expect(requirements).toContain('<<<<<<< your version\nscikit-learn==1.8.2\n=======\nscikit-learn==1.9.1\n>>>>>>> generated now\n');
+    expect(requirements).toContain(
+      '<<<<<<< your version\nscikit-learn==1.8.2\n=======\nscikit-learn==1.9.1\n>>>>>>> generated now\n',
+    );
     expect(requirements).toMatch(/^requests==2\.32\.3$/m);
     expect(existsSync(path.join(dir, '.ebextensions/04_logs.config'))).toBe(false);
     expect(read(dir, '.ebextensions/04_logs.config.obsolete')).toMatch(/RetentionInDays: 30/);
@@ -123,7 +185,9 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
 
     // Until the markers are resolved, upgrades say so and fail.
     expect(sciEb(dir, 'upgrade').output).toMatch(/UNRESOLVED|conflicts/);
-    edit(dir, 'requirements.txt', (t) => t.replace(/<<<<<<< your version\n(.*\n)=======\n.*\n>>>>>>> generated now\n/, '$1'));
+    edit(dir, 'requirements.txt', (t) =>
+      t.replace(/<<<<<<< your version\n(.*\n)=======\n.*\n>>>>>>> generated now\n/, '$1'),
+    );
     const resolved = sciEb(dir, 'upgrade');
     expect(resolved.status, resolved.output).toBe(0);
     const after = snapshot(dir);
@@ -134,10 +198,22 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
 
   it('--set changes an answer and regenerates; bad --set and a project without .yo-rc.json are clear errors', () => {
     const dir = oldProject(OLD_ANSWERS);
-    const r = sciEb(dir, 'upgrade', '--set', 'workers=4', '--set', 'instance-type=c7g.large', '--set', 'architecture=arm64');
+    const r = sciEb(
+      dir,
+      'upgrade',
+      '--set',
+      'workers=4',
+      '--set',
+      'instance-type=c7g.large',
+      '--set',
+      'architecture=arm64',
+    );
     expect(r.status, r.output).toBe(0);
     expect(read(dir, 'Procfile')).toMatch(/--workers 4 /);
-    expect(YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:ec2:instances']).toEqual({ InstanceTypes: 'c7g.large', SupportedArchitectures: 'arm64' });
+    expect(YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings['aws:ec2:instances']).toEqual({
+      InstanceTypes: 'c7g.large',
+      SupportedArchitectures: 'arm64',
+    });
     const before = snapshot(dir);
     const bad = sciEb(dir, 'upgrade', '--set', 'workers=0', '--set', 'region=nowhere');
     expect(bad.status).toBe(2);
@@ -170,13 +246,27 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
     const resolution = resolveAnswers(migrateAnswers(state.answers, '0.0.9').answers);
     if (!resolution.ok) throw new Error('answers');
     const rendered = renderPlan(resolution.answers, planProject(resolution.answers), { generatorVersion: '0.1.0' });
-    const disk = (p: string) => { try { return readFileSync(path.join(dir, p)); } catch { return undefined; } };
+    const disk = (p: string) => {
+      try {
+        return readFileSync(path.join(dir, p));
+      } catch {
+        return undefined;
+      }
+    };
     const { manifest, inline } = splitManifest(state.manifest);
     const changes = planChanges(rendered, disk, manifest, projectBases(disk, inline));
     expect(changes.filter(alters).length).toBeGreaterThanOrEqual(4);
     let calls = 0;
-    const failing = { rename: (from: string, to: string) => { if (++calls === 3) throw new Error('disk full'); renameSync(from, to); }, unlink: unlinkSync };
-    expect(() => commitChanges(dir, changes, { writes: [{ path: '.yo-rc.json', content: Buffer.from('{}') }] }, failing)).toThrow('disk full');
+    const failing = {
+      rename: (from: string, to: string) => {
+        if (++calls === 3) throw new Error('disk full');
+        renameSync(from, to);
+      },
+      unlink: unlinkSync,
+    };
+    expect(() =>
+      commitChanges(dir, changes, { writes: [{ path: '.yo-rc.json', content: Buffer.from('{}') }] }, failing),
+    ).toThrow('disk full');
     expect(calls).toBe(3);
     expect(contents(dir)).toEqual(before);
     expect(listFiles(dir).filter((f) => f.includes('.sci-eb-'))).toEqual([]);
@@ -186,14 +276,34 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
 
 describe('upgrading a 0.1.0 project (the service in application.py) to the serving package', () => {
   const ANSWERS_010 = {
-    name: 'svc', appName: 'svc', envName: 'svc-env', region: 'eu-west-1', platform: 'al2023', pythonVersion: '3.11',
-    architecture: 'x86_64', instanceType: 't3.small', environmentType: 'load-balanced', minInstances: 1, maxInstances: 4,
-    scalingMetric: 'CPUUtilization', scaleUpThreshold: 70, scaleDownThreshold: 30, task: 'classification',
-    estimator: 'logistic_regression', dataset: 'iris', gateway: false, healthCheckPath: '/health', workers: 2,
+    name: 'svc',
+    appName: 'svc',
+    envName: 'svc-env',
+    region: 'eu-west-1',
+    platform: 'al2023',
+    pythonVersion: '3.11',
+    architecture: 'x86_64',
+    instanceType: 't3.small',
+    environmentType: 'load-balanced',
+    minInstances: 1,
+    maxInstances: 4,
+    scalingMetric: 'CPUUtilization',
+    scaleUpThreshold: 70,
+    scaleDownThreshold: 30,
+    task: 'classification',
+    estimator: 'logistic_regression',
+    dataset: 'iris',
+    gateway: false,
+    healthCheckPath: '/health',
+    workers: 2,
   };
   let venv = '';
   const make = (dir: string, target: string) => {
-    const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   };
   const passes = (dir: string) => {
@@ -207,7 +317,9 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
   const fresh = (dir: string, file: string) => {
     // What this generator writes for the same answers: a new project beside the upgraded one.
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-fresh-'));
-    expect(sciEb(cwd, 'app', 'svc', '--answers', path.join(dir, '.yo-rc.json'), '--yes', '--skip-install').status).toBe(0);
+    expect(sciEb(cwd, 'app', 'svc', '--answers', path.join(dir, '.yo-rc.json'), '--yes', '--skip-install').status).toBe(
+      0,
+    );
     return read(path.join(cwd, 'svc'), file);
   };
 
@@ -218,16 +330,22 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     expect(r.status, r.output).toBe(0);
     expect(r.output).not.toMatch(/Note on application\.py/);
     expectBlobState(dir); // the 0.1.0 manifest's full texts are blobs now
-    for (const file of ['application.py', 'tests/test_app.py', 'tests/conftest.py']) expect(read(dir, file), file).toBe(fresh(dir, file));
+    for (const file of ['application.py', 'tests/test_app.py', 'tests/conftest.py'])
+      expect(read(dir, file), file).toBe(fresh(dir, file));
     expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
-    for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py']) expect(existsSync(path.join(dir, file)), file).toBe(true);
+    for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py'])
+      expect(existsSync(path.join(dir, file)), file).toBe(true);
     venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir);
   }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
 
   it('edited: application.py and its tests kept byte for byte, serving/ beside them, a note on how to switch that works', () => {
     const dir = oldProject(ANSWERS_010, '0.1.0');
-    edit(dir, 'application.py', (t) => `${t}\n\n@application.route("/v1/team", methods=["GET"])\ndef team():\n    return {"team": "data"}\n`);
+    edit(
+      dir,
+      'application.py',
+      (t) => `${t}\n\n@application.route("/v1/team", methods=["GET"])\ndef team():\n    return {"team": "data"}\n`,
+    );
     const application = read(dir, 'application.py');
     const tests = read(dir, 'tests/test_app.py');
     const r = sciEb(dir, 'upgrade');
@@ -266,7 +384,9 @@ describe('platform migration: legacy Amazon Linux AMI to al2023', () => {
     const options = YAML.parse(read(dir, '.ebextensions/02_flask.config')).option_settings;
     expect(options['aws:elasticbeanstalk:container:python']).toBeUndefined();
     expect(options['aws:ec2:instances']).toEqual({ InstanceTypes: 't2.small', SupportedArchitectures: 'x86_64' });
-    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe('Python 3.11 running on 64bit Amazon Linux 2023');
+    expect(YAML.parse(read(dir, '.elasticbeanstalk/config.yml')).global.default_platform).toBe(
+      'Python 3.11 running on 64bit Amazon Linux 2023',
+    );
     const requirements = read(dir, 'requirements.txt');
     expect(requirements).toMatch(/^scikit-learn==1\.9\.1$/m);
     expect(requirements).toMatch(/^gunicorn==/m);
@@ -278,11 +398,15 @@ describe('platform migration: legacy Amazon Linux AMI to al2023', () => {
 });
 
 describe('adopting a project made by hand from the seed recipe', () => {
-  const SEED_APP = 'from flask import Flask\napplication = Flask(__name__)\n\n@application.route("/")\ndef index():\n    return "ok"\n';
-  const FREEZE = 'boto==2.49.0\njoblib==1.1.1\nnumpy==1.19.5\nscikit-learn==0.24.2\nscipy==1.5.4\nthreadpoolctl==3.1.0\n';
-  const YUM = 'packages:\n  yum:\n    gcc-c++: []\n    atlas-devel: []\n    lapack-devel: []\n    blas-devel: []\n    libgfortran: []\n';
+  const SEED_APP =
+    'from flask import Flask\napplication = Flask(__name__)\n\n@application.route("/")\ndef index():\n    return "ok"\n';
+  const FREEZE =
+    'boto==2.49.0\njoblib==1.1.1\nnumpy==1.19.5\nscikit-learn==0.24.2\nscipy==1.5.4\nthreadpoolctl==3.1.0\n';
+  const YUM =
+    'packages:\n  yum:\n    gcc-c++: []\n    atlas-devel: []\n    lapack-devel: []\n    blas-devel: []\n    libgfortran: []\n';
   const FLASK = 'option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: application.py\n';
-  const WSGI = 'container_commands:\n  AddGlobalWSGIGroupAccess:\n    command: "if ! grep -q \'WSGIApplicationGroup %{GLOBAL}\' ../wsgi.conf ; then echo \'WSGIApplicationGroup %{GLOBAL}\' >> ../wsgi.conf; fi;"\n';
+  const WSGI =
+    "container_commands:\n  AddGlobalWSGIGroupAccess:\n    command: \"if ! grep -q 'WSGIApplicationGroup %{GLOBAL}' ../wsgi.conf ; then echo 'WSGIApplicationGroup %{GLOBAL}' >> ../wsgi.conf; fi;\"\n";
 
   function seedProject(): string {
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-adopt-')), 'seed_app');
@@ -301,13 +425,22 @@ describe('adopting a project made by hand from the seed recipe', () => {
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(/inferred platform amazon-linux-ami/);
     expect(r.output).toMatch(/moved scipy from line 5 to 4/);
-    expect(read(dir, 'requirements.txt')).toBe('boto==2.49.0\njoblib==1.1.1\nnumpy==1.19.5\nscipy==1.5.4\nscikit-learn==0.24.2\nthreadpoolctl==3.1.0\n');
+    expect(read(dir, 'requirements.txt')).toBe(
+      'boto==2.49.0\njoblib==1.1.1\nnumpy==1.19.5\nscipy==1.5.4\nscikit-learn==0.24.2\nthreadpoolctl==3.1.0\n',
+    );
     expect(read(dir, 'application.py')).toBe(SEED_APP);
     expect(read(dir, '.ebextensions/01_yuminstall.config')).toBe(YUM);
     expect(read(dir, '.ebextensions/03_wsgi.config')).toBe(WSGI);
     expect(existsSync(path.join(dir, 'train.py'))).toBe(false); // no scaffold code forced on an adopted project
-    for (const added of ['.elasticbeanstalk/config.yml', '.ebignore', 'Makefile', 'tools/bundle.py']) expect(existsSync(path.join(dir, added)), added).toBe(true);
-    expect(stored(dir).answers).toMatchObject({ name: 'seed-app', appName: 'seed', region: 'us-west-2', platform: 'amazon-linux-ami', pythonVersion: '3.6' });
+    for (const added of ['.elasticbeanstalk/config.yml', '.ebignore', 'Makefile', 'tools/bundle.py'])
+      expect(existsSync(path.join(dir, added)), added).toBe(true);
+    expect(stored(dir).answers).toMatchObject({
+      name: 'seed-app',
+      appName: 'seed',
+      region: 'us-west-2',
+      platform: 'amazon-linux-ami',
+      pythonVersion: '3.6',
+    });
     // Now managed: a second upgrade changes nothing, and the migration to al2023 works from here.
     const after = snapshot(dir);
     expect(sciEb(dir, 'upgrade').status).toBe(0);
@@ -333,7 +466,12 @@ describe('yo sci-eb run again in a project behaves like upgrade', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-rerun-'));
     sciEb(cwd, 'app', 'again', '--yes', '--skip-install');
     const dir = path.join(cwd, 'again');
-    edit(dir, '.ebextensions/02_flask.config', (t) => `${t}  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n`.replace(/\n {2}aws:elasticbeanstalk:application:environment:\n {4}TEAM: data\n$/, '\n# team note\n'));
+    edit(dir, '.ebextensions/02_flask.config', (t) =>
+      `${t}  aws:elasticbeanstalk:application:environment:\n    TEAM: data\n`.replace(
+        /\n {2}aws:elasticbeanstalk:application:environment:\n {4}TEAM: data\n$/,
+        '\n# team note\n',
+      ),
+    );
     const r = sciEb(dir, 'app', '--region', 'eu-north-1', '--max-instances', '8');
     expect(r.status, r.output).toBe(0);
     const config = read(dir, '.ebextensions/02_flask.config');
@@ -356,8 +494,15 @@ describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', (
     const dir = project('inline');
     // As 0.2.0 wrote it: every managed file's text in the manifest, no .sci-eb/.
     const all = JSON.parse(read(dir, '.yo-rc.json'));
-    for (const entry of Object.values(all['generator-sci-eb'].manifest) as Array<{ kind: string; sha256: string; content?: string }>) {
-      if (entry.kind === 'managed') entry.content = decodeBase(entry.sha256, readFileSync(path.join(dir, basePath(entry.sha256))))!.toString('utf8');
+    for (const entry of Object.values(all['generator-sci-eb'].manifest) as Array<{
+      kind: string;
+      sha256: string;
+      content?: string;
+    }>) {
+      if (entry.kind === 'managed')
+        entry.content = decodeBase(entry.sha256, readFileSync(path.join(dir, basePath(entry.sha256))))!.toString(
+          'utf8',
+        );
     }
     writeFileSync(path.join(dir, '.yo-rc.json'), JSON.stringify(all, null, 2));
     rmSync(path.join(dir, '.sci-eb'), { recursive: true });
@@ -389,13 +534,21 @@ describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', (
     rmSync(path.join(dir, basePath(manifest['.elasticbeanstalk/config.yml'].sha256))); // missing
     const r = sciEb(dir, 'upgrade', '--set', 'max-instances=8', '--set', 'region=eu-north-1');
     expect(r.status).toBe(1);
-    expect(r.output).toMatch(/2 files have conflicts between your edits and the new version: \.ebextensions\/02_flask\.config, \.elasticbeanstalk\/config\.yml/);
+    expect(r.output).toMatch(
+      /2 files have conflicts between your edits and the new version: \.ebextensions\/02_flask\.config, \.elasticbeanstalk\/config\.yml/,
+    );
     expect(r.output.match(/its merge base \.sci-eb\/bases\/[0-9a-f]{64}\.gz is missing or damaged/g)).toHaveLength(2);
-    for (const [file, mine] of [['.ebextensions/02_flask.config', ours.flask], ['.elasticbeanstalk/config.yml', ours.eb]] as const) {
+    for (const [file, mine] of [
+      ['.ebextensions/02_flask.config', ours.flask],
+      ['.elasticbeanstalk/config.yml', ours.eb],
+    ] as const) {
       // Without a base, nothing tells the edits from the changes: every line of yours is still there, the rest marked.
       const lines = new Set(read(dir, file).split('\n'));
       expect(lines.has('<<<<<<< your version') && lines.has('>>>>>>> generated now'), file).toBe(true);
-      expect(mine.split('\n').filter((l) => !lines.has(l)), file).toEqual([]);
+      expect(
+        mine.split('\n').filter((l) => !lines.has(l)),
+        file,
+      ).toEqual([]);
     }
     expect(read(dir, '.ebextensions/02_flask.config')).toMatch(/MaxSize: 8/);
     expect(read(dir, '.elasticbeanstalk/config.yml')).toMatch(/default_region: eu-north-1/);
@@ -430,7 +583,9 @@ describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', (
     const r = sciEb(dir, 'upgrade');
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(/merged \(your edits kept\) gateway\/package\.json/);
-    expect(r.output).toMatch(/regenerated by npm \(lockfiles are never merged\) gateway\/package-lock\.json\n +regenerated by npm for gateway\/package\.json/);
+    expect(r.output).toMatch(
+      /regenerated by npm \(lockfiles are never merged\) gateway\/package-lock\.json\n +regenerated by npm for gateway\/package\.json/,
+    );
     const pkg = JSON.parse(read(dir, pkgPath));
     expect([pkg.description, pkg.dependencies.debug]).toEqual([now.description, '^4.3.0']);
     const lock = JSON.parse(read(dir, 'gateway/package-lock.json'));
@@ -441,7 +596,9 @@ describe('the upgrade state: merge bases as blobs beside a small .yo-rc.json', (
     const f = sciEb(failing, 'upgrade');
     expect(f.status).toBe(1);
     expect(f.output).toMatch(/NOT regenerated \(old lockfile kept\) gateway\/package-lock\.json/);
-    expect(f.output).toMatch(/gateway\/package-lock\.json was not regenerated: npm install --package-lock-only .* failed: Invalid tag name "not a version \^\^".*run npm install in gateway\/ once gateway\/package\.json is as you want it/);
+    expect(f.output).toMatch(
+      /gateway\/package-lock\.json was not regenerated: npm install --package-lock-only .* failed: Invalid tag name "not a version \^\^".*run npm install in gateway\/ once gateway\/package\.json is as you want it/,
+    );
     expect(read(failing, 'gateway/package-lock.json')).toBe(oldLock);
     expect(JSON.parse(read(failing, pkgPath)).dependencies.debug).toBe('not a version ^^'); // the merge is written, yours to fix
   });

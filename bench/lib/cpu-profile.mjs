@@ -60,5 +60,10 @@ export function summariseCpuProfile(dir, fromUs = 0, toUs = Infinity) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, us]) => ({ name, percent: Math.round((us / total) * 1000) / 10 }));
-  return { busyMs: Math.round(total / 1000), byPackage: top(selfUs, 14), byCaller: top(inclusiveUs, 16), byFunction: top(fnUs, 15) };
+  return {
+    busyMs: Math.round(total / 1000),
+    byPackage: top(selfUs, 14),
+    byCaller: top(inclusiveUs, 16),
+    byFunction: top(fnUs, 15),
+  };
 }

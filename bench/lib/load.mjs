@@ -33,7 +33,9 @@ export function ensureLoadTool(log) {
 }
 
 function autocannonVersion() {
-  return JSON.parse(readFileSync(new URL('../../gateway/node_modules/autocannon/package.json', import.meta.url), 'utf8')).version;
+  return JSON.parse(
+    readFileSync(new URL('../../gateway/node_modules/autocannon/package.json', import.meta.url), 'utf8'),
+  ).version;
 }
 
 function luaString(s) {
@@ -77,11 +79,21 @@ export async function runLoad({ url, bodies, connections, seconds, watch = {}, t
   if (tool?.name !== 'autocannon') {
     const script = path.join(tmpDir, 'post.lua');
     writeFileSync(script, wrkScript(bodies));
-    child = start(`wrk ${label}`, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, url], { stdout: out, stderr: `${out}.err` });
+    child = start(
+      `wrk ${label}`,
+      'wrk',
+      ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, url],
+      { stdout: out, stderr: `${out}.err` },
+    );
   } else {
     const spec = path.join(tmpDir, 'autocannon.json');
     writeFileSync(spec, JSON.stringify({ url, bodies, connections, seconds }));
-    child = start(`autocannon ${label}`, process.execPath, [new URL('./autocannon-run.mjs', import.meta.url).pathname, spec], { stdout: out, stderr: `${out}.err` });
+    child = start(
+      `autocannon ${label}`,
+      process.execPath,
+      [new URL('./autocannon-run.mjs', import.meta.url).pathname, spec],
+      { stdout: out, stderr: `${out}.err` },
+    );
   }
   const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
   let cpu;
@@ -91,7 +103,8 @@ export async function runLoad({ url, bodies, connections, seconds, watch = {}, t
     await sleep(Math.max(200, seconds * 1000 - 600));
     cpu = sampler.done();
     const { code } = await child.exited;
-    if (code !== 0) throw new Error(`${label}: load generator exited ${code}: ${readFileSync(`${out}.err`, 'utf8').slice(-500)}`);
+    if (code !== 0)
+      throw new Error(`${label}: load generator exited ${code}: ${readFileSync(`${out}.err`, 'utf8').slice(-500)}`);
   } finally {
     clearTimeout(guard);
   }

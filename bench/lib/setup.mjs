@@ -26,9 +26,17 @@ export function setup(log) {
   let venv;
   for (const [name, p] of Object.entries(PROJECTS)) {
     // The reference answers; only the estimator changes for the second project.
-    const project = prepareProject({ parent, name, args: ['--answers', answers, '--estimator', p.estimator], log, fresh: venv === undefined });
+    const project = prepareProject({
+      parent,
+      name,
+      args: ['--answers', answers, '--estimator', p.estimator],
+      log,
+      fresh: venv === undefined,
+    });
     venv = project.venv;
-    const artifactBytes = readFileSync(path.join(project.dir, 'model', project.schema.model.artifact ?? 'model.joblib')).length;
+    const artifactBytes = readFileSync(
+      path.join(project.dir, 'model', project.schema.model.artifact ?? 'model.joblib'),
+    ).length;
     projects[name] = { ...p, ...project, artifactBytes };
   }
   return { projects, venv };

@@ -10,7 +10,17 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 const server = http.createServer((req, res) => {
   const up = http.request(
-    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, agent, headers: { 'content-type': req.headers['content-type'] ?? 'application/json', 'content-length': req.headers['content-length'] ?? '0' } },
+    {
+      host: '127.0.0.1',
+      port: upstreamPort,
+      method: req.method,
+      path: req.url,
+      agent,
+      headers: {
+        'content-type': req.headers['content-type'] ?? 'application/json',
+        'content-length': req.headers['content-length'] ?? '0',
+      },
+    },
     (upRes) => {
       res.writeHead(upRes.statusCode, { 'content-type': upRes.headers['content-type'] ?? 'application/json' });
       upRes.pipe(res);

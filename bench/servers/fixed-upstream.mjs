@@ -9,7 +9,12 @@ const port = Number(process.argv[2]);
 const schema = JSON.parse(readFileSync(process.argv[3], 'utf8'));
 const model = { name: schema.model.name, version: schema.model.version };
 const classes = schema.target.classes;
-const prediction = JSON.stringify({ predictions: [classes[0]], probabilities: [classes.map((_, i) => (i === 0 ? 1 : 0))], classes, model });
+const prediction = JSON.stringify({
+  predictions: [classes[0]],
+  probabilities: [classes.map((_, i) => (i === 0 ? 1 : 0))],
+  classes,
+  model,
+});
 const health = JSON.stringify({ status: 'ok', model });
 const headers = { 'content-type': 'application/json', 'x-model-version': model.version };
 

@@ -14,7 +14,11 @@ const rounds = Number(process.argv[4] ?? 2);
 const children = [];
 
 async function startProcess(args, env = {}, readyPattern) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   let out = '';
   child.stdout.on('data', (c) => (out += c));
@@ -31,19 +35,25 @@ async function stop(child) {
 }
 
 async function startGateway(upstreamPort, env) {
-  return startProcess(['dist/server.js'], {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}`,
-    ALLOW_ANONYMOUS: 'true',
-    RATE_LIMIT_MAX: '0',
-    LOG_LEVEL: 'info',
-    SCHEMA_PATH: resolve(root, 'test/fixtures/iris.schema.json'),
-    ...env,
-  }, /"msg":"listening"[^\n]*?"port":(\d+)|"port":(\d+)[^\n]*"msg":"listening"/);
+  return startProcess(
+    ['dist/server.js'],
+    {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}`,
+      ALLOW_ANONYMOUS: 'true',
+      RATE_LIMIT_MAX: '0',
+      LOG_LEVEL: 'info',
+      SCHEMA_PATH: resolve(root, 'test/fixtures/iris.schema.json'),
+      ...env,
+    },
+    /"msg":"listening"[^\n]*?"port":(\d+)|"port":(\d+)[^\n]*"msg":"listening"/,
+  );
 }
 
-const body = JSON.stringify({ instances: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }] });
+const body = JSON.stringify({
+  instances: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }],
+});
 
 async function load(port, duration = seconds) {
   const result = await autocannon({
@@ -54,7 +64,12 @@ async function load(port, duration = seconds) {
     connections,
     duration,
   });
-  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx };
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
 }
 
 async function scenario(name, upstreamArgs, gatewayEnv) {
@@ -63,7 +78,9 @@ async function scenario(name, upstreamArgs, gatewayEnv) {
   try {
     await load(gateway.port, 2); // warm-up: JIT, connection pools
     const r = await load(gateway.port);
-    console.log(`${name.padEnd(44)} ${String(r.rps).padStart(7)} req/s   p50 ${r.p50} ms   p99 ${r.p99} ms   errors ${r.errors}`);
+    console.log(
+      `${name.padEnd(44)} ${String(r.rps).padStart(7)} req/s   p50 ${r.p50} ms   p99 ${r.p99} ms   errors ${r.errors}`,
+    );
     return r;
   } finally {
     await stop(gateway.child);
@@ -72,21 +89,43 @@ async function scenario(name, upstreamArgs, gatewayEnv) {
 }
 
 try {
-  console.log(`node ${process.version}, ${seconds} s per run, ${connections} connections, autocannon on 127.0.0.1, load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `node ${process.version}, ${seconds} s per run, ${connections} connections, autocannon on 127.0.0.1, load average before: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const direct = await startProcess(['bench/upstream.mjs', 'fixed'], {}, /^(\d+)\n/);
   await load(direct.port, 2);
   const raw = await load(direct.port);
-  console.log(`${'fixed upstream alone (ceiling)'.padEnd(44)} ${String(raw.rps).padStart(7)} req/s   p50 ${raw.p50} ms   p99 ${raw.p99} ms`);
+  console.log(
+    `${'fixed upstream alone (ceiling)'.padEnd(44)} ${String(raw.rps).padStart(7)} req/s   p50 ${raw.p50} ms   p99 ${raw.p99} ms`,
+  );
   await stop(direct.child);
   for (let round = 1; round <= rounds; round++) {
     for (const client of ['undici', 'axios']) {
-      await scenario(`round ${round}: gateway, ${client}, batching off`, ['fixed'], { UPSTREAM_CLIENT: client, BATCH_ENABLED: 'false' });
+      await scenario(`round ${round}: gateway, ${client}, batching off`, ['fixed'], {
+        UPSTREAM_CLIENT: client,
+        BATCH_ENABLED: 'false',
+      });
     }
   }
   // Micro-batching only pays when each upstream call has a fixed cost; a 5 ms serial worker imitates that.
-  await scenario('serial 5 ms upstream, batching off', ['serial', '5'], { BATCH_ENABLED: 'false', REQUEST_DEADLINE_MS: '30000' });
-  await scenario('serial 5 ms upstream, batching on (2 ms window)', ['serial', '5'], { BATCH_ENABLED: 'true', BATCH_WINDOW_MS: '2', REQUEST_DEADLINE_MS: '30000' });
-  console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  await scenario('serial 5 ms upstream, batching off', ['serial', '5'], {
+    BATCH_ENABLED: 'false',
+    REQUEST_DEADLINE_MS: '30000',
+  });
+  await scenario('serial 5 ms upstream, batching on (2 ms window)', ['serial', '5'], {
+    BATCH_ENABLED: 'true',
+    BATCH_WINDOW_MS: '2',
+    REQUEST_DEADLINE_MS: '30000',
+  });
+  console.log(
+    `load average after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
 }

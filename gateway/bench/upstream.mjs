@@ -7,7 +7,12 @@ import http from 'node:http';
 
 const mode = process.argv[2] ?? 'fixed';
 const costMs = Number(process.argv[3] ?? 5);
-const fixed = JSON.stringify({ predictions: ['setosa'], probabilities: [[0.97, 0.02, 0.01]], classes: ['setosa', 'versicolor', 'virginica'], model: { name: 'iris-classifier', version: '3f2a9c0d41b7' } });
+const fixed = JSON.stringify({
+  predictions: ['setosa'],
+  probabilities: [[0.97, 0.02, 0.01]],
+  classes: ['setosa', 'versicolor', 'virginica'],
+  model: { name: 'iris-classifier', version: '3f2a9c0d41b7' },
+});
 let busyUntil = 0;
 
 const server = http.createServer((req, res) => {
@@ -30,12 +35,14 @@ const server = http.createServer((req, res) => {
     busyUntil = start + costMs + rows * 0.01;
     setTimeout(() => {
       res.writeHead(200, headers);
-      res.end(JSON.stringify({
-        predictions: Array(rows).fill('setosa'),
-        probabilities: Array(rows).fill([0.97, 0.02, 0.01]),
-        classes: ['setosa', 'versicolor', 'virginica'],
-        model: { name: 'iris-classifier', version: '3f2a9c0d41b7' },
-      }));
+      res.end(
+        JSON.stringify({
+          predictions: Array(rows).fill('setosa'),
+          probabilities: Array(rows).fill([0.97, 0.02, 0.01]),
+          classes: ['setosa', 'versicolor', 'virginica'],
+          model: { name: 'iris-classifier', version: '3f2a9c0d41b7' },
+        }),
+      );
     }, busyUntil - Date.now());
   });
 });

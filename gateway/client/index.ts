@@ -68,7 +68,8 @@ export class PredictionProblem extends Error {
     const prefix = `/instances/${index}/`;
     const out: Record<string, string> = {};
     for (const e of this.errors) {
-      if (e.pointer.startsWith(prefix)) out[e.pointer.slice(prefix.length).replace(/~1/g, '/').replace(/~0/g, '~')] = e.detail;
+      if (e.pointer.startsWith(prefix))
+        out[e.pointer.slice(prefix.length).replace(/~1/g, '/').replace(/~0/g, '~')] = e.detail;
     }
     return out;
   }
@@ -159,7 +160,11 @@ export function createPredictionClient(options: PredictionClientOptions): Predic
         '/v1/predict',
         {
           method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json', ...(callOptions.requestId ? { 'x-request-id': callOptions.requestId } : {}) },
+          headers: {
+            ...headers,
+            'content-type': 'application/json',
+            ...(callOptions.requestId ? { 'x-request-id': callOptions.requestId } : {}),
+          },
           body: JSON.stringify({ instances: rows }),
         },
         callOptions.signal,

@@ -60,7 +60,9 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
     isDraining: inFlight.isDraining,
   });
   const chains = buildChains(config, services, inFlight.track, deps.rateLimitStore);
-  const openapi = JSON.stringify(describeRunningGateway(buildOpenApi(validators), { apiKeys: config.API_KEY_HASHES.length > 0 }));
+  const openapi = JSON.stringify(
+    describeRunningGateway(buildOpenApi(validators), { apiKeys: config.API_KEY_HASHES.length > 0 }),
+  );
   const app = createRoutes({ chains, schema, metrics, readiness: readiness.handler, openapi });
 
   // The predict fast path: POST /v1/predict runs the very same middlewares without Express around them. Measured in

@@ -31,7 +31,9 @@ export interface ApiKeyGuard {
 export function createApiKeyAuth(hashesHex: readonly string[]): ApiKeyGuard {
   const hashes = hashesHex.map((hex) => Buffer.from(hex.toLowerCase(), 'hex'));
   const unauthorized = (detail: string) =>
-    new ProblemError(makeProblem('unauthorized', 401, detail), { 'WWW-Authenticate': 'Bearer realm="prediction-gateway"' });
+    new ProblemError(makeProblem('unauthorized', 401, detail), {
+      'WWW-Authenticate': 'Bearer realm="prediction-gateway"',
+    });
 
   return {
     identify(req, res, next) {

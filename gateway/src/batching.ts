@@ -40,7 +40,10 @@ export class MicroBatcher {
   submit(row: FeatureRow, member: BatchMember): Promise<UpstreamPrediction> {
     return new Promise<UpstreamPrediction>((resolve, reject) => {
       this.pending.push({ ...member, row, resolve, reject });
-      this.options.logger.debug({ requestId: member.requestId, waiting: this.pending.length }, 'queued for micro-batch');
+      this.options.logger.debug(
+        { requestId: member.requestId, waiting: this.pending.length },
+        'queued for micro-batch',
+      );
       if (this.draining || this.pending.length >= this.options.maxRows) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
     });
@@ -85,7 +88,9 @@ export class MicroBatcher {
       if (err instanceof UpstreamFailure && err.kind === 'problem' && members.length > 1) {
         // A 4xx names rows by their index in the batch; ask again row by row so each caller hears about its own row.
         await Promise.allSettled(
-          members.map((m) => predictor.predict([m.row], { requestId: m.requestId, deadline: m.deadline }).then(m.resolve, m.reject)),
+          members.map((m) =>
+            predictor.predict([m.row], { requestId: m.requestId, deadline: m.deadline }).then(m.resolve, m.reject),
+          ),
         );
         return;
       }

@@ -31,7 +31,9 @@ export function isJsonContentType(header: string): boolean {
 
 function requireJsonContentType(req: GatewayRequest, _res: GatewayResponse, next: Next): void {
   if (!isJsonContentType(req.headers['content-type'] ?? '')) {
-    throw new ProblemError(contractProblem('unsupported-media-type', 'unsupported-media-type'), { 'Accept-Post': 'application/json' });
+    throw new ProblemError(contractProblem('unsupported-media-type', 'unsupported-media-type'), {
+      'Accept-Post': 'application/json',
+    });
   }
   next();
 }
@@ -44,7 +46,9 @@ function requireSupportedEncoding(req: GatewayRequest, _res: GatewayResponse, ne
   // Most requests have no Content-Encoding at all: they cost one property read here.
   const header = req.headers['content-encoding'];
   if (header !== undefined && !ENCODINGS.has(header.replace(OWS_EDGES, '').toLowerCase())) {
-    throw new ProblemError(contractProblem('unsupported-media-type', 'unsupported-encoding'), { 'Accept-Encoding': 'gzip, deflate' });
+    throw new ProblemError(contractProblem('unsupported-media-type', 'unsupported-encoding'), {
+      'Accept-Encoding': 'gzip, deflate',
+    });
   }
   next();
 }
@@ -62,7 +66,8 @@ export function nestsTooDeep(text: string, maxDepth: number = CONTRACT.maxNestin
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: the next character is escaped
+      if (c === 0x5c)
+        i++; // backslash: the next character is escaped
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -108,7 +113,12 @@ function parseJson(req: GatewayRequest, _res: GatewayResponse, next: Next): void
  * body-parser (express.raw) is connect-style, so the same steps run on the predict fast path.
  */
 export function jsonBody(maxBytes: number): Middleware[] {
-  return [requireJsonContentType, requireSupportedEncoding, express.raw({ type: () => true, limit: maxBytes }) as Middleware, parseJson];
+  return [
+    requireJsonContentType,
+    requireSupportedEncoding,
+    express.raw({ type: () => true, limit: maxBytes }) as Middleware,
+    parseJson,
+  ];
 }
 
 /** body-parser's errors, as contract problems; anything else is not a body problem. */

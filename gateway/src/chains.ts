@@ -34,9 +34,20 @@ export function buildChains(config: Config, services: Services, track: Middlewar
     next();
   };
   const cors = corsAllowList(config.CORS_ORIGINS);
-  const everyRequest: Middleware[] = [track, requestId, httpLogger(logger, trust), metrics.middleware, securityHeaders, modelVersion, ...(cors ? [cors] : [])];
+  const everyRequest: Middleware[] = [
+    track,
+    requestId,
+    httpLogger(logger, trust),
+    metrics.middleware,
+    securityHeaders,
+    modelVersion,
+    ...(cors ? [cors] : []),
+  ];
   const apiKeys = config.API_KEY_HASHES.length > 0 ? createApiKeyAuth(config.API_KEY_HASHES) : undefined;
-  if (!apiKeys) logger.warn('API_KEY_HASHES is empty and ALLOW_ANONYMOUS=true: predictions are open to anyone who can reach this gateway');
+  if (!apiKeys)
+    logger.warn(
+      'API_KEY_HASHES is empty and ALLOW_ANONYMOUS=true: predictions are open to anyone who can reach this gateway',
+    );
   const rateLimiter =
     config.RATE_LIMIT_MAX > 0
       ? createRateLimiter({
@@ -49,9 +60,14 @@ export function buildChains(config: Config, services: Services, track: Middlewar
         })
       : undefined;
   // identify, count (a refused key spends its address's budget: key guessing is rate limited too), then refuse.
-  const v1Guards: Middleware[] = [...(apiKeys ? [apiKeys.identify] : []), ...(rateLimiter ? [rateLimiter] : []), ...(apiKeys ? [apiKeys.reject] : [])];
+  const v1Guards: Middleware[] = [
+    ...(apiKeys ? [apiKeys.identify] : []),
+    ...(rateLimiter ? [rateLimiter] : []),
+    ...(apiKeys ? [apiKeys.reject] : []),
+  ];
   // /metrics is not rate limited for its scraper, but a refused key there spends the same budget as on /v1.
-  const countRefused: Middleware = (req, res, next) => (res.locals['authFailure'] !== undefined && rateLimiter ? rateLimiter(req, res, next) : next());
+  const countRefused: Middleware = (req, res, next) =>
+    res.locals['authFailure'] !== undefined && rateLimiter ? rateLimiter(req, res, next) : next();
   const metricsGuards: Middleware[] = apiKeys ? [apiKeys.identify, countRefused, apiKeys.reject] : [];
   const predictSteps: Middleware[] = [
     ...jsonBody(schema.limits.maxBodyBytes),

@@ -37,7 +37,12 @@ function list(name: string, pattern: RegExp, what: string) {
   return z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(pattern, `${name} must be ${what}`)));
 }
 
@@ -45,7 +50,10 @@ const httpUrl = (name: string) =>
   z
     .url({ protocol: /^https?$/, error: `${name} must be an http:// or https:// URL` })
     // zod runs this even when the URL check above failed, so it must not throw on garbage.
-    .refine((u) => !URL.canParse(u) || (!new URL(u).search && !new URL(u).hash), `${name} must not have a query or fragment`);
+    .refine(
+      (u) => !URL.canParse(u) || (!new URL(u).search && !new URL(u).hash),
+      `${name} must not have a query or fragment`,
+    );
 
 /** Rows per micro-batch when BATCH_MAX_ROWS is unset: the peak of `npm run bench`'s sweep (16 worse, 256 no better). */
 export const DEFAULT_BATCH_MAX_ROWS = 64;
@@ -55,16 +63,31 @@ export const DEFAULT_BREAKER_PROBE_MS = 250;
 
 export const EnvSchema = z
   .object({
-    HOST: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
+    HOST: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .transform((v) => v ?? '127.0.0.1'),
     PORT: int('PORT', 0, 65535, 8080),
-    SCHEMA_PATH: z.string().trim().min(1).optional().transform((v) => resolve(PACKAGE_ROOT, v ?? 'schema.json')),
-    UPSTREAM_URL: z.string({ error: 'UPSTREAM_URL is required: the base URL of the EB prediction service' }).pipe(httpUrl('UPSTREAM_URL')),
+    SCHEMA_PATH: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .transform((v) => resolve(PACKAGE_ROOT, v ?? 'schema.json')),
+    UPSTREAM_URL: z
+      .string({ error: 'UPSTREAM_URL is required: the base URL of the EB prediction service' })
+      .pipe(httpUrl('UPSTREAM_URL')),
     UPSTREAM_HEALTH_PATH: z
       .string()
       .regex(/^\/[^?#\s]*$/, 'UPSTREAM_HEALTH_PATH must be a path starting with /')
       .optional()
       .transform((v) => v ?? '/health'),
-    UPSTREAM_CLIENT: z.enum(['undici', 'axios'], { error: 'UPSTREAM_CLIENT must be undici or axios' }).optional().transform((v) => v ?? 'undici'),
+    UPSTREAM_CLIENT: z
+      .enum(['undici', 'axios'], { error: 'UPSTREAM_CLIENT must be undici or axios' })
+      .optional()
+      .transform((v) => v ?? 'undici'),
     UPSTREAM_CONNECTIONS: int('UPSTREAM_CONNECTIONS', 1, 1024, 32),
     UPSTREAM_KEEPALIVE_MS: int('UPSTREAM_KEEPALIVE_MS', 100, 3_600_000, 4000),
     UPSTREAM_HEALTH_TIMEOUT_MS: int('UPSTREAM_HEALTH_TIMEOUT_MS', 50, 60_000, 2000),
@@ -86,18 +109,26 @@ export const EnvSchema = z
     BATCH_WINDOW_MS: int('BATCH_WINDOW_MS', 0, 1000, 5),
     // Unset: DEFAULT_BATCH_MAX_ROWS or the model's limits.maxRows, whichever is smaller (known once schema.json is read).
     BATCH_MAX_ROWS: optionalInt('BATCH_MAX_ROWS', 1, 1_000_000),
-    API_KEY_HASHES: list('API_KEY_HASHES', /^[0-9a-fA-F]{64}$/, 'a comma-separated list of hex SHA-256 hashes (64 hex digits each)'),
+    API_KEY_HASHES: list(
+      'API_KEY_HASHES',
+      /^[0-9a-fA-F]{64}$/,
+      'a comma-separated list of hex SHA-256 hashes (64 hex digits each)',
+    ),
     ALLOW_ANONYMOUS: bool('ALLOW_ANONYMOUS', false),
     RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 0, 10_000_000, 600),
     RATE_LIMIT_WINDOW_MS: int('RATE_LIMIT_WINDOW_MS', 1000, 86_400_000, 60_000),
     RATE_LIMIT_FAIL_OPEN: bool('RATE_LIMIT_FAIL_OPEN', true),
-    REDIS_URL: z
-      .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' })
-      .optional(),
-    CORS_ORIGINS: list('CORS_ORIGINS', /^https?:\/\/[^/\s,]+$/, 'a comma-separated list of origins like https://app.example.com (scheme and host, no path)'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' }).optional(),
+    CORS_ORIGINS: list(
+      'CORS_ORIGINS',
+      /^https?:\/\/[^/\s,]+$/,
+      'a comma-separated list of origins like https://app.example.com (scheme and host, no path)',
+    ),
     TRUST_PROXY: int('TRUST_PROXY', 0, 10, 0),
     LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' })
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
       .optional()
       .transform((v) => v ?? 'info'),
     DRAIN_TIMEOUT_MS: int('DRAIN_TIMEOUT_MS', 0, 600_000, 15_000),
@@ -112,11 +143,20 @@ export const EnvSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['API_KEY_HASHES'],
-          message: 'API_KEY_HASHES must list at least one key hash, or set ALLOW_ANONYMOUS=true to run without API keys on purpose',
+          message:
+            'API_KEY_HASHES must list at least one key hash, or set ALLOW_ANONYMOUS=true to run without API keys on purpose',
         });
       }
-      if (typeof env.RETRY_MAX_MS === 'number' && typeof env.RETRY_BASE_MS === 'number' && env.RETRY_MAX_MS < env.RETRY_BASE_MS) {
-        ctx.addIssue({ code: 'custom', path: ['RETRY_MAX_MS'], message: 'RETRY_MAX_MS must be at least RETRY_BASE_MS' });
+      if (
+        typeof env.RETRY_MAX_MS === 'number' &&
+        typeof env.RETRY_BASE_MS === 'number' &&
+        env.RETRY_MAX_MS < env.RETRY_BASE_MS
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['RETRY_MAX_MS'],
+          message: 'RETRY_MAX_MS must be at least RETRY_BASE_MS',
+        });
       }
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
@@ -134,7 +174,10 @@ export class ConfigError extends Error {
 }
 
 /** Only the variables this schema knows are read, so unrelated environment noise cannot fail start-up. */
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Config> = {},
+): Config {
   const known: Record<string, string> = {};
   for (const key of Object.keys(EnvSchema.shape)) {
     const value = env[key];

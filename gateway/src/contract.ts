@@ -64,33 +64,39 @@ export const ERROR_KEYS = [
 export type ErrorKey = (typeof ERROR_KEYS)[number];
 
 /** `feature.not_finite` -> `not_finite`; `feature.unknown_category.many` -> `unknown_category`. */
-type CodeOf<K extends string> = K extends `${string}.${infer Rest}` ? (Rest extends `${infer Code}.${string}` ? Code : Rest) : never;
+type CodeOf<K extends string> = K extends `${string}.${infer Rest}`
+  ? Rest extends `${infer Code}.${string}`
+    ? Code
+    : Rest
+  : never;
 export type ErrorCode = CodeOf<ErrorKey>;
 
 /** Every `errors[].code` of the contract, derived from the error keys (which the file must have exactly). */
-export const ERROR_CODES = [...new Set(ERROR_KEYS.map((key) => key.split('.')[1] as ErrorCode))] as [ErrorCode, ...ErrorCode[]];
+export const ERROR_CODES = [...new Set(ERROR_KEYS.map((key) => key.split('.')[1] as ErrorCode))] as [
+  ErrorCode,
+  ...ErrorCode[],
+];
 
 const sentence = z.string().min(1);
 const exactKeys = <K extends string, V extends z.ZodType>(keys: readonly K[], value: V) =>
   z.strictObject(Object.fromEntries(keys.map((k) => [k, value])) as Record<K, V>);
 
-const ContractFile = z
-  .strictObject({
-    $comment: z.string().optional(),
-    contractVersion: z.literal(1),
-    typePrefix: z.string().min(1),
-    maxMagnitude: z.number().positive().refine(Number.isFinite),
-    // A valid body nests 3 levels (object > instances > row); a smaller limit would reject valid requests.
-    maxNestingDepth: z.number().int().min(3),
-    maxErrors: z.number().int().min(1),
-    maxListedCategories: z.number().int().min(1),
-    // The X-Request-Id values both servers echo (anchored by the reader): a caller must not inject newlines or
-    // megabytes through a header that goes into logs and answers.
-    requestIdPattern: z.string().min(1),
-    problems: exactKeys(PROBLEM_KINDS, z.strictObject({ status: z.number().int().min(400).max(599), title: sentence })),
-    details: exactKeys(DETAIL_KEYS, sentence),
-    errors: exactKeys(ERROR_KEYS, sentence),
-  });
+const ContractFile = z.strictObject({
+  $comment: z.string().optional(),
+  contractVersion: z.literal(1),
+  typePrefix: z.string().min(1),
+  maxMagnitude: z.number().positive().refine(Number.isFinite),
+  // A valid body nests 3 levels (object > instances > row); a smaller limit would reject valid requests.
+  maxNestingDepth: z.number().int().min(3),
+  maxErrors: z.number().int().min(1),
+  maxListedCategories: z.number().int().min(1),
+  // The X-Request-Id values both servers echo (anchored by the reader): a caller must not inject newlines or
+  // megabytes through a header that goes into logs and answers.
+  requestIdPattern: z.string().min(1),
+  problems: exactKeys(PROBLEM_KINDS, z.strictObject({ status: z.number().int().min(400).max(599), title: sentence })),
+  details: exactKeys(DETAIL_KEYS, sentence),
+  errors: exactKeys(ERROR_KEYS, sentence),
+});
 
 export type Contract = z.infer<typeof ContractFile>;
 
@@ -136,10 +142,16 @@ export const CONTRACT: Contract = loadContract();
  * "{count}" stays as it is. A placeholder without a value is left as written.
  */
 export function fill(template: string, values: Record<string, string | number> = {}): string {
-  return template.replace(/\{([A-Za-z]+)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
+  return template.replace(/\{([A-Za-z]+)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? String(values[name]) : whole,
+  );
 }
 
 /** A `details` sentence with the contract's own limits filled in (the model's limits are passed by the caller). */
 export function detail(key: DetailKey, values: Record<string, string | number> = {}): string {
-  return fill(CONTRACT.details[key], { maxNestingDepth: CONTRACT.maxNestingDepth, maxErrors: CONTRACT.maxErrors, ...values });
+  return fill(CONTRACT.details[key], {
+    maxNestingDepth: CONTRACT.maxNestingDepth,
+    maxErrors: CONTRACT.maxErrors,
+    ...values,
+  });
 }

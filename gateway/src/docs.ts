@@ -14,6 +14,10 @@ export function docsRouter(): Router {
     next();
   };
   router.get('/docs', relaxCsp, (_req, res) => res.sendFile(resolve(PUBLIC_DIR, 'docs.html')));
-  router.use('/docs/assets', relaxCsp, express.static(resolve(PUBLIC_DIR, 'assets'), { index: false, fallthrough: true }));
+  router.use(
+    '/docs/assets',
+    relaxCsp,
+    express.static(resolve(PUBLIC_DIR, 'assets'), { index: false, fallthrough: true }),
+  );
   return router;
 }

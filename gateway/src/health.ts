@@ -42,7 +42,8 @@ export function createReadinessCheck(options: {
       let model = modelOf(health.body);
       if (!model) {
         const schema = await options.client.schema(ctx);
-        if (schema.status !== 200) return { ready: false, reason: `the upstream's /v1/schema answered ${schema.status}` };
+        if (schema.status !== 200)
+          return { ready: false, reason: `the upstream's /v1/schema answered ${schema.status}` };
         model = modelOf(schema.body);
       }
       if (!model?.version) return { ready: false, reason: 'the upstream does not say which model version it serves' };
@@ -81,7 +82,15 @@ export function createReadinessCheck(options: {
       }
       const result = await check();
       if (!result.ready) {
-        sendProblem(res, makeProblem('not-ready', 503, result.reason, result.upstreamModel ? { upstreamModel: result.upstreamModel } : {}));
+        sendProblem(
+          res,
+          makeProblem(
+            'not-ready',
+            503,
+            result.reason,
+            result.upstreamModel ? { upstreamModel: result.upstreamModel } : {},
+          ),
+        );
         return;
       }
       res.json({ status: 'ready', model: { name: options.schema.model.name, version: options.schema.model.version } });

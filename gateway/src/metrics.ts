@@ -103,7 +103,9 @@ export function createMetrics(model: { name: string; version: string }, collectD
         // The route template, never the raw URL: unmatched paths would otherwise grow the label set without bound.
         // The predict fast path names its route in res.locals; Express requests carry their matched route.
         const matched = (req as Partial<Request>).route as { path?: unknown } | undefined;
-        const route = (res.locals['route'] as string | undefined) ?? (matched?.path ? `${(req as Partial<Request>).baseUrl ?? ''}${String(matched.path)}` : 'unmatched');
+        const route =
+          (res.locals['route'] as string | undefined) ??
+          (matched?.path ? `${(req as Partial<Request>).baseUrl ?? ''}${String(matched.path)}` : 'unmatched');
         const labels = { method: req.method ?? '', route, status: String(res.statusCode) };
         httpRequests.inc(labels);
         stop(labels);

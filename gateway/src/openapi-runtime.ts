@@ -11,13 +11,18 @@ export function describeRunningGateway(doc: OpenApiDocument, running: { apiKeys:
   const paths: Record<string, unknown> = {};
   for (const [path, item] of Object.entries(doc.paths)) {
     const operations: Record<string, unknown> = {};
-    for (const [method, op] of Object.entries(item as Record<string, Record<string, unknown>>)) operations[method] = { ...op, security: [] };
+    for (const [method, op] of Object.entries(item as Record<string, Record<string, unknown>>))
+      operations[method] = { ...op, security: [] };
     paths[path] = operations;
   }
   const info = doc['info'] as { description?: string } & Record<string, unknown>;
   return {
     ...doc,
-    info: { ...info, description: `${info.description ?? ''} This gateway runs without API keys (ALLOW_ANONYMOUS=true): no endpoint needs one.`.trim() },
+    info: {
+      ...info,
+      description:
+        `${info.description ?? ''} This gateway runs without API keys (ALLOW_ANONYMOUS=true): no endpoint needs one.`.trim(),
+    },
     paths,
     components: { ...doc.components, securitySchemes: {} },
   };

@@ -25,7 +25,12 @@ const ProblemSchema = z.object({
     .max(CONTRACT.maxErrors)
     .optional()
     .describe(`One entry per problem, in the contract's order; at most ${CONTRACT.maxErrors}`),
-  errorsOmitted: z.number().int().min(1).optional().describe(`How many problems beyond the first ${CONTRACT.maxErrors} are not listed`),
+  errorsOmitted: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(`How many problems beyond the first ${CONTRACT.maxErrors} are not listed`),
   requestId: z.string().optional(),
 });
 
@@ -46,8 +51,13 @@ const jsonSchemaOptions = (registry: z.core.$ZodRegistry<{ id?: string }>, integ
     },
   }) as const;
 
-function componentSchemas(registry: z.core.$ZodRegistry<{ id?: string }>, integers?: ReadonlySet<z.ZodType>): Record<string, Record<string, unknown>> {
-  const { schemas } = z.toJSONSchema(registry, jsonSchemaOptions(registry, integers)) as { schemas: Record<string, Record<string, unknown>> };
+function componentSchemas(
+  registry: z.core.$ZodRegistry<{ id?: string }>,
+  integers?: ReadonlySet<z.ZodType>,
+): Record<string, Record<string, unknown>> {
+  const { schemas } = z.toJSONSchema(registry, jsonSchemaOptions(registry, integers)) as {
+    schemas: Record<string, Record<string, unknown>>;
+  };
   for (const schema of Object.values(schemas)) {
     // Components live inside the OpenAPI document; a per-component $schema/$id would re-root their references.
     delete schema['$schema'];
@@ -65,7 +75,10 @@ const TRACE_HEADERS = {
   'X-Request-Id': { description: "The caller's X-Request-Id, or one the gateway made", schema: { type: 'string' } },
 };
 
-export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, unknown>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
+export type OpenApiDocument = Record<string, unknown> & {
+  paths: Record<string, unknown>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+};
 
 export function buildOpenApi(validators: Validators): OpenApiDocument {
   const { schema } = validators;
@@ -108,19 +121,30 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           responses: {
             '200': {
               description: 'One prediction per row, in request order',
-              headers: { ...TRACE_HEADERS, 'X-Model-Version': { description: 'Version of the model that answered', schema: { type: 'string' } } },
+              headers: {
+                ...TRACE_HEADERS,
+                'X-Model-Version': { description: 'Version of the model that answered', schema: { type: 'string' } },
+              },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } },
             },
             '400': problem(
               `The body is not valid UTF-8 JSON, nests arrays and objects more than ${CONTRACT.maxNestingDepth} levels, does not decompress, or arrived incomplete (malformed-json)`,
             ),
             '401': problem('No API key, or an unknown one (unauthorized)'),
-            '413': problem(`The body, decompressed, is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`),
-            '415': problem('The Content-Type is not application/json (UTF-8), or the Content-Encoding is not gzip, deflate or identity (unsupported-media-type)'),
-            '422': problem('The JSON does not match the feature schema; one errors[] entry per problem (validation-error)'),
+            '413': problem(
+              `The body, decompressed, is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`,
+            ),
+            '415': problem(
+              'The Content-Type is not application/json (UTF-8), or the Content-Encoding is not gzip, deflate or identity (unsupported-media-type)',
+            ),
+            '422': problem(
+              'The JSON does not match the feature schema; one errors[] entry per problem (validation-error)',
+            ),
             '429': problem('Rate limit exhausted; see Retry-After and RateLimit (rate-limited)'),
             '502': problem('The prediction service failed or answered outside the contract (upstream-error)'),
-            '503': problem('The prediction service is unavailable or the breaker is open; see Retry-After (upstream-unavailable)'),
+            '503': problem(
+              'The prediction service is unavailable or the breaker is open; see Retry-After (upstream-unavailable)',
+            ),
             '504': problem('The prediction service did not answer in time (upstream-timeout)'),
           },
         },
@@ -131,7 +155,10 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           summary: "The model's schema.json",
           security: secured,
           responses: {
-            '200': { description: 'The schema', content: { 'application/json': { schema: { $ref: '#/components/schemas/ModelSchema' } } } },
+            '200': {
+              description: 'The schema',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/ModelSchema' } } },
+            },
             '401': problem('No API key, or an unknown one'),
           },
         },
@@ -139,9 +166,14 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
       '/health': {
         get: {
           operationId: 'health',
-          summary: 'The gateway process is up (the same answer as /health/live, on the Flask service\'s health path)',
+          summary: "The gateway process is up (the same answer as /health/live, on the Flask service's health path)",
           security: [],
-          responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
+          responses: {
+            '200': {
+              description: 'Alive',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
+            },
+          },
         },
       },
       '/health/live': {
@@ -149,7 +181,12 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           operationId: 'live',
           summary: 'The gateway process is up',
           security: [],
-          responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } } },
+          responses: {
+            '200': {
+              description: 'Alive',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
+            },
+          },
         },
       },
       '/health/ready': {
@@ -158,23 +195,39 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           summary: "The upstream is healthy and serves the model version this gateway's schema names",
           security: [],
           responses: {
-            '200': { description: 'Ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } } },
+            '200': {
+              description: 'Ready',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
+            },
             '503': problem('Not ready; detail says why (not-ready)'),
           },
         },
       },
       '/openapi.json': {
-        get: { operationId: 'openapi', summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } },
+        },
       },
       '/docs': {
-        get: { operationId: 'docs', summary: 'Human documentation with a try-it form', security: [], responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } },
+        get: {
+          operationId: 'docs',
+          summary: 'Human documentation with a try-it form',
+          security: [],
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } } },
+        },
       },
       '/metrics': {
         get: {
           operationId: 'metrics',
           summary: 'Prometheus metrics',
           security: secured,
-          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } }, '401': problem('No API key, or an unknown one') },
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': {} } },
+            '401': problem('No API key, or an unknown one'),
+          },
         },
       },
     },

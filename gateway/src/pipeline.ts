@@ -31,7 +31,12 @@ export function clientIp(req: GatewayRequest, trust: (address: string, index: nu
 }
 
 /** JSON text as a response, with the same Content-Type Express's res.json would send. */
-export function sendJsonText(res: ServerResponse, status: number, text: string, contentType = 'application/json; charset=utf-8'): void {
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = 'application/json; charset=utf-8',
+): void {
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(text));

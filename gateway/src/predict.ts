@@ -24,7 +24,11 @@ export function createPredictHandler(options: PredictHandlerOptions) {
     const validation = validators.validateRequest(req.body);
     // Nesting is checked only here, on the failure path: a valid body nests 3 levels, far below the limit, and
     // a too-deep body is a 400 even when zod found (many) problems in it too.
-    if (!validation.ok) throw tooDeepProblem((req as ParsedRequest)[JSON_TEXT] ?? '') ?? new ProblemError(validationProblem(validation.errors));
+    if (!validation.ok)
+      throw (
+        tooDeepProblem((req as ParsedRequest)[JSON_TEXT] ?? '') ??
+        new ProblemError(validationProblem(validation.errors))
+      );
 
     const requestId = res.locals['requestId'] as string;
     const deadline = Date.now() + deadlineMs;
@@ -45,7 +49,10 @@ export function createPredictHandler(options: PredictHandlerOptions) {
       throw upstreamFailureToProblem(err);
     }
     if (result.modelVersion !== expectedVersion) {
-      logger.warn({ requestId, upstreamVersion: result.modelVersion, expectedVersion }, 'upstream answered with another model version');
+      logger.warn(
+        { requestId, upstreamVersion: result.modelVersion, expectedVersion },
+        'upstream answered with another model version',
+      );
     }
     res.setHeader('X-Model-Version', result.modelVersion);
     sendJsonText(res, 200, result.text ?? JSON.stringify(result.body));

@@ -41,7 +41,11 @@ export function makeProblem(kind: ProblemKind, status: number, detail?: string, 
 }
 
 /** The contract's problem of this kind with its own status, worded by one of the contract's `details`. */
-export function contractProblem(kind: ProblemKind, detailKey: DetailKey, values: Record<string, string | number> = {}): Problem {
+export function contractProblem(
+  kind: ProblemKind,
+  detailKey: DetailKey,
+  values: Record<string, string | number> = {},
+): Problem {
   return makeProblem(kind, CONTRACT.problems[kind].status, detail(detailKey, values));
 }
 
@@ -70,7 +74,8 @@ export function validationProblem(errors: FieldError[]): Problem {
       errorsOmitted: errors.length - maxErrors,
     });
   }
-  const sentence = errors.length === 1 ? detail('validation-error.one') : detail('validation-error.many', { count: errors.length });
+  const sentence =
+    errors.length === 1 ? detail('validation-error.one') : detail('validation-error.many', { count: errors.length });
   return makeProblem('validation-error', status, sentence, { errors });
 }
 

@@ -21,7 +21,10 @@ export interface RedisCommandSender {
 
 /** Shared counters for several gateway instances behind one load balancer (EB autoscaling). */
 export function createRedisStore(client: RedisCommandSender, prefix = 'sci-eb-gateway:rl:'): Store {
-  return new RedisStore({ sendCommand: (...args: string[]) => client.sendCommand(args) as Promise<RedisReply>, prefix });
+  return new RedisStore({
+    sendCommand: (...args: string[]) => client.sendCommand(args) as Promise<RedisReply>,
+    prefix,
+  });
 }
 
 /**
@@ -86,8 +89,18 @@ export function createRateLimiter(options: RateLimitOptions): Middleware {
     passOnStoreError: options.failOpen,
     ...(options.store ? { store: new GuardedStore(options.store, options.logger, options.failOpen) } : {}),
     handler: (req, res, _next, limiterOptions) => {
-      options.logger.warn({ requestId: res.getHeader('X-Request-Id'), route: pathOf(req as GatewayRequest) }, 'rate limited');
-      sendProblem(res, makeProblem('rate-limited', limiterOptions.statusCode, 'The request rate limit for this client is exhausted; see Retry-After.'));
+      options.logger.warn(
+        { requestId: res.getHeader('X-Request-Id'), route: pathOf(req as GatewayRequest) },
+        'rate limited',
+      );
+      sendProblem(
+        res,
+        makeProblem(
+          'rate-limited',
+          limiterOptions.statusCode,
+          'The request rate limit for this client is exhausted; see Retry-After.',
+        ),
+      );
     },
   });
   // express-rate-limit needs one Express response method, append() for the draft-8 headers; on the predict fast

@@ -31,7 +31,9 @@ function methodNotAllowed(allowed: string[]): RequestHandler {
 function docsAssetPaths(): Set<string> {
   const dir = resolve(PUBLIC_DIR, 'assets');
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-  return new Set(files.map((entry) => '/docs/assets/' + relative(dir, resolve(entry.parentPath, entry.name)).split(sep).join('/')));
+  return new Set(
+    files.map((entry) => '/docs/assets/' + relative(dir, resolve(entry.parentPath, entry.name)).split(sep).join('/')),
+  );
 }
 
 export interface RouteParts {
@@ -61,14 +63,20 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
   // /health is /health/live: the Flask service's health path, so one load-balancer setting fits both. Liveness, not
   // readiness: an upstream outage must not take every gateway out of the load balancer (README "HTTP API").
   for (const livePath of ['/health', '/health/live']) {
-    app.route(livePath).get((_req, res) => {
-      res.json({ status: 'ok', model: { name: schema.model.name, version: schema.model.version } });
-    }).all(methodNotAllowed(GET));
+    app
+      .route(livePath)
+      .get((_req, res) => {
+        res.json({ status: 'ok', model: { name: schema.model.name, version: schema.model.version } });
+      })
+      .all(methodNotAllowed(GET));
   }
   app.route('/health/ready').get(readiness).all(methodNotAllowed(GET));
-  app.route('/openapi.json').get((_req, res) => {
-    res.type('application/json').send(openapi);
-  }).all(methodNotAllowed(GET));
+  app
+    .route('/openapi.json')
+    .get((_req, res) => {
+      res.type('application/json').send(openapi);
+    })
+    .all(methodNotAllowed(GET));
   // docsRouter is a Router of its own, which matches case-insensitively and with a trailing slash: only the exact
   // paths reach it, as everywhere else.
   const docs = docsRouter();
@@ -79,19 +87,30 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
   });
   const assetPaths = docsAssetPaths();
   app.all('/docs', methodNotAllowed(GET));
-  app.use('/docs/assets', (req, _res, next) => (assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next()));
+  app.use('/docs/assets', (req, _res, next) =>
+    assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next(),
+  );
 
   if (chains.v1Guards.length > 0) app.use('/v1', mount(chains.v1Guards));
   if (chains.metricsGuards.length > 0) app.use('/metrics', mount(chains.metricsGuards));
 
-  app.route(PREDICT_PATH).post(mount(chains.predictSteps)).all(methodNotAllowed(['POST']));
-  app.route('/v1/schema').get((_req, res) => {
-    res.json(schema);
-  }).all(methodNotAllowed(GET));
-  app.route('/metrics').get(async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  }).all(methodNotAllowed(GET));
+  app
+    .route(PREDICT_PATH)
+    .post(mount(chains.predictSteps))
+    .all(methodNotAllowed(['POST']));
+  app
+    .route('/v1/schema')
+    .get((_req, res) => {
+      res.json(schema);
+    })
+    .all(methodNotAllowed(GET));
+  app
+    .route('/metrics')
+    .get(async (_req, res) => {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.send(await metrics.registry.metrics());
+    })
+    .all(methodNotAllowed(GET));
 
   app.use((_req, _res, next) => next(new ProblemError(contractProblem('not-found', 'not-found'))));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => chains.handleError(err, req, res));

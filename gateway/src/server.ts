@@ -52,7 +52,15 @@ try {
 const server: Server = createServer(app).listen(config.PORT, config.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ host: config.HOST, port, upstream: new URL(config.UPSTREAM_URL).origin, model: { name: app.gateway.schema.model.name, version: app.gateway.schema.model.version } }, 'listening');
+  logger.info(
+    {
+      host: config.HOST,
+      port,
+      upstream: new URL(config.UPSTREAM_URL).origin,
+      model: { name: app.gateway.schema.model.name, version: app.gateway.schema.model.version },
+    },
+    'listening',
+  );
 });
 // Longer than any load balancer's idle timeout (ALB: 60 s), so the proxy, not this server, closes idle connections.
 server.keepAliveTimeout = 65_000;

@@ -46,13 +46,22 @@ export function createServices(config: Config, deps: AppDeps): Services {
     connections: config.UPSTREAM_CONNECTIONS,
     keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
   };
-  const upstream = deps.upstream ?? (config.UPSTREAM_CLIENT === 'axios' ? createAxiosClient(poolOptions) : createUndiciClient(poolOptions));
+  const upstream =
+    deps.upstream ??
+    (config.UPSTREAM_CLIENT === 'axios' ? createAxiosClient(poolOptions) : createUndiciClient(poolOptions));
   const breaker = createBreaker({
     errorPercent: config.BREAKER_ERROR_PERCENT,
     minRequests: config.BREAKER_MIN_REQUESTS,
     windowMs: config.BREAKER_WINDOW_MS,
     resetMs: config.BREAKER_RESET_MS,
-    ...(config.BREAKER_PROBE_MS > 0 ? { probe: { intervalMs: config.BREAKER_PROBE_MS, healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS, metrics) } } : {}),
+    ...(config.BREAKER_PROBE_MS > 0
+      ? {
+          probe: {
+            intervalMs: config.BREAKER_PROBE_MS,
+            healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS, metrics),
+          },
+        }
+      : {}),
     onStateChange: (state) => {
       metrics.setBreakerState(state);
       logger.warn({ state }, 'upstream circuit breaker changed state');

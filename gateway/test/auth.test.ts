@@ -18,8 +18,12 @@ describe('API keys', () => {
   it('accepts a configured key in X-API-Key or as a bearer token (scheme in any case)', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
     expect((await request(app).post('/v1/predict').set('X-API-Key', API_KEY).send(body)).status).toBe(200);
-    expect((await request(app).post('/v1/predict').set('Authorization', `Bearer ${OTHER_KEY}`).send(body)).status).toBe(200);
-    expect((await request(app).post('/v1/predict').set('Authorization', `bearer ${API_KEY}`).send(body)).status).toBe(200);
+    expect((await request(app).post('/v1/predict').set('Authorization', `Bearer ${OTHER_KEY}`).send(body)).status).toBe(
+      200,
+    );
+    expect((await request(app).post('/v1/predict').set('Authorization', `bearer ${API_KEY}`).send(body)).status).toBe(
+      200,
+    );
   });
 
   it('accepts hashes configured in upper-case hex', async () => {
@@ -42,7 +46,10 @@ describe('API keys', () => {
   ])('rejects %s with 401 problem+json, before reaching the upstream', async (_name, headers) => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
     const before = upstream.calls.length;
-    const res = await request(app).post('/v1/predict').set(headers as Record<string, string>).send(body);
+    const res = await request(app)
+      .post('/v1/predict')
+      .set(headers as Record<string, string>)
+      .send(body);
     expect(res.status).toBe(401);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
@@ -73,19 +80,31 @@ describe('logs', () => {
     const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
     const app = testApp({ UPSTREAM_URL: upstream.url }, { logger });
     const row = { sepal_length: 6.123456, sepal_width: 3.98765, petal_length: 1.4, petal_width: 0.2 };
-    await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('X-Request-Id', 'log-test-1').send({ instances: [row] });
-    await request(app).post('/v1/predict').set('Authorization', `Bearer ${OTHER_KEY}`).send({ instances: [{ ...row, sepal_length: 'bad-value-777' }] });
-    await request(app).post('/v1/predict').set('X-API-Key', 'wrong-key-555').send({ instances: [row] });
+    await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('X-Request-Id', 'log-test-1')
+      .send({ instances: [row] });
+    await request(app)
+      .post('/v1/predict')
+      .set('Authorization', `Bearer ${OTHER_KEY}`)
+      .send({ instances: [{ ...row, sepal_length: 'bad-value-777' }] });
+    await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', 'wrong-key-555')
+      .send({ instances: [row] });
     const log = lines.join('');
     expect(log).toContain('log-test-1');
     expect(log).toMatch(/"statusCode":200/);
-    for (const secret of [API_KEY, OTHER_KEY, 'wrong-key-555', '6.123456', '3.98765', 'bad-value-777']) expect(log).not.toContain(secret);
+    for (const secret of [API_KEY, OTHER_KEY, 'wrong-key-555', '6.123456', '3.98765', 'bad-value-777'])
+      expect(log).not.toContain(secret);
   });
 
   it('leave out load-balancer and scraper polls, /health included', async () => {
     const { sink, lines } = capturedLines();
     const app = testApp({ UPSTREAM_URL: upstream.url }, { logger: pino({ level: 'debug' }, sink) });
-    for (const path of ['/health', '/health/live', '/health/ready']) expect((await request(app).get(path)).status).toBeLessThan(600);
+    for (const path of ['/health', '/health/live', '/health/ready'])
+      expect((await request(app).get(path)).status).toBeLessThan(600);
     expect((await request(app).get('/metrics').set('X-API-Key', API_KEY)).status).toBe(200);
     expect(lines.filter((l) => /"path":"\/(health|metrics)/.test(l))).toEqual([]);
     await request(app).get('/openapi.json');

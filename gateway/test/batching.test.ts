@@ -7,7 +7,12 @@ import { createMetrics } from '../src/metrics.js';
 
 const regressor = loadModelSchema(REGRESSOR);
 const iris = loadModelSchema(IRIS);
-const house = (i: number) => ({ area_m2: 50 + i, rooms: 1 + (i % 7), year_built: i % 3 === 0 ? null : 1950 + i, city: 'Hamburg' });
+const house = (i: number) => ({
+  area_m2: 50 + i,
+  rooms: 1 + (i % 7),
+  year_built: i % 3 === 0 ? null : 1950 + i,
+  city: 'Hamburg',
+});
 
 let upstream: FakeUpstream;
 let irisUpstream: FakeUpstream;
@@ -31,7 +36,11 @@ afterEach(async () => {
 const NEVER = { BATCH_WINDOW_MS: 600_000 };
 
 async function gateway(env: Record<string, string>, up: FakeUpstream = upstream, overrides = {}) {
-  const app = testApp({ SCHEMA_PATH: up === upstream ? REGRESSOR : IRIS, UPSTREAM_URL: up.url, BATCH_ENABLED: 'true', ...env }, {}, overrides);
+  const app = testApp(
+    { SCHEMA_PATH: up === upstream ? REGRESSOR : IRIS, UPSTREAM_URL: up.url, BATCH_ENABLED: 'true', ...env },
+    {},
+    overrides,
+  );
   const server = await listen(app);
   servers.push(server);
   return { app, url: server.url };
@@ -41,7 +50,9 @@ describe('micro-batching', () => {
   it('sends concurrent single-row requests as one upstream batch and gives each caller its own row', async () => {
     const { url, app } = await gateway({ BATCH_MAX_ROWS: '12' }, upstream, NEVER);
     const rows = Array.from({ length: 12 }, (_, i) => house(i));
-    const answers = await Promise.all(rows.map((row, i) => postJson(url, { instances: [row] }, { 'x-request-id': `caller-${i}` })));
+    const answers = await Promise.all(
+      rows.map((row, i) => postJson(url, { instances: [row] }, { 'x-request-id': `caller-${i}` })),
+    );
 
     expect(upstream.calls).toHaveLength(1);
     expect(upstream.calls[0]!.rows).toHaveLength(12);
@@ -139,11 +150,17 @@ describe('micro-batching', () => {
       predictor: {
         predict: async (rows) => {
           calls.push(rows.length);
-          return { body: { predictions: rows.map((r) => r['area_m2'] as number), model: regressor.model }, modelVersion: 'v' };
+          return {
+            body: { predictions: rows.map((r) => r['area_m2'] as number), model: regressor.model },
+            modelVersion: 'v',
+          };
         },
       },
     });
-    const pending = Promise.all([batcher.submit(house(1), { requestId: 'a', deadline: Date.now() + 5000 }), batcher.submit(house(2), { requestId: 'b', deadline: Date.now() + 5000 })]);
+    const pending = Promise.all([
+      batcher.submit(house(1), { requestId: 'a', deadline: Date.now() + 5000 }),
+      batcher.submit(house(2), { requestId: 'b', deadline: Date.now() + 5000 }),
+    ]);
     expect(batcher.waiting).toBe(2);
     expect(calls).toEqual([]);
     await batcher.drain();

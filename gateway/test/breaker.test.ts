@@ -18,12 +18,23 @@ beforeEach(async () => {
   upstream.reset();
 });
 
-const predict = (app: Parameters<typeof request>[0]) => request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+const predict = (app: Parameters<typeof request>[0]) =>
+  request(app)
+    .post('/v1/predict')
+    .set('X-API-Key', API_KEY)
+    .send({ instances: [irisRow()] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A breaker that only the probe can close: the half-open fallback is a minute away. */
 const probingApp = (env: Record<string, string> = {}) =>
-  testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_RETRIES: '0', BREAKER_MIN_REQUESTS: '3', BREAKER_RESET_MS: '60000', BREAKER_PROBE_MS: '40', ...env });
+  testApp({
+    UPSTREAM_URL: upstream.url,
+    UPSTREAM_RETRIES: '0',
+    BREAKER_MIN_REQUESTS: '3',
+    BREAKER_RESET_MS: '60000',
+    BREAKER_PROBE_MS: '40',
+    ...env,
+  });
 
 async function openBreaker(app: ReturnType<typeof probingApp>) {
   upstream.fallback = { kind: 'status', status: 500 };
@@ -116,7 +127,14 @@ describe('recovery probe', () => {
 
 describe('health requests', () => {
   it.each(['undici', 'axios'])('do not queue behind predictions waiting for a socket (%s)', async (client) => {
-    const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_CLIENT: client, UPSTREAM_CONNECTIONS: '1', UPSTREAM_RETRIES: '0', REQUEST_DEADLINE_MS: '3000', READY_CACHE_MS: '0' });
+    const app = testApp({
+      UPSTREAM_URL: upstream.url,
+      UPSTREAM_CLIENT: client,
+      UPSTREAM_CONNECTIONS: '1',
+      UPSTREAM_RETRIES: '0',
+      REQUEST_DEADLINE_MS: '3000',
+      READY_CACHE_MS: '0',
+    });
     // The one prediction socket is held by a hanging upstream, and more predictions queue for it.
     upstream.fallback = { kind: 'hang' };
     const waiting = Array.from({ length: 3 }, () => predict(app).then((r) => r.status));

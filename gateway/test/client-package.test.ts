@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import openapiTS from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, listen, testApp } from './helpers/app.js';
-import { CLIENT_SCHEMA_PATH, clientRow, clientSchema, createFrontendProject, expectOutcome, literal, type FrontendProject } from './helpers/frontend-project.js';
+import {
+  CLIENT_SCHEMA_PATH,
+  clientRow,
+  clientSchema,
+  createFrontendProject,
+  expectOutcome,
+  literal,
+  type FrontendProject,
+} from './helpers/frontend-project.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 
 const firstFeature = clientSchema.features[0]!.name;
@@ -40,32 +48,46 @@ describe('the client tarball in a frontend project', () => {
     expect(manifest.dependencies ?? {}).toEqual({});
     const js = readFileSync(join(installed, 'dist', 'index.js'), 'utf8');
     // The only import is the package's own generated types module.
-    expect([...js.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1])).toEqual(['./types.generated.js']);
+    expect([...js.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1])).toEqual([
+      './types.generated.js',
+    ]);
   });
 
   it('compiles with --strict; a wrong feature name and a missing feature do not', () => {
     // app.ts (typed rows, every option used) compiled when the project was made; these must not.
     const misspelt: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(clientRow)) misspelt[k === firstFeature ? `${k}_typo` : k] = v;
-    writeFileSync(join(project.dir, 'wrong-name.ts'), `import type { FeatureRow } from 'sci-eb-gateway-client';\nexport const row: FeatureRow = ${literal(misspelt)};\n`);
+    writeFileSync(
+      join(project.dir, 'wrong-name.ts'),
+      `import type { FeatureRow } from 'sci-eb-gateway-client';\nexport const row: FeatureRow = ${literal(misspelt)};\n`,
+    );
     const wrongName = project.tsc('wrong-name.ts');
     expect(wrongName.status).not.toBe(0);
     expect(wrongName.output).toContain(`${firstFeature}_typo`);
     expect(wrongName.output).toMatch(/error TS(2353|2561)/);
 
     const { [lastFeature]: _dropped, ...incomplete } = clientRow;
-    writeFileSync(join(project.dir, 'missing.ts'), `import type { FeatureRow } from 'sci-eb-gateway-client';\nexport const row: FeatureRow = ${literal(incomplete)};\n`);
+    writeFileSync(
+      join(project.dir, 'missing.ts'),
+      `import type { FeatureRow } from 'sci-eb-gateway-client';\nexport const row: FeatureRow = ${literal(incomplete)};\n`,
+    );
     const missing = project.tsc('missing.ts');
     expect(missing.status).not.toBe(0);
     expect(missing.output).toContain(`error TS2741: Property '${lastFeature}' is missing`);
   }, 60_000);
 
   it('runs in Node against a real gateway', async () => {
-    writeFileSync(join(project.dir, 'node-main.mjs'), "import { run } from './out/app.js';\nconsole.log(JSON.stringify(await run(process.argv[2], process.argv[3])));\n");
+    writeFileSync(
+      join(project.dir, 'node-main.mjs'),
+      "import { run } from './out/app.js';\nconsole.log(JSON.stringify(await run(process.argv[2], process.argv[3])));\n",
+    );
     // Asynchronously: the gateway answers from this very process.
     const r = await new Promise<{ failed: boolean; stdout: string; stderr: string }>((done) => {
-      execFile(process.execPath, ['node-main.mjs', gateway.url, API_KEY], { cwd: project.dir, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
-        done({ failed: err !== null, stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['node-main.mjs', gateway.url, API_KEY],
+        { cwd: project.dir, encoding: 'utf8', timeout: 30_000 },
+        (err, stdout, stderr) => done({ failed: err !== null, stdout, stderr }),
       );
     });
     expect(r.stderr).toBe('');

@@ -40,7 +40,9 @@ describe('typed frontend client (client/)', () => {
     const problem = err as PredictionProblem;
     expect(problem.status).toBe(422);
     expect(problem.type).toBe('urn:sci-eb:problem:validation-error');
-    expect(problem.errors).toEqual([{ pointer: '/instances/1/petal_width', code: 'not_a_number', detail: 'must be a number' }]);
+    expect(problem.errors).toEqual([
+      { pointer: '/instances/1/petal_width', code: 'not_a_number', detail: 'must be a number' },
+    ]);
     expect(problem.errorsForRow(1)).toEqual({ petal_width: 'must be a number' });
     expect(problem.requestId).toBeTruthy();
   });

@@ -47,8 +47,21 @@ describe('configuration from the environment', () => {
       UPSTREAM_CLIENT: 'fetch',
     });
     const text = problems.join('\n');
-    for (const name of ['UPSTREAM_URL', 'PORT', 'BATCH_ENABLED', 'UPSTREAM_RETRIES', 'API_KEY_HASHES', 'CORS_ORIGINS', 'LOG_LEVEL', 'REDIS_URL', 'UPSTREAM_CLIENT']) {
-      expect(problems.some((p) => p.startsWith(name)), name).toBe(true);
+    for (const name of [
+      'UPSTREAM_URL',
+      'PORT',
+      'BATCH_ENABLED',
+      'UPSTREAM_RETRIES',
+      'API_KEY_HASHES',
+      'CORS_ORIGINS',
+      'LOG_LEVEL',
+      'REDIS_URL',
+      'UPSTREAM_CLIENT',
+    ]) {
+      expect(
+        problems.some((p) => p.startsWith(name)),
+        name,
+      ).toBe(true);
     }
     expect(text).toContain('UPSTREAM_RETRIES must be a whole number from 0 to 10');
     expect(text).toContain('BATCH_ENABLED must be true or false');
@@ -70,7 +83,9 @@ describe('configuration from the environment', () => {
   });
 
   it('refuses a batch row cap above the model limit once the schema is known', () => {
-    expect(() => testApp({ SCHEMA_PATH: MIXED, BATCH_MAX_ROWS: '51' })).toThrow(/BATCH_MAX_ROWS must be at most the model's limits.maxRows \(50\)/);
+    expect(() => testApp({ SCHEMA_PATH: MIXED, BATCH_MAX_ROWS: '51' })).toThrow(
+      /BATCH_MAX_ROWS must be at most the model's limits.maxRows \(50\)/,
+    );
     expect(() => testApp({ SCHEMA_PATH: IRIS, BATCH_MAX_ROWS: '1000' })).not.toThrow();
   });
 });

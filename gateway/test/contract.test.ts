@@ -35,7 +35,11 @@ afterAll(async () => {
 const valid = JSON.stringify({ instances: [irisRow()] });
 
 /** Exactly these bytes and headers to POST /v1/predict (or `path`), with a known request id. */
-function send(body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, options: { method?: string; path?: string } = {}) {
+function send(
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+  options: { method?: string; path?: string } = {},
+) {
   return rawRequest(agent, server.url, {
     method: options.method ?? 'POST',
     path: options.path ?? '/v1/predict',
@@ -68,12 +72,16 @@ describe('contract.json', () => {
     expect(broken((c) => (c['errors']['row.unknown_column'] = 'x'))).toThrow(/errors/);
     expect(broken((c) => delete c['problems']['not-found'])).toThrow(/problems/);
     expect(broken((c) => (c['maxNestingDepth'] = 2))).toThrow(/maxNestingDepth/);
-    expect(broken((c) => (c['problems']['validation-error']['status'] = '422'))).toThrow(/problems\.validation-error\.status/);
+    expect(broken((c) => (c['problems']['validation-error']['status'] = '422'))).toThrow(
+      /problems\.validation-error\.status/,
+    );
   });
 
   it('fills placeholders in one pass, so a filled-in value is never read as a placeholder', () => {
     expect(fill('{count} of {count}; {other}', { count: 3 })).toBe('3 of 3; {other}');
-    expect(fill(CONTRACT.errors['feature.unknown_category'], { categories: '{count}, b' })).toBe('must be one of: {count}, b');
+    expect(fill(CONTRACT.errors['feature.unknown_category'], { categories: '{count}, b' })).toBe(
+      'must be one of: {count}, b',
+    );
   });
 });
 
@@ -81,12 +89,14 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
   async function errorsOf(body: string) {
     const answer = await send(body);
     expect(answer.status, answer.text).toBe(422);
-    return (JSON.parse(answer.text) as { errors: Array<{ pointer: string; code: string }> }).errors.map((e) => `${e.pointer} ${e.code}`);
+    return (JSON.parse(answer.text) as { errors: Array<{ pointer: string; code: string }> }).errors.map(
+      (e) => `${e.pointer} ${e.code}`,
+    );
   }
 
   it('sorts unknown members by UTF-16 code units, whatever order they came in and however JSON.parse reorders them', async () => {
     // V8 puts integer-like keys first, ascending ("1", "9", "10"); the contract says "1", "10", "9".
-    const row = { ...irisRow(), '9': 1, zeta: 1, '10': 1, Zeta: 1, '1': 1, 'é': 1, '~': 1 };
+    const row = { ...irisRow(), '9': 1, zeta: 1, '10': 1, Zeta: 1, '1': 1, é: 1, '~': 1 };
     const text = `{"z":1,"instances":[${JSON.stringify(row)},7],"10":1,"a":1,"9":1,"B":1}`;
     expect(await errorsOf(text)).toEqual([
       '/10 unknown_field',
@@ -109,10 +119,14 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
     // "a/b" < "a0" as names ('/' < '0'), though "/a~1b" > "/a0" as pointers. U+1F600 is the surrogate pair
     // D83D DE00, which sorts before U+FB01 in UTF-16 (and after it by code point, as Python's default sort would).
     const text = JSON.stringify({ instances: [irisRow()], a0: 1, 'a/b': 1, '\uFB01': 1, '\u{1F600}': 1, 'a~': 1 });
-    expect(await errorsOf(text)).toEqual(['/a/b', '/a0', '/a~', '/\u{1F600}', '/\uFB01'].map((k) => `/${k.slice(1).replace(/~/g, '~0').replace(/\//g, '~1')} unknown_field`));
+    expect(await errorsOf(text)).toEqual(
+      ['/a/b', '/a0', '/a~', '/\u{1F600}', '/\uFB01'].map(
+        (k) => `/${k.slice(1).replace(/~/g, '~0').replace(/\//g, '~1')} unknown_field`,
+      ),
+    );
   });
 
-  it('lists a row\'s features in schema order before its unknown members, and rows in order', async () => {
+  it("lists a row's features in schema order before its unknown members, and rows in order", async () => {
     const text = '{"instances":[{"petal_width":"x","zz":1,"sepal_width":null,"aa":1},{"sepal_length":true}]}';
     expect(await errorsOf(text)).toEqual([
       '/instances/0/sepal_length required',
@@ -128,8 +142,12 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
     ]);
   });
 
-  it('/instances comes before the document\'s unknown members; with too many rows, nothing per row', async () => {
-    expect(await errorsOf('{"b":1,"instances":"rows","a":1}')).toEqual(['/instances not_an_array', '/a unknown_field', '/b unknown_field']);
+  it("/instances comes before the document's unknown members; with too many rows, nothing per row", async () => {
+    expect(await errorsOf('{"b":1,"instances":"rows","a":1}')).toEqual([
+      '/instances not_an_array',
+      '/a unknown_field',
+      '/b unknown_field',
+    ]);
     expect(await errorsOf('{"b":1,"a":1}')).toEqual(['/instances required', '/a unknown_field', '/b unknown_field']);
     const rows = Array.from({ length: iris.limits.maxRows + 1 }, () => '{"x":1}').join(',');
     expect(await errorsOf(`{"x":1,"instances":[${rows}]}`)).toEqual(['/instances too_many_rows', '/x unknown_field']);
@@ -146,16 +164,31 @@ describe('the cap: at most maxErrors entries, errorsOmitted counts the rest', ()
     expect(answer.status).toBe(422);
     const first = [...keys].sort().slice(0, CONTRACT_JSON.maxErrors);
     expect(first.slice(0, 4)).toEqual(['k0', 'k1', 'k10', 'k100']);
-    const errors = first.map((k) => ({ pointer: `/${k}`, code: 'unknown_field', detail: CONTRACT_JSON.errors['document.unknown_field']! }));
+    const errors = first.map((k) => ({
+      pointer: `/${k}`,
+      code: 'unknown_field',
+      detail: CONTRACT_JSON.errors['document.unknown_field']!,
+    }));
     const detail = sentence(CONTRACT_JSON.details['validation-error.capped']!, { count: 40_000, maxErrors: 100 });
     expect(detail).toBe('40000 problems; the first 100 are listed in errors');
-    expect(answer.text).toBe(expectedProblemText('validation-error', detail, { errors, errorsOmitted: 39_900, requestId: 'req-1' }));
-    expect(Object.keys(JSON.parse(answer.text))).toEqual(['type', 'title', 'status', 'detail', 'errors', 'errorsOmitted', 'requestId']);
+    expect(answer.text).toBe(
+      expectedProblemText('validation-error', detail, { errors, errorsOmitted: 39_900, requestId: 'req-1' }),
+    );
+    expect(Object.keys(JSON.parse(answer.text))).toEqual([
+      'type',
+      'title',
+      'status',
+      'detail',
+      'errors',
+      'errorsOmitted',
+      'requestId',
+    ]);
     expect(upstream.calls).toHaveLength(0);
   });
 
   it('exactly maxErrors is listed in full; one more is capped', async () => {
-    const body = (n: number) => `{"instances":[${Array.from({ length: n }, () => '{"sepal_length":1,"sepal_width":1,"petal_length":1}').join(',')}]}`;
+    const body = (n: number) =>
+      `{"instances":[${Array.from({ length: n }, () => '{"sepal_length":1,"sepal_width":1,"petal_length":1}').join(',')}]}`;
     const full = JSON.parse((await send(body(100))).text) as Record<string, unknown>;
     expect(full['detail']).toBe('100 problems; see errors');
     expect(full).not.toHaveProperty('errorsOmitted');
@@ -173,7 +206,9 @@ describe('categories: listed up to maxListedCategories, counted beyond', () => {
   const schemaWith = (n: number) =>
     parseModelSchema({
       ...iris,
-      features: [{ name: 'c', type: 'category', nullable: false, categories: Array.from({ length: n }, (_, i) => `c${i}`) }],
+      features: [
+        { name: 'c', type: 'category', nullable: false, categories: Array.from({ length: n }, (_, i) => `c${i}`) },
+      ],
     });
   it.each([
     [CONTRACT_JSON.maxListedCategories, `must be one of: ${Array.from({ length: 20 }, (_, i) => `c${i}`).join(', ')}`],
@@ -238,26 +273,36 @@ describe('edge cases, decided once (docs/contract.md)', () => {
     expect((await send(bytes, { 'content-type': 'application/json', 'content-encoding': encoding })).status).toBe(200);
   });
 
-  it.each(['br', 'gzip, gzip', 'identity, gzip', 'x-gzip', 'compress', 'zstd', '*'])('Content-Encoding %j is a 415, before the body is read', async (encoding) => {
-    const answer = await send(gzipSync(valid), { 'content-type': 'application/json', 'content-encoding': encoding });
-    expect(answer.status).toBe(415);
-    expect(answer.text).toBe(problemText('unsupported-media-type', 'unsupported-encoding'));
-  });
+  it.each(['br', 'gzip, gzip', 'identity, gzip', 'x-gzip', 'compress', 'zstd', '*'])(
+    'Content-Encoding %j is a 415, before the body is read',
+    async (encoding) => {
+      const answer = await send(gzipSync(valid), { 'content-type': 'application/json', 'content-encoding': encoding });
+      expect(answer.status).toBe(415);
+      expect(answer.text).toBe(problemText('unsupported-media-type', 'unsupported-encoding'));
+    },
+  );
 
   it('a compressed body that does not decompress is a 400; the size limit applies to the decompressed body', async () => {
-    const corrupt = await send(Buffer.from('not gzip at all'), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const corrupt = await send(Buffer.from('not gzip at all'), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
     expect(corrupt.text).toBe(problemText('malformed-json', 'bad-compression'));
     const bomb = gzipSync(`{"instances":[],"pad":"${' '.repeat(iris.limits.maxBodyBytes)}"}`);
     expect(bomb.length).toBeLessThan(10_000);
     const large = await send(bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     expect(large.status).toBe(413);
-    expect(large.text).toBe(problemText('body-too-large', 'body-too-large', { maxBodyBytes: iris.limits.maxBodyBytes }));
+    expect(large.text).toBe(
+      problemText('body-too-large', 'body-too-large', { maxBodyBytes: iris.limits.maxBodyBytes }),
+    );
     expect(JSON.parse(large.text).detail).toBe('The body is larger than 1048576 bytes; send fewer rows per request.');
   });
 
-  it('a body not received completely is a 400 incomplete-body (body-parser\'s aborted and size errors)', () => {
+  it("a body not received completely is a 400 incomplete-body (body-parser's aborted and size errors)", () => {
     for (const type of ['request.aborted', 'request.size.invalid']) {
-      expect(bodyErrorToProblem({ type, status: 400 }, 1)?.problem).toEqual(JSON.parse(expectedProblemText('malformed-json', contractDetail('incomplete-body'))));
+      expect(bodyErrorToProblem({ type, status: 400 }, 1)?.problem).toEqual(
+        JSON.parse(expectedProblemText('malformed-json', contractDetail('incomplete-body'))),
+      );
     }
   });
 
@@ -265,14 +310,19 @@ describe('edge cases, decided once (docs/contract.md)', () => {
     const nested = (levels: number, inner = '') => '['.repeat(levels) + inner + ']'.repeat(levels);
     it('32 levels is a 422, 33 a 400, counted from the document (a valid body nests 3)', async () => {
       // {"instances":[ is 2 levels, so the feature value adds 30 or 31 more to the row's 1.
-      const at = (levels: number) => `{"instances":[{"sepal_length":${nested(levels)},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`;
+      const at = (levels: number) =>
+        `{"instances":[{"sepal_length":${nested(levels)},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`;
       const ok = await send(at(29));
       expect(ok.status).toBe(422);
-      expect(JSON.parse(ok.text).errors).toEqual([{ pointer: '/instances/0/sepal_length', code: 'not_a_number', detail: 'must be a number' }]);
+      expect(JSON.parse(ok.text).errors).toEqual([
+        { pointer: '/instances/0/sepal_length', code: 'not_a_number', detail: 'must be a number' },
+      ]);
       expect((await send(at(30))).text).toBe(problemText('malformed-json', 'too-deep'));
       expect((await send(nested(32))).status).toBe(422);
       expect((await send(nested(33))).text).toBe(problemText('malformed-json', 'too-deep'));
-      expect(JSON.parse((await send(nested(33))).text).detail).toBe('The body nests arrays and objects more than 32 levels deep.');
+      expect(JSON.parse((await send(nested(33))).text).detail).toBe(
+        'The body nests arrays and objects more than 32 levels deep.',
+      );
     });
 
     it('wins over a 422 with many errors and over malformed JSON; brackets inside strings do not count', async () => {
@@ -284,23 +334,34 @@ describe('edge cases, decided once (docs/contract.md)', () => {
       const inString = await send(`{"instances":[{"sepal_length":"${'['.repeat(100)}\\"${'{'.repeat(100)}"}]}`);
       expect(inString.status).toBe(422);
       // An unterminated string hides the brackets after it, too.
-      expect((await send(`{"instances":"${'['.repeat(100)}`)).text).toBe(problemText('malformed-json', 'malformed-json'));
+      expect((await send(`{"instances":"${'['.repeat(100)}`)).text).toBe(
+        problemText('malformed-json', 'malformed-json'),
+      );
     });
 
     it('200,000 levels answer quickly (no recursion anywhere)', async () => {
       const started = Date.now();
       expect((await send(nested(200_000))).text).toBe(problemText('malformed-json', 'too-deep'));
-      expect((await send(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)).text).toBe(problemText('malformed-json', 'too-deep'));
+      expect((await send(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)).text).toBe(
+        problemText('malformed-json', 'too-deep'),
+      );
       expect(Date.now() - started).toBeLessThan(5_000);
     });
   });
 
   it('magnitudes are compared as doubles: the text is rounded to the nearest double first', async () => {
-    const at = (n: string) => send(`{"instances":[{"sepal_length":${n},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`);
+    const at = (n: string) =>
+      send(`{"instances":[{"sepal_length":${n},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`);
     // float32's largest value exactly, and an integer one above it that rounds to the same double: accepted.
-    for (const ok of ['3.4028234663852886e38', '-340282346638528859811704183484516925440', '340282346638528859811704183484516925441']) expect((await at(ok)).status, ok).toBe(200);
+    for (const ok of [
+      '3.4028234663852886e38',
+      '-340282346638528859811704183484516925440',
+      '340282346638528859811704183484516925441',
+    ])
+      expect((await at(ok)).status, ok).toBe(200);
     // numpy prints float32's largest value as 3.4028235e38, which is above it as a double.
-    for (const bad of ['3.4028235e38', '1e39', `1${'0'.repeat(400)}`]) expect(JSON.parse((await at(bad)).text).errors[0].code, bad).toBe('not_finite');
+    for (const bad of ['3.4028235e38', '1e39', `1${'0'.repeat(400)}`])
+      expect(JSON.parse((await at(bad)).text).errors[0].code, bad).toBe('not_finite');
   });
 
   it.each(['NaN', 'Infinity', '-Infinity'])('the literal %s is a 400 malformed-json', async (literal) => {
@@ -310,24 +371,43 @@ describe('edge cases, decided once (docs/contract.md)', () => {
 
   it('duplicate member names: the last one counts', async () => {
     const before = upstream.calls.length;
-    const answer = await send('{"instances":"no","instances":[{"sepal_length":"x","sepal_length":6.5,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}');
+    const answer = await send(
+      '{"instances":"no","instances":[{"sepal_length":"x","sepal_length":6.5,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}',
+    );
     expect(answer.status).toBe(200);
-    expect(upstream.calls.slice(before).map((c) => c.rows)).toEqual([[{ sepal_length: 6.5, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }]]);
+    expect(upstream.calls.slice(before).map((c) => c.rows)).toEqual([
+      [{ sepal_length: 6.5, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }],
+    ]);
   });
 
-  it.each(['/v1/predict/', '/V1/Predict', '/V1/predict', '//v1/predict', '/v1//predict', '/v1/%70redict', '/v1/predict%2F', '/v1/predict;x', '/v1/schema/', '/health/live/', '/Health/Live', '/openapi.json/', '/docs/', '/Docs', '/metrics/'])(
-    '%s is a 404, for every method',
-    async (path) => {
-      for (const method of ['POST', 'GET']) {
-        const answer = await send(valid, { 'content-type': 'application/json' }, { method, path });
-        expect(answer.status, `${method} ${path}`).toBe(404);
-        expect(answer.text).toBe(problemText('not-found', 'not-found'));
-      }
-    },
-  );
+  it.each([
+    '/v1/predict/',
+    '/V1/Predict',
+    '/V1/predict',
+    '//v1/predict',
+    '/v1//predict',
+    '/v1/%70redict',
+    '/v1/predict%2F',
+    '/v1/predict;x',
+    '/v1/schema/',
+    '/health/live/',
+    '/Health/Live',
+    '/openapi.json/',
+    '/docs/',
+    '/Docs',
+    '/metrics/',
+  ])('%s is a 404, for every method', async (path) => {
+    for (const method of ['POST', 'GET']) {
+      const answer = await send(valid, { 'content-type': 'application/json' }, { method, path });
+      expect(answer.status, `${method} ${path}`).toBe(404);
+      expect(answer.text).toBe(problemText('not-found', 'not-found'));
+    }
+  });
 
   it('a query string is ignored', async () => {
-    expect((await send(valid, { 'content-type': 'application/json' }, { path: '/v1/predict?x=1&debug' })).status).toBe(200);
+    expect((await send(valid, { 'content-type': 'application/json' }, { path: '/v1/predict?x=1&debug' })).status).toBe(
+      200,
+    );
     expect((await send('', {}, { method: 'GET', path: '/health/live?x=1' })).status).toBe(200);
   });
 
@@ -354,7 +434,8 @@ describe('edge cases, decided once (docs/contract.md)', () => {
 
   it('the methods Allow names for a GET path are answered (HEAD too)', async () => {
     for (const path of ['/health/live', '/openapi.json', '/docs', '/docs/assets/docs.js', '/v1/schema', '/metrics']) {
-      for (const method of ['GET', 'HEAD']) expect((await send('', {}, { method, path })).status, `${method} ${path}`).toBe(200);
+      for (const method of ['GET', 'HEAD'])
+        expect((await send('', {}, { method, path })).status, `${method} ${path}`).toBe(200);
     }
     expect((await send('', {}, { method: 'PUT', path: '/docs/assets/missing.js' })).status).toBe(404);
   });

@@ -16,21 +16,53 @@ describe('Elastic Beanstalk files', () => {
 
   it('the bundle keeps contract.json, which dist/contract.js reads from the folder above it at start-up', () => {
     // .ebignore uses .gitignore syntax; these patterns are plain names, folders (x/) and * globs.
-    const patterns = read('.ebignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const patterns = read('.ebignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const matches = (pattern: string, path: string) => {
-      const glob = new RegExp(`^${pattern.replace(/\/$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/|$)`);
+      const glob = new RegExp(
+        `^${pattern
+          .replace(/\/$/, '')
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')}(/|$)`,
+      );
       return glob.test(path);
     };
     expect(patterns.length).toBeGreaterThan(0);
     expect(patterns.filter((p) => matches(p, 'test/x.ts'))).not.toEqual([]); // the matcher does match what it should
-    for (const path of ['contract.json', 'dist/contract.js', 'dist/server.js', 'schema.json', 'public/docs.html', 'package.json', 'package-lock.json', 'Procfile']) {
-      expect(patterns.filter((p) => matches(p, path)), path).toEqual([]);
+    for (const path of [
+      'contract.json',
+      'dist/contract.js',
+      'dist/server.js',
+      'schema.json',
+      'public/docs.html',
+      'package.json',
+      'package-lock.json',
+      'Procfile',
+    ]) {
+      expect(
+        patterns.filter((p) => matches(p, path)),
+        path,
+      ).toEqual([]);
     }
     // EB installs production dependencies itself and builds nothing: modules, sources, tests and secrets stay out.
-    for (const path of ['node_modules/express/index.js', 'src/server.ts', 'test/health.test.ts', 'client/index.ts', '.env', 'tsconfig.json']) {
-      expect(patterns.filter((p) => matches(p, path)), path).not.toEqual([]);
+    for (const path of [
+      'node_modules/express/index.js',
+      'src/server.ts',
+      'test/health.test.ts',
+      'client/index.ts',
+      '.env',
+      'tsconfig.json',
+    ]) {
+      expect(
+        patterns.filter((p) => matches(p, path)),
+        path,
+      ).not.toEqual([]);
     }
-    expect(new URL('../contract.json', new URL('../dist/contract.js', import.meta.url)).pathname).toBe(resolve(root, 'contract.json'));
+    expect(new URL('../contract.json', new URL('../dist/contract.js', import.meta.url)).pathname).toBe(
+      resolve(root, 'contract.json'),
+    );
     expect(JSON.parse(read('contract.json')).contractVersion).toBe(1);
   });
 

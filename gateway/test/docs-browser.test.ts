@@ -16,7 +16,12 @@ import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, IRIS, listen, testApp } from './helpers/app.js';
-import { CLIENT_SCHEMA_PATH, createFrontendProject, expectOutcome, type FrontendProject } from './helpers/frontend-project.js';
+import {
+  CLIENT_SCHEMA_PATH,
+  createFrontendProject,
+  expectOutcome,
+  type FrontendProject,
+} from './helpers/frontend-project.js';
 import { echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { exampleRow } from '../src/schema/validators.js';
 import { loadModelSchema } from '../src/schema/load.js';
@@ -95,7 +100,12 @@ async function submit(expectedStatus: number): Promise<{ status: string; result:
 /** "METHOD /path" -> what the API key column says, for every row of the endpoints table. */
 const keyColumn = () =>
   page.$$eval('#endpoints tbody tr', (rows) =>
-    Object.fromEntries(rows.map((r) => [`${r.children[0]!.textContent} ${r.children[1]!.textContent}`, r.children[3]!.textContent ?? ''])),
+    Object.fromEntries(
+      rows.map((r) => [
+        `${r.children[0]!.textContent} ${r.children[1]!.textContent}`,
+        r.children[3]!.textContent ?? '',
+      ]),
+    ),
   );
 
 describe('/docs in headless Chromium', () => {
@@ -106,17 +116,24 @@ describe('/docs in headless Chromium', () => {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
 
     expect(await page.title()).toContain('iris-classifier');
-    const featureRows = await page.$$eval('#features tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset['feature']));
+    const featureRows = await page.$$eval('#features tbody tr', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset['feature']),
+    );
     expect(featureRows).toEqual(schema.features.map((f) => f.name));
     const endpoints = await page.$$eval('#endpoints tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
     expect(endpoints.some((e) => e.includes('POST') && e.includes('/v1/predict'))).toBe(true);
-    expect(await keyColumn()).toMatchObject({ 'POST /v1/predict': 'required', 'GET /v1/schema': 'required', 'GET /health/live': 'no' });
+    expect(await keyColumn()).toMatchObject({
+      'POST /v1/predict': 'required',
+      'GET /v1/schema': 'required',
+      'GET /health/live': 'no',
+    });
     expect(await page.isVisible('#api-key')).toBe(true);
 
     // Fill the example row, type the key, send.
     await page.click('#fill-example');
     const example = exampleRow(schema);
-    for (const f of schema.features) expect(await page.inputValue(`input[name="${f.name}"]`)).toBe(String(example[f.name]));
+    for (const f of schema.features)
+      expect(await page.inputValue(`input[name="${f.name}"]`)).toBe(String(example[f.name]));
     await page.fill('#api-key', API_KEY);
     const callsBefore = upstream.calls.length;
     const ok = await submit(200);
@@ -133,7 +150,9 @@ describe('/docs in headless Chromium', () => {
     // A value typed by hand goes through as a number.
     await page.fill('input[name="sepal_length"]', '6.9');
     const typed = await submit(200);
-    expect(typed.result).toMatchObject({ predictions: [echoPrediction(schema, { ...example, sepal_length: 6.9 }).prediction] });
+    expect(typed.result).toMatchObject({
+      predictions: [echoPrediction(schema, { ...example, sepal_length: 6.9 }).prediction],
+    });
     expect(upstream.calls.at(-1)!.rows).toEqual([{ ...example, sepal_length: 6.9 }]);
 
     // A field left empty: the page shows the gateway's 422 problem with the pointer, and nothing reaches the upstream.
@@ -194,12 +213,16 @@ describe('the client package in headless Chromium', () => {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+      res
+        .writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' })
+        .end(readFileSync(file));
     });
     await new Promise<void>((r) => site!.listen(0, '127.0.0.1', () => r()));
     const origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
     clientUpstream = await startFakeUpstream(CLIENT_SCHEMA_PATH);
-    const allowed = await listen(testApp({ SCHEMA_PATH: CLIENT_SCHEMA_PATH, UPSTREAM_URL: clientUpstream.url, CORS_ORIGINS: origin }));
+    const allowed = await listen(
+      testApp({ SCHEMA_PATH: CLIENT_SCHEMA_PATH, UPSTREAM_URL: clientUpstream.url, CORS_ORIGINS: origin }),
+    );
     const notListed = await listen(testApp({ SCHEMA_PATH: CLIENT_SCHEMA_PATH, UPSTREAM_URL: clientUpstream.url }));
     gateways.push(allowed, notListed);
     // An import map resolves the package name as a bundler would; the rest is the installed package as it is.

@@ -35,14 +35,21 @@ afterAll(async () => {
   await upstream.close();
 });
 
-const row = (i: number) => `{"sepal_length":${4 + (i % 40) / 10},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`;
+const row = (i: number) =>
+  `{"sepal_length":${4 + (i % 40) / 10},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`;
 const json = { 'content-type': 'application/json' };
 
 // Built once: the point is what the gateway keeps, not what the client allocates.
 const deep = Buffer.from(`{"instances":${'['.repeat(5_000)}${']'.repeat(5_000)}}`);
-const manyErrors = Buffer.from(`{"instances":[${Array.from({ length: 60 }, (_, i) => `{"sepal_length":"v${i}","x":[1]}`).join(',')}],"__proto__":1}`);
+const manyErrors = Buffer.from(
+  `{"instances":[${Array.from({ length: 60 }, (_, i) => `{"sepal_length":"v${i}","x":[1]}`).join(',')}],"__proto__":1}`,
+);
 const cutString = Buffer.from(`{"instances":[{"sepal_length":"${'x'.repeat(200_000)}"`);
-const badUtf8 = Buffer.concat([Buffer.from('{"instances":[{"a":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}]}')]);
+const badUtf8 = Buffer.concat([
+  Buffer.from('{"instances":[{"a":"'),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from('"}]}'),
+]);
 const tooLarge = Buffer.alloc(1_100_000, 0x20);
 const gzipBomb = zlib.gzipSync(Buffer.alloc(3_000_000, 0x20));
 
@@ -50,7 +57,11 @@ type Kind = (i: number) => { body: Buffer; headers: Record<string, string>; stat
 const light: Kind[] = [
   (i) => ({ body: Buffer.from(`{"instances":[${row(i)}]}`), headers: json, status: 200 }), // batched
   (i) => ({ body: Buffer.from(`{"instances":[${row(i)}]}`), headers: json, status: 200 }),
-  (i) => ({ body: Buffer.from(`{"instances":[${Array.from({ length: 40 }, (_, j) => row(i + j)).join(',')}]}`), headers: json, status: 200 }),
+  (i) => ({
+    body: Buffer.from(`{"instances":[${Array.from({ length: 40 }, (_, j) => row(i + j)).join(',')}]}`),
+    headers: json,
+    status: 200,
+  }),
   () => ({ body: manyErrors, headers: json, status: 422 }),
   () => ({ body: deep, headers: json, status: 400 }), // nests too deep
   () => ({ body: badUtf8, headers: json, status: 400 }),
@@ -71,7 +82,8 @@ async function load(requests: number, concurrency: number): Promise<void> {
       const i = next++;
       const { body, headers, status } = kind(i)(i);
       const answer = await rawRequest(agent, server.url, { body, headers: { 'x-api-key': API_KEY, ...headers } });
-      if (answer.status !== status) throw new Error(`request ${i}: ${answer.status}, expected ${status}: ${answer.text.slice(0, 200)}`);
+      if (answer.status !== status)
+        throw new Error(`request ${i}: ${answer.status}, expected ${status}: ${answer.text.slice(0, 200)}`);
       if (status !== 200) {
         const defects = problemDefects(answer.status, answer.headers['content-type'] ?? null, answer.text);
         if (defects.length > 0) throw new Error(`request ${i}: ${defects.join('; ')}`);
@@ -103,6 +115,9 @@ describe('memory under fuzz load', () => {
     if (process.env['FUZZ_STATS']) console.log({ before: before / MB, after: after / MB, growth: growth / MB });
     // Noise here is under 1 MB; 6 MB over 2,500 requests catches any leak of 2.5 KB or more per request (a request
     // or response object, a body, an answer), while leaving room for allocator noise.
-    expect(growth, `heapUsed grew by ${(growth / MB).toFixed(1)} MB (${(before / MB).toFixed(1)} -> ${(after / MB).toFixed(1)} MB)`).toBeLessThan(6 * MB);
+    expect(
+      growth,
+      `heapUsed grew by ${(growth / MB).toFixed(1)} MB (${(before / MB).toFixed(1)} -> ${(after / MB).toFixed(1)} MB)`,
+    ).toBeLessThan(6 * MB);
   }, 60_000);
 });

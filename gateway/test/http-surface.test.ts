@@ -15,7 +15,10 @@ afterAll(() => upstream.close());
 describe('security headers', () => {
   it('sets a strict set on API answers and no X-Powered-By', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
-    const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .send({ instances: [irisRow()] });
     expect(res.headers).toMatchObject({
       'x-content-type-options': 'nosniff',
       'content-security-policy': expect.stringContaining("default-src 'none'"),
@@ -49,18 +52,32 @@ describe('CORS', () => {
     expect(preflight.headers['access-control-allow-origin']).toBe(origin);
     expect(preflight.headers['access-control-allow-headers']).toMatch(/X-API-Key/i);
 
-    const res = await request(app).post('/v1/predict').set('Origin', origin).set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('Origin', origin)
+      .set('X-API-Key', API_KEY)
+      .send({ instances: [irisRow()] });
     expect(res.headers['access-control-allow-origin']).toBe(origin);
     const exposed = String(res.headers['access-control-expose-headers']).split(',');
-    expect(exposed).toEqual(expect.arrayContaining(['X-Request-Id', 'X-Model-Version', 'RateLimit', 'RateLimit-Policy', 'Retry-After']));
+    expect(exposed).toEqual(
+      expect.arrayContaining(['X-Request-Id', 'X-Model-Version', 'RateLimit', 'RateLimit-Policy', 'Retry-After']),
+    );
   });
 
   it('gives other origins no CORS headers, and is off entirely by default', async () => {
     const listed = testApp({ UPSTREAM_URL: upstream.url, CORS_ORIGINS: origin });
-    const other = await request(listed).post('/v1/predict').set('Origin', 'https://evil.example.net').set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    const other = await request(listed)
+      .post('/v1/predict')
+      .set('Origin', 'https://evil.example.net')
+      .set('X-API-Key', API_KEY)
+      .send({ instances: [irisRow()] });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     const none = testApp({ UPSTREAM_URL: upstream.url });
-    const res = await request(none).post('/v1/predict').set('Origin', origin).set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    const res = await request(none)
+      .post('/v1/predict')
+      .set('Origin', origin)
+      .set('X-API-Key', API_KEY)
+      .send({ instances: [irisRow()] });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -68,7 +85,10 @@ describe('CORS', () => {
 describe('metrics', () => {
   it('exposes Prometheus text by route template with upstream, retry, breaker and batch series', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
-    await request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .send({ instances: [irisRow()] });
     await request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({ instances: [] });
     await request(app).get('/no/such/path/12345');
     const res = await request(app).get('/metrics').set('X-API-Key', API_KEY);
@@ -78,9 +98,16 @@ describe('metrics', () => {
     expect(res.text).toContain('gateway_http_requests_total{method="POST",route="/v1/predict",status="422"} 1');
     expect(res.text).toContain('gateway_http_requests_total{method="GET",route="unmatched",status="404"} 1');
     expect(res.text).not.toContain('12345');
-    expect(res.text).toMatch(/gateway_http_request_duration_seconds_bucket\{le="0.05",method="POST",route="\/v1\/predict",status="200"\}/);
+    expect(res.text).toMatch(
+      /gateway_http_request_duration_seconds_bucket\{le="0.05",method="POST",route="\/v1\/predict",status="200"\}/,
+    );
     expect(res.text).toMatch(/gateway_upstream_request_duration_seconds_count\{outcome="ok"\} 1/);
-    for (const name of ['gateway_upstream_retries_total', 'gateway_upstream_breaker_state 0', 'gateway_batch_size_rows', 'gateway_model_info{name="iris-classifier",version="3f2a9c0d41b7"} 1']) {
+    for (const name of [
+      'gateway_upstream_retries_total',
+      'gateway_upstream_breaker_state 0',
+      'gateway_batch_size_rows',
+      'gateway_model_info{name="iris-classifier",version="3f2a9c0d41b7"} 1',
+    ]) {
       expect(res.text).toContain(name);
     }
   });
@@ -108,12 +135,24 @@ describe('schema and OpenAPI', () => {
 
   it('/openapi.json says what the running gateway asks for: keys when it has hashes, none with ALLOW_ANONYMOUS=true', async () => {
     const operations = (doc: { paths: Record<string, Record<string, { security?: unknown[] }>> }) =>
-      Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ at: `${method} ${path}`, security: op.security ?? [] })));
+      Object.entries(doc.paths).flatMap(([path, item]) =>
+        Object.entries(item).map(([method, op]) => ({ at: `${method} ${path}`, security: op.security ?? [] })),
+      );
     const keyed = JSON.parse((await request(testApp({ UPSTREAM_URL: upstream.url })).get('/openapi.json')).text);
-    expect(operations(keyed).filter((o) => o.security.length > 0).map((o) => o.at)).toEqual(['post /v1/predict', 'get /v1/schema', 'get /metrics']);
+    expect(
+      operations(keyed)
+        .filter((o) => o.security.length > 0)
+        .map((o) => o.at),
+    ).toEqual(['post /v1/predict', 'get /v1/schema', 'get /metrics']);
     expect(Object.keys(keyed.components.securitySchemes).length).toBeGreaterThan(0);
 
-    const anonymous = JSON.parse((await request(testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' })).get('/openapi.json')).text);
+    const anonymous = JSON.parse(
+      (
+        await request(testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' })).get(
+          '/openapi.json',
+        )
+      ).text,
+    );
     expect(operations(anonymous).filter((o) => o.security.length > 0)).toEqual([]);
     expect(anonymous.components.securitySchemes).toEqual({});
     expect(anonymous.info.description).toMatch(/without API keys/);
@@ -134,9 +173,15 @@ describe('schema and OpenAPI', () => {
     const doc = JSON.parse(res.text);
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toBe(schema.model.version);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/predict', '/v1/schema', '/health/live', '/health/ready', '/metrics']));
-    expect(doc.paths['/v1/predict'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/PredictRequest');
-    expect(Object.keys(doc.paths['/v1/predict'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '422', '429', '502', '503', '504']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/predict', '/v1/schema', '/health/live', '/health/ready', '/metrics']),
+    );
+    expect(doc.paths['/v1/predict'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/PredictRequest',
+    );
+    expect(Object.keys(doc.paths['/v1/predict'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '413', '415', '422', '429', '502', '503', '504']),
+    );
 
     // Every $ref points at a component that exists.
     for (const ref of refsOf(doc)) {
@@ -162,7 +207,9 @@ describe('schema and OpenAPI', () => {
     }
     // The example row in the spec is itself valid.
     const example = row.examples[0];
-    const check = await request(testApp({ SCHEMA_PATH: path, UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' }))
+    const check = await request(
+      testApp({ SCHEMA_PATH: path, UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' }),
+    )
       .post('/v1/predict')
       .send({ instances: [example] });
     expect(check.status).not.toBe(422);
@@ -215,7 +262,11 @@ describe('the predict fast path', () => {
 
   it.each(cases)('%s: same status, headers and body as through Express', async (name, headers, body) => {
     const limited = name === 'a rate-limited caller';
-    const env = { UPSTREAM_URL: upstream.url, CORS_ORIGINS: 'https://app.example.com', ...(limited ? { RATE_LIMIT_MAX: '1' } : {}) };
+    const env = {
+      UPSTREAM_URL: upstream.url,
+      CORS_ORIGINS: 'https://app.example.com',
+      ...(limited ? { RATE_LIMIT_MAX: '1' } : {}),
+    };
     const agent = new http.Agent({ keepAlive: false });
     const call = async (absolute: boolean) => {
       const server = await listen(testApp(env));
@@ -238,7 +289,10 @@ describe('the predict fast path', () => {
 
   it('counts fast-path requests under the route template in /metrics', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
-    await request(app).post('/v1/predict?debug=1').set('X-API-Key', API_KEY).send({ instances: [irisRow()] });
+    await request(app)
+      .post('/v1/predict?debug=1')
+      .set('X-API-Key', API_KEY)
+      .send({ instances: [irisRow()] });
     await request(app).post('/v1/predict').set('X-API-Key', API_KEY).send({});
     const metrics = (await request(app).get('/metrics').set('X-API-Key', API_KEY)).text;
     expect(metrics).toContain('gateway_http_requests_total{method="POST",route="/v1/predict",status="200"} 1');

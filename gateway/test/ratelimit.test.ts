@@ -68,9 +68,16 @@ describe('rate limits shared through a real Redis', () => {
 
   beforeAll(async () => {
     const binary = findOnPath('redis-server');
-    if (!binary) throw new Error('redis-server is not on PATH: install it (Debian/Ubuntu: apt-get install -y redis-server) to run the Redis rate-limit tests');
+    if (!binary)
+      throw new Error(
+        'redis-server is not on PATH: install it (Debian/Ubuntu: apt-get install -y redis-server) to run the Redis rate-limit tests',
+      );
     redisPort = await closedPort();
-    redisProcess = spawn(binary, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redisProcess = spawn(
+      binary,
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     client = createClient({ url: `redis://127.0.0.1:${redisPort}`, disableOfflineQueue: true });
     client.on('error', () => undefined);
     const up = await eventually(
@@ -112,7 +119,10 @@ describe('rate limits shared through a real Redis', () => {
   it('lets predictions through when Redis goes away (RATE_LIMIT_FAIL_OPEN default), and refuses them when configured to fail closed', async () => {
     const env = { UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: '100' };
     const open = testApp(env, { rateLimitStore: createRedisStore(client, 'test-open:') });
-    const closed = testApp({ ...env, RATE_LIMIT_FAIL_OPEN: 'false' }, { rateLimitStore: createRedisStore(client, 'test-closed:') });
+    const closed = testApp(
+      { ...env, RATE_LIMIT_FAIL_OPEN: 'false' },
+      { rateLimitStore: createRedisStore(client, 'test-closed:') },
+    );
     expect((await predict(open)).status).toBe(200);
     expect((await predict(closed)).status).toBe(200);
     redisProcess!.kill('SIGTERM');

@@ -43,7 +43,9 @@ function rawStatus(url: string, head: string, payload = text): Promise<{ status:
     });
     socket.on('error', reject);
     socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0), raw: got }));
-    socket.write(`POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n${head}\r\n${payload}`);
+    socket.write(
+      `POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n${head}\r\n${payload}`,
+    );
   });
 }
 
@@ -54,14 +56,29 @@ describe('API keys cannot be bypassed', () => {
       expect((await request(app).post('/v1/predict').set(name, API_KEY).send(body)).status, name).toBe(200);
     }
     const before = upstream.calls.length;
-    for (const name of ['X_API_KEY', 'X-API-Keys', 'API-Key', 'X-Api-Key-Override', 'X-Forwarded-Api-Key', 'X-API%2DKey', 'Api_Key', 'Proxy-Authorization', 'Cookie']) {
-      const res = await request(app).post('/v1/predict').set(name, name === 'Cookie' ? `x-api-key=${API_KEY}` : API_KEY).send(body);
+    for (const name of [
+      'X_API_KEY',
+      'X-API-Keys',
+      'API-Key',
+      'X-Api-Key-Override',
+      'X-Forwarded-Api-Key',
+      'X-API%2DKey',
+      'Api_Key',
+      'Proxy-Authorization',
+      'Cookie',
+    ]) {
+      const res = await request(app)
+        .post('/v1/predict')
+        .set(name, name === 'Cookie' ? `x-api-key=${API_KEY}` : API_KEY)
+        .send(body);
       expect(res.status, name).toBe(401);
       expect(problemDefects(res.status, res.headers['content-type'], res.text)).toEqual([]);
       expect(res.text).not.toContain(API_KEY);
     }
     // Nor the query string.
-    expect((await request(app).post(`/v1/predict?api_key=${API_KEY}&x-api-key=${API_KEY}`).send(body)).status).toBe(401);
+    expect((await request(app).post(`/v1/predict?api_key=${API_KEY}&x-api-key=${API_KEY}`).send(body)).status).toBe(
+      401,
+    );
     expect(upstream.calls.length).toBe(before);
   });
 
@@ -98,11 +115,20 @@ describe('API keys cannot be bypassed', () => {
         expect(raw).not.toContain(API_KEY.slice(4));
       }
       // The header twice: Node joins the values ("a, b"), which is no key; neither the first nor the last wins.
-      for (const pair of [[API_KEY, 'wrong'], ['wrong', API_KEY], [API_KEY, API_KEY]]) {
-        expect((await rawStatus(server.url, `X-API-Key: ${pair[0]}\r\nX-API-Key: ${pair[1]}\r\n`)).status, pair.join(' + ')).toBe(401);
+      for (const pair of [
+        [API_KEY, 'wrong'],
+        ['wrong', API_KEY],
+        [API_KEY, API_KEY],
+      ]) {
+        expect(
+          (await rawStatus(server.url, `X-API-Key: ${pair[0]}\r\nX-API-Key: ${pair[1]}\r\n`)).status,
+          pair.join(' + '),
+        ).toBe(401);
       }
       // An obsolete line fold is a parse error for Node, not a continuation of the key.
-      expect((await rawStatus(server.url, `X-API-Key: ${API_KEY.slice(0, 6)}\r\n ${API_KEY.slice(6)}\r\n`)).status).not.toBe(200);
+      expect(
+        (await rawStatus(server.url, `X-API-Key: ${API_KEY.slice(0, 6)}\r\n ${API_KEY.slice(6)}\r\n`)).status,
+      ).not.toBe(200);
       expect(upstream.calls.length).toBe(before);
     } finally {
       await server.close();
@@ -111,7 +137,13 @@ describe('API keys cannot be bypassed', () => {
 
   it('Authorization: only "Bearer <key>" (scheme in any case) carries a key; every other shape is refused', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
-    for (const value of [`Bearer ${API_KEY}`, `bearer ${API_KEY}`, `BEARER ${API_KEY}`, `bEaReR ${OTHER_KEY}`, `Bearer  ${API_KEY}`]) {
+    for (const value of [
+      `Bearer ${API_KEY}`,
+      `bearer ${API_KEY}`,
+      `BEARER ${API_KEY}`,
+      `bEaReR ${OTHER_KEY}`,
+      `Bearer  ${API_KEY}`,
+    ]) {
       expect((await request(app).post('/v1/predict').set('Authorization', value).send(body)).status, value).toBe(200);
     }
     const before = upstream.calls.length;
@@ -141,7 +173,15 @@ describe('API keys cannot be bypassed', () => {
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm=/);
     }
     // X-API-Key, when present, is the key: a wrong one is not rescued by a good bearer token.
-    expect((await request(app).post('/v1/predict').set('X-API-Key', 'wrong').set('Authorization', `Bearer ${API_KEY}`).send(body)).status).toBe(401);
+    expect(
+      (
+        await request(app)
+          .post('/v1/predict')
+          .set('X-API-Key', 'wrong')
+          .set('Authorization', `Bearer ${API_KEY}`)
+          .send(body)
+      ).status,
+    ).toBe(401);
     expect(upstream.calls.length).toBe(before);
   });
 
@@ -149,23 +189,53 @@ describe('API keys cannot be bypassed', () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
     const server = await listen(app);
     try {
-      const paths = ['/v1/predict', '/V1/PREDICT', '/v1/predict/', '/v1//predict', '//v1/predict', '/v1/./predict', '/./v1/predict', '/v1/%2e/predict', '/%761/predict', '/v1/%70redict', '/v1/predict;', '/v1/predict%20', '/v1/predict%00', '/v1%2fpredict', '/v1/schema', '/V1/Schema/', '/metrics', '/METRICS', '/metrics/', '/metrics%2f'];
+      const paths = [
+        '/v1/predict',
+        '/V1/PREDICT',
+        '/v1/predict/',
+        '/v1//predict',
+        '//v1/predict',
+        '/v1/./predict',
+        '/./v1/predict',
+        '/v1/%2e/predict',
+        '/%761/predict',
+        '/v1/%70redict',
+        '/v1/predict;',
+        '/v1/predict%20',
+        '/v1/predict%00',
+        '/v1%2fpredict',
+        '/v1/schema',
+        '/V1/Schema/',
+        '/metrics',
+        '/METRICS',
+        '/metrics/',
+        '/metrics%2f',
+      ];
       const before = upstream.calls.length;
       for (const path of paths) {
         for (const method of ['GET', 'POST', 'HEAD', 'PUT']) {
-          const res = await new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
-            const withBody = method !== 'GET' && method !== 'HEAD';
-            const headers = { 'content-type': 'application/json', ...(withBody ? { 'content-length': String(text.length) } : {}) };
-            const req = http.request({ host: '127.0.0.1', port: new URL(server.url).port, method, path, headers, agent: false }, (r) => {
-              let t = '';
-              r.on('data', (c: Buffer) => (t += c.toString()));
-              r.on('end', () => resolve({ status: r.statusCode!, type: r.headers['content-type'], text: t }));
-            });
-            req.on('error', reject);
-            req.end(withBody ? text : undefined);
-          });
+          const res = await new Promise<{ status: number; type: string | undefined; text: string }>(
+            (resolve, reject) => {
+              const withBody = method !== 'GET' && method !== 'HEAD';
+              const headers = {
+                'content-type': 'application/json',
+                ...(withBody ? { 'content-length': String(text.length) } : {}),
+              };
+              const req = http.request(
+                { host: '127.0.0.1', port: new URL(server.url).port, method, path, headers, agent: false },
+                (r) => {
+                  let t = '';
+                  r.on('data', (c: Buffer) => (t += c.toString()));
+                  r.on('end', () => resolve({ status: r.statusCode!, type: r.headers['content-type'], text: t }));
+                },
+              );
+              req.on('error', reject);
+              req.end(withBody ? text : undefined);
+            },
+          );
           expect([401, 404], `${method} ${path}`).toContain(res.status);
-          if (method !== 'HEAD') expect(problemDefects(res.status, res.type ?? null, res.text), `${method} ${path}`).toEqual([]);
+          if (method !== 'HEAD')
+            expect(problemDefects(res.status, res.type ?? null, res.text), `${method} ${path}`).toEqual([]);
         }
       }
       expect(upstream.calls.length).toBe(before);
@@ -176,9 +246,16 @@ describe('API keys cannot be bypassed', () => {
 });
 
 describe('rate limits cannot be bypassed', () => {
-  const keyed = (max: number, env: Record<string, string> = {}) => testApp({ UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: String(max), ...env });
+  const keyed = (max: number, env: Record<string, string> = {}) =>
+    testApp({ UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: String(max), ...env });
   const anonymous = (max: number, env: Record<string, string> = {}) =>
-    testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: String(max), ...env });
+    testApp({
+      UPSTREAM_URL: upstream.url,
+      API_KEY_HASHES: '',
+      ALLOW_ANONYMOUS: 'true',
+      RATE_LIMIT_MAX: String(max),
+      ...env,
+    });
 
   it('a key has one budget however it is spelled or wherever the request claims to come from', async () => {
     const app = keyed(6, { TRUST_PROXY: '2' });
@@ -187,10 +264,16 @@ describe('rate limits cannot be bypassed', () => {
       { 'x-api-key': API_KEY, 'X-Forwarded-For': '198.51.100.1, 10.0.0.1' },
       { Authorization: `Bearer ${API_KEY}` },
       { Authorization: `bearer ${API_KEY}`, 'X-Forwarded-For': '198.51.100.2, 198.51.100.3, 10.0.0.1' },
-      { 'X-API-KEY': API_KEY, 'X-Real-IP': '198.51.100.4', Forwarded: 'for=198.51.100.5', 'True-Client-IP': '198.51.100.6' },
+      {
+        'X-API-KEY': API_KEY,
+        'X-Real-IP': '198.51.100.4',
+        Forwarded: 'for=198.51.100.5',
+        'True-Client-IP': '198.51.100.6',
+      },
       { Authorization: `BEARER  ${API_KEY}`, 'X-Forwarded-For': '::1, 10.0.0.1' },
     ];
-    for (const headers of spellings) expect((await request(app).post('/v1/predict').set(headers).send(body)).status).toBe(200);
+    for (const headers of spellings)
+      expect((await request(app).post('/v1/predict').set(headers).send(body)).status).toBe(200);
     for (const headers of spellings) {
       const res = await request(app).post('/v1/predict').set(headers).send(body);
       expect(res.status, JSON.stringify(headers)).toBe(429);
@@ -205,9 +288,22 @@ describe('rate limits cannot be bypassed', () => {
     const app = keyed(4);
     const k = { 'X-API-Key': API_KEY };
     expect((await request(app).post('/v1/predict').set(k).send({ instances: [] })).status).toBe(422);
-    expect((await request(app).post('/v1/predict').set(k).set('Content-Type', 'application/json').send('{"instances":')).status).toBe(400);
-    expect((await request(app).post('/v1/predict').set(k).set('Content-Type', 'text/plain').send(text)).status).toBe(415);
-    expect((await request(app).post('/v1/predict').set(k).set('Content-Type', 'application/json').send(`{"instances":[],"pad":"${'x'.repeat(1_100_000)}"}`)).status).toBe(413);
+    expect(
+      (await request(app).post('/v1/predict').set(k).set('Content-Type', 'application/json').send('{"instances":'))
+        .status,
+    ).toBe(400);
+    expect((await request(app).post('/v1/predict').set(k).set('Content-Type', 'text/plain').send(text)).status).toBe(
+      415,
+    );
+    expect(
+      (
+        await request(app)
+          .post('/v1/predict')
+          .set(k)
+          .set('Content-Type', 'application/json')
+          .send(`{"instances":[],"pad":"${'x'.repeat(1_100_000)}"}`)
+      ).status,
+    ).toBe(413);
     expect((await request(app).post('/v1/predict').set(k).send(body)).status).toBe(429);
   });
 
@@ -229,9 +325,13 @@ describe('rate limits cannot be bypassed', () => {
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     }
     // The right key from the same address is counted under the key, and another address has its own budget.
-    expect((await request(app).post('/v1/predict').set(from('203.0.113.7')).set('X-API-Key', API_KEY).send(body)).status).toBe(200);
+    expect(
+      (await request(app).post('/v1/predict').set(from('203.0.113.7')).set('X-API-Key', API_KEY).send(body)).status,
+    ).toBe(200);
     expect((await request(app).get('/metrics').set(from('203.0.113.7')).set('X-API-Key', API_KEY)).status).toBe(200);
-    expect((await request(app).post('/v1/predict').set(from('203.0.113.8')).set('X-API-Key', 'guess-5').send(body)).status).toBe(401);
+    expect(
+      (await request(app).post('/v1/predict').set(from('203.0.113.8')).set('X-API-Key', 'guess-5').send(body)).status,
+    ).toBe(401);
   });
 
   it('the Prometheus scraper with the right key is not rate limited on /metrics', async () => {
@@ -241,26 +341,55 @@ describe('rate limits cannot be bypassed', () => {
 
   describe('anonymous callers behind the EB proxy chain (TRUST_PROXY=2: ALB appends the client, nginx appends the ALB)', () => {
     // What reaches the gateway: X-Forwarded-For = <whatever the client sent>, <client address as the ALB saw it>, <ALB>
-    const viaChain = (client: string, spoofed?: string) => ({ 'X-Forwarded-For': [spoofed, client, '10.0.1.17'].filter((p) => p !== undefined).join(', ') });
-    const spoofs = [undefined, '1.2.3.4', '1.2.3.4, 5.6.7.8', '203.0.113.99', 'unknown', '::1', '127.0.0.1', `${'9.'.repeat(40)}9`, ', , ,', '2001:db8::1, 198.51.100.77'];
+    const viaChain = (client: string, spoofed?: string) => ({
+      'X-Forwarded-For': [spoofed, client, '10.0.1.17'].filter((p) => p !== undefined).join(', '),
+    });
+    const spoofs = [
+      undefined,
+      '1.2.3.4',
+      '1.2.3.4, 5.6.7.8',
+      '203.0.113.99',
+      'unknown',
+      '::1',
+      '127.0.0.1',
+      `${'9.'.repeat(40)}9`,
+      ', , ,',
+      '2001:db8::1, 198.51.100.77',
+    ];
 
     it('the rate-limit key is the client address two hops back; spoofed extra hops never give a fresh budget', async () => {
       const { sink, lines } = capturedLines();
       const app = anonymous(3, { TRUST_PROXY: '2' });
       const logged = testApp(
-        { UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '0', TRUST_PROXY: '2' },
+        {
+          UPSTREAM_URL: upstream.url,
+          API_KEY_HASHES: '',
+          ALLOW_ANONYMOUS: 'true',
+          RATE_LIMIT_MAX: '0',
+          TRUST_PROXY: '2',
+        },
         { logger: createLogger('info', sink) },
       );
       const results: number[] = [];
-      for (const spoofed of spoofs) results.push((await request(app).post('/v1/predict').set(viaChain('203.0.113.7', spoofed)).send(body)).status);
+      for (const spoofed of spoofs)
+        results.push((await request(app).post('/v1/predict').set(viaChain('203.0.113.7', spoofed)).send(body)).status);
       expect(results).toEqual([200, 200, 200, ...Array(spoofs.length - 3).fill(429)]);
       // Another client behind the same chain, with the same spoofs, has its own budget.
-      expect((await request(app).post('/v1/predict').set(viaChain('198.51.100.20', '203.0.113.7')).send(body)).status).toBe(200);
+      expect(
+        (await request(app).post('/v1/predict').set(viaChain('198.51.100.20', '203.0.113.7')).send(body)).status,
+      ).toBe(200);
       // And the address logged as clientIp is the one the limit used, whatever was spoofed.
       for (const spoofed of spoofs) {
-        await request(logged).post('/v1/predict').set(viaChain('203.0.113.7', spoofed)).set('X-Request-Id', `xff-${spoofs.indexOf(spoofed)}`).send(body);
+        await request(logged)
+          .post('/v1/predict')
+          .set(viaChain('203.0.113.7', spoofed))
+          .set('X-Request-Id', `xff-${spoofs.indexOf(spoofed)}`)
+          .send(body);
       }
-      const clientIps = lines.map((l) => JSON.parse(l) as { reqId?: string; clientIp?: string }).filter((l) => l.reqId?.startsWith('xff-')).map((l) => l.clientIp);
+      const clientIps = lines
+        .map((l) => JSON.parse(l) as { reqId?: string; clientIp?: string })
+        .filter((l) => l.reqId?.startsWith('xff-'))
+        .map((l) => l.clientIp);
       expect(clientIps).toEqual(Array(spoofs.length).fill('203.0.113.7'));
     });
 
@@ -268,19 +397,31 @@ describe('rate limits cannot be bypassed', () => {
       const app = anonymous(2, { TRUST_PROXY: '2' });
       expect((await request(app).post('/v1/predict').set(viaChain('203.0.113.8')).send(body)).status).toBe(200);
       expect((await request(app).post('/v1/predict').set(viaChain('::ffff:203.0.113.8')).send(body)).status).toBe(200);
-      expect((await request(app).post('/v1/predict').set(viaChain('203.0.113.8', '1.1.1.1')).send(body)).status).toBe(429);
+      expect((await request(app).post('/v1/predict').set(viaChain('203.0.113.8', '1.1.1.1')).send(body)).status).toBe(
+        429,
+      );
       expect((await request(app).post('/v1/predict').set(viaChain('::ffff:cb00:7108')).send(body)).status).toBe(429);
 
       expect((await request(app).post('/v1/predict').set(viaChain('2001:db8:1:100::1')).send(body)).status).toBe(200);
-      expect((await request(app).post('/v1/predict').set(viaChain('2001:db8:1:1ff:ffff::2')).send(body)).status).toBe(200);
-      expect((await request(app).post('/v1/predict').set(viaChain('2001:db8:1:1aa::3', '2001:db8:ffff::1')).send(body)).status).toBe(429);
+      expect((await request(app).post('/v1/predict').set(viaChain('2001:db8:1:1ff:ffff::2')).send(body)).status).toBe(
+        200,
+      );
+      expect(
+        (await request(app).post('/v1/predict').set(viaChain('2001:db8:1:1aa::3', '2001:db8:ffff::1')).send(body))
+          .status,
+      ).toBe(429);
       // The next /56 is someone else.
       expect((await request(app).post('/v1/predict').set(viaChain('2001:db8:1:200::1')).send(body)).status).toBe(200);
     });
 
     it('with TRUST_PROXY=0 (no proxy in front) no header chooses the address', async () => {
       const app = anonymous(2);
-      const headers = [viaChain('203.0.113.7'), viaChain('198.51.100.1'), { 'X-Real-IP': '198.51.100.2' }, { Forwarded: 'for=198.51.100.3' }];
+      const headers = [
+        viaChain('203.0.113.7'),
+        viaChain('198.51.100.1'),
+        { 'X-Real-IP': '198.51.100.2' },
+        { Forwarded: 'for=198.51.100.3' },
+      ];
       const results = [];
       for (const h of headers) results.push((await request(app).post('/v1/predict').set(h).send(body)).status);
       expect(results).toEqual([200, 200, 429, 429]);
@@ -327,7 +468,10 @@ describe('no submitted values or secrets in logs or answers', () => {
       answers.push({ status: res.status, text: res.text, headers: res.headers });
       return res.status;
     };
-    const json = (payload: string, headers: Record<string, string> = key) => (r: request.Agent) => r.post('/v1/predict').set(headers).set('Content-Type', 'application/json').send(payload);
+    const json =
+      (payload: string, headers: Record<string, string> = key) =>
+      (r: request.Agent) =>
+        r.post('/v1/predict').set(headers).set('Content-Type', 'application/json').send(payload);
 
     // Concurrent single rows: one micro-batch, whose debug lines name the members.
     const batched = await Promise.all([
@@ -336,15 +480,59 @@ describe('no submitted values or secrets in logs or answers', () => {
       send(json(JSON.stringify({ instances: [row({ tenure_months: 14 })] }))),
     ]);
     expect(batched).toEqual([200, 200, 200]);
-    expect(await send(json(JSON.stringify({ instances: [row(), row()] }), { Authorization: `bearer ${LIVE_KEY}`, Cookie: `session=${LIVE_KEY}` }))).toBe(200);
-    expect(await send((r) => r.post(`/v1/predict?api_key=${LIVE_KEY}&v=${WORD}`).set(key).send({ instances: [row()] }))).toBe(200);
-    expect(await send(json(JSON.stringify({ instances: [row({ contract: WORD, monthly_charges: String(NUMBER), [WORD.toLowerCase()]: WORD })] })))).toBe(422);
+    expect(
+      await send(
+        json(JSON.stringify({ instances: [row(), row()] }), {
+          Authorization: `bearer ${LIVE_KEY}`,
+          Cookie: `session=${LIVE_KEY}`,
+        }),
+      ),
+    ).toBe(200);
+    expect(
+      await send((r) =>
+        r
+          .post(`/v1/predict?api_key=${LIVE_KEY}&v=${WORD}`)
+          .set(key)
+          .send({ instances: [row()] }),
+      ),
+    ).toBe(200);
+    expect(
+      await send(
+        json(
+          JSON.stringify({
+            instances: [row({ contract: WORD, monthly_charges: String(NUMBER), [WORD.toLowerCase()]: WORD })],
+          }),
+        ),
+      ),
+    ).toBe(422);
     expect(await send(json(JSON.stringify({ instances: [row()], extra: { note: WORD, n: NUMBER } })))).toBe(422);
     expect(await send(json(`{"instances":[{"contract":"${WORD}","monthly_charges":${NUMBER}`))).toBe(400);
-    expect(await send((r) => r.post('/v1/predict').set(key).set('Content-Type', 'application/json').serialize((b: unknown) => b as string).send(Buffer.concat([Buffer.from(`{"instances":[{"contract":"${WORD}`), Buffer.from([0xff]), Buffer.from('"}]}')])))).toBe(400);
+    expect(
+      await send((r) =>
+        r
+          .post('/v1/predict')
+          .set(key)
+          .set('Content-Type', 'application/json')
+          .serialize((b: unknown) => b as string)
+          .send(
+            Buffer.concat([
+              Buffer.from(`{"instances":[{"contract":"${WORD}`),
+              Buffer.from([0xff]),
+              Buffer.from('"}]}'),
+            ]),
+          ),
+      ),
+    ).toBe(400);
     expect(await send(json(JSON.stringify({ instances: [row({ contract: WORD.repeat(400) })] })))).toBe(413);
-    expect(await send((r) => r.post('/v1/predict').set(key).set('Content-Type', 'text/plain').send(`${WORD} ${NUMBER}`))).toBe(415);
-    for (const headers of [{ 'X-API-Key': WRONG_KEY }, { Authorization: `Bearer ${WRONG_KEY}` }, { Authorization: `Basic ${Buffer.from(`${WRONG_KEY}:${LIVE_KEY}`).toString('base64')}` }, { 'X-API-Key': `${LIVE_KEY}x` }]) {
+    expect(
+      await send((r) => r.post('/v1/predict').set(key).set('Content-Type', 'text/plain').send(`${WORD} ${NUMBER}`)),
+    ).toBe(415);
+    for (const headers of [
+      { 'X-API-Key': WRONG_KEY },
+      { Authorization: `Bearer ${WRONG_KEY}` },
+      { Authorization: `Basic ${Buffer.from(`${WRONG_KEY}:${LIVE_KEY}`).toString('base64')}` },
+      { 'X-API-Key': `${LIVE_KEY}x` },
+    ]) {
       expect(await send(json(JSON.stringify({ instances: [row()] }), headers))).toBe(401);
     }
     // The upstream misbehaves with the submitted row in its answers: none of it may reach the logs.
@@ -361,7 +549,18 @@ describe('no submitted values or secrets in logs or answers', () => {
     mixedUpstream.script = [{ kind: 'hang' }];
     expect(await send(json(JSON.stringify({ instances: [row(), row()] })))).toBe(504);
     // A 4xx problem from the upstream is passed to the caller as is (it is the caller's own request); logs stay clean.
-    mixedUpstream.script = [{ kind: 'status', status: 422, body: JSON.stringify({ type: 'urn:sci-eb:problem:validation-error', title: 't', status: 422, detail: `${WORD}` }) }];
+    mixedUpstream.script = [
+      {
+        kind: 'status',
+        status: 422,
+        body: JSON.stringify({
+          type: 'urn:sci-eb:problem:validation-error',
+          title: 't',
+          status: 422,
+          detail: `${WORD}`,
+        }),
+      },
+    ];
     expect(await send(json(JSON.stringify({ instances: [row(), row()] })))).toBe(422);
     answers.pop();
     // Spend the rest of the budget: the 429 is clean too.

@@ -19,7 +19,10 @@ interface Running {
 
 function start(env: Record<string, string>): Running {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run "npm run build" first (npm test does)`);
-  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   let buffered = '';
@@ -58,11 +61,17 @@ async function startListening(env: Record<string, string>) {
     ...env,
   });
   children.push(running.child);
-  expect(await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 })).toBe(true);
+  expect(await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 })).toBe(
+    true,
+  );
   const port = running.lines.find((l) => l['msg'] === 'listening')!['port'] as number;
   const url = `http://127.0.0.1:${port}/v1/predict`;
   const post = (rows: unknown[], id: string) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'x-request-id': id }, body: JSON.stringify({ instances: rows }) });
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'x-request-id': id },
+      body: JSON.stringify({ instances: rows }),
+    });
   return { running, port, url, post };
 }
 
@@ -83,9 +92,16 @@ describe('dist/server.js as a process', () => {
     // A two-row request sits at a slow upstream; a one-row request waits in the batch window.
     upstream.fallback = { kind: 'slow', delayMs: 700 };
     const inFlight = post([irisRow(5), irisRow(6)], 'in-flight-1');
-    expect(await eventually(() => upstream.calls.some((c) => c.requestId === 'in-flight-1'), { tries: 200, everyMs: 10 })).toBe(true);
+    expect(
+      await eventually(() => upstream.calls.some((c) => c.requestId === 'in-flight-1'), { tries: 200, everyMs: 10 }),
+    ).toBe(true);
     const queued = post([irisRow(7)], 'queued-1');
-    expect(await eventually(() => running.lines.some((l) => l['msg'] === 'queued for micro-batch' && l['requestId'] === 'queued-1'), { tries: 200, everyMs: 10 })).toBe(true);
+    expect(
+      await eventually(
+        () => running.lines.some((l) => l['msg'] === 'queued for micro-batch' && l['requestId'] === 'queued-1'),
+        { tries: 200, everyMs: 10 },
+      ),
+    ).toBe(true);
 
     running.child.kill('SIGTERM');
     const [a, b] = await Promise.all([inFlight, queued]);
@@ -101,7 +117,8 @@ describe('dist/server.js as a process', () => {
   it('on SIGTERM answers every caller: batches in flight, rows waiting in a batch window, a multi-row request and a body still uploading; then exits 0', async () => {
     const schema = loadModelSchema(IRIS);
     const { running, port, url, post } = await startListening({ BATCH_MAX_ROWS: '3', DRAIN_TIMEOUT_MS: '15000' });
-    const queued = (id: string) => running.lines.some((l) => l['msg'] === 'queued for micro-batch' && l['requestId'] === id);
+    const queued = (id: string) =>
+      running.lines.some((l) => l['msg'] === 'queued for micro-batch' && l['requestId'] === id);
     const rowsAtUpstream = () => upstream.calls.reduce((n, c) => n + c.rows.length, 0);
     const callsBefore = upstream.calls.length;
     upstream.fallback = { kind: 'slow', delayMs: 800 };
@@ -136,10 +153,14 @@ describe('dist/server.js as a process', () => {
     expect(await eventually(() => rowsAtUpstream() - rowsBefore === 5, { tries: 300, everyMs: 10 })).toBe(true);
     // 3. Five more: three make a second batch in flight, two wait for a window that is far from over.
     for (let i = 0; i < 5; i++) send(`later-${i}`, [nextRow()]);
-    expect(await eventually(() => [0, 1, 2, 3, 4].every((i) => queued(`later-${i}`)), { tries: 300, everyMs: 10 })).toBe(true);
+    expect(
+      await eventually(() => [0, 1, 2, 3, 4].every((i) => queued(`later-${i}`)), { tries: 300, everyMs: 10 }),
+    ).toBe(true);
 
     running.child.kill('SIGTERM');
-    expect(await eventually(() => running.lines.some((l) => l['msg'] === 'draining'), { tries: 300, everyMs: 10 })).toBe(true);
+    expect(
+      await eventually(() => running.lines.some((l) => l['msg'] === 'draining'), { tries: 300, everyMs: 10 }),
+    ).toBe(true);
     const draining = running.lines.find((l) => l['msg'] === 'draining')!;
     expect(draining['inFlight']).toBe(10);
     // The listener is closed: nobody new gets in.
@@ -152,7 +173,9 @@ describe('dist/server.js as a process', () => {
       const res = await answers.get(id)!;
       expect(res.status, id).toBe(200);
       expect(res.headers.get('x-request-id')).toBe(id);
-      expect(((await res.json()) as { predictions: unknown[] }).predictions, id).toEqual(rows.map((r) => echoPrediction(schema, r).prediction));
+      expect(((await res.json()) as { predictions: unknown[] }).predictions, id).toEqual(
+        rows.map((r) => echoPrediction(schema, r).prediction),
+      );
     }
     // The drain ends by closing every connection left, this one included.
     await slowClosed;
@@ -162,7 +185,12 @@ describe('dist/server.js as a process', () => {
     expect(running.lines.some((l) => l['msg'] === 'stopped' && l['drained'] === true)).toBe(true);
     // Every row went upstream exactly once.
     const seen = upstream.calls.slice(callsBefore).flatMap((c) => c.rows.map((r) => JSON.stringify(r)));
-    expect(seen.sort()).toEqual([...sent.values()].flat().map((r) => JSON.stringify(r)).sort());
+    expect(seen.sort()).toEqual(
+      [...sent.values()]
+        .flat()
+        .map((r) => JSON.stringify(r))
+        .sort(),
+    );
     upstream.fallback = { kind: 'ok' };
   });
 
@@ -182,10 +210,16 @@ describe('dist/server.js as a process', () => {
     children.push(running.child);
     const raw: string[] = [];
     running.child.stdout!.on('data', (d: Buffer) => raw.push(d.toString('utf8')));
-    expect(await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 })).toBe(true);
+    expect(
+      await eventually(() => running.lines.some((l) => l['msg'] === 'listening'), { tries: 200, everyMs: 25 }),
+    ).toBe(true);
     const port = running.lines.find((l) => l['msg'] === 'listening')!['port'] as number;
     const post = (payload: string, headers: Record<string, string>) =>
-      fetch(`http://127.0.0.1:${port}/v1/predict?key=${LIVE_KEY}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+      fetch(`http://127.0.0.1:${port}/v1/predict?key=${LIVE_KEY}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: payload,
+      });
     const row = { ...irisRow(), petal_length: VALUE };
     const statuses = await Promise.all([
       post(JSON.stringify({ instances: [row] }), { 'x-api-key': LIVE_KEY }),
@@ -200,7 +234,8 @@ describe('dist/server.js as a process', () => {
     expect(await running.exit).toBe(0);
     const output = raw.join('') + running.stderr.join('');
     expect(output).toContain('"statusCode":422');
-    for (const secret of [LIVE_KEY, WRONG_KEY, 'PROCESS-LOG', String(VALUE), '3219876']) expect(output, secret).not.toContain(secret);
+    for (const secret of [LIVE_KEY, WRONG_KEY, 'PROCESS-LOG', String(VALUE), '3219876'])
+      expect(output, secret).not.toContain(secret);
   });
 
   it('exits non-zero naming each bad variable', async () => {
@@ -212,7 +247,12 @@ describe('dist/server.js as a process', () => {
   });
 
   it('exits non-zero with the path when schema.json is missing or broken', async () => {
-    const running = start({ UPSTREAM_URL: upstream.url, ALLOW_ANONYMOUS: 'true', SCHEMA_PATH: '/nonexistent/schema.json', PORT: '0' });
+    const running = start({
+      UPSTREAM_URL: upstream.url,
+      ALLOW_ANONYMOUS: 'true',
+      SCHEMA_PATH: '/nonexistent/schema.json',
+      PORT: '0',
+    });
     children.push(running.child);
     expect(await running.exit).toBe(1);
     expect(running.stderr.join('')).toContain('/nonexistent/schema.json');

@@ -20,7 +20,11 @@ describe('proxying', () => {
   it('passes the prediction through with request id both ways and the model version', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url });
     const rows = [irisRow(5.1), irisRow(6.3)];
-    const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('X-Request-Id', 'frontend-req-42').send({ instances: rows });
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('X-Request-Id', 'frontend-req-42')
+      .send({ instances: rows });
     expect(res.status).toBe(200);
     expect(res.headers['x-request-id']).toBe('frontend-req-42');
     expect(res.headers['x-model-version']).toBe('3f2a9c0d41b7');
@@ -38,7 +42,11 @@ describe('proxying', () => {
     const none = await predict(app);
     expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(upstream.calls.at(-1)?.requestId).toBe(none.headers['x-request-id']);
-    const unsafe = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('X-Request-Id', 'a b<script>').send({ instances: [irisRow()] });
+    const unsafe = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('X-Request-Id', 'a b<script>')
+      .send({ instances: [irisRow()] });
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -132,7 +140,10 @@ describe('fault injection', () => {
 
   it('502 and 504 are retried; 500 is not (and becomes 502)', async () => {
     const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_RETRIES: '2' });
-    upstream.script = [{ kind: 'status', status: 502 }, { kind: 'status', status: 504 }];
+    upstream.script = [
+      { kind: 'status', status: 502 },
+      { kind: 'status', status: 504 },
+    ];
     expect((await predict(app)).status).toBe(200);
     upstream.script = [{ kind: 'status', status: 500 }];
     const before = upstream.calls.length;
@@ -227,11 +238,19 @@ describe('circuit breaker', () => {
     const recovered = await eventually(async () => (await predict(app)).status === 200, { tries: 100, everyMs: 50 });
     expect(recovered).toBe(true);
     expect(app.gateway.breaker.state()).toBe('closed');
-    expect((await request(app).get('/metrics').set('X-API-Key', API_KEY)).text).toMatch(/gateway_upstream_breaker_state 0/);
+    expect((await request(app).get('/metrics').set('X-API-Key', API_KEY)).text).toMatch(
+      /gateway_upstream_breaker_state 0/,
+    );
   });
 
   it('a probe that fails reopens the breaker', async () => {
-    const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_RETRIES: '0', BREAKER_MIN_REQUESTS: '2', BREAKER_RESET_MS: '200', BREAKER_PROBE_MS: '0' });
+    const app = testApp({
+      UPSTREAM_URL: upstream.url,
+      UPSTREAM_RETRIES: '0',
+      BREAKER_MIN_REQUESTS: '2',
+      BREAKER_RESET_MS: '200',
+      BREAKER_PROBE_MS: '0',
+    });
     upstream.fallback = { kind: 'status', status: 500 };
     for (let i = 0; i < 2; i++) await predict(app);
     expect(app.gateway.breaker.state()).toBe('open');

@@ -25,7 +25,10 @@ beforeAll(async () => {
 afterAll(() => upstream.close());
 
 function post(body: unknown) {
-  return request(app).post('/v1/predict').set('X-API-Key', API_KEY).send(body as object);
+  return request(app)
+    .post('/v1/predict')
+    .set('X-API-Key', API_KEY)
+    .send(body as object);
 }
 
 async function errorsFor(body: unknown) {
@@ -43,7 +46,12 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
     const res = await post({ instances: [{ ...good(), tenure_months: 3.0, monthly_charges: null, colour: null }] });
     expect(res.status).toBe(200);
     expect(res.body.predictions).toHaveLength(1);
-    expect(upstream.calls.at(-1)?.rows[0]).toEqual({ ...good(), tenure_months: 3, monthly_charges: null, colour: null });
+    expect(upstream.calls.at(-1)?.rows[0]).toEqual({
+      ...good(),
+      tenure_months: 3,
+      monthly_charges: null,
+      colour: null,
+    });
   });
 
   it('answers the RFC 9457 shape of the contract', async () => {
@@ -54,7 +62,13 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
       title: "The request does not match the model's feature schema",
       status: 422,
       detail: '1 problem; see errors',
-      errors: [{ pointer: '/instances/0/contract', code: 'unknown_category', detail: 'must be one of: month-to-month, one-year, two-year' }],
+      errors: [
+        {
+          pointer: '/instances/0/contract',
+          code: 'unknown_category',
+          detail: 'must be one of: month-to-month, one-year, two-year',
+        },
+      ],
     });
     expect(res.body.requestId).toBe(res.headers['x-request-id']);
   });
@@ -79,21 +93,38 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
   it('reports a non-finite number (1e400 parses to Infinity) as not_finite', async () => {
     const before = upstream.calls.length;
     const body = JSON.stringify({ instances: [good()] }).replace('42.5', '1e400');
-    const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('Content-Type', 'application/json').send(body);
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('Content-Type', 'application/json')
+      .send(body);
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ pointer: '/instances/0/data~1usage~0gb', code: 'not_finite', detail: 'must be a finite number, at most 3.4e38 in magnitude' }]);
+    expect(res.body.errors).toEqual([
+      {
+        pointer: '/instances/0/data~1usage~0gb',
+        code: 'not_finite',
+        detail: 'must be a finite number, at most 3.4e38 in magnitude',
+      },
+    ]);
     expect(upstream.calls.length).toBe(before);
   });
 
   it('names an unknown field by pointer without echoing it in the detail', async () => {
     const errors = await errorsFor({ instances: [{ ...good(), 'secret-column': 'x' }] });
-    expect(errors).toEqual([{ pointer: '/instances/0/secret-column', code: 'unknown_field', detail: 'is not a feature of this model' }]);
+    expect(errors).toEqual([
+      { pointer: '/instances/0/secret-column', code: 'unknown_field', detail: 'is not a feature of this model' },
+    ]);
   });
 
   it('gives one entry per problem across rows, in row order, never echoing values', async () => {
     const marker = 'SENSITIVE-VALUE-123';
     const errors = await errorsFor({
-      instances: [good(), { ...good(), contract: marker, monthly_charges: marker }, 7, { ...good(), rooms: 2.25, extra: marker }],
+      instances: [
+        good(),
+        { ...good(), contract: marker, monthly_charges: marker },
+        7,
+        { ...good(), rooms: 2.25, extra: marker },
+      ],
     });
     expect(errors.map((e) => [e.pointer, e.code])).toEqual([
       ['/instances/1/monthly_charges', 'not_a_number'],
@@ -125,13 +156,19 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
     const rows = Array.from({ length: 51 }, () => ({ tenure_months: 1 }));
     const res = await post({ instances: rows });
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ pointer: '/instances', code: 'too_many_rows', detail: 'must contain at most 50 rows' }]);
+    expect(res.body.errors).toEqual([
+      { pointer: '/instances', code: 'too_many_rows', detail: 'must contain at most 50 rows' },
+    ]);
   });
 });
 
 describe('body handling', () => {
   it('415 for a body that is not application/json', async () => {
-    const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('Content-Type', 'text/plain').send('{"instances":[]}');
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('Content-Type', 'text/plain')
+      .send('{"instances":[]}');
     expect(res.status).toBe(415);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body.type).toBe('urn:sci-eb:problem:unsupported-media-type');
@@ -158,16 +195,28 @@ describe('body handling', () => {
   });
 
   it('400 for malformed JSON, without quoting the body', async () => {
-    const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('Content-Type', 'application/json').send('{"instances": [SECRET');
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('Content-Type', 'application/json')
+      .send('{"instances": [SECRET');
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ type: 'urn:sci-eb:problem:malformed-json', status: 400 });
     expect(JSON.stringify(res.body)).not.toContain('SECRET');
   });
 
   it('400 for an empty body and for bytes that are not UTF-8', async () => {
-    const empty = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('Content-Type', 'application/json').send('');
+    const empty = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('Content-Type', 'application/json')
+      .send('');
     expect(empty.status).toBe(400);
-    const invalid = Buffer.concat([Buffer.from('{"instances":[{"contract":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')]);
+    const invalid = Buffer.concat([
+      Buffer.from('{"instances":[{"contract":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}]}'),
+    ]);
     const res = await request(app)
       .post('/v1/predict')
       .set('X-API-Key', API_KEY)
@@ -194,7 +243,11 @@ describe('body handling', () => {
         .serialize((b: unknown) => b as string)
         .send(bytes);
       expect(res.status, encoding).toBe(400);
-      expect(res.body).toMatchObject({ type: 'urn:sci-eb:problem:malformed-json', status: 400, detail: 'The body could not be decompressed as its Content-Encoding says.' });
+      expect(res.body).toMatchObject({
+        type: 'urn:sci-eb:problem:malformed-json',
+        status: 400,
+        detail: 'The body could not be decompressed as its Content-Encoding says.',
+      });
     }
     const inflated = await request(app)
       .post('/v1/predict')
@@ -209,7 +262,11 @@ describe('body handling', () => {
   it('413 above limits.maxBodyBytes (4096 in this fixture)', async () => {
     const before = upstream.calls.length;
     const big = JSON.stringify({ instances: [{ ...good(), contract: 'x'.repeat(5000) }] });
-    const res = await request(app).post('/v1/predict').set('X-API-Key', API_KEY).set('Content-Type', 'application/json').send(big);
+    const res = await request(app)
+      .post('/v1/predict')
+      .set('X-API-Key', API_KEY)
+      .set('Content-Type', 'application/json')
+      .send(big);
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ type: 'urn:sci-eb:problem:body-too-large', status: 413 });
     expect(upstream.calls.length).toBe(before);
@@ -240,9 +297,25 @@ describe('validators built from other fixtures', () => {
 
 describe('magnitudes, as the Flask service answers them', () => {
   it('a number beyond float32 range is not_finite (tree models compute in float32); the largest float32 is fine', async () => {
-    expect(await errorsFor({ instances: [{ ...good(), monthly_charges: 1e39 }, { ...good(), monthly_charges: -3.4e38 }, { ...good(), tenure_months: 1e40 }] })).toEqual([
-      { pointer: '/instances/0/monthly_charges', code: 'not_finite', detail: 'must be a finite number, at most 3.4e38 in magnitude' },
-      { pointer: '/instances/2/tenure_months', code: 'not_finite', detail: 'must be a finite number, at most 3.4e38 in magnitude' },
+    expect(
+      await errorsFor({
+        instances: [
+          { ...good(), monthly_charges: 1e39 },
+          { ...good(), monthly_charges: -3.4e38 },
+          { ...good(), tenure_months: 1e40 },
+        ],
+      }),
+    ).toEqual([
+      {
+        pointer: '/instances/0/monthly_charges',
+        code: 'not_finite',
+        detail: 'must be a finite number, at most 3.4e38 in magnitude',
+      },
+      {
+        pointer: '/instances/2/tenure_months',
+        code: 'not_finite',
+        detail: 'must be a finite number, at most 3.4e38 in magnitude',
+      },
     ]);
   });
 });

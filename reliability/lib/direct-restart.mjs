@@ -24,7 +24,14 @@ export async function healthy(port, timeoutMs = 300) {
 export async function directRestart(o) {
   const t0 = Date.now();
   const now = () => Date.now() - t0;
-  const loop = openLoop({ port: o.gatewayPort, bodies: o.bodies, rate: o.rate, seconds: 600, t0, clientTimeoutMs: o.clientTimeoutMs });
+  const loop = openLoop({
+    port: o.gatewayPort,
+    bodies: o.bodies,
+    rate: o.rate,
+    seconds: 600,
+    t0,
+    clientTimeoutMs: o.clientTimeoutMs,
+  });
   await sleep(o.beforeMs);
   const stopMs = now();
   o.log(`  ${(stopMs / 1000).toFixed(1)} s stop gunicorn (SIGTERM)`);
@@ -42,7 +49,10 @@ export async function directRestart(o) {
     }
   })();
   const started = o.startUpstream();
-  await poll.then(() => undefined, () => undefined);
+  await poll.then(
+    () => undefined,
+    () => undefined,
+  );
   await started;
   polling = false;
   await poll;

@@ -16,7 +16,12 @@ export function bodyShape(status, contentType, text) {
     return Array.isArray(body?.predictions) && body.predictions.length === 1 ? 'prediction' : 'malformed:prediction';
   }
   if (!/^application\/problem\+json/.test(contentType ?? '')) return 'malformed:content-type';
-  const ok = body && typeof body === 'object' && body.status === status && typeof body.type === 'string' && typeof body.title === 'string';
+  const ok =
+    body &&
+    typeof body === 'object' &&
+    body.status === status &&
+    typeof body.type === 'string' &&
+    typeof body.title === 'string';
   return ok ? 'problem' : 'malformed:problem';
 }
 
@@ -43,17 +48,33 @@ export function openLoop({ port, path = '/v1/predict', bodies, rate, seconds, t0
         if (done) return;
         done = true;
         clearTimeout(timer);
-        Object.assign(rec, fields, { latencyMs: Math.round((performance.now() - started) * 10) / 10, doneMs: Date.now() - t0 });
+        Object.assign(rec, fields, {
+          latencyMs: Math.round((performance.now() - started) * 10) / 10,
+          doneMs: Date.now() - t0,
+        });
         resolve();
       };
       const req = http.request(
-        { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           const chunks = [];
           res.on('data', (c) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            finish({ status: res.statusCode, shape: bodyShape(res.statusCode, res.headers['content-type'], text), retryAfter: res.headers['retry-after'], problemType: res.statusCode !== 200 ? safeField(text, 'type') : undefined, problemDetail: res.statusCode !== 200 ? safeField(text, 'detail') : undefined });
+            finish({
+              status: res.statusCode,
+              shape: bodyShape(res.statusCode, res.headers['content-type'], text),
+              retryAfter: res.headers['retry-after'],
+              problemType: res.statusCode !== 200 ? safeField(text, 'type') : undefined,
+              problemDetail: res.statusCode !== 200 ? safeField(text, 'detail') : undefined,
+            });
           });
           res.on('error', (err) => finish({ status: 0, error: `response: ${err.code ?? err.message}` }));
         },

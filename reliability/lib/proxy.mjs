@@ -18,7 +18,11 @@ const RESPONSE_503 = Buffer.from(
 );
 
 export async function startFaultProxy(upstreamPort, { host = '127.0.0.1' } = {}) {
-  const state = { mode: 'normal', delayMs: 0, counts: { connections: 0, answered503: 0, delayedChunks: 0, upstreamErrors: 0 } };
+  const state = {
+    mode: 'normal',
+    delayMs: 0,
+    counts: { connections: 0, answered503: 0, delayedChunks: 0, upstreamErrors: 0 },
+  };
   const sockets = new Set();
 
   const server = net.createServer((client) => {

@@ -4,19 +4,44 @@
  * a new project is written into a sibling folder and renamed into place; changes to an existing project are staged
  * next to their targets, then swapped in, and rolled back from memory if any step fails.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Change } from '../lib/apply.js';
 import { UsageError } from '../lib/errors.js';
 
-export interface FileWrite { path: string; content: Buffer; executable?: boolean }
+export interface FileWrite {
+  path: string;
+  content: Buffer;
+  executable?: boolean;
+}
 
 /** Files written or removed besides the project's own: .yo-rc.json and the merge bases. */
-export interface ExtraWrites { writes?: FileWrite[]; deletes?: string[] }
+export interface ExtraWrites {
+  writes?: FileWrite[];
+  deletes?: string[];
+}
 
 /** The disk operations a list of changes implies, plus the extra ones. */
 export function writesOf(changes: Change[], extra: ExtraWrites = {}) {
-  const writes: FileWrite[] = [...changes.filter((c) => c.content !== undefined && c.action !== 'identical').map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...(extra.writes ?? [])];
+  const writes: FileWrite[] = [
+    ...changes
+      .filter((c) => c.content !== undefined && c.action !== 'identical')
+      .map((c) => ({ path: c.path, content: c.content!, executable: c.executable })),
+    ...(extra.writes ?? []),
+  ];
   const deletes = [...changes.filter((c) => c.action === 'delete').map((c) => c.path), ...(extra.deletes ?? [])];
   const renames = changes.filter((c) => c.action === 'deactivate').map((c) => ({ from: c.path, to: c.renameTo! }));
   return { writes, deletes, renames };
@@ -32,7 +57,10 @@ function writeInto(root: string, file: FileWrite, suffix = '', createdDirs: stri
 }
 
 /** Disk operations that can fail part-way; tests swap them to prove the rollback. */
-export interface FsOps { rename: (from: string, to: string) => void; unlink: (file: string) => void }
+export interface FsOps {
+  rename: (from: string, to: string) => void;
+  unlink: (file: string) => void;
+}
 const REAL_FS: FsOps = { rename: renameSync, unlink: unlinkSync };
 
 /** Every target must be a file or absent: a folder in the way is the user's to move, and nothing is written. */
@@ -40,7 +68,9 @@ function assertFileTargets(root: string, paths: string[]): void {
   for (const rel of paths) {
     const abs = path.join(root, rel);
     if (existsSync(abs) && !lstatSync(abs).isFile()) {
-      throw new UsageError(`${rel} is in the way: it is a folder (or link) where the generator writes a file. Move it and run again; nothing was changed.`);
+      throw new UsageError(
+        `${rel} is in the way: it is a folder (or link) where the generator writes a file. Move it and run again; nothing was changed.`,
+      );
     }
   }
 }
@@ -79,7 +109,11 @@ export function commitChanges(root: string, changes: Change[], extra: ExtraWrite
   };
   const removeCreatedDirs = () => {
     for (const dir of createdDirs.reverse()) {
-      try { rmdirSync(dir, { recursive: false } as never); } catch { /* not empty: something else lives there */ }
+      try {
+        rmdirSync(dir, { recursive: false } as never);
+      } catch {
+        /* not empty: something else lives there */
+      }
     }
   };
   try {

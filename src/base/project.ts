@@ -10,7 +10,15 @@ import Generator, { type BaseOptions } from 'yeoman-generator';
 import { ANSWER_RECORDS, type Answers } from '../lib/answers.js';
 import { nextManifest, planChanges, type Action, type Change, type Manifest } from '../lib/apply.js';
 import { UsageError } from '../lib/errors.js';
-import { BASES_DIR, basePath, baseStoreChanges, isInlineManifest, projectBases, splitManifest, type BaseReader } from '../lib/merge-bases.js';
+import {
+  BASES_DIR,
+  basePath,
+  baseStoreChanges,
+  isInlineManifest,
+  projectBases,
+  splitManifest,
+  type BaseReader,
+} from '../lib/merge-bases.js';
 import type { RenderedFile } from '../lib/plan.js';
 import { resolveRelocks } from '../lib/relock.js';
 import { sha256 } from '../lib/sha256.js';
@@ -71,17 +79,28 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
   }
 
   protected declareSkipInstall(description: string): void {
-    (this as unknown as { _options: Record<string, OptionSpec> })._options['skip-install'] = { name: 'skip-install', type: Boolean, description };
+    (this as unknown as { _options: Record<string, OptionSpec> })._options['skip-install'] = {
+      name: 'skip-install',
+      type: Boolean,
+      description,
+    };
   }
 
   /** The generator's name as the user types it after sci-eb: app, gateway, upgrade, requirements. */
   protected get generatorName(): string {
-    return String(this.options.namespace ?? 'sci-eb:app').split(':').pop() ?? 'app';
+    return (
+      String(this.options.namespace ?? 'sci-eb:app')
+        .split(':')
+        .pop() ?? 'app'
+    );
   }
 
   /** --help from the declared options and the answer records: defaults and meanings, nothing run, nothing written. */
   override help(): string {
-    const self = this as unknown as { _options: Record<string, OptionSpec>; _arguments: Array<{ name: string; description?: string; required?: boolean; default?: unknown }> };
+    const self = this as unknown as {
+      _options: Record<string, OptionSpec>;
+      _arguments: Array<{ name: string; description?: string; required?: boolean; default?: unknown }>;
+    };
     return formatHelp(this.generatorName, self._arguments, Object.values(self._options));
   }
 
@@ -90,7 +109,11 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
    * queueing; this covers every other caller), and an option nobody declared is refused, nearest known one named.
    */
   override async queueTasks(): Promise<void> {
-    const self = this as unknown as { _args: string[]; _initOptions: Record<string, unknown>; _options: Record<string, OptionSpec> };
+    const self = this as unknown as {
+      _args: string[];
+      _initOptions: Record<string, unknown>;
+      _options: Record<string, OptionSpec>;
+    };
     if (this.options.help) {
       // On stdout, as yo prints it (Yeoman's log writes to stderr).
       process.stdout.write(this.help());
@@ -111,7 +134,9 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     const self = this as unknown as { log: ProjectGenerator['log'] };
     const log = this.log;
     const method = task.method;
-    const quiet = new Proxy(log, { get: (target, key) => (key === 'error' ? () => undefined : Reflect.get(target, key)) });
+    const quiet = new Proxy(log, {
+      get: (target, key) => (key === 'error' ? () => undefined : Reflect.get(target, key)),
+    });
     const wrapped = async (...taskArgs: unknown[]) => {
       try {
         return await method.apply(this, taskArgs);
@@ -136,7 +161,9 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     try {
       if (existsSync(home)) accessSync(home, constants.R_OK | constants.X_OK);
     } catch {
-      throw new UsageError(`This process (uid ${process.getuid?.()}) cannot read its home folder ${home}, where Yeoman keeps .yo-rc-global.json. That is what happens when yo is run as root: yo, run as root, switches to uid 1000 before running a generator, and that user cannot read root's home. As root (containers, CI) run the same generator with sci-eb instead (npx sci-eb ${this.generatorName} ...); otherwise run yo as an ordinary user.`);
+      throw new UsageError(
+        `This process (uid ${process.getuid?.()}) cannot read its home folder ${home}, where Yeoman keeps .yo-rc-global.json. That is what happens when yo is run as root: yo, run as root, switches to uid 1000 before running a generator, and that user cannot read root's home. As root (containers, CI) run the same generator with sci-eb instead (npx sci-eb ${this.generatorName} ...); otherwise run yo as an ordinary user.`,
+      );
     }
     return super._getGlobalStorage();
   }
@@ -187,14 +214,23 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
   protected projectState(root = this.destinationRoot()): ProjectState {
     const stored = this.storedState(root);
     const { manifest, inline } = splitManifest(stored.manifest);
-    return { ...stored, manifest, bases: projectBases((p) => this.readDisk(p, root), inline), inlineBases: isInlineManifest(stored.manifest) };
+    return {
+      ...stored,
+      manifest,
+      bases: projectBases((p) => this.readDisk(p, root), inline),
+      inlineBases: isInlineManifest(stored.manifest),
+    };
   }
 
   /**
    * What regenerating does to each file, decided before anything is written: the plan against the disk, the manifest
    * and the merge bases, with the lockfiles npm must regenerate already regenerated (in a folder of their own).
    */
-  protected planFileChanges(rendered: RenderedFile[], root: string, state: Pick<ProjectState, 'manifest' | 'bases'> | undefined): Change[] {
+  protected planFileChanges(
+    rendered: RenderedFile[],
+    root: string,
+    state: Pick<ProjectState, 'manifest' | 'bases'> | undefined,
+  ): Change[] {
     const disk = (p: string) => this.readDisk(p, root);
     // A new project has no manifest, so no base is ever asked for.
     return resolveRelocks(planChanges(rendered, disk, state?.manifest, state?.bases ?? (() => undefined)), disk);
@@ -213,30 +249,68 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
    * ones removed), all in one commit; nothing at all is written when nothing changed (a re-run with the same answers
    * touches no file, .yo-rc.json included).
    */
-  protected saveProject(root: string, changes: Change[], rendered: RenderedFile[], answers: Answers, options: { newProject: boolean; manifest?: Manifest }): void {
+  protected saveProject(
+    root: string,
+    changes: Change[],
+    rendered: RenderedFile[],
+    answers: Answers,
+    options: { newProject: boolean; manifest?: Manifest },
+  ): void {
     const previous = options.newProject ? {} : this.storedState(root);
-    const state: StoredState = { answers, generatorVersion: GENERATOR_VERSION, manifest: options.manifest ?? nextManifest(changes, rendered) };
-    const stateChanged = JSON.stringify(state) !== JSON.stringify({ answers: previous.answers, generatorVersion: previous.generatorVersion, manifest: previous.manifest });
+    const state: StoredState = {
+      answers,
+      generatorVersion: GENERATOR_VERSION,
+      manifest: options.manifest ?? nextManifest(changes, rendered),
+    };
+    const stateChanged =
+      JSON.stringify(state) !==
+      JSON.stringify({
+        answers: previous.answers,
+        generatorVersion: previous.generatorVersion,
+        manifest: previous.manifest,
+      });
     const contents = new Map(rendered.map((f) => [sha256(f.content), f.content]));
     let existing: string[] = [];
-    try { existing = options.newProject ? [] : readdirSync(path.join(root, BASES_DIR)); } catch { /* no store yet */ }
-    const store = baseStoreChanges(state.manifest!, contents, existing, (p) => (options.newProject ? undefined : this.readDisk(p, root)));
+    try {
+      existing = options.newProject ? [] : readdirSync(path.join(root, BASES_DIR));
+    } catch {
+      /* no store yet */
+    }
+    const store = baseStoreChanges(state.manifest!, contents, existing, (p) =>
+      options.newProject ? undefined : this.readDisk(p, root),
+    );
     const extra = [...(stateChanged ? [this.stateFile(root, state)] : []), ...store.writes];
     // Blobs the previous state named but the store lacked (deleted, damaged): said, since nothing else shows them.
-    const expected = new Set(isInlineManifest(previous.manifest) ? [] : Object.values(previous.manifest ?? {}).map((e) => basePath(e.sha256)));
+    const expected = new Set(
+      isInlineManifest(previous.manifest) ? [] : Object.values(previous.manifest ?? {}).map((e) => basePath(e.sha256)),
+    );
     const restored = store.writes.filter((w) => expected.has(w.path)).length;
     try {
       if (options.newProject) {
-        commitNewProject(root, [...changes.filter((c) => c.content).map((c) => ({ path: c.path, content: c.content!, executable: c.executable })), ...extra]);
+        commitNewProject(root, [
+          ...changes
+            .filter((c) => c.content)
+            .map((c) => ({ path: c.path, content: c.content!, executable: c.executable })),
+          ...extra,
+        ]);
       } else {
         commitChanges(root, changes, { writes: extra, deletes: store.deletes });
       }
-      if (restored > 0) this.log(`  ${BASES_DIR}: ${restored} merge base${restored === 1 ? '' : 's'} written again (missing or damaged)`);
+      if (restored > 0)
+        this.log(
+          `  ${BASES_DIR}: ${restored} merge base${restored === 1 ? '' : 's'} written again (missing or damaged)`,
+        );
     } catch (error) {
       const { code, syscall } = error as NodeJS.ErrnoException;
       // A recursive mkdir on a read-only or vanished folder reports ENOENT.
-      if (code && (['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR'].includes(code) || (code === 'ENOENT' && syscall === 'mkdir'))) {
-        throw new UsageError(`Cannot write to ${root} (${code}: ${(error as Error).message}). Nothing was changed: choose a folder you can write to, or free some space.`);
+      if (
+        code &&
+        (['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR'].includes(code) ||
+          (code === 'ENOENT' && syscall === 'mkdir'))
+      ) {
+        throw new UsageError(
+          `Cannot write to ${root} (${code}: ${(error as Error).message}). Nothing was changed: choose a folder you can write to, or free some space.`,
+        );
       }
       throw error;
     }
@@ -247,7 +321,9 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     for (const change of changes) {
       if (change.action === 'identical') continue;
       const target = where ? `${where}/${change.path}` : change.path;
-      this.log(`  ${ACTION_LABELS[change.action].padEnd(12)} ${target}${change.renameTo ? ` -> ${change.renameTo}` : ''}`);
+      this.log(
+        `  ${ACTION_LABELS[change.action].padEnd(12)} ${target}${change.renameTo ? ` -> ${change.renameTo}` : ''}`,
+      );
       if (change.reason) this.log(`               ${change.reason}`);
     }
   }

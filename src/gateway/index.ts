@@ -18,7 +18,9 @@ export default class GatewayGenerator extends UpgradeGenerator {
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
-    this.declareSkipInstall('Write the files only: no npm ci and schema sync in gateway/ (make gateway does them later)');
+    this.declareSkipInstall(
+      'Write the files only: no npm ci and schema sync in gateway/ (make gateway does them later)',
+    );
   }
 
   private get _readOnly(): boolean {
@@ -27,7 +29,8 @@ export default class GatewayGenerator extends UpgradeGenerator {
 
   // Yeoman queues only the methods of the class it runs, so the upgrade's steps are named here again.
   prompting(): void {
-    const set = this.options.set === undefined ? [] : Array.isArray(this.options.set) ? this.options.set : [this.options.set];
+    const set =
+      this.options.set === undefined ? [] : Array.isArray(this.options.set) ? this.options.set : [this.options.set];
     (this.options as Record<string, unknown>).set = [...set, 'gateway=true'];
     super.prompting();
   }
@@ -47,8 +50,10 @@ export default class GatewayGenerator extends UpgradeGenerator {
     const rendered = renderPlan(answers, plan, { generatorVersion: GENERATOR_VERSION })[0];
     const next = rendered && withGatewaySection(readme.toString('utf8'), rendered.content.toString('utf8'));
     if (!next) return;
-    commitChanges(this.destinationRoot(), [{ path: 'README.md', kind: 'scaffold', action: 'replace', content: Buffer.from(next) }]);
-    this.log('  update       README.md (the gateway\'s section: make gateway, gateway-test, gateway-serve)');
+    commitChanges(this.destinationRoot(), [
+      { path: 'README.md', kind: 'scaffold', action: 'replace', content: Buffer.from(next) },
+    ]);
+    this.log("  update       README.md (the gateway's section: make gateway, gateway-test, gateway-serve)");
   }
 
   // Yeoman runs install before end: the next steps know whether the gateway was installed.
@@ -75,10 +80,16 @@ export default class GatewayGenerator extends UpgradeGenerator {
   private _nextSteps(): string[] {
     const trained = existsSync(path.join(this.destinationRoot(), 'model', 'schema.json'));
     return [
-      ...(this.installed ? [] : [trained ? 'make gateway        # npm ci in gateway/, types and OpenAPI from model/schema.json' : 'make train gateway  # train the model, then install the gateway from its schema']),
+      ...(this.installed
+        ? []
+        : [
+            trained
+              ? 'make gateway        # npm ci in gateway/, types and OpenAPI from model/schema.json'
+              : 'make train gateway  # train the model, then install the gateway from its schema',
+          ]),
       'make serve          # in one terminal: the Flask service on :8000',
       'make gateway-serve  # in another: the gateway on http://127.0.0.1:3000 (docs at /docs)',
-      'make gateway-test   # the gateway\'s tests',
+      "make gateway-test   # the gateway's tests",
     ];
   }
 }

@@ -9,17 +9,30 @@ import { orderRequirements } from './requirements.js';
 import { sha256 } from './sha256.js';
 import { EB_REGIONS, PLATFORMS, type PlatformId } from './platforms.js';
 
-export interface Inference { answers: Record<string, unknown>; evidence: string[] }
+export interface Inference {
+  answers: Record<string, unknown>;
+  evidence: string[];
+}
 
-export function inferAnswers(read: (path: string) => string | undefined, list: (dir: string) => string[], folderName: string): Inference {
+export function inferAnswers(
+  read: (path: string) => string | undefined,
+  list: (dir: string) => string[],
+  folderName: string,
+): Inference {
   const answers: Record<string, unknown> = {};
   const evidence: string[] = [];
-  const name = folderName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
+  const name = folderName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '');
   if (name.length >= 2) {
     answers.name = name;
     evidence.push(`name ${name}: the folder's name`);
   }
-  const configs = list('.ebextensions').filter((f) => f.endsWith('.config')).map((f) => read(`.ebextensions/${f}`) ?? '');
+  const configs = list('.ebextensions')
+    .filter((f) => f.endsWith('.config'))
+    .map((f) => read(`.ebextensions/${f}`) ?? '');
   const procfile = read('Procfile');
   const legacySigns = configs.some((c) => /WSGIApplicationGroup|packages:\s*\n\s*yum:/m.test(c));
   if (procfile && /gunicorn/.test(procfile)) {
@@ -27,7 +40,9 @@ export function inferAnswers(read: (path: string) => string | undefined, list: (
     evidence.push('platform al2023: the Procfile runs gunicorn');
   } else if (legacySigns) {
     answers.platform = 'amazon-linux-ami';
-    evidence.push('platform amazon-linux-ami: .ebextensions has the yum build list or WSGIApplicationGroup (Apache + mod_wsgi)');
+    evidence.push(
+      'platform amazon-linux-ami: .ebextensions has the yum build list or WSGIApplicationGroup (Apache + mod_wsgi)',
+    );
   }
   const workers = procfile?.match(/--workers[= ](\d+)/);
   if (workers) answers.workers = Number(workers[1]);
@@ -38,14 +53,17 @@ export function inferAnswers(read: (path: string) => string | undefined, list: (
       const global = parsed.global ?? {};
       if (typeof global.application_name === 'string') answers.appName = global.application_name;
       if ((EB_REGIONS as readonly string[]).includes(global.default_region)) answers.region = global.default_region;
-      const platformMatch = typeof global.default_platform === 'string' && global.default_platform.match(/Python (\d+\.\d+)/i);
+      const platformMatch =
+        typeof global.default_platform === 'string' && global.default_platform.match(/Python (\d+\.\d+)/i);
       if (platformMatch) {
         answers.pythonVersion = platformMatch[1];
         if (!answers.platform) {
           answers.platform = /2023/.test(global.default_platform) ? 'al2023' : 'amazon-linux-ami';
         }
       }
-      const env = Object.values(parsed['branch-defaults'] ?? {}).map((b) => (b as { environment?: unknown }).environment).find((e) => typeof e === 'string');
+      const env = Object.values(parsed['branch-defaults'] ?? {})
+        .map((b) => (b as { environment?: unknown }).environment)
+        .find((e) => typeof e === 'string');
       if (env) answers.envName = env;
       evidence.push('application, region, Python and environment: .elasticbeanstalk/config.yml');
     } catch {
@@ -58,7 +76,11 @@ export function inferAnswers(read: (path: string) => string | undefined, list: (
   const health = flaskConfig.match(/(?:HealthCheckPath|Application Healthcheck URL):\s*(\/\S*)/);
   if (health) answers.healthCheckPath = health[1];
   const platform = answers.platform as PlatformId | undefined;
-  if (platform && typeof answers.pythonVersion === 'string' && !PLATFORMS[platform].pythonVersions.includes(answers.pythonVersion)) {
+  if (
+    platform &&
+    typeof answers.pythonVersion === 'string' &&
+    !PLATFORMS[platform].pythonVersions.includes(answers.pythonVersion)
+  ) {
     evidence.push(`Python ${answers.pythonVersion} is not offered on ${platform}: the platform's default is used`);
     delete answers.pythonVersion;
   }
@@ -70,7 +92,10 @@ export function inferAnswers(read: (path: string) => string | undefined, list: (
  * now, so nothing of theirs is overwritten and later upgrades merge from here. Requirements are put in build order;
  * missing managed files are added; application code is left alone (no scaffold file is added either).
  */
-export function adoptionChanges(rendered: RenderedFile[], disk: (path: string) => Buffer | undefined): { changes: Change[]; manifest: Manifest; moves: string[] } {
+export function adoptionChanges(
+  rendered: RenderedFile[],
+  disk: (path: string) => Buffer | undefined,
+): { changes: Change[]; manifest: Manifest; moves: string[] } {
   const manifest: Manifest = {};
   const changes: Change[] = [];
   const moves: string[] = [];
@@ -79,13 +104,22 @@ export function adoptionChanges(rendered: RenderedFile[], disk: (path: string) =
     const current = disk(file.path);
     const base = { path: file.path, kind: file.kind, executable: file.executable };
     if (current === undefined) {
-      changes.push(file.kind === 'managed' ? { ...base, action: 'create', content: file.content } : { ...base, action: 'keep-deleted' });
+      changes.push(
+        file.kind === 'managed'
+          ? { ...base, action: 'create', content: file.content }
+          : { ...base, action: 'keep-deleted' },
+      );
     } else if (current.equals(file.content)) {
       changes.push({ ...base, action: 'identical' });
     } else if (file.path === 'requirements.txt') {
       const ordered = orderRequirements(current.toString('utf8'));
-      changes.push(ordered.changed ? { ...base, action: 'merged', content: Buffer.from(ordered.text) } : { ...base, action: 'unchanged-edit' });
-      for (const move of ordered.moved) moves.push(`requirements.txt: moved ${move.name} from line ${move.from} to ${move.to} (build order)`);
+      changes.push(
+        ordered.changed
+          ? { ...base, action: 'merged', content: Buffer.from(ordered.text) }
+          : { ...base, action: 'unchanged-edit' },
+      );
+      for (const move of ordered.moved)
+        moves.push(`requirements.txt: moved ${move.name} from line ${move.from} to ${move.to} (build order)`);
     } else {
       changes.push({ ...base, action: file.kind === 'managed' ? 'unchanged-edit' : 'keep-scaffold' });
     }

@@ -14,7 +14,13 @@
 import { z } from 'zod';
 import { didYouMean } from './nearest.js';
 import {
-  ARCHITECTURES, EB_REGIONS, INSTANCE_TYPE_PATTERN, PLATFORMS, PLATFORM_IDS, SCALING_METRICS, instanceArchitecture,
+  ARCHITECTURES,
+  EB_REGIONS,
+  INSTANCE_TYPE_PATTERN,
+  PLATFORMS,
+  PLATFORM_IDS,
+  SCALING_METRICS,
+  instanceArchitecture,
 } from './platforms.js';
 import { DEPLOYMENT_POLICIES, POLICY_FACTS, defaultPolicy, policiesFor } from './deployment.js';
 
@@ -25,7 +31,12 @@ export const ESTIMATORS = {
 } as const;
 export const ALL_ESTIMATORS = ['logistic_regression', 'random_forest', 'gradient_boosting', 'ridge'] as const;
 /** Datasets bundled with scikit-learn, and the task each one is for; `csv` is the user's own file. */
-export const BUNDLED_DATASETS = { iris: 'classification', wine: 'classification', breast_cancer: 'classification', diabetes: 'regression' } as const;
+export const BUNDLED_DATASETS = {
+  iris: 'classification',
+  wine: 'classification',
+  breast_cancer: 'classification',
+  diabetes: 'regression',
+} as const;
 export const DATASETS = ['iris', 'wine', 'breast_cancer', 'diabetes', 'csv'] as const;
 export const ENVIRONMENT_TYPES = ['load-balanced', 'single-instance'] as const;
 /** How the model file is written: skops (no code runs when it loads) or joblib (a pickle; the legacy Python 3.6 has no skops). */
@@ -35,21 +46,31 @@ export const RUNTIMES = ['sklearn', 'onnx'] as const;
 
 // 2 to 40 characters: the length rule is part of the pattern, so a bad name gets one message, not one per rule.
 const PROJECT_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
-const PROJECT_NAME_RULE = 'must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen';
+const PROJECT_NAME_RULE =
+  'must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen';
 // EB: "4 to 40 characters ... only letters, numbers, and hyphens ... can't start or end with a hyphen".
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$/;
-const ENV_NAME_RULE = 'must be 4 to 40 letters, digits or hyphens, not starting or ending with a hyphen (EB environment naming rule)';
-const HEALTH_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+const ENV_NAME_RULE =
+  'must be 4 to 40 letters, digits or hyphens, not starting or ending with a hyphen (EB environment naming rule)';
+const HEALTH_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 
 const wholeNumber = (min: number, max: number) => {
   const rule = `must be a whole number from ${min} to ${max}`;
-  return z.number({ error: () => rule }).int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+  return z
+    .number({ error: () => rule })
+    .int({ error: rule })
+    .min(min, { error: rule })
+    .max(max, { error: rule });
 };
 const text = (rule: string) => z.string({ error: () => rule });
 
-const oneOf = <T extends readonly [string, ...string[]]>(list: T, rule = `must be one of: ${list.join(', ')}`) => z.enum(list, { error: () => rule });
+const oneOf = <T extends readonly [string, ...string[]]>(list: T, rule = `must be one of: ${list.join(', ')}`) =>
+  z.enum(list, { error: () => rule });
 
-export interface Choice { value: string; name?: string }
+export interface Choice {
+  value: string;
+  name?: string;
+}
 /** Answers as given (options, a file, a prompt): unchecked, possibly strings where numbers are meant. */
 export type RawAnswers = Partial<Record<string, unknown>>;
 
@@ -88,14 +109,24 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
  * single object literal could not be: its type would depend on itself).
  */
 class AnswerTable<Shape extends Record<string, z.ZodType>> {
-  constructor(readonly shape: Shape, readonly records: readonly AnswerRecord[]) {}
+  constructor(
+    readonly shape: Shape,
+    readonly records: readonly AnswerRecord[],
+  ) {}
 
-  answer<K extends string, S extends z.ZodType>(key: K, spec: AnswerSpec<z.output<z.ZodObject<Shape>>, S>): AnswerTable<Simplify<Shape & Record<K, S>>> {
+  answer<K extends string, S extends z.ZodType>(
+    key: K,
+    spec: AnswerSpec<z.output<z.ZodObject<Shape>>, S>,
+  ): AnswerTable<Simplify<Shape & Record<K, S>>> {
     // Two records for one answer or one option would make the second silently win.
-    if (key in this.shape || this.records.some((r) => r.option === spec.option)) throw new Error(`answer ${key} (--${spec.option}) is declared twice`);
+    if (key in this.shape || this.records.some((r) => r.option === spec.option))
+      throw new Error(`answer ${key} (--${spec.option}) is declared twice`);
     // The callbacks take the earlier answers; called with all of them they see a superset, which is what they accept.
     const record = { key, ...spec } as unknown as AnswerRecord;
-    return new AnswerTable({ ...this.shape, [key]: spec.schema } as Simplify<Shape & Record<K, S>>, [...this.records, record]);
+    return new AnswerTable({ ...this.shape, [key]: spec.schema } as Simplify<Shape & Record<K, S>>, [
+      ...this.records,
+      record,
+    ]);
   }
 }
 
@@ -112,151 +143,310 @@ const loadBalanced = (a: { environmentType: string }) => a.environmentType === '
 /** In the order of the questions: what model, what data, where it runs, how it scales. */
 const ANSWERS = new AnswerTable({}, [])
   .answer('name', {
-    option: 'name', type: 'input', describe: 'Project folder and model name (lowercase letters, digits, hyphens)',
-    question: 'Project name (its folder and the model\'s name: lowercase letters, digits, hyphens)',
-    schema: text(PROJECT_NAME_RULE).regex(PROJECT_NAME, PROJECT_NAME_RULE), default: 'sci-eb-model',
+    option: 'name',
+    type: 'input',
+    describe: 'Project folder and model name (lowercase letters, digits, hyphens)',
+    question: "Project name (its folder and the model's name: lowercase letters, digits, hyphens)",
+    schema: text(PROJECT_NAME_RULE).regex(PROJECT_NAME, PROJECT_NAME_RULE),
+    default: 'sci-eb-model',
   })
   .answer('task', {
-    option: 'task', type: 'select', forTraining: true, describe: 'What the model predicts: classification (a class) or regression (a number)',
-    question: 'What should the model predict?', schema: oneOf(TASKS, 'must be classification or regression'),
+    option: 'task',
+    type: 'select',
+    forTraining: true,
+    describe: 'What the model predicts: classification (a class) or regression (a number)',
+    question: 'What should the model predict?',
+    schema: oneOf(TASKS, 'must be classification or regression'),
     // Asked before the dataset, but --dataset diabetes alone means a regression.
-    default: (_, given) => (given.dataset === 'diabetes' ? 'regression' : 'classification'), defaultText: 'classification (regression with --dataset diabetes)',
-    choices: () => [{ value: 'classification', name: 'a class (classification), e.g. the species of an iris' }, { value: 'regression', name: 'a number (regression), e.g. the progression of a disease' }],
+    default: (_, given) => (given.dataset === 'diabetes' ? 'regression' : 'classification'),
+    defaultText: 'classification (regression with --dataset diabetes)',
+    choices: () => [
+      { value: 'classification', name: 'a class (classification), e.g. the species of an iris' },
+      { value: 'regression', name: 'a number (regression), e.g. the progression of a disease' },
+    ],
     choiceNoun: () => 'a task',
   })
   .answer('estimator', {
-    option: 'estimator', type: 'select', forTraining: true, dependsOn: ['task'],
+    option: 'estimator',
+    type: 'select',
+    forTraining: true,
+    dependsOn: ['task'],
     describe: `scikit-learn estimator: ${ESTIMATORS.classification.join(', ')} (classification); ${ESTIMATORS.regression.join(', ')} (regression)`,
-    question: 'Which scikit-learn estimator?', schema: oneOf(ALL_ESTIMATORS), default: 'random_forest',
-    choices: (a) => values(ESTIMATORS[a.task]), choiceNoun: (a) => `a ${a.task} estimator`,
+    question: 'Which scikit-learn estimator?',
+    schema: oneOf(ALL_ESTIMATORS),
+    default: 'random_forest',
+    choices: (a) => values(ESTIMATORS[a.task]),
+    choiceNoun: (a) => `a ${a.task} estimator`,
   })
   .answer('dataset', {
-    option: 'dataset', type: 'select', forTraining: true, dependsOn: ['task'],
-    describe: `Training data: ${DATASETS.filter((d) => d !== 'csv').map((d) => `${d} (${BUNDLED_DATASETS[d as 'iris']})`).join(', ')}, or csv (your file)`,
-    question: 'What data should it learn from?', schema: oneOf(DATASETS),
-    default: (a) => (a.task === 'regression' ? 'diabetes' : 'iris'), defaultText: 'iris (diabetes for regression)',
-    choices: (a) => DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === a.task).map((d) => ({ value: d, name: DATASET_LABELS[d] })),
+    option: 'dataset',
+    type: 'select',
+    forTraining: true,
+    dependsOn: ['task'],
+    describe: `Training data: ${DATASETS.filter((d) => d !== 'csv')
+      .map((d) => `${d} (${BUNDLED_DATASETS[d as 'iris']})`)
+      .join(', ')}, or csv (your file)`,
+    question: 'What data should it learn from?',
+    schema: oneOf(DATASETS),
+    default: (a) => (a.task === 'regression' ? 'diabetes' : 'iris'),
+    defaultText: 'iris (diabetes for regression)',
+    choices: (a) =>
+      DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === a.task).map((d) => ({
+        value: d,
+        name: DATASET_LABELS[d],
+      })),
     choiceNoun: (a) => `a ${a.task} dataset`,
   })
   .answer('csvPath', {
-    option: 'csv', type: 'input', forTraining: true, describe: 'Path of your CSV file (with --dataset csv; copied into data/)', question: 'Path of your CSV file',
-    schema: text('must be the path of a .csv file').optional(), when: (a) => a.dataset === 'csv',
+    option: 'csv',
+    type: 'input',
+    forTraining: true,
+    describe: 'Path of your CSV file (with --dataset csv; copied into data/)',
+    question: 'Path of your CSV file',
+    schema: text('must be the path of a .csv file').optional(),
+    when: (a) => a.dataset === 'csv',
   })
   .answer('targetColumn', {
-    option: 'target', type: 'input', forTraining: true, describe: 'The CSV column to predict (with --dataset csv)', question: 'Which column of the CSV should the model predict?',
-    schema: text('must be the name of a column of the CSV').optional(), when: (a) => a.dataset === 'csv',
+    option: 'target',
+    type: 'input',
+    forTraining: true,
+    describe: 'The CSV column to predict (with --dataset csv)',
+    question: 'Which column of the CSV should the model predict?',
+    schema: text('must be the name of a column of the CSV').optional(),
+    when: (a) => a.dataset === 'csv',
   })
   .answer('region', {
-    option: 'region', type: 'select', describe: 'AWS region to deploy to', question: 'Which AWS region should it run in?',
-    schema: oneOf(EB_REGIONS, `must be an AWS region where EB runs, e.g. us-east-1, eu-west-1 (known: ${EB_REGIONS.join(', ')})`), default: 'us-east-1',
-    choices: () => values(EB_REGIONS), choiceNoun: () => 'an AWS region where EB runs',
+    option: 'region',
+    type: 'select',
+    describe: 'AWS region to deploy to',
+    question: 'Which AWS region should it run in?',
+    schema: oneOf(
+      EB_REGIONS,
+      `must be an AWS region where EB runs, e.g. us-east-1, eu-west-1 (known: ${EB_REGIONS.join(', ')})`,
+    ),
+    default: 'us-east-1',
+    choices: () => values(EB_REGIONS),
+    choiceNoun: () => 'an AWS region where EB runs',
   })
   .answer('platform', {
-    option: 'platform', type: 'select', describe: 'EB platform: al2023 (gunicorn + nginx) or amazon-linux-ami (legacy: Apache + mod_wsgi)',
-    question: 'Which Elastic Beanstalk platform?', schema: oneOf(PLATFORM_IDS), default: 'al2023',
-    choices: () => PLATFORM_IDS.map((id) => ({ value: id, name: `${id}: ${PLATFORMS[id].label}` })), choiceNoun: () => 'a platform this generator knows',
+    option: 'platform',
+    type: 'select',
+    describe: 'EB platform: al2023 (gunicorn + nginx) or amazon-linux-ami (legacy: Apache + mod_wsgi)',
+    question: 'Which Elastic Beanstalk platform?',
+    schema: oneOf(PLATFORM_IDS),
+    default: 'al2023',
+    choices: () => PLATFORM_IDS.map((id) => ({ value: id, name: `${id}: ${PLATFORMS[id].label}` })),
+    choiceNoun: () => 'a platform this generator knows',
   })
   .answer('pythonVersion', {
-    option: 'python-version', type: 'select', dependsOn: ['platform'],
+    option: 'python-version',
+    type: 'select',
+    dependsOn: ['platform'],
     describe: `Python version: ${PLATFORMS.al2023.pythonVersions.join(', ')} on al2023; ${PLATFORMS['amazon-linux-ami'].pythonVersions.join(', ')} on amazon-linux-ami`,
-    question: 'Which Python version?', schema: text('must be a Python version such as 3.11'),
+    question: 'Which Python version?',
+    schema: text('must be a Python version such as 3.11'),
     // An answers file may say 3.12 without quotes.
     coerce: (value) => (typeof value === 'number' ? String(value) : value),
-    default: (a) => PLATFORMS[a.platform].defaultPython, defaultText: `${PLATFORMS.al2023.defaultPython} (${PLATFORMS['amazon-linux-ami'].defaultPython} on amazon-linux-ami)`,
-    choices: (a) => values(PLATFORMS[a.platform].pythonVersions), choiceNoun: (a) => `available on the ${a.platform} platform`,
+    default: (a) => PLATFORMS[a.platform].defaultPython,
+    defaultText: `${PLATFORMS.al2023.defaultPython} (${PLATFORMS['amazon-linux-ami'].defaultPython} on amazon-linux-ami)`,
+    choices: (a) => values(PLATFORMS[a.platform].pythonVersions),
+    choiceNoun: (a) => `available on the ${a.platform} platform`,
   })
   .answer('architecture', {
-    option: 'architecture', type: 'select', dependsOn: ['platform'], describe: 'CPU architecture: x86_64 or arm64 (Graviton)',
-    question: 'Which CPU architecture?', schema: oneOf(ARCHITECTURES, 'must be x86_64 or arm64'), default: 'x86_64',
-    choices: (a) => PLATFORMS[a.platform].architectures.map((value) => ({ value, name: value === 'arm64' ? 'arm64 (Graviton)' : value })),
+    option: 'architecture',
+    type: 'select',
+    dependsOn: ['platform'],
+    describe: 'CPU architecture: x86_64 or arm64 (Graviton)',
+    question: 'Which CPU architecture?',
+    schema: oneOf(ARCHITECTURES, 'must be x86_64 or arm64'),
+    default: 'x86_64',
+    choices: (a) =>
+      PLATFORMS[a.platform].architectures.map((value) => ({
+        value,
+        name: value === 'arm64' ? 'arm64 (Graviton)' : value,
+      })),
     choiceNoun: (a) => `available on the ${a.platform} platform`,
   })
   .answer('instanceType', {
-    option: 'instance-type', type: 'input', describe: 'EC2 instance type; it must match the architecture', question: 'Which EC2 instance type?',
-    schema: text('must be an EC2 instance type such as t3.small or t4g.medium').regex(INSTANCE_TYPE_PATTERN, 'must be an EC2 instance type such as t3.small or t4g.medium'),
-    default: (a) => PLATFORMS[a.platform].defaultInstanceType[a.architecture] ?? PLATFORMS[a.platform].defaultInstanceType.x86_64!,
+    option: 'instance-type',
+    type: 'input',
+    describe: 'EC2 instance type; it must match the architecture',
+    question: 'Which EC2 instance type?',
+    schema: text('must be an EC2 instance type such as t3.small or t4g.medium').regex(
+      INSTANCE_TYPE_PATTERN,
+      'must be an EC2 instance type such as t3.small or t4g.medium',
+    ),
+    default: (a) =>
+      PLATFORMS[a.platform].defaultInstanceType[a.architecture] ?? PLATFORMS[a.platform].defaultInstanceType.x86_64!,
     defaultText: 't3.small (t4g.small on arm64, t2.small on amazon-linux-ami)',
   })
   .answer('appName', {
-    option: 'app-name', type: 'input', describe: 'Elastic Beanstalk application name', question: 'Elastic Beanstalk application name?',
-    schema: text('must be text').min(1, 'must not be empty').max(100, 'must be at most 100 characters (EB limit)')
+    option: 'app-name',
+    type: 'input',
+    describe: 'Elastic Beanstalk application name',
+    question: 'Elastic Beanstalk application name?',
+    schema: text('must be text')
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters (EB limit)')
       .refine((s) => !s.includes('/'), 'must not contain "/" (EB application names cannot)')
       .refine((s) => s.trim() === s, 'must not start or end with spaces'),
-    default: (a) => a.name, defaultText: 'the project name',
+    default: (a) => a.name,
+    defaultText: 'the project name',
   })
   .answer('envName', {
-    option: 'env-name', type: 'input', describe: 'Elastic Beanstalk environment name (4 to 40 letters, digits, hyphens)', question: 'Elastic Beanstalk environment name?',
+    option: 'env-name',
+    type: 'input',
+    describe: 'Elastic Beanstalk environment name (4 to 40 letters, digits, hyphens)',
+    question: 'Elastic Beanstalk environment name?',
     schema: text(ENV_NAME_RULE).regex(ENV_NAME, ENV_NAME_RULE),
-    default: (a) => `${a.name}-env`.slice(0, 40).replace(/-+$/, ''), defaultText: '<name>-env',
+    default: (a) => `${a.name}-env`.slice(0, 40).replace(/-+$/, ''),
+    defaultText: '<name>-env',
   })
   .answer('healthCheckPath', {
-    option: 'health-check-path', type: 'input', describe: 'Path the load balancer checks for health', question: 'Which path should EB check for health?',
-    schema: text('must be a path starting with "/", e.g. /health').regex(HEALTH_PATH, 'must be a path starting with "/", e.g. /health')
+    option: 'health-check-path',
+    type: 'input',
+    describe: 'Path the load balancer checks for health',
+    question: 'Which path should EB check for health?',
+    schema: text('must be a path starting with "/", e.g. /health')
+      .regex(HEALTH_PATH, 'must be a path starting with "/", e.g. /health')
       .refine((p) => !p.startsWith('/v1/'), 'must not be under /v1/, which the prediction API owns'),
     default: '/health',
   })
   .answer('environmentType', {
-    option: 'environment-type', type: 'select', describe: 'load-balanced (auto scaling) or single-instance',
-    question: 'Load-balanced with auto scaling, or a single instance?', schema: oneOf(ENVIRONMENT_TYPES, 'must be load-balanced or single-instance'), default: 'load-balanced',
-    choices: () => [{ value: 'load-balanced', name: 'load-balanced: a load balancer and auto scaling' }, { value: 'single-instance', name: 'single-instance: one instance, no load balancer' }],
+    option: 'environment-type',
+    type: 'select',
+    describe: 'load-balanced (auto scaling) or single-instance',
+    question: 'Load-balanced with auto scaling, or a single instance?',
+    schema: oneOf(ENVIRONMENT_TYPES, 'must be load-balanced or single-instance'),
+    default: 'load-balanced',
+    choices: () => [
+      { value: 'load-balanced', name: 'load-balanced: a load balancer and auto scaling' },
+      { value: 'single-instance', name: 'single-instance: one instance, no load balancer' },
+    ],
     choiceNoun: () => 'an environment type',
   })
   .answer('minInstances', {
-    option: 'min-instances', type: 'number', describe: 'Fewest instances (load-balanced)', question: 'At least how many instances?',
-    schema: wholeNumber(1, 100), default: 1, when: loadBalanced,
+    option: 'min-instances',
+    type: 'number',
+    describe: 'Fewest instances (load-balanced)',
+    question: 'At least how many instances?',
+    schema: wholeNumber(1, 100),
+    default: 1,
+    when: loadBalanced,
   })
   .answer('maxInstances', {
-    option: 'max-instances', type: 'number', describe: 'Most instances (load-balanced)', question: 'At most how many instances?',
-    schema: wholeNumber(1, 100), default: 4, when: loadBalanced,
+    option: 'max-instances',
+    type: 'number',
+    describe: 'Most instances (load-balanced)',
+    question: 'At most how many instances?',
+    schema: wholeNumber(1, 100),
+    default: 4,
+    when: loadBalanced,
   })
   .answer('scalingMetric', {
-    option: 'scaling-metric', type: 'select', describe: `Metric that triggers scaling: ${Object.keys(SCALING_METRICS).join(', ')}`, question: 'Scale on which metric?',
-    schema: oneOf(Object.keys(SCALING_METRICS) as [keyof typeof SCALING_METRICS]), default: 'CPUUtilization', when: loadBalanced,
-    choices: () => values(Object.keys(SCALING_METRICS)), choiceNoun: () => 'a scaling metric',
+    option: 'scaling-metric',
+    type: 'select',
+    describe: `Metric that triggers scaling: ${Object.keys(SCALING_METRICS).join(', ')}`,
+    question: 'Scale on which metric?',
+    schema: oneOf(Object.keys(SCALING_METRICS) as [keyof typeof SCALING_METRICS]),
+    default: 'CPUUtilization',
+    when: loadBalanced,
+    choices: () => values(Object.keys(SCALING_METRICS)),
+    choiceNoun: () => 'a scaling metric',
   })
   .answer('scaleUpThreshold', {
-    option: 'scale-up-threshold', type: 'number', describe: 'Add an instance above this metric value', question: 'Add an instance when the metric is above:',
-    schema: z.number({ error: () => 'must be a number above 0' }).positive({ error: 'must be a number above 0' }), default: 70, when: loadBalanced,
+    option: 'scale-up-threshold',
+    type: 'number',
+    describe: 'Add an instance above this metric value',
+    question: 'Add an instance when the metric is above:',
+    schema: z.number({ error: () => 'must be a number above 0' }).positive({ error: 'must be a number above 0' }),
+    default: 70,
+    when: loadBalanced,
   })
   .answer('scaleDownThreshold', {
-    option: 'scale-down-threshold', type: 'number', describe: 'Remove an instance below this metric value', question: 'Remove an instance when the metric is below:',
-    schema: z.number({ error: () => 'must be a number, 0 or more' }).nonnegative({ error: 'must be a number, 0 or more' }), default: 30, when: loadBalanced,
+    option: 'scale-down-threshold',
+    type: 'number',
+    describe: 'Remove an instance below this metric value',
+    question: 'Remove an instance when the metric is below:',
+    schema: z
+      .number({ error: () => 'must be a number, 0 or more' })
+      .nonnegative({ error: 'must be a number, 0 or more' }),
+    default: 30,
+    when: loadBalanced,
   })
   .answer('deploymentPolicy', {
-    option: 'deployment-policy', type: 'select', dependsOn: ['environmentType'],
+    option: 'deployment-policy',
+    type: 'select',
+    dependsOn: ['environmentType'],
     describe: `How eb deploy replaces the running version: ${DEPLOYMENT_POLICIES.join(', ')} (load-balanced only: ${DEPLOYMENT_POLICIES.filter((p) => POLICY_FACTS[p].loadBalancedOnly).join(', ')})`,
-    question: 'How should a deploy replace the running model?', schema: oneOf(DEPLOYMENT_POLICIES),
-    default: (a) => defaultPolicy(a.environmentType), defaultText: `${defaultPolicy('load-balanced')} (${defaultPolicy('single-instance')} on a single instance)`,
-    choices: (a) => policiesFor(a.environmentType).map((value) => ({ value, name: `${value}: ${POLICY_FACTS[value].summary}` })),
-    choiceNoun: (a) => (a.environmentType === 'single-instance' ? 'a policy EB allows on a single instance (rolling and traffic splitting need a load balancer)' : 'an EB deployment policy'),
+    question: 'How should a deploy replace the running model?',
+    schema: oneOf(DEPLOYMENT_POLICIES),
+    default: (a) => defaultPolicy(a.environmentType),
+    defaultText: `${defaultPolicy('load-balanced')} (${defaultPolicy('single-instance')} on a single instance)`,
+    choices: (a) =>
+      policiesFor(a.environmentType).map((value) => ({ value, name: `${value}: ${POLICY_FACTS[value].summary}` })),
+    choiceNoun: (a) =>
+      a.environmentType === 'single-instance'
+        ? 'a policy EB allows on a single instance (rolling and traffic splitting need a load balancer)'
+        : 'an EB deployment policy',
   })
   .answer('workers', {
-    option: 'workers', type: 'number', describe: 'gunicorn worker processes per instance', question: 'How many gunicorn worker processes per instance?',
-    schema: wholeNumber(1, 32), default: 2,
+    option: 'workers',
+    type: 'number',
+    describe: 'gunicorn worker processes per instance',
+    question: 'How many gunicorn worker processes per instance?',
+    schema: wholeNumber(1, 32),
+    default: 2,
   })
   .answer('modelFormat', {
-    option: 'model-format', type: 'select', dependsOn: ['platform'],
-    describe: 'Model file format: skops (loads without running code) or joblib (a pickle; the legacy platform\'s Python 3.6 has no skops)',
-    question: 'Which file format should train.py write the model in?', schema: oneOf(MODEL_FORMATS),
+    option: 'model-format',
+    type: 'select',
+    dependsOn: ['platform'],
+    describe:
+      "Model file format: skops (loads without running code) or joblib (a pickle; the legacy platform's Python 3.6 has no skops)",
+    question: 'Which file format should train.py write the model in?',
+    schema: oneOf(MODEL_FORMATS),
     // skops needs Python 3.9+; the legacy platform runs 3.6.
-    default: (a) => (a.platform === 'amazon-linux-ami' ? 'joblib' : 'skops'), defaultText: 'skops (joblib on amazon-linux-ami)',
+    default: (a) => (a.platform === 'amazon-linux-ami' ? 'joblib' : 'skops'),
+    defaultText: 'skops (joblib on amazon-linux-ami)',
     choices: (a) => values(a.platform === 'amazon-linux-ami' ? ['joblib'] : MODEL_FORMATS),
-    choiceNoun: (a) => (a.platform === 'amazon-linux-ami' ? 'available on amazon-linux-ami, whose Python 3.6 has no skops (use the al2023 platform for skops)' : `available on the ${a.platform} platform`),
+    choiceNoun: (a) =>
+      a.platform === 'amazon-linux-ami'
+        ? 'available on amazon-linux-ami, whose Python 3.6 has no skops (use the al2023 platform for skops)'
+        : `available on the ${a.platform} platform`,
   })
   .answer('runtime', {
-    option: 'runtime', type: 'select', dependsOn: ['platform'],
-    describe: 'What serves predictions: sklearn (the pipeline itself) or onnx (the same pipeline compiled with skl2onnx, proven equal on held-out rows, run by onnxruntime without scikit-learn)',
-    question: 'Which runtime should serve the model?', schema: oneOf(RUNTIMES), default: 'sklearn',
-    choices: (a) => (a.platform === 'amazon-linux-ami' ? values(['sklearn']) : [
-      { value: 'sklearn', name: 'sklearn: scikit-learn predicts (the fitted pipeline as trained)' },
-      { value: 'onnx', name: 'onnx: onnxruntime predicts the converted pipeline (much faster per call, no scikit-learn on EB)' },
-    ]),
+    option: 'runtime',
+    type: 'select',
+    dependsOn: ['platform'],
+    describe:
+      'What serves predictions: sklearn (the pipeline itself) or onnx (the same pipeline compiled with skl2onnx, proven equal on held-out rows, run by onnxruntime without scikit-learn)',
+    question: 'Which runtime should serve the model?',
+    schema: oneOf(RUNTIMES),
+    default: 'sklearn',
+    choices: (a) =>
+      a.platform === 'amazon-linux-ami'
+        ? values(['sklearn'])
+        : [
+            { value: 'sklearn', name: 'sklearn: scikit-learn predicts (the fitted pipeline as trained)' },
+            {
+              value: 'onnx',
+              name: 'onnx: onnxruntime predicts the converted pipeline (much faster per call, no scikit-learn on EB)',
+            },
+          ],
     // The onnxruntime and skl2onnx this generator pins need Python 3.11+; the legacy platform runs 3.6.
-    choiceNoun: (a) => (a.platform === 'amazon-linux-ami' ? 'available on amazon-linux-ami, whose Python 3.6 has no wheels of the onnxruntime and skl2onnx this generator pins (use --platform al2023 for onnx)' : `available on the ${a.platform} platform`),
+    choiceNoun: (a) =>
+      a.platform === 'amazon-linux-ami'
+        ? 'available on amazon-linux-ami, whose Python 3.6 has no wheels of the onnxruntime and skl2onnx this generator pins (use --platform al2023 for onnx)'
+        : `available on the ${a.platform} platform`,
   })
   .answer('gateway', {
-    option: 'gateway', type: 'confirm', describe: 'Include the TypeScript prediction gateway (gateway/)', question: 'Add the TypeScript prediction gateway for frontend teams?',
-    schema: z.boolean({ error: () => 'must be true or false' }), default: false,
+    option: 'gateway',
+    type: 'confirm',
+    describe: 'Include the TypeScript prediction gateway (gateway/)',
+    question: 'Add the TypeScript prediction gateway for frontend teams?',
+    schema: z.boolean({ error: () => 'must be true or false' }),
+    default: false,
   });
 
 /** All answers as one object: validates them together (the rules between them are `crossAnswerProblems`). */
@@ -277,7 +467,9 @@ export const answerRecord = (key: AnswerKey) => RECORDS.get(key)!;
 const optionOf = (key: AnswerKey) => `--${answerRecord(key).option}`;
 
 /** Every answer's option and meaning, keyed by answer (the upgrade's --set reads it). */
-export const ANSWER_DOCS = Object.fromEntries(ANSWER_RECORDS.map((r) => [r.key, { option: r.option, describe: r.describe }])) as Record<AnswerKey, { option: string; describe: string }>;
+export const ANSWER_DOCS = Object.fromEntries(
+  ANSWER_RECORDS.map((r) => [r.key, { option: r.option, describe: r.describe }]),
+) as Record<AnswerKey, { option: string; describe: string }>;
 
 /** The default as --help shows it: the record's words when it derives from other answers, else its value. */
 export function defaultTextOf(record: AnswerRecord): string {
@@ -288,20 +480,37 @@ export function defaultTextOf(record: AnswerRecord): string {
  * Rules between answers. They run on every answer that is individually valid, even when others are not, so one run
  * reports every problem (a zod refinement would be skipped as soon as any single field failed).
  */
-function crossAnswerProblems(a: Record<string, unknown>, fieldOk: (key: AnswerKey) => boolean): Array<{ key: AnswerKey; message: string }> {
+function crossAnswerProblems(
+  a: Record<string, unknown>,
+  fieldOk: (key: AnswerKey) => boolean,
+): Array<{ key: AnswerKey; message: string }> {
   const out: Array<{ key: AnswerKey; message: string }> = [];
   const ok = (...keys: AnswerKey[]) => keys.every(fieldOk);
   const problem = (key: AnswerKey, message: string) => out.push({ key, message });
   if (ok('instanceType', 'architecture') && instanceArchitecture(a.instanceType as string) !== a.architecture) {
     const hint = a.architecture === 'arm64' ? 'a Graviton type such as t4g.small' : 'an x86_64 type such as t3.small';
-    problem('instanceType', `${a.instanceType} is an ${instanceArchitecture(a.instanceType as string)} instance type but the architecture is ${a.architecture}: choose ${hint}, or change ${optionOf('architecture')}`);
+    problem(
+      'instanceType',
+      `${a.instanceType} is an ${instanceArchitecture(a.instanceType as string)} instance type but the architecture is ${a.architecture}: choose ${hint}, or change ${optionOf('architecture')}`,
+    );
   }
-  if (ok('minInstances', 'maxInstances') && (a.minInstances as number) > (a.maxInstances as number)) problem('maxInstances', `must be at least ${optionOf('minInstances')} (${a.minInstances})`);
-  if (ok('scaleUpThreshold', 'scaleDownThreshold') && (a.scaleDownThreshold as number) >= (a.scaleUpThreshold as number)) problem('scaleDownThreshold', `must be below ${optionOf('scaleUpThreshold')} (${a.scaleUpThreshold})`);
-  if (ok('scalingMetric', 'scaleUpThreshold') && a.scalingMetric === 'CPUUtilization' && (a.scaleUpThreshold as number) > 100) problem('scaleUpThreshold', 'is a CPU percentage: at most 100');
+  if (ok('minInstances', 'maxInstances') && (a.minInstances as number) > (a.maxInstances as number))
+    problem('maxInstances', `must be at least ${optionOf('minInstances')} (${a.minInstances})`);
+  if (
+    ok('scaleUpThreshold', 'scaleDownThreshold') &&
+    (a.scaleDownThreshold as number) >= (a.scaleUpThreshold as number)
+  )
+    problem('scaleDownThreshold', `must be below ${optionOf('scaleUpThreshold')} (${a.scaleUpThreshold})`);
+  if (
+    ok('scalingMetric', 'scaleUpThreshold') &&
+    a.scalingMetric === 'CPUUtilization' &&
+    (a.scaleUpThreshold as number) > 100
+  )
+    problem('scaleUpThreshold', 'is a CPU percentage: at most 100');
   if (ok('dataset') && a.dataset === 'csv') {
     if (!a.csvPath) problem('csvPath', 'is required when the dataset is csv: give the path of your CSV file');
-    else if (ok('csvPath') && !(a.csvPath as string).toLowerCase().endsWith('.csv')) problem('csvPath', 'must name a .csv file');
+    else if (ok('csvPath') && !(a.csvPath as string).toLowerCase().endsWith('.csv'))
+      problem('csvPath', 'must name a .csv file');
     if (!a.targetColumn) problem('targetColumn', 'is required when the dataset is csv: name the column to predict');
   }
   return out;
@@ -328,7 +537,11 @@ export function defaultAnswers(given: RawAnswers): Answers {
   const answers: Record<string, unknown> = {};
   for (const r of ANSWER_RECORDS) {
     const valid = raw[r.key] !== undefined && r.schema.safeParse(raw[r.key]).success;
-    answers[r.key] = valid ? raw[r.key] : typeof r.default === 'function' ? r.default(answers as Answers, raw) : r.default;
+    answers[r.key] = valid
+      ? raw[r.key]
+      : typeof r.default === 'function'
+        ? r.default(answers as Answers, raw)
+        : r.default;
   }
   return answers as Answers;
 }
@@ -348,14 +561,20 @@ export function coerceAnswers(raw: Record<string, unknown>): RawAnswers {
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     const record = RECORDS.get(key as AnswerKey);
-    if (record?.type === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) out[key] = Number(value);
-    else if (record?.type === 'confirm' && typeof value === 'string') out[key] = YES.includes(value.toLowerCase()) ? true : NO.includes(value.toLowerCase()) ? false : value;
+    if (record?.type === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)))
+      out[key] = Number(value);
+    else if (record?.type === 'confirm' && typeof value === 'string')
+      out[key] = YES.includes(value.toLowerCase()) ? true : NO.includes(value.toLowerCase()) ? false : value;
     else out[key] = record?.coerce ? record.coerce(value) : value;
   }
   return out;
 }
 
-export interface AnswerProblem { key: string; option: string; message: string }
+export interface AnswerProblem {
+  key: string;
+  option: string;
+  message: string;
+}
 
 export type Resolution = { ok: true; answers: Answers } | { ok: false; problems: AnswerProblem[] };
 
@@ -383,7 +602,12 @@ export function resolveAnswers(given: Record<string, unknown>): Resolution {
   for (const key of Object.keys(coerced)) {
     if (!RECORDS.has(key as AnswerKey)) {
       const option = ANSWER_RECORDS.find((r) => r.option === key)?.key;
-      add(key, option ? `is the option's name: the answer is called ${option}` : `is not an answer this generator knows${didYouMean(key, [...RECORDS.keys(), ...options])} (known: ${[...RECORDS.keys()].join(', ')})`);
+      add(
+        key,
+        option
+          ? `is the option's name: the answer is called ${option}`
+          : `is not an answer this generator knows${didYouMean(key, [...RECORDS.keys(), ...options])} (known: ${[...RECORDS.keys()].join(', ')})`,
+      );
     }
   }
   const parsed = AnswersObject.safeParse(merged);

@@ -20,20 +20,20 @@ export interface ManifestEntry {
 export type Manifest = Record<string, ManifestEntry>;
 
 export type Action =
-  | 'create'          // new file
-  | 'identical'       // on disk already, same bytes
-  | 'replace'         // unedited since the generator wrote it (managed, or scaffold with its group): the new version replaces it
-  | 'merged'          // managed and edited: the user's edits and the new version merged cleanly
-  | 'conflict'        // managed and edited, and the edits collide: written with conflict markers
-  | 'unresolved'      // still holds the conflict markers of an earlier upgrade: left for the user to resolve
-  | 'unchanged-edit'  // managed and edited, and the generator's version did not change: the user's file stays
-  | 'keep-scaffold'   // scaffold-once file the user edited (or one of its group): the user's, never touched
-  | 'keep-deleted'    // the user deleted a file the generator wrote: it stays deleted
-  | 'delete'          // no longer generated, and unedited: removed
-  | 'deactivate'      // no longer generated, edited, and would still take effect: renamed aside, bytes kept
-  | 'keep-orphan'     // no longer generated, edited, harmless where it is: left alone, reported
-  | 'relock'          // a lockfile whose package.json is not the generator's as rendered: npm regenerates it (never line-merged)
-  | 'relock-failed';  // npm could not regenerate it: the old lockfile stays, reported
+  | 'create' // new file
+  | 'identical' // on disk already, same bytes
+  | 'replace' // unedited since the generator wrote it (managed, or scaffold with its group): the new version replaces it
+  | 'merged' // managed and edited: the user's edits and the new version merged cleanly
+  | 'conflict' // managed and edited, and the edits collide: written with conflict markers
+  | 'unresolved' // still holds the conflict markers of an earlier upgrade: left for the user to resolve
+  | 'unchanged-edit' // managed and edited, and the generator's version did not change: the user's file stays
+  | 'keep-scaffold' // scaffold-once file the user edited (or one of its group): the user's, never touched
+  | 'keep-deleted' // the user deleted a file the generator wrote: it stays deleted
+  | 'delete' // no longer generated, and unedited: removed
+  | 'deactivate' // no longer generated, edited, and would still take effect: renamed aside, bytes kept
+  | 'keep-orphan' // no longer generated, edited, harmless where it is: left alone, reported
+  | 'relock' // a lockfile whose package.json is not the generator's as rendered: npm regenerates it (never line-merged)
+  | 'relock-failed'; // npm could not regenerate it: the old lockfile stays, reported
 
 export interface Change {
   path: string;
@@ -73,7 +73,12 @@ const DEACTIVATE: Array<[RegExp, (p: string) => string]> = [
 ];
 
 /** The merge for a file: requirements files as sets of packages when they are plain enough, else by lines. */
-export function mergeFile(path: string, ours: string, base: string, theirs: string): { text: string; conflict: boolean } {
+export function mergeFile(
+  path: string,
+  ours: string,
+  base: string,
+  theirs: string,
+): { text: string; conflict: boolean } {
   if (/(^|\/)requirements[^/]*\.txt$/.test(path)) {
     const merged = mergeRequirements(ours, base, theirs);
     if (merged) return merged;
@@ -88,7 +93,11 @@ export const hasConflictMarkers = (text: string) => MARKER.test(text);
  * Scaffold files are the user's once edited. Until then they are still what the generator wrote, so they follow it (a
  * new layout reaches projects nobody customised); files of one group only work together, so one edit keeps them all.
  */
-function uneditedScaffold(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined): (file: RenderedFile) => boolean {
+function uneditedScaffold(
+  files: RenderedFile[],
+  disk: (path: string) => Buffer | undefined,
+  manifest: Manifest | undefined,
+): (file: RenderedFile) => boolean {
   const unedited = (path: string) => {
     const current = disk(path);
     const previous = manifest?.[path];
@@ -107,30 +116,56 @@ const packageJsonOf = (lockfile: string) => lockfile.replace(/package-lock\.json
  * last time; a base that is missing or damaged is never guessed at: the file is merged as if from an empty base, so
  * both versions end up in it between conflict markers, and the reason is said.
  */
-export function planChanges(files: RenderedFile[], disk: (path: string) => Buffer | undefined, manifest: Manifest | undefined, bases: BaseReader): Change[] {
+export function planChanges(
+  files: RenderedFile[],
+  disk: (path: string) => Buffer | undefined,
+  manifest: Manifest | undefined,
+  bases: BaseReader,
+): Change[] {
   const followsGenerator = uneditedScaffold(files, disk, manifest);
   const decide = (file: RenderedFile): Change => {
     const base = { path: file.path, kind: file.kind, executable: file.executable };
     const current = disk(file.path);
     const previous = manifest?.[file.path];
-    if (current === undefined) return { ...base, action: previous ? 'keep-deleted' : 'create', content: previous ? undefined : file.content };
+    if (current === undefined)
+      return { ...base, action: previous ? 'keep-deleted' : 'create', content: previous ? undefined : file.content };
     if (current.equals(file.content)) return { ...base, action: 'identical' };
-    if (file.kind === 'scaffold') return followsGenerator(file) ? { ...base, action: 'replace', content: file.content } : { ...base, action: 'keep-scaffold' };
+    if (file.kind === 'scaffold')
+      return followsGenerator(file)
+        ? { ...base, action: 'replace', content: file.content }
+        : { ...base, action: 'keep-scaffold' };
     if (hasConflictMarkers(current.toString('utf8'))) return { ...base, action: 'unresolved' };
     if (previous && previous.sha256 === sha256(current)) return { ...base, action: 'replace', content: file.content };
     if (previous && previous.sha256 === sha256(file.content)) return { ...base, action: 'unchanged-edit' };
     // No base: a file the generator never wrote (adoption, or one the user made first), or one whose base is lost.
     const before = previous?.kind === 'managed' ? bases(previous.sha256) : undefined;
     const lost = previous?.kind === 'managed' && before === undefined;
-    const merged = mergeFile(file.path, current.toString('utf8'), before?.toString('utf8') ?? '', file.content.toString('utf8'));
+    const merged = mergeFile(
+      file.path,
+      current.toString('utf8'),
+      before?.toString('utf8') ?? '',
+      file.content.toString('utf8'),
+    );
     return {
-      ...base, action: merged.conflict ? 'conflict' : 'merged', content: Buffer.from(merged.text),
-      ...(lost ? { reason: `its merge base ${basePath(previous!.sha256)} is missing or damaged, so your version and the new one were compared whole` } : {}),
+      ...base,
+      action: merged.conflict ? 'conflict' : 'merged',
+      content: Buffer.from(merged.text),
+      ...(lost
+        ? {
+            reason: `its merge base ${basePath(previous!.sha256)} is missing or damaged, so your version and the new one were compared whole`,
+          }
+        : {}),
     };
   };
-  const rendered = files.map((file) => (file.kind === 'managed' && LOCKFILE.test(file.path) ? undefined : decide(file)));
+  const rendered = files.map((file) =>
+    file.kind === 'managed' && LOCKFILE.test(file.path) ? undefined : decide(file),
+  );
   const decided = new Map(rendered.filter((c): c is Change => c !== undefined).map((c) => [c.path, c]));
-  const changes = files.map((file, i) => rendered[i] ?? decideLockfile(file, disk(file.path), manifest?.[file.path], decided.get(packageJsonOf(file.path))));
+  const changes = files.map(
+    (file, i) =>
+      rendered[i] ??
+      decideLockfile(file, disk(file.path), manifest?.[file.path], decided.get(packageJsonOf(file.path))),
+  );
   const planned = new Set(files.map((f) => f.path));
   for (const [path, entry] of Object.entries(manifest ?? {})) {
     if (planned.has(path)) continue;
@@ -142,7 +177,11 @@ export function planChanges(files: RenderedFile[], disk: (path: string) => Buffe
       continue;
     }
     const rule = DEACTIVATE.find(([pattern]) => pattern.test(path));
-    changes.push(rule ? { path, kind: entry.kind, action: 'deactivate', renameTo: rule[1](path) } : { path, kind: entry.kind, action: 'keep-orphan' });
+    changes.push(
+      rule
+        ? { path, kind: entry.kind, action: 'deactivate', renameTo: rule[1](path) }
+        : { path, kind: entry.kind, action: 'keep-orphan' },
+    );
   }
   return changes.sort((x, y) => x.path.localeCompare(y.path));
 }
@@ -152,14 +191,29 @@ export function planChanges(files: RenderedFile[], disk: (path: string) => Buffe
  * is another (the user's, merged or kept), or the user's lockfile has resolutions of its own that the new version
  * changes, npm regenerates it (`relock`), starting from the user's lockfile if edited, else from the new one.
  */
-function decideLockfile(file: RenderedFile, current: Buffer | undefined, previous: ManifestEntry | undefined, pkg: Change | undefined): Change {
+function decideLockfile(
+  file: RenderedFile,
+  current: Buffer | undefined,
+  previous: ManifestEntry | undefined,
+  pkg: Change | undefined,
+): Change {
   const base = { path: file.path, kind: file.kind, executable: file.executable };
-  if (current === undefined) return { ...base, action: previous ? 'keep-deleted' : 'create', content: previous ? undefined : file.content };
-  const relock = (start: Buffer): Change => ({ ...base, action: 'relock', content: start, lockOf: packageJsonOf(file.path) });
+  if (current === undefined)
+    return { ...base, action: previous ? 'keep-deleted' : 'create', content: previous ? undefined : file.content };
+  const relock = (start: Buffer): Change => ({
+    ...base,
+    action: 'relock',
+    content: start,
+    lockOf: packageJsonOf(file.path),
+  });
   const edited = !previous || previous.sha256 !== sha256(current);
   if (pkg?.action === 'conflict' || pkg?.action === 'unresolved') {
     if (current.equals(file.content) && !edited) return { ...base, action: 'identical' };
-    return { ...base, action: 'relock-failed', reason: `${pkg.path} has conflict markers: resolve them, then run npm install beside it to update the lockfile` };
+    return {
+      ...base,
+      action: 'relock-failed',
+      reason: `${pkg.path} has conflict markers: resolve them, then run npm install beside it to update the lockfile`,
+    };
   }
   if (pkg?.action === 'merged') return relock(edited ? current : file.content);
   if (current.equals(file.content)) return { ...base, action: 'identical' };

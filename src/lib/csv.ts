@@ -12,7 +12,8 @@ export function csvHeaderProblems(head: string, targetColumn: string | undefined
   } catch (error) {
     return [`the first line is not CSV (${(error as Error).message.split('\n')[0]})`];
   }
-  if (header.length === 0 || header.every((h) => h.trim() === '')) return ['the file is empty: the first line must name the columns'];
+  if (header.length === 0 || header.every((h) => h.trim() === ''))
+    return ['the file is empty: the first line must name the columns'];
   const problems: string[] = [];
   if (targetColumn && !header.includes(targetColumn)) {
     problems.push(`has no column "${targetColumn}" for --target; its columns are: ${header.join(', ')}`);

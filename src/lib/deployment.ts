@@ -5,7 +5,13 @@
  * namespaces (command-options-general); the URLs are in eb-options.ts, which checks every value written here.
  */
 
-export const DEPLOYMENT_POLICIES = ['Immutable', 'TrafficSplitting', 'RollingWithAdditionalBatch', 'Rolling', 'AllAtOnce'] as const;
+export const DEPLOYMENT_POLICIES = [
+  'Immutable',
+  'TrafficSplitting',
+  'RollingWithAdditionalBatch',
+  'Rolling',
+  'AllAtOnce',
+] as const;
 export type DeploymentPolicy = (typeof DEPLOYMENT_POLICIES)[number];
 
 export interface PolicyFacts {
@@ -16,11 +22,26 @@ export interface PolicyFacts {
 }
 
 export const POLICY_FACTS: Record<DeploymentPolicy, PolicyFacts> = {
-  Immutable: { summary: 'new instances beside the old ones, promoted only once healthy; a failure terminates them', loadBalancedOnly: false },
-  TrafficSplitting: { summary: 'a canary: new instances get a share of the traffic for an evaluation time, then all of it', loadBalancedOnly: true },
-  RollingWithAdditionalBatch: { summary: 'an extra batch first, then the old instances in batches; full capacity throughout', loadBalancedOnly: true },
-  Rolling: { summary: 'the old instances in batches; capacity drops by one batch while each is replaced', loadBalancedOnly: true },
-  AllAtOnce: { summary: 'every instance at once: down while the new version installs and loads the model', loadBalancedOnly: false },
+  Immutable: {
+    summary: 'new instances beside the old ones, promoted only once healthy; a failure terminates them',
+    loadBalancedOnly: false,
+  },
+  TrafficSplitting: {
+    summary: 'a canary: new instances get a share of the traffic for an evaluation time, then all of it',
+    loadBalancedOnly: true,
+  },
+  RollingWithAdditionalBatch: {
+    summary: 'an extra batch first, then the old instances in batches; full capacity throughout',
+    loadBalancedOnly: true,
+  },
+  Rolling: {
+    summary: 'the old instances in batches; capacity drops by one batch while each is replaced',
+    loadBalancedOnly: true,
+  },
+  AllAtOnce: {
+    summary: 'every instance at once: down while the new version installs and loads the model',
+    loadBalancedOnly: false,
+  },
 };
 
 export type EnvironmentKind = 'load-balanced' | 'single-instance';
@@ -75,7 +96,10 @@ export function deploymentOptions(a: DeploymentInput): Record<string, Record<str
     'aws:elasticbeanstalk:healthreporting:system': { SystemType: 'enhanced', HealthCheckSuccessThreshold: 'Ok' },
   };
   if (a.deploymentPolicy === 'TrafficSplitting') {
-    options['aws:elasticbeanstalk:trafficsplitting'] = { NewVersionPercent: CANARY.percent, EvaluationTime: CANARY.evaluationMinutes };
+    options['aws:elasticbeanstalk:trafficsplitting'] = {
+      NewVersionPercent: CANARY.percent,
+      EvaluationTime: CANARY.evaluationMinutes,
+    };
   }
   if (a.environmentType === 'load-balanced') {
     // Configuration changes that replace instances (instance type, launch settings) go in health-gated batches of one,

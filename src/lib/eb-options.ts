@@ -38,93 +38,316 @@ const bool: OptionValue = { type: 'boolean' };
 const PATH: OptionValue = { type: 'string', pattern: /^\/[A-Za-z0-9._~/-]*$/, describe: 'a path starting with /' };
 
 export const EB_OPTIONS: readonly EbOption[] = [
-  { namespace: 'aws:autoscaling:asg', option: 'MinSize', value: int(1, 10000), source: `${GENERAL}#command-options-general-autoscalingasg` },
-  { namespace: 'aws:autoscaling:asg', option: 'MaxSize', value: int(1, 10000), source: `${GENERAL}#command-options-general-autoscalingasg` },
   {
-    namespace: 'aws:autoscaling:launchconfiguration', option: 'InstanceType', source: `${GENERAL}#command-options-general-autoscalinglaunchconfiguration`,
+    namespace: 'aws:autoscaling:asg',
+    option: 'MinSize',
+    value: int(1, 10000),
+    source: `${GENERAL}#command-options-general-autoscalingasg`,
+  },
+  {
+    namespace: 'aws:autoscaling:asg',
+    option: 'MaxSize',
+    value: int(1, 10000),
+    source: `${GENERAL}#command-options-general-autoscalingasg`,
+  },
+  {
+    namespace: 'aws:autoscaling:launchconfiguration',
+    option: 'InstanceType',
+    source: `${GENERAL}#command-options-general-autoscalinglaunchconfiguration`,
     value: { type: 'string', pattern: /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, describe: 'an EC2 instance type' },
   },
-  ...(['MeasureName', 'Statistic', 'Unit', 'UpperThreshold', 'LowerThreshold'] as const).map((option): EbOption => ({
-    namespace: 'aws:autoscaling:trigger', option, source: `${GENERAL}#command-options-general-autoscalingtrigger`,
-    value: ({
-      MeasureName: enumOf('CPUUtilization', 'NetworkIn', 'NetworkOut', 'DiskWriteOps', 'DiskReadBytes', 'DiskReadOps', 'DiskWriteBytes', 'Latency', 'RequestCount', 'HealthyHostCount', 'UnhealthyHostCount', 'TargetResponseTime'),
-      Statistic: enumOf('Minimum', 'Maximum', 'Sum', 'Average'),
-      Unit: enumOf('Seconds', 'Percent', 'Bytes', 'Bits', 'Count', 'Bytes/Second', 'Bits/Second', 'Count/Second', 'None'),
-      UpperThreshold: { type: 'number', min: 0, max: 20_000_000 },
-      LowerThreshold: { type: 'number', min: 0, max: 20_000_000 },
-    } satisfies Record<string, OptionValue>)[option],
-  })),
-  { namespace: 'aws:autoscaling:updatepolicy:rollingupdate', option: 'RollingUpdateEnabled', value: bool, ebCliSets: 'true', source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate` },
-  { namespace: 'aws:autoscaling:updatepolicy:rollingupdate', option: 'RollingUpdateType', value: enumOf('Time', 'Health', 'Immutable'), ebCliSets: 'Health', source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate` },
-  { namespace: 'aws:autoscaling:updatepolicy:rollingupdate', option: 'MaxBatchSize', value: int(1, 10000), source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate` },
-  { namespace: 'aws:autoscaling:updatepolicy:rollingupdate', option: 'MinInstancesInService', value: int(0, 9999), source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate` },
+  ...(['MeasureName', 'Statistic', 'Unit', 'UpperThreshold', 'LowerThreshold'] as const).map(
+    (option): EbOption => ({
+      namespace: 'aws:autoscaling:trigger',
+      option,
+      source: `${GENERAL}#command-options-general-autoscalingtrigger`,
+      value: (
+        {
+          MeasureName: enumOf(
+            'CPUUtilization',
+            'NetworkIn',
+            'NetworkOut',
+            'DiskWriteOps',
+            'DiskReadBytes',
+            'DiskReadOps',
+            'DiskWriteBytes',
+            'Latency',
+            'RequestCount',
+            'HealthyHostCount',
+            'UnhealthyHostCount',
+            'TargetResponseTime',
+          ),
+          Statistic: enumOf('Minimum', 'Maximum', 'Sum', 'Average'),
+          Unit: enumOf(
+            'Seconds',
+            'Percent',
+            'Bytes',
+            'Bits',
+            'Count',
+            'Bytes/Second',
+            'Bits/Second',
+            'Count/Second',
+            'None',
+          ),
+          UpperThreshold: { type: 'number', min: 0, max: 20_000_000 },
+          LowerThreshold: { type: 'number', min: 0, max: 20_000_000 },
+        } satisfies Record<string, OptionValue>
+      )[option],
+    }),
+  ),
   {
-    namespace: 'aws:ec2:instances', option: 'InstanceTypes', source: `${GENERAL}#command-options-general-ec2instances`,
-    value: { type: 'string', pattern: /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+(,[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+){0,9}$/, describe: '1 to 10 comma-separated EC2 instance types' },
+    namespace: 'aws:autoscaling:updatepolicy:rollingupdate',
+    option: 'RollingUpdateEnabled',
+    value: bool,
+    ebCliSets: 'true',
+    source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate`,
+  },
+  {
+    namespace: 'aws:autoscaling:updatepolicy:rollingupdate',
+    option: 'RollingUpdateType',
+    value: enumOf('Time', 'Health', 'Immutable'),
+    ebCliSets: 'Health',
+    source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate`,
+  },
+  {
+    namespace: 'aws:autoscaling:updatepolicy:rollingupdate',
+    option: 'MaxBatchSize',
+    value: int(1, 10000),
+    source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate`,
+  },
+  {
+    namespace: 'aws:autoscaling:updatepolicy:rollingupdate',
+    option: 'MinInstancesInService',
+    value: int(0, 9999),
+    source: `${GENERAL}#command-options-general-autoscalingupdatepolicyrollingupdate`,
+  },
+  {
+    namespace: 'aws:ec2:instances',
+    option: 'InstanceTypes',
+    source: `${GENERAL}#command-options-general-ec2instances`,
+    value: {
+      type: 'string',
+      pattern: /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+(,[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+){0,9}$/,
+      describe: '1 to 10 comma-separated EC2 instance types',
+    },
   },
   // The guide's example tables and the EB CLI name x86_64 and arm64 (i386 is not offered on current platforms).
-  { namespace: 'aws:ec2:instances', option: 'SupportedArchitectures', value: enumOf('x86_64', 'arm64'), source: `${GENERAL}#command-options-general-ec2instances` },
-  { namespace: 'aws:elasticbeanstalk:application', option: 'Application Healthcheck URL', value: PATH, source: `${GENERAL}#command-options-general-elasticbeanstalkapplication` },
   {
-    namespace: 'aws:elasticbeanstalk:application:environment', option: '*', source: `${GENERAL}#command-options-general-elasticbeanstalkapplicationenvironment`,
+    namespace: 'aws:ec2:instances',
+    option: 'SupportedArchitectures',
+    value: enumOf('x86_64', 'arm64'),
+    source: `${GENERAL}#command-options-general-ec2instances`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:application',
+    option: 'Application Healthcheck URL',
+    value: PATH,
+    source: `${GENERAL}#command-options-general-elasticbeanstalkapplication`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:application:environment',
+    option: '*',
+    source: `${GENERAL}#command-options-general-elasticbeanstalkapplicationenvironment`,
     value: { type: 'string', pattern: /^[\s\S]{0,4096}$/, describe: 'any environment variable value' },
   },
-  { namespace: 'aws:elasticbeanstalk:cloudwatch:logs', option: 'StreamLogs', value: bool, source: `${GENERAL}#command-options-general-cloudwatchlogs` },
-  { namespace: 'aws:elasticbeanstalk:cloudwatch:logs', option: 'DeleteOnTerminate', value: bool, source: `${GENERAL}#command-options-general-cloudwatchlogs` },
   {
-    namespace: 'aws:elasticbeanstalk:cloudwatch:logs', option: 'RetentionInDays', source: `${GENERAL}#command-options-general-cloudwatchlogs`,
-    value: enumOf('1', '3', '5', '7', '14', '30', '60', '90', '120', '150', '180', '365', '400', '545', '731', '1827', '3653'),
+    namespace: 'aws:elasticbeanstalk:cloudwatch:logs',
+    option: 'StreamLogs',
+    value: bool,
+    source: `${GENERAL}#command-options-general-cloudwatchlogs`,
   },
-  { namespace: 'aws:elasticbeanstalk:command', option: 'DeploymentPolicy', value: enumOf('AllAtOnce', 'Rolling', 'RollingWithAdditionalBatch', 'Immutable', 'TrafficSplitting'), source: `${GENERAL}#command-options-general-elasticbeanstalkcommand` },
-  { namespace: 'aws:elasticbeanstalk:command', option: 'Timeout', value: int(1, 3600), source: `${GENERAL}#command-options-general-elasticbeanstalkcommand` },
-  { namespace: 'aws:elasticbeanstalk:command', option: 'BatchSizeType', value: enumOf('Percentage', 'Fixed'), ebCliSets: 'Percentage', source: `${GENERAL}#command-options-general-elasticbeanstalkcommand` },
-  { namespace: 'aws:elasticbeanstalk:command', option: 'BatchSize', value: int(1, 100), ebCliSets: '30', source: `${GENERAL}#command-options-general-elasticbeanstalkcommand` },
-  { namespace: 'aws:elasticbeanstalk:command', option: 'IgnoreHealthCheck', value: bool, source: `${GENERAL}#command-options-general-elasticbeanstalkcommand` },
-  { namespace: 'aws:elasticbeanstalk:environment', option: 'EnvironmentType', value: enumOf('SingleInstance', 'LoadBalanced'), source: `${GENERAL}#command-options-general-elasticbeanstalkenvironment` },
+  {
+    namespace: 'aws:elasticbeanstalk:cloudwatch:logs',
+    option: 'DeleteOnTerminate',
+    value: bool,
+    source: `${GENERAL}#command-options-general-cloudwatchlogs`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:cloudwatch:logs',
+    option: 'RetentionInDays',
+    source: `${GENERAL}#command-options-general-cloudwatchlogs`,
+    value: enumOf(
+      '1',
+      '3',
+      '5',
+      '7',
+      '14',
+      '30',
+      '60',
+      '90',
+      '120',
+      '150',
+      '180',
+      '365',
+      '400',
+      '545',
+      '731',
+      '1827',
+      '3653',
+    ),
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:command',
+    option: 'DeploymentPolicy',
+    value: enumOf('AllAtOnce', 'Rolling', 'RollingWithAdditionalBatch', 'Immutable', 'TrafficSplitting'),
+    source: `${GENERAL}#command-options-general-elasticbeanstalkcommand`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:command',
+    option: 'Timeout',
+    value: int(1, 3600),
+    source: `${GENERAL}#command-options-general-elasticbeanstalkcommand`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:command',
+    option: 'BatchSizeType',
+    value: enumOf('Percentage', 'Fixed'),
+    ebCliSets: 'Percentage',
+    source: `${GENERAL}#command-options-general-elasticbeanstalkcommand`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:command',
+    option: 'BatchSize',
+    value: int(1, 100),
+    ebCliSets: '30',
+    source: `${GENERAL}#command-options-general-elasticbeanstalkcommand`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:command',
+    option: 'IgnoreHealthCheck',
+    value: bool,
+    source: `${GENERAL}#command-options-general-elasticbeanstalkcommand`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:environment',
+    option: 'EnvironmentType',
+    value: enumOf('SingleInstance', 'LoadBalanced'),
+    source: `${GENERAL}#command-options-general-elasticbeanstalkenvironment`,
+  },
   // `eb create` sets it from --elb-type (application when not asked), which the Makefile passes as application.
-  { namespace: 'aws:elasticbeanstalk:environment', option: 'LoadBalancerType', value: enumOf('classic', 'application', 'network'), ebCliSets: 'application', source: `${GENERAL}#command-options-general-elasticbeanstalkenvironment` },
-  { namespace: 'aws:elasticbeanstalk:environment:process:default', option: 'DeregistrationDelay', value: int(0, 3600), source: `${GENERAL}#command-options-general-environmentprocess` },
-  { namespace: 'aws:elasticbeanstalk:environment:process:default', option: 'HealthCheckPath', value: PATH, source: `${GENERAL}#command-options-general-environmentprocess` },
   {
-    namespace: 'aws:elasticbeanstalk:environment:process:default', option: 'MatcherHTTPCode', source: `${GENERAL}#command-options-general-environmentprocess`,
-    // With an application load balancer: codes 200 to 499, comma-separated.
-    value: { type: 'string', pattern: /^(2\d\d|3\d\d|4\d\d)(,(2\d\d|3\d\d|4\d\d))*$/, describe: 'HTTP codes 200 to 499, comma-separated' },
+    namespace: 'aws:elasticbeanstalk:environment',
+    option: 'LoadBalancerType',
+    value: enumOf('classic', 'application', 'network'),
+    ebCliSets: 'application',
+    source: `${GENERAL}#command-options-general-elasticbeanstalkenvironment`,
   },
-  { namespace: 'aws:elasticbeanstalk:healthreporting:system', option: 'SystemType', value: enumOf('basic', 'enhanced'), ebCliSets: 'enhanced', source: `${GENERAL}#command-options-general-elasticbeanstalkhealthreporting` },
-  { namespace: 'aws:elasticbeanstalk:healthreporting:system', option: 'HealthCheckSuccessThreshold', value: enumOf('Ok', 'Warning', 'Degraded', 'Severe'), source: `${GENERAL}#command-options-general-elasticbeanstalkhealthreporting` },
-  { namespace: 'aws:elasticbeanstalk:trafficsplitting', option: 'NewVersionPercent', value: int(1, 100), source: `${GENERAL}#command-options-general-elasticbeanstalktrafficsplitting` },
-  { namespace: 'aws:elasticbeanstalk:trafficsplitting', option: 'EvaluationTime', value: int(3, 600), source: `${GENERAL}#command-options-general-elasticbeanstalktrafficsplitting` },
+  {
+    namespace: 'aws:elasticbeanstalk:environment:process:default',
+    option: 'DeregistrationDelay',
+    value: int(0, 3600),
+    source: `${GENERAL}#command-options-general-environmentprocess`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:environment:process:default',
+    option: 'HealthCheckPath',
+    value: PATH,
+    source: `${GENERAL}#command-options-general-environmentprocess`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:environment:process:default',
+    option: 'MatcherHTTPCode',
+    source: `${GENERAL}#command-options-general-environmentprocess`,
+    // With an application load balancer: codes 200 to 499, comma-separated.
+    value: {
+      type: 'string',
+      pattern: /^(2\d\d|3\d\d|4\d\d)(,(2\d\d|3\d\d|4\d\d))*$/,
+      describe: 'HTTP codes 200 to 499, comma-separated',
+    },
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:healthreporting:system',
+    option: 'SystemType',
+    value: enumOf('basic', 'enhanced'),
+    ebCliSets: 'enhanced',
+    source: `${GENERAL}#command-options-general-elasticbeanstalkhealthreporting`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:healthreporting:system',
+    option: 'HealthCheckSuccessThreshold',
+    value: enumOf('Ok', 'Warning', 'Degraded', 'Severe'),
+    source: `${GENERAL}#command-options-general-elasticbeanstalkhealthreporting`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:trafficsplitting',
+    option: 'NewVersionPercent',
+    value: int(1, 100),
+    source: `${GENERAL}#command-options-general-elasticbeanstalktrafficsplitting`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:trafficsplitting',
+    option: 'EvaluationTime',
+    value: int(3, 600),
+    source: `${GENERAL}#command-options-general-elasticbeanstalktrafficsplitting`,
+  },
   // Legacy Amazon Linux AMI (mod_wsgi) only: on AL2023 the Procfile replaces them.
-  { namespace: 'aws:elasticbeanstalk:container:python', option: 'WSGIPath', value: { type: 'string', pattern: /^[\w./:-]+$/, describe: 'a file path (AL1) or module:callable (AL2+)' }, source: `${SPECIFIC}#command-options-python` },
-  { namespace: 'aws:elasticbeanstalk:container:python', option: 'NumProcesses', value: int(1, 10000), source: `${SPECIFIC}#command-options-python` },
-  { namespace: 'aws:elasticbeanstalk:container:python', option: 'NumThreads', value: int(1, 10000), source: `${SPECIFIC}#command-options-python` },
+  {
+    namespace: 'aws:elasticbeanstalk:container:python',
+    option: 'WSGIPath',
+    value: { type: 'string', pattern: /^[\w./:-]+$/, describe: 'a file path (AL1) or module:callable (AL2+)' },
+    source: `${SPECIFIC}#command-options-python`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:container:python',
+    option: 'NumProcesses',
+    value: int(1, 10000),
+    source: `${SPECIFIC}#command-options-python`,
+  },
+  {
+    namespace: 'aws:elasticbeanstalk:container:python',
+    option: 'NumThreads',
+    value: int(1, 10000),
+    source: `${SPECIFIC}#command-options-python`,
+  },
 ];
 
-export interface OptionProblem { namespace: string; option: string; message: string }
+export interface OptionProblem {
+  namespace: string;
+  option: string;
+  message: string;
+}
 
 /** YAML gives numbers and booleans; EB takes every value as text, so compare as EB would read it. */
 const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /** Problems with one option setting, or [] when EB documents it and accepts the value. */
-export function checkOption(namespace: string, option: string, value: unknown, catalogue: readonly EbOption[] = EB_OPTIONS): string[] {
+export function checkOption(
+  namespace: string,
+  option: string,
+  value: unknown,
+  catalogue: readonly EbOption[] = EB_OPTIONS,
+): string[] {
   const entry = catalogue.find((o) => o.namespace === namespace && (o.option === option || o.option === '*'));
   if (!entry) {
     const known = catalogue.filter((o) => o.namespace === namespace).map((o) => o.option);
-    return [known.length ? `${namespace} has no option ${option} (documented: ${known.join(', ')})` : `${namespace} is not a namespace in the catalogue`];
+    return [
+      known.length
+        ? `${namespace} has no option ${option} (documented: ${known.join(', ')})`
+        : `${namespace} is not a namespace in the catalogue`,
+    ];
   }
   const text = asText(value);
   const spec = entry.value;
   const problems: string[] = [];
-  if (value === null || value === undefined || typeof value === 'object') problems.push(`${namespace} ${option} must be a single value, not ${text}`);
-  else if (spec.type === 'enum' && !spec.values.includes(text)) problems.push(`${namespace} ${option} is ${text}; EB accepts ${spec.values.join(', ')}`);
-  else if (spec.type === 'boolean' && !['true', 'false'].includes(text)) problems.push(`${namespace} ${option} is ${text}; EB accepts true or false`);
+  if (value === null || value === undefined || typeof value === 'object')
+    problems.push(`${namespace} ${option} must be a single value, not ${text}`);
+  else if (spec.type === 'enum' && !spec.values.includes(text))
+    problems.push(`${namespace} ${option} is ${text}; EB accepts ${spec.values.join(', ')}`);
+  else if (spec.type === 'boolean' && !['true', 'false'].includes(text))
+    problems.push(`${namespace} ${option} is ${text}; EB accepts true or false`);
   else if (spec.type === 'integer' || spec.type === 'number') {
     const n = Number(text);
     const whole = spec.type === 'integer' ? /^-?\d+$/.test(text) : /^-?\d+(\.\d+)?$/.test(text);
-    if (!whole || n < spec.min || n > spec.max) problems.push(`${namespace} ${option} is ${text}; EB accepts ${spec.type === 'integer' ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}`);
-  } else if (spec.type === 'string' && !spec.pattern.test(text)) problems.push(`${namespace} ${option} is ${text}; EB accepts ${spec.describe}`);
+    if (!whole || n < spec.min || n > spec.max)
+      problems.push(
+        `${namespace} ${option} is ${text}; EB accepts ${spec.type === 'integer' ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}`,
+      );
+  } else if (spec.type === 'string' && !spec.pattern.test(text))
+    problems.push(`${namespace} ${option} is ${text}; EB accepts ${spec.describe}`);
   if (problems.length === 0 && entry.ebCliSets !== undefined && text !== entry.ebCliSets) {
-    problems.push(`${namespace} ${option} is ${text}, but eb create sets ${entry.ebCliSets} and its value wins over .ebextensions`);
+    problems.push(
+      `${namespace} ${option} is ${text}, but eb create sets ${entry.ebCliSets} and its value wins over .ebextensions`,
+    );
   }
   return problems;
 }
@@ -134,7 +357,15 @@ export function checkOptionSettings(document: unknown, catalogue: readonly EbOpt
   const settings = (document as { option_settings?: unknown } | null)?.option_settings;
   if (settings === undefined) return [];
   const entries: Array<[string, string, unknown]> = Array.isArray(settings)
-    ? settings.map((s: { namespace?: string; option_name: string; value: unknown }) => [s.namespace ?? 'aws:elasticbeanstalk:application:environment', s.option_name, s.value])
-    : Object.entries(settings as Record<string, Record<string, unknown>>).flatMap(([ns, opts]) => Object.entries(opts ?? {}).map(([o, v]): [string, string, unknown] => [ns, o, v]));
-  return entries.flatMap(([namespace, option, value]) => checkOption(namespace, option, value, catalogue).map((message) => ({ namespace, option, message })));
+    ? settings.map((s: { namespace?: string; option_name: string; value: unknown }) => [
+        s.namespace ?? 'aws:elasticbeanstalk:application:environment',
+        s.option_name,
+        s.value,
+      ])
+    : Object.entries(settings as Record<string, Record<string, unknown>>).flatMap(([ns, opts]) =>
+        Object.entries(opts ?? {}).map(([o, v]): [string, string, unknown] => [ns, o, v]),
+      );
+  return entries.flatMap(([namespace, option, value]) =>
+    checkOption(namespace, option, value, catalogue).map((message) => ({ namespace, option, message })),
+  );
 }

@@ -7,7 +7,8 @@ import type { Answers } from './answers.js';
 import { deploymentOptions } from './deployment.js';
 import { GATEWAY_NODE_BRANCH, PLATFORMS, SCALING_METRICS } from './platforms.js';
 
-export const MANAGED_HEADER = 'Managed by generator-sci-eb: edit freely, `yo sci-eb:upgrade` merges your edits with new versions.';
+export const MANAGED_HEADER =
+  'Managed by generator-sci-eb: edit freely, `yo sci-eb:upgrade` merges your edits with new versions.';
 
 export function toYaml(data: unknown, comment?: string): string {
   const doc = new YAML.Document(data);
@@ -21,7 +22,10 @@ export const LIMITS = { maxRows: 1000, maxBodyBytes: 1_048_576 } as const;
 /** The seed's yum list: compilers and BLAS/LAPACK so numpy/scipy/scikit-learn build from source (legacy only). */
 export function yumInstallConfig(a: Answers): string {
   const packages = Object.fromEntries(PLATFORMS[a.platform].yumPackages.map((p) => [p, []]));
-  return toYaml({ packages: { yum: packages } }, `${MANAGED_HEADER}\n Compilers and BLAS/LAPACK for source builds of numpy, scipy and scikit-learn on the legacy Amazon Linux AMI.`);
+  return toYaml(
+    { packages: { yum: packages } },
+    `${MANAGED_HEADER}\n Compilers and BLAS/LAPACK for source builds of numpy, scipy and scikit-learn on the legacy Amazon Linux AMI.`,
+  );
 }
 
 /** Environment options: instances, scaling, health checks, logs, and the app's environment variables. */
@@ -31,7 +35,11 @@ export function flaskConfig(a: Answers): string {
   const options: Record<string, Record<string, unknown>> = {};
   if (platform.server === 'mod_wsgi') {
     // Apache + mod_wsgi reads these; on AL2023 the Procfile replaces them (EB ignores them when a Procfile exists).
-    options['aws:elasticbeanstalk:container:python'] = { WSGIPath: platform.wsgiPath, NumProcesses: a.workers, NumThreads: 4 };
+    options['aws:elasticbeanstalk:container:python'] = {
+      WSGIPath: platform.wsgiPath,
+      NumProcesses: a.workers,
+      NumThreads: 4,
+    };
     options['aws:autoscaling:launchconfiguration'] = { InstanceType: a.instanceType };
   } else {
     options['aws:ec2:instances'] = { InstanceTypes: a.instanceType, SupportedArchitectures: a.architecture };
@@ -49,12 +57,18 @@ export function flaskConfig(a: Answers): string {
       UpperThreshold: a.scaleUpThreshold,
       LowerThreshold: a.scaleDownThreshold,
     };
-    options['aws:elasticbeanstalk:environment:process:default'] = { HealthCheckPath: a.healthCheckPath, MatcherHTTPCode: '200' };
+    options['aws:elasticbeanstalk:environment:process:default'] = {
+      HealthCheckPath: a.healthCheckPath,
+      MatcherHTTPCode: '200',
+    };
   }
   options['aws:elasticbeanstalk:application'] = { 'Application Healthcheck URL': a.healthCheckPath };
   options['aws:elasticbeanstalk:cloudwatch:logs'] = { StreamLogs: true, RetentionInDays: 7 };
   Object.assign(options, deploymentOptions(a));
-  return toYaml({ option_settings: options }, `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks, logs and how deploys roll out (README: "Deploying a new model").`);
+  return toYaml(
+    { option_settings: options },
+    `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks, logs and how deploys roll out (README: "Deploying a new model").`,
+  );
 }
 
 /**
@@ -83,30 +97,29 @@ export function wsgiConfig(): string {
  */
 function ebCliConfigFor(a: Answers, environment: string, platformBranch: string): string {
   const branch = { environment, group_suffix: null };
-  return toYaml(
-    {
-      // awsebcli looks up the environment under the current git branch, or `default` outside git.
-      'branch-defaults': { default: branch, main: branch },
-      global: {
-        application_name: a.appName,
-        branch: null,
-        default_ec2_keyname: null,
-        default_platform: platformBranch,
-        default_region: a.region,
-        include_git_submodules: true,
-        instance_profile: null,
-        platform_name: null,
-        platform_version: null,
-        profile: null,
-        repository: null,
-        sc: null,
-        workspace_type: 'Application',
-      },
+  return toYaml({
+    // awsebcli looks up the environment under the current git branch, or `default` outside git.
+    'branch-defaults': { default: branch, main: branch },
+    global: {
+      application_name: a.appName,
+      branch: null,
+      default_ec2_keyname: null,
+      default_platform: platformBranch,
+      default_region: a.region,
+      include_git_submodules: true,
+      instance_profile: null,
+      platform_name: null,
+      platform_version: null,
+      profile: null,
+      repository: null,
+      sc: null,
+      workspace_type: 'Application',
     },
-  );
+  });
 }
 
-export const ebCliConfig = (a: Answers) => ebCliConfigFor(a, a.envName, PLATFORMS[a.platform].branchName(a.pythonVersion));
+export const ebCliConfig = (a: Answers) =>
+  ebCliConfigFor(a, a.envName, PLATFORMS[a.platform].branchName(a.pythonVersion));
 
 /** The gateway's environment: the service's name with `-gw`, kept within EB's 40 characters. */
 export const gatewayEnvName = (a: Answers) => `${a.envName.slice(0, 37).replace(/-+$/, '')}-gw`;

@@ -16,8 +16,10 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
   exitCode = 1;
   constructor(public readonly files: string[]) {
-    super(`${files.length} file${files.length === 1 ? ' has' : 's have'} conflicts between your edits and the new version: ${files.join(', ')}.\n` +
-      `Look for the "<<<<<<< ${CONFLICT_LABELS.ours}" markers, keep what you want, delete the markers.`);
+    super(
+      `${files.length} file${files.length === 1 ? ' has' : 's have'} conflicts between your edits and the new version: ${files.join(', ')}.\n` +
+        `Look for the "<<<<<<< ${CONFLICT_LABELS.ours}" markers, keep what you want, delete the markers.`,
+    );
   }
 }
 

@@ -26,30 +26,36 @@ const SOURCES = ['template', 'build', 'requirements', 'copy', 'file', 'tree'] as
 
 const keysOf = <T extends object>(o: T) => Object.keys(o) as [keyof T & string, ...Array<keyof T & string>];
 
-const FileSpecSchema = z.strictObject({
-  path: z.string().min(1),
-  /** managed: the generator keeps it current on upgrade (3-way merge); scaffold: written once, then the user's. */
-  kind: z.enum(['managed', 'scaffold']),
-  template: z.string().min(1).optional(),
-  build: z.enum(keysOf(BUILDERS)).optional(),
-  requirements: z.array(z.string().min(1)).min(1).optional(),
-  copy: z.string().min(1).optional(),
-  /** A verbatim file under the template set (what a `tree` entry expands to). */
-  file: z.string().min(1).optional(),
-  /** A folder under the template set, copied file by file (expanded by loadFileSpecs), minus `exclude`. */
-  tree: z.string().min(1).optional(),
-  exclude: z.array(z.string().min(1)).optional(),
-  when: z.enum(keysOf(CONDITIONS)).optional(),
-  executable: z.boolean().optional(),
-  /** Scaffold files that only work together: replaced together while all are unedited, else all kept. */
-  group: z.string().min(1).optional(),
-}).superRefine((spec, ctx) => {
-  const sources = SOURCES.filter((s) => spec[s] !== undefined);
-  if (sources.length !== 1) {
-    ctx.addIssue({ code: 'custom', message: `needs exactly one source of ${SOURCES.join(', ')}; it has ${sources.length ? sources.join(' and ') : 'none'}` });
-  }
-  if (spec.exclude && !spec.tree) ctx.addIssue({ code: 'custom', path: ['exclude'], message: 'only a tree entry can exclude files' });
-});
+const FileSpecSchema = z
+  .strictObject({
+    path: z.string().min(1),
+    /** managed: the generator keeps it current on upgrade (3-way merge); scaffold: written once, then the user's. */
+    kind: z.enum(['managed', 'scaffold']),
+    template: z.string().min(1).optional(),
+    build: z.enum(keysOf(BUILDERS)).optional(),
+    requirements: z.array(z.string().min(1)).min(1).optional(),
+    copy: z.string().min(1).optional(),
+    /** A verbatim file under the template set (what a `tree` entry expands to). */
+    file: z.string().min(1).optional(),
+    /** A folder under the template set, copied file by file (expanded by loadFileSpecs), minus `exclude`. */
+    tree: z.string().min(1).optional(),
+    exclude: z.array(z.string().min(1)).optional(),
+    when: z.enum(keysOf(CONDITIONS)).optional(),
+    executable: z.boolean().optional(),
+    /** Scaffold files that only work together: replaced together while all are unedited, else all kept. */
+    group: z.string().min(1).optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const sources = SOURCES.filter((s) => spec[s] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `needs exactly one source of ${SOURCES.join(', ')}; it has ${sources.length ? sources.join(' and ') : 'none'}`,
+      });
+    }
+    if (spec.exclude && !spec.tree)
+      ctx.addIssue({ code: 'custom', path: ['exclude'], message: 'only a tree entry can exclude files' });
+  });
 
 const FilesJsonSchema = z.strictObject({ $comment: z.string().optional(), files: z.array(FileSpecSchema).min(1) });
 
@@ -84,14 +90,21 @@ export function loadFileSpecs(templatesDir = TEMPLATES_DIR): FileSpec[] {
   return parseFileSpecs(json, filesJson).flatMap((spec) => {
     if (!spec.tree) return [spec];
     const root = path.join(templatesDir, spec.tree);
-    const excluded = (rel: string) => (spec.exclude ?? []).some((e) => (e.endsWith('/') ? `${rel}/`.startsWith(e) : rel === e));
+    const excluded = (rel: string) =>
+      (spec.exclude ?? []).some((e) => (e.endsWith('/') ? `${rel}/`.startsWith(e) : rel === e));
     const files: FileSpec[] = [];
     const walk = (rel: string) => {
       for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
         const child = rel ? `${rel}/${entry.name}` : entry.name;
         if (excluded(child) || (entry.isDirectory() && excluded(`${child}/`))) continue;
         if (entry.isDirectory()) walk(child);
-        else files.push({ path: `${spec.path}/${child}`, kind: spec.kind, file: path.join(spec.tree!, child), when: spec.when });
+        else
+          files.push({
+            path: `${spec.path}/${child}`,
+            kind: spec.kind,
+            file: path.join(spec.tree!, child),
+            when: spec.when,
+          });
       }
     };
     walk('');

@@ -4,7 +4,11 @@
  */
 import type { Answers } from './answers.js';
 
-export interface InstallStep { title: string; command: string; args: string[] }
+export interface InstallStep {
+  title: string;
+  command: string;
+  args: string[];
+}
 
 const make = (target: string) => ['--no-print-directory', target];
 
@@ -13,7 +17,11 @@ export function installSteps(a: Answers, importArgs?: string[]): InstallStep[] {
   return [
     { title: 'Create .venv and install requirements-dev.txt', command: 'make', args: make('venv') },
     importArgs
-      ? { title: 'Import your model (derive schema.json, prove it, swap it in)', command: '.venv/bin/python', args: ['tools/import_model.py', ...importArgs] }
+      ? {
+          title: 'Import your model (derive schema.json, prove it, swap it in)',
+          command: '.venv/bin/python',
+          args: ['tools/import_model.py', ...importArgs],
+        }
       : { title: 'Train the model', command: 'make', args: make('train') },
     ...(a.gateway ? gatewaySteps() : []),
   ];
@@ -21,20 +29,29 @@ export function installSteps(a: Answers, importArgs?: string[]): InstallStep[] {
 
 /** The gateway needs the trained model's schema: the same as `make gateway`. */
 export function gatewaySteps(): InstallStep[] {
-  return [{ title: 'Install the gateway and generate its types from model/schema.json', command: 'make', args: make('gateway') }];
+  return [
+    {
+      title: 'Install the gateway and generate its types from model/schema.json',
+      command: 'make',
+      args: make('gateway'),
+    },
+  ];
 }
 
 /** What to run next, as the generators print it; `installed` is false after --skip-install. */
 export function nextSteps(a: Pick<Answers, 'gateway'>, installed: boolean): string[] {
-  const lines = installed ? [] : [a.gateway ? 'make venv train gateway  # install, train, install the gateway (skipped: --skip-install)' : 'make venv train     # install and train (skipped: --skip-install)'];
-  lines.push(
-    'make test           # the project\'s tests',
-    'make serve          # http://127.0.0.1:8000/v1/schema',
-  );
+  const lines = installed
+    ? []
+    : [
+        a.gateway
+          ? 'make venv train gateway  # install, train, install the gateway (skipped: --skip-install)'
+          : 'make venv train     # install and train (skipped: --skip-install)',
+      ];
+  lines.push("make test           # the project's tests", 'make serve          # http://127.0.0.1:8000/v1/schema');
   if (a.gateway) {
     lines.push(
       'make gateway-serve  # in another terminal: the gateway on http://127.0.0.1:3000 (docs at /docs)',
-      'make gateway-test   # the gateway\'s tests',
+      "make gateway-test   # the gateway's tests",
     );
   }
   lines.push(

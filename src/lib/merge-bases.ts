@@ -31,13 +31,18 @@ export function decodeBase(hash: string, blob: Buffer): Buffer | undefined {
 export type BaseReader = (hash: string) => Buffer | undefined;
 
 /** Manifests of 0.2.0 and before kept each managed file's text inline (`content`): read, never written again. */
-interface LegacyEntry { content?: string }
+interface LegacyEntry {
+  content?: string;
+}
 
 /**
  * A stored manifest in the current shape (kind and hash), and the inline texts an older one carried, by hash, to
  * serve as bases until the next save moves them into blobs.
  */
-export function splitManifest(stored: Manifest | undefined): { manifest: Manifest | undefined; inline: Map<string, Buffer> } {
+export function splitManifest(stored: Manifest | undefined): {
+  manifest: Manifest | undefined;
+  inline: Map<string, Buffer>;
+} {
   const inline = new Map<string, Buffer>();
   if (!stored) return { manifest: undefined, inline };
   const manifest: Manifest = {};
@@ -54,7 +59,10 @@ export const isInlineManifest = (stored: Manifest | undefined) =>
   Object.values(stored ?? {}).some((entry) => typeof (entry as LegacyEntry).content === 'string');
 
 /** Bases from the project's blobs, then from an older manifest's inline texts; each checked against its hash. */
-export function projectBases(readFile: (relative: string) => Buffer | undefined, inline: Map<string, Buffer> = new Map()): BaseReader {
+export function projectBases(
+  readFile: (relative: string) => Buffer | undefined,
+  inline: Map<string, Buffer> = new Map(),
+): BaseReader {
   return (hash) => {
     const blob = readFile(basePath(hash));
     const fromBlob = blob && decodeBase(hash, blob);
@@ -69,9 +77,17 @@ export function projectBases(readFile: (relative: string) => Buffer | undefined,
  * managed content (added when missing or damaged), blobs nothing references any more removed. `contents` gives the
  * content for a hash (what the generator just rendered); `existing` lists the folder's files.
  */
-export function baseStoreChanges(manifest: Manifest, contents: Map<string, Buffer>, existing: string[], readFile: (relative: string) => Buffer | undefined):
-  { writes: Array<{ path: string; content: Buffer }>; deletes: string[] } {
-  const wanted = new Set(Object.values(manifest).filter((e) => e.kind === 'managed').map((e) => e.sha256));
+export function baseStoreChanges(
+  manifest: Manifest,
+  contents: Map<string, Buffer>,
+  existing: string[],
+  readFile: (relative: string) => Buffer | undefined,
+): { writes: Array<{ path: string; content: Buffer }>; deletes: string[] } {
+  const wanted = new Set(
+    Object.values(manifest)
+      .filter((e) => e.kind === 'managed')
+      .map((e) => e.sha256),
+  );
   const writes: Array<{ path: string; content: Buffer }> = [];
   for (const hash of [...wanted].sort()) {
     const blob = readFile(basePath(hash));
@@ -81,7 +97,10 @@ export function baseStoreChanges(manifest: Manifest, contents: Map<string, Buffe
     writes.push({ path: basePath(hash), content: encodeBase(content) });
   }
   const deletes = existing
-    .filter((name) => { const m = BLOB_NAME.exec(name); return m && !wanted.has(m[1]!); })
+    .filter((name) => {
+      const m = BLOB_NAME.exec(name);
+      return m && !wanted.has(m[1]!);
+    })
     .sort()
     .map((name) => `${BASES_DIR}/${name}`);
   return { writes, deletes };

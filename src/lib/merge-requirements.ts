@@ -20,12 +20,20 @@ function byKey(units: Units): Map<string, string> | undefined {
   return map;
 }
 
-const fixedText = (units: Units) => units.filter((u) => !u.key).map((u) => u.text).join('');
+const fixedText = (units: Units) =>
+  units
+    .filter((u) => !u.key)
+    .map((u) => u.text)
+    .join('');
 
 const conflictBlock = (ours: string, theirs: string) =>
   `<<<<<<< ${CONFLICT_LABELS.ours}\n${ours}=======\n${theirs}>>>>>>> ${CONFLICT_LABELS.theirs}\n`;
 
-export function mergeRequirements(ours: string, base: string, theirs: string): { text: string; conflict: boolean } | undefined {
+export function mergeRequirements(
+  ours: string,
+  base: string,
+  theirs: string,
+): { text: string; conflict: boolean } | undefined {
   const [o, b, t] = [requirementUnits(ours), requirementUnits(base), requirementUnits(theirs)];
   if (fixedText(o) !== fixedText(b)) return undefined;
   const [mo, mb, mt] = [byKey(o), byKey(b), byKey(t)];
@@ -42,7 +50,10 @@ export function mergeRequirements(ours: string, base: string, theirs: string): {
     if (was === undefined) {
       // The generator added it; the user may have added it too.
       if (mine === undefined || mine === unit.text) out.push(unit.text);
-      else { out.push(conflictBlock(mine, unit.text)); conflict = true; }
+      else {
+        out.push(conflictBlock(mine, unit.text));
+        conflict = true;
+      }
     } else if (mine === undefined) {
       // The user removed it: it stays removed.
     } else if (mine === was || mine === unit.text) {

@@ -15,16 +15,20 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   {
     version: '0.1.0',
-    describe: 'envType (LoadBalanced | SingleInstance) became environmentType (load-balanced | single-instance); workers added (default 2)',
+    describe:
+      'envType (LoadBalanced | SingleInstance) became environmentType (load-balanced | single-instance); workers added (default 2)',
     migrate: ({ envType, ...rest }) => ({
       ...rest,
-      ...(envType !== undefined && rest.environmentType === undefined ? { environmentType: envType === 'SingleInstance' ? 'single-instance' : 'load-balanced' } : {}),
+      ...(envType !== undefined && rest.environmentType === undefined
+        ? { environmentType: envType === 'SingleInstance' ? 'single-instance' : 'load-balanced' }
+        : {}),
       ...(rest.workers === undefined ? { workers: 2 } : {}),
     }),
   },
   {
     version: '0.2.0',
-    describe: 'the service core moved from application.py into the managed serving/ package, its contract tests into tests/contract/; modelFormat joblib kept (new projects write skops)',
+    describe:
+      'the service core moved from application.py into the managed serving/ package, its contract tests into tests/contract/; modelFormat joblib kept (new projects write skops)',
     // The 0.1 service in application.py (kept when edited) loads model.joblib itself, so its train.py must keep writing
     // joblib. A 0.2 project without the answer gets the default (skops): serving/ loads whichever schema.json records.
     migrate: (answers) => (answers.modelFormat === undefined ? { ...answers, modelFormat: 'joblib' } : answers),
@@ -41,9 +45,15 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
-export function migrateAnswers(answers: Record<string, unknown>, fromVersion: string | undefined, migrations = MIGRATIONS) {
+export function migrateAnswers(
+  answers: Record<string, unknown>,
+  fromVersion: string | undefined,
+  migrations = MIGRATIONS,
+) {
   const from = semver.valid(fromVersion ?? '') ?? '0.0.0';
-  const applied = migrations.filter((m) => semver.lt(from, m.version)).sort((x, y) => semver.compare(x.version, y.version));
+  const applied = migrations
+    .filter((m) => semver.lt(from, m.version))
+    .sort((x, y) => semver.compare(x.version, y.version));
   return { answers: applied.reduce((acc, m) => m.migrate(acc), answers), applied };
 }
 

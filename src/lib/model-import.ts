@@ -11,7 +11,8 @@ import { ModelCommandError } from './errors.js';
 
 export const IMPORT_TOOL = 'tools/import_model.py';
 
-export const MODEL_USAGE = 'Usage: sci-eb model import PATH --sample CSV [--target COLUMN] [--trust-pickle] [--trust-type MODULE.CLASS]...\n' +
+export const MODEL_USAGE =
+  'Usage: sci-eb model import PATH --sample CSV [--target COLUMN] [--trust-pickle] [--trust-type MODULE.CLASS]...\n' +
   '  PATH: a scikit-learn model saved with skops, joblib or pickle, or an MLflow sklearn model folder.\n' +
   '  A model from another scikit-learn re-pins requirements.txt to its version and rebuilds the venv (--keep-pins: refuse instead).\n' +
   '  Run inside a generated project whose venv exists (make venv). Options: .venv/bin/python tools/import_model.py --help';
@@ -23,13 +24,20 @@ export function projectPython(projectDir: string, venv = process.env.VENV): stri
 
 /** `sci-eb model import ...` in `cwd`: the command to run, or an error saying what to fix. */
 export function modelCommand(argv: string[], cwd: string): { command: string; args: string[] } {
-  if (argv[0] !== 'import') throw new ModelCommandError(`${argv[0] ? `unknown model command "${argv[0]}"` : 'no model command'}.\n${MODEL_USAGE}`);
-  if (argv.length < 2 || argv[1]!.startsWith('-')) throw new ModelCommandError(`give the model's PATH.\n${MODEL_USAGE}`);
+  if (argv[0] !== 'import')
+    throw new ModelCommandError(
+      `${argv[0] ? `unknown model command "${argv[0]}"` : 'no model command'}.\n${MODEL_USAGE}`,
+    );
+  if (argv.length < 2 || argv[1]!.startsWith('-'))
+    throw new ModelCommandError(`give the model's PATH.\n${MODEL_USAGE}`);
   if (!existsSync(path.join(cwd, IMPORT_TOOL))) {
-    throw new ModelCommandError(`${cwd} is not a sci-eb project with ${IMPORT_TOOL}: cd into the project (or run \`sci-eb upgrade\` there to get the importer)`);
+    throw new ModelCommandError(
+      `${cwd} is not a sci-eb project with ${IMPORT_TOOL}: cd into the project (or run \`sci-eb upgrade\` there to get the importer)`,
+    );
   }
   const python = projectPython(cwd);
-  if (!existsSync(python)) throw new ModelCommandError(`the project's venv (${python}) does not exist: run \`make venv\` first (or set VENV)`);
+  if (!existsSync(python))
+    throw new ModelCommandError(`the project's venv (${python}) does not exist: run \`make venv\` first (or set VENV)`);
   return { command: python, args: [IMPORT_TOOL, ...argv.slice(1)] };
 }
 
@@ -39,7 +47,13 @@ export function runModelCommand(argv: string[], cwd: string): number {
 }
 
 /** Options of `sci-eb app --model`, as tools/import_model.py arguments (paths made absolute: it runs in the project). */
-export interface ModelSource { model: string; sample?: string; target?: string; trustPickle?: boolean; trustTypes?: string[] }
+export interface ModelSource {
+  model: string;
+  sample?: string;
+  target?: string;
+  trustPickle?: boolean;
+  trustTypes?: string[];
+}
 
 export function importArgs(source: ModelSource, cwd: string): string[] {
   return [
@@ -52,26 +66,51 @@ export function importArgs(source: ModelSource, cwd: string): string[] {
 }
 
 // First bytes of a pickle (protocol 2+) and of joblib's compressed pickles (zlib, gzip, bz2, xz, lz4).
-const PICKLE_MAGIC = [[0x80], [0x78, 0x01], [0x78, 0x5e], [0x78, 0x9c], [0x78, 0xda], [0x1f, 0x8b], [0x42, 0x5a, 0x68], [0xfd, 0x37, 0x7a, 0x58, 0x5a], [0x04, 0x22, 0x4d, 0x18]];
+const PICKLE_MAGIC = [
+  [0x80],
+  [0x78, 0x01],
+  [0x78, 0x5e],
+  [0x78, 0x9c],
+  [0x78, 0xda],
+  [0x1f, 0x8b],
+  [0x42, 0x5a, 0x68],
+  [0xfd, 0x37, 0x7a, 0x58, 0x5a],
+  [0x04, 0x22, 0x4d, 0x18],
+];
 
 /** Problems with `sci-eb app --model` found before anything is written (the importer checks everything else). */
 export function modelSourceProblems(source: ModelSource, cwd: string): string[] {
   const problems: string[] = [];
   const model = path.resolve(cwd, source.model);
   if (!existsSync(model)) problems.push(`--model: ${source.model} does not exist; give the path of your saved model`);
-  else if (statSync(model).isDirectory() && !existsSync(path.join(model, 'MLmodel'))) problems.push(`--model: ${source.model} is a folder without an MLmodel file, so not an MLflow model`);
-  else if (statSync(model).isDirectory() && !source.trustPickle && !/serialization_format:\s*skops/.test(readFileSync(path.join(model, 'MLmodel'), 'utf8'))) {
-    problems.push(`--model: ${source.model} is an MLflow model saved as a pickle (cloudpickle or pickle): loading it runs whatever code it contains, so add --trust-pickle only if you trust who made it`);
-  }
-  else if (statSync(model).isFile() && !source.trustPickle) {
+  else if (statSync(model).isDirectory() && !existsSync(path.join(model, 'MLmodel')))
+    problems.push(`--model: ${source.model} is a folder without an MLmodel file, so not an MLflow model`);
+  else if (
+    statSync(model).isDirectory() &&
+    !source.trustPickle &&
+    !/serialization_format:\s*skops/.test(readFileSync(path.join(model, 'MLmodel'), 'utf8'))
+  ) {
+    problems.push(
+      `--model: ${source.model} is an MLflow model saved as a pickle (cloudpickle or pickle): loading it runs whatever code it contains, so add --trust-pickle only if you trust who made it`,
+    );
+  } else if (statSync(model).isFile() && !source.trustPickle) {
     const head = Buffer.alloc(8);
     const fd = openSync(model, 'r');
-    try { readSync(fd, head, 0, 8, 0); } finally { closeSync(fd); }
+    try {
+      readSync(fd, head, 0, 8, 0);
+    } finally {
+      closeSync(fd);
+    }
     if (PICKLE_MAGIC.some((m) => m.every((b, i) => head[i] === b))) {
-      problems.push(`--model: ${source.model} is a pickle (joblib or pickle): loading it runs whatever code it contains, so add --trust-pickle only if you made it or trust who did (safer: save it with skops.io.dump)`);
+      problems.push(
+        `--model: ${source.model} is a pickle (joblib or pickle): loading it runs whatever code it contains, so add --trust-pickle only if you made it or trust who did (safer: save it with skops.io.dump)`,
+      );
     }
   }
-  if (!source.sample) problems.push('--sample: required with --model: a CSV of rows the model accepts gives schema.json its types, categories and ranges, and the rows the import proves the model on');
+  if (!source.sample)
+    problems.push(
+      '--sample: required with --model: a CSV of rows the model accepts gives schema.json its types, categories and ranges, and the rows the import proves the model on',
+    );
   else if (!existsSync(path.resolve(cwd, source.sample))) problems.push(`--sample: ${source.sample} does not exist`);
   return problems;
 }

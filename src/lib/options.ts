@@ -5,13 +5,26 @@
 import { ANSWER_RECORDS, defaultTextOf } from './answers.js';
 import { didYouMean } from './nearest.js';
 
-export interface OptionSpec { name: string; alias?: string; type: unknown; description?: string; default?: unknown; hide?: boolean | string }
-export interface ArgumentSpec { name: string; description?: string; required?: boolean; default?: unknown }
+export interface OptionSpec {
+  name: string;
+  alias?: string;
+  type: unknown;
+  description?: string;
+  default?: unknown;
+  hide?: boolean | string;
+}
+export interface ArgumentSpec {
+  name: string;
+  description?: string;
+  required?: boolean;
+  default?: unknown;
+}
 
 /** What each generator does, for `sci-eb --help` and the first lines of its own --help. */
 export const GENERATOR_SUMMARIES: Record<string, { summary: string; args?: string; notes?: string[] }> = {
   app: {
-    summary: 'Create a Flask + scikit-learn project for AWS Elastic Beanstalk: asks its questions (or takes the answers as options), writes the project, creates .venv, installs and trains.',
+    summary:
+      'Create a Flask + scikit-learn project for AWS Elastic Beanstalk: asks its questions (or takes the answers as options), writes the project, creates .venv, installs and trains.',
     args: '[name]',
     notes: [
       'Without a terminal nothing is asked: the defaults are used for every answer not given, as with --yes.',
@@ -19,11 +32,13 @@ export const GENERATOR_SUMMARIES: Record<string, { summary: string; args?: strin
     ],
   },
   gateway: {
-    summary: 'Add the TypeScript prediction gateway to the generated project in this folder (or refresh it), then install it with make gateway.',
+    summary:
+      'Add the TypeScript prediction gateway to the generated project in this folder (or refresh it), then install it with make gateway.',
     notes: ['Run it inside a generated project.'],
   },
   upgrade: {
-    summary: 'Regenerate the project in this folder with this generator\'s templates, merging your edits (3-way); your own code is never touched.',
+    summary:
+      "Regenerate the project in this folder with this generator's templates, merging your edits (3-way); your own code is never touched.",
     notes: ['Run it inside a generated project (or with --adopt in a hand-made one).'],
   },
   requirements: {
@@ -75,11 +90,14 @@ export function formatHelp(generator: string, args: ArgumentSpec[], options: Opt
   const optionRows: Array<[string, string]> = sorted.map((o) => {
     const dflt = defaultText(o);
     const flag = `${o.alias ? `-${o.alias}, ` : '    '}--${o.name}${takesValue(o) ? ' <value>' : ''}`;
-    const description = o.name === 'help' ? 'Print this help and exit; nothing is written' : o.description ?? '';
+    const description = o.name === 'help' ? 'Print this help and exit; nothing is written' : (o.description ?? '');
     return [`  ${flag}`, `${description}${dflt ? ` (default: ${dflt})` : ''}`];
   });
   if (answersInOneRow && options.some(isAnswer)) {
-    optionRows.unshift(['      --<answer> <value>', 'With --adopt: an answer the project does not show (the answers and their options are listed by sci-eb app --help); to change an answer of a generated project, use --set']);
+    optionRows.unshift([
+      '      --<answer> <value>',
+      'With --adopt: an answer the project does not show (the answers and their options are listed by sci-eb app --help); to change an answer of a generated project, use --set',
+    ]);
   }
   if (optionRows.length) lines.push('Options:', ...table(optionRows), '');
   for (const note of about?.notes ?? []) lines.push(note);
@@ -88,7 +106,9 @@ export function formatHelp(generator: string, args: ArgumentSpec[], options: Opt
 
 function table(rows: Array<[string, string]>): string[] {
   const width = Math.min(38, Math.max(...rows.map(([left]) => left.length)) + 2);
-  return rows.map(([left, right]) => (left.length + 2 > width ? `${left}\n${' '.repeat(width)}${right}` : `${left.padEnd(width)}${right}`));
+  return rows.map(([left, right]) =>
+    left.length + 2 > width ? `${left}\n${' '.repeat(width)}${right}` : `${left.padEnd(width)}${right}`,
+  );
 }
 
 /**
@@ -96,8 +116,17 @@ function table(rows: Array<[string, string]>): string[] {
  * the launcher), yeoman-test's (force, localConfigOnly), and two an environment may pass on.
  */
 const INTERNAL_OPTIONS = new Set([
-  'env', 'resolved', 'namespace', '_meta', 'sharedData', 'forwardErrorToEnvironment', 'skipLocalCache',
-  'force', 'localConfigOnly', 'skipCheckEnv', 'destinationRoot',
+  'env',
+  'resolved',
+  'namespace',
+  '_meta',
+  'sharedData',
+  'forwardErrorToEnvironment',
+  'skipLocalCache',
+  'force',
+  'localConfigOnly',
+  'skipCheckEnv',
+  'destinationRoot',
 ]);
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -106,7 +135,11 @@ const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.to
  * The options the user typed that the generator does not declare. `argv` is what the launcher hands over unparsed;
  * `given` are options parsed beforehand (by yo, or a test), where Yeoman's own keys are ignored.
  */
-export function unknownOptions(argv: readonly string[], given: Record<string, unknown>, declared: OptionSpec[]): string[] {
+export function unknownOptions(
+  argv: readonly string[],
+  given: Record<string, unknown>,
+  declared: OptionSpec[],
+): string[] {
   const known = new Set<string>();
   const booleans = new Set<string>();
   for (const o of declared) {
@@ -136,6 +169,8 @@ export function unknownOptions(argv: readonly string[], given: Record<string, un
 /** "unknown option --estimatr (did you mean --estimator?)", one line per option. */
 export function unknownOptionsMessage(generator: string, unknown: string[], declared: OptionSpec[]): string {
   const names = declared.filter((o) => !o.hide && !YEOMAN_UNUSED.has(o.name)).map((o) => o.name);
-  const lines = unknown.map((u) => `  ${u}: not an option of sci-eb ${generator}${didYouMean(u.replace(/^-+/, ''), names, '--')}`);
+  const lines = unknown.map(
+    (u) => `  ${u}: not an option of sci-eb ${generator}${didYouMean(u.replace(/^-+/, ''), names, '--')}`,
+  );
   return `Unknown option${unknown.length === 1 ? '' : 's'}; nothing was written:\n${lines.join('\n')}\nThe options are listed by: sci-eb ${generator} --help`;
 }

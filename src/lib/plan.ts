@@ -27,7 +27,12 @@ export interface RenderedFile {
 /** Values a files.json path or copy source may name in braces. */
 function placeholders(a: Answers): Record<string, string> {
   // The onnx runtime serves without scikit-learn: its own pins (the training tools go to requirements-dev.txt).
-  return { platform: a.platform, servingPins: a.runtime === 'onnx' ? `${a.platform}-onnx` : a.platform, csvPath: a.csvPath ?? '', csvBasename: a.csvPath ? path.basename(a.csvPath) : '' };
+  return {
+    platform: a.platform,
+    servingPins: a.runtime === 'onnx' ? `${a.platform}-onnx` : a.platform,
+    csvPath: a.csvPath ?? '',
+    csvBasename: a.csvPath ? path.basename(a.csvPath) : '',
+  };
 }
 
 const fill = (text: string, values: Record<string, string>) =>
@@ -111,6 +116,12 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
     } else {
       throw new Error(`files.json entry ${file.path} has no source`);
     }
-    return { path: file.path, kind: file.kind, content, executable: file.executable ?? false, ...(file.group ? { group: file.group } : {}) };
+    return {
+      path: file.path,
+      kind: file.kind,
+      content,
+      executable: file.executable ?? false,
+      ...(file.group ? { group: file.group } : {}),
+    };
   });
 }

@@ -68,12 +68,38 @@ export const PLATFORMS: Record<PlatformId, Platform> = {
 
 /** AWS regions where Elastic Beanstalk is offered. */
 export const EB_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
-  'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-south-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4',
-  'ca-central-1', 'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1',
-  'eu-south-1', 'eu-south-2', 'il-central-1', 'me-south-1', 'me-central-1', 'sa-east-1',
-  'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'sa-east-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
 ] as const;
 
 /**
@@ -114,7 +140,12 @@ export interface NodeBranch {
 }
 
 export const NODE_BRANCHES: readonly NodeBranch[] = [
-  { major: 20, branchName: 'Node.js 20 running on 64bit Amazon Linux 2023', nodeEndOfLife: '2026-04-30', ebRetirement: '2026-07-31' },
+  {
+    major: 20,
+    branchName: 'Node.js 20 running on 64bit Amazon Linux 2023',
+    nodeEndOfLife: '2026-04-30',
+    ebRetirement: '2026-07-31',
+  },
   { major: 22, branchName: 'Node.js 22 running on 64bit Amazon Linux 2023', nodeEndOfLife: '2027-04-30' },
   { major: 24, branchName: 'Node.js 24 running on 64bit Amazon Linux 2023', nodeEndOfLife: '2028-04-30' },
 ];

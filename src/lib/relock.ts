@@ -10,7 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Change } from './apply.js';
 
-export const RELOCK_COMMAND = ['npm', 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'] as const;
+export const RELOCK_COMMAND = [
+  'npm',
+  'install',
+  '--package-lock-only',
+  '--ignore-scripts',
+  '--no-audit',
+  '--no-fund',
+] as const;
 
 export type RelockResult = { ok: true; lockfile: Buffer } | { ok: false; error: string };
 export type Relocker = (packageJson: Buffer, lockfile: Buffer) => RelockResult;
@@ -22,11 +29,19 @@ export const npmRelock: Relocker = (packageJson, lockfile) => {
     writeFileSync(path.join(dir, 'package.json'), packageJson);
     writeFileSync(path.join(dir, 'package-lock.json'), lockfile);
     const [command, ...args] = RELOCK_COMMAND;
-    const run = spawnSync(command, args, { cwd: dir, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawnSync(command, args, {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 300_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (run.error) return { ok: false, error: `${command} could not be run: ${run.error.message}` };
     if (run.status !== 0) {
       // npm's own sentences, without its error code line and the pointer to its log file.
-      const said = `${run.stderr}`.split('\n').filter((l) => /^npm (error|ERR!)/.test(l)).map((l) => l.replace(/^npm (error|ERR!) ?/, ''))
+      const said = `${run.stderr}`
+        .split('\n')
+        .filter((l) => /^npm (error|ERR!)/.test(l))
+        .map((l) => l.replace(/^npm (error|ERR!) ?/, ''))
         .filter((l) => l && !/^code \S+$|complete log of this run/.test(l));
       return { ok: false, error: said.join(' ').trim().replace(/\.$/, '') || `exit status ${run.status}` };
     }
@@ -40,14 +55,23 @@ export const npmRelock: Relocker = (packageJson, lockfile) => {
  * The planned relocks carried out: each gets npm's lockfile for the package.json the upgrade leaves beside it, or
  * becomes `relock-failed` (nothing written for it) with npm's reason.
  */
-export function resolveRelocks(changes: Change[], disk: (path: string) => Buffer | undefined, relock: Relocker = npmRelock): Change[] {
+export function resolveRelocks(
+  changes: Change[],
+  disk: (path: string) => Buffer | undefined,
+  relock: Relocker = npmRelock,
+): Change[] {
   return changes.map((change) => {
     if (change.action !== 'relock') return change;
     const packagePath = change.lockOf!;
     const packageJson = changes.find((c) => c.path === packagePath)?.content ?? disk(packagePath);
     const folder = path.posix.dirname(change.path);
     const where = folder === '.' ? '' : ` in ${folder}/`;
-    const failed = (why: string): Change => ({ ...change, action: 'relock-failed', content: undefined, reason: `${why}; the lockfile was left as it was: run npm install${where} once ${packagePath} is as you want it` });
+    const failed = (why: string): Change => ({
+      ...change,
+      action: 'relock-failed',
+      content: undefined,
+      reason: `${why}; the lockfile was left as it was: run npm install${where} once ${packagePath} is as you want it`,
+    });
     if (!packageJson) return failed(`${packagePath} is missing`);
     const result = relock(packageJson, change.content!);
     if (!result.ok) return failed(`${RELOCK_COMMAND.join(' ')} failed: ${result.error}`);

@@ -239,7 +239,10 @@ function buildUnits(logical: LogicalLine[]): Unit[] {
  * Dependency edges between the names present in the file: key -> keys that must come first.
  * Edges inside a cycle are dropped so the rest is a DAG.
  */
-function presentEdges(present: ReadonlySet<string>, table: Readonly<Record<string, readonly string[]>>): Map<string, string[]> {
+function presentEdges(
+  present: ReadonlySet<string>,
+  table: Readonly<Record<string, readonly string[]>>,
+): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const [package_, deps] of Object.entries(table)) {
     const key = canonicalKey(package_);
@@ -264,7 +267,11 @@ function presentEdges(present: ReadonlySet<string>, table: Readonly<Record<strin
     return false;
   };
   const edges = new Map<string, string[]>();
-  for (const [key, deps] of graph) edges.set(key, deps.filter((dep) => !reaches(dep, key)));
+  for (const [key, deps] of graph)
+    edges.set(
+      key,
+      deps.filter((dep) => !reaches(dep, key)),
+    );
   return edges;
 }
 
@@ -275,7 +282,10 @@ function presentEdges(present: ReadonlySet<string>, table: Readonly<Record<strin
  *
  * @param table build-order table to use; defaults to {@link BUILD_ORDER}.
  */
-export function orderRequirements(text: string, table: Readonly<Record<string, readonly string[]>> = BUILD_ORDER): RequirementsReport {
+export function orderRequirements(
+  text: string,
+  table: Readonly<Record<string, readonly string[]>> = BUILD_ORDER,
+): RequirementsReport {
   // A UTF-8 byte order mark belongs to the file, not to its first line: it stays at the start.
   const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
   const physical = splitPhysical(text.slice(bom.length));
@@ -314,7 +324,11 @@ export function orderRequirements(text: string, table: Readonly<Record<string, r
   for (const index of order) {
     const unit = units[index]!;
     if (hoisted.has(index)) {
-      moved.push({ name: unit.name!, from: unit.requirementLine + 1, to: out.length + (unit.requirementLine - unit.first) + 1 });
+      moved.push({
+        name: unit.name!,
+        from: unit.requirementLine + 1,
+        to: out.length + (unit.requirementLine - unit.first) + 1,
+      });
     }
     for (let p = unit.first; p <= unit.last; p++) {
       const line = physical[p]!;
@@ -329,6 +343,10 @@ export function orderRequirements(text: string, table: Readonly<Record<string, r
 /** The file as units (a requirement with its attached comments, or a fixed line), each with its exact text. */
 export function requirementUnits(text: string): Array<{ key?: string; text: string }> {
   const physical = splitPhysical(text);
-  const body = (u: Unit) => physical.slice(u.first, u.last + 1).map((p) => p.body + (p.eol || '\n')).join('');
+  const body = (u: Unit) =>
+    physical
+      .slice(u.first, u.last + 1)
+      .map((p) => p.body + (p.eol || '\n'))
+      .join('');
   return buildUnits(splitLogical(physical)).map((u) => ({ ...(u.key ? { key: u.key } : {}), text: body(u) }));
 }

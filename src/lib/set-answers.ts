@@ -16,7 +16,8 @@ export function parseSets(values: unknown): Record<string, unknown> {
     if (eq <= 0) throw new UsageError(`--set ${item}: expected key=value, e.g. --set platform=al2023`);
     const raw = item.slice(0, eq).trim();
     const key = raw in ANSWER_DOCS ? raw : byOption.get(raw);
-    if (!key) throw new UsageError(`--set ${item}: ${raw} is not an answer (known: ${Object.keys(ANSWER_DOCS).join(', ')})`);
+    if (!key)
+      throw new UsageError(`--set ${item}: ${raw} is not an answer (known: ${Object.keys(ANSWER_DOCS).join(', ')})`);
     out[key] = item.slice(eq + 1);
   }
   return out;
@@ -27,13 +28,26 @@ export function parseSets(values: unknown): Record<string, unknown> {
  * too: a platform that does not offer the stored Python or architecture brings its default (and that architecture's
  * default instance type).
  */
-export function followDerived(answers: Record<string, unknown>, sets: Record<string, unknown>): Record<string, unknown> {
+export function followDerived(
+  answers: Record<string, unknown>,
+  sets: Record<string, unknown>,
+): Record<string, unknown> {
   const next = { ...answers, ...sets };
   const platform = PLATFORMS[next.platform as PlatformId];
-  if (platform && sets.platform !== undefined && sets.pythonVersion === undefined && !platform.pythonVersions.includes(String(next.pythonVersion))) {
+  if (
+    platform &&
+    sets.platform !== undefined &&
+    sets.pythonVersion === undefined &&
+    !platform.pythonVersions.includes(String(next.pythonVersion))
+  ) {
     next.pythonVersion = platform.defaultPython;
   }
-  if (platform && sets.platform !== undefined && sets.architecture === undefined && !platform.architectures.includes(next.architecture as 'x86_64')) {
+  if (
+    platform &&
+    sets.platform !== undefined &&
+    sets.architecture === undefined &&
+    !platform.architectures.includes(next.architecture as 'x86_64')
+  ) {
     next.architecture = platform.architectures[0];
     if (sets.instanceType === undefined) next.instanceType = platform.defaultInstanceType[platform.architectures[0]!];
   }

@@ -31,10 +31,19 @@ export default class UpgradeGenerator extends ProjectGenerator {
     super(args, options);
     this.declareAnswerOptions();
     this.option('dry-run', { type: Boolean, description: 'Print what would change as unified diffs; write nothing' });
-    this.option('check', { type: Boolean, description: 'Write nothing; exit with status 2 if an upgrade would change anything (for CI)' });
+    this.option('check', {
+      type: Boolean,
+      description: 'Write nothing; exit with status 2 if an upgrade would change anything (for CI)',
+    });
     // Kept as given: minimist collects a repeated option into an array, which String() would flatten.
-    this.option('set', { type: ((value: unknown) => value) as never, description: 'Change an answer and regenerate accordingly: --set platform=al2023 (repeatable)' });
-    this.option('adopt', { type: Boolean, description: 'Bring a project made by hand (no .yo-rc.json) under the generator' });
+    this.option('set', {
+      type: ((value: unknown) => value) as never,
+      description: 'Change an answer and regenerate accordingly: --set platform=al2023 (repeatable)',
+    });
+    this.option('adopt', {
+      type: Boolean,
+      description: 'Bring a project made by hand (no .yo-rc.json) under the generator',
+    });
   }
 
   private get _dryRun(): boolean {
@@ -47,16 +56,33 @@ export default class UpgradeGenerator extends ProjectGenerator {
     const sets = parseSets(this.options.set);
     let given: Record<string, unknown>;
     if (this.options.adopt) {
-      if (state.manifest) throw new UsageError('This project is already managed by generator-sci-eb: run `yo sci-eb:upgrade` without --adopt.');
-      const inferred = inferAnswers((p) => this.readDisk(p)?.toString('utf8'), (d) => { try { return readdirSync(path.join(root, d)); } catch { return []; } }, path.basename(root));
+      if (state.manifest)
+        throw new UsageError(
+          'This project is already managed by generator-sci-eb: run `yo sci-eb:upgrade` without --adopt.',
+        );
+      const inferred = inferAnswers(
+        (p) => this.readDisk(p)?.toString('utf8'),
+        (d) => {
+          try {
+            return readdirSync(path.join(root, d));
+          } catch {
+            return [];
+          }
+        },
+        path.basename(root),
+      );
       for (const line of inferred.evidence) this.log(`  inferred ${line}`);
       given = followDerived({ ...inferred.answers, ...this.answerOptions() }, sets);
     } else {
       if (!state.manifest || !state.answers) {
-        throw new UsageError(`No generator-sci-eb project here (${root} has no .yo-rc.json from it). Run this inside a generated project, or use --adopt to bring a hand-made one under the generator.`);
+        throw new UsageError(
+          `No generator-sci-eb project here (${root} has no .yo-rc.json from it). Run this inside a generated project, or use --adopt to bring a hand-made one under the generator.`,
+        );
       }
       if (isNewer(state.generatorVersion, GENERATOR_VERSION)) {
-        throw new UsageError(`This project was made by generator-sci-eb ${state.generatorVersion}, newer than this one (${GENERATOR_VERSION}): upgrade the generator first.`);
+        throw new UsageError(
+          `This project was made by generator-sci-eb ${state.generatorVersion}, newer than this one (${GENERATOR_VERSION}): upgrade the generator first.`,
+        );
       }
       const migrated = migrateAnswers(state.answers as Record<string, unknown>, state.generatorVersion);
       for (const m of migrated.applied) {
@@ -65,12 +91,14 @@ export default class UpgradeGenerator extends ProjectGenerator {
       }
       given = followDerived(migrated.answers, sets);
       for (const [key, value] of Object.entries(sets)) this.stateChanges.push(`set ${key}=${value}`);
-      if (state.inlineBases) this.stateChanges.push(`the merge bases move out of .yo-rc.json, into ${BASES_DIR}/ (commit it)`);
+      if (state.inlineBases)
+        this.stateChanges.push(`the merge bases move out of .yo-rc.json, into ${BASES_DIR}/ (commit it)`);
     }
     const resolution = resolveAnswers(given);
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
-    if (state.generatorVersion !== GENERATOR_VERSION) this.stateChanges.push(`generator ${state.generatorVersion ?? '(none)'} -> ${GENERATOR_VERSION}`);
+    if (state.generatorVersion !== GENERATOR_VERSION)
+      this.stateChanges.push(`generator ${state.generatorVersion ?? '(none)'} -> ${GENERATOR_VERSION}`);
 
     this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
     if (this.options.adopt) {
@@ -87,12 +115,16 @@ export default class UpgradeGenerator extends ProjectGenerator {
     const root = this.destinationRoot();
     const altering = this.changes.filter(alters);
     if (this._dryRun || this.options.check) {
-      for (const change of this.changes.filter((c) => alters(c) || c.action === 'relock-failed')) this._printDiff(change);
+      for (const change of this.changes.filter((c) => alters(c) || c.action === 'relock-failed'))
+        this._printDiff(change);
       for (const line of this.stateChanges) this.log(`  .yo-rc.json: ${line}`);
       this._logKeptFileNotes();
-      if (altering.length === 0 && this.stateChanges.length === 0) this.log('Up to date: an upgrade would change nothing.');
+      if (altering.length === 0 && this.stateChanges.length === 0)
+        this.log('Up to date: an upgrade would change nothing.');
       if (this.options.check && (altering.length > 0 || this.stateChanges.length > 0)) {
-        throw new UpdateAvailable(`An upgrade would change ${altering.length} file${altering.length === 1 ? '' : 's'}${this.stateChanges.length ? ' and .yo-rc.json' : ''}: run yo sci-eb:upgrade (or sci-eb upgrade).`);
+        throw new UpdateAvailable(
+          `An upgrade would change ${altering.length} file${altering.length === 1 ? '' : 's'}${this.stateChanges.length ? ' and .yo-rc.json' : ''}: run yo sci-eb:upgrade (or sci-eb upgrade).`,
+        );
       }
       return;
     }
@@ -113,19 +145,36 @@ export default class UpgradeGenerator extends ProjectGenerator {
     }
     if (change.reason) this.log(`${change.path}: ${change.reason}`);
     const after = change.action === 'delete' ? '' : change.content!.toString('utf8');
-    this.log(createTwoFilesPatch(`a/${change.path}`, change.action === 'delete' ? '/dev/null' : `b/${change.path}`, before, after, 'current', `after upgrade (${change.action})`));
+    this.log(
+      createTwoFilesPatch(
+        `a/${change.path}`,
+        change.action === 'delete' ? '/dev/null' : `b/${change.path}`,
+        before,
+        after,
+        'current',
+        `after upgrade (${change.action})`,
+      ),
+    );
   }
 
   end(): void {
     if (this._dryRun || this.options.check) return;
-    const conflicts = this.changes.filter((c) => c.action === 'conflict' || c.action === 'unresolved').map((c) => c.path);
+    const conflicts = this.changes
+      .filter((c) => c.action === 'conflict' || c.action === 'unresolved')
+      .map((c) => c.path);
     if (conflicts.length > 0) throw new ConflictError(conflicts);
     const unlocked = this.changes.filter((c) => c.action === 'relock-failed');
-    if (unlocked.length > 0) throw new LockfileError(unlocked.map((c) => `${c.path} was not regenerated: ${c.reason}`).join('\n'));
+    if (unlocked.length > 0)
+      throw new LockfileError(unlocked.map((c) => `${c.path} was not regenerated: ${c.reason}`).join('\n'));
     const altered = this.changes.filter(alters).length;
-    this.log(altered === 0 ? 'Up to date: nothing to change.' : `Upgraded: ${altered} file${altered === 1 ? '' : 's'} changed.`);
+    this.log(
+      altered === 0
+        ? 'Up to date: nothing to change.'
+        : `Upgraded: ${altered} file${altered === 1 ? '' : 's'} changed.`,
+    );
     const orphans = this.changes.filter((c) => c.action === 'keep-orphan' || c.action === 'deactivate');
-    for (const o of orphans) this.log(`  review ${o.renameTo ?? o.path}: the generator no longer writes ${o.path}, and it holds your edits.`);
+    for (const o of orphans)
+      this.log(`  review ${o.renameTo ?? o.path}: the generator no longer writes ${o.path}, and it holds your edits.`);
     this._logKeptFileNotes();
   }
 

@@ -2,7 +2,6 @@
 // so it always describes the model this gateway validates for. No external scripts: it must work offline and
 // under the page's CSP (script-src 'self').
 
-
 const NULL_CHOICE = '(null)';
 
 function el(tag, text, className) {
@@ -35,7 +34,12 @@ function renderEndpoints(doc) {
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       const row = el('tr');
-      row.append(el('td', method.toUpperCase(), 'method'), el('td'), el('td', op.summary || ''), el('td', op.security?.length ? 'required' : 'no'));
+      row.append(
+        el('td', method.toUpperCase(), 'method'),
+        el('td'),
+        el('td', op.summary || ''),
+        el('td', op.security?.length ? 'required' : 'no'),
+      );
       row.children[1].append(el('code', path));
       body.append(row);
     }
@@ -49,7 +53,13 @@ function renderFeatures(features) {
     row.dataset.feature = name;
     const nameCell = el('td');
     nameCell.append(el('code', name));
-    row.append(nameCell, el('td', f.kind), el('td', f.values ? f.values.join(', ') : `any finite number${f.kind === 'integer' ? ' (whole)' : ''}`), el('td', f.nullable ? 'yes' : 'no'), el('td', f.description.replace(/^[a-z]+(; )?/, '')));
+    row.append(
+      nameCell,
+      el('td', f.kind),
+      el('td', f.values ? f.values.join(', ') : `any finite number${f.kind === 'integer' ? ' (whole)' : ''}`),
+      el('td', f.nullable ? 'yes' : 'no'),
+      el('td', f.description.replace(/^[a-z]+(; )?/, '')),
+    );
     body.append(row);
   }
 }
@@ -125,7 +135,7 @@ async function main() {
 
   const rowSchema = doc.components.schemas.FeatureRow;
   const features = Object.entries(rowSchema.properties).map(([name, schema]) => [name, describeProperty(schema)]);
-  const example = (rowSchema.examples?.[0]) || {};
+  const example = rowSchema.examples?.[0] || {};
   renderEndpoints(doc);
   // The served document says what this gateway's configuration asks for; without keys the key field would mislead.
   const needsKey = Object.values(doc.paths).some((item) => Object.values(item).some((op) => op.security?.length));
@@ -147,7 +157,11 @@ async function main() {
     const key = needsKey ? document.getElementById('api-key').value.trim() : '';
     if (key) headers['x-api-key'] = key;
     try {
-      const res = await fetch('/v1/predict', { method: 'POST', headers, body: JSON.stringify({ instances: [readRow(features)] }) });
+      const res = await fetch('/v1/predict', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ instances: [readRow(features)] }),
+      });
       const text = await res.text();
       let shown = text;
       try {
@@ -157,7 +171,10 @@ async function main() {
       }
       result.textContent = shown;
       const version = res.headers.get('x-model-version');
-      showStatus(`${res.status} ${res.ok ? 'OK' : 'error'}${version ? ` · model ${version}` : ''} · request ${res.headers.get('x-request-id') || '-'}`, res.ok);
+      showStatus(
+        `${res.status} ${res.ok ? 'OK' : 'error'}${version ? ` · model ${version}` : ''} · request ${res.headers.get('x-request-id') || '-'}`,
+        res.ok,
+      );
       document.body.dataset.lastStatus = String(res.status);
     } catch (err) {
       showStatus(`Request failed: ${err.message}`, false);

@@ -53,7 +53,14 @@ interface FeatureInfo {
   unknownCategory: string;
 }
 
-type FeatureCode = 'required' | 'not_nullable' | 'unknown_category' | 'not_a_string' | 'not_a_number' | 'not_finite' | 'not_an_integer';
+type FeatureCode =
+  | 'required'
+  | 'not_nullable'
+  | 'unknown_category'
+  | 'not_a_string'
+  | 'not_a_number'
+  | 'not_finite'
+  | 'not_an_integer';
 
 function featureCode(feature: FeatureSpec, present: boolean, value: unknown): FeatureCode {
   if (!present) return 'required';
@@ -67,7 +74,9 @@ function featureCode(feature: FeatureSpec, present: boolean, value: unknown): Fe
 const sentence = (key: ErrorKey) => CONTRACT.errors[key];
 
 /** Builds, once per model, the function that maps zod's issues for a failed request to the contract's errors[]. */
-export function createIssueMapper(schema: ModelSchema): (issues: readonly z.core.$ZodIssue[], body: unknown) => FieldError[] {
+export function createIssueMapper(
+  schema: ModelSchema,
+): (issues: readonly z.core.$ZodIssue[], body: unknown) => FieldError[] {
   const features = new Map<string, FeatureInfo>(
     schema.features.map((spec, index) => {
       const categories = spec.type === 'category' ? spec.categories : [];
@@ -94,7 +103,8 @@ export function createIssueMapper(schema: ModelSchema): (issues: readonly z.core
     // too_few_rows (and a long string too_many_rows) next to not_an_array; the contract reports row counts only for
     // an actual array.
     const instancesIsArray = Array.isArray(at(body, ['instances']));
-    const tooMany = instancesIsArray && issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
+    const tooMany =
+      instancesIsArray && issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'instances');
 
     for (const issue of issues) {
       const path = issue.path as Array<string | number>;
@@ -104,9 +114,11 @@ export function createIssueMapper(schema: ModelSchema): (issues: readonly z.core
       if (issue.code === 'unrecognized_keys') {
         if (path.length === 2) {
           const row = path[1] as number;
-          for (const key of issue.keys) push([ROW, row, ROW_MEMBER, 0, key], [...path, key], 'unknown_field', sentence('row.unknown_field'));
+          for (const key of issue.keys)
+            push([ROW, row, ROW_MEMBER, 0, key], [...path, key], 'unknown_field', sentence('row.unknown_field'));
         } else {
-          for (const key of issue.keys) push([DOCUMENT_MEMBER, 0, 0, 0, key], [key], 'unknown_field', sentence('document.unknown_field'));
+          for (const key of issue.keys)
+            push([DOCUMENT_MEMBER, 0, 0, 0, key], [key], 'unknown_field', sentence('document.unknown_field'));
         }
       } else if (path.length === 0) {
         push([DOCUMENT, 0, 0, 0, ''], path, 'not_an_object', sentence('document.not_an_object'));

@@ -46,12 +46,17 @@ export const ModelSchemaFile = z
   .superRefine((schema, ctx) => {
     const seen = new Set<string>();
     schema.features.forEach((feature, i) => {
-      if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'duplicate feature name' });
+      if (seen.has(feature.name))
+        ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'duplicate feature name' });
       seen.add(feature.name);
     });
     const classifier = schema.model.task === 'classification';
     if (classifier !== (schema.target.type === 'category')) {
-      ctx.addIssue({ code: 'custom', path: ['target', 'type'], message: 'classification needs a category target, regression a number target' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', 'type'],
+        message: 'classification needs a category target, regression a number target',
+      });
     }
   });
 

@@ -11,7 +11,13 @@ function featureType(feature: FeatureSpec): string {
 }
 
 function featureDoc(feature: FeatureSpec): string {
-  const parts = [feature.type === 'integer' ? 'A whole number.' : feature.type === 'number' ? 'A finite number.' : 'One of the categories, compared exactly.'];
+  const parts = [
+    feature.type === 'integer'
+      ? 'A whole number.'
+      : feature.type === 'number'
+        ? 'A finite number.'
+        : 'One of the categories, compared exactly.',
+  ];
   if (feature.type !== 'category' && feature.observedMin !== undefined && feature.observedMax !== undefined) {
     parts.push(`Training data: ${feature.observedMin} to ${feature.observedMax} (not enforced).`);
   }
@@ -48,7 +54,11 @@ export function generateTypes(schema: ModelSchema): string {
     '  /** predictions[i] belongs to instances[i]. */',
     '  predictions: Prediction[];',
     ...(target.type === 'category'
-      ? ['  /** probabilities[i][j] is the probability of classes[j] for row i (classifiers with predict_proba). */', '  probabilities?: number[][];', '  classes?: Prediction[];']
+      ? [
+          '  /** probabilities[i][j] is the probability of classes[j] for row i (classifiers with predict_proba). */',
+          '  probabilities?: number[][];',
+          '  classes?: Prediction[];',
+        ]
       : []),
     '  model: { name: string; version: string };',
     '}',

@@ -103,7 +103,10 @@ export function buildValidators(schema: ModelSchema): Validators {
       label = z.enum(classes as [string, ...string[]]);
     } else {
       const literals = classes.map((c) => z.literal(c));
-      label = literals.length === 1 ? (literals[0] as z.ZodType<string | number>) : z.union(literals as unknown as [z.ZodType<string | number>, z.ZodType<string | number>]);
+      label =
+        literals.length === 1
+          ? (literals[0] as z.ZodType<string | number>)
+          : z.union(literals as unknown as [z.ZodType<string | number>, z.ZodType<string | number>]);
     }
   } else {
     label = z.number();

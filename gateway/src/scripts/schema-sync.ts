@@ -40,7 +40,8 @@ export function syncSchema(source: string): string[] {
   return written;
 }
 
-const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === resolve(PACKAGE_ROOT, 'dist', 'scripts', 'schema-sync.js');
+const invokedDirectly =
+  process.argv[1] && resolve(process.argv[1]) === resolve(PACKAGE_ROOT, 'dist', 'scripts', 'schema-sync.js');
 if (invokedDirectly) {
   const source = resolve(process.env['INIT_CWD'] ?? process.cwd(), process.argv[2] ?? '../model/schema.json');
   try {
@@ -48,8 +49,12 @@ if (invokedDirectly) {
     const schema = loadModelSchema(GENERATED.schema);
     process.stdout.write(
       `schema.json: model ${schema.model.name} ${schema.model.version}, ${schema.features.length} features\n` +
-        (written.length ? written.map((w) => `  wrote ${w}\n`).join('') : '  generated files were already up to date\n') +
-        (written.includes(GENERATED.clientTypes) ? '  the client package has new types: npm run client:pack (make gateway-client) and reinstall it in frontends\n' : ''),
+        (written.length
+          ? written.map((w) => `  wrote ${w}\n`).join('')
+          : '  generated files were already up to date\n') +
+        (written.includes(GENERATED.clientTypes)
+          ? '  the client package has new types: npm run client:pack (make gateway-client) and reinstall it in frontends\n'
+          : ''),
     );
   } catch (err) {
     process.stderr.write(`schema:sync: ${err instanceof SchemaFileError ? err.message : String(err)}\n`);

@@ -1,12 +1,25 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosResponse } from 'axios';
-import { attemptSignal, classifyThrown, clientOver, joinUrl, type CallContext, type RawAnswer, type UpstreamClient } from './client.js';
+import {
+  attemptSignal,
+  classifyThrown,
+  clientOver,
+  joinUrl,
+  type CallContext,
+  type RawAnswer,
+  type UpstreamClient,
+} from './client.js';
 import type { PoolOptions } from './undici-client.js';
 
 /** The listed client, kept selectable (UPSTREAM_CLIENT=axios) and measured against undici in bench/. */
 export function createAxiosClient(options: PoolOptions): UpstreamClient {
-  const agentOptions = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, timeout: options.keepAliveMs };
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.connections,
+    maxFreeSockets: options.connections,
+    timeout: options.keepAliveMs,
+  };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   // Health and schema requests get sockets of their own, as in the undici client (see there for why).
@@ -48,7 +61,11 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
     } finally {
       attempt.dispose();
     }
-    const answer: RawAnswer = { status: res.status, contentType: String(res.headers['content-type'] ?? ''), text: String(res.data ?? '') };
+    const answer: RawAnswer = {
+      status: res.status,
+      contentType: String(res.headers['content-type'] ?? ''),
+      text: String(res.data ?? ''),
+    };
     const modelVersion = res.headers['x-model-version'];
     const retryAfter = res.headers['retry-after'];
     if (typeof modelVersion === 'string') answer.modelVersion = modelVersion;

@@ -107,10 +107,17 @@ export function createBreaker(options: BreakerOptions): Breaker {
 let probeCount = 0;
 
 /** The probe's question: does the upstream's health endpoint answer 200 within timeoutMs? */
-export async function upstreamHealthy(client: UpstreamClient, timeoutMs: number, metrics?: Pick<Metrics, 'breakerProbes'>): Promise<boolean> {
+export async function upstreamHealthy(
+  client: UpstreamClient,
+  timeoutMs: number,
+  metrics?: Pick<Metrics, 'breakerProbes'>,
+): Promise<boolean> {
   let healthy = false;
   try {
-    const answer = await client.health({ requestId: `breaker-probe-${++probeCount}`, deadline: Date.now() + timeoutMs });
+    const answer = await client.health({
+      requestId: `breaker-probe-${++probeCount}`,
+      deadline: Date.now() + timeoutMs,
+    });
     healthy = answer.status === 200;
   } catch {
     healthy = false;

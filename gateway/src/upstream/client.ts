@@ -48,7 +48,11 @@ export class UpstreamFailure extends Error {
   readonly problem?: Problem;
   /** Seconds, from the upstream's Retry-After or the breaker's remaining open time. */
   readonly retryAfter?: number;
-  constructor(kind: FailureKind, message: string, extra: { status?: number; problem?: Problem; retryAfter?: number; cause?: unknown } = {}) {
+  constructor(
+    kind: FailureKind,
+    message: string,
+    extra: { status?: number; problem?: Problem; retryAfter?: number; cause?: unknown } = {},
+  ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'UpstreamFailure';
     this.kind = kind;
@@ -59,8 +63,25 @@ export class UpstreamFailure extends Error {
 }
 
 // Node's socket errors and undici's own codes for "could not connect" vs "connection broke".
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'HPE_INVALID_CONSTANT', 'ERR_BAD_RESPONSE']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNABORTED',
+]);
+const RESET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'HPE_INVALID_CONSTANT',
+  'ERR_BAD_RESPONSE',
+]);
 
 function errorCode(err: unknown): string | undefined {
   let current: unknown = err;
@@ -76,9 +97,11 @@ function errorCode(err: unknown): string | undefined {
 export function classifyThrown(err: unknown, timedOut: boolean, callerAborted: boolean): UpstreamFailure {
   if (err instanceof UpstreamFailure) return err;
   if (callerAborted) return new UpstreamFailure('aborted', 'the caller went away', { cause: err });
-  if (timedOut) return new UpstreamFailure('timeout', 'the upstream did not answer before the deadline', { cause: err });
+  if (timedOut)
+    return new UpstreamFailure('timeout', 'the upstream did not answer before the deadline', { cause: err });
   const code = errorCode(err);
-  if (code && CONNECT_CODES.has(code)) return new UpstreamFailure('connect', `cannot connect to the upstream (${code})`, { cause: err });
+  if (code && CONNECT_CODES.has(code))
+    return new UpstreamFailure('connect', `cannot connect to the upstream (${code})`, { cause: err });
   return new UpstreamFailure('reset', `the upstream connection failed${code ? ` (${code})` : ''}`, { cause: err });
 }
 
@@ -91,7 +114,12 @@ export function parseRetryAfter(value: string | string[] | undefined | null): nu
 }
 
 function isProblem(value: unknown): value is Problem {
-  return typeof value === 'object' && value !== null && typeof (value as Problem).type === 'string' && typeof (value as Problem).status === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Problem).type === 'string' &&
+    typeof (value as Problem).status === 'number'
+  );
 }
 
 export interface RawAnswer {
@@ -121,8 +149,13 @@ export function interpretPrediction(answer: RawAnswer, rowCount: number): Upstre
       typeof prediction.model?.version === 'string' &&
       typeof prediction.model?.name === 'string' &&
       (prediction.probabilities === undefined ||
-        (Array.isArray(prediction.probabilities) && prediction.probabilities.length === rowCount && prediction.probabilities.every(Array.isArray)));
-    if (!consistent) throw new UpstreamFailure('invalid-response', 'the upstream answer does not follow the prediction contract', { status });
+        (Array.isArray(prediction.probabilities) &&
+          prediction.probabilities.length === rowCount &&
+          prediction.probabilities.every(Array.isArray)));
+    if (!consistent)
+      throw new UpstreamFailure('invalid-response', 'the upstream answer does not follow the prediction contract', {
+        status,
+      });
     return { body: prediction, modelVersion: answer.modelVersion ?? prediction.model.version, text: answer.text };
   }
   const retryAfter = parseRetryAfter(answer.retryAfter);
@@ -133,9 +166,17 @@ export function interpretPrediction(answer: RawAnswer, rowCount: number): Upstre
     } catch {
       problem = undefined;
     }
-    if (isProblem(problem)) throw new UpstreamFailure('problem', `the upstream rejected the request (${status})`, { status, problem, ...(retryAfter === undefined ? {} : { retryAfter }) });
+    if (isProblem(problem))
+      throw new UpstreamFailure('problem', `the upstream rejected the request (${status})`, {
+        status,
+        problem,
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      });
   }
-  throw new UpstreamFailure('status', `the upstream answered ${status}`, { status, ...(retryAfter === undefined ? {} : { retryAfter }) });
+  throw new UpstreamFailure('status', `the upstream answered ${status}`, {
+    status,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  });
 }
 
 /** UPSTREAM_URL may carry a base path (a path-routed load balancer); endpoints hang below it. */
@@ -150,13 +191,21 @@ export function joinUrl(base: string, path: string): URL {
  * timer is cleared as soon as the attempt settles, so thousands of requests per second do not leave thousands of
  * live timers behind until the deadline.
  */
-export function attemptSignal(ctx: CallContext): { signal: Cancellation; timedOut(): boolean; callerAborted(): boolean; dispose(): void } {
+export function attemptSignal(ctx: CallContext): {
+  signal: Cancellation;
+  timedOut(): boolean;
+  callerAborted(): boolean;
+  dispose(): void;
+} {
   const signal = new Cancellation();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    signal.abort(new Error('deadline exceeded'));
-  }, Math.max(1, ctx.deadline - Date.now()));
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      signal.abort(new Error('deadline exceeded'));
+    },
+    Math.max(1, ctx.deadline - Date.now()),
+  );
   const caller = ctx.signal;
   const onCallerAbort = (reason: unknown) => signal.abort(reason);
   if (caller?.aborted) onCallerAbort(caller.reason);
@@ -176,7 +225,11 @@ export function attemptSignal(ctx: CallContext): { signal: Cancellation; timedOu
 export type Transport = (method: 'GET' | 'POST', target: string, ctx: CallContext, body?: string) => Promise<RawAnswer>;
 
 /** The client every transport shares: the three calls of the contract over one `Transport`. */
-export function clientOver(call: Transport, targets: { predict: string; health: string; schema: string }, close: () => Promise<void>): UpstreamClient {
+export function clientOver(
+  call: Transport,
+  targets: { predict: string; health: string; schema: string },
+  close: () => Promise<void>,
+): UpstreamClient {
   async function getJson(target: string, ctx: CallContext): Promise<UpstreamHealth> {
     const answer = await call('GET', target, ctx);
     let body: unknown;
@@ -189,7 +242,10 @@ export function clientOver(call: Transport, targets: { predict: string; health: 
   }
   return {
     async predict(rows, ctx) {
-      return interpretPrediction(await call('POST', targets.predict, ctx, JSON.stringify({ instances: rows })), rows.length);
+      return interpretPrediction(
+        await call('POST', targets.predict, ctx, JSON.stringify({ instances: rows })),
+        rows.length,
+      );
     },
     health: (ctx) => getJson(targets.health, ctx),
     schema: (ctx) => getJson(targets.schema, ctx),

@@ -11,7 +11,13 @@ export interface Predictor {
 }
 
 /** breaker( retries( one attempt ) ): what every prediction, batched or not, goes through. */
-export function createPredictor(client: UpstreamClient, breaker: Breaker, policy: RetryPolicy, metrics: Metrics, logger: Logger): Predictor {
+export function createPredictor(
+  client: UpstreamClient,
+  breaker: Breaker,
+  policy: RetryPolicy,
+  metrics: Metrics,
+  logger: Logger,
+): Predictor {
   async function attempt(rows: FeatureRow[], ctx: CallContext): Promise<UpstreamPrediction> {
     const stop = metrics.upstreamDuration.startTimer();
     try {
@@ -19,7 +25,9 @@ export function createPredictor(client: UpstreamClient, breaker: Breaker, policy
       stop({ outcome: 'ok' });
       return result;
     } catch (err) {
-      stop({ outcome: err instanceof UpstreamFailure ? (err.kind === 'status' ? `status_${err.status}` : err.kind) : 'error' });
+      stop({
+        outcome: err instanceof UpstreamFailure ? (err.kind === 'status' ? `status_${err.status}` : err.kind) : 'error',
+      });
       throw err;
     }
   }
@@ -27,10 +35,20 @@ export function createPredictor(client: UpstreamClient, breaker: Breaker, policy
     async predict(rows, ctx) {
       try {
         return await breaker.run(() =>
-          withRetries(() => attempt(rows, ctx), policy, ctx, (failure, retryNumber, delayMs) => {
-            metrics.upstreamRetries.inc({ reason: failure.kind === 'status' ? `status_${failure.status}` : failure.kind });
-            logger.warn({ requestId: ctx.requestId, retry: retryNumber, delayMs: Math.round(delayMs), reason: failure.message }, 'retrying upstream');
-          }),
+          withRetries(
+            () => attempt(rows, ctx),
+            policy,
+            ctx,
+            (failure, retryNumber, delayMs) => {
+              metrics.upstreamRetries.inc({
+                reason: failure.kind === 'status' ? `status_${failure.status}` : failure.kind,
+              });
+              logger.warn(
+                { requestId: ctx.requestId, retry: retryNumber, delayMs: Math.round(delayMs), reason: failure.message },
+                'retrying upstream',
+              );
+            },
+          ),
         );
       } catch (err) {
         if (err instanceof UpstreamFailure && err.kind === 'breaker-open') metrics.breakerRejections.inc();
@@ -43,31 +61,49 @@ export function createPredictor(client: UpstreamClient, breaker: Breaker, policy
 /** How an upstream failure looks to the gateway's caller (docs/contract.md: 502/503/504, 4xx problems pass through). */
 export function upstreamFailureToProblem(err: unknown): ProblemError {
   if (!(err instanceof UpstreamFailure)) return new ProblemError(makeProblem('internal-error', 500));
-  const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds === undefined ? {} : { 'Retry-After': String(seconds) });
+  const retryAfter = (seconds: number | undefined): Record<string, string> =>
+    seconds === undefined ? {} : { 'Retry-After': String(seconds) };
   switch (err.kind) {
     case 'problem':
       return new ProblemError({ ...err.problem!, status: err.status! });
     case 'timeout':
-      return new ProblemError(makeProblem('upstream-timeout', 504, 'The prediction service did not answer before the deadline.'));
+      return new ProblemError(
+        makeProblem('upstream-timeout', 504, 'The prediction service did not answer before the deadline.'),
+      );
     case 'breaker-open':
       return new ProblemError(
-        makeProblem('upstream-unavailable', 503, 'The prediction service has been failing; the gateway is not sending it requests for now.'),
+        makeProblem(
+          'upstream-unavailable',
+          503,
+          'The prediction service has been failing; the gateway is not sending it requests for now.',
+        ),
         retryAfter(err.retryAfter),
       );
     case 'connect':
-      return new ProblemError(makeProblem('upstream-unavailable', 503, 'The prediction service cannot be reached.'), retryAfter(1));
+      return new ProblemError(
+        makeProblem('upstream-unavailable', 503, 'The prediction service cannot be reached.'),
+        retryAfter(1),
+      );
     case 'status':
       if (err.status === 503) {
-        return new ProblemError(makeProblem('upstream-unavailable', 503, 'The prediction service is unavailable.'), retryAfter(err.retryAfter ?? 1));
+        return new ProblemError(
+          makeProblem('upstream-unavailable', 503, 'The prediction service is unavailable.'),
+          retryAfter(err.retryAfter ?? 1),
+        );
       }
-      if (err.status === 504) return new ProblemError(makeProblem('upstream-timeout', 504, 'The prediction service timed out.'));
-      return new ProblemError(makeProblem('upstream-error', 502, `The prediction service failed (status ${err.status}).`));
+      if (err.status === 504)
+        return new ProblemError(makeProblem('upstream-timeout', 504, 'The prediction service timed out.'));
+      return new ProblemError(
+        makeProblem('upstream-error', 502, `The prediction service failed (status ${err.status}).`),
+      );
     case 'aborted':
       // Nobody is listening any more; 499 is nginx's convention for "client closed request" and shows up in logs.
       return new ProblemError(makeProblem('upstream-error', 499, 'The caller closed the request.'));
     case 'reset':
       return new ProblemError(makeProblem('upstream-error', 502, 'The connection to the prediction service broke.'));
     case 'invalid-response':
-      return new ProblemError(makeProblem('upstream-error', 502, 'The prediction service gave an answer that does not follow the contract.'));
+      return new ProblemError(
+        makeProblem('upstream-error', 502, 'The prediction service gave an answer that does not follow the contract.'),
+      );
   }
 }

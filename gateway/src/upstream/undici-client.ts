@@ -1,5 +1,13 @@
 import { Pool } from 'undici';
-import { attemptSignal, classifyThrown, clientOver, joinUrl, type CallContext, type RawAnswer, type UpstreamClient } from './client.js';
+import {
+  attemptSignal,
+  classifyThrown,
+  clientOver,
+  joinUrl,
+  type CallContext,
+  type RawAnswer,
+  type UpstreamClient,
+} from './client.js';
 
 export interface PoolOptions {
   baseUrl: string;
@@ -26,7 +34,12 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
   // Health and schema requests (readiness, the breaker's recovery probe) get connections of their own: queued behind
   // predictions waiting for a socket (all of them held by a hung upstream), they would time out and report an upstream
   // that has recovered as down, keeping the breaker open until the backlog drained (measured: about the deadline).
-  const control = new Pool(origin, { connections: 2, keepAliveTimeout: options.keepAliveMs, keepAliveMaxTimeout: options.keepAliveMs, pipelining: 1 });
+  const control = new Pool(origin, {
+    connections: 2,
+    keepAliveTimeout: options.keepAliveMs,
+    keepAliveMaxTimeout: options.keepAliveMs,
+    pipelining: 1,
+  });
   const predictPath = joinUrl(options.baseUrl, '/v1/predict').pathname;
   const healthPath = joinUrl(options.baseUrl, options.healthPath).pathname;
   const schemaPath = joinUrl(options.baseUrl, '/v1/schema').pathname;
@@ -47,7 +60,11 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
         ...(body === undefined ? {} : { body }),
       });
       const text = await res.body.text();
-      const answer: RawAnswer = { status: res.statusCode, contentType: header(res.headers['content-type']) ?? '', text };
+      const answer: RawAnswer = {
+        status: res.statusCode,
+        contentType: header(res.headers['content-type']) ?? '',
+        text,
+      };
       const modelVersion = header(res.headers['x-model-version']);
       const retryAfter = header(res.headers['retry-after']);
       if (modelVersion) answer.modelVersion = modelVersion;

@@ -31,14 +31,14 @@ export function capturedLines(): { sink: Writable; lines: string[] } {
 export function testConfig(env: Record<string, string>, overrides: Partial<Config> = {}): Config {
   return loadConfig(
     {
-    SCHEMA_PATH: IRIS,
-    UPSTREAM_URL: 'http://127.0.0.1:9',
-    API_KEY_HASHES: `${sha256Hex(API_KEY)},${sha256Hex(OTHER_KEY)}`,
-    RATE_LIMIT_MAX: '0',
-    BATCH_ENABLED: 'false',
-    RETRY_BASE_MS: '5',
-    RETRY_MAX_MS: '20',
-    ...env,
+      SCHEMA_PATH: IRIS,
+      UPSTREAM_URL: 'http://127.0.0.1:9',
+      API_KEY_HASHES: `${sha256Hex(API_KEY)},${sha256Hex(OTHER_KEY)}`,
+      RATE_LIMIT_MAX: '0',
+      BATCH_ENABLED: 'false',
+      RETRY_BASE_MS: '5',
+      RETRY_MAX_MS: '20',
+      ...env,
     },
     overrides,
   );
@@ -85,7 +85,10 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 }
 
 /** Polls until `check` holds, a bounded number of times; returns whether it did. */
-export async function eventually(check: () => boolean | Promise<boolean>, { tries = 100, everyMs = 20 } = {}): Promise<boolean> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  { tries = 100, everyMs = 20 } = {},
+): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return true;
     await new Promise((r) => setTimeout(r, everyMs));

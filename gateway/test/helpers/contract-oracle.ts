@@ -23,7 +23,9 @@ interface ContractJson {
   errors: Record<string, string>;
 }
 
-export const CONTRACT_JSON = JSON.parse(readFileSync(resolve(import.meta.dirname, '..', '..', 'contract.json'), 'utf8')) as ContractJson;
+export const CONTRACT_JSON = JSON.parse(
+  readFileSync(resolve(import.meta.dirname, '..', '..', 'contract.json'), 'utf8'),
+) as ContractJson;
 const C = CONTRACT_JSON;
 
 /** The codes docs/contract.md lists under errors[]. */
@@ -87,7 +89,10 @@ export function pointer(...parts: Array<string | number>): string {
   return parts.map((p) => `/${String(p).split('~').join('~0').split('/').join('~1')}`).join('');
 }
 
-function featureProblem(feature: ModelSchema['features'][number], row: Record<string, unknown>): Omit<ExpectedError, 'pointer'> | undefined {
+function featureProblem(
+  feature: ModelSchema['features'][number],
+  row: Record<string, unknown>,
+): Omit<ExpectedError, 'pointer'> | undefined {
   if (!own(row, feature.name)) return { code: 'required', detail: E('feature.required') };
   const value = row[feature.name];
   if (value === null) return feature.nullable ? undefined : { code: 'not_nullable', detail: E('feature.not_nullable') };
@@ -95,13 +100,18 @@ function featureProblem(feature: ModelSchema['features'][number], row: Record<st
     if (typeof value !== 'string') return { code: 'not_a_string', detail: E('feature.not_a_string') };
     if (feature.categories.includes(value)) return undefined;
     const { categories } = feature;
-    const detail = categories.length <= C.maxListedCategories ? E('feature.unknown_category', { categories: categories.join(', ') }) : E('feature.unknown_category.many', { count: categories.length });
+    const detail =
+      categories.length <= C.maxListedCategories
+        ? E('feature.unknown_category', { categories: categories.join(', ') })
+        : E('feature.unknown_category.many', { count: categories.length });
     return { code: 'unknown_category', detail };
   }
   if (typeof value !== 'number') return { code: 'not_a_number', detail: E('feature.not_a_number') };
   // The contract's limit: beyond float32's range (where tree models compute) is not finite.
-  if (!Number.isFinite(value) || Math.abs(value) > C.maxMagnitude) return { code: 'not_finite', detail: E('feature.not_finite') };
-  if (feature.type === 'integer' && !Number.isInteger(value)) return { code: 'not_an_integer', detail: E('feature.not_an_integer') };
+  if (!Number.isFinite(value) || Math.abs(value) > C.maxMagnitude)
+    return { code: 'not_finite', detail: E('feature.not_finite') };
+  if (feature.type === 'integer' && !Number.isInteger(value))
+    return { code: 'not_an_integer', detail: E('feature.not_an_integer') };
   return undefined;
 }
 
@@ -124,7 +134,11 @@ export function expectedErrors(body: unknown, schema: ModelSchema): ExpectedErro
     errors.push({ pointer: '/instances', code: 'too_few_rows', detail: E('instances.too_few_rows') });
   } else if (body['instances'].length > schema.limits.maxRows) {
     // Too many rows: nothing per row.
-    errors.push({ pointer: '/instances', code: 'too_many_rows', detail: E('instances.too_many_rows', { maxRows: schema.limits.maxRows }) });
+    errors.push({
+      pointer: '/instances',
+      code: 'too_many_rows',
+      detail: E('instances.too_many_rows', { maxRows: schema.limits.maxRows }),
+    });
   } else {
     rows = body['instances'];
   }
@@ -150,7 +164,11 @@ export function expectedErrors(body: unknown, schema: ModelSchema): ExpectedErro
 }
 
 /** The 422's detail, errors and errorsOmitted for these errors: at most maxErrors listed, the rest counted. */
-export function expectedValidation(errors: ExpectedError[]): { detail: string; errors: ExpectedError[]; errorsOmitted?: number } {
+export function expectedValidation(errors: ExpectedError[]): {
+  detail: string;
+  errors: ExpectedError[];
+  errorsOmitted?: number;
+} {
   if (errors.length > C.maxErrors) {
     return {
       detail: sentence(C.details['validation-error.capped']!, { count: errors.length, maxErrors: C.maxErrors }),
@@ -158,7 +176,10 @@ export function expectedValidation(errors: ExpectedError[]): { detail: string; e
       errorsOmitted: errors.length - C.maxErrors,
     };
   }
-  const detail = errors.length === 1 ? C.details['validation-error.one']! : sentence(C.details['validation-error.many']!, { count: errors.length });
+  const detail =
+    errors.length === 1
+      ? C.details['validation-error.one']!
+      : sentence(C.details['validation-error.many']!, { count: errors.length });
   return { detail, errors };
 }
 
@@ -182,8 +203,17 @@ export function textNestsTooDeep(text: string): boolean {
  * The exact text of a problem body: members in the contract's order (type, title, status, detail, errors,
  * errorsOmitted, requestId), from contract.json's title for the kind.
  */
-export function expectedProblemText(kind: string, detail: string, extra: { errors?: ExpectedError[]; errorsOmitted?: number; requestId?: string } = {}): string {
-  const body: Record<string, unknown> = { type: C.typePrefix + kind, title: C.problems[kind]!.title, status: C.problems[kind]!.status, detail };
+export function expectedProblemText(
+  kind: string,
+  detail: string,
+  extra: { errors?: ExpectedError[]; errorsOmitted?: number; requestId?: string } = {},
+): string {
+  const body: Record<string, unknown> = {
+    type: C.typePrefix + kind,
+    title: C.problems[kind]!.title,
+    status: C.problems[kind]!.status,
+    detail,
+  };
   if (extra.errors) body['errors'] = extra.errors;
   if (extra.errorsOmitted !== undefined) body['errorsOmitted'] = extra.errorsOmitted;
   if (extra.requestId !== undefined) body['requestId'] = extra.requestId;
@@ -244,9 +274,15 @@ export interface WellFormedOptions {
  * belongs to, title, status equal to the HTTP status, requestId, and for 422 a non-empty errors[] of exactly
  * {pointer, code, detail}. Returns a list of what is wrong (empty when all is well), so fast-check can report it.
  */
-export function problemDefects(status: number, contentType: string | null | undefined, text: string, options: WellFormedOptions = {}): string[] {
+export function problemDefects(
+  status: number,
+  contentType: string | null | undefined,
+  text: string,
+  options: WellFormedOptions = {},
+): string[] {
   const defects: string[] = [];
-  if (!/^application\/problem\+json(;\s*charset=utf-8)?$/i.test(contentType ?? '')) defects.push(`content-type ${contentType}`);
+  if (!/^application\/problem\+json(;\s*charset=utf-8)?$/i.test(contentType ?? ''))
+    defects.push(`content-type ${contentType}`);
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -255,18 +291,24 @@ export function problemDefects(status: number, contentType: string | null | unde
   }
   if (!isObject(body)) return [...defects, 'body is not an object'];
   const type = body['type'];
-  const kind = typeof type === 'string' && type.startsWith('urn:sci-eb:problem:') ? type.slice('urn:sci-eb:problem:'.length) : undefined;
+  const kind =
+    typeof type === 'string' && type.startsWith('urn:sci-eb:problem:')
+      ? type.slice('urn:sci-eb:problem:'.length)
+      : undefined;
   if (!kind || !(kind in PROBLEM_STATUS)) defects.push(`type ${String(type)}`);
   else if (PROBLEM_STATUS[kind] !== status) defects.push(`type ${kind} with HTTP status ${status}`);
   if (typeof body['title'] !== 'string' || body['title'] === '') defects.push('title');
   if (body['status'] !== status) defects.push(`status member ${String(body['status'])} != ${status}`);
   if (own(body, 'detail') && typeof body['detail'] !== 'string') defects.push('detail');
-  if (kind && kind in C.problems && body['title'] !== C.problems[kind]!.title) defects.push(`title ${String(body['title'])}`);
+  if (kind && kind in C.problems && body['title'] !== C.problems[kind]!.title)
+    defects.push(`title ${String(body['title'])}`);
   // Member order is part of the contract (byte-for-byte answers): the known members in this order, requestId last.
   const order = ['type', 'title', 'status', 'detail', 'errors', 'errorsOmitted'];
   const known = Object.keys(body).filter((k) => order.includes(k));
-  if (known.join() !== order.filter((k) => own(body, k)).join()) defects.push(`member order ${Object.keys(body).join()}`);
-  if (own(body, 'requestId') && Object.keys(body).at(-1) !== 'requestId') defects.push('requestId is not the last member');
+  if (known.join() !== order.filter((k) => own(body, k)).join())
+    defects.push(`member order ${Object.keys(body).join()}`);
+  if (own(body, 'requestId') && Object.keys(body).at(-1) !== 'requestId')
+    defects.push('requestId is not the last member');
   if (options.requestId && body['requestId'] !== options.requestId) defects.push('requestId');
   if (status === 422) {
     const errors = body['errors'];
@@ -274,10 +316,13 @@ export function problemDefects(status: number, contentType: string | null | unde
     else if (errors.length > C.maxErrors) defects.push(`${errors.length} errors listed, more than ${C.maxErrors}`);
     else {
       for (const e of errors) {
-        if (!isObject(e) || Object.keys(e).sort().join() !== 'code,detail,pointer') defects.push(`errors entry ${JSON.stringify(e)}`);
+        if (!isObject(e) || Object.keys(e).sort().join() !== 'code,detail,pointer')
+          defects.push(`errors entry ${JSON.stringify(e)}`);
         else {
-          if (typeof e['pointer'] !== 'string' || (e['pointer'] !== '' && !e['pointer'].startsWith('/'))) defects.push(`pointer ${String(e['pointer'])}`);
-          if (typeof e['code'] !== 'string' || !CONTRACT_CODES.has(e['code'])) defects.push(`code ${String(e['code'])}`);
+          if (typeof e['pointer'] !== 'string' || (e['pointer'] !== '' && !e['pointer'].startsWith('/')))
+            defects.push(`pointer ${String(e['pointer'])}`);
+          if (typeof e['code'] !== 'string' || !CONTRACT_CODES.has(e['code']))
+            defects.push(`code ${String(e['code'])}`);
           if (typeof e['detail'] !== 'string' || e['detail'] === '') defects.push('errors detail');
         }
       }

@@ -42,11 +42,15 @@ export async function startCountingUpstream(schema: ModelSchema): Promise<Counti
     req.on('end', () => {
       const version = schema.model.version;
       if (req.method === 'GET' && req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', model: { name: schema.model.name, version } }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'ok', model: { name: schema.model.name, version } }));
         return;
       }
       if (req.method !== 'POST' || req.url !== '/v1/predict') {
-        res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:sci-eb:problem:not-found', title: 'not found', status: 404 }));
+        res
+          .writeHead(404, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ type: 'urn:sci-eb:problem:not-found', title: 'not found', status: 404 }));
         return;
       }
       state.calls++;
@@ -60,8 +64,13 @@ export async function startCountingUpstream(schema: ModelSchema): Promise<Counti
       }
       const instances = (body as { instances?: unknown })?.instances;
       const shapeOk =
-        typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).join() === 'instances' &&
-        Array.isArray(instances) && instances.length >= 1 && instances.length <= schema.limits.maxRows;
+        typeof body === 'object' &&
+        body !== null &&
+        !Array.isArray(body) &&
+        Object.keys(body).join() === 'instances' &&
+        Array.isArray(instances) &&
+        instances.length >= 1 &&
+        instances.length <= schema.limits.maxRows;
       if (!shapeOk) {
         state.invalid.push({ why: 'body shape', value: body });
         res.writeHead(500).end();

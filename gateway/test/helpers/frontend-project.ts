@@ -79,19 +79,37 @@ export function createFrontendProject(): FrontendProject {
   const dir = join(work, 'frontend');
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), `${literal({ name: 'frontend', private: true, type: 'module' })}\n`);
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: dir, encoding: 'utf8' });
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   if (install.status !== 0) throw new Error(`npm install of the tarball failed:\n${install.stdout}${install.stderr}`);
   const tsc = (...files: string[]) => {
     const r = spawnSync(
       TSC,
-      ['--strict', '--noUncheckedIndexedAccess', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', '--outDir', 'out', ...files],
+      [
+        '--strict',
+        '--noUncheckedIndexedAccess',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2022,dom',
+        '--outDir',
+        'out',
+        ...files,
+      ],
       { cwd: dir, encoding: 'utf8' },
     );
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   };
   writeFileSync(join(dir, 'app.ts'), APP_TS);
   const compiled = tsc('app.ts');
-  if (compiled.status !== 0 || compiled.output !== '') throw new Error(`app.ts does not compile against the client:\n${compiled.output}`);
+  if (compiled.status !== 0 || compiled.output !== '')
+    throw new Error(`app.ts does not compile against the client:\n${compiled.output}`);
   return { dir, tsc, remove: () => rmSync(work, { recursive: true, force: true }) };
 }
 

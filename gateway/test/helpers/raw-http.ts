@@ -14,9 +14,18 @@ export interface RawRequestOptions {
   body?: Buffer | string;
 }
 
-function once(agent: http.Agent, url: string, options: RawRequestOptions): Promise<RawAnswer & { retryable?: boolean }> {
+function once(
+  agent: http.Agent,
+  url: string,
+  options: RawRequestOptions,
+): Promise<RawAnswer & { retryable?: boolean }> {
   const base = new URL(url);
-  const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body, 'utf8');
+  const body =
+    options.body === undefined
+      ? undefined
+      : Buffer.isBuffer(options.body)
+        ? options.body
+        : Buffer.from(options.body, 'utf8');
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -25,12 +34,17 @@ function once(agent: http.Agent, url: string, options: RawRequestOptions): Promi
         port: base.port,
         path: options.path ?? '/v1/predict',
         method: options.method ?? 'POST',
-        headers: { ...(body === undefined ? {} : { 'content-length': String(body.length) }), ...(options.headers ?? {}) },
+        headers: {
+          ...(body === undefined ? {} : { 'content-length': String(body.length) }),
+          ...(options.headers ?? {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );

@@ -25,8 +25,13 @@ export interface PredictCall {
  * regression: prediction = sum of numeric features; classification: probabilities = [first numeric / 100, ...rest 0],
  * prediction = classes[(rounded first numeric) % classes.length].
  */
-export function echoPrediction(schema: ModelSchema, row: Row): { prediction: string | number; probabilities?: number[] } {
-  const numbers = schema.features.filter((f) => f.type !== 'category').map((f) => (typeof row[f.name] === 'number' ? (row[f.name] as number) : 0));
+export function echoPrediction(
+  schema: ModelSchema,
+  row: Row,
+): { prediction: string | number; probabilities?: number[] } {
+  const numbers = schema.features
+    .filter((f) => f.type !== 'category')
+    .map((f) => (typeof row[f.name] === 'number' ? (row[f.name] as number) : 0));
   if (schema.target.type === 'number') return { prediction: numbers.reduce((a, b) => a + b, 0) };
   const classes = schema.target.classes;
   const first = numbers[0] ?? 0;
@@ -75,7 +80,17 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     healthMaxInFlight: 0,
     healthWithoutModel: false,
     reset() {
-      Object.assign(state, { script: [], fallback: { kind: 'ok' }, modelVersion: schema.model.version, healthStatus: 200, healthDelayMs: 0, healthMaxInFlight: 0, healthWithoutModel: false, healthHits: 0, abandoned: 0 });
+      Object.assign(state, {
+        script: [],
+        fallback: { kind: 'ok' },
+        modelVersion: schema.model.version,
+        healthStatus: 200,
+        healthDelayMs: 0,
+        healthMaxInFlight: 0,
+        healthWithoutModel: false,
+        healthHits: 0,
+        abandoned: 0,
+      });
       state.calls.length = 0;
     },
     close: async () => {
@@ -144,8 +159,14 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         });
         return;
       case 'status':
-        res.writeHead(behaviour.status, { 'content-type': behaviour.contentType ?? 'application/problem+json', ...(behaviour.headers ?? {}) });
-        res.end(behaviour.body ?? JSON.stringify({ type: 'urn:sci-eb:problem:internal-error', title: 'failed', status: behaviour.status }));
+        res.writeHead(behaviour.status, {
+          'content-type': behaviour.contentType ?? 'application/problem+json',
+          ...(behaviour.headers ?? {}),
+        });
+        res.end(
+          behaviour.body ??
+            JSON.stringify({ type: 'urn:sci-eb:problem:internal-error', title: 'failed', status: behaviour.status }),
+        );
         return;
       case 'reset':
         // Headers and half a body, then the connection dies: a crash mid-response.

@@ -3,6 +3,7 @@
 Loading happens here, not at import, so a test (or a second app in one process) builds an app from any model folder.
 The user's application.py calls create_app() with its hooks; Elastic Beanstalk imports `application:application`.
 """
+
 import json
 import logging
 import os
@@ -69,8 +70,9 @@ class _ServiceFlask(Flask):
     url_map_class = _ExactMap
 
 
-def create_app(model_dir=None, before_predict=None, after_predict=None, health_check_path=None, log_level=None,
-               bundle=None):
+def create_app(
+    model_dir=None, before_predict=None, after_predict=None, health_check_path=None, log_level=None, bundle=None
+):
     """The prediction service for the model in `model_dir` (default: $MODEL_DIR, else model/ beside application.py).
 
     before_predict(frame) -> frame: runs on every validated request, as a pandas DataFrame with the schema's columns
@@ -98,6 +100,7 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
     app = _ServiceFlask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = None  # the limit is the contract's, enforced in request_body
     app.extensions["sci_eb"] = {"bundle": bundle}
+
     def route(path, method, view):
         app.add_url_rule(path, view.__name__, view, methods=[method], provide_automatic_options=False)
 
@@ -122,8 +125,15 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
         duration_ms = (time.perf_counter() - started) * 1000.0 if started is not None else -1.0
         # The matched route, not the raw path: the log never carries anything the client chose.
         rule = request.url_rule.rule if request.url_rule is not None else "-"
-        log.info("request_id=%s method=%s route=%s status=%d rows=%d duration_ms=%.1f",
-                 g.get("request_id", "-"), request.method, rule, response.status_code, g.get("rows", 0), duration_ms)
+        log.info(
+            "request_id=%s method=%s route=%s status=%d rows=%d duration_ms=%.1f",
+            g.get("request_id", "-"),
+            request.method,
+            rule,
+            response.status_code,
+            g.get("rows", 0),
+            duration_ms,
+        )
         return response
 
     @app.errorhandler(HTTPException)
@@ -143,16 +153,21 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
     def unhandled_error(exc):
         # Exception messages can quote input (an estimator complaining about a value), so log the type and the stack
         # only: enough to find the bug, nothing a client sent.
-        log.error("unhandled %s request_id=%s\n%s", type(exc).__name__, g.get("request_id", "-"),
-                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+        log.error(
+            "unhandled %s request_id=%s\n%s",
+            type(exc).__name__,
+            g.get("request_id", "-"),
+            "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+        )
         return problem("internal-error", contract.detail("internal-error"))
 
     def predict_endpoint():
         try:
             request_body.check_media_type(request.headers.get("Content-Type"))
             encoding = request_body.check_encoding(request.headers.get("Content-Encoding"))
-            raw = request_body.read_limited(request.environ, request.content_length,
-                                            request_body.raw_limit(limit, encoding))
+            raw = request_body.read_limited(
+                request.environ, request.content_length, request_body.raw_limit(limit, encoding)
+            )
             if encoding:
                 raw = request_body.decompress(raw, encoding, limit)
             text = request_body.decode_text(raw)
@@ -179,11 +194,16 @@ def create_app(model_dir=None, before_predict=None, after_predict=None, health_c
         return json_response({"status": "ok", "model": bundle.model_info()})
 
     def index_endpoint():
-        return json_response({
-            "model": bundle.model_info(),
-            "endpoints": {"predict": "POST /v1/predict", "schema": "GET /v1/schema",
-                          "health": "GET " + health_check_path},
-        })
+        return json_response(
+            {
+                "model": bundle.model_info(),
+                "endpoints": {
+                    "predict": "POST /v1/predict",
+                    "schema": "GET /v1/schema",
+                    "health": "GET " + health_check_path,
+                },
+            }
+        )
 
     route("/v1/predict", "POST", predict_endpoint)
     route("/v1/schema", "GET", schema_endpoint)

@@ -6,6 +6,7 @@ when the model was trained or imported, by whoever vouched for it), are ever con
 joblib: a pickle. Loading it runs whatever code it contains, so it is only for artifacts you made yourself (and for
 the legacy platform, whose Python 3.6 has no skops).
 """
+
 import io
 
 FORMATS = ("skops", "joblib")
@@ -20,8 +21,10 @@ def _skops_io():
     try:
         import skops.io as sio
     except ImportError:
-        raise ArtifactError("this model is a skops file but skops is not installed: it is in requirements.txt on "
-                            "the al2023 platform (the legacy platform's Python 3.6 cannot run skops: use joblib)") from None
+        raise ArtifactError(
+            "this model is a skops file but skops is not installed: it is in requirements.txt on "
+            "the al2023 platform (the legacy platform's Python 3.6 cannot run skops: use joblib)"
+        ) from None
     return sio
 
 
@@ -29,6 +32,7 @@ def dumps(model, fmt):
     """model -> (bytes, the skops types outside skops' default trust that the bytes contain)."""
     if fmt == "joblib":
         import joblib
+
         buffer = io.BytesIO()
         joblib.dump(model, buffer)
         return buffer.getvalue(), []
@@ -49,13 +53,15 @@ def loads(blob, fmt, trusted=None):
     """bytes -> model. For skops, `trusted` is the explicit list of extra types; never "trust everything"."""
     if fmt == "joblib":
         import joblib
+
         return joblib.load(io.BytesIO(blob))
     if fmt == "skops":
         trusted = list(trusted or [])
         unknown = untrusted_types(blob, trusted)
         if unknown:
-            raise ArtifactError("the skops file contains types nobody vouched for: %s. If you trust them, import the "
-                                "model again with %s" % (", ".join(unknown),
-                                                         " ".join("--trust-type " + t for t in unknown)))
+            raise ArtifactError(
+                "the skops file contains types nobody vouched for: %s. If you trust them, import the "
+                "model again with %s" % (", ".join(unknown), " ".join("--trust-type " + t for t in unknown))
+            )
         return _skops_io().loads(blob, trusted=trusted)
     raise ArtifactError("unknown model format %r; use one of: %s" % (fmt, ", ".join(FORMATS)))

@@ -5,6 +5,7 @@ wrong contract. That is not a defence against someone who can write both files: 
 so only load your own. A skops file (model.format "skops", see artifact.py) loads without running code from it, and
 only with the types schema.json's model.trustedTypes lists beyond skops' defaults.
 """
+
 import hashlib
 import json
 import os
@@ -17,10 +18,16 @@ from .validation import CATEGORY, INTEGER, NUMBER, CompiledSchema
 SCHEMA_VERSION = 1
 # For these final estimators predict() is the argmax of predict_proba() (up to exact ties), so one
 # predict_proba() call answers both: for a random forest that halves the work. Any other estimator gets both calls.
-_ARGMAX_ESTIMATORS = frozenset([
-    "RandomForestClassifier", "ExtraTreesClassifier", "DecisionTreeClassifier",
-    "GradientBoostingClassifier", "HistGradientBoostingClassifier", "LogisticRegression",
-])
+_ARGMAX_ESTIMATORS = frozenset(
+    [
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "DecisionTreeClassifier",
+        "GradientBoostingClassifier",
+        "HistGradientBoostingClassifier",
+        "LogisticRegression",
+    ]
+)
 
 
 RUNTIMES = ("sklearn", "onnx")
@@ -52,8 +59,10 @@ class ModelBundle(object):
         self.compiled = CompiledSchema(schema)
         self.feature_names = self.compiled.names
         # (name, column getter, is category, nullable) in schema (= training) column order
-        self.columns = tuple((f["name"], itemgetter(f["name"]), f["type"] == CATEGORY, bool(f.get("nullable")))
-                             for f in schema["features"])
+        self.columns = tuple(
+            (f["name"], itemgetter(f["name"]), f["type"] == CATEGORY, bool(f.get("nullable")))
+            for f in schema["features"]
+        )
         target = schema["target"]
         self.classes = list(target["classes"]) if target.get("type") == CATEGORY else None
         self.class_lookup = None
@@ -71,6 +80,7 @@ class ModelBundle(object):
 
 def check_schema(schema, path):
     """Fail fast, with a message that names the file, on a schema.json this service cannot honour."""
+
     def bad(why):
         return ModelError("%s is not a valid model schema: %s" % (path, why))
 
@@ -106,7 +116,8 @@ def _checked(model_dir, name, expected, what):
     if digest != str(expected).lower():
         raise ModelError(
             "refusing to load %s: its sha256 is %s but schema.json expects %s. The artifact and schema.json are out "
-            "of sync: deploy both files from the same `make train` run" % (path, digest, str(expected).lower()))
+            "of sync: deploy both files from the same `make train` run" % (path, digest, str(expected).lower())
+        )
     return path, blob
 
 
@@ -134,32 +145,47 @@ def load_model(model_dir):
     check_schema(schema, schema_path)
 
     fields = schema["model"]
-    artifact_path, blob = _checked(model_dir, fields.get("artifact") or "model.joblib", fields["sha256"],
-                                   "deploy it together with the schema.json that names it, or re-run `make train`")
+    artifact_path, blob = _checked(
+        model_dir,
+        fields.get("artifact") or "model.joblib",
+        fields["sha256"],
+        "deploy it together with the schema.json that names it, or re-run `make train`",
+    )
     digest = hashlib.sha256(blob).hexdigest()
     if fields["version"] != digest[:12]:
-        raise ModelError("%s: model.version must be the first 12 hex digits of the sha256 (%s)"
-                         % (schema_path, digest[:12]))
+        raise ModelError(
+            "%s: model.version must be the first 12 hex digits of the sha256 (%s)" % (schema_path, digest[:12])
+        )
     runtime = fields.get("runtime") or "sklearn"
     if runtime not in RUNTIMES:
         raise ModelError("%s: model.runtime %r is not one of %s" % (schema_path, runtime, ", ".join(RUNTIMES)))
     if runtime != settings.RUNTIME:
-        raise ModelError("%s was written for the %s runtime but this project serves with %s (serving/settings.py, "
-                         "set by `sci-eb upgrade --set runtime=...`): run `make train` (or `make import`) again to "
-                         "write the model for %s" % (schema_path, runtime, settings.RUNTIME, settings.RUNTIME))
+        raise ModelError(
+            "%s was written for the %s runtime but this project serves with %s (serving/settings.py, "
+            "set by `sci-eb upgrade --set runtime=...`): run `make train` (or `make import`) again to "
+            "write the model for %s" % (schema_path, runtime, settings.RUNTIME, settings.RUNTIME)
+        )
     if runtime == "onnx":
         compiled = fields.get("onnx") or {}
         if not compiled.get("artifact") or not compiled.get("sha256"):
-            raise ModelError("%s: model.onnx must name the ONNX artifact and its sha256; re-run `make train`"
-                             % schema_path)
-        _path, onnx_blob = _checked(model_dir, compiled["artifact"], compiled["sha256"],
-                                    "deploy it together with the schema.json that names it, or re-run `make train`")
+            raise ModelError(
+                "%s: model.onnx must name the ONNX artifact and its sha256; re-run `make train`" % schema_path
+            )
+        _path, onnx_blob = _checked(
+            model_dir,
+            compiled["artifact"],
+            compiled["sha256"],
+            "deploy it together with the schema.json that names it, or re-run `make train`",
+        )
         target = schema["target"]
         classes = list(target["classes"]) if target.get("type") == CATEGORY else None
         # The scikit-learn artifact is checked above (it is the model's identity: version) but not loaded: the onnx
         # runtime runs without scikit-learn and skops.
-        return ModelBundle(OnnxModel(onnx_blob, schema["features"], classes,
-                                     bool(compiled.get("labelsFromProba", True))), schema, schema_bytes)
+        return ModelBundle(
+            OnnxModel(onnx_blob, schema["features"], classes, bool(compiled.get("labelsFromProba", True))),
+            schema,
+            schema_bytes,
+        )
 
     # Load the bytes just hashed, not the file again: what is checked is what is loaded. No format recorded: a
     # schema.json from before formats existed, whose artifact is joblib.

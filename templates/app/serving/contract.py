@@ -3,6 +3,7 @@
 Everything a client sees in a problem+json answer comes from that file: types, titles, details, the errors[] order
 and cap. docs/contract.md explains each rule; this module only applies them.
 """
+
 import json
 import os
 import re

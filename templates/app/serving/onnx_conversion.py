@@ -11,6 +11,7 @@ converted bytes) on the same rows: the held-out rows of train.py, or the import 
 Otherwise the conversion is refused with the largest difference (or the step that cannot be converted), and
 write_model_folder writes nothing: the previous model stays.
 """
+
 import copy
 
 import numpy as np
@@ -23,8 +24,10 @@ from .schema_derivation import DerivationError
 TOLERANCE = 1e-5
 # ai.onnx.ml 3 holds the tree ensembles' thresholds as tensors; both opsets run on the pinned onnxruntime.
 TARGET_OPSET = {"": 18, "ai.onnx.ml": 3}
-STAY = ("to serve this model, stay on --runtime sklearn (in this project: `sci-eb upgrade --set runtime=sklearn`, "
-        "then `make train` or `make import` again)")
+STAY = (
+    "to serve this model, stay on --runtime sklearn (in this project: `sci-eb upgrade --set runtime=sklearn`, "
+    "then `make train` or `make import` again)"
+)
 
 
 class ConversionError(DerivationError):
@@ -56,7 +59,9 @@ def unconvertible_step(model):
         if type(step) not in sklearn_operator_name_map:
             return where, "skl2onnx has no converter for it"
         if type(step).__name__ == "FunctionTransformer" and getattr(step, "func", None) is not None:
-            return where, "it runs Python code (%s), which ONNX cannot express" % getattr(step.func, "__name__", step.func)
+            return where, "it runs Python code (%s), which ONNX cannot express" % getattr(
+                step.func, "__name__", step.func
+            )
     return None
 
 
@@ -85,21 +90,29 @@ def convert(model, features):
     if found:
         raise ConversionError("%s cannot be converted to ONNX: %s" % found)
     converted = _missing_as_string(model, features)
-    inputs = [(f["name"], StringTensorType([None, 1]) if f["type"] == "category" else FloatTensorType([None, 1]))
-              for f in features]
+    inputs = [
+        (f["name"], StringTensorType([None, 1]) if f["type"] == "category" else FloatTensorType([None, 1]))
+        for f in features
+    ]
     final = converted.steps[-1][1] if hasattr(converted, "steps") else converted
     # zipmap off: probabilities as one [rows, classes] array in classes_ order, not a list of dicts.
     options = {id(final): {"zipmap": False}} if is_classifier(final) else None
     try:
-        return convert_sklearn(converted, initial_types=inputs, options=options,
-                               target_opset=TARGET_OPSET).SerializeToString()
+        return convert_sklearn(
+            converted, initial_types=inputs, options=options, target_opset=TARGET_OPSET
+        ).SerializeToString()
     except Exception as exc:
         # skl2onnx's messages can carry a whole node's attributes (thousands of numbers): the first line says it.
         said = str(exc).split(" and attributes=")[0].splitlines()[0][:300] if str(exc) else ""
-        steps = ", ".join("%s (%s)" % ("/".join(path), type(step).__name__) for path, step in _steps(model, [])
-                          if path and not hasattr(step, "steps") and not hasattr(step, "transformers_"))
-        raise ConversionError("skl2onnx %s cannot convert the pipeline [%s]: %s: %s"
-                              % (_version("skl2onnx"), steps, type(exc).__name__, said)) from exc
+        steps = ", ".join(
+            "%s (%s)" % ("/".join(path), type(step).__name__)
+            for path, step in _steps(model, [])
+            if path and not hasattr(step, "steps") and not hasattr(step, "transformers_")
+        )
+        raise ConversionError(
+            "skl2onnx %s cannot convert the pipeline [%s]: %s: %s"
+            % (_version("skl2onnx"), steps, type(exc).__name__, said)
+        ) from exc
 
 
 def _version(module):
@@ -109,8 +122,9 @@ def _version(module):
 def largest_difference(expected, got):
     """-> (row, difference) of the worst row: probabilities absolute, regression values relative to max(|v|, 1)."""
     if "probabilities" in expected:
-        gap = np.abs(np.asarray(got["probabilities"], dtype=float)
-                     - np.asarray(expected["probabilities"], dtype=float)).max(axis=1)
+        gap = np.abs(
+            np.asarray(got["probabilities"], dtype=float) - np.asarray(expected["probabilities"], dtype=float)
+        ).max(axis=1)
     else:
         reference = np.asarray(expected["predictions"], dtype=float)
         gap = np.abs(np.asarray(got["predictions"], dtype=float) - reference) / np.maximum(np.abs(reference), 1.0)
@@ -120,7 +134,7 @@ def largest_difference(expected, got):
 
 def _answers(bundle, rows):
     size = bundle.compiled.max_rows
-    parts = [predict(bundle, rows[i:i + size]) for i in range(0, len(rows), size)]
+    parts = [predict(bundle, rows[i : i + size]) for i in range(0, len(rows), size)]
     answer = {"predictions": [p for a in parts for p in a["predictions"]]}
     if "probabilities" in parts[0]:
         answer["probabilities"] = [p for a in parts for p in a["probabilities"]]
@@ -148,24 +162,35 @@ def _convert_and_prove(model, schema, rows, where):
     argmax = classes is not None and labels_from_proba(model)
     reference = _answers(ModelBundle(model, dict(schema, model=dict(schema["model"], runtime="sklearn")), b""), rows)
     try:
-        onnx_bundle = ModelBundle(OnnxModel(blob, schema["features"], classes, argmax),
-                                  schema, b"")
+        onnx_bundle = ModelBundle(OnnxModel(blob, schema["features"], classes, argmax), schema, b"")
         answer = _answers(onnx_bundle, rows)
     except Exception as exc:
         raise ConversionError("onnxruntime cannot run the converted model: %s: %s" % (type(exc).__name__, exc)) from exc
-    differing = [i for i, (a, b) in enumerate(zip(reference["predictions"], answer["predictions"]))
-                 if classes is not None and a != b]
+    differing = [
+        i
+        for i, (a, b) in enumerate(zip(reference["predictions"], answer["predictions"]))
+        if classes is not None and a != b
+    ]
     if differing:
         first = differing[0]
-        raise ConversionError("the ONNX model predicts another class than scikit-learn on %d of %d %s (first: row %d, "
-                              "%r instead of %r)" % (len(differing), len(rows), where, first,
-                                                     answer["predictions"][first], reference["predictions"][first]))
+        raise ConversionError(
+            "the ONNX model predicts another class than scikit-learn on %d of %d %s (first: row %d, "
+            "%r instead of %r)"
+            % (len(differing), len(rows), where, first, answer["predictions"][first], reference["predictions"][first])
+        )
     row, difference = largest_difference(reference, answer)
     if not difference <= TOLERANCE:
         what = "probabilities" if classes is not None else "predictions (relative)"
-        raise ConversionError("the ONNX model's %s differ from scikit-learn's by up to %.3g on %s (row %d); the "
-                              "tolerance is %g" % (what, difference, where, row, TOLERANCE))
-    entry = {"artifact": ARTIFACT, "labelsFromProba": bool(argmax), "skl2onnxVersion": _version("skl2onnx"),
-             "onnxVersion": _version("onnx"), "opset": {"ai.onnx": TARGET_OPSET[""], "ai.onnx.ml": TARGET_OPSET["ai.onnx.ml"]},
-             "parity": {"rows": len(rows), "on": where, "largestDifference": difference, "tolerance": TOLERANCE}}
+        raise ConversionError(
+            "the ONNX model's %s differ from scikit-learn's by up to %.3g on %s (row %d); the "
+            "tolerance is %g" % (what, difference, where, row, TOLERANCE)
+        )
+    entry = {
+        "artifact": ARTIFACT,
+        "labelsFromProba": bool(argmax),
+        "skl2onnxVersion": _version("skl2onnx"),
+        "onnxVersion": _version("onnx"),
+        "opset": {"ai.onnx": TARGET_OPSET[""], "ai.onnx.ml": TARGET_OPSET["ai.onnx.ml"]},
+        "parity": {"rows": len(rows), "on": where, "largestDifference": difference, "tolerance": TOLERANCE},
+    }
     return entry, blob

@@ -7,6 +7,7 @@ The graph has one input per feature, named after it, shaped [rows, 1]: float32 f
 trees compute in anyway; the conversion proved the difference for the linear models within tolerance) with NaN for
 null, strings for categories with MISSING_CATEGORY for null (the converted imputers treat it as missing).
 """
+
 import os
 
 import numpy as np

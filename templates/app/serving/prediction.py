@@ -3,6 +3,7 @@
 The input is what the bundle's runtime takes: a pandas DataFrame for scikit-learn, typed numpy columns for onnx
 (pandas is then never imported). Everything else, the answer and its errors, is the same for both.
 """
+
 import threading
 
 import numpy as np
@@ -116,14 +117,17 @@ def self_test(bundle, before_predict, after_predict):
     expected = getattr(bundle.model, "feature_names_in_", None)
     columns = [str(c) for c in getattr(frame, "columns", [])]
     if expected is not None and columns != [str(n) for n in expected]:
-        raise ModelError("the model was trained on the columns %s but gets %s: schema.json does not match the "
-                         "model, or before_predict must return the columns the model was trained on"
-                         % ([str(n) for n in expected], columns))
+        raise ModelError(
+            "the model was trained on the columns %s but gets %s: schema.json does not match the "
+            "model, or before_predict must return the columns the model was trained on"
+            % ([str(n) for n in expected], columns)
+        )
     try:
         answer = after_predict(predict_frame(bundle, frame), frame)
     except Exception as exc:
-        raise ModelError("the model failed its start-up self-test (one example row): %s: %s"
-                         % (type(exc).__name__, exc)) from exc
+        raise ModelError(
+            "the model failed its start-up self-test (one example row): %s: %s" % (type(exc).__name__, exc)
+        ) from exc
     for key in ("predictions", "model"):
         if key not in answer:
             raise ModelError("after_predict must keep the %r key of the answer" % key)

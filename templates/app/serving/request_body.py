@@ -1,6 +1,7 @@
 """From HTTP request to parsed JSON, as docs/contract.md decides: media type, charset, Content-Encoding, size,
 UTF-8, BOM, nesting depth and NaN literals. Each failure is a BodyProblem naming the contract's problem and detail.
 """
+
 import json
 import re
 import zlib
@@ -37,15 +38,17 @@ def check_media_type(content_type):
     match = _CHARSET.search(header)
     charset = match.group(1).lower() if match else None
     if media_type != JSON_MEDIA_TYPE or (charset is not None and charset not in _ACCEPTED_CHARSETS):
-        raise BodyProblem("unsupported-media-type", contract.detail("unsupported-media-type"),
-                          {"Accept-Post": JSON_MEDIA_TYPE})
+        raise BodyProblem(
+            "unsupported-media-type", contract.detail("unsupported-media-type"), {"Accept-Post": JSON_MEDIA_TYPE}
+        )
 
 
 def check_encoding(content_encoding):
     encoding = (content_encoding or "").strip(" \t").lower()
     if encoding not in _ENCODINGS:
-        raise BodyProblem("unsupported-media-type", contract.detail("unsupported-encoding"),
-                          {"Accept-Encoding": "gzip, deflate"})
+        raise BodyProblem(
+            "unsupported-media-type", contract.detail("unsupported-encoding"), {"Accept-Encoding": "gzip, deflate"}
+        )
     return encoding if encoding in (_GZIP, _DEFLATE) else None
 
 
@@ -160,4 +163,3 @@ def parse_json(text):
 
 def deep_problem():
     return BodyProblem("malformed-json", contract.detail("too-deep"))
-

@@ -2,6 +2,7 @@
 both describe features and targets, and write the model folder, with these functions, so a trained model and an
 imported one obey the same contract (docs/contract.md).
 """
+
 import datetime
 import hashlib
 import json
@@ -39,16 +40,21 @@ def describe_features(features, log=print):
             raise DerivationError("column names must be strings; got %r" % (name,))
         entry = {"name": name}
         # bool before numeric: pandas counts booleans as numbers, the API does not.
-        if ptypes.is_bool_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype) \
-                or ptypes.is_object_dtype(column) or ptypes.is_string_dtype(column):
+        if (
+            ptypes.is_bool_dtype(column)
+            or isinstance(column.dtype, pd.CategoricalDtype)
+            or ptypes.is_object_dtype(column)
+            or ptypes.is_string_dtype(column)
+        ):
             values = [np.nan if pd.isna(v) else str(v) for v in column.astype(object)]
             entry["type"] = "category"
             entry["nullable"] = bool(column.isna().any())
             entry["categories"] = sorted(set(v for v in values if isinstance(v, str)))
             if len(entry["categories"]) > MAX_LISTED_CATEGORIES:
                 # Every category is listed in schema.json: an ID column or free text rarely belongs in the features.
-                log("note: column %r has %d distinct values; is it really a feature?"
-                    % (name, len(entry["categories"])))
+                log(
+                    "note: column %r has %d distinct values; is it really a feature?" % (name, len(entry["categories"]))
+                )
             columns[name] = np.array(values, dtype=object)
         elif ptypes.is_integer_dtype(column) or ptypes.is_float_dtype(column):
             integer = ptypes.is_integer_dtype(column)
@@ -59,8 +65,10 @@ def describe_features(features, log=print):
             entry["observedMax"] = convert(column.max())
             columns[name] = column.to_numpy(dtype="float64", na_value=np.nan)
         else:
-            raise DerivationError("column %r has dtype %s, which the API cannot express; convert it to numbers or "
-                                  "strings, or drop it" % (name, column.dtype))
+            raise DerivationError(
+                "column %r has dtype %s, which the API cannot express; convert it to numbers or "
+                "strings, or drop it" % (name, column.dtype)
+            )
         described.append(entry)
     if not described:
         raise DerivationError("no feature columns left: the data has nothing but the target")
@@ -90,16 +98,21 @@ def request_rows(frame, features):
 def task_of(model):
     """'classification' or 'regression', from the fitted estimator itself (the final step of a Pipeline)."""
     from sklearn.base import is_classifier, is_regressor
+
     if is_classifier(model):
         if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
-            raise DerivationError("the model is a classifier without predict_proba or classes_; the API returns "
-                                  "probabilities, so use a classifier that has them (or wrap it in "
-                                  "CalibratedClassifierCV)")
+            raise DerivationError(
+                "the model is a classifier without predict_proba or classes_; the API returns "
+                "probabilities, so use a classifier that has them (or wrap it in "
+                "CalibratedClassifierCV)"
+            )
         return "classification"
     if is_regressor(model):
         return "regression"
-    raise DerivationError("%s is neither a scikit-learn classifier nor a regressor (is it fitted, and is its "
-                          "last step an estimator?)" % type(model).__name__)
+    raise DerivationError(
+        "%s is neither a scikit-learn classifier nor a regressor (is it fitted, and is its "
+        "last step an estimator?)" % type(model).__name__
+    )
 
 
 def target_schema(model, target_name, task):
@@ -159,11 +172,14 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
         from . import onnx_conversion  # skl2onnx: only where the runtime asks for it
 
         if proof_frame is None:
-            raise DerivationError("the onnx runtime proves the converted model on rows before writing it: pass "
-                                  "write_model_folder(..., proof_frame=<held-out rows>)")
+            raise DerivationError(
+                "the onnx runtime proves the converted model on rows before writing it: pass "
+                "write_model_folder(..., proof_frame=<held-out rows>)"
+            )
         draft = make_schema(dict(fields))
         entry, onnx_blob = onnx_conversion.convert_and_prove(
-            model, draft, request_rows(proof_frame, draft["features"]), proof_rows)
+            model, draft, request_rows(proof_frame, draft["features"]), proof_rows
+        )
         entry["sha256"] = hashlib.sha256(onnx_blob).hexdigest()
         fields["onnx"] = entry
         files.append((ONNX_ARTIFACT, onnx_blob))

@@ -3,6 +3,7 @@
 validate_instances returns every problem (pointer, code, detail) in the order docs/contract.md fixes; problem_body
 lists the first contract.MAX_ERRORS of them. Errors name the place and the rule, never the submitted value.
 """
+
 from operator import itemgetter
 
 import numpy as np
@@ -35,8 +36,10 @@ class CompiledSchema(object):
         self.names = [f["name"] for f in schema["features"]]
         self.name_set = frozenset(self.names)
         # The sentences are fixed per feature: built here, not per error.
-        self.details = {code: error_detail("feature." + code) for code in
-                        ("required", "not_nullable", "not_a_number", "not_finite", "not_an_integer", "not_a_string")}
+        self.details = {
+            code: error_detail("feature." + code)
+            for code in ("required", "not_nullable", "not_a_number", "not_finite", "not_an_integer", "not_a_string")
+        }
         self.document = {
             "not_an_object": error_detail("document.not_an_object"),
             "unknown_field": error_detail("document.unknown_field"),
@@ -61,8 +64,9 @@ class CompiledSchema(object):
                 else:
                     category_detail = error_detail("feature.unknown_category.many", count=len(listed))
             # (name, kind, nullable, categories, escaped pointer token, unknown_category detail)
-            checks.append((f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]),
-                           category_detail))
+            checks.append(
+                (f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]), category_detail)
+            )
         self.checks = tuple(checks)
 
 
@@ -179,8 +183,13 @@ def _validate_rows(rows, compiled, errors):
                 code = _slow_number_check(value, kind)
                 if code is None:
                     continue
-            append(_error("/instances/%d/%s" % (i, token), code,
-                          category_detail if code == "unknown_category" else details[code]))
+            append(
+                _error(
+                    "/instances/%d/%s" % (i, token),
+                    code,
+                    category_detail if code == "unknown_category" else details[code],
+                )
+            )
         if row.keys() != name_set:  # then the names the schema does not know, if any, sorted
             unknown = [key for key in row if key not in name_set]
             for key in sorted(unknown, key=utf16_order):

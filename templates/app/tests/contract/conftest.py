@@ -5,6 +5,7 @@ The suite tests the service core (the `serving` package) as create_app() builds 
 numbers, say) must be tested too, on SYNTHETIC_SCHEMA, which has every kind of feature, with a stub model standing
 in for the pipeline. Nothing here knows the dataset: rows are built from schema.json.
 """
+
 import copy
 import json
 import os
@@ -76,8 +77,11 @@ def escape_pointer(token):
 
 def features_of(schema, types=(), nullable=None):
     """The features of `schema` whose type is in `types` (any type when empty) and, unless None, nullability."""
-    return [f for f in schema["features"]
-            if (not types or f["type"] in types) and (nullable is None or bool(f.get("nullable")) == nullable)]
+    return [
+        f
+        for f in schema["features"]
+        if (not types or f["type"] in types) and (nullable is None or bool(f.get("nullable")) == nullable)
+    ]
 
 
 def one_of_each_kind(features):
@@ -163,8 +167,10 @@ def synthetic_app(limits=None, **options):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "feature_kinds(*types, nullable=None): run the test once per kind of feature matching (fixture "
-                   "`feature_case`), for the trained model's features and for the synthetic schema's, which has every kind")
+        "markers",
+        "feature_kinds(*types, nullable=None): run the test once per kind of feature matching (fixture "
+        "`feature_case`), for the trained model's features and for the synthetic schema's, which has every kind",
+    )
 
 
 # Named feature_case and feature_kinds, not case and feature_kind: a project upgraded from 0.1.0 may keep its old
@@ -176,8 +182,11 @@ def pytest_generate_tests(metafunc):
         marker = metafunc.definition.get_closest_marker("feature_kinds")
         types = marker.args if marker else ()
         nullable = marker.kwargs.get("nullable") if marker else None
-        cases = [(label, f["name"]) for label, schema in (("model", MODEL_SCHEMA), ("synthetic", SYNTHETIC_SCHEMA))
-                 for f in one_of_each_kind(features_of(schema, types, nullable))]
+        cases = [
+            (label, f["name"])
+            for label, schema in (("model", MODEL_SCHEMA), ("synthetic", SYNTHETIC_SCHEMA))
+            for f in one_of_each_kind(features_of(schema, types, nullable))
+        ]
         # Never empty: the synthetic schema has every kind (an empty parameter set would be reported as skipped).
         assert cases, "no feature of the synthetic schema matches %r" % (marker,)
         metafunc.parametrize("feature_case", cases, indirect=True, ids=["%s:%s" % c for c in cases])
@@ -223,11 +232,13 @@ def client(core_app):
 def make_service(core_app):
     """make_service("model") -> the core app on the trained model; make_service("synthetic", limits=None) -> an app
     serving SYNTHETIC_SCHEMA (with other limits if given) and a StubRegressor."""
+
     def build(label, limits=None):
         if label == "model":
             return Service("model", core_app)
         app, stub = synthetic_app(limits)
         return Service("synthetic", app, stub)
+
     return build
 
 
@@ -272,17 +283,21 @@ def feature_case(request, make_service):
 @pytest.fixture(scope="session")
 def make_row(schema):
     """make_row(variant=0) -> a valid instance of the trained model's schema."""
+
     def build(variant=0):
         return build_row(schema, variant)
+
     return build
 
 
 @pytest.fixture
 def post(client):
     """post(body, content_type=..., headers=...) -> response. A non-bytes body is sent as JSON."""
+
     def send(body, content_type="application/json", headers=None):
         data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
         return client.post("/v1/predict", data=data, content_type=content_type, headers=headers or {})
+
     return send
 
 
@@ -290,4 +305,5 @@ def post(client):
 def pointer():
     def build(index, name):
         return "/instances/%d/%s" % (index, escape_pointer(name))
+
     return build

@@ -7,6 +7,7 @@ model calls (serving/prediction.py); this drives the app from two threads with t
 every 10 microseconds (the 5 ms default would take minutes to hit the race) and asserts that nothing is logged.
 Without the serialisation it fails within a few seconds for a random forest.
 """
+
 import json
 import sys
 import threading
@@ -44,7 +45,11 @@ def test_concurrent_predictions_log_no_warnings(core_app, schema):
             failures.append(exc)
             stop.set()
 
-    saved_showwarning, saved_filters, saved_switch = warnings.showwarning, list(warnings.filters), sys.getswitchinterval()
+    saved_showwarning, saved_filters, saved_switch = (
+        warnings.showwarning,
+        list(warnings.filters),
+        sys.getswitchinterval(),
+    )
     warnings.showwarning = record
     sys.setswitchinterval(1e-5)
     try:

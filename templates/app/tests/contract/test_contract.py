@@ -5,6 +5,7 @@ Managed by generator-sci-eb: `sci-eb upgrade` keeps this suite current with the 
 Tests that take `feature_case` run once per kind of feature, for the trained model's schema and for conftest's
 SYNTHETIC_SCHEMA (which has every kind), so every rule is exercised whatever the model's features are.
 """
+
 import gzip
 import io
 import json
@@ -35,10 +36,29 @@ SECRET_NUMBER = 8675309.25  # the same, as a number
 KEY_SECRET = "zz-Key-5b1c0"  # an unknown field name: it may come back in a pointer, and nowhere else
 # The largest magnitude a feature value may have (float32's: tree ensembles compute in float32).
 MAX_MAGNITUDE = float(np.finfo(np.float32).max)
-SUFFIXES = {400: "malformed-json", 404: "not-found", 405: "method-not-allowed", 413: "body-too-large",
-            415: "unsupported-media-type", 422: "validation-error", 500: "internal-error"}
-CODES = {"required", "unknown_field", "not_a_number", "not_finite", "not_an_integer", "not_a_string",
-         "unknown_category", "not_nullable", "not_an_object", "not_an_array", "too_few_rows", "too_many_rows"}
+SUFFIXES = {
+    400: "malformed-json",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    500: "internal-error",
+}
+CODES = {
+    "required",
+    "unknown_field",
+    "not_a_number",
+    "not_finite",
+    "not_an_integer",
+    "not_a_string",
+    "unknown_category",
+    "not_nullable",
+    "not_an_object",
+    "not_an_array",
+    "too_few_rows",
+    "too_many_rows",
+}
 
 
 def escape_pointer(token):
@@ -70,6 +90,7 @@ def is_classifier(schema):
 
 # --- predictions ------------------------------------------------------------------------------------------------
 
+
 def test_predict_one_row(post, make_row, schema):
     response = post({"instances": [make_row()]})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -87,7 +108,8 @@ def test_predict_one_row(post, make_row, schema):
         assert all(0.0 <= p <= 1.0 for p in body["probabilities"][0])
         best = max(range(len(classes)), key=lambda j: body["probabilities"][0][j])
         assert body["probabilities"][0][best] == pytest.approx(
-            body["probabilities"][0][classes.index(body["predictions"][0])])
+            body["probabilities"][0][classes.index(body["predictions"][0])]
+        )
     else:
         assert "probabilities" not in body and "classes" not in body
         assert isinstance(body["predictions"][0], float) and math.isfinite(body["predictions"][0])
@@ -166,7 +188,7 @@ def test_max_rows_is_accepted(service):
     # that fits is predicted in full.
     problem_of(service.post(body), 413, "body-too-large")
     fitting = 0
-    while len(json.dumps({"instances": rows[:fitting + 1]}).encode("utf-8")) <= service.max_body_bytes:
+    while len(json.dumps({"instances": rows[: fitting + 1]}).encode("utf-8")) <= service.max_body_bytes:
         fitting += 1
     assert 1 <= fitting < service.max_rows, "maxBodyBytes is too small for even one row"
     response = service.post({"instances": rows[:fitting]})
@@ -175,6 +197,7 @@ def test_max_rows_is_accepted(service):
 
 
 # --- validation rules, per kind of feature (the model's and the synthetic schema's) ----------------------------
+
 
 def assert_accepted(feature_case, value):
     """`value` for the feature_case's feature is valid: validate_instances agrees, and the service predicts the row."""
@@ -228,16 +251,24 @@ def test_missing_field(feature_case):
 @pytest.mark.feature_kinds("number", "integer")
 def test_direct_calls_reject_nan_and_bools(feature_case):
     # validate_instances can be called with Python values JSON never produces (a NaN float, numpy numbers).
-    for value, code in ((float("nan"), "not_finite"), (True, "not_a_number"), (np.float32(2.0), None),
-                        (np.int64(3), None), (np.float64("inf"), "not_finite"), (np.bool_(True), "not_a_number"),
-                        (np.float64(2.5), "not_an_integer" if feature_case.feature["type"] == "integer" else None)):
+    for value, code in (
+        (float("nan"), "not_finite"),
+        (True, "not_a_number"),
+        (np.float32(2.0), None),
+        (np.int64(3), None),
+        (np.float64("inf"), "not_finite"),
+        (np.bool_(True), "not_a_number"),
+        (np.float64(2.5), "not_an_integer" if feature_case.feature["type"] == "integer" else None),
+    ):
         assert pairs(feature_case.validate_value(value)) == ([(feature_case.pointer(), code)] if code else []), value
     if feature_case.service.max_rows >= 3:  # and across rows, each error at its row
         rows = [feature_case.row(i) for i in range(3)]
         rows[1][feature_case.name] = float("nan")
         rows[2][feature_case.name] = True
-        assert pairs(feature_case.service.validate({"instances": rows})) == [(feature_case.pointer(1), "not_finite"),
-                                                                     (feature_case.pointer(2), "not_a_number")]
+        assert pairs(feature_case.service.validate({"instances": rows})) == [
+            (feature_case.pointer(1), "not_finite"),
+            (feature_case.pointer(2), "not_a_number"),
+        ]
 
 
 @pytest.mark.feature_kinds("number", "integer")
@@ -289,7 +320,7 @@ def test_nan_and_infinity_literals_are_not_json(feature_case, literal, contract)
 
 @pytest.mark.feature_kinds("number", "integer")
 def test_large_finite_numbers_are_fine(feature_case):
-    for value in (1e38, -1e38, 10 ** 30, MAX_MAGNITUDE, -MAX_MAGNITUDE):
+    for value in (1e38, -1e38, 10**30, MAX_MAGNITUDE, -MAX_MAGNITUDE):
         assert_accepted(feature_case, value)
 
 
@@ -322,7 +353,13 @@ def test_category_values_are_compared_exactly(feature_case):
 
 @pytest.mark.feature_kinds("category")
 def test_non_string_for_category(feature_case):
-    for value in (1, 1.5, True, [feature_case.feature["categories"][0]], {"value": feature_case.feature["categories"][0]}):
+    for value in (
+        1,
+        1.5,
+        True,
+        [feature_case.feature["categories"][0]],
+        {"value": feature_case.feature["categories"][0]},
+    ):
         assert_rejected(feature_case, value, "not_a_string")
 
 
@@ -337,6 +374,7 @@ def test_unknown_field(post, make_row, pointer):
 
 
 # --- validation: one errors[] entry per problem, with a pointer and a code ---------------------------------------
+
 
 def test_valid_payload_has_no_errors(schema, make_row):
     assert serving.validate_instances({"instances": [make_row(), make_row(1)]}, schema) == []
@@ -400,13 +438,16 @@ def test_unknown_members_are_listed_sorted_after_the_known(post, make_row):
     row.update({"b": 1, "a": 1, "10": 1, "9": 1, "\U0001f600": 1, "\uffff": 1, "Z": 1})
     body = {"zeta": 1, "instances": [row], "alpha": 1}
     assert errors_of(post(body)) == [("/alpha", "unknown_field"), ("/zeta", "unknown_field")] + [
-        ("/instances/0/" + key, "unknown_field") for key in ["10", "9", "Z", "a", "b", "\U0001f600", "\uffff"]]
+        ("/instances/0/" + key, "unknown_field") for key in ["10", "9", "Z", "a", "b", "\U0001f600", "\uffff"]
+    ]
 
 
 def test_document_problems_come_before_rows(post, make_row):
     assert errors_of(post({"extra": 1})) == [("/instances", "required"), ("/extra", "unknown_field")]
-    assert errors_of(post({"extra": 1, "instances": 3})) == [("/instances", "not_an_array"),
-                                                           ("/extra", "unknown_field")]
+    assert errors_of(post({"extra": 1, "instances": 3})) == [
+        ("/instances", "not_an_array"),
+        ("/extra", "unknown_field"),
+    ]
 
 
 def test_errors_are_capped_with_a_count_of_the_rest(post, make_row, schema, contract):
@@ -417,7 +458,8 @@ def test_errors_are_capped_with_a_count_of_the_rest(post, make_row, schema, cont
     body = problem_of(response, 422, "validation-error")
     assert len(body["errors"]) == limit and body["errorsOmitted"] == 250 - limit
     assert body["errors"][0]["pointer"] == "/instances/0/x00000" and body["errors"][-1]["pointer"] == (
-        "/instances/0/x%05d" % (limit - 1))
+        "/instances/0/x%05d" % (limit - 1)
+    )
     assert body["detail"] == "250 problems; the first %d are listed in errors" % limit
     assert list(body) == ["type", "title", "status", "detail", "errors", "errorsOmitted", "requestId"]
 
@@ -474,15 +516,27 @@ def test_errors_never_echo_values(post, make_row, schema, app_log):
     pointers = [e["pointer"] for e in body["errors"]]
     assert "/instances/0/extra_" + SECRET in pointers
     without_pointers = json.dumps({k: v for k, v in body.items() if k != "errors"}) + json.dumps(
-        [{k: v for k, v in e.items() if k != "pointer"} for e in body["errors"]])
+        [{k: v for k, v in e.items() if k != "pointer"} for e in body["errors"]]
+    )
     assert SECRET not in without_pointers and "987654" not in without_pointers
     assert app_log and not any(SECRET in line or "987654" in line for line in app_log)
 
 
 # --- transport: JSON, content type, size, methods ---------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [b'{"instances": [', b"", b"{'instances': []}", b'{"instances": "\xff\xfe"}',
-                                 b"\xef\xbb\xbf\xef\xbb\xbf{}", b"\xfe\xff{}", b'{"instances": NaN}'])
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"instances": [',
+        b"",
+        b"{'instances': []}",
+        b'{"instances": "\xff\xfe"}',
+        b"\xef\xbb\xbf\xef\xbb\xbf{}",
+        b"\xfe\xff{}",
+        b'{"instances": NaN}',
+    ],
+)
 def test_malformed_json(post, raw, contract):
     body = problem_of(post(raw), 400, "malformed-json")
     assert body["detail"] == contract["details"]["malformed-json"]
@@ -537,7 +591,8 @@ def test_nesting_up_to_32_levels_is_validated_deeper_is_refused(service, contrac
     assert errors_of(service.post(at_limit)) == [("/instances/0/" + escape_pointer(name), code)]
     past = json.dumps({"instances": [row]}).replace('"__HERE__"', nested(30).decode()).encode()
     assert problem_of(service.post(past), 400, "malformed-json")["detail"] == contract["details"]["too-deep"].replace(
-        "{maxNestingDepth}", "32")
+        "{maxNestingDepth}", "32"
+    )
     # Brackets inside strings do not count.
     in_string = json.dumps({"instances": [row]}).replace('"__HERE__"', json.dumps("[" * 100)).encode()
     assert service.post(in_string).status_code == 422
@@ -550,15 +605,30 @@ def test_wrong_content_type(client, make_row, content_type):
     problem_of(response, 415, "unsupported-media-type")
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json;charset=UTF8",
-                                          'application/json; charset="utf-8"', "Application/JSON",
-                                          "application/json; foo=bar"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF8",
+        'application/json; charset="utf-8"',
+        "Application/JSON",
+        "application/json; foo=bar",
+    ],
+)
 def test_json_in_utf8_is_fine(post, make_row, content_type):
     assert post({"instances": [make_row()]}, content_type=content_type).status_code == 200
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=latin1", "application/json; charset=utf-16",
-                                          "application/json+x", "application/problem+json", "text/json"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=latin1",
+        "application/json; charset=utf-16",
+        "application/json+x",
+        "application/problem+json",
+        "text/json",
+    ],
+)
 def test_other_charsets_and_types_are_refused(post, make_row, content_type, contract):
     body = problem_of(post({"instances": [make_row()]}, content_type=content_type), 415, "unsupported-media-type")
     assert body["detail"] == contract["details"]["unsupported-media-type"]
@@ -586,8 +656,9 @@ def test_other_encodings_are_refused(post, make_row, encoding, contract):
     assert body["detail"] == contract["details"]["unsupported-encoding"]
 
 
-@pytest.mark.parametrize("data", [b"", b"not gzip", gzip.compress(b'{"instances": []}')[:-4],
-                                  gzip.compress(b"{}") + b"trailing"])
+@pytest.mark.parametrize(
+    "data", [b"", b"not gzip", gzip.compress(b'{"instances": []}')[:-4], gzip.compress(b"{}") + b"trailing"]
+)
 def test_bodies_that_do_not_decompress_are_a_400(post, data, contract):
     body = problem_of(post(data, headers={"Content-Encoding": "gzip"}), 400, "malformed-json")
     assert body["detail"] == contract["details"]["bad-compression"]
@@ -619,14 +690,23 @@ def test_body_exactly_at_the_limit_is_accepted(post, make_row, schema):
 def post_chunked(client, raw):
     """A body without Content-Length, as a chunked request reaches the app from gunicorn."""
     # Werkzeug ignores Content-Length when Transfer-Encoding is chunked; gunicorn marks the stream terminated.
-    return client.post("/v1/predict", input_stream=io.BytesIO(raw), content_type="application/json",
-                       headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    return client.post(
+        "/v1/predict",
+        input_stream=io.BytesIO(raw),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
 
 
 def post_cut_short(client, raw, missing):
     """A body that ends `missing` bytes before its Content-Length says: the client went away mid-body."""
-    return client.post("/v1/predict", input_stream=io.BytesIO(raw), content_type="application/json",
-                       environ_overrides={"CONTENT_LENGTH": str(len(raw) + missing)})
+    return client.post(
+        "/v1/predict",
+        input_stream=io.BytesIO(raw),
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(len(raw) + missing)},
+    )
 
 
 def test_oversized_chunked_body(client, schema):
@@ -653,10 +733,17 @@ def test_not_found(client, schema):
     assert response.headers["X-Model-Version"] == schema["model"]["version"]
 
 
-@pytest.mark.parametrize("method, path, allow", [
-    ("GET", "/v1/predict", "POST"), ("PUT", "/v1/predict", "POST"), ("OPTIONS", "/v1/predict", "POST"),
-    ("POST", "/v1/schema", "GET, HEAD"), ("DELETE", "/v1/schema", "GET, HEAD"),
-    ("POST", service_settings.HEALTH_CHECK_PATH, "GET, HEAD")])
+@pytest.mark.parametrize(
+    "method, path, allow",
+    [
+        ("GET", "/v1/predict", "POST"),
+        ("PUT", "/v1/predict", "POST"),
+        ("OPTIONS", "/v1/predict", "POST"),
+        ("POST", "/v1/schema", "GET, HEAD"),
+        ("DELETE", "/v1/schema", "GET, HEAD"),
+        ("POST", service_settings.HEALTH_CHECK_PATH, "GET, HEAD"),
+    ],
+)
 def test_method_not_allowed(client, method, path, allow, contract):
     response = client.open(path, method=method)
     body = problem_of(response, 405, "method-not-allowed")
@@ -664,20 +751,24 @@ def test_method_not_allowed(client, method, path, allow, contract):
     assert body["detail"] == contract["details"]["method-not-allowed"]
 
 
-@pytest.mark.parametrize("path", ["/v1/predict/", "/V1/Predict", "/v1/PREDICT", "//v1/predict", "/v1/%70redict",
-                                  "/v1//predict", "/v1/predict%2F"])
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/predict/", "/V1/Predict", "/v1/PREDICT", "//v1/predict", "/v1/%70redict", "/v1//predict", "/v1/predict%2F"],
+)
 def test_paths_match_exactly_as_sent(post, make_row, client, path, contract):
     # The request target as gunicorn hands it over: RAW_URI as sent, PATH_INFO percent-decoded.
     environ = {"PATH_INFO": unquote(path), "RAW_URI": path, "REQUEST_URI": path}
-    response = client.post("/", data=json.dumps({"instances": [make_row()]}), content_type="application/json",
-                           environ_overrides=environ)
+    response = client.post(
+        "/", data=json.dumps({"instances": [make_row()]}), content_type="application/json", environ_overrides=environ
+    )
     body = problem_of(response, 404, "not-found")
     assert body["detail"] == contract["details"]["not-found"]
 
 
 def test_a_query_string_is_ignored(client, make_row):
-    response = client.post("/v1/predict?debug=1", data=json.dumps({"instances": [make_row()]}),
-                           content_type="application/json")
+    response = client.post(
+        "/v1/predict?debug=1", data=json.dumps({"instances": [make_row()]}), content_type="application/json"
+    )
     assert response.status_code == 200
 
 
@@ -688,18 +779,26 @@ def test_internal_error_carries_no_details(post, make_row, monkeypatch, contract
     monkeypatch.setattr(serving.prediction, "predict_frame", boom)
     response = post({"instances": [make_row()]}, headers={"X-Request-Id": "boom-1"})
     body = problem_of(response, 500, "internal-error")
-    assert body == {"type": PROBLEM + "internal-error", "title": contract["problems"]["internal-error"]["title"],
-                    "status": 500, "detail": contract["details"]["internal-error"], "requestId": "boom-1"}
+    assert body == {
+        "type": PROBLEM + "internal-error",
+        "title": contract["problems"]["internal-error"]["title"],
+        "status": 500,
+        "detail": contract["details"]["internal-error"],
+        "requestId": "boom-1",
+    }
     assert "kaboom" not in response.get_data(as_text=True)
 
 
 # --- other endpoints and headers --------------------------------------------------------------------------------
 
+
 def test_health(client, schema):
     response = client.get(service_settings.HEALTH_CHECK_PATH)
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "model": {"name": schema["model"]["name"],
-                                                             "version": schema["model"]["version"]}}
+    assert response.get_json() == {
+        "status": "ok",
+        "model": {"name": schema["model"]["name"], "version": schema["model"]["version"]},
+    }
 
 
 def test_schema_endpoint_serves_the_file(client, schema):
@@ -718,8 +817,11 @@ def test_root_answers(client, schema):
         # The health check was put on GET / (e.g. the load balancer's default): it answers there, no index.
         assert response.get_json() == {"status": "ok", "model": model}
     else:
-        endpoints = {"predict": "POST /v1/predict", "schema": "GET /v1/schema",
-                     "health": "GET " + service_settings.HEALTH_CHECK_PATH}
+        endpoints = {
+            "predict": "POST /v1/predict",
+            "schema": "GET /v1/schema",
+            "health": "GET " + service_settings.HEALTH_CHECK_PATH,
+        }
         assert response.get_json() == {"model": model, "endpoints": endpoints}
 
 
@@ -745,6 +847,7 @@ def test_every_response_has_the_model_version(client, post, schema):
 
 
 # --- start-up checks --------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def model_copy(model_dir, tmp_path):
@@ -779,16 +882,23 @@ def test_service_refuses_to_start_with_a_tampered_artifact(model_copy, project_r
         fh.write(b"\0")
     env = dict(os.environ, MODEL_DIR=str(model_copy))
     starting = "from serving import create_app; create_app()"  # what gunicorn's import of application.py runs
-    result = subprocess.run([sys.executable, "-c", starting], cwd=project_root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    result = subprocess.run(
+        [sys.executable, "-c", starting],
+        cwd=project_root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+    )
     assert result.returncode != 0
     assert "ModelError" in result.stderr and "sha256" in result.stderr
 
 
 def test_a_model_written_for_the_other_runtime_is_refused_with_what_to_run(model_copy, schema):
     other = "sklearn" if service_settings.RUNTIME == "onnx" else "onnx"
-    (model_copy / "schema.json").write_text(json.dumps(dict(schema, model=dict(schema["model"], runtime=other))),
-                                            encoding="utf-8")
+    (model_copy / "schema.json").write_text(
+        json.dumps(dict(schema, model=dict(schema["model"], runtime=other))), encoding="utf-8"
+    )
     with pytest.raises(serving.ModelError, match="written for the %s runtime.*make train" % other):
         serving.load_model(str(model_copy))
 
@@ -800,6 +910,7 @@ def _runtime_of_model():
 
 
 if _runtime_of_model() == "onnx":
+
     def test_onnx_runtime_refuses_a_changed_model_onnx(model_copy, schema):
         compiled = model_copy / schema["model"]["onnx"]["artifact"]
         compiled.write_bytes(compiled.read_bytes() + b"\0")
@@ -809,16 +920,22 @@ if _runtime_of_model() == "onnx":
     def test_onnx_runtime_serves_without_scikit_learn_scipy_pandas_or_skops(project_root, schema):
         # What gunicorn's worker runs: import application.py, then answer a request. The venv has the training tools
         # (requirements-dev.txt); on EB they are not even installed, so importing one would fail there.
-        script = ("import json, sys; import application; from serving.prediction import example_row; "
-                  "schema = json.load(open(sys.argv[1])); "
-                  "answer = application.application.test_client().post('/v1/predict', json={'instances': "
-                  "[example_row(schema)]}); assert answer.status_code == 200, answer.get_data(as_text=True); "
-                  "print(' '.join(sorted(set(m.split('.')[0] for m in sys.modules) & "
-                  "{'sklearn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib'})))")
+        script = (
+            "import json, sys; import application; from serving.prediction import example_row; "
+            "schema = json.load(open(sys.argv[1])); "
+            "answer = application.application.test_client().post('/v1/predict', json={'instances': "
+            "[example_row(schema)]}); assert answer.status_code == 200, answer.get_data(as_text=True); "
+            "print(' '.join(sorted(set(m.split('.')[0] for m in sys.modules) & "
+            "{'sklearn', 'scipy', 'pandas', 'skops', 'skl2onnx', 'onnx', 'joblib'})))"
+        )
         model_dir = os.environ.get("MODEL_DIR") or service_settings.default_model_dir()
-        result = subprocess.run([sys.executable, "-c", script, os.path.join(model_dir, "schema.json")],
-                                cwd=project_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                universal_newlines=True)
+        result = subprocess.run(
+            [sys.executable, "-c", script, os.path.join(model_dir, "schema.json")],
+            cwd=project_root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == ""
 
@@ -829,13 +946,21 @@ if _runtime_of_model() == "onnx":
 # 415 for another media type, 413 over maxBodyBytes, 400 when the body is not UTF-8 JSON, 422 with exactly the
 # expected errors[], otherwise a 200 with one prediction per row. Never a 500, never a submitted value echoed.
 
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                                      HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 _MISSING = object()
 
 
-ORACLE_CONTRACT = json.load(open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "serving", "contract.json"), encoding="utf-8"))
+ORACLE_CONTRACT = json.load(
+    open(
+        os.path.join(
+            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "serving", "contract.json"
+        ),
+        encoding="utf-8",
+    )
+)
 MAX_ERRORS = ORACLE_CONTRACT["maxErrors"]
 MAX_DEPTH = ORACLE_CONTRACT["maxNestingDepth"]
 
@@ -936,8 +1061,10 @@ def expected_row_errors(rows, schema):
             code = value_error(f, row.get(f["name"], _MISSING))
             if code:
                 errors.append(("/instances/%d/%s" % (i, escape_pointer(f["name"])), code))
-        errors.extend(("/instances/%d/%s" % (i, escape_pointer(key)), "unknown_field")
-                      for key in js_sorted(k for k in row if k not in names))
+        errors.extend(
+            ("/instances/%d/%s" % (i, escape_pointer(key)), "unknown_field")
+            for key in js_sorted(k for k in row if k not in names)
+        )
     return errors
 
 
@@ -1026,8 +1153,11 @@ def check_answer(service, response, raw, content_type="application/json", app_lo
 
 
 def json_documents(leaves, keys):
-    return st.recursive(leaves, lambda children: st.lists(children, max_size=3)
-                        | st.dictionaries(keys, children, max_size=3), max_leaves=6)
+    return st.recursive(
+        leaves,
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3),
+        max_leaves=6,
+    )
 
 
 _STRATEGIES = {}
@@ -1035,11 +1165,13 @@ _STRATEGIES = {}
 
 def cached(build):
     """Build a schema's strategy once: building strategies over and over is a large part of a run's time."""
+
     def get(schema):
         key = (build.__name__, json.dumps(schema["features"], sort_keys=True))
         if key not in _STRATEGIES:
             _STRATEGIES[key] = build(schema)
         return _STRATEGIES[key]
+
     get.__name__ = build.__name__
     return get
 
@@ -1048,26 +1180,89 @@ def cached(build):
 def hostile_keys(schema):
     names = [f["name"] for f in schema["features"]]
     return st.one_of(
-        st.sampled_from(["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "__class__",
-                         "instances", "", "/", "~", "~1", "a/b~c", "\u0000", "\ud800", "\u202e", KEY_SECRET,
-                         "x" * 5000]),
+        st.sampled_from(
+            [
+                "__proto__",
+                "constructor",
+                "prototype",
+                "toString",
+                "hasOwnProperty",
+                "__class__",
+                "instances",
+                "",
+                "/",
+                "~",
+                "~1",
+                "a/b~c",
+                "\u0000",
+                "\ud800",
+                "\u202e",
+                KEY_SECRET,
+                "x" * 5000,
+            ]
+        ),
         st.sampled_from(names).map(lambda n: n.upper() if n.upper() != n else n + " "),  # near misses
-        st.text(max_size=8))
+        st.text(max_size=8),
+    )
 
 
 @cached
 def hostile_values(schema):
     categories = sorted(set(c for f in schema["features"] for c in f.get("categories", [])))[:20] or ["x"]
     leaves = st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(),
-        st.sampled_from([0, -0.0, 3.0, 2.5, 1e-300, 1e38, -1e38, MAX_MAGNITUDE, -MAX_MAGNITUDE, 3.5e38, -1e300,
-                         10 ** 39, -(10 ** 400), float("nan"), float("inf"), float("-inf"), SECRET_NUMBER]),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.sampled_from(
+            [
+                0,
+                -0.0,
+                3.0,
+                2.5,
+                1e-300,
+                1e38,
+                -1e38,
+                MAX_MAGNITUDE,
+                -MAX_MAGNITUDE,
+                3.5e38,
+                -1e300,
+                10**39,
+                -(10**400),
+                float("nan"),
+                float("inf"),
+                float("-inf"),
+                SECRET_NUMBER,
+            ]
+        ),
         st.sampled_from(categories),
         # numbers as strings, near-miss categories, and strings that must not come back
-        st.sampled_from(["1", "12.5", "-0", "1e3", "NaN", "nan", "Infinity", "-Infinity", "inf", "0x1F", " 7 ",
-                         "1_000", "", "null", "true", "[]", SECRET, SECRET * 200]),
-        st.sampled_from(categories).map(lambda c: c + " "), st.sampled_from(categories).map(lambda c: c.upper()),
-        st.text(max_size=12).map(lambda s: s + SECRET))
+        st.sampled_from(
+            [
+                "1",
+                "12.5",
+                "-0",
+                "1e3",
+                "NaN",
+                "nan",
+                "Infinity",
+                "-Infinity",
+                "inf",
+                "0x1F",
+                " 7 ",
+                "1_000",
+                "",
+                "null",
+                "true",
+                "[]",
+                SECRET,
+                SECRET * 200,
+            ]
+        ),
+        st.sampled_from(categories).map(lambda c: c + " "),
+        st.sampled_from(categories).map(lambda c: c.upper()),
+        st.text(max_size=12).map(lambda s: s + SECRET),
+    )
     return json_documents(leaves, hostile_keys(schema))
 
 
@@ -1135,13 +1330,67 @@ def test_any_value_in_any_field_is_a_200_or_a_422_at_that_field(service, data):
     check_answer(service, response, raw)
 
 
-LITERALS = ["NaN", "-NaN", "+NaN", "nan", "NAN", "Infinity", "-Infinity", "+Infinity", "infinity", "inf", "-inf",
-            "Infinityx", "NaNa", "1e999", "-1e999", "1E400", "1e-999", "-0", "0x10", "01", "-01", "1.", ".5", "+1",
-            "1e", "--1", "1_0", "1 2", "true", "false", "null", "True", "None", "undefined", '"NaN"', '"1e3"',
-            "[]", "{}", "[NaN]", '{"__proto__": 1}', "8675309.25", "3.4028234663852886e38", "3.4028235e38",
-            "1" + "0" * 400, "1" + "0" * 5000, "0." + "0" * 400 + "1", '"' + "\\ud800" + '"', '"\\u0000"']
-BAD_BYTES = [b"\xff", b"\xfe", b"\x80", b"\xc0\x80", b"\xc3", b"\xed\xa0\x80", b"\xe2\x82", b"\xf4\x90\x80\x80",
-             b"\xef\xbb\xbf"]
+LITERALS = [
+    "NaN",
+    "-NaN",
+    "+NaN",
+    "nan",
+    "NAN",
+    "Infinity",
+    "-Infinity",
+    "+Infinity",
+    "infinity",
+    "inf",
+    "-inf",
+    "Infinityx",
+    "NaNa",
+    "1e999",
+    "-1e999",
+    "1E400",
+    "1e-999",
+    "-0",
+    "0x10",
+    "01",
+    "-01",
+    "1.",
+    ".5",
+    "+1",
+    "1e",
+    "--1",
+    "1_0",
+    "1 2",
+    "true",
+    "false",
+    "null",
+    "True",
+    "None",
+    "undefined",
+    '"NaN"',
+    '"1e3"',
+    "[]",
+    "{}",
+    "[NaN]",
+    '{"__proto__": 1}',
+    "8675309.25",
+    "3.4028234663852886e38",
+    "3.4028235e38",
+    "1" + "0" * 400,
+    "1" + "0" * 5000,
+    "0." + "0" * 400 + "1",
+    '"' + "\\ud800" + '"',
+    '"\\u0000"',
+]
+BAD_BYTES = [
+    b"\xff",
+    b"\xfe",
+    b"\x80",
+    b"\xc0\x80",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b"\xe2\x82",
+    b"\xf4\x90\x80\x80",
+    b"\xef\xbb\xbf",
+]
 
 
 @st.composite
@@ -1152,8 +1401,23 @@ def hostile_bodies(draw, service):
     rows = [service.row(i) for i in range(draw(st.integers(1, 3)))]
     names = [f["name"] for f in schema["features"]]
     valid = json.dumps({"instances": rows}).encode("utf-8")
-    kind = draw(st.sampled_from(["literal", "literal", "duplicate", "truncated", "bad utf-8", "encoding", "deep",
-                                 "deep", "size", "bytes", "document"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "literal",
+                "literal",
+                "duplicate",
+                "truncated",
+                "bad utf-8",
+                "encoding",
+                "deep",
+                "deep",
+                "size",
+                "bytes",
+                "document",
+            ]
+        )
+    )
     if kind == "literal":  # a spelling put where a value goes, as is
         row = dict(rows[0])
         row[draw(st.sampled_from(names))] = "__HERE__"
@@ -1171,7 +1435,7 @@ def hostile_bodies(draw, service):
             return ('{"instances": [%s], "instances": %s}' % (text, first)).encode("utf-8")
         return ('{"instances": %s, "instances": [%s]}' % (second, text)).encode("utf-8")
     if kind == "truncated":
-        return valid[:draw(st.integers(0, len(valid) - 1))]
+        return valid[: draw(st.integers(0, len(valid) - 1))]
     if kind == "bad utf-8":
         at = draw(st.integers(0, len(valid)))
         return valid[:at] + draw(st.sampled_from(BAD_BYTES)) + valid[at:]
@@ -1180,8 +1444,9 @@ def hostile_bodies(draw, service):
         return text.encode(draw(st.sampled_from(["utf-16", "utf-16-le", "utf-32", "latin-1", "cp1252"])))
     if kind == "deep":
         depth = draw(st.sampled_from([100000, 1, 50, 200, 100000]))  # 100000: the parser gives up (a 400)
-        opener, inner, closer = draw(st.sampled_from([(b"[", b"1", b"]"), (b'{"a":', b"{}", b"}"),
-                                                      (b'{"instances":[', b"", b"]}")]))
+        opener, inner, closer = draw(
+            st.sampled_from([(b"[", b"1", b"]"), (b'{"a":', b"{}", b"}"), (b'{"instances":[', b"", b"]}")])
+        )
         deep = opener * depth + inner + closer * draw(st.sampled_from([depth, depth // 2]))
         where = draw(st.sampled_from(["document", "instances", "value"]))
         if where == "document":
@@ -1210,24 +1475,45 @@ def test_hostile_bodies(service, app_log, data):
     check_answer(service, service.post(raw), raw, app_log=app_log)
 
 
-MEDIA_TYPES = ["application/json", "Application/JSON", "application/json; charset=utf-8",
-               "application/json;charset=latin-1", "application/json; charset=utf-16", "text/plain",
-               "text/json", "text/html", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz",
-               "application/problem+json", "application/json-patch+json", "application/vnd.api+json",
-               "application/jsonp", "application/javascript", "application/octet-stream", "application/xml",
-               "application/jsonx", "application", "json", "*/*", "", None]
+MEDIA_TYPES = [
+    "application/json",
+    "Application/JSON",
+    "application/json; charset=utf-8",
+    "application/json;charset=latin-1",
+    "application/json; charset=utf-16",
+    "text/plain",
+    "text/json",
+    "text/html",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "application/problem+json",
+    "application/json-patch+json",
+    "application/vnd.api+json",
+    "application/jsonp",
+    "application/javascript",
+    "application/octet-stream",
+    "application/xml",
+    "application/jsonx",
+    "application",
+    "json",
+    "*/*",
+    "",
+    None,
+]
 
 
 @pytest.mark.parametrize("service", ["model", "synthetic"], indirect=True)
 @settings(FUZZ, max_examples=60)
 @given(data=st.data())
 def test_content_types(service, data):
-    content_type = data.draw(st.sampled_from(MEDIA_TYPES)
-                             | st.from_regex(r"[a-z]{1,12}/[a-z0-9.+-]{1,16}(; ?[a-z]{1,8}=[a-z0-9-]{1,8})?",
-                                             fullmatch=True),
-                             label="content type")
-    raw = data.draw(st.sampled_from([b"", b"{", b"instances=1", json.dumps({"instances": [service.row()]}).encode()]),
-                    label="raw")
+    content_type = data.draw(
+        st.sampled_from(MEDIA_TYPES)
+        | st.from_regex(r"[a-z]{1,12}/[a-z0-9.+-]{1,16}(; ?[a-z]{1,8}=[a-z0-9-]{1,8})?", fullmatch=True),
+        label="content type",
+    )
+    raw = data.draw(
+        st.sampled_from([b"", b"{", b"instances=1", json.dumps({"instances": [service.row()]}).encode()]), label="raw"
+    )
     response = service.client.post("/v1/predict", data=raw, content_type=content_type)
     check_answer(service, response, raw, content_type)
 
@@ -1252,8 +1538,15 @@ def test_bodies_cut_short_or_chunked(service, data):
 def fast_path_changes(schema):
     """[(row, feature index, value)]: values of every JSON type, some valid and some not."""
     categories = [c for f in schema["features"] for c in f.get("categories", [])][:10] or ["x"]
-    values = (st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(categories) | st.text()
-              | st.sampled_from([3.0, 2.5, 1e39, -1e39, 10 ** 39, float("nan"), float("inf")]))
+    values = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats()
+        | st.sampled_from(categories)
+        | st.text()
+        | st.sampled_from([3.0, 2.5, 1e39, -1e39, 10**39, float("nan"), float("inf")])
+    )
     return st.lists(st.tuples(st.integers(0, 3), st.integers(0, len(schema["features"]) - 1), values), max_size=3)
 
 
@@ -1284,17 +1577,24 @@ def _model_format():
 
 # On the onnx runtime the service never loads the skops file (it checks its sha256 only): nothing to refuse there.
 if _model_format() == "skops" and service_settings.RUNTIME == "sklearn":
+
     def _untrusted_function(values):  # a function skops has never heard of: constructing it would run our code
         return values
 
     def test_skops_artifact_with_types_schema_json_does_not_trust_is_refused(model_copy, schema):
         import hashlib
+
         import skops.io as sio
         from sklearn.preprocessing import FunctionTransformer
+
         blob = sio.dumps(FunctionTransformer(_untrusted_function))
         (model_copy / schema["model"]["artifact"]).write_bytes(blob)
-        forged = dict(schema, model=dict(schema["model"], sha256=hashlib.sha256(blob).hexdigest(),
-                                         version=hashlib.sha256(blob).hexdigest()[:12]))
+        forged = dict(
+            schema,
+            model=dict(
+                schema["model"], sha256=hashlib.sha256(blob).hexdigest(), version=hashlib.sha256(blob).hexdigest()[:12]
+            ),
+        )
         (model_copy / "schema.json").write_text(json.dumps(forged), encoding="utf-8")
         with pytest.raises(serving.ModelError, match="_untrusted_function.*--trust-type"):
             serving.load_model(str(model_copy))
