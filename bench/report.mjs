@@ -113,7 +113,8 @@ export function batchingSvg(results) {
         `<line x1="${x0 - 4}" y1="${y(v)}" x2="${x0 + panelW}" y2="${y(v)}" stroke="#eee"/><text x="${x0 - 6}" y="${y(v) + 4}" text-anchor="end">${n0(v)}</text>`,
       );
     }
-    windows.forEach((w, i) => parts.push(`<text x="${x(i)}" y="${bottom + 16}" text-anchor="middle">${w} ms</text>`));
+    for (const [i, w] of windows.entries())
+      parts.push(`<text x="${x(i)}" y="${bottom + 16}" text-anchor="middle">${w} ms</text>`);
     for (const ref of panel.refs) {
       parts.push(
         `<line x1="${x0}" y1="${y(ref.v)}" x2="${x0 + panelW}" y2="${y(ref.v)}" stroke="#777" stroke-dasharray="5,4"/><text x="${x0 + panelW - 4}" y="${y(ref.v) - 4}" text-anchor="end" fill="#555">${ref.label}</text>`,
@@ -767,7 +768,7 @@ function limits(R) {
   return lines;
 }
 
-function sumShare(profile, names) {
+function _sumShare(profile, names) {
   return (profile?.byCaller ?? []).filter((x) => names.includes(x.name)).reduce((a, x) => a + x.percent, 0);
 }
 

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureLoadTool, loadTool, runLoad } from './lib/load.mjs';
+import { ensureLoadTool, runLoad } from './lib/load.mjs';
 import { installExitHandlers, sleep, stop } from '../harness/index.mjs';
 import { memory, quietLog, readChars, waitQuiet } from './lib/measure.mjs';
 import { BENCH, GATEWAY, machineInfo, makeRows, ROOT, setup, TMP } from './lib/setup.mjs';
@@ -275,7 +275,8 @@ async function case1() {
     };
   };
   const main = await measureAt(CASE1_CONNECTIONS, D.warm, D.measure);
-  const gatewayAfter = (await sleep(D.idleAfter * 1000), memorySnapshot(gateway.pids()));
+  await sleep(D.idleAfter * 1000);
+  const gatewayAfter = memorySnapshot(gateway.pids());
   const low = await measureAt(1, D.lowWarm, D.lowMeasure);
   await stop(gateway.child);
   await stop(quiet.child);

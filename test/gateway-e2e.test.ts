@@ -452,7 +452,7 @@ describe('generated gateway in front of the generated Flask service', () => {
     );
     expect(existsSync(path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-nokey.zip'))).toBe(false);
     expect(calls()).toBe('');
-    const created = make('gateway-create', 'API_KEY_HASH=' + 'ab'.repeat(32), 'LABEL=gw-create');
+    const created = make('gateway-create', `API_KEY_HASH=${'ab'.repeat(32)}`, 'LABEL=gw-create');
     expect(created.status, `${created.stdout}${created.stderr}`).toBe(0);
     expect(calls().trim().split('\n')).toEqual([
       `status wine-gw-env @ ${project}`,

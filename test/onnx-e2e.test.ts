@@ -133,7 +133,10 @@ describe('the onnx runtime, end to end', () => {
     // Rows of our own, never in the training data: uniform over each feature's observed range, seeded.
     const schema = JSON.parse(read(ox, 'model/schema.json'));
     let seed = 12345;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     rows = Array.from({ length: 300 }, () =>
       Object.fromEntries(
         schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [

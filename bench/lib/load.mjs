@@ -11,7 +11,10 @@ let tool;
 
 /** Finds wrk, installing it with apt-get when missing (Debian's package), else falls back to autocannon. */
 export function ensureLoadTool(log) {
-  if (process.env.BENCH_LOADGEN === 'autocannon') return (tool = { name: 'autocannon', version: autocannonVersion() });
+  if (process.env.BENCH_LOADGEN === 'autocannon') {
+    tool = { name: 'autocannon', version: autocannonVersion() };
+    return tool;
+  }
   const found = () => spawnSync('wrk', ['--version'], { encoding: 'utf8' });
   let probe = found();
   if (probe.error && process.getuid?.() === 0) {
@@ -26,10 +29,12 @@ export function ensureLoadTool(log) {
   }
   if (probe.error) {
     log('wrk unavailable; using autocannon');
-    return (tool = { name: 'autocannon', version: autocannonVersion() });
+    tool = { name: 'autocannon', version: autocannonVersion() };
+    return tool;
   }
   const version = /wrk (\S+)/.exec(`${probe.stdout}${probe.stderr}`)?.[1] ?? 'unknown';
-  return (tool = { name: 'wrk', version });
+  tool = { name: 'wrk', version };
+  return tool;
 }
 
 function autocannonVersion() {

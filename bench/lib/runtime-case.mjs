@@ -14,7 +14,7 @@ import { runLoad } from './load.mjs';
 import { memory, stop, waitQuiet } from './procs.mjs';
 import { BENCH, makeRows, ROOT, sharedVenv, TMP } from './setup.mjs';
 import { startGateway, startGunicorn, stopGunicorn } from './services.mjs';
-import { pairedRatios, r, spread, summariseRuns } from './stats.mjs';
+import { pairedRatios, r, summariseRuns } from './stats.mjs';
 
 const RUNTIMES = ['sklearn', 'onnx'];
 const CONNECTIONS = 64;

@@ -32,7 +32,7 @@ function docsAssetPaths(): Set<string> {
   const dir = resolve(PUBLIC_DIR, 'assets');
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
   return new Set(
-    files.map((entry) => '/docs/assets/' + relative(dir, resolve(entry.parentPath, entry.name)).split(sep).join('/')),
+    files.map((entry) => `/docs/assets/${relative(dir, resolve(entry.parentPath, entry.name)).split(sep).join('/')}`),
   );
 }
 

@@ -457,13 +457,11 @@ function documentArb(schema: ModelSchema, hostileRate: number): fc.Arbitrary<J> 
     // Unknown top-level members, in front or behind.
     {
       weight: 3,
-      arbitrary: fc
-        .tuple(rows, topExtras, fc.boolean())
-        .map(
-          ([r, extra, front]): J => ({
-            obj: front ? [...extra, ['instances', { arr: r }]] : [['instances', { arr: r }], ...extra],
-          }),
-        ),
+      arbitrary: fc.tuple(rows, topExtras, fc.boolean()).map(
+        ([r, extra, front]): J => ({
+          obj: front ? [...extra, ['instances', { arr: r }]] : [['instances', { arr: r }], ...extra],
+        }),
+      ),
     },
     // A duplicate "instances": the later one wins.
     {
@@ -495,13 +493,11 @@ function documentArb(schema: ModelSchema, hostileRate: number): fc.Arbitrary<J> 
     // Past maxRows with tiny rows (body stays small): only too_many_rows.
     {
       weight: 1,
-      arbitrary: fc
-        .integer({ min: 1, max: 3 })
-        .map(
-          (extra): J => ({
-            obj: [['instances', { arr: Array.from({ length: schema.limits.maxRows + extra }, () => raw('{}')) }]],
-          }),
-        ),
+      arbitrary: fc.integer({ min: 1, max: 3 }).map(
+        (extra): J => ({
+          obj: [['instances', { arr: Array.from({ length: schema.limits.maxRows + extra }, () => raw('{}')) }]],
+        }),
+      ),
     },
     {
       weight: 2,

@@ -87,7 +87,8 @@ export function openLoop({ port, path = '/v1/predict', bodies, rate, seconds, t0
       req.end(body);
     });
     pending.add(p);
-    p.then(() => pending.delete(p));
+    // finish() never rejects: the promise only reports that the request is over.
+    void p.then(() => pending.delete(p));
   };
 
   const promise = new Promise((resolve) => {
@@ -95,7 +96,7 @@ export function openLoop({ port, path = '/v1/predict', bodies, rate, seconds, t0
       const now = Date.now() - t0;
       while (!stopped && next < total && (next * 1000) / rate <= now) send(next++);
       if (stopped || next >= total) {
-        Promise.all([...pending]).then(() => {
+        void Promise.all([...pending]).then(() => {
           agent.destroy();
           resolve(records);
         });
