@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `node scripts/python-style.mjs --check|--write`: ruff (lint and format) over this repository's Python, templates
 // included. A `.py.ejs` template is not Python until rendered, so each EJS tag is masked first: an inline tag becomes an
-// identifier (`__ejs_3__`), a tag alone on its line a comment, and both are put back after ruff. The rendered projects
-// are checked again, with their own ruff.toml, by test/python-lint.test.ts.
+// identifier (`__ejs_3__`), a control-flow tag alone on its line (`<% if (...) { -%>`) a comment, and both are put
+// back after ruff. A template with control-flow lines is linted but not reformatted: the formatter would indent and
+// space their masks like the Python around them, which renders as stray blanks. Every rendered project is checked
+// for both, with its own ruff.toml, by test/python-lint.test.ts.
 // ruff comes from the pin the generated projects use (templates/pins/dev-al2023.txt), installed once under .cache/
 // by the harness.
 import { spawnSync } from 'node:child_process';
@@ -29,24 +31,25 @@ function pythonFiles(dir, rel = '') {
 }
 
 const TAG = /<%[\s\S]*?%>/g;
+/** A control-flow tag (`<% if (...) { -%>`, not `<%= %>`/`<%- %>`) alone on its line: masked as a comment. */
+const isControlLine = (text, offset, tag) => {
+  if (/^<%[-=]/.test(tag)) return false;
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  return text.slice(lineStart, offset).trim() === '' && text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === '';
+};
 function mask(text) {
   const tags = [];
+  const kinds = [];
   const masked = text.replace(TAG, (tag, offset) => {
     const i = tags.push(tag) - 1;
-    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-    const lineEnd = text.indexOf('\n', offset);
-    const alone =
-      text.slice(lineStart, offset).trim() === '' &&
-      text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === '';
-    return alone ? `# __ejs_${i}__` : `__ejs_${i}__`;
+    kinds.push(isControlLine(text, offset, tag) ? 'control' : 'inline');
+    return kinds[i] === 'control' ? `# __ejs_${i}__` : `__ejs_${i}__`;
   });
-  return {
-    masked,
-    unmask: (s) =>
-      s.replace(/(# )?__ejs_(\d+)__/g, (_m, comment, i) =>
-        comment && !tags[i].match(/^<%[-=]/) ? tags[i] : (comment ?? '') + tags[i],
-      ),
-  };
+  // A control tag's mask is the whole `# __ejs_N__`; an inline tag's is the name alone (a `# ` before it is the
+  // template's own, as in `# <%- managedHeader %>`).
+  const unmask = (s) => s.replace(/(# )?__ejs_(\d+)__/g, (_m, hash, i) => (kinds[i] === 'control' ? '' : (hash ?? '')) + tags[i]);
+  return { masked, control: kinds.includes('control'), unmask };
 }
 
 const ruff = pinnedRuff(() => {});
@@ -55,14 +58,16 @@ const runRuff = (args, input, file) =>
 let failed = 0;
 for (const file of pythonFiles(root)) {
   const original = readFileSync(path.join(root, file), 'utf8');
-  const { masked, unmask } = file.endsWith('.ejs') ? mask(original) : { masked: original, unmask: (s) => s };
+  const { masked, unmask, control } = file.endsWith('.ejs')
+    ? mask(original)
+    : { masked: original, unmask: (s) => s, control: false };
   const asPython = file.replace(/\.ejs$/, '');
   let text = masked;
-  if (write) {
+  if (write && !control) {
     const fixed = runRuff(['check', '--fix', '--quiet', '--exit-zero'], text, asPython);
     text = fixed.stdout || text;
   }
-  const formatted = runRuff(['format'], text, asPython);
+  const formatted = control ? { status: 0, stdout: text } : runRuff(['format'], text, asPython);
   if (formatted.status !== 0) {
     console.error(`${file}: ruff format failed\n${formatted.stderr}`);
     failed++;

@@ -40,6 +40,12 @@ const MATRIX: Array<[string, Record<string, unknown>, ((dir: string) => void)?]>
   ],
   ['with the gateway and another health path', { gateway: true, 'health-check-path': '/ping' }],
   ['the legacy platform (Python 3.6, mod_wsgi)', { platform: 'amazon-linux-ami', dataset: 'breast_cancer' }],
+  ['the onnx runtime', { runtime: 'onnx' }],
+  [
+    'the onnx runtime on a CSV with categories, Python 3.14',
+    { runtime: 'onnx', dataset: 'csv', csv: 'houses.csv', target: 'price_band', 'python-version': '3.14' },
+    withHouses,
+  ],
 ];
 
 describe('generated Python passes ruff', () => {
