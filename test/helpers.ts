@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GENERATORS = path.join(ROOT, 'generators');
@@ -35,4 +37,24 @@ export const read = (dir: string, file: string) => readFileSync(path.join(dir, f
 /** path -> content: what a user would diff. */
 export function contents(dir: string): Record<string, string> {
   return Object.fromEntries(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+}
+
+/** The files of a source bundle as EB unpacks it (no "./", no folders), read by Python's own zipfile. */
+export function bundleFiles(zip: string): string[] {
+  const script = 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))';
+  return execFileSync('python3', ['-c', script, zip], { encoding: 'utf8' })
+    .split('\n')
+    .map((n) => n.replace(/^\.\//, ''))
+    .filter((n) => n && !n.endsWith('/'));
+}
+
+/** The bundle holds every `needed` file and nothing a `banned` pattern matches. */
+export function expectBundle(zip: string, needed: string[], banned: RegExp[]): void {
+  const names = bundleFiles(zip);
+  for (const file of needed) expect(names, file).toContain(file);
+  for (const pattern of banned)
+    expect(
+      names.filter((n) => pattern.test(n)),
+      String(pattern),
+    ).toEqual([]);
 }

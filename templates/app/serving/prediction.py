@@ -28,15 +28,7 @@ def build_frame(bundle, rows):
     Numbers (and whole numbers) become float64 with NaN for null; categories stay strings with NaN for null,
     which is what the pipeline's imputers treat as missing.
     """
-    data = {}
-    for name, getter, is_category, nullable in bundle.columns:
-        values = list(map(getter, rows))
-        if is_category:
-            if nullable:
-                values = [_NAN if v is None else v for v in values]
-            data[name] = np.array(values, dtype=object)
-        else:
-            data[name] = np.array(values, dtype=np.float64)  # None -> NaN
+    data = _fill_columns({}, bundle, rows, _NAN, np.float64)
     import pandas as pd  # only the sklearn runtime needs it: the onnx runtime's service runs without pandas
 
     return pd.DataFrame(data, columns=bundle.feature_names)
@@ -45,15 +37,20 @@ def build_frame(bundle, rows):
 def build_columns(bundle, rows):
     """Validated rows -> Columns {feature: 1-D numpy column} in schema order, as the ONNX graph's inputs take them:
     float32 with NaN for null (numpy turns None into NaN), strings with MISSING_CATEGORY for null."""
-    columns = Columns()
+    return _fill_columns(Columns(), bundle, rows, MISSING_CATEGORY, NUMBER_DTYPE)
+
+
+def _fill_columns(columns, bundle, rows, missing_category, number_dtype):
+    """Fills `columns` with {feature: 1-D numpy column} in schema order: numbers as `number_dtype` (numpy turns None
+    into NaN), categories as strings with `missing_category` for null. Both runtimes' inputs are built here."""
     for name, getter, is_category, nullable in bundle.columns:
         values = list(map(getter, rows))
         if is_category:
             if nullable:
-                values = [MISSING_CATEGORY if v is None else v for v in values]
+                values = [missing_category if v is None else v for v in values]
             columns[name] = np.array(values, dtype=object)
         else:
-            columns[name] = np.array(values, dtype=NUMBER_DTYPE)
+            columns[name] = np.array(values, dtype=number_dtype)
     return columns
 
 
