@@ -36,7 +36,10 @@ const isControlLine = (text, offset, tag) => {
   if (/^<%[-=]/.test(tag)) return false;
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
   const lineEnd = text.indexOf('\n', offset);
-  return text.slice(lineStart, offset).trim() === '' && text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === '';
+  return (
+    text.slice(lineStart, offset).trim() === '' &&
+    text.slice(offset + tag.length, lineEnd === -1 ? undefined : lineEnd).trim() === ''
+  );
 };
 function mask(text) {
   const tags = [];
@@ -48,7 +51,8 @@ function mask(text) {
   });
   // A control tag's mask is the whole `# __ejs_N__`; an inline tag's is the name alone (a `# ` before it is the
   // template's own, as in `# <%- managedHeader %>`).
-  const unmask = (s) => s.replace(/(# )?__ejs_(\d+)__/g, (_m, hash, i) => (kinds[i] === 'control' ? '' : (hash ?? '')) + tags[i]);
+  const unmask = (s) =>
+    s.replace(/(# )?__ejs_(\d+)__/g, (_m, hash, i) => (kinds[i] === 'control' ? '' : (hash ?? '')) + tags[i]);
   return { masked, control: kinds.includes('control'), unmask };
 }
 
