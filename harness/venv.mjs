@@ -28,13 +28,22 @@ export function runStep(log, title, command, args, options = {}) {
   return r.stdout;
 }
 
+/**
+ * Whether the venv's scripts run from where it is: they name their interpreter by absolute path, so a venv made in
+ * another checkout (and reached here through a copy or a link) starts gunicorn with ENOENT. Such a venv is rebuilt.
+ */
+function belongsHere(dir) {
+  const pip = path.join(dir, 'bin', 'pip');
+  return existsSync(pip) && readFileSync(pip, 'utf8').startsWith(`#!${path.join(dir, 'bin')}/`);
+}
+
 /** A venv with `requirements` (and whatever they include with -r, resolved from their folder) installed. */
 export function sharedVenv(kind, requirements, log = stderrLog) {
   const hash = createHash('sha256');
   for (const file of requirements) hash.update(readFileSync(file));
   const dir = path.join(VENVS, `${kind}-${hash.digest('hex').slice(0, 12)}`);
   const stamp = path.join(dir, '.installed');
-  if (existsSync(stamp)) return dir;
+  if (existsSync(stamp) && belongsHere(dir)) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(VENVS, { recursive: true });
   runStep(log, `python3 -m venv ${path.relative(ROOT, dir)}`, 'python3', ['-m', 'venv', dir]);
