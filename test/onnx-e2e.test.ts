@@ -3,13 +3,13 @@
 // skops), both through the Procfile's command; their answers compared row by row on rows of our own. Then the onnx
 // project's own tests, an import the converter must refuse (the previous model stays), and `upgrade --set
 // runtime=onnx` of the sklearn project, which serves the same answers again once retrained.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAUNCHER, contents, read } from './helpers.js';
-import { freePort, sharedVenv } from '../harness/index.mjs';
+import { freePort, type Gunicorn, openProject, sharedVenv, startGunicorn } from '../harness/index.mjs';
 
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => {
   const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 900_000 });
@@ -30,7 +30,7 @@ describe('the onnx runtime, end to end', () => {
   let skVenv = '';
   let oxVenv = '';
   let serveVenv = '';
-  const servers: ChildProcess[] = [];
+  const servers: Gunicorn[] = [];
   let rows: Row[] = [];
   const trainedOutput: Record<string, string> = {};
   let sklearnAnswer: Answer;
@@ -39,47 +39,19 @@ describe('the onnx runtime, end to end', () => {
   // What `make train` runs (its venv check is e2e.test.ts's business): python train.py in the project.
   const train = (project: string, venv: string) => run(path.join(venv, 'bin', 'python'), ['train.py'], project);
 
-  /** The Procfile's command on a free port (8000 is EB's, and the lock's), from `venv`; resolves with its base URL. */
+  /** The Procfile's command, started by the harness on a free port (8000 is EB's, and the lock's); its base URL. */
   async function serve(project: string, venv: string): Promise<string> {
     const port = await freePort();
-    const web = read(project, 'Procfile')
-      .replace(/^web:\s*/, '')
-      .trim()
-      .replace('127.0.0.1:8000', `127.0.0.1:${port}`)
-      .split(/\s+/);
-    const child = spawn(web[0]!, web.slice(1), {
-      cwd: project,
-      detached: true,
-      env: { ...process.env, PATH: `${venv}/bin:${process.env.PATH}` },
-    });
-    servers.push(child);
-    let log = '';
-    child.stdout!.on('data', (d) => {
-      log += d;
-    });
-    child.stderr!.on('data', (d) => {
-      log += d;
-    });
-    const base = `http://127.0.0.1:${port}`;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${log}`);
-      try {
-        if ((await fetch(`${base}/health`)).ok) return base;
-      } catch {
-        /* not listening yet */
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`the service did not answer:\n${log}`);
+    const opened = openProject(project);
+    const web = opened.web.replace('127.0.0.1:8000', `127.0.0.1:${port}`);
+    const label = `${opened.name}-${port}`;
+    const gunicorn = await startGunicorn({ ...opened, port, web }, { venv, logDir: path.join(work, 'logs'), label });
+    servers.push(gunicorn);
+    return gunicorn.url;
   }
 
   async function stop() {
-    for (const child of servers.splice(0)) {
-      if (child.exitCode === null) {
-        process.kill(-child.pid!, 'SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
-    }
+    for (const gunicorn of servers.splice(0)) await gunicorn.stop();
   }
 
   /** Every row through POST /v1/predict, one request per row (the path single-row clients take) and one batch. */
