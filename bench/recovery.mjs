@@ -9,16 +9,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   acquirePort8000,
+  directRestart,
   installExitHandlers,
   killAll,
+  makeRows,
   openProject,
   projectVenv,
   startGunicorn,
   stop,
+  summariseRestart,
 } from '../harness/index.mjs';
-import { LOGS, makeRows, ROOT } from './lib/setup.mjs';
+import { LOGS, ROOT } from './lib/setup.mjs';
 import { startGateway } from './lib/services.mjs';
-import { directRestart, summariseRestart } from '../reliability/lib/direct-restart.mjs';
 
 installExitHandlers('bench');
 const rounds = Number(process.argv[2] ?? 2);

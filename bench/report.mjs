@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Renders BENCHMARKS.md and bench/batching-curve.svg from a results file. Called by bench/run.mjs at the end of a
-// full run; `node bench/report.mjs [bench/results.json]` re-renders without measuring again.
+// full run (and of a smoke run, into its own folder); `node bench/report.mjs [bench/results.json] [--out DIR]`
+// re-renders without measuring again (into DIR when given).
 import { renderRuntimeSection, spliceRuntimeSection } from './lib/runtime-case.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -772,15 +773,16 @@ function _sumShare(profile, names) {
   return (profile?.byCaller ?? []).filter((x) => names.includes(x.name)).reduce((a, x) => a + x.percent, 0);
 }
 
-export function renderReport(results) {
+/** Writes BENCHMARKS.md and batching-curve.svg: to the repository, or both into `dir` when given. */
+export function renderReport(results, { dir } = {}) {
   const written = [];
   const svg = batchingSvg(results);
   if (svg) {
-    const f = path.join(BENCH, 'batching-curve.svg');
+    const f = path.join(dir ?? BENCH, 'batching-curve.svg');
     writeFileSync(f, svg);
     written.push(f);
   }
-  const md = path.join(ROOT, 'BENCHMARKS.md');
+  const md = path.join(dir ?? ROOT, 'BENCHMARKS.md');
   const markdown = renderMarkdown(results);
   writeFileSync(
     md,
@@ -796,7 +798,10 @@ export function renderReport(results) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const file = process.argv[2] ?? path.join(BENCH, 'results.json');
+  const args = process.argv.slice(2);
+  const outAt = args.indexOf('--out');
+  const dir = outAt >= 0 ? args[outAt + 1] : undefined;
+  const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--out') ?? path.join(BENCH, 'results.json');
   const results = JSON.parse(readFileSync(file, 'utf8'));
-  for (const f of renderReport(results)) console.log(`wrote ${path.relative(process.cwd(), f)}`);
+  for (const f of renderReport(results, { dir })) console.log(`wrote ${path.relative(process.cwd(), f)}`);
 }

@@ -26,22 +26,25 @@ import path from 'node:path';
 import {
   acquirePort8000,
   buildCheckout,
+  directRestart,
   GATEWAY,
+  healthy,
   installExitHandlers,
   killAll,
+  machineInfo,
+  makeRows,
+  memory,
+  openLoop,
   prepareProject,
   ROOT,
   sleep,
   startGateway,
   startGunicorn,
   stop,
+  summariseRestart,
   waitPortFree,
 } from '../harness/index.mjs';
-import { memory } from '../bench/lib/measure.mjs';
-import { machineInfo, makeRows } from '../bench/lib/setup.mjs';
-import { openLoop } from './lib/openloop.mjs';
 import { startFaultProxy } from './lib/proxy.mjs';
-import { directRestart, healthy, summariseRestart } from './lib/direct-restart.mjs';
 import { renderReport } from './report.mjs';
 
 installExitHandlers('reliability');

@@ -9,11 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { acquirePort8000 } from '../../harness/index.mjs';
+import { acquirePort8000, makeRows, memory, sharedVenv, stop } from '../../harness/index.mjs';
 import { runLoad } from './load.mjs';
-import { memory, stop, waitQuiet } from './procs.mjs';
-import { BENCH, makeRows, ROOT, sharedVenv, TMP } from './setup.mjs';
-import { startGateway, startGunicorn, stopGunicorn } from './services.mjs';
+import { waitQuiet } from './measure.mjs';
+import { BENCH, ROOT, TMP } from './setup.mjs';
+import { startGateway, startGunicorn } from './services.mjs';
 import { pairedRatios, r, summariseRuns } from './stats.mjs';
 
 const RUNTIMES = ['sklearn', 'onnx'];
@@ -48,7 +48,7 @@ function onnxTwin(log, project) {
     ],
     { cwd: path.dirname(dir) },
   );
-  const devVenv = sharedVenv(log, 'app', [path.join(dir, 'requirements-dev.txt')]);
+  const devVenv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')], log);
   run(log, `make train (${name})`, 'make', ['--no-print-directory', `VENV=${devVenv}`, 'train'], { cwd: dir });
   const schemaPath = path.join(dir, 'model', 'schema.json');
   return { ...project, name, dir, schemaPath, schema: JSON.parse(readFileSync(schemaPath, 'utf8')) };
@@ -64,14 +64,15 @@ async function measure(url, bodies, connections, D, label, watch, memPids) {
   const peaks = {};
   for (let round = 0; round < D.rounds; round++) {
     await waitQuiet();
-    await runLoad({
-      url,
-      bodies,
-      connections,
-      seconds: D.warm,
-      tmpDir: path.join(TMP, 'load'),
-      label: `${label}-warm`,
-    });
+    if (D.warm)
+      await runLoad({
+        url,
+        bodies,
+        connections,
+        seconds: D.warm,
+        tmpDir: path.join(TMP, 'load'),
+        label: `${label}-warm`,
+      });
     const poll = setInterval(() => {
       for (const [k, pid] of Object.entries(memPids())) {
         const m = memory(pid);
@@ -109,7 +110,7 @@ function python(venv, args, cwd) {
 
 /** One runtime of one model: the service direct (4 shapes of load), then the gateway with batching before it. */
 async function serveAndMeasure(log, project, D) {
-  const venv = sharedVenv(log, 'serve', [path.join(project.dir, 'requirements.txt')]);
+  const venv = sharedVenv('serve', [path.join(project.dir, 'requirements.txt')], log);
   const g = await startGunicorn(project, venv);
   const url = `http://127.0.0.1:${project.port}/v1/predict`;
   const body = (n, seed) => JSON.stringify({ instances: makeRows(project.schema, n, seed) });
@@ -159,13 +160,13 @@ async function serveAndMeasure(log, project, D) {
     `  ${project.name.padEnd(12)} gateway   ${String(out.gateway64.rps.median).padStart(7)} req/s  p50 ${out.gateway64.p50Ms.median} ms  p99 ${out.gateway64.p99Ms.median} ms  errors ${out.gateway64.errors}`,
   );
   await stop(gateway.child);
-  await stopGunicorn(g, project);
+  await g.stop();
   // gunicorn is stopped: the in-process split runs alone, in the same serving venv.
   const singleFile = path.join(TMP, `runtime-${project.name}-1.json`);
   writeFileSync(singleFile, single[0]);
   out.inProcess = python(
     venv,
-    [path.join(BENCH, 'runtime_inprocess.py'), singleFile, '--iterations', D.quick ? '50' : '300'],
+    [path.join(BENCH, 'runtime_inprocess.py'), singleFile, '--iterations', D.smoke ? '20' : D.quick ? '50' : '300'],
     project.dir,
   );
   const allRss = Object.values(out).flatMap((x) => (x?.peakRssMiB ? Object.values(x.peakRssMiB) : []));
