@@ -5,7 +5,7 @@
 //   node bench/run.mjs [--quick | --smoke] [--only case1,case2,case3,runtime] [--out DIR]
 //
 // --quick shortens every run (for trying the script out; its numbers are not for the report).
-// --smoke runs every case once, each load for a second, with one sweep point per window of two and no waiting for a
+// --smoke runs every case once, for the forest only, each load for a second, a sweep of two points, no waiting for a
 // quiet machine, and writes results.json, BENCHMARKS.md and the chart to DIR (default: a new temporary folder), never
 // to bench/results.json or BENCHMARKS.md. test/measurements-smoke.test.ts runs it, so a broken import or a moved
 // helper fails `npm test`; its figures mean nothing.
@@ -94,6 +94,8 @@ const D = smoke
       };
 const CASE1_CONNECTIONS = 32;
 const CASE2_CONNECTIONS = 64;
+// A smoke run drives the forest only: every case and code path, half the gunicorn starts.
+const MODELS = smoke ? ['forest'] : ['forest', 'logreg'];
 const SWEEP_WINDOWS = smoke ? [2, 5] : [1, 2, 5, 10];
 const SWEEP_CAPS = smoke ? [64] : [16, 64, 256];
 const BIG_ROWS = 1000;
@@ -197,7 +199,7 @@ function python(venv, args, cwd) {
 log(
   `generator-sci-eb benchmark${smoke ? ' (--smoke: every case for a second, numbers mean nothing)' : quick ? ' (--quick: short runs, numbers not for the report)' : ''}`,
 );
-const { projects, venv } = setup(log);
+const { projects, venv } = setup(log, MODELS);
 // A smoke run installs nothing on the machine: wrk if it is there, else autocannon.
 const tool = ensureLoadTool(log, { install: !smoke });
 log(`load generator: ${tool.name} ${tool.version}`);
@@ -683,7 +685,7 @@ try {
     results.case2 = {};
     results.case3 = {};
     results.case4 = { gunicorn: {} };
-    for (const name of ['forest', 'logreg']) {
+    for (const name of MODELS) {
       const res = await withGunicorn(projects[name], {
         batching: wanted('case2'),
         sweep: wanted('case2') && name === 'forest',

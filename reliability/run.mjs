@@ -587,7 +587,7 @@ async function main() {
   }).promise;
   const warmFailed = warm.filter((x) => x.status !== 200).length;
   log(`  ${warm.length} requests, ${warmFailed} not 200`);
-  const before = await idlePoint('before the first storm', 3);
+  const before = await idlePoint('before the first storm', Math.min(3, S.idleS));
   const beforeFromMs = before.tMs - 2500;
 
   // ---- the storms, each followed by an idle pause and a reading of the gateway's memory ----

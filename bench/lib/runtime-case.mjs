@@ -178,11 +178,12 @@ export async function runtimeCase(log, projects, D) {
   mkdirSync(path.join(TMP, 'load'), { recursive: true });
   log('case 5: the sklearn runtime vs the onnx runtime, same model, the service direct and behind the gateway');
   const loadAverage = (await import('node:os')).loadavg().map((x) => r(x, 2));
-  const twins = { forest: onnxTwin(log, projects.forest), logreg: onnxTwin(log, projects.logreg) };
+  const names = Object.keys(projects);
+  const twins = Object.fromEntries(names.map((name) => [name, onnxTwin(log, projects[name])]));
   const release = await acquirePort8000({ onWait: (pid) => log(`  waiting for the port-8000 lock (pid ${pid})`) });
   const out = { measuredAt: new Date().toISOString(), loadAverage };
   try {
-    for (const name of ['forest', 'logreg']) {
+    for (const name of names) {
       out[name] = {};
       for (const runtime of RUNTIMES)
         out[name][runtime] = await serveAndMeasure(log, runtime === 'onnx' ? twins[name] : projects[name], D);
@@ -229,6 +230,7 @@ const cell = (s) => (s ? `${s.median} (${s.min}-${s.max})` : '-');
 
 /** The markdown of case 5 for BENCHMARKS.md. */
 export function renderRuntimeSection(rt, settings) {
+  const models = ['forest', 'logreg'].filter((name) => rt[name]);
   const lines = ['## 5. Runtimes: sklearn vs onnx, the same model', ''];
   if (rt.measuredAt)
     lines.push(
@@ -243,7 +245,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | runtime | 1 row, 1 conn req/s | p50 ms | 1 row, 64 conns req/s | p99 ms | 64 rows req/s | 1000 rows req/s | gateway 64 conns req/s | worker RSS MiB (peak) | serving venv MiB |',
   );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     for (const runtime of RUNTIMES) {
       const x = rt[name][runtime];
       lines.push(
@@ -258,7 +260,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | 1 row, 1 conn | 1 row, 64 conns | 64 rows | 1000 rows | gateway | worker RSS | serving venv |',
     '|---|---|---|---|---|---|---|---|',
   );
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     const q = rt[name].ratios;
     lines.push(
       `| ${name} | ${cell(q.single1Throughput)} | ${cell(q.single64Throughput)} | ${cell(q.rows64Throughput)} | ${cell(q.rows1000Throughput)} | ${cell(q.gateway64Throughput)} | ${q.workerRss} | ${q.servingVenv} |`,
@@ -275,7 +277,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | runtime | parse JSON | validate | build input | model call | whole answer | serialise | Flask test client | HTTP p50 | imported |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   );
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     for (const runtime of RUNTIMES) {
       const x = rt[name][runtime];
       const m = x.inProcess.ms;
@@ -285,7 +287,7 @@ export function renderRuntimeSection(rt, settings) {
     }
   }
   lines.push('');
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     const [sk, ox] = [rt[name].sklearn, rt[name].onnx];
     const m = ox.inProcess.ms;
     const steps = m.parseJson + m.validate + m.answer + m.serialise;
