@@ -90,7 +90,7 @@ const num = (name, dflt) =>
 // --smoke shortens every wait (a second or so each) but keeps every step; the request rate stays, so the gateway is
 // driven as it is in a real run.
 const S = {
-  seconds: num('RELIABILITY_SECONDS', smoke ? 10 : 60),
+  seconds: num('RELIABILITY_SECONDS', smoke ? 15 : 60),
   rate: num('RELIABILITY_RATE', 100),
   faultMs: num('RELIABILITY_FAULT_S', smoke ? 1 : 5) * 1000,
   gapMs: num('RELIABILITY_GAP_S', smoke ? 1 : 7) * 1000,

@@ -35,11 +35,14 @@ const digest = () =>
 const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-measurements-smoke-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Runs `node <script> --smoke --out <out>`; resolves with its exit code and the tail of its output. */
-function runSmoke(script: string, out: string): Promise<{ code: number | null; tail: string; seconds: number }> {
+/** Runs `node <script> --smoke [--out <out>]`; resolves with its exit code and output. */
+function runSmoke(
+  script: string,
+  out?: string,
+): Promise<{ code: number | null; output: string; tail: string; seconds: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, script), '--smoke', '--out', out], {
+    const child = spawn(process.execPath, [path.join(ROOT, script), '--smoke', ...(out ? ['--out', out] : [])], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,7 +50,12 @@ function runSmoke(script: string, out: string): Promise<{ code: number | null; t
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
     child.on('close', (code) =>
-      resolve({ code, tail: `${script} --smoke:\n${output.slice(-6000)}`, seconds: (Date.now() - started) / 1000 }),
+      resolve({
+        code,
+        output,
+        tail: `${script} --smoke:\n${output.slice(-6000)}`,
+        seconds: (Date.now() - started) / 1000,
+      }),
     );
   });
 }
@@ -175,4 +183,19 @@ describe('measurements, smoke tier', () => {
     expect(digest(), 'the committed results and reports are untouched').toEqual(before);
     console.log(`reliability --smoke: ${run.seconds.toFixed(0)} s`);
   }, 900_000);
+
+  // bench/recovery.mjs measures the breaker's probe interval on the project `npm run reliability` generates; the
+  // reliability smoke run above has just generated it (tests in a file run in order).
+  it('bench/recovery.mjs --smoke: the probe-interval measurement runs', async () => {
+    const run = await runSmoke('bench/recovery.mjs');
+    expect(run.code, run.tail).toBe(0);
+    const rows = run.output
+      .split('\n')
+      .filter((l) => l.startsWith('{"round"'))
+      .map((l) => JSON.parse(l));
+    expect(rows.length, run.tail).toBe(1);
+    expectFigures(rows[0], ['interval', 'probes', 'probesPerS', 'errors'], 'recovery');
+    expect(run.output).toContain('| BREAKER_PROBE_MS |');
+    console.log(`bench/recovery.mjs --smoke: ${run.seconds.toFixed(0)} s`);
+  }, 300_000);
 });
