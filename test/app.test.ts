@@ -41,16 +41,15 @@ const COMMON = [
   'requirements.txt',
   'ruff.toml',
   'serving/__init__.py',
+  'serving/_moved.py',
   'serving/app.py',
   'serving/artifact.py',
   'serving/bundle.py',
   'serving/contract.json',
   'serving/contract.py',
-  'serving/onnx_conversion.py',
   'serving/onnx_runtime.py',
   'serving/prediction.py',
   'serving/request_body.py',
-  'serving/schema_derivation.py',
   'serving/settings.py',
   'serving/validation.py',
   'tests/conftest.py',
@@ -59,10 +58,14 @@ const COMMON = [
   'tests/contract/test_contract.py',
   'tests/test_app.py',
   'tests/test_train.py',
+  'tools/__init__.py',
   'tools/bundle.py',
   'tools/check_bundle.py',
+  'tools/errors.py',
   'tools/import_model.py',
+  'tools/onnx_conversion.py',
   'tools/run_staged.py',
+  'tools/schema_derivation.py',
   'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
@@ -122,7 +125,7 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, 'requirements.txt')).toMatch(/^gunicorn==/m);
     expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
     // One contract, two servers: the service reads the very bytes the gateway reads.
-    expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'gateway', 'contract.json'), 'utf8'));
+    expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'contract', 'contract.json'), 'utf8'));
     expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
     expect(read(dir, 'Makefile')).toMatch(/^local: port-free bundle$/m); // the port is checked before 30 s of building
     expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
