@@ -86,7 +86,7 @@ describe('a generated project, end to end', () => {
     expect(out).not.toMatch(/failed|error|skipped/i);
   });
 
-  it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, secrets out', () => {
+  it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, build-time tools, secrets out', () => {
     run('git', ['init', '-q'], project);
     writeFileSync(path.join(project, '.env'), 'SECRET=do-not-ship\n');
     const bundled = spawnSync(
@@ -130,6 +130,12 @@ describe('a generated project, end to end', () => {
         /^\.ebignore$/,
         /^Makefile$/,
         /^\.sci-eb\//,
+        // Build-time code never ships: the tools package (schema derivation, ONNX conversion, the importer), the
+        // training script and the lint settings.
+        /^tools\//,
+        /^serving\/(schema_derivation|onnx_conversion)\.py$/,
+        /^train\.py$/,
+        /^ruff\.toml$/,
       ],
     );
   });
