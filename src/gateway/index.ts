@@ -33,6 +33,7 @@ export default class GatewayGenerator extends UpgradeGenerator {
     super.prompting();
   }
 
+  // Named here only for Yeoman's queue, as prompting is.
   writing(): void {
     super.writing();
   }
