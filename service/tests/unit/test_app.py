@@ -162,6 +162,15 @@ def test_paths_match_exactly_as_sent(client, rows, path):
     problem_of(response, "not-found", "not-found")
 
 
+def test_an_app_mounted_under_a_prefix_matches_the_path_after_it(client):
+    # gunicorn with SCRIPT_NAME=/api (its documented way to mount an app): RAW_URI is the target as sent,
+    # PATH_INFO what follows the prefix.
+    mounted = {"SCRIPT_NAME": "/api", "PATH_INFO": "/v1/schema", "RAW_URI": "/api/v1/schema?x=1"}
+    assert client.get("/", environ_overrides=mounted).status_code == 200
+    encoded = dict(mounted, RAW_URI="/api/v1/%73chema")  # still matched exactly as sent
+    problem_of(client.get("/", environ_overrides=encoded), "not-found", "not-found")
+
+
 def test_a_wrong_method_is_a_405_listing_the_allowed_ones(client):
     response = client.get("/v1/predict")
     problem_of(response, "method-not-allowed", "method-not-allowed")
