@@ -64,6 +64,7 @@ const COMMON = [
   'tools/errors.py',
   'tools/import_model.py',
   'tools/onnx_conversion.py',
+  'tools/procfile.py',
   'tools/run_staged.py',
   'tools/schema_derivation.py',
   'train.py',

@@ -628,18 +628,14 @@ def chunks(rows, size):
 
 def web_command(port):
     """The Procfile's web command with its port replaced (the legacy platform has no Procfile: Flask's server)."""
-    procfile = os.path.join(PROJECT_ROOT, "Procfile")
-    if not os.path.isfile(procfile):
+    from tools import procfile
+
+    if not os.path.isfile(os.path.join(PROJECT_ROOT, procfile.PROCFILE)):
         return ["flask", "run", "--host", "127.0.0.1", "--port", str(port)]  # FLASK_APP is set by the caller
-    with open(procfile, encoding="utf-8") as fh:
-        line = [text for text in fh.read().splitlines() if text.startswith("web:")][0]
-    words = line[len("web:") :].split()
-    for i, word in enumerate(words):
-        if word == "--bind" and i + 1 < len(words):
-            words[i + 1] = "127.0.0.1:%d" % port
-        elif word.startswith("--bind="):
-            words[i] = "--bind=127.0.0.1:%d" % port
-    return words
+    try:
+        return procfile.rebind(procfile.web_command(PROJECT_ROOT), "127.0.0.1:%d" % port)
+    except procfile.ProcfileError as exc:
+        raise ImportRefused(str(exc)) from None
 
 
 def free_port():
