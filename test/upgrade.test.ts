@@ -474,6 +474,34 @@ describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB 
     expect(make(dir, 'notebook').output).toMatch(/our own target/);
     upgradedTwice(dir);
   }, 600_000);
+
+describe('upgrading a 0.1.0 project with the gateway: its pieces move into files of their own', () => {
+  it('its make targets leave the edited Makefile for gateway.mk, defined once; its documentation goes to docs/', () => {
+    const { envType: _, ...answers } = OLD_ANSWERS; // 0.1.0 stored environmentType and workers
+    const dir = oldProject({ ...answers, environmentType: 'single-instance', workers: 2, gateway: true }, '0.1.0');
+    expect(read(dir, 'Makefile')).toMatch(/^gateway-test: gateway$/m);
+    edit(dir, 'Makefile', (t) => `${t}\n# team target\nnotebooks:\n\tjupyter lab notebooks/\n`);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/merged \(your edits kept\) Makefile/);
+    const makefile = read(dir, 'Makefile');
+    expect(makefile).not.toMatch(/gateway-|GATEWAY_/);
+    expect(makefile).toMatch(/^-include gateway\.mk$/m);
+    expect(makefile).toMatch(/^notebooks:\n\tjupyter lab notebooks\/$/m);
+    expect(read(dir, 'docs/gateway.md')).toMatch(/^# The prediction gateway/m);
+    expect(read(dir, 'docs/runtime.md')).toMatch(/^# The runtime: sklearn/m);
+
+    const make = (...args: string[]) =>
+      spawnSync('make', ['--no-print-directory', 'LABEL=v1', ...args], { cwd: dir, encoding: 'utf8' });
+    const test = make('-n', 'gateway-test');
+    expect(test.status, test.stderr).toBe(0);
+    expect(test.stderr).not.toMatch(/overriding|ignoring old/); // each target defined once, in gateway.mk
+    expect(test.stdout).toMatch(/^cd gateway && npm test$/m);
+    const help = make('help');
+    expect(help.stderr).toBe('');
+    expect(help.stdout.match(/^make gateway-test /gm)).toHaveLength(1);
+    expect(make('-n', 'notebooks').stdout).toBe('jupyter lab notebooks/\n');
+  });
 });
 
 describe('platform migration: legacy Amazon Linux AMI to al2023', () => {
