@@ -11,6 +11,7 @@ const UNIT = [
   'test/answers.test.ts',
   'test/deploy-config.test.ts',
   'test/file-specs.test.ts',
+  'test/import-graph.test.ts',
   'test/merge-bases.test.ts',
   'test/options.test.ts',
   'test/plan-changes.test.ts',

@@ -474,6 +474,7 @@ describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB 
     expect(make(dir, 'notebook').output).toMatch(/our own target/);
     upgradedTwice(dir);
   }, 600_000);
+});
 
 describe('upgrading a 0.1.0 project with the gateway: its pieces move into files of their own', () => {
   it('its make targets leave the edited Makefile for gateway.mk, defined once; its documentation goes to docs/', () => {
