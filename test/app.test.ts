@@ -73,6 +73,7 @@ const COMMON = [
   'tools/importer/source.py',
   'tools/importer/swap.py',
   'tools/onnx_conversion.py',
+  'tools/procfile.py',
   'tools/run_staged.py',
   'tools/schema_derivation.py',
   'train.py',

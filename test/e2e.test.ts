@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectBundle, FIXTURES, LAUNCHER, read } from './helpers.js';
-import { acquirePort8000, sharedVenv } from '../harness/index.mjs';
+import { acquirePort8000, openProject, sharedVenv } from '../harness/index.mjs';
 
 const PORT = 8000; // the Procfile's port, as EB's nginx expects it
 
@@ -280,9 +280,7 @@ describe('a generated project, end to end', () => {
     );
     expect(app).toContain('frame.iloc[:, :2]');
     writeFileSync(path.join(broken, 'application.py'), app);
-    const web = read(broken, 'Procfile')
-      .replace(/^web:\s*/, '')
-      .trim();
+    const { web } = openProject(broken);
     const child = spawn('sh', ['-c', `exec ${web}`], {
       cwd: broken,
       env: { ...process.env, PATH: `${appVenv}/bin:${process.env.PATH}` },

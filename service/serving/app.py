@@ -109,11 +109,13 @@ def create_app(
         g.started = time.perf_counter()
         supplied = request.headers.get("X-Request-Id", "")
         g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
-        # Paths match exactly as sent: PATH_INFO is already percent-decoded, so compare the raw request target; and
+        # Paths match exactly as sent: PATH_INFO is already percent-decoded, so compare the raw request target (which
+        # starts with SCRIPT_NAME when the app is mounted under a prefix, e.g. gunicorn's SCRIPT_NAME); and
         # Werkzeug's matcher ignores leading slashes ("//v1/predict" would be /v1/predict).
         path = request.environ.get("PATH_INFO") or ""
         raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-        if (raw is not None and raw.split("?", 1)[0] != path) or path.startswith("//"):
+        sent = (request.environ.get("SCRIPT_NAME") or "") + path
+        if (raw is not None and raw.split("?", 1)[0] != sent) or path.startswith("//"):
             return problem("not-found", contract.detail("not-found"))
         return None
 

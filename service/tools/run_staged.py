@@ -16,6 +16,14 @@ import sys
 
 import yaml
 
+# Run as a script (`python tools/run_staged.py`), sys.path[0] is tools/: the project root makes `tools` a package
+# here as it is for the importer and the tests (a sibling `import procfile` would not work under -m or in tests).
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if PROJECT_ROOT not in sys.path:
+    sys.path.insert(0, PROJECT_ROOT)
+
+from tools.procfile import ProcfileError, web_command  # noqa: E402
+
 NAMESPACE = "aws:elasticbeanstalk:application:environment"
 
 
@@ -34,22 +42,16 @@ def environment_properties(stage):
     return props
 
 
-def web_command(stage):
-    with open(os.path.join(stage, "Procfile"), encoding="utf-8") as fh:
-        for line in fh:
-            name, _, command = line.partition(":")
-            if name.strip() == "web" and command.strip():
-                return command.strip()
-    sys.exit("%s has no web: line in its Procfile" % stage)
-
-
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         sys.exit("usage: tools/run_staged.py STAGE_DIR")
     stage = os.path.abspath(args[0])
     env = dict(environment_properties(stage), **os.environ)
-    command = web_command(stage)
+    try:
+        command = web_command(stage)
+    except ProcfileError as exc:
+        sys.exit(str(exc))
     print("starting %s in %s" % (command, stage), file=sys.stderr)
     os.chdir(stage)
     os.execvpe("sh", ["sh", "-c", "exec " + command], env)

@@ -18,6 +18,7 @@ import numpy as np
 from serving import settings
 from serving.bundle import ModelError, load_model
 from serving.prediction import predict
+from tools import procfile
 from tools.onnx_conversion import TOLERANCE as ONNX_TOLERANCE
 from tools.onnx_conversion import largest_difference
 
@@ -95,25 +96,14 @@ def prove_in_process(candidate, rows, expected, max_rows):
     return compare("the re-saved model, loaded as the service loads it", expected, in_process)
 
 
-def procfile_web_words(procfile):
-    """The words of the Procfile's web: line."""
-    with open(procfile, encoding="utf-8") as fh:
-        line = [text for text in fh.read().splitlines() if text.startswith("web:")][0]
-    return line[len("web:") :].split()
-
-
 def web_command(port):
     """The Procfile's web command with its port replaced (the legacy platform has no Procfile: Flask's server)."""
-    procfile = os.path.join(PROJECT_ROOT, "Procfile")
-    if not os.path.isfile(procfile):
+    if not os.path.isfile(os.path.join(PROJECT_ROOT, procfile.PROCFILE)):
         return ["flask", "run", "--host", "127.0.0.1", "--port", str(port)]  # FLASK_APP is set by the caller
-    words = procfile_web_words(procfile)
-    for i, word in enumerate(words):
-        if word == "--bind" and i + 1 < len(words):
-            words[i + 1] = "127.0.0.1:%d" % port
-        elif word.startswith("--bind="):
-            words[i] = "--bind=127.0.0.1:%d" % port
-    return words
+    try:
+        return procfile.rebind(procfile.web_command(PROJECT_ROOT), "127.0.0.1:%d" % port)
+    except procfile.ProcfileError as exc:
+        raise ImportRefused(str(exc)) from None
 
 
 def free_port():
