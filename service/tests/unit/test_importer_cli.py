@@ -112,14 +112,29 @@ def test_an_interrupted_import_leaves_the_project_as_it_was(project, tmp_path, m
 
 
 def test_a_model_from_another_sklearn_re_pins_before_it_is_even_loaded(tmp_path, monkeypatch):
-    # Not trusted as a pickle, so it is never loaded here: the version read from its bytes decides first.
+    # The version read from its bytes decides first: the model is loaded only in the re-pinned venv.
     path, version = pickle_from_another_sklearn(tmp_path)
     monkeypatch.setattr(environment, "wheel_set", lambda v, python: {"scikit-learn": v})
+    monkeypatch.setattr(cli, "load_source", lambda *a: pytest.fail("loaded before re-pinning"))
     calls = []
     monkeypatch.setattr(cli, "repin_and_import", lambda *call: calls.append(call) or 0)
-    args = [path, "--sample", sample_csv(tmp_path)]
+    args = [path, "--sample", sample_csv(tmp_path), "--trust-pickle"]
     assert cli.main(args) == 0
-    assert calls == [(version, {"scikit-learn": version}, args)]
+    assert calls == [(version, {"scikit-learn": version}, args, {})]
+
+
+def test_every_refusal_the_bytes_decide_comes_before_any_re_pin(tmp_path, monkeypatch, capsys):
+    # An untrusted pickle from another scikit-learn, without a sample: refused in seconds, both problems named, before
+    # pip is asked anything or the venv rebuilt (the issue: a refusal after a 96 s rebuild).
+    path, _version = pickle_from_another_sklearn(tmp_path)
+    monkeypatch.setattr(environment, "wheel_set", lambda *a: pytest.fail("asked pip before refusing"))
+    monkeypatch.setattr(cli, "repin_and_import", lambda *a: pytest.fail("re-pinned before refusing"))
+    assert cli.main([path]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 2 problems, each with its fix:\n- %s is a pickle" % path)
+    assert "add --trust-pickle" in err
+    assert "\n- --sample CSV is required" in err
+    assert err.endswith("Nothing was changed.\n")
 
 
 def test_the_entry_point_runs_from_any_folder_and_exits_2_on_a_refusal(tmp_path):
