@@ -88,7 +88,7 @@ const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
   { what: 'requirements.txt (onnx runtime)', files: ['al2023-onnx.txt'], arches: ['x86_64', 'aarch64'] },
   {
     // What tools/import_model.py adds for a model with LightGBM, XGBoost or CatBoost steps (sklearn runtime only).
-    what: "requirements.txt with every library a model may bring (libraries-al2023.txt)",
+    what: 'requirements.txt with every library a model may bring (libraries-al2023.txt)',
     files: ['al2023.txt', 'libraries-al2023.txt'],
     arches: ['x86_64', 'aarch64'],
   },

@@ -160,3 +160,50 @@ def test_the_entry_point_runs_from_any_folder_and_exits_2_on_a_refusal(tmp_path)
         "joblib or pickle file, or an MLflow model folder of the sklearn flavor. Nothing was changed.\n"
         % (tmp_path / "notes.txt")
     )
+
+
+FEATURES = "import numpy as np\n\n\ndef double(values):\n    return np.asarray(values) * 2\n"
+
+
+def test_the_user_s_code_comes_with_the_model_into_model_code_and_is_served_from_there(project, tmp_path, monkeypatch):
+    import importlib
+
+    from importer_fixtures import iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    monkeypatch.setattr(cli, "PROJECT_ROOT", str(project))
+    monkeypatch.setattr(environment, "PROJECT_ROOT", str(project))
+    notebook = tmp_path / "notebook"
+    notebook.mkdir()
+    (notebook / "acme_features.py").write_text(FEATURES)
+    sys.path.insert(0, str(notebook))
+    try:
+        module = importlib.import_module("acme_features")
+        features, species = iris()
+        model = make_pipeline(FunctionTransformer(module.double), LogisticRegression(max_iter=500))
+        path = skops_file(tmp_path, model.fit(features, species), name="own.skops")
+    finally:
+        sys.path.remove(str(notebook))
+        del sys.modules["acme_features"]
+    base = [path, "--sample", sample_csv(tmp_path), "--model-dir", str(project / "model")]
+
+    # A proof that fails leaves no model_code/ and no staged folder behind.
+    (project / "Procfile").write_text("web: python -c raise(SystemExit(3)) --bind 127.0.0.1:8000\n")
+    before = snapshot(project)
+    assert cli.main(base + ["--code", str(notebook / "acme_features.py")]) == 2
+    assert snapshot(project) == before and sorted(os.listdir(str(project))) == ["Procfile", "model", "serve.py"]
+
+    (project / "Procfile").write_text("web: python serve.py --bind 127.0.0.1:8000\n")
+    assert cli.main(base + ["--code", str(notebook / "acme_features.py")]) == 0
+    assert sorted(os.listdir(str(project / "model_code"))) == ["README.md", "acme_features.py"]
+    with open(str(project / "model" / "schema.json")) as fh:
+        assert "acme_features.double" in json.load(fh)["model"]["trustedTypes"]
+    assert "acme_features" not in sys.modules or str(project) in sys.modules["acme_features"].__file__
+    assert not [p for p in sys.path if "model-code-import" in p or p.endswith("model_code")]
+    # Imported again without --code: the model_code/ it has is the model's code (and stays as it is).
+    sys.modules.pop("acme_features", None)
+    assert cli.main(base) == 0
+    assert sorted(os.listdir(str(project / "model_code"))) == ["README.md", "acme_features.py"]
+    sys.modules.pop("acme_features", None)
