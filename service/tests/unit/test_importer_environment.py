@@ -140,6 +140,8 @@ def test_libraries_are_appended_under_one_comment_in_the_file_s_own_line_endings
         "numpy==2.4.6\r\nscipy==1.17.1\r\n" + environment.LIBRARIES_HEADER + "\r\ngraphviz==0.21\r\nlightgbm==4.7.0\r\n"
     )
     assert environment.with_libraries("numpy==2.4.6\n", {}) == "numpy==2.4.6\n"
+    again = environment.with_libraries(added, {"xgboost-cpu": "3.2.0"})  # a later import: the same comment, once
+    assert again == added + "xgboost-cpu==3.2.0\r\n"
 
 
 def test_staging_libraries_alone_needs_no_scikit_learn_pin_and_writes_nothing(tmp_path):

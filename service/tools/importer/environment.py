@@ -123,14 +123,16 @@ def repinned(text, pins):
 
 
 def with_libraries(text, additions):
-    """requirements.txt's text with `additions` ({name: version}) appended under one comment, in its line endings
-    (after numpy and scipy, which they build on, as the build order wants)."""
+    """requirements.txt's text with `additions` ({name: version}) appended, in its line endings (after numpy and
+    scipy, which they build on, as the build order wants), under one comment saying where they came from."""
     if not additions:
         return text
     newline = "\r\n" if "\r\n" in text else "\n"
     if text and not text.endswith(newline):
         text += newline
-    lines = [LIBRARIES_HEADER] + ["%s==%s" % kv for kv in sorted(additions.items())]
+    lines = ["%s==%s" % kv for kv in sorted(additions.items())]
+    if LIBRARIES_HEADER not in text:
+        lines.insert(0, LIBRARIES_HEADER)
     return text + newline.join(lines) + newline
 
 
