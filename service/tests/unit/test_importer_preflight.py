@@ -164,3 +164,13 @@ def test_staged_code_lands_with_a_readme_that_lists_it(own_code, tmp_path):
     readme = (target / "README.md").read_text()
     assert "- `acme_features.py` (module `acme_features`), from %s" % own_code.module in readme
     assert "`sci-eb upgrade` never touches this folder" in readme
+
+
+def test_a_skops_file_whose_schema_is_damaged_is_refused_with_the_reason(tmp_path):
+    import zipfile
+
+    path = tmp_path / "broken.skops"
+    with zipfile.ZipFile(str(path), "w") as archive:
+        archive.writestr("schema.json", "{not json")
+    [message] = problems(options(path, sample=sample_csv(tmp_path)))
+    assert message.startswith("cannot read %s as a skops file: JSONDecodeError" % path)

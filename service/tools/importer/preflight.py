@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 
 from . import ImportRefused, libraries, user_code, wheels
 from .inspection import inspect, skops_types
@@ -101,7 +102,11 @@ class Context(object):
 def check(args, context):
     """-> Preflight, or ImportRefused listing every problem found (each with its fix)."""
     kind, path, facts = identify(os.path.abspath(args.path))
-    found = Preflight(kind, path, facts, inspect(kind, path))
+    try:
+        inspection = inspect(kind, path)
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise ImportRefused("cannot read %s as a %s file: %s: %s" % (path, kind, type(exc).__name__, exc)) from exc
+    found = Preflight(kind, path, facts, inspection)
     found.written_by = (facts or {}).get("sklearnVersion") or sniff_sklearn_version(kind, path)
     problems = []
     _code(found, args, context, problems)
@@ -200,7 +205,11 @@ def _trust(found, args, context, problems):
     trusted = sorted(set(list(args.trust_type) + (recorded if mlflow_flag else []) + own))
     found.trusted = trusted
     if context.untrusted is not None:
-        candidates = context.untrusted(found.path)
+        try:
+            candidates = context.untrusted(found.path)
+        except Exception as exc:  # skops' own reading of a file it cannot parse: the reason is the message
+            problems.append("skops cannot read %s: %s: %s" % (found.path, type(exc).__name__, exc))
+            return
     else:
         # Without skops (the generator, before the venv): only types no default of skops can cover are known.
         candidates = [t for t in references if t.split(".", 1)[0] not in STDLIB | set(PROJECT_MODULES)]
