@@ -30,6 +30,13 @@ def test_python_and_the_project_s_own_libraries_need_nothing():
     assert (placement.libraries, placement.code, placement.main, placement.unplaced) == ({}, [], [], [])
 
 
+def test_scikit_learn_s_loss_classes_named_by_their_short_module_are_scikit_learn_s():
+    # Pickled by scikit-learn 1.5.2 (MLflow, cloudpickle): its Cython loss classes' __module__ is "_loss".
+    found = named("_loss.CyHalfBinomialLoss", "_loss.__pyx_unpickle_CyHalfBinomialLoss")
+    placement = place(found, {}, {})
+    assert (placement.libraries, placement.unplaced) == ({}, [])
+
+
 def test_gradient_boosting_libraries_are_placed_with_the_lightest_distribution_that_serves():
     found = named("lightgbm.sklearn.LGBMClassifier", "xgboost.core.Booster", "catboost.core.CatBoostClassifier")
     assert place(found, {}, {}).libraries == {"lightgbm": "lightgbm", "xgboost": "xgboost-cpu", "catboost": "catboost"}

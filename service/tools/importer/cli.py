@@ -5,6 +5,7 @@ launcher run) documents them. The first line above is --help's description: it m
 """
 
 import argparse
+import importlib
 import os
 import shutil
 import sys
@@ -53,7 +54,10 @@ def project_context():
         from skops.io import get_untrusted_types
 
         def untrusted(path):
-            return get_untrusted_types(file=path)
+            # skops trusts scikit-learn's types by their names in the scikit-learn installed here; one the model names
+            # otherwise (another version's, e.g. 1.5's "_loss.CyHalfBinomialLoss") is judged after a re-pin, by
+            # the scikit-learn that wrote it. Every other library's type is judged now, before anything is installed.
+            return [t for t in get_untrusted_types(file=path) if not _sklearns(t) or _named_here(t)]
 
     except ImportError:  # the legacy platform's Python 3.6 has no skops: skops files are refused when loaded
         untrusted = None
@@ -64,6 +68,19 @@ def project_context():
         installed=(installed_distribution, installed_version),
         pins_from=requirements_dir(),
     )
+
+
+def _sklearns(type_name):
+    return type_name.split(".", 1)[0] in ("sklearn", "_loss")
+
+
+def _named_here(type_name):
+    """Whether the installed libraries have a type by this dotted name (importing the module, never the artifact)."""
+    module, _dot, name = type_name.rpartition(".")
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except Exception:  # ImportError, or a module that fails to import: not named so here
+        return False
 
 
 def installed_distribution(module):

@@ -23,6 +23,9 @@ PROJECT_MODULES = {
     "cloudpickle": "cloudpickle",
     "skops": "skops",
     "threadpoolctl": "threadpoolctl",
+    # scikit-learn's Cython loss classes (HistGradientBoosting's, SGD's) say their module is "_loss" in the builds of
+    # several releases (1.5 on: scikit-learn#33770 fixed it), so their pickles name _loss.CyHalfBinomialLoss.
+    "_loss": "scikit-learn",
 }
 # Libraries models bring, by top-level module: the distribution pinned for it (first: the lightest that serves, e.g.
 # XGBoost without CUDA), then any other distribution that provides the same module (already pinned, it is kept).
