@@ -66,7 +66,16 @@ def test_help_describes_the_importer_as_import_model_py_does(capsys):
         first_line = fh.read().split('"""')[1].splitlines()[0]
     shown = capsys.readouterr().out
     assert " ".join(first_line.split()) in " ".join(shown.split())
-    for option in ("--sample", "--target", "--trust-pickle", "--trust-type", "--allow-version-mismatch", "--keep-pins"):
+    for option in (
+        "--sample",
+        "--target",
+        "--trust-pickle",
+        "--trust-type",
+        "--trust-mlflow-types",
+        "--code",
+        "--allow-version-mismatch",
+        "--keep-pins",
+    ):
         assert option in shown
 
 
