@@ -9,9 +9,10 @@ only with the types schema.json's model.trustedTypes lists beyond skops' default
 import hashlib
 import json
 import os
+import re
 from operator import itemgetter
 
-from . import artifact, settings
+from . import artifact, own_code, settings
 from .onnx_runtime import OnnxModel
 from .validation import CATEGORY, INTEGER, NUMBER, CompiledSchema
 
@@ -31,6 +32,7 @@ _ARGMAX_ESTIMATORS = frozenset(
 
 
 RUNTIMES = ("sklearn", "onnx")
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a top-level module of the project, never a path
 
 
 def labels_from_proba(model):
@@ -100,6 +102,11 @@ def check_schema(schema, path):
             raise bad("feature %r has unknown type %r" % (f.get("name"), f.get("type")))
         if f["type"] == CATEGORY and not f.get("categories"):
             raise bad("category feature %r has no categories" % f.get("name"))
+    own = schema["model"].get("ownCode")
+    if own is not None and not (
+        isinstance(own, dict) and all(_MODULE_NAME.match(str(k)) and isinstance(v, str) for k, v in own.items())
+    ):
+        raise bad("model.ownCode must map the project's module names to the sha256 of their code")
     if schema["target"].get("type") == CATEGORY and not schema["target"].get("classes"):
         raise bad("a category target needs classes")
     for key in ("maxRows", "maxBodyBytes"):
@@ -133,7 +140,8 @@ def load_model(model_dir):
     """Load and check model_dir/schema.json and the artifact it names; return a ModelBundle.
 
     Raises ModelError with a clear message when a file is missing, the schema is invalid, the artifact's sha256
-    differs from schema.json's, or the model does not match the schema. (Whether the model's columns are the
+    differs from schema.json's, the project's code the model runs (model.ownCode: features.py) has changed since it
+    was written, or the model does not match the schema. (Whether the model's columns are the
     schema's, or what a before_predict hook makes of them, is checked by prediction.self_test.)
     """
     schema_path = os.path.join(model_dir, "schema.json")
@@ -187,6 +195,12 @@ def load_model(model_dir):
             schema_bytes,
         )
 
+    # The project's code the pipeline runs (features.py's derive) must be the code it was fitted with: loading
+    # imports it, and a changed file would serve predictions the model was never trained or proven on.
+    try:
+        own_code.check(fields.get("ownCode"))
+    except own_code.OwnCodeError as exc:
+        raise ModelError("cannot serve %s: %s" % (artifact_path, exc)) from exc
     # Load the bytes just hashed, not the file again: what is checked is what is loaded. No format recorded: a
     # schema.json from before formats existed, whose artifact is joblib.
     fmt = schema["model"].get("format") or "joblib"

@@ -16,7 +16,7 @@ from pandas.api import types as ptypes
 from serving import artifact, settings
 from serving.onnx_runtime import ARTIFACT as ONNX_ARTIFACT
 
-from . import onnx_conversion
+from . import onnx_conversion, own_code
 from .errors import DerivationError
 
 SCHEMA_NAME = "schema.json"
@@ -145,12 +145,24 @@ def _write_temp(directory, final_name, data):
     return path
 
 
-def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_frame=None, proof_rows="held-out rows"):
+def write_model_folder(
+    directory,
+    model,
+    fmt,
+    make_schema,
+    runtime=None,
+    proof_frame=None,
+    proof_rows="held-out rows",
+    trusted_code=None,
+):
     """Write the artifact in `fmt` (and model.onnx for the onnx runtime), then schema.json = make_schema(model_fields),
     each atomically; return the schema.
 
     model_fields are the schema's model.* entries that describe the files (artifact, format, sha256, version,
-    trustedTypes, runtime, onnx); make_schema builds the whole schema around them. runtime defaults to the project's
+    trustedTypes, runtime, onnx, and ownCode when the model runs code of the project: see tools/own_code.py);
+    make_schema builds the whole schema around them. trusted_code lists the project's modules the caller vouches for
+    (train.py's TRUSTED_CODE): a model that runs code of another one is refused. None: the caller loaded the model
+    with the user's explicit trust already (the importer). runtime defaults to the project's
     (serving/settings.py). For onnx the pipeline is converted and proven on `proof_frame` (a frame as
     describe_features builds it; `proof_rows` says what its rows are) before anything is written: a pipeline that
     cannot be converted, or answers differently, raises onnx_conversion.ConversionError and leaves the folder as it was.
@@ -159,6 +171,7 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     runtime left from before are removed last.
     """
     runtime = runtime or settings.RUNTIME
+    code = own_code.vouch(model, trusted_code)
     blob, trusted = artifact.dumps(model, fmt)
     sha256 = hashlib.sha256(blob).hexdigest()
     name = artifact.ARTIFACT_NAMES[fmt]
@@ -166,6 +179,8 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     if fmt == "skops":
         # Written by this process from a model it holds: the types it contains are the ones it vouches for.
         fields["trustedTypes"] = trusted
+    if code:
+        fields["ownCode"] = code
     files = [(name, blob)]
     if runtime == "onnx":
         if proof_frame is None:
