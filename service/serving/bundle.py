@@ -164,6 +164,12 @@ def load_model(model_dir):
         raise ModelError(
             "%s: model.version must be the first 12 hex digits of the sha256 (%s)" % (schema_path, digest[:12])
         )
+    # The project's code the model was trained with (features.py, whose derive() the pipeline runs) must be the code
+    # it serves with: loading imports it, and a changed file would serve predictions nobody trained or proved.
+    try:
+        own_code.check(fields.get("ownCode"))
+    except own_code.OwnCodeError as exc:
+        raise ModelError("cannot serve %s: %s" % (artifact_path, exc)) from exc
     runtime = fields.get("runtime") or "sklearn"
     if runtime not in RUNTIMES:
         raise ModelError("%s: model.runtime %r is not one of %s" % (schema_path, runtime, ", ".join(RUNTIMES)))
@@ -195,12 +201,6 @@ def load_model(model_dir):
             schema_bytes,
         )
 
-    # The project's code the pipeline runs (features.py's derive) must be the code it was fitted with: loading
-    # imports it, and a changed file would serve predictions the model was never trained or proven on.
-    try:
-        own_code.check(fields.get("ownCode"))
-    except own_code.OwnCodeError as exc:
-        raise ModelError("cannot serve %s: %s" % (artifact_path, exc)) from exc
     # Load the bytes just hashed, not the file again: what is checked is what is loaded. No format recorded: a
     # schema.json from before formats existed, whose artifact is joblib.
     fmt = schema["model"].get("format") or "joblib"

@@ -76,7 +76,7 @@ def check(recorded, root=None):
         now = digest(path)
         if now != str(expected).lower():
             raise OwnCodeError(
-                "%s has changed since the model was trained (sha256 %s then, %s now), and the model runs its code: "
-                "run `make train` (or `make import` again) so that the model is fitted with the code it serves with"
+                "%s has changed since the model was trained with it (sha256 %s then, %s now): run `make train` (or "
+                "`make import` again) so that the model serves with the code it was trained with"
                 % (os.path.relpath(path, root), str(expected)[:12], now[:12])
             )

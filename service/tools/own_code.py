@@ -59,7 +59,11 @@ def vouch(model, trusted, root=None):
     """-> schema.json's model.ownCode for `model`: {module: sha256 of its code} for every module of the project it
     runs. `trusted` lists the modules whoever writes the model vouches for (train.py's TRUSTED_CODE); None means the
     model was loaded with the user's explicit trust already (the importer's --trust-type or --trust-pickle). A module
-    outside `trusted` is refused: nothing of the project runs when the service loads a model unless someone said so."""
+    outside `trusted` is refused: nothing of the project runs when the service loads a model unless someone said so.
+
+    The trusted modules are recorded too when the model does not call them: train.py trained it with them as they are
+    (a features.py whose derive() only returns its frame is why the pipeline has no derive step), so a change to them
+    also means `make train`, and the service says so rather than serve a model that ignores it."""
     scripts = sorted(
         set(
             "%s.%s" % (_module_of(item), getattr(item, "__qualname__", type(item).__name__))
@@ -81,6 +85,8 @@ def vouch(model, trusted, root=None):
                 "the model runs code of this project that nobody vouched for: %s. If you trust it, list the "
                 "module in train.py's TRUSTED_CODE" % ", ".join("%s (%s.py)" % (m, m) for m in unvouched)
             )
+    if trusted is not None:
+        modules = sorted(set(modules) | set(m for m in trusted if own_code.module_path(m, root) is not None))
     try:
         return own_code.record(modules, root)
     except own_code.OwnCodeError as exc:

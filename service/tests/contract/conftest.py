@@ -276,8 +276,8 @@ def make_service(app):
     def build(label, limits=None):
         if label == "model":
             return Service("model", app)
-        app, stub = synthetic_app(limits)
-        return Service("synthetic", app, stub)
+        synthetic, stub = synthetic_app(limits)
+        return Service("synthetic", synthetic, stub)
 
     return build
 

@@ -135,7 +135,7 @@ def test_predict_batch_matches_the_model(model_app, make_row, schema, bundle, ho
     expected = bundle.model.predict(frame).tolist()
     if is_classifier(schema):
         assert body["predictions"] == [str(v) for v in expected]
-        assert body["probabilities"] == pytest.approx(np.asarray(bundle.model.predict_proba(frame)).tolist())
+        assert np.allclose(body["probabilities"], np.asarray(bundle.model.predict_proba(frame)), rtol=0, atol=1e-12)
         for row in body["probabilities"]:
             assert math.isclose(sum(row), 1.0, abs_tol=1e-6)
     else:

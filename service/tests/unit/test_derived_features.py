@@ -131,7 +131,7 @@ def test_a_model_with_derived_features_records_its_code_and_serves_with_it(proje
 
     # The file changes after training: the model would serve code it was not fitted with.
     (project / "unit_features.py").write_text(DERIVING.replace("*", "+"))
-    with pytest.raises(ModelError, match=r"unit_features.py has changed since the model was trained.*make train"):
+    with pytest.raises(ModelError, match=r"unit_features.py has changed since the model was trained with it.*make train"):
         load_model(str(project / "model"))
     (project / "unit_features.py").write_text(DERIVING.replace("\n", "\r\n"))  # a CRLF checkout: the same code
     assert load_model(str(project / "model")).version == schema["model"]["version"]
@@ -167,6 +167,13 @@ def test_a_function_of_the_training_script_is_refused_with_where_it_belongs(trai
     ).fit(frame, labels)
     with pytest.raises(DerivationError, match=r"uses __main__.derive, defined in the script.*features.py"):
         own_code.vouch(model, ["features"])
+
+
+def test_the_modules_train_py_trusts_are_recorded_even_when_the_model_leaves_them_out(project, classifier):
+    # features.py as generated: derive() returns its frame, so no step; the model was still trained with that file.
+    digest = serving_own_code.digest(str(project / "unit_features.py"))
+    assert own_code.vouch(classifier, ["unit_features", "absent"]) == {"unit_features": digest}
+    assert own_code.vouch(classifier, None) == {}  # an import records only what the model runs
 
 
 def test_models_without_own_code_record_none(classifier, classifier_dir):
