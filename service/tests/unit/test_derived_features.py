@@ -131,7 +131,9 @@ def test_a_model_with_derived_features_records_its_code_and_serves_with_it(proje
 
     # The file changes after training: the model would serve code it was not fitted with.
     (project / "unit_features.py").write_text(DERIVING.replace("*", "+"))
-    with pytest.raises(ModelError, match=r"unit_features.py has changed since the model was trained with it.*make train"):
+    with pytest.raises(
+        ModelError, match=r"unit_features.py has changed since the model was trained with it.*make train"
+    ):
         load_model(str(project / "model"))
     (project / "unit_features.py").write_text(DERIVING.replace("\n", "\r\n"))  # a CRLF checkout: the same code
     assert load_model(str(project / "model")).version == schema["model"]["version"]
