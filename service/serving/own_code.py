@@ -70,7 +70,7 @@ def check(recorded, root=None):
         path = module_path(name, root)
         if path is None:
             raise OwnCodeError(
-                "the model runs code of module %r (%s.py), which is not in %s: it belongs beside application.py, "
+                "the model was trained with module %r (%s.py), which is not in %s: it belongs beside application.py, "
                 "deployed with the model (check .ebignore), or train the model again without it" % (name, name, root)
             )
         now = digest(path)

@@ -138,7 +138,7 @@ def test_a_model_with_derived_features_records_its_code_and_serves_with_it(proje
     (project / "unit_features.py").write_text(DERIVING.replace("\n", "\r\n"))  # a CRLF checkout: the same code
     assert load_model(str(project / "model")).version == schema["model"]["version"]
     (project / "unit_features.py").unlink()
-    with pytest.raises(ModelError, match=r"module 'unit_features' \(unit_features.py\), which is not in"):
+    with pytest.raises(ModelError, match=r"trained with module 'unit_features' \(unit_features.py\), which is not in"):
         load_model(str(project / "model"))
 
 
