@@ -20,12 +20,25 @@ export function buildCheckout(log) {
 }
 
 /**
+ * The Procfile's web command, read as the project's own tools/procfile.py reads it (the one reader in Python; this is
+ * the one in JavaScript): the command of the first `<process>: <command>` line whose process is `web` (spaces around
+ * the name ignored) and whose command is not empty.
+ */
+function webCommand(dir) {
+  for (const line of readFileSync(path.join(dir, 'Procfile'), 'utf8').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    const command = colon < 0 ? '' : line.slice(colon + 1).trim();
+    if (colon >= 0 && line.slice(0, colon).trim() === 'web' && command) return command;
+  }
+  throw new Error(`${dir} has no web: line in its Procfile`);
+}
+
+/**
  * What the harness needs to know about a generated (and trained) project, read from the project itself: the
  * Procfile's web command and what it binds, and the model's schema.
  */
 export function openProject(dir) {
-  const web = /^web:\s*(.+)$/m.exec(readFileSync(path.join(dir, 'Procfile'), 'utf8'))?.[1]?.trim();
-  if (!web) throw new Error(`${dir}: no web: line in the Procfile`);
+  const web = webCommand(dir);
   const schemaPath = path.join(dir, 'model', 'schema.json');
   const schema = existsSync(schemaPath) ? JSON.parse(readFileSync(schemaPath, 'utf8')) : undefined;
   return {

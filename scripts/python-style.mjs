@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `node scripts/python-style.mjs --check|--write`: ruff (lint and format) over this repository's Python, templates
-// included. A `.py.ejs` template is not Python until rendered, so each EJS tag is masked first: an inline tag becomes an
+// `node scripts/python-style.mjs --check|--write`: ruff (lint and format) over this repository's Python: service/
+// (with the settings of service/pyproject.toml, which ruff finds for those files), bench/ and the templates. A
+// `.py.ejs` template is not Python until rendered, so each EJS tag is masked first: an inline tag becomes an
 // identifier (`__ejs_3__`), a control-flow tag alone on its line (`<% if (...) { -%>`) a comment, and both are put
 // back after ruff. A template with control-flow lines is linted but not reformatted: the formatter would indent and
 // space their masks like the Python around them, which renders as stray blanks. Every rendered project is checked

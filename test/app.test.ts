@@ -1,5 +1,6 @@
 // yo sci-eb over a matrix of answers: the files each combination gets, their contents, YAML validity, idempotent
 // re-runs, prompts, and bad answers that must leave nothing behind.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,21 +37,21 @@ const COMMON = [
   'README.md',
   'application.py',
   'docs/contract.md',
+  'docs/runtime.md',
   'requirements-dev.txt',
   'requirements-ebcli.txt',
   'requirements.txt',
   'ruff.toml',
   'serving/__init__.py',
+  'serving/_moved.py',
   'serving/app.py',
   'serving/artifact.py',
   'serving/bundle.py',
   'serving/contract.json',
   'serving/contract.py',
-  'serving/onnx_conversion.py',
   'serving/onnx_runtime.py',
   'serving/prediction.py',
   'serving/request_body.py',
-  'serving/schema_derivation.py',
   'serving/settings.py',
   'serving/validation.py',
   'tests/conftest.py',
@@ -59,10 +60,22 @@ const COMMON = [
   'tests/contract/test_contract.py',
   'tests/test_app.py',
   'tests/test_train.py',
+  'tools/__init__.py',
   'tools/bundle.py',
   'tools/check_bundle.py',
+  'tools/errors.py',
   'tools/import_model.py',
+  'tools/importer/__init__.py',
+  'tools/importer/cli.py',
+  'tools/importer/environment.py',
+  'tools/importer/proof.py',
+  'tools/importer/schema.py',
+  'tools/importer/source.py',
+  'tools/importer/swap.py',
+  'tools/onnx_conversion.py',
+  'tools/procfile.py',
   'tools/run_staged.py',
+  'tools/schema_derivation.py',
   'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
@@ -122,7 +135,7 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, 'requirements.txt')).toMatch(/^gunicorn==/m);
     expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
     // One contract, two servers: the service reads the very bytes the gateway reads.
-    expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'gateway', 'contract.json'), 'utf8'));
+    expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'contract', 'contract.json'), 'utf8'));
     expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
     expect(read(dir, 'Makefile')).toMatch(/^local: port-free bundle$/m); // the port is checked before 30 s of building
     expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
@@ -231,10 +244,18 @@ describe('yo sci-eb: the matrix', () => {
     expect(dev).toMatch(/^-r requirements\.txt$[\s\S]*^skl2onnx==[\s\S]*^pytest==/m);
     expect(dev.indexOf('scipy==')).toBeLessThan(dev.indexOf('scikit-learn=='));
     expect(read(dir, 'serving/settings.py')).toMatch(/^RUNTIME = "onnx"$/m);
-    expect(read(dir, 'README.md')).toMatch(/## The runtime: onnx[\s\S]*--set runtime=sklearn/);
-    const { dir: plain } = await generate({}, 'plain');
+    expect(read(dir, 'docs/runtime.md')).toMatch(/^# The runtime: onnx[\s\S]*--set runtime=sklearn/m);
+    expect(read(dir, 'docs/runtime.md')).toMatch(/numpy\s+columns/); // what before_predict gets
+    const { dir: plain } = await generate(
+      { task: 'regression', dataset: 'diabetes', estimator: 'gradient_boosting' },
+      'compiled',
+    );
     expect(read(plain, 'serving/settings.py')).toMatch(/^RUNTIME = "sklearn"$/m);
     expect(read(plain, 'requirements-dev.txt')).not.toMatch(/skl2onnx/);
+    expect(read(plain, 'docs/runtime.md')).toMatch(/^# The runtime: sklearn[\s\S]*--set runtime=onnx/m);
+    expect(read(plain, 'docs/runtime.md')).toMatch(/pandas\s+DataFrame/);
+    // The README is the user's and no upgrade rewrites it: it says nothing that changes with the runtime.
+    expect(read(dir, 'README.md')).toBe(read(plain, 'README.md'));
   });
 
   it("the user's CSV is copied into data/ and named in train.py, and kept out of the bundle", async () => {
@@ -279,11 +300,48 @@ describe('yo sci-eb --gateway', () => {
       ),
     ).toEqual([]);
     expect(JSON.parse(read(dir, 'gateway/package.json')).dependencies.express).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly
-    expect(read(dir, 'Makefile')).toMatch(/^gateway-serve: gateway$/m);
-    expect(read(dir, 'Makefile')).toMatch(/^gateway-client: gateway\n\tcd gateway && npm run client:pack$/m);
-    expect(read(dir, 'README.md')).toMatch(/## The prediction gateway/);
+    // The gateway's make targets and documentation are files of its own; the Makefile and README are as without it.
+    expect(read(dir, 'gateway.mk')).toMatch(/^gateway-serve: gateway$/m);
+    expect(read(dir, 'gateway.mk')).toMatch(/^gateway-client: gateway\n\tcd gateway && npm run client:pack$/m);
+    expect(read(dir, 'Makefile')).not.toMatch(/gateway-|GATEWAY_/);
+    expect(read(dir, 'docs/gateway.md')).toMatch(/^# The prediction gateway[\s\S]*## Deploying the gateway/m);
+    const { dir: without } = await generate({}, 'withgw');
+    expect(read(dir, 'Makefile')).toBe(read(without, 'Makefile'));
+    expect(read(dir, 'README.md')).toBe(read(without, 'README.md'));
+    expect(read(dir, '.ebignore')).toMatch(/^gateway\.mk$/m);
     expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
     expect(read(dir, '.ebignore')).toMatch(/^gateway\/$/m); // not in the service's bundle
+  });
+
+  it('make: the same Makefile includes gateway.mk, whose targets run and show in make help; without it, none', async () => {
+    const { dir } = await generate({ gateway: true }, 'withgw');
+    const { dir: without } = await generate({}, 'withgw');
+    const make = (cwd: string, ...args: string[]) =>
+      spawnSync('make', ['--no-print-directory', 'LABEL=v1', ...args], { cwd, encoding: 'utf8' });
+
+    const test = make(dir, '-n', 'gateway-test');
+    expect(test.status, test.stderr).toBe(0);
+    expect(test.stdout).toMatch(
+      /^cd gateway && npm ci --no-audit --no-fund && npm run schema:sync -- \.\.\/model\/schema\.json\ncd gateway && npm test\n$/m,
+    );
+    expect(make(dir, '-n', 'gateway-bundle').stdout).toMatch(
+      /^\.venv-ebcli\/bin\/python tools\/bundle\.py --project gateway --label v1 --require dist\/server\.js /m,
+    );
+    // make help lists the service's targets, then the gateway's
+    expect(make(dir, 'help').stdout).toMatch(
+      /^make deploy .*\nmake gateway {8}install the gateway[\s\S]*^make gateway-upstream /m,
+    );
+    expect(make(dir, '-n', 'clean').stdout).toMatch(
+      /^rm -rf \.venv \.venv-ebcli .*withgw-eb-stage-venv" gateway\/\.elasticbeanstalk\/app_versions "[^"]*\/withgw-gateway-stage"\n$/,
+    );
+    // a folder named gateway/ exists, so its target must be phony to run at all
+    expect(make(dir, '-pn', 'help').stdout).toMatch(/^\.PHONY: .*(?<= )gateway(?= ).*(?<= )gateway-test(?= |$)/m);
+
+    const missing = make(without, '-n', 'gateway-test');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/No rule to make target 'gateway-test'/);
+    expect(make(without, 'help').stdout).not.toMatch(/gateway/);
+    expect(make(without, '-n', 'clean').stdout).toMatch(/^rm -rf \.venv \.venv-ebcli .*withgw-eb-stage-venv"\n$/);
   });
 
   it('keeps .yo-rc.json small (answers, version, a hash per file); the merge bases are shared blobs beside it', async () => {

@@ -157,7 +157,7 @@ describe('the gateway as its own EB project', () => {
     const env = gateway['branch-defaults'].default.environment;
     expect(env).not.toBe(service['branch-defaults'].default.environment);
     expect(env).toMatch(/^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$/); // EB's environment name rule
-    expect(files['Makefile']).toContain(`GATEWAY_ENV_NAME ?= ${env}`);
+    expect(files['gateway.mk']).toContain(`GATEWAY_ENV_NAME ?= ${env}`);
   });
 
   it("runs on a branch whose Node.js is supported on 2026-12-01, and its engines admit that Node and this machine's", () => {

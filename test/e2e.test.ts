@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectBundle, FIXTURES, LAUNCHER, read } from './helpers.js';
-import { acquirePort8000, sharedVenv } from '../harness/index.mjs';
+import { acquirePort8000, openProject, sharedVenv } from '../harness/index.mjs';
 
 const PORT = 8000; // the Procfile's port, as EB's nginx expects it
 
@@ -86,7 +86,7 @@ describe('a generated project, end to end', () => {
     expect(out).not.toMatch(/failed|error|skipped/i);
   });
 
-  it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, secrets out', () => {
+  it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, build-time tools, secrets out', () => {
     run('git', ['init', '-q'], project);
     writeFileSync(path.join(project, '.env'), 'SECRET=do-not-ship\n');
     const bundled = spawnSync(
@@ -130,6 +130,12 @@ describe('a generated project, end to end', () => {
         /^\.ebignore$/,
         /^Makefile$/,
         /^\.sci-eb\//,
+        // Build-time code never ships: the tools package (schema derivation, ONNX conversion, the importer), the
+        // training script and the lint settings.
+        /^tools\//,
+        /^serving\/(schema_derivation|onnx_conversion)\.py$/,
+        /^train\.py$/,
+        /^ruff\.toml$/,
       ],
     );
   });
@@ -274,9 +280,7 @@ describe('a generated project, end to end', () => {
     );
     expect(app).toContain('frame.iloc[:, :2]');
     writeFileSync(path.join(broken, 'application.py'), app);
-    const web = read(broken, 'Procfile')
-      .replace(/^web:\s*/, '')
-      .trim();
+    const { web } = openProject(broken);
     const child = spawn('sh', ['-c', `exec ${web}`], {
       cwd: broken,
       env: { ...process.env, PATH: `${appVenv}/bin:${process.env.PATH}` },

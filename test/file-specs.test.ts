@@ -11,6 +11,18 @@ describe('files.json', () => {
       expect(loadFileSpecs(path.join(FIXTURES, `templates-${version}`)).length, version).toBeGreaterThan(10);
   });
 
+  it("each feature's pieces are managed files that come and go with its answer, never parts of the user's files", () => {
+    const specs = new Map(loadFileSpecs().map((spec) => [spec.path, spec]));
+    for (const file of ['gateway.mk', 'docs/gateway.md'])
+      expect(specs.get(file), file).toMatchObject({ kind: 'managed', when: 'gateway' });
+    // rendered for the runtime answer, so an upgrade --set runtime=... rewrites it
+    expect(specs.get('docs/runtime.md')).toMatchObject({ kind: 'managed' });
+    expect(specs.get('docs/runtime.md')!.when).toBeUndefined();
+    expect(specs.get('README.md')).toMatchObject({ kind: 'scaffold' });
+    expect(specs.get('Makefile')).toMatchObject({ kind: 'managed' });
+    expect(specs.get('Makefile')!.when).toBeUndefined();
+  });
+
   it('names every wrong entry, and what is wrong with it', () => {
     const bad = {
       files: [

@@ -1,15 +1,6 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -194,29 +185,41 @@ describe('sci-eb launcher', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bin-'));
     expect(sciEb(cwd, 'app', 'svc', '--yes', '--skip-install').status).toBe(0);
     const project = path.join(cwd, 'svc');
+    const before = { readme: read(project, 'README.md'), makefile: read(project, 'Makefile') };
     const r = sciEb(project, 'gateway', '--skip-install');
     expect(r.status, r.output).toBe(0);
-    expect(listFiles(project)).toContain('gateway/src/app.ts');
+    expect(listFiles(project)).toEqual(expect.arrayContaining(['gateway/src/app.ts', 'gateway.mk', 'docs/gateway.md']));
     expect(JSON.parse(read(project, '.yo-rc.json'))['generator-sci-eb'].answers.gateway).toBe(true);
-    // the README (the user's file) gains the gateway's commands, where a new project has them, and nothing else changes
-    const readme = read(project, 'README.md');
-    expect(readme).toMatch(/## The prediction gateway[\s\S]*make gateway-serve[\s\S]*## What is in here/);
-    expect(r.output).toMatch(/Next:\n {2}make train gateway .*\n {2}make serve .*\n {2}make gateway-serve .*:3000/);
+    // The gateway's pieces are files of its own: the README (the user's) and the Makefile stay byte for byte.
+    expect(read(project, 'README.md')).toBe(before.readme);
+    expect(read(project, 'Makefile')).toBe(before.makefile);
+    const test = spawnSync('make', ['-n', '--no-print-directory', 'gateway-test'], { cwd: project, encoding: 'utf8' });
+    expect(test.status, test.stderr).toBe(0);
+    expect(test.stdout).toMatch(/^cd gateway && npm test$/m);
+    expect(spawnSync('make', ['help'], { cwd: project, encoding: 'utf8' }).stdout).toMatch(/^make gateway-serve /m);
+    expect(r.output).toMatch(
+      /Next:\n {2}make train gateway .*\n {2}make serve .*\n {2}make gateway-serve .*:3000.*\n(.*\n)* {2}docs\/gateway\.md /,
+    );
     const again = sciEb(project, 'gateway', '--skip-install');
     expect(again.output).toMatch(/Up to date/);
-    expect(read(project, 'README.md')).toBe(readme);
   });
 
-  it('a README edited by the user gains the gateway section at its end, the edits kept', () => {
+  it('upgrade --set runtime=onnx rewrites docs/runtime.md for onnx and leaves the README as it is', () => {
     const cwd = tmp();
     expect(sciEb(cwd, 'app', 'svc', '--yes', '--skip-install').status).toBe(0);
     const project = path.join(cwd, 'svc');
-    writeFileSync(path.join(project, 'README.md'), '# svc\n\nOur own notes.\n');
-    expect(sciEb(project, 'gateway', '--skip-install').status).toBe(0);
-    expect(read(project, 'README.md')).toMatch(
-      /^# svc\n\nOur own notes\.\n\n## The prediction gateway[\s\S]*make gateway-test/,
-    );
-    expect(existsSync(LAUNCHER)).toBe(true);
+    const readme = read(project, 'README.md');
+    expect(read(project, 'docs/runtime.md')).toMatch(/^# The runtime: sklearn/m);
+    expect(readme).toMatch(/\[docs\/runtime\.md\]\(docs\/runtime\.md\)/);
+    const r = sciEb(project, 'upgrade', '--set', 'runtime=onnx');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/update +docs\/runtime\.md/);
+    const runtime = read(project, 'docs/runtime.md');
+    expect(runtime).toMatch(/^# The runtime: onnx \(onnxruntime predicts\)/m);
+    expect(runtime).toMatch(/`requirements\.txt` holds only onnxruntime/);
+    expect(runtime).toMatch(/--set runtime=sklearn/);
+    expect(runtime).not.toMatch(/pandas DataFrame/);
+    expect(read(project, 'README.md')).toBe(readme);
   });
 
   it("after sci-eb app --gateway, the next steps name the gateway's commands", () => {

@@ -1,7 +1,7 @@
 // The merge bases as blobs: named by the hash of their content, shared, checked on read, and collected when unused.
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../src/lib/apply.js';
+import type { Manifest } from '../src/lib/manifest.js';
 import {
   BASES_DIR,
   baseStoreChanges,

@@ -1,7 +1,7 @@
 // Every pin the generator writes must install from a binary wheel on every Python and architecture the platform
 // offers (no compiler on AL2023), and the pins must be the whole dependency closure (nothing unpinned slips in).
 // Checked against PyPI with pip's own resolver, for the target platform's tags, without installing anything.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +25,10 @@ const pinsOf = (file: string) =>
 const manylinux = (arch: string) =>
   ['manylinux_2_34', 'manylinux_2_28', 'manylinux_2_27', 'manylinux_2_17', 'manylinux2014'].map((t) => `${t}_${arch}`);
 
+// The interpreter itself, not a version manager's shim: pyenv's shim rehashes after every `pip install` (a dry run
+// included) and, with the concurrent checks below, fails on its own lock ("cannot rehash") though pip succeeded.
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+
 async function resolve(
   requirements: string,
   python: string,
@@ -34,7 +38,7 @@ async function resolve(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pins-'));
   const report = path.join(dir, 'report.json');
   await promisify(execFile)(
-    'python3',
+    PYTHON,
     [
       '-m',
       'pip',

@@ -1,7 +1,8 @@
 // planChanges, decision by decision: each test builds the rendered files, the disk and the manifest (a hash per
 // file, the merge bases by hash) and asserts the one decision they call for. No generator, no disk.
 import { describe, expect, it } from 'vitest';
-import { planChanges, type Action, type Change, type Manifest } from '../src/lib/apply.js';
+import { planChanges, type Action, type Change } from '../src/lib/apply.js';
+import type { Manifest } from '../src/lib/manifest.js';
 import type { FileKind } from '../src/lib/file-specs.js';
 import type { RenderedFile } from '../src/lib/plan.js';
 import { sha256 } from '../src/lib/sha256.js';

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import semver from 'semver';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../src/lib/answers.js';
@@ -43,7 +44,8 @@ const sciEb = (cwd: string, ...args: string[]) => {
 
 /**
  * A project exactly as an older generator-sci-eb wrote it: its template set, its answers' shape, its manifest (which
- * up to 0.2.0 kept the full text of every managed file inline, the merge bases of the next upgrade).
+ * up to 0.1.0 kept the full text of every managed file inline, the merge bases of the next upgrade; 0.2.0 keeps a
+ * hash per file and the bases as blobs in .sci-eb/bases/).
  */
 function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-upgrade-')), String(storedAnswers.name));
@@ -58,13 +60,19 @@ function oldProject(storedAnswers: Record<string, unknown>, version = '0.0.9'): 
     mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
     writeFileSync(path.join(dir, file.path), file.content);
   }
+  const blobs = semver.gte(version, '0.2.0');
+  if (blobs) {
+    mkdirSync(path.join(dir, '.sci-eb/bases'), { recursive: true });
+    for (const f of rendered.filter((r) => r.kind === 'managed'))
+      writeFileSync(path.join(dir, basePath(sha256(f.content))), encodeBase(f.content));
+  }
   const manifest = Object.fromEntries(
     rendered.map((f) => [
       f.path,
       {
         kind: f.kind,
         sha256: sha256(f.content),
-        ...(f.kind === 'managed' ? { content: f.content.toString('utf8') } : {}),
+        ...(f.kind === 'managed' && !blobs ? { content: f.content.toString('utf8') } : {}),
       },
     ]),
   );
@@ -366,6 +374,135 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     expect(again.output).toMatch(/Up to date/);
     expectBlobState(dir);
   }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
+});
+
+describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB runs) and tools/ (build time)", () => {
+  const ANSWERS_020 = {
+    name: 'svc',
+    appName: 'svc',
+    envName: 'svc-env',
+    region: 'eu-west-1',
+    platform: 'al2023',
+    pythonVersion: '3.11',
+    architecture: 'x86_64',
+    instanceType: 't3.small',
+    environmentType: 'load-balanced',
+    minInstances: 1,
+    maxInstances: 4,
+    scalingMetric: 'CPUUtilization',
+    scaleUpThreshold: 70,
+    scaleDownThreshold: 30,
+    task: 'classification',
+    estimator: 'logistic_regression',
+    dataset: 'iris',
+    gateway: false,
+    healthCheckPath: '/health',
+    workers: 2,
+    deploymentPolicy: 'Immutable',
+    modelFormat: 'skops',
+    runtime: 'sklearn',
+  };
+  let venv = '';
+  const make = (dir: string, target: string) => {
+    const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+  const passes = (dir: string) => {
+    const train = make(dir, 'train');
+    expect(train.status, train.output).toBe(0);
+    const test = make(dir, 'test');
+    expect(test.status, test.output).toBe(0);
+    expect(test.output).toMatch(/\d+ passed/);
+    expect(test.output).not.toMatch(/failed|error|skipped/i);
+  };
+  const MOVED = ['serving/schema_derivation.py', 'serving/onnx_conversion.py'];
+  const TOOLS = [
+    'tools/__init__.py',
+    'tools/schema_derivation.py',
+    'tools/onnx_conversion.py',
+    'tools/import_model.py',
+  ];
+  const upgradedTwice = (dir: string) => {
+    const again = sciEb(dir, 'upgrade');
+    expect(again.status, again.output).toBe(0);
+    expect(again.output).toMatch(/Up to date/);
+    expectBlobState(dir);
+  };
+
+  it('unedited: build-time modules leave serving/ for tools/, train.py and its tests follow, and make test passes', () => {
+    const dir = oldProject(ANSWERS_020, '0.2.0');
+    expect(read(dir, 'train.py')).toMatch(/^from serving\.schema_derivation import /m);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    for (const file of MOVED) expect(existsSync(path.join(dir, file)), file).toBe(false);
+    for (const file of TOOLS) expect(existsSync(path.join(dir, file)), file).toBe(true);
+    expect(read(dir, 'train.py')).toMatch(/^from tools\.schema_derivation import /m); // its group, replaced whole
+    expect(r.output).not.toMatch(/Note on train\.py/);
+    expectBlobState(dir);
+    venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
+    passes(dir);
+    upgradedTwice(dir);
+  }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
+
+  it('edited: train.py, application.py and the Makefile keep your edits, the old imports still train, make test passes', () => {
+    const dir = oldProject(ANSWERS_020, '0.2.0');
+    edit(dir, 'train.py', (t) => t.replace('RANDOM_STATE = 42', 'RANDOM_STATE = 7'));
+    edit(
+      dir,
+      'application.py',
+      (t) => `${t}\n\n@application.route("/v1/team", methods=["GET"])\ndef team():\n    return {"team": "data"}\n`,
+    );
+    edit(dir, 'Makefile', (t) => `${t}\nnotebook:\n\t@echo our own target\n`);
+    const train = read(dir, 'train.py');
+    const application = read(dir, 'application.py');
+    expect(train).toMatch(/^RANDOM_STATE = 7 /m);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(read(dir, 'train.py')).toBe(train);
+    expect(read(dir, 'application.py')).toBe(application);
+    expect(r.output).toMatch(/Note on train\.py:\n {2}train\.py holds your edits/);
+    expect(r.output).toMatch(/^ +from tools\.schema_derivation import /m);
+    expect(read(dir, 'Makefile')).toMatch(/^notebook:\n\t@echo our own target$/m); // merged with the new Makefile
+    for (const file of MOVED) expect(existsSync(path.join(dir, file)), file).toBe(false);
+    for (const file of TOOLS) expect(existsSync(path.join(dir, file)), file).toBe(true);
+    venv = venv || sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
+    passes(dir); // the 0.2.0 train.py, importing serving.schema_derivation, trains through serving/'s alias
+    expect(make(dir, 'notebook').output).toMatch(/our own target/);
+    upgradedTwice(dir);
+  }, 600_000);
+});
+
+describe('upgrading a 0.1.0 project with the gateway: its pieces move into files of their own', () => {
+  it('its make targets leave the edited Makefile for gateway.mk, defined once; its documentation goes to docs/', () => {
+    const { envType: _, ...answers } = OLD_ANSWERS; // 0.1.0 stored environmentType and workers
+    const dir = oldProject({ ...answers, environmentType: 'single-instance', workers: 2, gateway: true }, '0.1.0');
+    expect(read(dir, 'Makefile')).toMatch(/^gateway-test: gateway$/m);
+    edit(dir, 'Makefile', (t) => `${t}\n# team target\nnotebooks:\n\tjupyter lab notebooks/\n`);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/merged \(your edits kept\) Makefile/);
+    const makefile = read(dir, 'Makefile');
+    expect(makefile).not.toMatch(/gateway-|GATEWAY_/);
+    expect(makefile).toMatch(/^-include gateway\.mk$/m);
+    expect(makefile).toMatch(/^notebooks:\n\tjupyter lab notebooks\/$/m);
+    expect(read(dir, 'docs/gateway.md')).toMatch(/^# The prediction gateway/m);
+    expect(read(dir, 'docs/runtime.md')).toMatch(/^# The runtime: sklearn/m);
+
+    const make = (...args: string[]) =>
+      spawnSync('make', ['--no-print-directory', 'LABEL=v1', ...args], { cwd: dir, encoding: 'utf8' });
+    const test = make('-n', 'gateway-test');
+    expect(test.status, test.stderr).toBe(0);
+    expect(test.stderr).not.toMatch(/overriding|ignoring old/); // each target defined once, in gateway.mk
+    expect(test.stdout).toMatch(/^cd gateway && npm test$/m);
+    const help = make('help');
+    expect(help.stderr).toBe('');
+    expect(help.stdout.match(/^make gateway-test /gm)).toHaveLength(1);
+    expect(make('-n', 'notebooks').stdout).toBe('jupyter lab notebooks/\n');
+  });
 });
 
 describe('platform migration: legacy Amazon Linux AMI to al2023', () => {

@@ -5,8 +5,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
-import type { Store } from 'express-rate-limit';
-import type { Logger } from 'pino';
 import { buildChains } from './chains.js';
 import type { Config } from './config.js';
 import { createReadinessCheck } from './health.js';
@@ -17,21 +15,11 @@ import { describeRunningGateway } from './openapi-runtime.js';
 import { pathOf, runChain, type GatewayResponse } from './pipeline.js';
 import { createRoutes, PREDICT_PATH } from './routes.js';
 import type { ModelSchema } from './schema/load.js';
-import { createServices } from './services.js';
+import { createServices, type AppDeps } from './services.js';
 import type { Breaker } from './upstream/breaker.js';
-import type { UpstreamClient } from './upstream/client.js';
 
-export interface AppDeps {
-  /** Replaces the client built from UPSTREAM_URL (tests, other transports). */
-  upstream?: UpstreamClient;
-  logger?: Logger;
-  /** Replaces reading SCHEMA_PATH. */
-  schema?: ModelSchema;
-  /** A shared rate-limit store (Redis) when several instances run; in-memory otherwise. */
-  rateLimitStore?: Store;
-  /** Process-wide default metrics (event loop, GC); off in tests that build many apps. */
-  collectDefaultMetrics?: boolean;
-}
+// What createApp takes is what the services are built from; exported here beside createApp for its callers.
+export type { AppDeps } from './services.js';
 
 export interface GatewayControl {
   /** Stops batching windows, waits for in-flight requests (those queued in a batch included); false on timeout. */

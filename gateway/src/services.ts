@@ -3,6 +3,7 @@
  * upstream client behind its circuit breaker and retries, and the micro-batcher. Built once from the config; the
  * routes and the predict fast path share them.
  */
+import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { MicroBatcher } from './batching.js';
 import { ConfigError, DEFAULT_BATCH_MAX_ROWS, type Config } from './config.js';
@@ -15,7 +16,18 @@ import { createBreaker, upstreamHealthy, type Breaker } from './upstream/breaker
 import type { UpstreamClient } from './upstream/client.js';
 import { createPredictor, type Predictor } from './upstream/resilient.js';
 import { createUndiciClient } from './upstream/undici-client.js';
-import type { AppDeps } from './app.js';
+
+export interface AppDeps {
+  /** Replaces the client built from UPSTREAM_URL (tests, other transports). */
+  upstream?: UpstreamClient;
+  logger?: Logger;
+  /** Replaces reading SCHEMA_PATH. */
+  schema?: ModelSchema;
+  /** A shared rate-limit store (Redis) when several instances run; in-memory otherwise. */
+  rateLimitStore?: Store;
+  /** Process-wide default metrics (event loop, GC); off in tests that build many apps. */
+  collectDefaultMetrics?: boolean;
+}
 
 export interface Services {
   logger: Logger;
@@ -58,7 +70,7 @@ export function createServices(config: Config, deps: AppDeps): Services {
       ? {
           probe: {
             intervalMs: config.BREAKER_PROBE_MS,
-            healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS, metrics),
+            healthy: () => upstreamHealthy(upstream, config.BREAKER_PROBE_TIMEOUT_MS, metrics.breakerProbes),
           },
         }
       : {}),

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Generator, { type BaseOptions } from 'yeoman-generator';
 import { ANSWER_RECORDS, type Answers } from '../lib/answers.js';
-import { nextManifest, planChanges, type Action, type Change, type Manifest } from '../lib/apply.js';
+import { nextManifest, planChanges, type Action, type Change } from '../lib/apply.js';
+import type { Manifest } from '../lib/manifest.js';
 import { UsageError } from '../lib/errors.js';
 import {
   BASES_DIR,

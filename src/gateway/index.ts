@@ -1,17 +1,15 @@
 /**
  * `yo sci-eb:gateway`: add the prediction gateway to a generated project, or refresh it after a generator upgrade.
- * It is an upgrade with the gateway answer set, so edits to gateway files are merged like any managed file; the
- * README (the user's) gains the gateway's section; then (unless --skip-install) `make gateway` installs it and
- * generates its types from model/schema.json, and the next steps are printed.
+ * It is an upgrade with the gateway answer set, so edits to gateway files are merged like any managed file. What the
+ * gateway brings is in files of its own (gateway/, gateway.mk, docs/gateway.md), so the user's README and Makefile
+ * stay as they are; then (unless --skip-install) `make gateway` installs it and generates its types from
+ * model/schema.json, and the next steps are printed.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gatewaySteps } from '../lib/install.js';
-import { planProject, renderPlan } from '../lib/plan.js';
-import { withGatewaySection } from '../lib/readme.js';
 import UpgradeGenerator from '../upgrade/index.js';
-import { commitChanges } from '../base/commit.js';
-import { GENERATOR_VERSION, type SciEbOptions } from '../base/project.js';
+import type { SciEbOptions } from '../base/project.js';
 
 export default class GatewayGenerator extends UpgradeGenerator {
   private installed = false;
@@ -35,25 +33,9 @@ export default class GatewayGenerator extends UpgradeGenerator {
     super.prompting();
   }
 
+  // Named here only for Yeoman's queue, as prompting is.
   writing(): void {
     super.writing();
-    if (this._readOnly) return;
-    this._addReadmeSection();
-  }
-
-  /** README.md is the user's and upgrades keep it as it is; the gateway's commands are added to it once. */
-  private _addReadmeSection(): void {
-    const readme = this.readDisk('README.md');
-    const answers = this.storedState().answers;
-    if (!readme || !answers) return;
-    const plan = planProject(answers).filter((f) => f.path === 'README.md');
-    const rendered = renderPlan(answers, plan, { generatorVersion: GENERATOR_VERSION })[0];
-    const next = rendered && withGatewaySection(readme.toString('utf8'), rendered.content.toString('utf8'));
-    if (!next) return;
-    commitChanges(this.destinationRoot(), [
-      { path: 'README.md', kind: 'scaffold', action: 'replace', content: Buffer.from(next) },
-    ]);
-    this.log("  update       README.md (the gateway's section: make gateway, gateway-test, gateway-serve)");
   }
 
   // Yeoman runs install before end: the next steps know whether the gateway was installed.
@@ -90,6 +72,7 @@ export default class GatewayGenerator extends UpgradeGenerator {
       'make serve          # in one terminal: the Flask service on :8000',
       'make gateway-serve  # in another: the gateway on http://127.0.0.1:3000 (docs at /docs)',
       "make gateway-test   # the gateway's tests",
+      'docs/gateway.md     # deploying it (make gateway-create, make gateway-deploy) and configuring it',
     ];
   }
 }

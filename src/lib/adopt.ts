@@ -3,7 +3,8 @@
  * and what adoption does to each file. Pure: given a reader of the project's files.
  */
 import YAML from 'yaml';
-import type { Change, Manifest } from './apply.js';
+import type { Change } from './apply.js';
+import type { Manifest } from './manifest.js';
 import type { RenderedFile } from './plan.js';
 import { orderRequirements } from './requirements.js';
 import { sha256 } from './sha256.js';

@@ -7,17 +7,11 @@
 import { merge } from 'node-diff3';
 import type { FileKind } from './file-specs.js';
 import { CONFLICT_LABELS } from './merge-labels.js';
+import type { Manifest, ManifestEntry } from './manifest.js';
 import { basePath, type BaseReader } from './merge-bases.js';
 import { mergeRequirements } from './merge-requirements.js';
 import { sha256 } from './sha256.js';
 import type { RenderedFile } from './plan.js';
-
-export interface ManifestEntry {
-  kind: FileKind;
-  /** sha256 of what the generator last wrote: tells an edited file from an untouched one, and names its merge base. */
-  sha256: string;
-}
-export type Manifest = Record<string, ManifestEntry>;
 
 export type Action =
   | 'create' // new file

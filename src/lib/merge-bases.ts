@@ -5,7 +5,7 @@
  * the hash in the manifest is the blob's name. A blob is trusted only if its content still has that hash.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Manifest } from './apply.js';
+import type { Manifest } from './manifest.js';
 import { sha256 } from './sha256.js';
 
 /** Committed with the project (teammates upgrade from it, as they did from the manifest); never in a bundle. */

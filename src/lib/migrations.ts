@@ -43,6 +43,19 @@ export const MIGRATIONS: Migration[] = [
       ].join('\n'),
     },
   },
+  {
+    version: '0.3.0',
+    describe:
+      'the build-time code (schema derivation, ONNX conversion) moved from serving/ into the managed tools/ package, which stays out of the EB bundle; the answers are unchanged',
+    migrate: (answers) => answers,
+    keptFileNotes: {
+      'train.py': [
+        'train.py holds your edits, so it was kept byte for byte, and it still trains: serving.schema_derivation moved to tools.schema_derivation,',
+        '    and serving/ answers the old name with the new module. When convenient, change its import to',
+        '      from tools.schema_derivation import DerivationError, describe_features, utc_now, write_model_folder',
+      ].join('\n'),
+    },
+  },
 ];
 
 export function migrateAnswers(

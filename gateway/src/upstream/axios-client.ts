@@ -7,10 +7,10 @@ import {
   clientOver,
   joinUrl,
   type CallContext,
+  type PoolOptions,
   type RawAnswer,
   type UpstreamClient,
 } from './client.js';
-import type { PoolOptions } from './undici-client.js';
 
 /** The listed client, kept selectable (UPSTREAM_CLIENT=axios) and measured against undici in bench/. */
 export function createAxiosClient(options: PoolOptions): UpstreamClient {

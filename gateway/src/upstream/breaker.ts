@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
-import type { Metrics } from '../metrics.js';
 import { UpstreamFailure, type UpstreamClient } from './client.js';
 import { createRecoveryProbe } from './recovery-probe.js';
 
@@ -14,6 +13,11 @@ export interface BreakerOptions {
   /** While open: health probes every probeMs (jittered), closing the breaker on the first healthy answer. */
   probe?: { intervalMs: number; healthy: () => Promise<boolean> };
   onStateChange?: (state: BreakerState) => void;
+}
+
+/** Counts the probes' outcomes (the gateway's metrics pass their counter): all this module needs of them. */
+export interface ProbeCounter {
+  inc(labels: { outcome: 'healthy' | 'unhealthy' }): void;
 }
 
 export interface Breaker {
@@ -110,7 +114,7 @@ let probeCount = 0;
 export async function upstreamHealthy(
   client: UpstreamClient,
   timeoutMs: number,
-  metrics?: Pick<Metrics, 'breakerProbes'>,
+  probes?: ProbeCounter,
 ): Promise<boolean> {
   let healthy = false;
   try {
@@ -122,6 +126,6 @@ export async function upstreamHealthy(
   } catch {
     healthy = false;
   }
-  metrics?.breakerProbes.inc({ outcome: healthy ? 'healthy' : 'unhealthy' });
+  probes?.inc({ outcome: healthy ? 'healthy' : 'unhealthy' });
   return healthy;
 }

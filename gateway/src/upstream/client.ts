@@ -24,6 +24,15 @@ export interface UpstreamHealth {
   body: unknown;
 }
 
+/** How a client connects to the service: what both transports (undici, axios) are built from. */
+export interface PoolOptions {
+  baseUrl: string;
+  healthPath: string;
+  connections: number;
+  /** Idle keep-alive sockets are dropped after this; keep it below every idle timeout on the way (gunicorn, nginx, ALB). */
+  keepAliveMs: number;
+}
+
 /** The one seam between the gateway and the EB service; one attempt per call, no retries in here. */
 export interface UpstreamClient {
   predict(rows: FeatureRow[], ctx: CallContext): Promise<UpstreamPrediction>;

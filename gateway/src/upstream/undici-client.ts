@@ -5,17 +5,10 @@ import {
   clientOver,
   joinUrl,
   type CallContext,
+  type PoolOptions,
   type RawAnswer,
   type UpstreamClient,
 } from './client.js';
-
-export interface PoolOptions {
-  baseUrl: string;
-  healthPath: string;
-  connections: number;
-  /** Idle keep-alive sockets are dropped after this; keep it below every idle timeout on the way (gunicorn, nginx, ALB). */
-  keepAliveMs: number;
-}
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

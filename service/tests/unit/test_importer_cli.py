@@ -1,0 +1,147 @@
+"""tools/import_model.py and tools/importer/cli.py: the whole import, in the order that keeps the project unchanged
+until the new model is proven."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from importer_fixtures import pickle_from_another_sklearn, sample_csv, skops_file
+
+from tools.importer import cli, environment, proof
+
+UNIT = os.path.dirname(os.path.abspath(__file__))
+SERVICE = os.path.dirname(os.path.dirname(UNIT))
+ENTRY_POINT = os.path.join(SERVICE, "tools", "import_model.py")
+
+# The real service (serving.create_app on $MODEL_DIR) behind the Procfile's web command, without gunicorn.
+REAL_SERVICE = textwrap.dedent(
+    """
+    import sys
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    sys.path[:0] = [{service!r}, {unit!r}]
+    import project_settings
+    sys.modules["serving.settings"] = project_settings
+    from serving import create_app
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    host, port = sys.argv[sys.argv.index("--bind") + 1].split(":")
+    make_server(host, int(port), create_app(), handler_class=Quiet).serve_forever()
+    """
+).format(service=SERVICE, unit=UNIT)
+
+
+@pytest.fixture
+def project(monkeypatch, tmp_path):
+    """A project root whose Procfile serves the real service, with a model/ the user wrote notes into."""
+    root = tmp_path / "project"
+    (root / "model").mkdir(parents=True)
+    (root / "model" / "schema.json").write_text(json.dumps({"model": {"name": "churn"}}))
+    (root / "model" / "NOTES.md").write_text("why this model")
+    (root / "serve.py").write_text(REAL_SERVICE)
+    (root / "Procfile").write_text("web: python serve.py --bind 127.0.0.1:8000\n")
+    monkeypatch.setattr(proof, "PROJECT_ROOT", str(root))
+    return root
+
+
+def snapshot(folder):
+    return dict(
+        (os.path.relpath(os.path.join(top, name), str(folder)), open(os.path.join(top, name), "rb").read())
+        for top, _dirs, names in os.walk(str(folder))
+        for name in names
+    )
+
+
+def test_help_describes_the_importer_as_import_model_py_does(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.parse_args(["--help"])
+    assert done.value.code == 0
+    with open(ENTRY_POINT, encoding="utf-8") as fh:
+        first_line = fh.read().split('"""')[1].splitlines()[0]
+    shown = capsys.readouterr().out
+    assert " ".join(first_line.split()) in " ".join(shown.split())
+    for option in ("--sample", "--target", "--trust-pickle", "--trust-type", "--allow-version-mismatch", "--keep-pins"):
+        assert option in shown
+
+
+def test_a_proven_model_replaces_model_keeping_its_name_and_the_user_s_notes(project, tmp_path, capsys):
+    path = skops_file(tmp_path)
+    model_dir = str(project / "model")
+    args = [path, "--sample", sample_csv(tmp_path), "--target", "species", "--model-dir", model_dir]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert (
+        "proved on 15 sample rows: in process and served by the Procfile's command, the same predictions and "
+        "probabilities as the original (largest difference 0)"
+    ) in out
+    assert "imported %s as %s (classification, LogisticRegression, version " % (path, model_dir + "/model.skops") in out
+    assert sorted(os.listdir(model_dir)) == ["NOTES.md", "model.skops", "schema.json"]
+    with open(os.path.join(model_dir, "schema.json")) as fh:
+        model = json.load(fh)["model"]
+    assert (model["name"], model["source"], model["importedAs"]) == ("churn", "import", "skops")
+    assert sorted(os.listdir(str(project))) == ["Procfile", "model", "serve.py"]
+
+
+def test_a_model_the_service_cannot_serve_leaves_the_project_as_it_was(project, tmp_path, capsys):
+    (project / "Procfile").write_text("web: python -c raise(SystemExit(3)) --bind 127.0.0.1:8000\n")
+    before = snapshot(project)
+    args = [skops_file(tmp_path), "--sample", sample_csv(tmp_path), "--model-dir", str(project / "model")]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the service did not start on the new model (exit 3):")
+    assert err.endswith(". Nothing was changed.\n")
+    assert snapshot(project) == before
+
+
+def test_an_interrupted_import_leaves_the_project_as_it_was(project, tmp_path, monkeypatch, capsys):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "serve_and_compare", interrupted)
+    before = snapshot(project)
+    args = [skops_file(tmp_path), "--sample", sample_csv(tmp_path), "--model-dir", str(project / "model")]
+    assert cli.main(args) == 130
+    assert capsys.readouterr().err == "interrupted. Nothing was changed.\n"
+    assert snapshot(project) == before
+
+
+def test_a_model_from_another_sklearn_re_pins_before_it_is_even_loaded(tmp_path, monkeypatch):
+    # Not trusted as a pickle, so it is never loaded here: the version read from its bytes decides first.
+    path, version = pickle_from_another_sklearn(tmp_path)
+    monkeypatch.setattr(environment, "wheel_set", lambda v, python: {"scikit-learn": v})
+    calls = []
+    monkeypatch.setattr(cli, "repin_and_import", lambda *call: calls.append(call) or 0)
+    args = [path, "--sample", sample_csv(tmp_path)]
+    assert cli.main(args) == 0
+    assert calls == [(version, {"scikit-learn": version}, args)]
+
+
+def test_the_entry_point_runs_from_any_folder_and_exits_2_on_a_refusal(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    # A fresh interpreter with only the settings stand-in importable: the entry point finds tools and serving itself.
+    code = (
+        "import runpy, sys, project_settings\n"
+        "sys.modules['serving.settings'] = project_settings\n"
+        "sys.argv = [%r, 'notes.txt', '--sample', 'rows.csv']\n"
+        "runpy.run_path(%r, run_name='__main__')\n" % (ENTRY_POINT, ENTRY_POINT)
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=str(tmp_path),
+        env=dict(os.environ, PYTHONPATH=UNIT),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: %s is a text file (it starts with 'hello\\n'), not a scikit-learn model. Accepted: a skops file, a "
+        "joblib or pickle file, or an MLflow model folder of the sklearn flavor. Nothing was changed.\n"
+        % (tmp_path / "notes.txt")
+    )

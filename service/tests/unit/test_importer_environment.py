@@ -1,0 +1,134 @@
+"""tools/importer/environment.py: the pins that follow the model's scikit-learn, and what re-pinning touches."""
+
+import os
+import sys
+from types import SimpleNamespace
+
+import pytest
+import sklearn
+
+from tools.importer import ImportRefused, environment
+from tools.importer.environment import (
+    check_versions,
+    pins_text,
+    repin_and_import,
+    repinned,
+    staged_requirements,
+    version_advice,
+)
+
+OLD = "1.5.2"
+PINS = {"scikit-learn": OLD, "numpy": "2.1.3", "scipy": "1.14.1", "pandas": "2.2.3", "joblib": "1.4.2"}
+REQUIREMENTS = (
+    "# build order: numpy before scipy before scikit-learn\n"
+    "numpy==2.3.5\n"
+    "scipy==1.16.3\n"
+    "scikit-learn==1.9.1 ; python_version >= '3.9'  # the model's library\n"
+    "skops==0.13.0\n"
+    "pandas==2.3.3\n"
+)
+
+
+def options(allow_version_mismatch=False, keep_pins=False):
+    return SimpleNamespace(allow_version_mismatch=allow_version_mismatch, keep_pins=keep_pins)
+
+
+def test_repinning_changes_only_the_versions_and_keeps_order_markers_and_comments():
+    text, changed = repinned(REQUIREMENTS, PINS)
+    assert text == (
+        "# build order: numpy before scipy before scikit-learn\n"
+        "numpy==2.1.3\n"
+        "scipy==1.14.1\n"
+        "scikit-learn==1.5.2 ; python_version >= '3.9'  # the model's library\n"
+        "skops==0.13.0\n"
+        "pandas==2.2.3\n"
+    )
+    assert changed == [
+        ("numpy", "2.3.5", "2.1.3"),
+        ("scipy", "1.16.3", "1.14.1"),
+        ("scikit-learn", "1.9.1", OLD),
+        ("pandas", "2.3.3", "2.2.3"),
+    ]
+
+
+def test_repinning_matches_names_as_pip_does_and_keeps_line_endings():
+    text, changed = repinned("Scikit_Learn === 1.9.1\r\njoblib==1.4.2\r\n", PINS)
+    assert text == "Scikit_Learn === 1.5.2\r\njoblib==1.4.2\r\n"
+    assert changed == [("Scikit_Learn", "1.9.1", OLD)]  # joblib already had the wanted version
+
+
+def test_the_advice_with_pins_names_them_the_python_and_how_to_let_the_importer_apply_them():
+    advice = version_advice(OLD, PINS)
+    assert "Pins with binary wheels for Python 3.11 (x86_64) that follow the artifact: " + pins_text(PINS) in advice
+    assert "Import without --keep-pins" in advice and "make venv" in advice
+
+
+def test_without_wheels_for_this_python_the_advice_names_a_python_that_has_them(monkeypatch):
+    monkeypatch.setattr(environment, "wheel_set", lambda version, python: PINS if python == "3.13" else None)
+    assert "it has for Python 3.13: generate the project with --python-version 3.13" in version_advice("0.24.2", None)
+    monkeypatch.setattr(environment, "wheel_set", lambda version, python: None)
+    advice = version_advice("0.24.2", None)
+    assert "scikit-learn 0.24.2 has no binary wheels for any Python this platform offers (3.11, 3.12" in advice
+    assert advice.endswith("re-save the model with this project's scikit-learn")
+
+
+def test_a_model_from_this_sklearn_or_of_unknown_version_needs_no_new_pins():
+    assert check_versions(sklearn.__version__, options()) is None
+    assert check_versions(None, options()) is None
+
+
+def test_allow_version_mismatch_imports_anyway_with_a_warning(capsys):
+    assert check_versions(OLD, options(allow_version_mismatch=True)) is None
+    out = capsys.readouterr().out
+    assert (
+        "warning: the model was written by scikit-learn %s, but this project runs scikit-learn %s"
+        % (
+            OLD,
+            sklearn.__version__,
+        )
+        in out
+    )
+    assert "the proof decides" in out
+
+
+def test_another_sklearn_re_pins_unless_keep_pins_which_refuses_with_the_pins(monkeypatch):
+    monkeypatch.setattr(environment, "wheel_set", lambda version, python: dict(PINS) if version == OLD else None)
+    assert check_versions(OLD, options()) == PINS
+    with pytest.raises(ImportRefused) as caught:
+        check_versions(OLD, options(keep_pins=True))
+    message = str(caught.value)
+    assert message.startswith("the model was written by scikit-learn %s, but this project runs" % OLD)
+    assert pins_text(PINS) in message
+    assert "--allow-version-mismatch" in message
+
+
+def test_staging_re_pins_both_requirement_files_in_memory_only(tmp_path):
+    (tmp_path / "requirements.txt").write_text(REQUIREMENTS)
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\npytest==8.3.4\nnumpy==2.3.5\n")
+    staged, changes = staged_requirements(str(tmp_path), OLD, PINS)
+    assert staged["requirements-dev.txt"] == "-r requirements.txt\npytest==8.3.4\nnumpy==2.1.3\n"
+    assert ("requirements.txt", "scikit-learn", "1.9.1", OLD) in changes
+    assert ("requirements-dev.txt", "numpy", "2.3.5", "2.1.3") in changes
+    assert (tmp_path / "requirements.txt").read_text() == REQUIREMENTS  # nothing written until the import is proven
+
+
+def test_requirements_without_a_scikit_learn_pin_are_refused_with_what_to_add(tmp_path):
+    (tmp_path / "requirements.txt").write_text("numpy==2.3.5\nscikit-learn>=1.0\n")
+    with pytest.raises(ImportRefused) as caught:
+        staged_requirements(str(tmp_path), OLD, PINS)
+    assert "requirements.txt has no scikit-learn==... line to re-pin: add scikit-learn==1.5.2" in str(caught.value)
+
+
+def test_re_pinning_outside_a_venv_is_refused_and_touches_nothing(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "base_prefix", sys.prefix)
+    monkeypatch.setattr(environment, "PROJECT_ROOT", str(tmp_path))
+    with pytest.raises(ImportRefused) as caught:
+        repin_and_import(OLD, PINS, ["model.skops"])
+    assert "which is not a venv it can rebuild" in str(caught.value)
+    assert "add --keep-pins to only be told the pins" in str(caught.value)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_the_rebuilt_venv_re_runs_the_entry_point_users_run():
+    assert environment.IMPORTER == os.path.join(environment.PROJECT_ROOT, "tools", "import_model.py")
+    assert os.path.isfile(environment.IMPORTER)

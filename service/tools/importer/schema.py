@@ -1,0 +1,139 @@
+"""schema.json for an imported model: its input columns come from the model first (feature_names_in_), then the MLflow
+signature, then the sample's header; the sample (never copied into model/) gives their types, categories, nullability
+and ranges through the same schema_derivation functions train.py uses, so an imported model obeys the same contract.
+"""
+
+import json
+import os
+
+import pandas as pd
+import sklearn
+
+from serving import settings
+from tools.schema_derivation import DerivationError, describe_features, estimator_name, target_schema, task_of, utc_now
+
+from . import ImportRefused
+
+MODEL_NAME = settings.MODEL_NAME
+LIMITS = settings.LIMITS
+
+
+def read_sample(path):
+    if not path:
+        raise ImportRefused(
+            "--sample CSV is required: a CSV of rows the model accepts (the target column may be "
+            "in it) supplies the feature types, categories and ranges of schema.json, and the rows the "
+            "import proves the model on"
+        )
+    if not os.path.isfile(path):
+        raise ImportRefused("--sample: %s does not exist" % path)
+    try:
+        try:
+            # Nullable dtypes keep an integer column with gaps an integer (plain pandas makes it float).
+            return pd.read_csv(path, dtype_backend="numpy_nullable")
+        except TypeError:  # pandas < 2.0
+            return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ImportRefused("--sample: cannot read %s as CSV: %s" % (path, exc)) from exc
+
+
+def read_plain(path):
+    """The sample with pandas' default dtypes (float64 and NaN for gappy numbers, object for strings)."""
+    return pd.read_csv(path)
+
+
+def feature_names(model, facts, sample, target):
+    """From the model itself, else the MLflow signature, else the sample's header (minus the target)."""
+    if hasattr(model, "feature_names_in_"):
+        names, source = [str(n) for n in model.feature_names_in_], "the model's feature_names_in_"
+    elif facts and facts.get("inputs"):
+        names, source = [str(c["name"]) for c in facts["inputs"]], "the MLflow signature"
+    else:
+        names, source = [str(c) for c in sample.columns if c != target], "the sample's header"
+    if target and target in names:
+        raise ImportRefused(
+            "--target %s is one of the model's inputs (from %s); name the column it predicts" % (target, source)
+        )
+    missing = [n for n in names if n not in sample.columns]
+    if missing:
+        raise ImportRefused(
+            "the sample lacks the model's input column(s) %s (names from %s); give a --sample that "
+            "has them" % (", ".join(missing), source)
+        )
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and expected != len(names):
+        hint = " name the target with --target, or drop the sample's extra columns" if source.endswith("header") else ""
+        raise ImportRefused(
+            "the model takes %d input columns but %s gives %d (%s);%s"
+            % (expected, source, len(names), ", ".join(names), hint)
+        )
+    extra = [str(c) for c in sample.columns if c not in names and c != target]
+    if extra:
+        print("note: sample column(s) not used by the model, ignored: %s" % ", ".join(extra))
+    return names
+
+
+def derive_schema_parts(model, facts, sample, args):
+    """-> (task, the sample's inputs as the service builds request frames, schema features, schema target)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except Exception as exc:
+        raise ImportRefused("the model is not fitted (%s); fit it before saving" % exc) from exc
+    try:
+        task = task_of(model)
+    except DerivationError as exc:
+        raise ImportRefused(str(exc)) from exc
+    if args.target and args.target not in sample.columns:
+        print("note: --target %s is not a column of the sample; it only names the prediction" % args.target)
+    names = feature_names(model, facts, sample, args.target)
+    try:
+        frame, features = describe_features(sample[names], log=lambda _m: None)
+    except DerivationError as exc:
+        raise ImportRefused("--sample: %s" % exc) from exc
+    empty = [n for n in names if n not in [f["name"] for f in features]]
+    if empty:
+        raise ImportRefused(
+            "--sample: column(s) %s have no values; the sample needs values for every input" % ", ".join(empty)
+        )
+    target = target_schema(model, args.target or "prediction", task)
+    return task, frame, features, target
+
+
+def current_name(model_dir):
+    """The name the model/ being replaced goes by (an import keeps it), else the project's."""
+    try:
+        with open(os.path.join(model_dir, "schema.json"), encoding="utf-8") as fh:
+            return json.load(fh)["model"]["name"]
+    except (OSError, ValueError, KeyError):
+        return MODEL_NAME
+
+
+def import_schema(model, task, features, target, args, model_dir, kind, facts, written_by):
+    """-> make_schema(fields) for write_model_folder: the whole schema.json around the fields that describe the
+    written files, saying where the model came from and which scikit-learn wrote and re-saved it."""
+
+    def make_schema(fields):
+        described = {"name": args.name or current_name(model_dir), "task": task, "estimator": estimator_name(model)}
+        described.update(fields)
+        described.update(
+            {
+                "source": "import",
+                "importedFrom": os.path.basename(os.path.normpath(args.path)),
+                "importedAs": kind if facts is None else "mlflow-" + kind,
+                "trainedAt": utc_now(),
+                "sklearnVersion": sklearn.__version__,
+                "writtenBySklearn": written_by or sklearn.__version__,
+                "metrics": {},
+            }
+        )
+        return {
+            "schemaVersion": 1,
+            "model": described,
+            "features": features,
+            "target": target,
+            "limits": dict(LIMITS),
+        }
+
+    return make_schema
