@@ -47,7 +47,7 @@ _FALSE = frozenset(["false", "0", "no"])
 
 def mlflow_signature_types(inputs):
     """An MLflow signature's inputs ([{"name": ..., "type": ...}], MLmodel's signature.inputs) -> {column: feature type}
-    for describe_features(types=...), leaving out the columns it cannot decide ("string"). A type the API cannot
+    for describe_features(signature=...), leaving out the columns it cannot decide ("string"). A type the API cannot
     express (binary, arrays, objects) is a DerivationError naming the column."""
     types = {}
     for column in inputs or []:
@@ -80,17 +80,20 @@ def parse_feature_types(pairs):
     return types
 
 
-def describe_features(features, log=print, types=None, model=None):
+def describe_features(features, log=print, types=None, model=None, signature=None):
     """DataFrame -> (frame as the service builds it, schema feature list), column order preserved.
 
     What each column is, first match wins (docs/contract.md, "Feature types"):
-      1. `types` {column: feature type}: what the caller was told outside the data, the user's --feature-type
-         overrides merged over an MLflow signature's types (mlflow_signature_types);
+      1. `types` {column: feature type}: what the user said (--feature-type, parse_feature_types; an answers file's
+         featureTypes);
       2. the model, when given: what its preprocessing does with the column (column_types_from_model): the columns
          a text vectorizer reads are text, those an encoder reads categories (with the encoder's categories);
-      3. the column's dtype: bool is boolean, datetime64 a date-time (a date when every value is at midnight),
+      3. `signature` {column: feature type}: the storage types a model's metadata declares, an MLflow signature's
+         (mlflow_signature_types); after the model, which knows that a "long" column it one-hot encodes is a
+         category;
+      4. the column's dtype: bool is boolean, datetime64 a date-time (a date when every value is at midnight),
          pandas category a category (in its categories' order), whole numbers integer, other numbers number;
-      4. strings: with a model, a column it says nothing about is refused, listing each such column with the type
+      5. strings: with a model, a column nothing above types is refused, listing each such column with the type
          its values suggest and the --feature-type that sets it (a closed list of the sample's strings would reject
          every real request of free text); without a model (train.py, which builds its pipeline from the schema
          afterwards) they are categories.
@@ -106,6 +109,7 @@ def describe_features(features, log=print, types=None, model=None):
     """
     if types is None:
         return _describe_v1(features, log)
+    signature = signature or {}
     unknown = sorted(set(types) - set(str(c) for c in features.columns))
     if unknown:
         raise DerivationError("a type is given for column(s) the data does not have: %s" % ", ".join(unknown))
@@ -123,6 +127,8 @@ def describe_features(features, log=print, types=None, model=None):
             kind, why = types[name], "given"
         elif evidence:
             kind, why = evidence["type"], evidence["by"]
+        elif signature.get(name):
+            kind, why = signature[name], "the MLflow signature"
         else:
             kind, why = _type_from_dtype(column), "its dtype"
         if kind is None:
@@ -159,7 +165,11 @@ def describe_features(features, log=print, types=None, model=None):
 def _kind_words(entry):
     if entry["type"] == CATEGORY and entry["categories"] and type(entry["categories"][0]) is int:
         return "an integer-coded category"
-    return {"datetime": "a date-time"}.get(entry["type"], "a " + entry["type"])
+    return {
+        TEXT: "text",
+        DATETIME: "a date-time",
+        INTEGER: "an integer",
+    }.get(entry["type"], "a " + entry["type"])
 
 
 def _type_from_dtype(column):
@@ -235,6 +245,7 @@ def _describe_column(name, column, kind, evidence):
         entry["categories"] = sorted(set(listed) | set(seen))
     else:
         entry["categories"] = seen
+    entry["dtype"] = entry.pop("dtype")  # last, as in every other feature
     return entry, values
 
 

@@ -101,13 +101,14 @@ def derive_schema_parts(model, facts, sample, args):
         print("note: --target %s is not a column of the sample; it only names the prediction" % args.target)
     names = feature_names(model, facts, sample, args.target)
     try:
-        types = mlflow_signature_types((facts or {}).get("inputs"))
-        types = {name: kind for name, kind in types.items() if name in names}
-        types.update(parse_feature_types(getattr(args, "feature_type", None)))
+        signature = mlflow_signature_types((facts or {}).get("inputs"))
+        types = parse_feature_types(getattr(args, "feature_type", None))
     except DerivationError as exc:
         raise ImportRefused(str(exc)) from exc
     try:
-        frame, features = describe_features(sample[names], log=_type_notes, types=types, model=model)
+        frame, features = describe_features(
+            sample[names], log=_type_notes, types=types, model=model, signature=signature
+        )
     except DerivationError as exc:
         raise ImportRefused("--sample: %s" % exc) from exc
     empty = [n for n in names if n not in [f["name"] for f in features]]
