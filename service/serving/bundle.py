@@ -112,12 +112,30 @@ def outputs_of(target):
 def column_specs(features):
     """(name, column getter, feature type, nullable, dtype, categories) per feature, in schema (= training) order:
     how prediction.build_frame builds each column of the model's input."""
-    specs = []
-    for f in features:
-        dtype = f.get("dtype") or ("object" if f["type"] in (CATEGORY, TEXT) else "float64")
-        categories = tuple(f.get("categories") or ())
-        specs.append((f["name"], itemgetter(f["name"]), f["type"], bool(f.get("nullable")), dtype, categories))
-    return tuple(specs)
+    return tuple(
+        (
+            f["name"],
+            itemgetter(f["name"]),
+            f["type"],
+            bool(f.get("nullable")),
+            f.get("dtype") or default_dtype(f),
+            tuple(f.get("categories") or ()),
+        )
+        for f in features
+    )
+
+
+def default_dtype(feature):
+    """A feature's dtype when schema.json does not record one: version 1's (float64 numbers, object categories), and
+    what pandas makes of the other types' values (docs/contract.md, "Feature types")."""
+    kind, nullable = feature["type"], bool(feature.get("nullable"))
+    if kind == CATEGORY and is_coded(feature):
+        return "float64" if nullable else "int64"
+    if kind == BOOLEAN:
+        return "object" if nullable else "bool"
+    if kind in (DATE, DATETIME):
+        return "datetime64[ns]"
+    return "object" if kind in (CATEGORY, TEXT) else "float64"
 
 
 class ModelError(RuntimeError):
