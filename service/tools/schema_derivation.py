@@ -24,7 +24,7 @@ from . import onnx_conversion
 from .errors import DerivationError
 
 SCHEMA_NAME = "schema.json"
-# The schemaVersion train.py and the importer write (the service reads this one and version 1).
+# The newest schemaVersion (the service reads it and version 1); schema_version() says which one a schema needs.
 SCHEMA_VERSION = bundle.SCHEMA_VERSION
 MAX_LISTED_CATEGORIES = 100
 # A text feature accepts up to this many characters (more when the data has longer values): a bound that keeps one
@@ -611,6 +611,28 @@ def _cluster_count(model):
     if labels is not None:
         return int(len(set(int(v) for v in np.asarray(labels).ravel() if int(v) >= 0)))
     return None
+
+
+def schema_version(features, target):
+    """The lowest schemaVersion that can say this, which train.py and the importer write: 1 when every feature is a
+    number, an integer or a category of strings and the model a regressor or a classifier with string labels that
+    answers probabilities (what version 1 could say; the extra dtype and outputs members are ignored by its
+    readers), else 2. So a service or gateway from before version 2 (an application.py a user kept, a gateway
+    already deployed) keeps reading what it can serve, and refuses by version what it cannot."""
+    plain = all(
+        f["type"] in ("number", "integer")
+        or (f["type"] == "category" and all(type(c) is str for c in f["categories"]) and f.get("dtype") != "category")
+        for f in features
+    )
+    if target.get("type") == "number":
+        answers = True
+    else:
+        answers = (
+            target.get("type") == "category"
+            and target.get("outputs", ["probabilities"]) == ["probabilities"]
+            and all(type(c) is str for c in target.get("classes", []))
+        )
+    return 1 if plain and answers else SCHEMA_VERSION
 
 
 def estimator_name(model):

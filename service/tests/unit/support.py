@@ -15,9 +15,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from tools.schema_derivation import (
-    SCHEMA_VERSION,
     describe_features,
     request_rows,
+    schema_version,
     target_schema,
     task_of,
     write_model_folder,
@@ -102,7 +102,7 @@ def schema_maker(name, model, features, target_name, limits=None):
         entry.update(fields)
         entry.update({"source": "train.py", "trainedAt": "2026-01-01T00:00:00Z", "sklearnVersion": "test"})
         return {
-            "schemaVersion": SCHEMA_VERSION,
+            "schemaVersion": schema_version(features, target),
             "model": entry,
             "features": features,
             "target": target,

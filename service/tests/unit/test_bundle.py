@@ -128,8 +128,9 @@ def test_a_schema_promising_what_the_model_cannot_give_is_refused(tmp_path, trai
         load_model(str(tmp_path))
 
 
-GOOD_SCHEMA = support.schema_maker("s", None, [{"name": "x", "type": "number"}], "y")(
-    {"version": "0" * 12, "sha256": "0" * 64}
+GOOD_SCHEMA = dict(
+    support.schema_maker("s", None, [{"name": "x", "type": "number"}], "y")({"version": "0" * 12, "sha256": "0" * 64}),
+    schemaVersion=2,
 )
 
 

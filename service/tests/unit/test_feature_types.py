@@ -30,6 +30,7 @@ from tools.schema_derivation import (
     mlflow_signature_types,
     parse_feature_types,
     request_rows,
+    schema_version,
 )
 
 WORDS = CONTRACT["errors"]
@@ -445,3 +446,20 @@ def test_a_text_boolean_and_date_model_is_served_as_it_predicts(tmp_path):
         ("/instances/0/member", "not_a_boolean"),
         ("/instances/0/joined", "not_a_date"),
     ]
+
+
+def test_the_schema_version_written_is_the_lowest_that_says_it():
+    number = {"name": "x", "type": "number", "nullable": False, "dtype": "float64"}
+    words = {"name": "c", "type": "category", "nullable": False, "categories": ["a"], "dtype": "object"}
+    coded = {"name": "g", "type": "category", "nullable": False, "categories": [1], "dtype": "int64"}
+    text = {"name": "t", "type": "text", "nullable": False, "maxLength": 9, "dtype": "object"}
+    labels = {"name": "y", "type": "category", "classes": ["a", "b"], "outputs": ["probabilities"]}
+    # What an older service or gateway can read stays version 1: they ignore the dtype and outputs members.
+    assert schema_version([number, words], labels) == 1
+    assert schema_version([number], {"name": "y", "type": "number"}) == 1
+    assert schema_version([number, coded], labels) == 2
+    assert schema_version([text], labels) == 2
+    assert schema_version([dict(words, dtype="category")], labels) == 2
+    assert schema_version([number], dict(labels, classes=[0, 1])) == 2
+    assert schema_version([number], dict(labels, outputs=["scores"])) == 2
+    assert schema_version([number], {"name": "c", "type": "cluster"}) == 2

@@ -13,12 +13,12 @@ import sklearn
 
 from serving import settings
 from tools.schema_derivation import (
-    SCHEMA_VERSION,
     DerivationError,
     describe_features,
     estimator_name,
     mlflow_signature_types,
     parse_feature_types,
+    schema_version,
     target_schema,
     task_of,
     utc_now,
@@ -166,7 +166,7 @@ def import_schema(model, task, features, target, args, model_dir, kind, facts, w
             }
         )
         return {
-            "schemaVersion": SCHEMA_VERSION,
+            "schemaVersion": schema_version(features, target),
             "model": described,
             "features": features,
             "target": target,
