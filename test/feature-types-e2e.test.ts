@@ -150,7 +150,7 @@ describe('a model with text, boolean, date and integer-coded features and intege
     expect(direct.predictions).toEqual(expected.predictions.slice(0, 40));
     expect(direct.classes).toEqual([0, 1]);
     direct.probabilities.forEach((p: number[], i: number) => {
-      p.forEach((v, j) => expect(v).toBeCloseTo(expected.probabilities[i]![j]!, 12));
+      for (const [j, v] of p.entries()) expect(v).toBeCloseTo(expected.probabilities[i]![j]!, 12);
     });
     const single = await Promise.all(
       rows.map(async (row, i) =>
