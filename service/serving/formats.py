@@ -1,7 +1,6 @@
-"""The JSON forms of the feature values that are not plain numbers or category strings (docs/contract.md, "Feature
-types"): dates and date-times as ISO 8601 strings, parsed and range-checked exactly as the gateway does
-(gateway/src/schema/formats.ts), and the length of a text in characters (Unicode code points, as JSON Schema's
-maxLength counts them).
+"""The JSON forms of the feature values that are not plain numbers or strings (docs/contract.md, "Feature types"):
+dates and date-times as ISO 8601 strings, parsed and range-checked exactly as the gateway does
+(gateway/src/schema/formats.ts). (A text's length is Python's len: code points, as JSON Schema's maxLength counts.)
 
 A date is YYYY-MM-DD. A date-time is YYYY-MM-DDTHH:MM:SS with an optional fraction of 1 to 9 digits and an optional
 offset (Z or +HH:MM/-HH:MM): with an offset it is converted to UTC; without one it is taken as UTC, i.e. as the
@@ -115,9 +114,3 @@ def format_datetime(nanos, utc_suffix):
     if fraction:
         text += "." + ("%09d" % fraction).rstrip("0")
     return text + ("Z" if utc_suffix else "")
-
-
-def text_length(value):
-    """Characters as the contract counts them: Unicode code points (a lone surrogate from a \\ud800 escape counts
-    one, as in the gateway)."""
-    return len(value)

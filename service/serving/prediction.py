@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 
-from .bundle import DATETIME_DTYPE, ModelError, column_specs
+from .bundle import DATETIME_DTYPE, ModelError
 from .formats import format_date, format_datetime, parse_date, parse_datetime
 from .onnx_runtime import MISSING_CATEGORY, NUMBER_DTYPE, Columns
 from .validation import BOOLEAN, CATEGORY, DATE, DATETIME, INTEGER, TEXT
@@ -42,11 +42,6 @@ def frame_of(columns, rows):
     for name, getter, kind, nullable, dtype, categories in columns:
         data[name] = _column(list(map(getter, rows)), kind, nullable, dtype, categories, pd)
     return pd.DataFrame(data, columns=[spec[0] for spec in columns])
-
-
-def features_frame(features, rows):
-    """frame_of for schema.json's feature list."""
-    return frame_of(column_specs(features), rows)
 
 
 def _column(values, kind, nullable, dtype, categories, pd):

@@ -1,5 +1,5 @@
 """serving.formats: the ISO 8601 dates and date-times of docs/contract.md, parsed to the nanosecond, checked as the
-gateway checks them (gateway/test/formats.test.ts holds the same cases), and text length in code points."""
+gateway checks them (gateway/test/feature-types.test.ts holds the same cases)."""
 
 import datetime
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serving.formats import format_date, format_datetime, parse_date, parse_datetime, text_length
+from serving.formats import format_date, format_datetime, parse_date, parse_datetime
 
 EPOCH = datetime.datetime(1970, 1, 1)
 
@@ -114,10 +114,3 @@ def test_formatting_round_trips_and_drops_trailing_zeros_of_the_fraction():
     for text in ("1700-01-01T00:00:00", "2100-12-31T23:59:59.000000001"):
         assert format_datetime(parse_datetime(text), False) == text
     assert np.datetime64(format_datetime(value, False)).astype("datetime64[ns]").astype(np.int64) == value
-
-
-def test_text_length_counts_code_points_as_json_schema_does():
-    assert text_length("") == 0
-    assert text_length("caf\u00e9") == 4
-    assert text_length("\U0001f600") == 1  # one code point, two UTF-16 units
-    assert text_length("\ud800") == 1  # a lone surrogate from a "\ud800" escape
