@@ -3,11 +3,14 @@ import {
   ANSWER_RECORDS,
   answerRecord,
   defaultAnswers,
+  featureTypePairs,
   formatProblems,
   resolveAnswers,
   validateAnswer,
 } from '../src/lib/answers.js';
+import { importArgs } from '../src/lib/model-import.js';
 import { nearest } from '../src/lib/nearest.js';
+import { templateData } from '../src/lib/plan.js';
 
 const problemsOf = (given: Record<string, unknown>) => {
   const r = resolveAnswers(given);
@@ -187,6 +190,48 @@ describe('answers', () => {
         );
       }
     }
+  });
+
+  it('feature types: NAME=TYPE pairs from options (one or repeated) or an answers file object, checked, rendered and passed to the importer', () => {
+    const given = (featureTypes: unknown) =>
+      resolveAnswers({ dataset: 'csv', csvPath: 'a.csv', targetColumn: 'y', featureTypes });
+    for (const value of [
+      'review=text, joined=date',
+      ['review=text', 'joined=date'],
+      { review: 'text', joined: 'date' },
+    ]) {
+      const resolution = given(value);
+      expect(resolution.ok, JSON.stringify(value)).toBe(true);
+      if (resolution.ok) expect(resolution.answers.featureTypes).toBe('review=text,joined=date');
+    }
+    expect(featureTypePairs('a=b=category,c=text')).toEqual([
+      ['a=b', 'category'],
+      ['c', 'text'],
+    ]);
+    for (const bad of ['review', 'review=free', '=text', 'review=text,x']) {
+      const resolution = given(bad);
+      expect(resolution.ok, bad).toBe(false);
+      if (!resolution.ok)
+        expect(resolution.problems).toEqual([
+          {
+            key: 'featureTypes',
+            option: 'feature-type',
+            message:
+              'must be NAME=TYPE pairs separated by commas, TYPE one of: number, integer, category, text, boolean, date, datetime',
+          },
+        ]);
+    }
+    const resolution = given('review=text');
+    if (!resolution.ok) throw new Error('valid answers');
+    expect(templateData(resolution.answers, '0').featureTypesPython).toBe('{"review": "text"}');
+    expect(templateData(defaultAnswers({}), '0').featureTypesPython).toBe('{}');
+    expect(importArgs({ model: '/m.skops', featureTypes: featureTypePairs('review=text,n=number') }, '/')).toEqual([
+      '/m.skops',
+      '--feature-type',
+      'review=text',
+      '--feature-type',
+      'n=number',
+    ]);
   });
 
   it('asks in the order a person thinks: what model, what data, where it runs, how it scales', () => {

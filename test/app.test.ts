@@ -49,6 +49,7 @@ const COMMON = [
   'serving/bundle.py',
   'serving/contract.json',
   'serving/contract.py',
+  'serving/formats.py',
   'serving/onnx_runtime.py',
   'serving/prediction.py',
   'serving/request_body.py',

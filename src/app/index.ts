@@ -9,6 +9,7 @@ import {
   ANSWER_RECORDS,
   answerRecord,
   answersSoFar,
+  featureTypePairs,
   formatProblems,
   resolveAnswers,
   validateAnswer,
@@ -116,6 +117,8 @@ export default class AppGenerator extends ProjectGenerator {
     const resolution = resolveAnswers(given);
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
+    // The types the user set serve an imported model as they serve training (tools/import_model.py --feature-type).
+    if (this.modelSource) this.modelSource.featureTypes = featureTypePairs(this.answers.featureTypes);
     if (this.answers.dataset === 'csv' && this.answers.csvPath)
       this._checkCsv(this.answers.csvPath, this.answers.targetColumn);
     this.target = this.rerun ? this.destinationRoot() : this._chooseDestination();

@@ -43,6 +43,38 @@ export const ENVIRONMENT_TYPES = ['load-balanced', 'single-instance'] as const;
 export const MODEL_FORMATS = ['skops', 'joblib'] as const;
 /** What predicts in the service: scikit-learn itself, or the same pipeline compiled to ONNX and run by onnxruntime. */
 export const RUNTIMES = ['sklearn', 'onnx'] as const;
+/** The feature types of schema.json (docs/contract.md, "Feature types"), as --feature-type NAME=TYPE names them. */
+export const FEATURE_TYPES = ['number', 'integer', 'category', 'text', 'boolean', 'date', 'datetime'] as const;
+const FEATURE_TYPE_RULE = `must be NAME=TYPE pairs separated by commas, TYPE one of: ${FEATURE_TYPES.join(', ')}`;
+
+/**
+ * The featureTypes answer ("review=text,joined=date") as [name, type] pairs. The last "=" separates, as in
+ * tools/schema_derivation.py's parse_feature_types, so a column name may contain one.
+ */
+export function featureTypePairs(value: string | undefined): Array<[string, string]> {
+  return (value ?? '')
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.lastIndexOf('=')), pair.slice(pair.lastIndexOf('=') + 1)]);
+}
+
+/** --feature-type given several times (an array), as an object in an answers file, or as text: one canonical text. */
+function featureTypesText(value: unknown): unknown {
+  if (Array.isArray(value)) return featureTypesText(value.join(','));
+  if (value && typeof value === 'object')
+    return featureTypesText(
+      Object.entries(value)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
+  if (typeof value !== 'string') return value;
+  return value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .join(',');
+}
 
 // 2 to 40 characters: the length rule is part of the pattern, so a bad name gets one message, not one per rule.
 const PROJECT_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -213,6 +245,24 @@ const ANSWERS = new AnswerTable({}, [])
     describe: 'The CSV column to predict (with --dataset csv)',
     question: 'Which column of the CSV should the model predict?',
     schema: text('must be the name of a column of the CSV').optional(),
+    when: (a) => a.dataset === 'csv',
+  })
+  .answer('featureTypes', {
+    option: 'feature-type',
+    type: 'input',
+    describe:
+      'Feature types over what the model and the data say, NAME=TYPE (comma-separated or repeated; TYPE: number, integer, category, text, boolean, date, datetime), e.g. review=text; used by train.py and by --model',
+    question: 'Any column types to set (NAME=TYPE, comma-separated, e.g. review=text; empty: from the data)?',
+    schema: text(FEATURE_TYPE_RULE).refine(
+      (value) =>
+        featureTypePairs(value).every(
+          ([name, kind]) => name !== '' && (FEATURE_TYPES as readonly string[]).includes(kind),
+        ),
+      FEATURE_TYPE_RULE,
+    ),
+    coerce: featureTypesText,
+    default: '',
+    defaultText: 'none: types come from the model and the data',
     when: (a) => a.dataset === 'csv',
   })
   .answer('region', {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import type { Answers } from './answers.js';
+import { featureTypePairs, type Answers } from './answers.js';
 import { GATEWAY_NODE_BRANCH, PLATFORMS } from './platforms.js';
 import { CANARY, DEPLOY_TIMEOUT_SECONDS } from './deployment.js';
 import { BUILDERS, LIMITS, MANAGED_HEADER, gatewayEnvName, procfileCommand } from './ebconfig.js';
@@ -67,6 +67,10 @@ export function templateData(a: Answers, generatorVersion: string) {
     modelName: a.name,
     csvPath: projectCsvPath(a) ?? '',
     targetColumn: a.targetColumn ?? '',
+    // train.py's FEATURE_TYPES, a Python dict literal as ruff formats it
+    featureTypesPython: `{${featureTypePairs(a.featureTypes)
+      .map(([name, kind]) => `${JSON.stringify(name)}: ${JSON.stringify(kind)}`)
+      .join(', ')}}`,
     platformInfo: { ...platform, branch: platform.branchName(a.pythonVersion) },
     procfileCommand: platform.server === 'gunicorn' ? procfileCommand(a) : '',
     pythonCommand: `python${a.pythonVersion}`,
