@@ -399,16 +399,23 @@ describe('yo sci-eb: re-runs and prompts', () => {
 
   it('asks in the order a person thinks, offers only the choices that fit, and validates as the options do', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(cwd, 'houses.csv'));
     const seen: Record<
       string,
-      { message: string; choices?: Array<{ value: string }>; validate?: (v: unknown, a?: object) => unknown }
+      {
+        type: string;
+        message: string;
+        default?: unknown;
+        choices?: Array<{ value: string }>;
+        validate?: (v: unknown, a?: object) => unknown;
+      }
     > = {};
     await helpers
       .run<AppGenerator>(APP)
       .cd(cwd)
       .withOptions({ interactive: true })
       .withAnswers(
-        { name: 'asked', task: 'regression' },
+        { name: 'asked', dataset: 'csv', csvPath: 'houses.csv', task: 'classification' },
         {
           callback: (answer, { question }) => {
             seen[question.name] = question as never;
@@ -417,11 +424,13 @@ describe('yo sci-eb: re-runs and prompts', () => {
         },
       );
     expect(Object.keys(seen)).toEqual([
-      'model', // first: a model of your own to serve instead of training one (empty: train, and the questions follow)
       'name',
-      'task',
+      'model', // a model of your own to serve instead of training one (empty: train, and the questions follow)
+      'dataset', // the data first, then what to predict from it and how
+      'csvPath',
+      'targetColumn',
+      'task', // asked because a CSV leaves it open (a bundled dataset decides it)
       'estimator',
-      'dataset',
       'region',
       'platform',
       'pythonVersion',
@@ -444,24 +453,72 @@ describe('yo sci-eb: re-runs and prompts', () => {
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);
-    expect(values('dataset')).toEqual(['diabetes', 'csv']);
-    expect(values('estimator')).toEqual(['ridge', 'random_forest', 'gradient_boosting']);
-    expect(seen.dataset!.message).not.toMatch(/iris|diabetes/);
+    expect(values('dataset')).toEqual(['iris', 'wine', 'breast_cancer', 'diabetes', 'csv']);
+    // Once the CSV is known its columns are the target's choices, the last one first.
+    expect(seen.targetColumn!.type).toBe('select');
+    expect(values('targetColumn')).toEqual(['rooms', 'area_m2', 'district', 'has_garden', 'age_years', 'price_band']);
+    expect(seen.targetColumn!.default).toBe('price_band');
+    // Each answer is checked at its prompt, the disk included, with the message the option would get.
+    expect(seen.csvPath!.validate!('missing.csv', { dataset: 'csv' })).toBe(
+      `missing.csv does not exist (looked in ${cwd}): give the path of your CSV file`,
+    );
+    expect(seen.csvPath!.validate!('houses.xlsx', { dataset: 'csv' })).toBe('must name a .csv file');
+    expect(seen.csvPath!.validate!('houses.csv', { dataset: 'csv' })).toBe(true);
     expect(seen.name!.validate!('A')).toBe(
       'must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen',
     );
     expect(seen.workers!.validate!(0)).toBe('must be a whole number from 1 to 32');
-    expect(seen.estimator!.validate!('logistic_regression', { task: 'regression' })).toMatch(
-      /not a regression estimator/,
-    );
+    expect(seen.estimator!.validate!('ridge', { task: 'classification' })).toMatch(/not a classification estimator/);
+    const dir = path.join(cwd, 'asked');
+    expect(read(dir, 'train.py')).toMatch(/data\/houses\.csv/);
+    expect(read(dir, 'train.py')).toMatch(/TARGET_COLUMN = "price_band"/);
+  });
+
+  it('a bundled dataset decides the task: it is not asked', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    const result = await helpers
+      .run<AppGenerator>(APP)
+      .cd(cwd)
+      .withOptions({ interactive: true })
+      .withAnswers({ name: 'asked', dataset: 'diabetes' });
+    expect(result.askedQuestions.map((q) => q.name)).not.toContain('task');
+    const estimator = result.askedQuestions.find((q) => q.name === 'estimator')!;
+    expect(estimator.answer).toBe('random_forest');
     expect(read(path.join(cwd, 'asked'), 'train.py')).toMatch(/diabetes/);
+    expect(read(path.join(cwd, 'asked'), 'train.py')).toMatch(/TASK = "regression"/);
+  });
+
+  it('a wrong option is refused before the first question, not after twenty answers', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    const asked: string[] = [];
+    const error = await helpers
+      .run<AppGenerator>(APP)
+      .cd(cwd)
+      .withOptions({ interactive: true, csv: 'churn.csv', workers: '0' })
+      .withAnswers(
+        {},
+        {
+          callback: (answer, { question }) => {
+            asked.push(String(question.name));
+            return answer;
+          },
+        },
+      )
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(error?.name).toBe('UsageError');
+    expect(error?.message).toMatch(/--csv: churn\.csv does not exist .*: give the path of your CSV file/);
+    expect(error?.message).toMatch(/--workers: must be a whole number from 1 to 32/);
+    expect(asked).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('asks every question when nothing is given, and uses the answers', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
     const result = await helpers.run<AppGenerator>(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
       name: 'asked',
-      task: 'regression',
       dataset: 'diabetes',
       estimator: 'random_forest',
       architecture: 'arm64',
@@ -473,7 +530,6 @@ describe('yo sci-eb: re-runs and prompts', () => {
     expect(asked).toEqual(
       expect.arrayContaining([
         'name',
-        'task',
         'dataset',
         'estimator',
         'platform',
@@ -552,9 +608,19 @@ describe('yo sci-eb: bad answers write nothing', () => {
     [
       'a target column the CSV does not have',
       { dataset: 'csv', csv: 'houses.csv', target: 'price' },
-      [/no column "price" for --target; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/],
+      [
+        /--target: houses\.csv has no column "price"; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/,
+      ],
     ],
-    ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/empty\.csv the file is empty/]],
+    ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/--csv: empty\.csv: the file is empty/]],
+    [
+      'a CSV with a bundled dataset, which would leave it unused',
+      { dataset: 'iris', csv: 'houses.csv', target: 'price_band' },
+      [
+        /--csv: is for your own CSV, but --dataset is iris: leave out --csv to train on iris, or give --dataset csv/,
+        /--target: is for your own CSV, but --dataset is iris/,
+      ],
+    ],
     ['an answers file that is not JSON', { answers: 'broken.json' }, [/--answers broken\.json/]],
     [
       'architecture against instance type',
