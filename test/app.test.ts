@@ -1,7 +1,17 @@
 // yo sci-eb over a matrix of answers: the files each combination gets, their contents, YAML validity, idempotent
 // re-runs, prompts, and bad answers that must leave nothing behind.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helpers from 'yeoman-test';
@@ -311,6 +321,54 @@ describe('yo sci-eb --gateway', () => {
     expect(read(dir, '.ebignore')).toMatch(/^gateway\.mk$/m);
     expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
     expect(read(dir, '.ebignore')).toMatch(/^gateway\/$/m); // not in the service's bundle
+  });
+
+  it("every README in the project describes the project: the gateway's names only its own files and programs", async () => {
+    const { dir } = await generate({ gateway: true }, 'withgw');
+    const gatewayReadme = read(dir, 'gateway/README.md');
+    const repositoryReadme = readFileSync(path.join(ROOT, 'gateway', 'README.md'), 'utf8');
+    // What only the generator's repository has (the browser test, the benchmarks) is left out of the copy
+    expect(repositoryReadme).toMatch(/docs-browser\.test\.ts[\s\S]*chromium/i);
+    expect(repositoryReadme).toMatch(/^## Benchmarks/m);
+    expect(gatewayReadme).not.toMatch(
+      /chromium|docs-browser|repository only|npm run bench|see Benchmarks|^## Benchmarks/im,
+    );
+    expect(gatewayReadme).toMatch(
+      /`npm test` builds, type-checks and runs the whole suite \(needs `redis-server` on `PATH`; see Tests\)/,
+    );
+    const files = new Set(listFiles(path.join(dir, 'gateway')));
+    const testFiles = [...gatewayReadme.matchAll(/`(?:test\/)?([\w./-]+\.test\.ts)`/g)].map((m) => `test/${m[1]}`);
+    expect(testFiles.length).toBeGreaterThan(10);
+    for (const file of testFiles) expect(files, file).toContain(file);
+    for (const file of files) if (file.endsWith('.test.ts')) expect(testFiles, file).toContain(file);
+    // The programs the make targets need, named where the user reads first, and nothing the project does not need
+    for (const page of ['README.md', 'docs/gateway.md']) {
+      expect(read(dir, page), page).toMatch(/`redis-server`/);
+      expect(read(dir, page), page).toMatch(/Node\.js 20\.17 or later/);
+      expect(read(dir, page), page).not.toMatch(/chromium/i);
+    }
+    expect(read(dir, 'README.md')).toMatch(/You need `make`, Python 3\.11 \(`python3\.11`\) with its `venv` module/);
+  });
+
+  it('make gateway-test without redis-server says so, whole, before installing anything (make gateway-deploy too)', async () => {
+    const { dir } = await generate({ gateway: true }, 'withgw');
+    // A PATH with make, a shell and Node, but no redis-server
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bin-'));
+    for (const program of ['make', 'sh', 'date', 'sed', 'node', 'npm'])
+      symlinkSync(
+        spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim(),
+        path.join(bin, program),
+      );
+    for (const target of ['gateway-test', 'gateway-deploy']) {
+      const r = spawnSync('make', ['--no-print-directory', target], { cwd: dir, encoding: 'utf8', env: { PATH: bin } });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(
+        `make ${target} runs the gateway's tests, which start a real redis-server, and there is none on PATH: install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), then run make ${target} again.`,
+      );
+      expect(r.stderr).toMatch(/\nmake: \*\*\* \[gateway\.mk:\d+: gateway-redis\] Error 2\n$/);
+    }
+    expect(existsSync(path.join(dir, 'gateway', 'node_modules'))).toBe(false);
+    expect(existsSync(path.join(dir, '.venv-ebcli'))).toBe(false);
   });
 
   it('make: the same Makefile includes gateway.mk, whose targets run and show in make help; without it, none', async () => {

@@ -95,6 +95,30 @@ export interface RenderOptions {
  */
 const asIs = (value: unknown) => (value === undefined || value === null ? '' : String(value));
 
+const OPEN = '<!-- repository only -->';
+const CLOSE = '<!-- /repository only -->';
+const THIS_LINE = '<!-- repository only: this line -->';
+
+/**
+ * A Markdown page copied into projects (the gateway's README) as the project has it: what describes only the
+ * generator's repository (a test file projects do not get, the benchmarks and the browser they need) is marked there
+ * and left out here. `<!-- repository only -->` ... `<!-- /repository only -->` goes, whole lines when the markers
+ * stand alone on theirs; a line holding `<!-- repository only: this line -->` (a table row) goes whole.
+ */
+export function withoutRepositoryOnly(text: string, source = 'the page'): string {
+  const kept = text
+    .split('\n')
+    .filter((line) => !line.includes(THIS_LINE))
+    .join('\n')
+    // Between blank lines, one of them goes too.
+    .replace(/^\n<!-- repository only -->\n[\s\S]*?^<!-- \/repository only -->\n(?=\n)/gm, '')
+    .replace(/^<!-- repository only -->\n[\s\S]*?^<!-- \/repository only -->\n/gm, '')
+    .replace(/<!-- repository only -->[\s\S]*?<!-- \/repository only -->/g, '');
+  if (kept.includes(OPEN) || kept.includes(CLOSE))
+    throw new Error(`${source}: a "${OPEN}" without its "${CLOSE}", or the other way round`);
+  return kept;
+}
+
 export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptions): RenderedFile[] {
   const templatesDir = options.templatesDir ?? TEMPLATES_DIR;
   const data = templateData(a, options.generatorVersion);
@@ -111,6 +135,7 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
       content = Buffer.from(orderRequirements(header + pins).text);
     } else if (file.file) {
       content = readFileSync(path.join(templatesDir, file.file));
+      if (file.path.endsWith('.md')) content = Buffer.from(withoutRepositoryOnly(content.toString('utf8'), file.file));
     } else if (file.copy) {
       content = readFileSync(path.resolve(options.cwd ?? process.cwd(), file.copy));
     } else {
