@@ -737,4 +737,71 @@ describe('yo sci-eb: bad answers write nothing', () => {
   });
 });
 
+describe('make local leaves nothing behind', () => {
+  // The bundle and the server are stand-ins (a zip with an empty requirements.txt, a "server" that sleeps): what is
+  // tested is the staging, and its clean-up when the user presses Ctrl-C (SIGINT to make's whole process group).
+  async function ctrlC(dir: string, overrides: string[]) {
+    const child = spawn(
+      'make',
+      ['--no-print-directory', '-o', 'bundle', '-o', 'port-free', 'LABEL=fake', ...overrides, 'local'],
+      {
+        cwd: dir,
+        detached: true,
+      },
+    );
+    let log = '';
+    child.stdout!.on('data', (d) => {
+      log += d;
+    });
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
+    const closed = new Promise((done) => child.on('close', done));
+    const started = path.join(dir, 'server-started');
+    for (let i = 0; i < 1200 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(started), log).toBe(true);
+    process.kill(-child.pid!, 'SIGINT');
+    await closed;
+    return log;
+  }
+
+  it('Ctrl-C removes the staged bundle and its venv; a STAGE_VENV that was there before stays', async () => {
+    const { dir } = await generate({}, 'staged');
+    const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-stage-'));
+    mkdirSync(path.join(dir, '.elasticbeanstalk', 'app_versions'), { recursive: true });
+    const zip = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("requirements.txt", "")',
+        path.join(dir, '.elasticbeanstalk', 'app_versions', 'fake.zip'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(zip.status, zip.stderr).toBe(0);
+    // The EB CLI's python runs tools/run_staged.py STAGE_DIR: here it says it started, and waits
+    const fakeVenv = (where: string, body: string) => {
+      mkdirSync(path.join(where, 'bin'), { recursive: true });
+      writeFileSync(path.join(where, 'bin', 'python'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      return where;
+    };
+    const ebcli = fakeVenv(path.join(work, 'ebcli'), `touch "${path.join(dir, 'server-started')}"\nexec sleep 60`);
+    const stage = path.join(work, 'stage');
+
+    const log = await ctrlC(dir, [`EBCLI_VENV=${ebcli}`, `STAGE_DIR=${stage}`]);
+    expect(log).toMatch(
+      /make local: .*fake\.zip unpacked in .*stage, installed in .*stage-venv\n {2}both are removed when it stops/,
+    );
+    expect(existsSync(stage), log).toBe(false);
+    expect(existsSync(`${stage}-venv`), log).toBe(false);
+
+    rmSync(path.join(dir, 'server-started'));
+    const mine = fakeVenv(path.join(work, 'my-venv'), 'exit 0');
+    const kept = await ctrlC(dir, [`EBCLI_VENV=${ebcli}`, `STAGE_DIR=${stage}`, `STAGE_VENV=${mine}`]);
+    expect(kept).toMatch(/the folder is removed when it stops \(.*my-venv was there before: kept\)/);
+    expect(existsSync(stage), kept).toBe(false);
+    expect(existsSync(path.join(mine, 'bin', 'python')), kept).toBe(true);
+  }, 120_000);
+});
+
 const mkdirSyncP = (dir: string) => mkdirSync(dir, { recursive: true });
