@@ -59,6 +59,7 @@ const COMMON = [
   'serving/bundle.py',
   'serving/contract.json',
   'serving/contract.py',
+  'serving/gunicorn_hooks.py',
   'serving/onnx_runtime.py',
   'serving/prediction.py',
   'serving/request_body.py',
@@ -113,6 +114,8 @@ describe('yo sci-eb: the matrix', () => {
     const procfile = read(dir, 'Procfile');
     expect(procfile).toMatch(/^[A-Za-z0-9_-]+:\s*[^\s].*\n$/); // EB's Procfile line rule
     expect(procfile).toMatch(/^web: gunicorn --bind 127\.0\.0\.1:8000 --workers 2 .*application:application\n$/);
+    // A worker stops once, whatever Ctrl-C and the master send it (serving/gunicorn_hooks.py)
+    expect(procfile).toMatch(/ --config python:serving\.gunicorn_hooks /);
     const config = YAML.parse(read(dir, '.elasticbeanstalk/config.yml'));
     expect(config.global).toMatchObject({
       application_name: 'demo',
