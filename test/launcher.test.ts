@@ -1,6 +1,6 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -264,6 +264,26 @@ describe('sci-eb: what a newcomer trips over', () => {
       /--csv: is for your own CSV, but --dataset is iris: leave out --csv to train on iris, or give --dataset csv/,
     );
     expect(readdirSync(cwd).sort()).toEqual(['churn.csv', 'm5']);
+  });
+
+  it('a CSV project takes the gateway later and upgrades, its CSV read from data/ (the original may be gone)', () => {
+    const cwd = tmp();
+    writeFileSync(path.join(cwd, 'churn.csv'), 'tenure,plan,churned\n1,basic,no\n30,pro,yes\n');
+    expect(sciEb(cwd, 'app', 'm7', '--csv', 'churn.csv', '--target', 'churned', '--skip-install').status).toBe(0);
+    rmSync(path.join(cwd, 'churn.csv'));
+    const project = path.join(cwd, 'm7');
+    const gateway = sciEb(project, 'gateway', '--skip-install');
+    expect(gateway.status, gateway.output).toBe(0);
+    expect(gateway.output).not.toMatch(/data\/churn\.csv/);
+    expect(read(project, 'data/churn.csv')).toMatch(/^tenure,plan,churned\n/);
+    expect(sciEb(project, 'upgrade').output).toMatch(/Up to date/);
+    // Gone from both places: said, with where to put it back
+    rmSync(path.join(project, 'data', 'churn.csv'));
+    const lost = sciEb(project, 'upgrade');
+    expect(lost.status).toBe(2);
+    expect(lost.stderr).toMatch(
+      /^sci-eb: data\/churn\.csv is missing, and so is churn\.csv, which it was copied from: put the file back at data\/churn\.csv/,
+    );
   });
 
   it('every message names an option that exists: --name is one, on app and upgrade', () => {

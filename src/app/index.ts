@@ -123,13 +123,17 @@ export default class AppGenerator extends ProjectGenerator {
     if (this.modelSource) delete given.targetColumn;
     if (interactive)
       Object.assign(given, await this.prompt(this._questions(given, { ownModel: Boolean(this.modelSource) }) as never));
-    const resolution = resolveAnswers(given, { cwd });
+    // The disk is checked for answers given now, not for the stored ones of a re-run (its CSV is in data/ by now).
+    const resolution = resolveAnswers(given, this.rerun ? {} : { cwd });
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
     this.target = this.rerun ? this.destinationRoot() : this._chooseDestination();
     if (!this.rerun && this.storedState(this.target).manifest) this.rerun = true;
     // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
-    this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+    this.rendered = renderPlan(this.answers, planProject(this.answers), {
+      generatorVersion: GENERATOR_VERSION,
+      ...(this.rerun ? { projectRoot: this.target } : {}),
+    });
     this.changes = this.planFileChanges(
       this.rendered,
       this.target,

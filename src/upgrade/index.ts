@@ -110,7 +110,10 @@ export default class UpgradeGenerator extends ProjectGenerator {
     if (state.generatorVersion !== GENERATOR_VERSION)
       this.stateChanges.push(`generator ${state.generatorVersion ?? '(none)'} -> ${GENERATOR_VERSION}`);
 
-    this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+    this.rendered = renderPlan(this.answers, planProject(this.answers), {
+      generatorVersion: GENERATOR_VERSION,
+      projectRoot: root,
+    });
     if (this.options.adopt) {
       const { changes, manifest, moves } = adoptionChanges(this.rendered, (p) => this.readDisk(p));
       for (const line of moves) this.log(`  ${line}`);
