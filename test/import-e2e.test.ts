@@ -119,7 +119,12 @@ describe('bring your own model', () => {
       'plan:category',
     ]);
     expect(schema.features[2]).toMatchObject({ nullable: true, categories: ['east', 'north', 'south', 'west'] });
-    expect(schema.target).toEqual({ name: 'decision', type: 'category', classes: expected.classes });
+    expect(schema.target).toEqual({
+      name: 'decision',
+      type: 'category',
+      classes: expected.classes,
+      outputs: ['probabilities'],
+    });
     expect(readFileSync(path.join(project, 'model', 'model.skops')).length).toBeGreaterThan(0);
     expect(existsSync(path.join(project, 'model', 'sample.csv'))).toBe(false); // the sample is not shipped
   });

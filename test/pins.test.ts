@@ -1,7 +1,7 @@
 // Every pin the generator writes must install from a binary wheel on every Python and architecture the platform
 // offers (no compiler on AL2023), and the pins must be the whole dependency closure (nothing unpinned slips in).
 // Checked against PyPI with pip's own resolver, for the target platform's tags, without installing anything.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,16 +25,20 @@ const pinsOf = (file: string) =>
 const manylinux = (arch: string) =>
   ['manylinux_2_34', 'manylinux_2_28', 'manylinux_2_27', 'manylinux_2_17', 'manylinux2014'].map((t) => `${t}_${arch}`);
 
+// The interpreter itself, not a version manager's shim: pyenv's shim rehashes after every `pip install` (a dry run
+// included) and, with the concurrent checks below, fails on its own lock ("cannot rehash") though pip succeeded.
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+
 async function resolve(
   requirements: string,
   python: string,
   platforms: string[],
-  { noDeps = false, wheelsOnly = true, ignorePython = false } = {},
+  { noDeps = false, wheelsOnly = true, ignorePython = false, native = false } = {},
 ) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pins-'));
   const report = path.join(dir, 'report.json');
   await promisify(execFile)(
-    'python3',
+    PYTHON,
     [
       '-m',
       'pip',
@@ -43,15 +47,20 @@ async function resolve(
       '--ignore-installed',
       '--disable-pip-version-check',
       '-q',
-      ...(wheelsOnly ? ['--only-binary=:all:'] : []),
-      ...(ignorePython ? ['--ignore-requires-python'] : []),
-      ...platforms.flatMap((p) => ['--platform', p]),
-      '--python-version',
-      python,
-      '--implementation',
-      'cp',
-      '--target',
-      path.join(dir, 'target'),
+      // native: for this machine's Python and platform, sdists built for their metadata as pip install would
+      ...(native
+        ? []
+        : [
+            ...(wheelsOnly ? ['--only-binary=:all:'] : []),
+            ...(ignorePython ? ['--ignore-requires-python'] : []),
+            ...platforms.flatMap((p) => ['--platform', p]),
+            '--python-version',
+            python,
+            '--implementation',
+            'cp',
+            '--target',
+            path.join(dir, 'target'),
+          ]),
       '--report',
       report,
       ...(noDeps ? ['--no-deps'] : []),
@@ -134,7 +143,7 @@ describe.concurrent('pinned requirements', () => {
     for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
   }, 180_000);
 
-  it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', async () => {
+  it('the dev pins are wheels for every al2023 Python', async () => {
     for (const python of PLATFORMS.al2023.pythonVersions) {
       expect(
         (await resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }))
@@ -146,13 +155,30 @@ describe.concurrent('pinned requirements', () => {
           .sort(),
       );
     }
-    expect(
-      (
-        await resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), {
-          noDeps: true,
-          wheelsOnly: false,
-        })
-      )[0]!.name,
-    ).toBe('awsebcli');
+  }, 180_000);
+
+  // The EB CLI's venv is made on the developer's machine with its Python (any the platform offers). awsebcli ships
+  // only as an sdist, which pip resolves for a foreign platform only without its dependencies: so its tree is checked
+  // in two steps. The pins besides awsebcli: wheels for every al2023 Python and both architectures, and their own
+  // closure. Then awsebcli's requirements, read by pip from its sdist for this machine's Python: with the pins, pip
+  // installs exactly the pins (nothing unpinned, nothing to resolve).
+  const ebcliPins = () => pinsOf(pinsFile('ebcli.txt')).map((p) => `${p.name}==${p.version}`);
+  // (The EB CLI runs on the developer's machine, never on EB: aarch64 Linux is checked for the default Python.)
+  for (const python of PLATFORMS.al2023.pythonVersions) {
+    for (const arch of python === PLATFORMS.al2023.defaultPython ? ['x86_64', 'aarch64'] : ['x86_64']) {
+      it(`the EB CLI's dependency pins, Python ${python}, ${arch}: wheels, and their own whole closure`, async () => {
+        const deps = ebcliPins().filter((p) => !p.startsWith('awsebcli=='));
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pins-')), 'requirements.txt');
+        writeFileSync(file, `${deps.join('\n')}\n`);
+        const resolved = await resolve(file, python, manylinux(arch));
+        for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
+        expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(deps.sort());
+      }, 180_000);
+    }
+  }
+
+  it("awsebcli's whole tree is pinned: pip, reading its sdist, installs exactly the pins", async () => {
+    const resolved = await resolve(pinsFile('ebcli.txt'), '', [], { native: true });
+    expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(ebcliPins().sort());
   }, 180_000);
 });

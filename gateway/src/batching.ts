@@ -25,13 +25,13 @@ export interface BatcherOptions {
 }
 
 /** Members of every answer whose meaning docs/contract.md fixes: per row, or the same for every row. */
-const PER_ROW = new Set(['predictions', 'probabilities']);
+const PER_ROW = new Set(['predictions', 'probabilities', 'scores']);
 const WHOLE = new Set(['classes', 'model']);
 
 /**
  * The answer of the caller at `index` of a batch of `rows` rows, cut from the upstream's answer member by member, in
  * the upstream's order (as an unbatched answer has them), so that it is the answer the service gives that caller's
- * row alone. `predictions` and `probabilities` are per row, `classes` and `model` the same for every row; any other
+ * row alone. `predictions`, `probabilities` and `scores` are per row, `classes` and `model` the same for every row; any other
  * member (an after_predict hook's) is per row when it is an array with one item per row of the batch, and otherwise
  * the same for every caller. docs/contract.md ("Micro-batching") states the rule for hooks.
  */

@@ -10,11 +10,36 @@ import numpy as np
 
 from . import contract
 from .contract import MAX_MAGNITUDE, error_detail, utf16_order
+from .formats import is_date, is_datetime, parse_date, parse_datetime
 
-NUMBER, INTEGER, CATEGORY = "number", "integer", "category"
+# The feature types of schema.json (docs/contract.md, "Feature types").
+NUMBER, INTEGER, CATEGORY, TEXT, BOOLEAN, DATE, DATETIME = (
+    "number",
+    "integer",
+    "category",
+    "text",
+    "boolean",
+    "date",
+    "datetime",
+)
+FEATURE_TYPES = (NUMBER, INTEGER, CATEGORY, TEXT, BOOLEAN, DATE, DATETIME)
+# How a value is checked: the feature's type, except that a category of whole numbers (an integer-coded category) is
+# checked as numbers, not strings.
+CODED = "coded"
 _MISSING = object()  # marks an absent key while validating
 _NUMBER_TYPES = frozenset([float, int])
 _NONE_TYPE = type(None)
+_FEATURE_CODES = (
+    "required",
+    "not_nullable",
+    "not_a_number",
+    "not_finite",
+    "not_an_integer",
+    "not_a_string",
+    "not_a_boolean",
+    "not_a_date",
+    "not_a_datetime",
+)
 
 
 def escape_pointer(token):
@@ -24,6 +49,12 @@ def escape_pointer(token):
 
 def _error(pointer, code, detail):
     return {"pointer": pointer, "code": code, "detail": detail}
+
+
+def is_coded(feature):
+    """Whether a category feature's categories are whole numbers (JSON numbers), not strings."""
+    listed = feature.get("categories") or []
+    return bool(listed) and all(type(c) is int for c in listed)
 
 
 class CompiledSchema(object):
@@ -36,10 +67,7 @@ class CompiledSchema(object):
         self.names = [f["name"] for f in schema["features"]]
         self.name_set = frozenset(self.names)
         # The sentences are fixed per feature: built here, not per error.
-        self.details = {
-            code: error_detail("feature." + code)
-            for code in ("required", "not_nullable", "not_a_number", "not_finite", "not_an_integer", "not_a_string")
-        }
+        self.details = {code: error_detail("feature." + code) for code in _FEATURE_CODES}
         self.document = {
             "not_an_object": error_detail("document.not_an_object"),
             "unknown_field": error_detail("document.unknown_field"),
@@ -54,18 +82,24 @@ class CompiledSchema(object):
         for f in schema["features"]:
             kind = f["type"]
             categories = None
-            category_detail = None
+            detail = None  # the feature's own sentence: unknown_category's list, too_long's limit
+            limit = None
             if kind == CATEGORY:
                 listed = list(f.get("categories") or [])
+                if is_coded(f):
+                    kind = CODED
                 categories = frozenset(listed)
                 # A long list would bloat every error entry; the schema endpoint has the full list.
                 if len(listed) <= contract.MAX_LISTED_CATEGORIES:
-                    category_detail = error_detail("feature.unknown_category", categories=", ".join(listed))
+                    detail = error_detail("feature.unknown_category", categories=", ".join(str(c) for c in listed))
                 else:
-                    category_detail = error_detail("feature.unknown_category.many", count=len(listed))
-            # (name, kind, nullable, categories, escaped pointer token, unknown_category detail)
+                    detail = error_detail("feature.unknown_category.many", count=len(listed))
+            elif kind == TEXT:
+                limit = int(f["maxLength"])
+                detail = error_detail("feature.too_long", maxLength=limit)
+            # (name, check kind, nullable, categories, escaped pointer token, the feature's own detail, text limit)
             checks.append(
-                (f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]), category_detail)
+                (f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]), detail, limit)
             )
         self.checks = tuple(checks)
 
@@ -114,7 +148,7 @@ def _columns_look_valid(rows, compiled):
     for row in rows:
         if type(row) is not dict or row.keys() != name_set:
             return False
-    for name, kind, nullable, categories, _token, _detail in compiled.checks:
+    for name, kind, nullable, categories, _token, _detail, limit in compiled.checks:
         column = list(map(itemgetter(name), rows))
         types = set(map(type, column))
         if _NONE_TYPE in types:
@@ -122,10 +156,28 @@ def _columns_look_valid(rows, compiled):
                 return False
             types.discard(_NONE_TYPE)
             column = [v for v in column if v is not None]
+        if not types:
+            continue
         if kind == CATEGORY:
-            if types and (types != {str} or not categories.issuperset(column)):
+            if types != {str} or not categories.issuperset(column):
                 return False
-        elif types:
+        elif kind == CODED:
+            # 1.0 equals (and hashes as) 1, as the gateway cannot tell them apart; True is a bool, not an int, here.
+            if not types <= _NUMBER_TYPES or not categories.issuperset(column):
+                return False
+        elif kind == TEXT:
+            if types != {str} or max(map(len, column)) > limit:
+                return False
+        elif kind == BOOLEAN:
+            if types != {bool}:
+                return False
+        elif kind == DATE:
+            if types != {str} or not all(map(is_date, column)):
+                return False
+        elif kind == DATETIME:
+            if types != {str} or not all(map(is_datetime, column)):
+                return False
+        else:
             if not types <= _NUMBER_TYPES:
                 return False
             if min(column) < -MAX_MAGNITUDE or max(column) > MAX_MAGNITUDE:
@@ -151,7 +203,7 @@ def _validate_rows(rows, compiled, errors):
         if not isinstance(row, dict):
             append(_error("/instances/%d" % i, "not_an_object", row_not_an_object))
             continue
-        for name, kind, nullable, categories, token, category_detail in checks:
+        for name, kind, nullable, categories, token, own_detail, limit in checks:
             value = row.get(name, _MISSING)
             t = type(value)
             # Absent and null mean the same for every kind of feature; then the kind decides.
@@ -168,6 +220,32 @@ def _validate_rows(rows, compiled, errors):
                     continue
                 else:
                     code = "unknown_category"
+            elif kind == CODED:
+                if not _is_number(value):
+                    code = "not_a_number"
+                elif value in categories:
+                    continue
+                else:
+                    code = "unknown_category"
+            elif kind == TEXT:
+                if t is not str:
+                    code = "not_a_string"
+                elif len(value) <= limit:
+                    continue
+                else:
+                    code = "too_long"
+            elif kind == BOOLEAN:
+                if t is bool or isinstance(value, np.bool_):
+                    continue
+                code = "not_a_boolean"
+            elif kind == DATE:
+                if t is str and parse_date(value) is not None:
+                    continue
+                code = "not_a_date"
+            elif kind == DATETIME:
+                if t is str and parse_datetime(value) is not None:
+                    continue
+                code = "not_a_datetime"
             elif t is float:
                 if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # False for NaN, +/-inf and huge values
                     if kind == NUMBER or value.is_integer():
@@ -187,13 +265,18 @@ def _validate_rows(rows, compiled, errors):
                 _error(
                     "/instances/%d/%s" % (i, token),
                     code,
-                    category_detail if code == "unknown_category" else details[code],
+                    own_detail if code in ("unknown_category", "too_long") else details[code],
                 )
             )
         if row.keys() != name_set:  # then the names the schema does not know, if any, sorted
             unknown = [key for key in row if key not in name_set]
             for key in sorted(unknown, key=utf16_order):
                 append(_error("/instances/%d/%s" % (i, escape_pointer(key)), "unknown_field", row_unknown_field))
+
+
+def _is_number(value):
+    """A JSON number (or a numpy one, for direct callers); booleans are not numbers."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
 
 
 def _slow_number_check(value, kind):

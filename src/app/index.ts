@@ -7,8 +7,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ANSWER_RECORDS,
+  answerProblems,
   answerRecord,
   answersSoFar,
+  featureTypePairs,
+  forgetUnusedCsv,
   formatProblems,
   resolveAnswers,
   validateAnswer,
@@ -18,7 +21,6 @@ import {
 import type { Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { installSteps, nextSteps } from '../lib/install.js';
-import { csvHeaderProblems } from '../lib/csv.js';
 import { importArgs, modelSourceProblems, type ModelSource } from '../lib/model-import.js';
 import { ConflictError, UsageError } from '../lib/errors.js';
 import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, type SciEbOptions } from '../base/project.js';
@@ -40,7 +42,7 @@ export default class AppGenerator extends ProjectGenerator {
     super(args, options);
     this.argument('name', { type: String, required: false, description: answerRecord('name').describe });
     this.declareAnswerOptions();
-    this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
+    this.declareYes('Use the default for every answer not given');
     this.option('answers', {
       type: String,
       description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}',
@@ -74,7 +76,7 @@ export default class AppGenerator extends ProjectGenerator {
 
   /** Answers given without prompting: stored ones (re-run), then the answers file, then options and the argument. */
   private _givenAnswers(stored: Given | undefined): Given {
-    const given: Given = { ...stored };
+    const given: Given = forgetUnusedCsv({ ...stored });
     const file = this.options.answers as string | undefined;
     if (file) {
       let parsed: unknown;
@@ -109,19 +111,32 @@ export default class AppGenerator extends ProjectGenerator {
     if (!this.options.yes && !this.rerun && !terminal && missing.length > 0) {
       this.log(`No terminal to ask questions on: using the defaults for ${missing.join(', ')} (as with --yes).`);
     }
-    // First what a person decides first: serve a model they already have, or train one (then the training questions).
+    const cwd = process.cwd();
+    // What was given is checked before the first question: a wrong --csv is said now, not after twenty answers.
+    const givenProblems = interactive ? answerProblems(given, { cwd }) : [];
+    if (givenProblems.length > 0) throw new UsageError(formatProblems(givenProblems));
+    // The name, then what a person decides first: serve a model they already have, or train one (then the data, what
+    // to predict from it and how, then where it runs).
+    if (interactive) Object.assign(given, await this.prompt(this._questions(given, { only: 'name' }) as never));
     this.modelSource = await this._modelSource(interactive);
+    // With a model of the user's own, --target names the sample's target column (the model source has it), not a CSV
+    // to train on.
+    if (this.modelSource) delete given.targetColumn;
     if (interactive)
-      Object.assign(given, await this.prompt(this._questions(given, Boolean(this.modelSource)) as never));
-    const resolution = resolveAnswers(given);
+      Object.assign(given, await this.prompt(this._questions(given, { ownModel: Boolean(this.modelSource) }) as never));
+    // The disk is checked for answers given now, not for the stored ones of a re-run (its CSV is in data/ by now).
+    const resolution = resolveAnswers(given, this.rerun ? {} : { cwd });
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
-    if (this.answers.dataset === 'csv' && this.answers.csvPath)
-      this._checkCsv(this.answers.csvPath, this.answers.targetColumn);
+    // The types the user set serve an imported model as they serve training (tools/import_model.py --feature-type).
+    if (this.modelSource) this.modelSource.featureTypes = featureTypePairs(this.answers.featureTypes);
     this.target = this.rerun ? this.destinationRoot() : this._chooseDestination();
     if (!this.rerun && this.storedState(this.target).manifest) this.rerun = true;
     // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
-    this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+    this.rendered = renderPlan(this.answers, planProject(this.answers), {
+      generatorVersion: GENERATOR_VERSION,
+      ...(this.rerun ? { projectRoot: this.target } : {}),
+    });
     this.changes = this.planFileChanges(
       this.rendered,
       this.target,
@@ -190,13 +205,6 @@ export default class AppGenerator extends ProjectGenerator {
     return source;
   }
 
-  private _checkCsv(csvPath: string, target: string | undefined): void {
-    if (!existsSync(path.resolve(csvPath)))
-      throw new UsageError(`--csv: ${csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
-    const problems = csvHeaderProblems(readFileSync(path.resolve(csvPath), 'utf8').slice(0, 65_536), target);
-    if (problems.length > 0) throw new UsageError(`--csv: ${csvPath} ${problems.join('; ')}. Nothing was written.`);
-  }
-
   /** A new project goes into ./<name>, unless we are in an empty folder of that name already. */
   private _chooseDestination(): string {
     const here = process.cwd();
@@ -214,21 +222,41 @@ export default class AppGenerator extends ProjectGenerator {
 
   /**
    * The questions not answered yet, from the answer records: defaults, choices and validation all come from there.
-   * With a model of the user's own, what only training needs (task, estimator, data) is not asked.
+   * With a model of the user's own, what only training needs (task, estimator, data) is not asked. Each answer is
+   * checked as it is typed, the disk included (the CSV exists), and the CSV's columns are offered as the target.
    */
-  private _questions(given: Given, ownModel = false): Question[] {
+  private _questions(
+    given: Given,
+    { ownModel = false, only }: { ownModel?: boolean; only?: AnswerKey } = {},
+  ): Question[] {
+    const cwd = process.cwd();
     const current = (answers: Given) => answersSoFar({ ...given, ...answers });
-    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined && !(ownModel && r.forTraining)).map((r) => ({
-      type: r.type,
-      name: r.key,
-      message: r.question,
-      default: (a: Given) => current(a)[r.key],
-      ...(r.choices
-        ? { choices: (a: Given) => r.choices!(current(a)).map((c) => ({ name: c.name ?? c.value, value: c.value })) }
-        : {}),
-      ...(r.when ? { when: (a: Given) => r.when!(current(a)) } : {}),
-      validate: (value: unknown, a: Given = {}) => validateAnswer(r.key, value, { ...given, ...a }),
-    }));
+    const asked = ANSWER_RECORDS.filter(
+      (r) => given[r.key] === undefined && !(ownModel && r.forTraining) && (only === undefined || r.key === only),
+    );
+    return asked.map((r) => {
+      const fromDisk = r.promptChoices
+        ? (a: Given) =>
+            (r.promptChoices!(current(a), cwd) ?? []).map((c) => ({ name: c.name ?? c.value, value: c.value }))
+        : undefined;
+      return {
+        // A choice the disk offers (the CSV's columns) is picked from a list, like the records' own choices.
+        type: fromDisk ? 'select' : r.type,
+        name: r.key,
+        message: r.question,
+        // Offered from the disk, the default is the last column: where a CSV's label usually is.
+        default: (a: Given) => current(a)[r.key] ?? fromDisk?.(a).at(-1)?.value,
+        ...(fromDisk
+          ? { choices: fromDisk }
+          : r.choices
+            ? {
+                choices: (a: Given) => r.choices!(current(a)).map((c) => ({ name: c.name ?? c.value, value: c.value })),
+              }
+            : {}),
+        ...(r.when ? { when: (a: Given) => r.when!(current(a)) } : {}),
+        validate: (value: unknown, a: Given = {}) => validateAnswer(r.key, value, { ...given, ...a }, { cwd }),
+      };
+    });
   }
 
   writing(): void {

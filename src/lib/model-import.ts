@@ -13,7 +13,9 @@ export const IMPORT_TOOL = 'tools/import_model.py';
 
 export const MODEL_USAGE =
   'Usage: sci-eb model import PATH --sample CSV [--target COLUMN] [--trust-pickle] [--trust-type MODULE.CLASS]...\n' +
+  '                                             [--feature-type NAME=TYPE]...\n' +
   '  PATH: a scikit-learn model saved with skops, joblib or pickle, or an MLflow sklearn model folder.\n' +
+  '  --feature-type sets a column type over what the model and the sample say (number, integer, category, text, boolean, date, datetime).\n' +
   '  A model from another scikit-learn re-pins requirements.txt to its version and rebuilds the venv (--keep-pins: refuse instead).\n' +
   '  Run inside a generated project whose venv exists (make venv). Options: .venv/bin/python tools/import_model.py --help';
 
@@ -53,6 +55,8 @@ export interface ModelSource {
   target?: string;
   trustPickle?: boolean;
   trustTypes?: string[];
+  /** --feature-type NAME=TYPE pairs (the featureTypes answer). */
+  featureTypes?: Array<[string, string]>;
 }
 
 export function importArgs(source: ModelSource, cwd: string): string[] {
@@ -62,6 +66,7 @@ export function importArgs(source: ModelSource, cwd: string): string[] {
     ...(source.target ? ['--target', source.target] : []),
     ...(source.trustPickle ? ['--trust-pickle'] : []),
     ...(source.trustTypes ?? []).flatMap((t) => ['--trust-type', t]),
+    ...(source.featureTypes ?? []).flatMap(([name, kind]) => ['--feature-type', `${name}=${kind}`]),
   ];
 }
 

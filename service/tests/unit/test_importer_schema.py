@@ -89,7 +89,12 @@ def test_a_classifier_s_schema_parts_describe_its_inputs_and_its_classes_in_orde
         sample["petal_width_cm"].min(),
         sample["petal_width_cm"].max(),
     )
-    assert target == {"name": "species", "type": "category", "classes": ["setosa", "versicolor", "virginica"]}
+    assert target == {
+        "name": "species",
+        "type": "category",
+        "classes": ["setosa", "versicolor", "virginica"],
+        "outputs": ["probabilities"],
+    }
     assert list(frame.columns) == IRIS_COLUMNS and len(frame) == len(sample)
     assert all(frame[c].dtype == np.float64 for c in IRIS_COLUMNS)  # as the service builds request frames
 

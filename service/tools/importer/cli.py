@@ -14,8 +14,8 @@ from tools.schema_derivation import DerivationError, request_rows, write_model_f
 
 from . import ImportRefused
 from .environment import check_versions, repin_and_import
-from .proof import prove_in_process, reference_answer, serve_and_compare
-from .schema import derive_schema_parts, import_schema, read_plain, read_sample
+from .proof import compared, prove_in_process, reference_answer, serve_and_compare
+from .schema import derive_schema_parts, import_schema, read_plain, read_sample, reference_frame
 from .source import identify, load_source, sniff_sklearn_version
 from .swap import carry_over, new_candidate, swap_in
 
@@ -47,6 +47,14 @@ def parse_args(argv):
         help="never rewrite requirements.txt: refuse a model from another scikit-learn, with the pins "
         "that would follow it",
     )
+    parser.add_argument(
+        "--feature-type",
+        action="append",
+        default=[],
+        metavar="NAME=TYPE",
+        help="the type of an input column, over what the model and the sample say: number, integer, category, text, "
+        "boolean, date or datetime (repeatable, or comma-separated)",
+    )
     parser.add_argument("--format", choices=artifact.FORMATS, default=PROJECT_FORMAT, help="how to re-save it")
     parser.add_argument("--name", help="model name in schema.json (default: the current one, else the project's)")
     parser.add_argument("--model-dir", default=os.environ.get("MODEL_DIR") or settings.default_model_dir())
@@ -73,7 +81,7 @@ def main(argv=None):
         if pins:
             return repin_and_import(written_by, pins, argv)
         task, frame, features, target = derive_schema_parts(model, facts, sample, args)
-        expected = reference_answer(model, read_plain(args.sample)[[f["name"] for f in features]], task)
+        expected = reference_answer(model, reference_frame(read_plain(args.sample), features), task)
         make_schema = import_schema(model, task, features, target, args, model_dir, kind, facts, written_by)
         candidate = new_candidate(model_dir)
         try:
@@ -105,8 +113,7 @@ def main(argv=None):
             shutil.rmtree(candidate, ignore_errors=True)
     print(
         "proved on %d sample rows: in process and served by the Procfile's command, the same %s as the original "
-        "(largest difference %g)"
-        % (len(rows), "predictions and probabilities" if task == "classification" else "predictions", served_diff)
+        "(largest difference %g)" % (len(rows), compared(expected), served_diff)
     )
     print(
         "imported %s as %s (%s, %s, version %s)"

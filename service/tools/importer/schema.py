@@ -1,6 +1,8 @@
 """schema.json for an imported model: its input columns come from the model first (feature_names_in_), then the MLflow
-signature, then the sample's header; the sample (never copied into model/) gives their types, categories, nullability
-and ranges through the same schema_derivation functions train.py uses, so an imported model obeys the same contract.
+signature, then the sample's header; their types from --feature-type, then the MLflow signature, then the model's own
+preprocessing, then the sample's dtypes (schema_derivation.describe_features says how); the sample (never copied into
+model/) gives nullability, ranges and the rows of the proof, through the same schema_derivation functions train.py
+uses, so an imported model obeys the same contract.
 """
 
 import json
@@ -10,7 +12,17 @@ import pandas as pd
 import sklearn
 
 from serving import settings
-from tools.schema_derivation import DerivationError, describe_features, estimator_name, target_schema, task_of, utc_now
+from tools.schema_derivation import (
+    DerivationError,
+    describe_features,
+    estimator_name,
+    mlflow_signature_types,
+    parse_feature_types,
+    schema_version,
+    target_schema,
+    task_of,
+    utc_now,
+)
 
 from . import ImportRefused
 
@@ -89,7 +101,14 @@ def derive_schema_parts(model, facts, sample, args):
         print("note: --target %s is not a column of the sample; it only names the prediction" % args.target)
     names = feature_names(model, facts, sample, args.target)
     try:
-        frame, features = describe_features(sample[names], log=lambda _m: None)
+        signature = mlflow_signature_types((facts or {}).get("inputs"))
+        types = parse_feature_types(getattr(args, "feature_type", None))
+    except DerivationError as exc:
+        raise ImportRefused(str(exc)) from exc
+    try:
+        frame, features = describe_features(
+            sample[names], log=_type_notes, types=types, model=model, signature=signature
+        )
     except DerivationError as exc:
         raise ImportRefused("--sample: %s" % exc) from exc
     empty = [n for n in names if n not in [f["name"] for f in features]]
@@ -99,6 +118,24 @@ def derive_schema_parts(model, facts, sample, args):
         )
     target = target_schema(model, args.target or "prediction", task)
     return task, frame, features, target
+
+
+def _type_notes(line):
+    # describe_features' notes on how a column was typed (and on columns dropped or suspiciously many categories).
+    print(line)
+
+
+def reference_frame(plain, features):
+    """The sample as a notebook would hand it to the model: plain pandas' dtypes, and the date and date-time columns
+    parsed by pandas (pd.to_datetime), which the model was fitted on as datetime64."""
+    frame = plain[[f["name"] for f in features]].copy()
+    for f in features:
+        if f["type"] in ("date", "datetime"):
+            try:
+                frame[f["name"]] = pd.to_datetime(frame[f["name"]])
+            except (ValueError, TypeError):  # mixed offsets: the instants, in UTC, as the service reads them
+                frame[f["name"]] = pd.to_datetime(frame[f["name"]], utc=True).dt.tz_localize(None)
+    return frame
 
 
 def current_name(model_dir):
@@ -129,7 +166,7 @@ def import_schema(model, task, features, target, args, model_dir, kind, facts, w
             }
         )
         return {
-            "schemaVersion": 1,
+            "schemaVersion": schema_version(features, target),
             "model": described,
             "features": features,
             "target": target,
