@@ -379,17 +379,27 @@ def column_types_from_model(model):
     """What a fitted model's preprocessing says about its input columns: {column: {"type", "by", ["categories"]}}.
 
     Read from the ColumnTransformer that receives the model's input (the model itself, or the first step of its
-    Pipeline): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
+    Pipeline, past FunctionTransformers before it: features.py's derive, whose columns the request does not send are
+    left out): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
     alone or first in a Pipeline) is text; a column it hands to an encoder with fitted categories_ (OneHotEncoder,
     OrdinalEncoder, TargetEncoder), alone or after SimpleImputers, is a category with the encoder's categories (NaN
     and a constant imputer's fill value, which stand for null, left out; booleans make a boolean). A column read by
     both is text. Anything else says nothing."""
     front = model
     while hasattr(front, "steps"):
-        front = front.steps[0][1]
+        leading = [step for _name, step in front.steps]
+        while len(leading) > 1 and type(leading[0]).__name__ == "FunctionTransformer":
+            leading = leading[1:]  # derived features: the columns after them are the request's, and theirs
+        front = leading[0]
     if not hasattr(front, "transformers_") or not hasattr(front, "feature_names_in_"):
         return {}
     names = [str(n) for n in front.feature_names_in_]
+    sent = getattr(model, "feature_names_in_", None)
+    found = _types_of_columns(front, names)
+    return found if sent is None else {c: t for c, t in found.items() if c in set(str(n) for n in sent)}
+
+
+def _types_of_columns(front, names):
     found = {}
     for step_name, transformer, columns in front.transformers_:
         if isinstance(transformer, str):  # "drop", "passthrough"

@@ -21,6 +21,7 @@ from serving.prediction import self_test
 from tools import own_code
 from tools.derived_features import derive_step, derived_frame, derives_nothing
 from tools.errors import DerivationError
+from tools.schema_derivation import column_types_from_model
 
 DERIVING = '''
 def derive(frame):
@@ -176,6 +177,23 @@ def test_the_modules_train_py_trusts_are_recorded_even_when_the_model_leaves_the
     digest = serving_own_code.digest(str(project / "unit_features.py"))
     assert own_code.vouch(classifier, ["unit_features", "absent"]) == {"unit_features": digest}
     assert own_code.vouch(classifier, None) == {}  # an import records only what the model runs
+
+
+def test_an_import_reads_the_column_types_past_the_derive_step(training):
+    # A notebook pipeline with derive() first: its ColumnTransformer still says what the request's columns are (colour
+    # a category); the column derive adds is the model's, not the request's, and is left out.
+    frame, features, labels, _values = training
+    model = Pipeline(
+        [
+            ("derive", FunctionTransformer(derive_unless_broken)),
+            ("preprocess", support.preprocess(features + [{"name": "area", "type": "number"}])),
+            ("model", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(frame, labels)
+    found = column_types_from_model(model)
+    assert {name: (f["type"], f.get("categories")) for name, f in found.items()} == {
+        "colour": ("category", ["blue", "green", "red"])
+    }
 
 
 def test_models_without_own_code_record_none(classifier, classifier_dir):
