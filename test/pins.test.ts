@@ -96,6 +96,12 @@ const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
   { what: 'requirements.txt (sklearn runtime)', files: ['al2023.txt'], arches: ['x86_64', 'aarch64'] },
   { what: 'requirements.txt (onnx runtime)', files: ['al2023-onnx.txt'], arches: ['x86_64', 'aarch64'] },
   {
+    // What tools/import_model.py adds for a model with LightGBM, XGBoost or CatBoost steps (sklearn runtime only).
+    what: 'requirements.txt with every library a model may bring (libraries-al2023.txt)',
+    files: ['al2023.txt', 'libraries-al2023.txt'],
+    arches: ['x86_64', 'aarch64'],
+  },
+  {
     what: "requirements-dev.txt's training pins (onnx runtime)",
     files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'],
     arches: ['x86_64'],
@@ -118,6 +124,17 @@ describe.concurrent('pinned requirements', () => {
       }
     }
   }
+
+  it('the libraries a model brings are the lightest that serve: XGBoost without CUDA, nothing from NVIDIA', () => {
+    const names = pinsOf(pinsFile('libraries-al2023.txt')).map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['lightgbm', 'xgboost-cpu', 'catboost']));
+    expect(names).not.toContain('xgboost');
+    expect(names.filter((n) => n.startsWith('nvidia'))).toEqual([]);
+    // The importer reads the copy every project gets (templates/files.json); here it is a link to the same file.
+    expect(readFileSync(path.join(ROOT, 'service', 'tools', 'importer', 'library-pins.txt'), 'utf8')).toBe(
+      readFileSync(pinsFile('libraries-al2023.txt'), 'utf8'),
+    );
+  });
 
   it("the onnx runtime's requirements.txt holds no training tool", () => {
     const names = pinsOf(pinsFile('al2023-onnx.txt')).map((p) => p.name);

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from operator import itemgetter
 
 from . import artifact, own_code, settings
@@ -274,6 +275,18 @@ def _read(path, what):
         raise ModelError("cannot read %s (%s): %s" % (path, exc.strerror or exc, what)) from exc
 
 
+def code_dir():
+    """model_code/: the user's own modules the model refers to by name (tools/import_model.py --code put them there);
+    MODEL_CODE_DIR while an import proves a model with its staged code."""
+    return os.environ.get("MODEL_CODE_DIR") or settings.default_code_dir()
+
+
+def _importable(folder):
+    """The user's modules import by the names the model was saved with, after every installed one (no shadowing)."""
+    if os.path.isdir(folder) and folder not in sys.path:
+        sys.path.append(folder)
+
+
 def load_model(model_dir):
     """Load and check model_dir/schema.json and the artifact it names; return a ModelBundle.
 
@@ -349,10 +362,17 @@ def load_model(model_dir):
     fmt = schema["model"].get("format") or "joblib"
     if fmt not in artifact.FORMATS:
         raise ModelError("%s: model.format %r is not one of %s" % (schema_path, fmt, ", ".join(artifact.FORMATS)))
+    _importable(code_dir())
     try:
         model = artifact.loads(blob, fmt, schema["model"].get("trustedTypes") or [])
     except artifact.ArtifactError as exc:
         raise ModelError("cannot load %s: %s" % (artifact_path, exc)) from exc
+    except ImportError as exc:
+        raise ModelError(
+            "cannot load %s: it needs the module %s, which is not installed here. A library belongs in "
+            "requirements.txt (tools/import_model.py pins the ones a model needs), your own code in model_code/ "
+            "(tools/import_model.py --code)" % (artifact_path, getattr(exc, "name", None) or exc)
+        ) from exc
     outputs = outputs_of(schema["target"])
     for output, method in (("probabilities", "predict_proba"), ("scores", "decision_function")):
         if output in outputs and not hasattr(model, method):

@@ -1,5 +1,6 @@
-"""The project's own code inside a model: a module of the project (features.py, whose derive() train.py makes the
-pipeline's first step) that the fitted pipeline calls when it predicts.
+"""The project's own code inside a model: a module of the project that the fitted pipeline calls when it predicts,
+from one of two places on the service's import path: beside application.py (features.py, whose derive() train.py
+makes the pipeline's first step) or in model_code/ (a notebook's modules, brought by tools/import_model.py --code).
 
 A pickled or skops'd pipeline names such a function by reference (`features.derive`), not by its code: what runs is
 whatever the file says when the model is loaded. So the model folder records the code it was written with
@@ -11,20 +12,31 @@ import hashlib
 import os
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CODE_DIR = "model_code"
+CODE_ENV = "MODEL_CODE_DIR"  # set while an import proves a model with its staged model_code/
 
 
 class OwnCodeError(RuntimeError):
     """The code a model runs is not the code it was written with; the message says what to run."""
 
 
+def code_dir(root=None):
+    """model_code/ of the project (the staged one, MODEL_CODE_DIR, while an import proves a model)."""
+    return os.environ.get(CODE_ENV) or os.path.join(root or PROJECT_ROOT, CODE_DIR)
+
+
 def module_path(name, root=None):
-    """The file (name.py) or package folder (name/) of top-level module `name` in the project folder, or None."""
+    """The file (name.py) or package folder (name/) of top-level module `name` in the project folder, else in its
+    model_code/ (the order the service imports them in: model_code/ comes last on sys.path), or None."""
     root = root or PROJECT_ROOT
-    single = os.path.join(root, name + ".py")
-    if os.path.isfile(single):
-        return single
-    package = os.path.join(root, name)
-    return package if os.path.isfile(os.path.join(package, "__init__.py")) else None
+    for folder in (root, code_dir(root)):
+        single = os.path.join(folder, name + ".py")
+        if os.path.isfile(single):
+            return single
+        package = os.path.join(folder, name)
+        if os.path.isfile(os.path.join(package, "__init__.py")):
+            return package
+    return None
 
 
 def _code(path):
@@ -70,8 +82,10 @@ def check(recorded, root=None):
         path = module_path(name, root)
         if path is None:
             raise OwnCodeError(
-                "the model was trained with module %r (%s.py), which is not in %s: it belongs beside application.py, "
-                "deployed with the model (check .ebignore), or train the model again without it" % (name, name, root)
+                "the model was trained with module %r (%s.py), which is not in %s nor in its %s/: it belongs "
+                "beside application.py (features.py) or in %s/ (tools/import_model.py --code), deployed with the model "
+                "(check .ebignore), or train (or import) the model again without it"
+                % (name, name, root, CODE_DIR, CODE_DIR)
             )
         now = digest(path)
         if now != str(expected).lower():

@@ -268,3 +268,34 @@ def test_hooks_of_gives_back_the_apps_hooks(classifier_dir):
     app = serving.create_app(str(classifier_dir), after_predict=after_predict)
     before, after = serving.hooks_of(app)
     assert after is after_predict and before("same") == "same"
+
+
+def test_code_in_model_code_is_recorded_and_checked_as_features_py_is(tmp_path, monkeypatch, training):
+    # One mechanism for the user's code a model runs: beside application.py (features.py) or in model_code/ (what
+    # tools/import_model.py --code brings), either is recorded in model.ownCode and checked at start-up.
+    monkeypatch.delenv(serving_own_code.CODE_ENV, raising=False)
+    frame, features, labels, _values = training
+    folder = tmp_path / "model_code"
+    folder.mkdir()
+    (folder / "nb_features.py").write_text(DERIVING)
+    monkeypatch.syspath_prepend(str(folder))
+    module = importlib.import_module("nb_features")
+    try:
+        model = Pipeline(
+            [
+                ("derive", FunctionTransformer(module.derive)),
+                ("preprocess", support.preprocess(features + [{"name": "area", "type": "number"}])),
+                ("model", LogisticRegression(max_iter=500)),
+            ]
+        ).fit(frame, labels)
+        recorded = own_code.vouch(model, None, root=str(tmp_path))
+    finally:
+        del sys.modules["nb_features"]
+    assert recorded == {"nb_features": serving_own_code.digest(str(folder / "nb_features.py"))}
+    serving_own_code.check(recorded, str(tmp_path))
+    (folder / "nb_features.py").write_text(DERIVING + "\n# tuned\n")
+    with pytest.raises(serving_own_code.OwnCodeError, match=r"model_code/nb_features.py has changed since"):
+        serving_own_code.check(recorded, str(tmp_path))
+    (folder / "nb_features.py").unlink()
+    with pytest.raises(serving_own_code.OwnCodeError, match=r"which is not in .* nor in its model_code/"):
+        serving_own_code.check(recorded, str(tmp_path))

@@ -14,6 +14,9 @@ from typed_models import clusters, linear_svc, typed_classifier, typed_data
 from tools.importer import cli
 from tools.importer.schema import derive_schema_parts, read_sample
 
+# The notebook's own functions (a FunctionTransformer's) live in typed_models.py, which --code brings into model_code/.
+OWN_CODE = ["--code", os.path.join(os.path.dirname(os.path.abspath(__file__)), "typed_models.py")]
+
 
 def notebook(tmp_path, model, frame, labels=None, name="model.joblib"):
     """The model as a pickle and the sample as CSV (pandas writes dates as YYYY-MM-DD and booleans as True/False)."""
@@ -35,7 +38,17 @@ def schema_of(project):  # noqa: F811
 def test_a_date_column_the_model_does_not_type_is_refused_until_typed_then_served(project, tmp_path, capsys):  # noqa: F811
     frame, labels = typed_data()
     path, csv = notebook(tmp_path, typed_classifier(frame, labels), frame, labels)
-    args = [path, "--sample", csv, "--target", "churned", "--trust-pickle", "--model-dir", str(project / "model")]
+    args = [
+        path,
+        "--sample",
+        csv,
+        "--target",
+        "churned",
+        "--trust-pickle",
+        *OWN_CODE,
+        "--model-dir",
+        str(project / "model"),
+    ]
     before = snapshot(project)
     assert cli.main(args) == 2
     err = capsys.readouterr().err
@@ -65,7 +78,7 @@ def test_a_date_column_the_model_does_not_type_is_refused_until_typed_then_serve
 def test_a_classifier_without_probabilities_is_proven_on_its_labels_and_scores(project, tmp_path, capsys):  # noqa: F811
     frame, labels = typed_data()
     path, csv = notebook(tmp_path, linear_svc(frame, labels), frame, labels)
-    args = [path, "--sample", csv, "--target", "churned", "--trust-pickle", "--feature-type", "joined=date"]
+    args = [path, "--sample", csv, "--target", "churned", "--trust-pickle", *OWN_CODE, "--feature-type", "joined=date"]
     assert cli.main(args + ["--model-dir", str(project / "model")]) == 0
     assert "the same predictions and scores as the original" in capsys.readouterr().out
     schema = schema_of(project)
@@ -76,7 +89,7 @@ def test_a_classifier_without_probabilities_is_proven_on_its_labels_and_scores(p
 def test_a_clustering_model_is_proven_on_its_cluster_ids(project, tmp_path, capsys):  # noqa: F811
     frame, _labels = typed_data()
     path, csv = notebook(tmp_path, clusters(frame), frame[["spend", "grade"]])
-    assert cli.main([path, "--sample", csv, "--trust-pickle", "--model-dir", str(project / "model")]) == 0
+    assert cli.main([path, "--sample", csv, "--trust-pickle", *OWN_CODE, "--model-dir", str(project / "model")]) == 0
     out = capsys.readouterr().out
     assert "(clustering, KMeans, version " in out and "the same predictions as the original" in out
     schema = schema_of(project)
@@ -115,7 +128,17 @@ def options(**values):
 def test_bad_feature_types_are_refused_naming_them(project, tmp_path, capsys):  # noqa: F811
     frame, labels = typed_data()
     path, csv = notebook(tmp_path, typed_classifier(frame, labels), frame, labels)
-    args = [path, "--sample", csv, "--target", "churned", "--trust-pickle", "--model-dir", str(project / "model")]
+    args = [
+        path,
+        "--sample",
+        csv,
+        "--target",
+        "churned",
+        "--trust-pickle",
+        *OWN_CODE,
+        "--model-dir",
+        str(project / "model"),
+    ]
     assert cli.main(args + ["--feature-type", "joined=day"]) == 2
     assert "--feature-type joined=day: give NAME=TYPE, TYPE one of number" in capsys.readouterr().err
     assert cli.main(args + ["--feature-type", "missing=text"]) == 2
