@@ -107,6 +107,7 @@ describe('a generated project, end to end', () => {
       zip,
       [
         'application.py',
+        'features.py', // the model runs its derive(); the service checks its sha256 at start-up
         'serving/app.py',
         'serving/contract.json',
         'serving/settings.py',

@@ -1,8 +1,9 @@
 // The generated gateway in front of the generated Flask service, both real: the project is generated with
 // --gateway, trained, its gateway installed by `make gateway` (npm ci + schema sync) and tested by its own
-// `npm test`; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
-// gateway equal direct ones, invalid requests never reach Flask, and an upstream stopped and restarted under
-// traffic gives clean errors, then recovers.
+// `npm test`; its application.py gets an after_predict hook that adds keys of its own, per row and top-level, as a
+// user's does; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
+// gateway, batched or not, are the service's answers for the same rows, the hook's keys included; invalid requests
+// never reach Flask; and an upstream stopped and restarted under traffic gives clean errors, then recovers.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -195,6 +196,23 @@ function parityCorpus(schema: {
   return cases;
 }
 
+/**
+ * What a user's after_predict may add (README, "The hooks"): a key before the contract's, per-row keys (one item per
+ * row: scalars and objects), top-level keys (a number, an object). The gateway must answer with them as the service
+ * does for the same request, batched or not.
+ */
+const AFTER_PREDICT = `def after_predict(answer, frame):
+    per_row = [{"best": max(p)} for p in answer["probabilities"]]
+    return dict(
+        {"scoredBy": "after_predict"},
+        **answer,
+        threshold=0.5,
+        confident=[max(p) > 0.5 for p in answer["probabilities"]],
+        detail=per_row,
+        calibration={"method": "none", "classes": len(answer["classes"])},
+    )
+`;
+
 describe('generated gateway in front of the generated Flask service', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gw-'));
   const project = path.join(work, 'wine-gw');
@@ -221,6 +239,12 @@ describe('generated gateway in front of the generated Flask service', () => {
       name: 'wine-gw',
       args: ['--yes', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'],
     });
+    const application = readFileSync(path.join(project, 'application.py'), 'utf8').replace(
+      /def after_predict\(answer, frame\):[\s\S]*?return answer\n/,
+      AFTER_PREDICT,
+    );
+    expect(application).toContain('"scoredBy"');
+    writeFileSync(path.join(project, 'application.py'), application);
     run('make', ['--no-print-directory', `VENV=${prepared.venv}`, 'gateway'], project);
     ebcliVenv = sharedVenv('ebcli', [path.join(project, 'requirements-ebcli.txt')]);
     // Held from here to the end: while Flask is stopped and restarted below, no other suite may take the port.
@@ -271,7 +295,65 @@ describe('generated gateway in front of the generated Flask service', () => {
     expect((await batch.json()).predictions).toEqual(direct.predictions);
   });
 
-  it('Flask and the gateway answer every bad request alike, byte for byte (the contract is one file)', async () => {
+  it("the after_predict hook's keys come through the gateway as the service answers them, one-row requests batched or not", async () => {
+    const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
+    const rows = Array.from({ length: 16 }, (_, i) =>
+      Object.fromEntries(
+        schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [
+          f.name,
+          +(f.observedMin + (((i * 5) % 16) / 15) * (f.observedMax - f.observedMin)).toFixed(3),
+        ]),
+      ),
+    );
+    // What the service answers each row alone: the answer a caller must get from the gateway.
+    const alone = await Promise.all(
+      rows.map(async (row) => (await post(`${flaskUrl}/v1/predict`, { instances: [row] })).json()),
+    );
+    expect(Object.keys(alone[0])).toEqual([
+      'scoredBy',
+      'predictions',
+      'probabilities',
+      'classes',
+      'model',
+      'threshold',
+      'confident',
+      'detail',
+      'calibration',
+    ]);
+    await until(async () => {
+      const n = predictCalls();
+      await new Promise((r) => setTimeout(r, 500));
+      return predictCalls() === n;
+    }, 'a quiet request log');
+    const calls = predictCalls();
+    const batched = await Promise.all(
+      rows.map(async (row) => (await post(`${gatewayUrl}/v1/predict`, { instances: [row] })).json()),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // the service's request log lines land asynchronously
+    expect(predictCalls() - calls).toBeLessThan(rows.length); // some were batched together
+    batched.forEach((answer, i) => {
+      const expected = alone[i];
+      expect(Object.keys(answer)).toEqual(Object.keys(expected)); // the same members, in the service's order
+      // Batched with other rows, BLAS may round the last bit of a probability differently: equal to 12 decimals.
+      answer.probabilities[0].forEach((p: number, j: number) => {
+        expect(p).toBeCloseTo(expected.probabilities[0][j], 12);
+      });
+      expect(answer.detail[0].best).toBeCloseTo(expected.detail[0].best, 12);
+      const { probabilities: _p, detail: _d, ...rest } = answer;
+      const { probabilities: _ep, detail: _ed, ...expectedRest } = expected;
+      expect(rest).toEqual(expectedRest);
+    });
+    // Many rows at once bypass the batcher: the service's answer passed on as it is, byte for byte.
+    const many = { instances: rows.slice(0, 5) };
+    const [fromFlask, fromGateway] = await Promise.all([
+      post(`${flaskUrl}/v1/predict`, many).then((r) => r.text()),
+      post(`${gatewayUrl}/v1/predict`, many).then((r) => r.text()),
+    ]);
+    expect(fromGateway).toBe(fromFlask);
+    expect(JSON.parse(fromGateway).confident).toHaveLength(5);
+  });
+
+  it('Flask and the gateway answer every request alike, byte for byte, with a hook adding keys (the contract is one file)', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
     const corpus = parityCorpus(schema);
     const mismatches: string[] = [];
@@ -291,11 +373,13 @@ describe('generated gateway in front of the generated Flask service', () => {
         };
       };
       const [flaskAnswer, gatewayAnswer] = [await send(flaskUrl), await send(gatewayUrl)];
+      // Predictions too (the after_predict hook's keys included): sent one at a time, a one-row request is a batch of
+      // one, and the service's answer comes back as it is.
       const same =
         flaskAnswer.status === gatewayAnswer.status &&
         flaskAnswer.type === gatewayAnswer.type &&
         flaskAnswer.allow === gatewayAnswer.allow &&
-        (flaskAnswer.status === 200 || flaskAnswer.body === gatewayAnswer.body);
+        flaskAnswer.body === gatewayAnswer.body;
       if (flaskAnswer.status !== 200) problems++;
       if (!same)
         mismatches.push(

@@ -67,9 +67,7 @@ describe('bring your own model', () => {
     // Trusting the library's types leaves that one problem, with how to move the function into a module.
     const partly = importModel(path.join(byo, 'custom.skops'), ...sample(), ...trustFlags());
     expect(partly.status).toBe(2);
-    expect(partly.output).toMatch(
-      /^error: the model refers to __main__\.double.*import it with --code features\.py\./m,
-    );
+    expect(partly.output).toMatch(/^error: the model refers to __main__\.double.*import it with --code my_code\.py\./m);
     expect(contents(project)).toEqual(before);
   });
 

@@ -99,7 +99,7 @@ def create_app(
     # No static folder: every path the service answers is one of the contract's.
     app = _ServiceFlask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = None  # the limit is the contract's, enforced in request_body
-    app.extensions["sci_eb"] = {"bundle": bundle}
+    app.extensions["sci_eb"] = {"bundle": bundle, "hooks": (before, after)}
 
     def route(path, method, view):
         app.add_url_rule(path, view.__name__, view, methods=[method], provide_automatic_options=False)
@@ -218,6 +218,12 @@ def create_app(
 def bundle_of(app):
     """The ModelBundle an app created by create_app() serves."""
     return app.extensions["sci_eb"]["bundle"]
+
+
+def hooks_of(app):
+    """(before_predict, after_predict) of an app created by create_app(): the functions it was given, or ones that
+    return what they get. The contract suite uses them to compare the app's answers with the model's own."""
+    return app.extensions["sci_eb"]["hooks"]
 
 
 def _configure_logging(level_name):

@@ -13,7 +13,7 @@ import re
 import sys
 from operator import itemgetter
 
-from . import artifact, settings
+from . import artifact, own_code, settings
 from .onnx_runtime import OnnxModel
 from .validation import (
     BOOLEAN,
@@ -66,6 +66,7 @@ _ARGMAX_ESTIMATORS = frozenset(
 
 
 RUNTIMES = ("sklearn", "onnx")
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a top-level module of the project, never a path
 
 
 def labels_from_proba(model):
@@ -198,6 +199,11 @@ def check_schema(schema, path):
         problem = _feature_problem(f, types, version)
         if problem:
             raise bad("feature %r %s" % (f.get("name"), problem))
+    own = schema["model"].get("ownCode")
+    if own is not None and not (
+        isinstance(own, dict) and all(_MODULE_NAME.match(str(k)) and isinstance(v, str) for k, v in own.items())
+    ):
+        raise bad("model.ownCode must map the project's module names to the sha256 of their code")
     target = schema["target"]
     task = task_of_schema(schema)
     if task not in TASKS or (version == 1 and task not in ("classification", "regression")):
@@ -285,7 +291,8 @@ def load_model(model_dir):
     """Load and check model_dir/schema.json and the artifact it names; return a ModelBundle.
 
     Raises ModelError with a clear message when a file is missing, the schema is invalid, the artifact's sha256
-    differs from schema.json's, or the model does not match the schema. (Whether the model's columns are the
+    differs from schema.json's, the project's code the model runs (model.ownCode: features.py) has changed since it
+    was written, or the model does not match the schema. (Whether the model's columns are the
     schema's, or what a before_predict hook makes of them, is checked by prediction.self_test.)
     """
     schema_path = os.path.join(model_dir, "schema.json")
@@ -308,6 +315,12 @@ def load_model(model_dir):
         raise ModelError(
             "%s: model.version must be the first 12 hex digits of the sha256 (%s)" % (schema_path, digest[:12])
         )
+    # The project's code the model was trained with (features.py, whose derive() the pipeline runs) must be the code
+    # it serves with: loading imports it, and a changed file would serve predictions nobody trained or proved.
+    try:
+        own_code.check(fields.get("ownCode"))
+    except own_code.OwnCodeError as exc:
+        raise ModelError("cannot serve %s: %s" % (artifact_path, exc)) from exc
     runtime = fields.get("runtime") or "sklearn"
     if runtime not in RUNTIMES:
         raise ModelError("%s: model.runtime %r is not one of %s" % (schema_path, runtime, ", ".join(RUNTIMES)))

@@ -20,7 +20,7 @@ from serving.onnx_runtime import ARTIFACT as ONNX_ARTIFACT
 from serving.prediction import frame_of
 from serving.validation import BOOLEAN, CATEGORY, DATE, DATETIME, FEATURE_TYPES, INTEGER, NUMBER, TEXT
 
-from . import onnx_conversion
+from . import onnx_conversion, own_code
 from .errors import DerivationError
 
 SCHEMA_NAME = "schema.json"
@@ -379,17 +379,27 @@ def column_types_from_model(model):
     """What a fitted model's preprocessing says about its input columns: {column: {"type", "by", ["categories"]}}.
 
     Read from the ColumnTransformer that receives the model's input (the model itself, or the first step of its
-    Pipeline): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
+    Pipeline, past FunctionTransformers before it: features.py's derive, whose columns the request does not send are
+    left out): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
     alone or first in a Pipeline) is text; a column it hands to an encoder with fitted categories_ (OneHotEncoder,
     OrdinalEncoder, TargetEncoder), alone or after SimpleImputers, is a category with the encoder's categories (NaN
     and a constant imputer's fill value, which stand for null, left out; booleans make a boolean). A column read by
     both is text. Anything else says nothing."""
     front = model
     while hasattr(front, "steps"):
-        front = front.steps[0][1]
+        leading = [step for _name, step in front.steps]
+        while len(leading) > 1 and type(leading[0]).__name__ == "FunctionTransformer":
+            leading = leading[1:]  # derived features: the columns after them are the request's, and theirs
+        front = leading[0]
     if not hasattr(front, "transformers_") or not hasattr(front, "feature_names_in_"):
         return {}
     names = [str(n) for n in front.feature_names_in_]
+    sent = getattr(model, "feature_names_in_", None)
+    found = _types_of_columns(front, names)
+    return found if sent is None else {c: t for c, t in found.items() if c in set(str(n) for n in sent)}
+
+
+def _types_of_columns(front, names):
     found = {}
     for step_name, transformer, columns in front.transformers_:
         if isinstance(transformer, str):  # "drop", "passthrough"
@@ -659,12 +669,24 @@ def _write_temp(directory, final_name, data):
     return path
 
 
-def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_frame=None, proof_rows="held-out rows"):
+def write_model_folder(
+    directory,
+    model,
+    fmt,
+    make_schema,
+    runtime=None,
+    proof_frame=None,
+    proof_rows="held-out rows",
+    trusted_code=None,
+):
     """Write the artifact in `fmt` (and model.onnx for the onnx runtime), then schema.json = make_schema(model_fields),
     each atomically; return the schema.
 
     model_fields are the schema's model.* entries that describe the files (artifact, format, sha256, version,
-    trustedTypes, runtime, onnx); make_schema builds the whole schema around them. runtime defaults to the project's
+    trustedTypes, runtime, onnx, and ownCode when the model runs code of the project: see tools/own_code.py);
+    make_schema builds the whole schema around them. trusted_code lists the project's modules the caller vouches for
+    (train.py's TRUSTED_CODE): a model that runs code of another one is refused. None: the caller loaded the model
+    with the user's explicit trust already (the importer). runtime defaults to the project's
     (serving/settings.py). For onnx the pipeline is converted and proven on `proof_frame` (a frame as
     describe_features builds it; `proof_rows` says what its rows are) before anything is written: a pipeline that
     cannot be converted, or answers differently, raises onnx_conversion.ConversionError and leaves the folder as it was.
@@ -673,6 +695,7 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     runtime left from before are removed last.
     """
     runtime = runtime or settings.RUNTIME
+    code = own_code.vouch(model, trusted_code)
     blob, trusted = artifact.dumps(model, fmt)
     sha256 = hashlib.sha256(blob).hexdigest()
     name = artifact.ARTIFACT_NAMES[fmt]
@@ -680,6 +703,8 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     if fmt == "skops":
         # Written by this process from a model it holds: the types it contains are the ones it vouches for.
         fields["trustedTypes"] = trusted
+    if code:
+        fields["ownCode"] = code
     files = [(name, blob)]
     if runtime == "onnx":
         if proof_frame is None:

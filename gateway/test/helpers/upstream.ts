@@ -57,6 +57,8 @@ export interface FakeUpstream {
   healthMaxInFlight: number;
   /** Omit the model from /health so the gateway has to ask /v1/schema. */
   healthWithoutModel: boolean;
+  /** What the service's after_predict hook does to each answer (rows: the rows of that call), as application.py's. */
+  afterPredict: ((body: Record<string, unknown>, rows: Row[]) => Record<string, unknown>) | undefined;
   /** Back to how it started: no script, answering ok, the schema's model version, healthy, no calls recorded. */
   reset(): void;
   close(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     healthDelayMs: 0,
     healthMaxInFlight: 0,
     healthWithoutModel: false,
+    afterPredict: undefined,
     reset() {
       Object.assign(state, {
         script: [],
@@ -88,6 +91,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         healthDelayMs: 0,
         healthMaxInFlight: 0,
         healthWithoutModel: false,
+        afterPredict: undefined,
         healthHits: 0,
         abandoned: 0,
       });
@@ -144,7 +148,12 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         body['classes'] = schema.target.classes;
       }
       body['model'] = { name: schema.model.name, version: state.modelVersion };
-      json(res, 200, body, requestId ? { 'x-request-id': requestId } : {});
+      json(
+        res,
+        200,
+        state.afterPredict ? state.afterPredict(body, rows) : body,
+        requestId ? { 'x-request-id': requestId } : {},
+      );
     };
     switch (behaviour.kind) {
       case 'ok':

@@ -1,6 +1,7 @@
-"""The HTTP contract of the service core (the `serving` package): predictions, validation errors, limits, headers,
-start-up checks, and property-based fuzzing with hostile input. The contract itself is in docs/contract.md.
-Managed by generator-sci-eb: `sci-eb upgrade` keeps this suite current with the package it tests.
+"""The HTTP contract of the service as Elastic Beanstalk runs it (application.py's app: the `serving` package with your
+hooks): predictions, validation errors, limits, headers, start-up checks, and property-based fuzzing with hostile
+input. The contract itself is in docs/contract.md. Managed by generator-sci-eb: `sci-eb upgrade` keeps this suite
+current with the package it tests.
 
 Tests that take `feature_case` run once per kind of feature, for the trained model's schema and for conftest's
 SYNTHETIC_SCHEMA (which has every kind), so every rule is exercised whatever the model's features are.
@@ -107,17 +108,22 @@ def outputs_of(schema):
     return target.get("outputs", implied)
 
 
-def check_labels(body, schema, rows):
-    """The answer of a classifier, clustering model or outlier detector for `rows` rows, per docs/contract.md."""
+def check_labels(body, schema, rows, own=True):
+    """The answer of a classifier, clustering model or outlier detector for `rows` rows, per docs/contract.md. `own`:
+    the model's own answer, whose labels follow its scores; an app's after_predict may decide otherwise (a threshold),
+    and may add members of its own."""
     target, outputs = schema["target"], outputs_of(schema)
     predictions = body["predictions"]
     assert len(predictions) == rows
     if target["type"] == "cluster":
-        assert all(type(p) is int and p >= 0 for p in predictions) and set(body) == {"predictions", "model"}
+        assert all(type(p) is int and p >= 0 for p in predictions)
+        assert not set(body) & {"probabilities", "scores", "classes"}
         return
     if target["type"] == "outlier":
         assert all(p in (1, -1) and type(p) is int for p in predictions)
-        assert [s < 0 for s in body["scores"]] == [p == -1 for p in predictions]
+        assert len(body["scores"]) == rows
+        if own:
+            assert [s < 0 for s in body["scores"]] == [p == -1 for p in predictions]
         return
     classes = target["classes"]
     assert body["classes"] == classes
@@ -128,13 +134,13 @@ def check_labels(body, schema, rows):
         for row, label in zip(body["probabilities"], predictions):
             assert len(row) == len(classes) and math.isclose(sum(row), 1.0, abs_tol=1e-6)
             assert all(0.0 <= p <= 1.0 for p in row)
-            assert row[classes.index(label)] == pytest.approx(max(row))
+            assert not own or row[classes.index(label)] == pytest.approx(max(row))
     else:
         assert "probabilities" not in body
     if "scores" in outputs:
         assert len(body["scores"]) == rows
         for row, label in zip(body["scores"], predictions):  # the label has the highest decision score
-            assert len(row) == len(classes) and row[classes.index(label)] == max(row)
+            assert len(row) == len(classes) and (not own or row[classes.index(label)] == max(row))
 
 
 def default_dtypes(feature):
@@ -181,30 +187,43 @@ def test_predict_one_row(post, make_row, schema):
     assert response.headers["X-Model-Version"] == schema["model"]["version"]
     assert len(body["predictions"]) == 1
     if schema["target"]["type"] != "number":
-        check_labels(body, schema, 1)
+        # The answer's shape; whether its label is the likeliest class is the model's (an after_predict threshold may
+        # decide otherwise): test_predict_batch_matches_the_model checks that on the model's own answers.
+        check_labels(body, schema, 1, own=False)
     else:
         assert "probabilities" not in body and "classes" not in body
         assert isinstance(body["predictions"][0], float) and math.isfinite(body["predictions"][0])
 
 
-def test_predict_batch_matches_the_model(post, make_row, schema, bundle):
+def test_predict_batch_matches_the_model(model_app, make_row, schema, bundle, hooks):
+    # model_app, not the app: after_predict may change what the model said (a threshold), and this compares the
+    # service's answers with the model's own.
     rows = [make_row(i) for i in range(min(5, schema["limits"]["maxRows"]))]
-    response = post({"instances": rows})
+    response = model_app.test_client().post(
+        "/v1/predict", data=json.dumps({"instances": rows}), content_type="application/json"
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
     assert len(body["predictions"]) == len(rows)
-    # Same answers as calling the pipeline directly on a frame built independently of the service.
-    expected = bundle.model.predict(reference_frame(rows, schema)).tolist()
+    # Same answers as calling the pipeline directly on a frame built independently of the service (through the app's
+    # before_predict, as the service does).
+    frame = reference_frame(rows, schema)
+    if service_settings.RUNTIME == "onnx":
+        frame = serving.prediction.build_columns(bundle, rows)  # what the onnx runtime's model and hooks take
+    frame = hooks[0](frame)
+    expected = bundle.model.predict(frame).tolist()
     if schema["target"]["type"] != "number":
         check_labels(body, schema, len(rows))
         labels = expected if schema.get("schemaVersion", 1) > 1 else [str(v) for v in expected]
         assert body["predictions"] == labels
+        if "probabilities" in body:
+            assert np.allclose(body["probabilities"], np.asarray(bundle.model.predict_proba(frame)), rtol=0, atol=1e-12)
     else:
         assert body["predictions"] == pytest.approx(expected)
 
 
-def test_predict_returns_plain_python_types(bundle, make_row):
-    result = serving.predict(bundle, [make_row(0), make_row(1)])
+def test_predict_returns_plain_python_types(bundle, make_row, hooks):
+    result = serving.prediction.predict_rows(bundle, [make_row(0), make_row(1)], hooks[0])[0]
     allowed = (str, float, int, bool, list, dict)
 
     def walk(value):
@@ -1289,7 +1308,7 @@ def check_answer(service, response, raw, content_type="application/json", app_lo
         predictions = body["predictions"]
         assert len(predictions) == expected and body["model"] == model
         if service.schema["target"]["type"] != "number":
-            check_labels(body, service.schema, expected)
+            check_labels(body, service.schema, expected, own=False)  # the app's answer, through your hooks
         elif service.stub is not None:
             assert predictions == [float(i) for i in range(expected)]
         else:

@@ -2,11 +2,23 @@
 tools.schema_derivation (as train.py writes them), and apps built from them by create_app()."""
 
 import shutil
+import sys
 
 import pytest
 import support
 
 import serving
+
+SESSION_PATH = list(sys.path)
+
+
+@pytest.fixture(autouse=True)
+def _import_path():
+    """Each test ends with the import path the session began with: loading a model (here, or in a session fixture)
+    puts model_code/ on it for good, as in the service (serving/bundle.py), which must not leak into a test that
+    checks what an import leaves there."""
+    yield
+    sys.path[:] = SESSION_PATH
 
 
 @pytest.fixture(scope="session")

@@ -82,11 +82,14 @@ def add_model_arguments(parser):
 class Preflight(object):
     """What check() decided. trusted: the skops types loading may construct beyond skops' defaults; code: {module:
     source} to bring into model_code/ (from --code); code_modules: every user module the model may import (those, or
-    model_code/'s when no --code is given); libraries: {module: (distribution, version, where the version is from)}."""
+    model_code/'s when no --code is given); project_modules: the project's own modules beside application.py
+    (features.py), which a model may use too, trusted only by --trust-type or --trust-pickle; libraries: {module:
+    (distribution, version, where the version is from)}."""
 
     def __init__(self, kind, path, facts, inspection):
         self.kind, self.path, self.facts, self.inspection = kind, path, facts, inspection
         self.trusted, self.code, self.code_modules, self.libraries, self.notes = [], {}, {}, {}, []
+        self.project_modules = {}
         self.written_by = None
 
 
@@ -121,8 +124,9 @@ def check(args, context):
     if found.inspection is not None:
         _placement(found, context, problems)
     _trust(found, args, context, problems)
-    if context.runtime == "onnx" and (found.libraries or found.code_modules and found.inspection is not None):
-        used = sorted(found.libraries) + sorted(m for m in found.code_modules if m in found.inspection.modules)
+    own = dict(found.project_modules, **found.code_modules)
+    if context.runtime == "onnx" and (found.libraries or own and found.inspection is not None):
+        used = sorted(found.libraries) + sorted(m for m in own if m in found.inspection.modules)
         if used:
             problems.append(
                 "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there. Serve "
@@ -166,12 +170,14 @@ def _code(found, args, context, problems):
     found.code = given
     existing = user_code.modules_in(os.path.join(context.root, user_code.CODE_DIR)) if context.root else {}
     found.code_modules = given or existing
+    # The project's own modules (features.py): importable as they are, recorded with the model like model_code/'s.
+    found.project_modules = user_code.own_modules(context.root)
 
 
 def _placement(found, context, problems):
     pinned = _pinned(context.pins_from)
     installed = context.installed[0] if context.installed else None
-    placement = libraries.place(found.inspection, found.code_modules, pinned, installed)
+    placement = libraries.place(found.inspection, dict(found.project_modules, **found.code_modules), pinned, installed)
     mlflow_code = user_code.modules_in((found.facts or {}).get("code"))
     try:
         libraries.refuse_unplaced(
@@ -223,6 +229,7 @@ def _trust(found, args, context, problems):
         candidates = [t for t in references if t.split(".", 1)[0] not in STDLIB | set(PROJECT_MODULES)]
     # Modules nobody provides are refused by placement, with --code as the fix: not asked about type by type here.
     placed = set(STDLIB) | set(PROJECT_MODULES) | set(found.libraries) | set(found.code_modules)
+    placed |= set(found.project_modules)
     left = [t for t in candidates if t not in trusted and t.split(".", 1)[0] in placed]
     if not left:
         return
