@@ -379,8 +379,8 @@ def column_types_from_model(model):
     """What a fitted model's preprocessing says about its input columns: {column: {"type", "by", ["categories"]}}.
 
     Read from the ColumnTransformer that receives the model's input (the model itself, or the first step of its
-    Pipeline, past FunctionTransformers before it: features.py's derive, whose columns the request does not send are
-    left out): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
+    Pipeline, past the steps before it that hand it a named frame: features.py's derive, a notebook's own
+    RatioFeatures; the columns they add, which the request does not send, are left out): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
     alone or first in a Pipeline) is text; a column it hands to an encoder with fitted categories_ (OneHotEncoder,
     OrdinalEncoder, TargetEncoder), alone or after SimpleImputers, is a category with the encoder's categories (NaN
     and a constant imputer's fill value, which stand for null, left out; booleans make a boolean). A column read by
@@ -388,8 +388,13 @@ def column_types_from_model(model):
     front = model
     while hasattr(front, "steps"):
         leading = [step for _name, step in front.steps]
-        while len(leading) > 1 and type(leading[0]).__name__ == "FunctionTransformer":
-            leading = leading[1:]  # derived features: the columns after them are the request's, and theirs
+        # A step whose successor was fitted on named columns passed the frame on (derived features add columns and
+        # keep the request's): the ColumnTransformer after it still says what the request's columns are. If such a
+        # step changed a column's values, the import's proof on the sample rows refuses, so nothing wrong is served.
+        while (
+            len(leading) > 1 and not hasattr(leading[0], "transformers_") and hasattr(leading[1], "feature_names_in_")
+        ):
+            leading = leading[1:]
         front = leading[0]
     if not hasattr(front, "transformers_") or not hasattr(front, "feature_names_in_"):
         return {}

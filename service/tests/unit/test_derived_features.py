@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 import support
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -186,6 +187,33 @@ def test_an_import_reads_the_column_types_past_the_derive_step(training):
     model = Pipeline(
         [
             ("derive", FunctionTransformer(derive_unless_broken)),
+            ("preprocess", support.preprocess(features + [{"name": "area", "type": "number"}])),
+            ("model", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(frame, labels)
+    found = column_types_from_model(model)
+    assert {name: (f["type"], f.get("categories")) for name, f in found.items()} == {
+        "colour": ("category", ["blue", "green", "red"])
+    }
+
+
+class AddsArea(BaseEstimator, TransformerMixin):
+    """A notebook's own transformer class (not a FunctionTransformer) that adds a column and passes the frame on."""
+
+    def fit(self, X, y=None):
+        self.feature_names_in_ = X.columns.to_numpy(dtype=object)
+        return self
+
+    def transform(self, X):
+        return derive_unless_broken(X)
+
+
+def test_an_import_reads_the_column_types_past_a_class_of_the_notebook_s_own(training):
+    # The same through any step that hands the ColumnTransformer a named frame, e.g. MLflow code_paths' own classes.
+    frame, features, labels, _values = training
+    model = Pipeline(
+        [
+            ("own", AddsArea()),
             ("preprocess", support.preprocess(features + [{"name": "area", "type": "number"}])),
             ("model", LogisticRegression(max_iter=500)),
         ]
