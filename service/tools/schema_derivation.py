@@ -380,8 +380,9 @@ def column_types_from_model(model):
 
     Read from the ColumnTransformer that receives the model's input (the model itself, or the first step of its
     Pipeline, past the steps before it that hand it a named frame: features.py's derive, a notebook's own
-    RatioFeatures; the columns they add, which the request does not send, are left out): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
-    alone or first in a Pipeline) is text; a column it hands to an encoder with fitted categories_ (OneHotEncoder,
+    RatioFeatures; the columns they add, which the request does not send, are left out): a column it hands, by name,
+    to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer; alone or first in a Pipeline) is text;
+    a column it hands to an encoder with fitted categories_ (OneHotEncoder,
     OrdinalEncoder, TargetEncoder), alone or after SimpleImputers, is a category with the encoder's categories (NaN
     and a constant imputer's fill value, which stand for null, left out; booleans make a boolean). A column read by
     both is text. Anything else says nothing."""
