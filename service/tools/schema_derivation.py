@@ -15,9 +15,11 @@ from pandas.api import types as ptypes
 
 from serving import artifact, settings
 from serving.onnx_runtime import ARTIFACT as ONNX_ARTIFACT
+from serving.trust import TrustError
 
 from . import onnx_conversion
 from .errors import DerivationError
+from .vouch import VouchRefused, refuse_dangerous, vouch
 
 SCHEMA_NAME = "schema.json"
 MAX_LISTED_CATEGORIES = 100
@@ -145,12 +147,26 @@ def _write_temp(directory, final_name, data):
     return path
 
 
-def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_frame=None, proof_rows="held-out rows"):
+def _voucher(schema):
+    """Who vouches for a model written from this schema: train.py, or an import (whose flags let it load)."""
+    model = schema["model"]
+    if model.get("source") == "import":
+        return "make import of %s (%s)" % (model.get("importedFrom", "a model"), model.get("importedAs", "?"))
+    return str(model.get("source") or "train.py")
+
+
+def write_model_folder(
+    directory, model, fmt, make_schema, runtime=None, proof_frame=None, proof_rows="held-out rows", log=print
+):
     """Write the artifact in `fmt` (and model.onnx for the onnx runtime), then schema.json = make_schema(model_fields),
     each atomically; return the schema.
 
     model_fields are the schema's model.* entries that describe the files (artifact, format, sha256, version,
-    trustedTypes, runtime, onnx); make_schema builds the whole schema around them. runtime defaults to the project's
+    runtime, onnx); make_schema builds the whole schema around them. What loading the artifact may run is not in
+    schema.json: the caller (train.py, or an import the user vouched for with its flags) vouches for this artifact in
+    the project's trust.json (tools/vouch.py), before the files are renamed into place, so the folder is at every
+    moment either the old model, trusted before, or the new one, trusted now. A model holding a type that runs code
+    is refused before anything is written. runtime defaults to the project's
     (serving/settings.py). For onnx the pipeline is converted and proven on `proof_frame` (a frame as
     describe_features builds it; `proof_rows` says what its rows are) before anything is written: a pipeline that
     cannot be converted, or answers differently, raises onnx_conversion.ConversionError and leaves the folder as it was.
@@ -163,9 +179,10 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     sha256 = hashlib.sha256(blob).hexdigest()
     name = artifact.ARTIFACT_NAMES[fmt]
     fields = {"artifact": name, "format": fmt, "sha256": sha256, "version": sha256[:12], "runtime": runtime}
-    if fmt == "skops":
-        # Written by this process from a model it holds: the types it contains are the ones it vouches for.
-        fields["trustedTypes"] = trusted
+    try:
+        refuse_dangerous(trusted)
+    except VouchRefused as exc:
+        raise DerivationError(str(exc)) from None
     files = [(name, blob)]
     if runtime == "onnx":
         if proof_frame is None:
@@ -189,6 +206,17 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     try:
         for file_name, data in files:
             temps.append((_write_temp(directory, file_name, data), file_name))
+        # Written by this process from a model it holds: the types it contains (skops) or the exact file (a pickle)
+        # are what its caller vouches for.
+        try:
+            vouch(
+                skops_types=trusted if fmt == "skops" else (),
+                pickle_sha256=sha256 if fmt == "joblib" else None,
+                by=_voucher(schema),
+                log=log,
+            )
+        except TrustError as exc:
+            raise DerivationError("cannot record the model's trust: %s" % exc) from None
         for temp, file_name in temps:  # schema.json last: it names the others
             os.replace(temp, os.path.join(directory, file_name))
         temps = []

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -892,6 +893,39 @@ def test_service_refuses_to_start_with_a_tampered_artifact(model_copy, project_r
     )
     assert result.returncode != 0
     assert "ModelError" in result.stderr and "sha256" in result.stderr
+
+
+class _Planted(object):
+    """A pickle that makes a folder as it loads: proof that code from model/ ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+@pytest.mark.parametrize("declared", [None, "joblib", "skops"])
+def test_a_planted_pickle_never_runs(model_copy, schema, tmp_path, declared):
+    # The review's attack: model/ replaced by a pickle and a schema.json that agrees with it (sha256, version), with
+    # no format (once read as joblib), as joblib (nobody vouched for it in trust.json) or as skops (not its bytes).
+    import hashlib
+
+    marker = tmp_path / "code-ran"
+    blob = pickle.dumps(_Planted(str(marker)), protocol=4)
+    digest = hashlib.sha256(blob).hexdigest()
+    (model_copy / "model.joblib").write_bytes(blob)
+    model = dict(schema["model"], artifact="model.joblib", sha256=digest, version=digest[:12])
+    model.pop("format", None)
+    if declared:
+        model["format"] = declared
+    (model_copy / "schema.json").write_text(json.dumps(dict(schema, model=model)), encoding="utf-8")
+    if service_settings.RUNTIME == "sklearn":
+        with pytest.raises(serving.ModelError, match="format is missing|does not vouch|declared as skops"):
+            serving.load_model(str(model_copy))
+    else:  # the onnx runtime checks the artifact's sha256 and never loads it
+        serving.load_model(str(model_copy))
+    assert not marker.exists()
 
 
 def test_a_model_written_for_the_other_runtime_is_refused_with_what_to_run(model_copy, schema):

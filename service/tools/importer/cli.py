@@ -83,11 +83,6 @@ def main(argv=None):
             )
         except DerivationError as exc:
             raise ImportRefused(str(exc)) from exc
-        if args.format == "skops" and schema["model"]["trustedTypes"]:
-            print(
-                "note: schema.json trusts these types beyond skops' defaults (the service loads only those): %s"
-                % ", ".join(schema["model"]["trustedTypes"])
-            )
         rows = request_rows(frame, features)
         prove_in_process(candidate, rows, expected, LIMITS["maxRows"])
         served_diff = serve_and_compare(candidate, rows, expected, LIMITS["maxRows"], args.port)
