@@ -79,6 +79,13 @@ export const EnvSchema = z
     UPSTREAM_URL: z
       .string({ error: 'UPSTREAM_URL is required: the base URL of the EB prediction service' })
       .pipe(httpUrl('UPSTREAM_URL')),
+    // The service's X-Service-Token (its SERVICE_TOKENS): with a gateway, the service answers predictions only to it.
+    // Set by `make gateway-create`; never logged.
+    UPSTREAM_TOKEN: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._~-]{16,256}$/, 'UPSTREAM_TOKEN must be 16 to 256 letters, digits or . _ ~ -')
+      .optional(),
     UPSTREAM_HEALTH_PATH: z
       .string()
       .regex(/^\/[^?#\s]*$/, 'UPSTREAM_HEALTH_PATH must be a path starting with /')

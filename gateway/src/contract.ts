@@ -36,6 +36,7 @@ export const DETAIL_KEYS = [
   'not-found',
   'method-not-allowed',
   'internal-error',
+  'gateway-only',
   'validation-error.one',
   'validation-error.many',
   'validation-error.capped',

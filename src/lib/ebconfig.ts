@@ -44,7 +44,12 @@ export function flaskConfig(a: Answers): string {
   } else {
     options['aws:ec2:instances'] = { InstanceTypes: a.instanceType, SupportedArchitectures: a.architecture };
   }
-  options['aws:elasticbeanstalk:application:environment'] = { MODEL_DIR: 'model' };
+  // One public door: with a gateway, the service as deployed answers predictions and its schema only to the gateway's
+  // X-Service-Token (SERVICE_TOKENS, set by `make gateway-create`, never here: serving/access.py).
+  options['aws:elasticbeanstalk:application:environment'] = {
+    MODEL_DIR: 'model',
+    ...(a.gateway ? { GATEWAY_ONLY: 'true' } : {}),
+  };
   options['aws:elasticbeanstalk:environment'] = loadBalanced
     ? { EnvironmentType: 'LoadBalanced', LoadBalancerType: 'application' }
     : { EnvironmentType: 'SingleInstance' };
