@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectBundle } from './helpers.js';
+import { expectBundle, expectOnlyAllowed, plantSecrets } from './helpers.js';
 import {
   acquirePort8000,
   freePort,
@@ -327,6 +327,7 @@ describe('generated gateway in front of the generated Flask service', () => {
 
   it('make gateway-local: the EB bundle (dist/, lockfile; no modules, sources, tests or secrets), production install, proxying', async () => {
     writeFileSync(path.join(project, 'gateway', '.env'), 'API_KEY=do-not-ship\n');
+    plantSecrets(path.join(project, 'gateway'));
     const stage = path.join(work, 'gateway-stage');
     const port = await freePort();
     const local = spawn(
@@ -387,7 +388,13 @@ describe('generated gateway in front of the generated Flask service', () => {
           /^\.env$/,
           /^\.elasticbeanstalk\//,
           /\.tgz$/,
+          /^dist\/(scripts|client-package)\//,
+          /\.map$/,
         ],
+      );
+      expectOnlyAllowed(
+        zip,
+        /^(Procfile|package\.json|package-lock\.json|contract\.json|schema\.json|(dist|public|\.ebextensions|\.platform)\/.+)$/,
       );
       // Installed as EB installs it: production dependencies only.
       const installed = JSON.parse(run('npm', ['ls', '--omit=dev', '--depth=0', '--json'], stage)).dependencies;
