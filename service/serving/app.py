@@ -207,7 +207,8 @@ def create_app(
         return json_response(after(answer, frame))
 
     def schema_endpoint():
-        return Response(bundle.schema_bytes, status=200, content_type=JSON_TYPE)
+        # The public part only (bundle.public_schema): what a caller needs, not how the model was made.
+        return Response(bundle.public_schema_bytes, status=200, content_type=JSON_TYPE)
 
     def health_endpoint():
         return json_response({"status": "ok", "model": bundle.model_info()})

@@ -45,6 +45,24 @@ def labels_from_proba(model):
     return type(final).__name__ in _ARGMAX_ESTIMATORS and type(final).__module__.startswith("sklearn.")
 
 
+# What GET /v1/schema tells a caller about the model: what it is called, which version answers and what it predicts.
+# Never how it was made (library versions, training metrics and times, the artifact's format and digest): that is
+# for the people who deploy it, in model/schema.json, not for whoever can reach the API.
+PUBLIC_MODEL_FIELDS = ("name", "version", "task")
+PUBLIC_SCHEMA_FIELDS = ("schemaVersion", "model", "features", "target", "limits")
+
+
+def public_schema(schema):
+    """The part of schema.json callers need (features, types, limits, classes), in the file's order."""
+    public = {}
+    for key in PUBLIC_SCHEMA_FIELDS:
+        if key == "model":
+            public[key] = {k: schema["model"][k] for k in PUBLIC_MODEL_FIELDS if k in schema["model"]}
+        elif key in schema:
+            public[key] = schema[key]
+    return public
+
+
 class ModelError(RuntimeError):
     """The model folder cannot be served; the message says which file and what to do."""
 
@@ -56,6 +74,7 @@ class ModelBundle(object):
         self.model = model
         self.schema = schema
         self.schema_bytes = schema_bytes
+        self.public_schema_bytes = json.dumps(public_schema(schema), separators=(",", ":"), allow_nan=False).encode()
         self.name = str(schema["model"]["name"])
         self.version = str(schema["model"]["version"])
         self.runtime = schema["model"].get("runtime") or "sklearn"

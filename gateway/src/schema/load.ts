@@ -61,6 +61,38 @@ export const ModelSchemaFile = z
   });
 
 export type ModelSchema = z.infer<typeof ModelSchemaFile>;
+
+/**
+ * What GET /v1/schema tells a caller (and the OpenAPI document describes): the model's name, version and task, its
+ * features, target and limits. Never how it was made (library versions, training metrics and times, the artifact's
+ * format and digest): those stay in schema.json, for the people who deploy it. The Flask service serves the same part.
+ */
+export const PublicModelSchema = z.object({
+  schemaVersion: z.literal(1),
+  model: z.strictObject({
+    name: z.string().min(1),
+    version: z.string().min(1),
+    task: z.enum(['classification', 'regression']),
+  }),
+  features: z.array(Feature).min(1),
+  target: z.discriminatedUnion('type', [
+    z.looseObject({ name: z.string(), type: z.literal('category'), classes: z.array(ClassLabel).min(1) }),
+    z.looseObject({ name: z.string(), type: z.literal('number') }),
+  ]),
+  limits: z.looseObject({ maxRows: z.number().int().min(1), maxBodyBytes: z.number().int().min(64) }),
+});
+export type PublicModelSchema = z.infer<typeof PublicModelSchema>;
+
+export function publicSchema(schema: ModelSchema): PublicModelSchema {
+  const { name, version, task } = schema.model;
+  return {
+    schemaVersion: schema.schemaVersion,
+    model: { name, version, task },
+    features: schema.features,
+    target: schema.target,
+    limits: schema.limits,
+  };
+}
 export type FeatureSpec = z.infer<typeof Feature>;
 
 export class SchemaFileError extends Error {

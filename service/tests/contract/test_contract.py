@@ -839,11 +839,17 @@ def test_health(client, schema):
     }
 
 
-def test_schema_endpoint_serves_the_file(client, schema):
+def test_schema_endpoint_serves_what_callers_need_and_not_how_the_model_was_made(client, schema):
     response = client.get("/v1/schema")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    assert response.get_json() == schema
+    model = {k: schema["model"][k] for k in ("name", "version", "task") if k in schema["model"]}
+    expected = {"schemaVersion": 1, "model": model}
+    expected.update((k, schema[k]) for k in ("features", "target", "limits"))
+    assert response.get_json() == expected
+    text = response.get_data(as_text=True)
+    for private in ("sklearnVersion", "trustedTypes", "metrics", "trainedAt", "sha256", "estimator", "artifact"):
+        assert private not in text
 
 
 def test_root_answers(client, schema):
