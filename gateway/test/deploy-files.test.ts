@@ -28,14 +28,12 @@ describe('Elastic Beanstalk files', () => {
         const folder = pattern.endsWith('/');
         pattern = pattern.replace(/\/$/, '');
         const anchored = pattern.includes('/');
+        // `**/` is zero or more folders, `**` anything, `*` anything but a slash; the rest is literal.
         const body = pattern
           .replace(/^\//, '')
-          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*\*\//g, '\u0001') // `**/`: zero or more folders
-          .replace(/\*\*/g, '\u0000')
-          .replace(/\*/g, '[^/]*')
-          .replace(/\u0001/g, '(.*/)?')
-          .replace(/\u0000/g, '.*');
+          .replace(/\*\*\/|\*\*|\*|[.+^${}()|[\]\\]/g, (m) =>
+            m === '**/' ? '(.*/)?' : m === '**' ? '.*' : m === '*' ? '[^/]*' : `\\${m}`,
+          );
         return { negated, regex: new RegExp(`^${anchored ? '' : '(.*/)?'}${body}${folder ? '/' : '(/|$)'}`) };
       });
     const ignored = (path: string) =>
