@@ -445,6 +445,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
       'modelFormat',
       'runtime',
       'gateway',
+      'certificateArn', // load-balanced: HTTPS or not (the network questions follow only the answers that need them)
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);

@@ -132,6 +132,9 @@ export const EnvSchema = z
       'a comma-separated list of origins like https://app.example.com (scheme and host, no path)',
     ),
     TRUST_PROXY: int('TRUST_PROXY', 0, 10, 0),
+    // Seconds of Strict-Transport-Security on every answer; 0 (the default) sends none: only set it when served over
+    // HTTPS (the generated 02-network.config does, with a certificate).
+    HSTS_MAX_AGE: int('HSTS_MAX_AGE', 0, 63_072_000, 0),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',

@@ -581,3 +581,18 @@ describe('no submitted values or secrets in logs or answers', () => {
     }
   });
 });
+
+describe('transport', () => {
+  it('sends Strict-Transport-Security on every answer only when served over HTTPS (HSTS_MAX_AGE)', async () => {
+    const plain = testApp({ UPSTREAM_URL: upstream.url });
+    expect((await request(plain).get('/health')).headers['strict-transport-security']).toBeUndefined();
+    const https = testApp({ UPSTREAM_URL: upstream.url, HSTS_MAX_AGE: '31536000' });
+    for (const res of [
+      await request(https).get('/health'),
+      await request(https).post('/v1/predict').set('X-API-Key', API_KEY).send(body),
+      await request(https).post('/v1/predict').send(body), // a 401 too
+      await request(https).get('/nowhere'),
+    ])
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+});

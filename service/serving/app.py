@@ -92,6 +92,8 @@ def create_app(
     """
     model_dir = model_dir or os.environ.get("MODEL_DIR") or settings.default_model_dir()
     door = access.from_environ(os.environ)  # before the model: a bad SERVICE_TOKENS fails start-up at once
+    # Served over HTTPS (a certificate answer: .ebextensions/02_flask.config sets it): say so on every answer.
+    hsts = _hsts(os.environ.get("HSTS_MAX_AGE"))
     bundle = bundle or load_model(model_dir)
     health_check_path = health_check_path or settings.HEALTH_CHECK_PATH
     log = _configure_logging(log_level or os.environ.get("LOG_LEVEL") or "INFO")
@@ -138,6 +140,8 @@ def create_app(
 
     @app.after_request
     def finish_request(response):
+        if hsts:
+            response.headers["Strict-Transport-Security"] = hsts
         response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
         response.headers["X-Model-Version"] = bundle.version
         started = g.get("started")
@@ -231,6 +235,14 @@ def create_app(
     if health_check_path != "/":
         route("/", "GET", index_endpoint)
     return app
+
+
+def _hsts(max_age):
+    """The Strict-Transport-Security value for HSTS_MAX_AGE seconds, or None (unset, empty or 0: none is sent)."""
+    if not max_age or not max_age.strip():
+        return None
+    seconds = int(max_age)  # a typo stops start-up rather than silently dropping the header
+    return "max-age=%d" % seconds if seconds > 0 else None
 
 
 def bundle_of(app):

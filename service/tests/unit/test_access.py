@@ -79,3 +79,15 @@ def test_every_token_is_compared_in_constant_time_even_after_a_match(monkeypatch
     monkeypatch.setattr(access.hmac, "compare_digest", spy)
     assert door.admits(TOKEN)
     assert compared == [(32, 32)] * 3  # sha256 digests: the same length whatever was sent
+
+
+def test_strict_transport_security_is_sent_when_served_over_https(monkeypatch, classifier_dir):
+    monkeypatch.delenv("GATEWAY_ONLY", raising=False)
+    monkeypatch.delenv("SERVICE_TOKENS", raising=False)
+    monkeypatch.delenv("HSTS_MAX_AGE", raising=False)
+    plain = serving.create_app(str(classifier_dir)).test_client()
+    assert "Strict-Transport-Security" not in plain.get("/health").headers
+    monkeypatch.setenv("HSTS_MAX_AGE", "31536000")  # what 02_flask.config sets with a certificate
+    https = serving.create_app(str(classifier_dir)).test_client()
+    for response in (https.get("/health"), https.get("/v1/schema"), https.get("/nowhere")):
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
