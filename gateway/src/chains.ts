@@ -55,7 +55,10 @@ export function buildChains(config: Config, services: Services, track: Middlewar
       ? createRateLimiter({
           max: config.RATE_LIMIT_MAX,
           windowMs: config.RATE_LIMIT_WINDOW_MS,
-          failOpen: config.RATE_LIMIT_FAIL_OPEN,
+          onStoreError:
+            config.RATE_LIMIT_ON_STORE_ERROR ??
+            (config.RATE_LIMIT_FAIL_OPEN === undefined ? 'local' : config.RATE_LIMIT_FAIL_OPEN ? 'open' : 'closed'),
+          instances: config.RATE_LIMIT_INSTANCES,
           logger,
           trust,
           ...(rateLimitStore ? { store: rateLimitStore } : {}),

@@ -22,15 +22,18 @@ function int(name: string, min: number, max: number, fallback: number) {
   return optionalInt(name, min, max).transform((v) => v ?? fallback);
 }
 
-function bool(name: string, fallback: boolean) {
+function optionalBool(name: string) {
   return z
     .string()
     .trim()
     .toLowerCase()
     .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: `${name} must be true or false` }))
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
-    .optional()
-    .transform((v) => v ?? fallback);
+    .optional();
+}
+
+function bool(name: string, fallback: boolean) {
+  return optionalBool(name).transform((v) => v ?? fallback);
 }
 
 function list(name: string, pattern: RegExp, what: string) {
@@ -124,7 +127,15 @@ export const EnvSchema = z
     ALLOW_ANONYMOUS: bool('ALLOW_ANONYMOUS', false),
     RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 0, 10_000_000, 600),
     RATE_LIMIT_WINDOW_MS: int('RATE_LIMIT_WINDOW_MS', 1000, 86_400_000, 60_000),
-    RATE_LIMIT_FAIL_OPEN: bool('RATE_LIMIT_FAIL_OPEN', true),
+    // Up to how many gateway instances run at once (the auto scaling group's MaxSize: 01-gateway.config sets both).
+    // Without REDIS_URL each allows RATE_LIMIT_MAX / RATE_LIMIT_INSTANCES, so the fleet's total holds.
+    RATE_LIMIT_INSTANCES: int('RATE_LIMIT_INSTANCES', 1, 10_000, 1),
+    // When Redis fails: local (count on this instance, its share of the budget), open (no limit) or closed (500s).
+    RATE_LIMIT_ON_STORE_ERROR: z
+      .enum(['local', 'open', 'closed'], { error: 'RATE_LIMIT_ON_STORE_ERROR must be local, open or closed' })
+      .optional(),
+    // Older spelling of the same decision: true = open, false = closed (RATE_LIMIT_ON_STORE_ERROR wins).
+    RATE_LIMIT_FAIL_OPEN: optionalBool('RATE_LIMIT_FAIL_OPEN'),
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' }).optional(),
     CORS_ORIGINS: list(
       'CORS_ORIGINS',

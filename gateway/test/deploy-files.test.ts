@@ -9,6 +9,13 @@ const root = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
 describe('Elastic Beanstalk files', () => {
+  it('the instances the rate limiter divides its budget by are the most the auto scaling group runs', () => {
+    const config = read('.ebextensions/01-gateway.config');
+    const instances = /^ {4}RATE_LIMIT_INSTANCES: "(\d+)"$/m.exec(config)?.[1];
+    expect(Number(instances)).toBeGreaterThan(1);
+    expect(/^ {2}aws:autoscaling:asg:\n {4}MaxSize: "(\d+)"$/m.exec(config)?.[1]).toBe(instances);
+  });
+
   it('the Procfile starts the built server', () => {
     expect(read('Procfile').trim()).toBe('web: node dist/server.js');
     expect(JSON.parse(read('package.json')).scripts.start).toBe('node dist/server.js');
