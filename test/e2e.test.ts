@@ -343,8 +343,12 @@ describe('a generated project, end to end', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });
 
+    // The schema's public part: what callers need, not how the model was made (docs/contract.md).
     const schema = await (await fetch(`${base}/v1/schema`)).json();
-    expect(schema).toEqual(JSON.parse(read(project, 'model/schema.json')));
+    const written = JSON.parse(read(project, 'model/schema.json'));
+    const { name, version, task } = written.model;
+    expect(schema).toEqual({ ...written, model: { name, version, task } });
+    expect(written.model.sklearnVersion).toBeDefined();
 
     const row = { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 };
     const ok = await fetch(`${base}/v1/predict`, {
