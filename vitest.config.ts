@@ -13,6 +13,7 @@ const UNIT = [
   'test/file-specs.test.ts',
   'test/import-graph.test.ts',
   'test/merge-bases.test.ts',
+  'test/model-import.test.ts',
   'test/options.test.ts',
   'test/plan-changes.test.ts',
   'test/requirements.test.ts',

@@ -1,28 +1,34 @@
 #!/usr/bin/env node
-// `node bench/recovery.mjs [rounds]`: how the breaker's recovery probe interval (BREAKER_PROBE_MS) trades recovery
+// `node bench/recovery.mjs [rounds] [--smoke]`: how the breaker's recovery probe interval (BREAKER_PROBE_MS) trades recovery
 // time against health requests, measured as the default was chosen (gateway README, "Circuit breaker"). Reuses the
 // project and venv that `npm run reliability` set up (run that first). For each interval, alternating in rounds: a
 // gateway straight to gunicorn, 100 req/s of single-row predictions, gunicorn stopped (SIGTERM) for 3 s and started
 // again; reported: upstream healthy -> first 200, -> last error, and the /health requests the gateway sent.
 // This is a measurement of candidate defaults, so it sets the variable; `npm run reliability` never does.
+// --smoke: one round of the default interval with second-long waits (test/measurements-smoke.test.ts runs it after the
+// reliability smoke run, which leaves the project behind), to prove the script still runs.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   acquirePort8000,
+  directRestart,
   installExitHandlers,
   killAll,
+  makeRows,
   openProject,
   projectVenv,
   startGunicorn,
   stop,
+  summariseRestart,
 } from '../harness/index.mjs';
-import { LOGS, makeRows, ROOT } from './lib/setup.mjs';
+import { LOGS, ROOT } from './lib/setup.mjs';
 import { startGateway } from './lib/services.mjs';
-import { directRestart, summariseRestart } from '../reliability/lib/direct-restart.mjs';
 
 installExitHandlers('bench');
-const rounds = Number(process.argv[2] ?? 2);
-const INTERVALS = [50, 100, 250, 500, 1000];
+const smoke = process.argv.includes('--smoke');
+const rounds = smoke ? 1 : Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 2);
+const INTERVALS = smoke ? [250] : [50, 100, 250, 500, 1000];
+const WAIT = smoke ? { beforeMs: 1000, downMs: 1000, afterMs: 1000 } : { beforeMs: 2000, downMs: 3000, afterMs: 3000 };
 const dir = path.join(ROOT, 'reliability', 'tmp', 'reliability-app');
 if (!existsSync(path.join(dir, 'model', 'schema.json'))) {
   process.stderr.write(
@@ -54,9 +60,7 @@ try {
         upstreamPort: 8000,
         bodies,
         rate: 100,
-        beforeMs: 2000,
-        downMs: 3000,
-        afterMs: 3000,
+        ...WAIT,
         clientTimeoutMs: 13_000,
         stopUpstream: () => g.stop(),
         startUpstream: async () => {

@@ -2,9 +2,14 @@
 // `npm run bench`: the benchmark suite. Builds what it needs, generates and trains two projects, runs four cases with
 // a load generator in its own process, writes bench/results.json, then BENCHMARKS.md and bench/batching-curve.svg.
 //
-//   node bench/run.mjs [--quick] [--only case1,case2,case3]
+//   node bench/run.mjs [--quick | --smoke] [--only case1,case2,case3,runtime] [--out DIR]
 //
 // --quick shortens every run (for trying the script out; its numbers are not for the report).
+// --smoke runs every case once, for the forest only, each load for a second, a sweep of two points, no waiting for a
+// quiet machine, and writes results.json, BENCHMARKS.md and the chart to DIR (default: a new temporary folder), never
+// to bench/results.json or BENCHMARKS.md. test/measurements-smoke.test.ts runs it, so a broken import or a moved
+// helper fails `npm test`; its figures mean nothing.
+// --out DIR writes the results (and, for a full or smoke run, the report) to DIR.
 // Cases (see BENCHMARKS.md for the goals):
 //   1  gateway overhead, batching off: gateway vs a minimal node:http proxy, both before a fixed-response upstream
 //   2  micro-batching before the real Flask app under gunicorn (Procfile command): direct vs gateway, and a sweep of
@@ -15,15 +20,15 @@
 //      64- and 1000-row requests), worker memory, serving install size, the gateway in front, the in-process split.
 //      `--only runtime` runs it alone and updates its section of BENCHMARKS.md in place.
 // Every child is in its own process group and is killed on exit, error or Ctrl-C; every wait is bounded.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureLoadTool, runLoad } from './lib/load.mjs';
-import { installExitHandlers, sleep, stop } from '../harness/index.mjs';
-import { memory, quietLog, readChars, waitQuiet } from './lib/measure.mjs';
-import { BENCH, GATEWAY, machineInfo, makeRows, ROOT, setup, TMP } from './lib/setup.mjs';
+import { installExitHandlers, machineInfo, makeRows, memory, sleep, stop } from '../harness/index.mjs';
+import { quietLog, readChars, skipQuietWait, waitQuiet } from './lib/measure.mjs';
+import { BENCH, GATEWAY, ROOT, setup, TMP } from './lib/setup.mjs';
 import { summariseCpuProfile } from './lib/cpu-profile.mjs';
 import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
@@ -32,45 +37,67 @@ import { runtimeCase } from './lib/runtime-case.mjs';
 
 installExitHandlers('bench');
 const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const onlyArg = argv.find((a) => a.startsWith('--only'));
-const only = onlyArg
-  ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(','))
-  : undefined;
+const smoke = argv.includes('--smoke');
+const quick = argv.includes('--quick') || smoke;
+const option = (name) => {
+  const arg = argv.find((a) => a === name || a.startsWith(`${name}=`));
+  return arg ? (arg.includes('=') ? arg.split('=')[1] : argv[argv.indexOf(arg) + 1]) : undefined;
+};
+const only = option('--only') ? new Set(option('--only').split(',')) : undefined;
+const CASES = ['case1', 'case2', 'case3', 'runtime'];
+for (const c of only ?? []) if (!CASES.includes(c)) throw new Error(`--only ${c}: the cases are ${CASES.join(', ')}`);
 const wanted = (c) => !only || only.has(c);
+const outDir = option('--out') ?? (smoke ? mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bench-smoke-')) : undefined);
+if (smoke) skipQuietWait();
 
-// Seconds. Every measured figure is repeated ROUNDS times, each after its own warm-up.
-const D = quick
+// Seconds. Every measured figure is repeated ROUNDS times, each after its own warm-up (none when warm is 0).
+const D = smoke
   ? {
-      rounds: 3,
-      warm: 1,
-      measure: 2,
-      lowWarm: 1,
+      rounds: 1,
+      warm: 0,
+      measure: 1,
+      lowWarm: 0,
       lowMeasure: 1,
-      sweepWarm: 1,
+      sweepWarm: 0,
       sweepMeasure: 1,
-      bigWarm: 1,
+      bigWarm: 0,
       bigMeasure: 1,
-      profile: 2,
-      idleAfter: 1,
+      profile: 1,
+      idleAfter: 0,
     }
-  : {
-      rounds: 3,
-      warm: 2,
-      measure: 5,
-      lowWarm: 1,
-      lowMeasure: 2,
-      sweepWarm: 2,
-      sweepMeasure: 2,
-      bigWarm: 2,
-      bigMeasure: 4,
-      profile: 5,
-      idleAfter: 2,
-    };
+  : quick
+    ? {
+        rounds: 3,
+        warm: 1,
+        measure: 2,
+        lowWarm: 1,
+        lowMeasure: 1,
+        sweepWarm: 1,
+        sweepMeasure: 1,
+        bigWarm: 1,
+        bigMeasure: 1,
+        profile: 2,
+        idleAfter: 1,
+      }
+    : {
+        rounds: 3,
+        warm: 2,
+        measure: 5,
+        lowWarm: 1,
+        lowMeasure: 2,
+        sweepWarm: 2,
+        sweepMeasure: 2,
+        bigWarm: 2,
+        bigMeasure: 4,
+        profile: 5,
+        idleAfter: 2,
+      };
 const CASE1_CONNECTIONS = 32;
 const CASE2_CONNECTIONS = 64;
-const SWEEP_WINDOWS = [1, 2, 5, 10];
-const SWEEP_CAPS = [16, 64, 256];
+// A smoke run drives the forest only: every case and code path, half the gunicorn starts.
+const MODELS = smoke ? ['forest'] : ['forest', 'logreg'];
+const SWEEP_WINDOWS = smoke ? [2, 5] : [1, 2, 5, 10];
+const SWEEP_CAPS = smoke ? [64] : [16, 64, 256];
 const BIG_ROWS = 1000;
 
 const began = Date.now();
@@ -89,7 +116,9 @@ function fmtRun(x) {
 /** Warm-up run, then the measured run; both against `url`. Memory of `memPids` is polled during the measured run. */
 async function warmAndMeasure({ url, bodies, connections, warm, measure, watch, label, memPids = {} }) {
   await waitQuiet();
-  const warmRun = await runLoad({ url, bodies, connections, seconds: warm, tmpDir: LOADTMP, label: `${label}-warm` });
+  const warmRun = warm
+    ? await runLoad({ url, bodies, connections, seconds: warm, tmpDir: LOADTMP, label: `${label}-warm` })
+    : { requests: 0 };
   const peaks = {};
   const poll = setInterval(() => {
     for (const [name, pid] of Object.entries(memPids)) {
@@ -167,13 +196,17 @@ function python(venv, args, cwd) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-log(`generator-sci-eb benchmark${quick ? ' (--quick: short runs, numbers not for the report)' : ''}`);
-const { projects, venv } = setup(log);
-const tool = ensureLoadTool(log);
+log(
+  `generator-sci-eb benchmark${smoke ? ' (--smoke: every case for a second, numbers mean nothing)' : quick ? ' (--quick: short runs, numbers not for the report)' : ''}`,
+);
+const { projects, venv } = setup(log, MODELS);
+// A smoke run installs nothing on the machine: wrk if it is there, else autocannon.
+const tool = ensureLoadTool(log, { install: !smoke });
 log(`load generator: ${tool.name} ${tool.version}`);
 const results = {
   generatedAt: new Date().toISOString(),
   quick,
+  smoke,
   machine: { ...machineInfo(), loadAverageBefore: os.loadavg().map((x) => r(x, 2)) },
   versions: {
     node: process.version,
@@ -327,7 +360,8 @@ async function case1() {
 /** Warm-up, then a profiled stretch of load; only samples inside the measured stretch are summarised. */
 async function profileGateway(profiled, bodies, connections, profDir, label) {
   const url = `http://127.0.0.1:${profiled.port}/v1/predict`;
-  await runLoad({ url, bodies, connections, seconds: D.warm, tmpDir: LOADTMP, label: `${label}-profile-warm` });
+  if (D.warm)
+    await runLoad({ url, bodies, connections, seconds: D.warm, tmpDir: LOADTMP, label: `${label}-profile-warm` });
   const from = Number(process.hrtime.bigint() / 1000n) + 500_000;
   const run = await runLoad({
     url,
@@ -473,14 +507,15 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
         });
         const gurl = `http://127.0.0.1:${gateway.port}/v1/predict`;
         await waitQuiet();
-        await runLoad({
-          url: gurl,
-          bodies,
-          connections: CASE2_CONNECTIONS,
-          seconds: D.sweepWarm,
-          tmpDir: LOADTMP,
-          label: `sweep-w${windowMs}-c${cap}-warm`,
-        });
+        if (D.sweepWarm)
+          await runLoad({
+            url: gurl,
+            bodies,
+            connections: CASE2_CONNECTIONS,
+            seconds: D.sweepWarm,
+            tmpDir: LOADTMP,
+            label: `sweep-w${windowMs}-c${cap}-warm`,
+          });
         const b0 = await gatewayBatchStats(gateway.port);
         const runs = [];
         for (let i = 0; i < D.rounds; i++) {
@@ -557,7 +592,14 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
     // gunicorn is idle now; the in-process timings run in their own Python process with the same venv.
     const inproc = python(
       venv,
-      [path.join(BENCH, 'inprocess.py'), bodyFile, '--blocks', String(D.rounds), '--iterations', quick ? '5' : '15'],
+      [
+        path.join(BENCH, 'inprocess.py'),
+        bodyFile,
+        '--blocks',
+        String(D.rounds),
+        '--iterations',
+        smoke ? '2' : quick ? '5' : '15',
+      ],
       project.dir,
     );
     const inproc1 = python(
@@ -568,7 +610,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
         '--blocks',
         String(D.rounds),
         '--iterations',
-        quick ? '10' : '30',
+        smoke ? '3' : quick ? '10' : '30',
         '--profile',
       ],
       project.dir,
@@ -643,7 +685,7 @@ try {
     results.case2 = {};
     results.case3 = {};
     results.case4 = { gunicorn: {} };
-    for (const name of ['forest', 'logreg']) {
+    for (const name of MODELS) {
       const res = await withGunicorn(projects[name], {
         batching: wanted('case2'),
         sweep: wanted('case2') && name === 'forest',
@@ -662,7 +704,11 @@ try {
     }
   }
   if (wanted('runtime')) {
-    const RD = quick ? { rounds: 2, warm: 1, measure: 1, quick } : { rounds: 3, warm: 1, measure: 3, quick };
+    const RD = smoke
+      ? { rounds: 1, warm: 0, measure: 1, quick, smoke }
+      : quick
+        ? { rounds: 2, warm: 1, measure: 1, quick }
+        : { rounds: 3, warm: 1, measure: 3, quick };
     results.settings.runtime = RD;
     results.runtime = await runtimeCase(log, projects, RD);
   }
@@ -673,7 +719,9 @@ try {
 results.machine.loadAverageAfter = os.loadavg().map((x) => r(x, 2));
 results.machine.quietWait = { ...quietLog, waitedSeconds: r(quietLog.waitedMs / 1000, 1) };
 results.durationSeconds = Math.round((Date.now() - began) / 1000);
-const resultsFile = path.join(BENCH, quick ? 'tmp/results.quick.json' : 'results.json');
+const resultsFile = outDir
+  ? path.join(outDir, 'results.json')
+  : path.join(BENCH, quick ? 'tmp/results.quick.json' : 'results.json');
 mkdirSync(path.dirname(resultsFile), { recursive: true });
 const runtimeOnly = !quick && only?.size === 1 && only.has('runtime');
 // --only runtime keeps the other cases' results (their section of BENCHMARKS.md is rendered from them).
@@ -686,13 +734,15 @@ const written =
       }
     : results;
 writeFileSync(resultsFile, `${JSON.stringify(written, null, 2)}\n`);
-log(`wrote ${path.relative(ROOT, resultsFile)}`);
-if (!quick && !only) {
-  const files = renderReport(results);
-  for (const f of files) log(`wrote ${path.relative(ROOT, f)}`);
+const rel = (f) => (f.startsWith(ROOT) ? path.relative(ROOT, f) : f);
+log(`wrote ${rel(resultsFile)}`);
+if (smoke || (!quick && !only)) {
+  // A smoke run renders its report too (into its own folder), so a renderer that no longer fits the results fails it.
+  const files = renderReport(results, outDir ? { dir: outDir } : {});
+  for (const f of files) log(`wrote ${rel(f)}`);
 } else if (runtimeOnly) {
-  for (const f of renderReport(written))
-    log(`wrote ${path.relative(ROOT, f)} (section 5 from this run, the others from the results before it)`);
+  for (const f of renderReport(written, outDir ? { dir: outDir } : {}))
+    log(`wrote ${rel(f)} (section 5 from this run, the others from the results before it)`);
 } else {
   log('(--quick/--only: BENCHMARKS.md not regenerated; node bench/report.mjs <results> renders any results file)');
 }

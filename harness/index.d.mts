@@ -119,3 +119,87 @@ export function startGateway(options: {
   logDir: string;
   ready?: string;
 }): Promise<Gateway>;
+
+export interface Memory {
+  rssMiB: number;
+  pssMiB?: number;
+}
+export function memory(pid: number): Memory | undefined;
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  memoryAvailableGiB: number;
+  kernel: string;
+  openblas: Record<string, string>;
+}
+export function machineInfo(): MachineInfo;
+export function makeRows(
+  schema: { features: Array<Record<string, any>> },
+  count: number,
+  seed?: number,
+): Array<Record<string, string | number>>;
+
+/** One request of an open loop; times in ms since the loop's t0. */
+export interface LoopRecord {
+  i: number;
+  scheduledMs: number;
+  sentMs: number;
+  doneMs: number;
+  latencyMs: number;
+  /** 0 when no answer came (client timeout or connection error, then `error` says which). */
+  status: number;
+  shape?: string;
+  error?: string;
+  retryAfter?: string;
+  problemType?: string;
+  problemDetail?: string;
+}
+export function bodyShape(status: number, contentType: string | undefined, text: string): string;
+export function openLoop(options: {
+  port: number;
+  path?: string;
+  bodies: string[];
+  rate: number;
+  seconds: number;
+  t0: number;
+  clientTimeoutMs: number;
+}): { promise: Promise<LoopRecord[]>; stop(): void; sent(): number };
+
+export function healthy(port: number, timeoutMs?: number): Promise<boolean>;
+export interface RestartRun {
+  stopMs: number;
+  stoppedMs: number;
+  startMs: number;
+  healthyMs: number;
+  endMs: number;
+  records: LoopRecord[];
+}
+export function directRestart(options: {
+  gatewayPort: number;
+  upstreamPort: number;
+  bodies: string[];
+  rate: number;
+  beforeMs: number;
+  downMs: number;
+  afterMs: number;
+  clientTimeoutMs: number;
+  stopUpstream(): Promise<void>;
+  startUpstream(): Promise<void>;
+  log: Log;
+}): Promise<RestartRun>;
+export interface RestartSummary {
+  requests: number;
+  errors: number;
+  errorsByStatus: Record<string, number>;
+  stopMs: number;
+  stoppedMs: number;
+  startMs: number;
+  healthyMs: number;
+  firstOkAfterHealthyMs?: number;
+  lastErrorAfterHealthyMs?: number;
+  outageRequests: number;
+  outageP50Ms?: number;
+  outageMaxMs?: number;
+}
+export function summariseRestart(run: RestartRun): RestartSummary;

@@ -1,13 +1,21 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ANSWER_RECORDS,
+  answerProblems,
   answerRecord,
   defaultAnswers,
+  featureTypePairs,
+  forgetUnusedCsv,
   formatProblems,
   resolveAnswers,
   validateAnswer,
 } from '../src/lib/answers.js';
+import { importArgs } from '../src/lib/model-import.js';
 import { nearest } from '../src/lib/nearest.js';
+import { templateData } from '../src/lib/plan.js';
 
 const problemsOf = (given: Record<string, unknown>) => {
   const r = resolveAnswers(given);
@@ -89,12 +97,19 @@ describe('answers', () => {
     ['CPU threshold above 100', { scaleUpThreshold: 150 }, 'scale-up-threshold', /100/],
     ['regression estimator for classification', { estimator: 'ridge' }, 'estimator', /not a classification estimator/],
     [
-      'classification dataset for regression',
+      'regression on a classification dataset',
       { task: 'regression', dataset: 'iris', estimator: 'ridge' },
-      'dataset',
-      /iris is not a regression dataset: use one of diabetes, csv/,
+      'task',
+      /^regression is not what the iris dataset is for \(for regression, use --dataset diabetes or csv\): use one of classification$/,
     ],
     ['csv without a path or target', { dataset: 'csv' }, 'csv', /required/],
+    [
+      'a CSV given with a bundled dataset (it would sit unused)',
+      { dataset: 'iris', csvPath: 'churn.csv', targetColumn: 'churned' },
+      'csv',
+      /^is for your own CSV, but --dataset is iris: leave out --csv to train on iris, or give --dataset csv$/,
+    ],
+    ['a target column with a bundled dataset', { dataset: 'wine', targetColumn: 'y' }, 'target', /--dataset is wine/],
     ['csv file that is not .csv', { dataset: 'csv', csvPath: 'data.xlsx', targetColumn: 'y' }, 'csv', /\.csv/],
     ['health check under /v1/', { healthCheckPath: '/v1/health' }, 'health-check-path', /\/v1\//],
     ['health check without a slash', { healthCheckPath: 'health' }, 'health-check-path', /starting with/],
@@ -189,12 +204,53 @@ describe('answers', () => {
     }
   });
 
-  it('asks in the order a person thinks: what model, what data, where it runs, how it scales', () => {
+  it('feature types: NAME=TYPE pairs from options (one or repeated) or an answers file object, checked, rendered and passed to the importer', () => {
+    const given = (featureTypes: unknown) =>
+      resolveAnswers({ dataset: 'csv', csvPath: 'a.csv', targetColumn: 'y', featureTypes });
+    for (const value of [
+      'review=text, joined=date',
+      ['review=text', 'joined=date'],
+      { review: 'text', joined: 'date' },
+    ]) {
+      const resolution = given(value);
+      expect(resolution.ok, JSON.stringify(value)).toBe(true);
+      if (resolution.ok) expect(resolution.answers.featureTypes).toBe('review=text,joined=date');
+    }
+    expect(featureTypePairs('a=b=category,c=text')).toEqual([
+      ['a=b', 'category'],
+      ['c', 'text'],
+    ]);
+    for (const bad of ['review', 'review=free', '=text', 'review=text,x']) {
+      const resolution = given(bad);
+      expect(resolution.ok, bad).toBe(false);
+      if (!resolution.ok)
+        expect(resolution.problems).toEqual([
+          {
+            key: 'featureTypes',
+            option: 'feature-type',
+            message:
+              'must be NAME=TYPE pairs separated by commas, TYPE one of: number, integer, category, text, boolean, date, datetime',
+          },
+        ]);
+    }
+    const resolution = given('review=text');
+    if (!resolution.ok) throw new Error('valid answers');
+    expect(templateData(resolution.answers, '0').featureTypesPython).toBe('{"review": "text"}');
+    expect(templateData(defaultAnswers({}), '0').featureTypesPython).toBe('{}');
+    expect(importArgs({ model: '/m.skops', featureTypes: featureTypePairs('review=text,n=number') }, '/')).toEqual([
+      '/m.skops',
+      '--feature-type',
+      'review=text',
+      '--feature-type',
+      'n=number',
+    ]);
+  });
+
+  it('asks in the order a person thinks: the data, what to predict from it and how, where it runs, how it scales', () => {
     const order = ANSWER_RECORDS.map((r) => r.key);
     const at = (k: string) => order.indexOf(k as never);
-    expect(at('task')).toBeLessThan(at('estimator'));
-    expect(at('estimator')).toBeLessThan(at('dataset'));
-    expect(at('dataset')).toBeLessThan(at('region'));
+    expect(order.slice(0, 6)).toEqual(['name', 'dataset', 'csvPath', 'targetColumn', 'task', 'estimator']);
+    expect(at('estimator')).toBeLessThan(at('region'));
     expect(at('region')).toBeLessThan(at('platform'));
     for (const scaling of [
       'environmentType',
@@ -209,17 +265,70 @@ describe('answers', () => {
     for (const r of ANSWER_RECORDS) expect(r.question, r.key).not.toMatch(/^(classification|regression) or/);
   });
 
-  it('the choices fit the answers given so far: datasets and estimators of the task, Pythons of the platform', () => {
-    const choices = (key: 'dataset' | 'estimator' | 'pythonVersion' | 'architecture', given: Record<string, unknown>) =>
+  it('the choices fit the answers given so far: the task of the data, estimators of the task, Pythons of the platform', () => {
+    const choices = (key: 'task' | 'estimator' | 'pythonVersion' | 'architecture', given: Record<string, unknown>) =>
       answerRecord(key).choices!(defaultAnswers(given)).map((c) => c.value);
-    expect(choices('dataset', { task: 'classification' })).toEqual(['iris', 'wine', 'breast_cancer', 'csv']);
-    expect(choices('dataset', { task: 'regression' })).toEqual(['diabetes', 'csv']);
+    expect(choices('task', { dataset: 'wine' })).toEqual(['classification']);
+    expect(choices('task', { dataset: 'diabetes' })).toEqual(['regression']);
+    expect(choices('task', { dataset: 'csv' })).toEqual(['classification', 'regression']);
+    // a bundled dataset decides the task: it is asked only about the user's CSV
+    expect(answerRecord('task').when!(defaultAnswers({ dataset: 'iris' }))).toBe(false);
+    expect(answerRecord('task').when!(defaultAnswers({ dataset: 'csv' }))).toBe(true);
     expect(choices('estimator', { task: 'classification' })).not.toContain('ridge');
     expect(choices('estimator', { task: 'regression' })).not.toContain('logistic_regression');
     expect(choices('pythonVersion', { platform: 'amazon-linux-ami' })).toEqual(['3.6']);
     expect(choices('architecture', { platform: 'amazon-linux-ami' })).toEqual(['x86_64']);
-    // the question itself names no dataset of the other task
-    expect(answerRecord('dataset').question).not.toMatch(/diabetes|iris/);
+  });
+
+  it('a CSV or target given means the CSV: it is trained on, never left unused beside iris', () => {
+    expect(defaultAnswers({ csvPath: 'churn.csv', targetColumn: 'churned' }).dataset).toBe('csv');
+    expect(defaultAnswers({ targetColumn: 'churned' }).dataset).toBe('csv');
+    expect(defaultAnswers({ task: 'regression' }).dataset).toBe('diabetes');
+    const r = resolveAnswers({ csvPath: 'churn.csv', targetColumn: 'churned', task: 'classification' });
+    expect(r.ok && r.answers).toMatchObject({ dataset: 'csv', csvPath: 'churn.csv', targetColumn: 'churned' });
+    // stored answers of a project that kept an unused CSV drop it (upgrades and re-runs resolve again)
+    expect(forgetUnusedCsv({ dataset: 'iris', csvPath: 'churn.csv', targetColumn: 'churned', workers: 2 })).toEqual({
+      dataset: 'iris',
+      workers: 2,
+    });
+    expect(forgetUnusedCsv({ dataset: 'csv', csvPath: 'a.csv' })).toEqual({ dataset: 'csv', csvPath: 'a.csv' });
+  });
+
+  it('checks the disk where the answer is given: the CSV exists and parses, the target is one of its columns', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'answers-csv-'));
+    writeFileSync(path.join(dir, 'churn.csv'), 'tenure,plan,churned\n1,basic,no\n');
+    writeFileSync(path.join(dir, 'empty.csv'), '');
+    writeFileSync(path.join(dir, 'one.csv'), 'churned\nno\n');
+    const cwd = { cwd: dir };
+    expect(resolveAnswers({ csvPath: 'churn.csv', targetColumn: 'churned' }, cwd).ok).toBe(true);
+    const message = (given: Record<string, unknown>, key: string) =>
+      (resolveAnswers(given, cwd) as { problems: Array<{ key: string; message: string }> }).problems.find(
+        (p) => p.key === key,
+      )?.message;
+    expect(message({ csvPath: 'missing.csv', targetColumn: 'y' }, 'csvPath')).toBe(
+      `missing.csv does not exist (looked in ${dir}): give the path of your CSV file`,
+    );
+    expect(message({ csvPath: 'empty.csv', targetColumn: 'y' }, 'csvPath')).toMatch(/^empty\.csv: the file is empty/);
+    expect(message({ csvPath: 'one.csv', targetColumn: 'churned' }, 'csvPath')).toMatch(/at least one feature/);
+    expect(message({ csvPath: 'churn.csv', targetColumn: 'chruned' }, 'targetColumn')).toBe(
+      'churn.csv has no column "chruned"; its columns are: tenure, plan, churned (did you mean churned?)',
+    );
+    // Without a cwd (an upgrade, where the CSV may be long gone) the disk is not looked at.
+    expect(resolveAnswers({ csvPath: 'missing.csv', targetColumn: 'y' }).ok).toBe(true);
+    // A prompt sees the same check, and the target's prompt is offered the columns.
+    expect(validateAnswer('csvPath', 'missing.csv', { dataset: 'csv' }, cwd)).toMatch(/does not exist/);
+    expect(validateAnswer('targetColumn', 'plan', { csvPath: 'churn.csv' }, cwd)).toBe(true);
+    expect(
+      answerRecord('targetColumn').promptChoices!(defaultAnswers({ csvPath: 'churn.csv' }), dir)!.map((c) => c.value),
+    ).toEqual(['tenure', 'plan', 'churned']);
+    // Typed at a prompt: quotes from a drag and drop and a ~ no shell expanded
+    expect(resolveAnswers({ csvPath: `'${path.join(dir, 'churn.csv')}'`, targetColumn: 'plan' }, cwd).ok).toBe(true);
+    expect(defaultAnswers({ csvPath: '~/data.csv' }).csvPath).toBe(path.join(os.homedir(), 'data.csv'));
+    // Each given answer on its own, before any question: what no later answer could fix
+    expect(answerProblems({ csvPath: 'missing.csv', workers: '0', instanceType: 't4g.small' }, cwd)).toEqual([
+      { key: 'csvPath', option: 'csv', message: expect.stringMatching(/missing\.csv does not exist/) },
+      { key: 'workers', option: 'workers', message: 'must be a whole number from 1 to 32' },
+    ]);
   });
 
   it('an answers file with a misspelt or option-named key says which answer was meant', () => {

@@ -1,7 +1,17 @@
 // yo sci-eb over a matrix of answers: the files each combination gets, their contents, YAML validity, idempotent
 // re-runs, prompts, and bad answers that must leave nothing behind.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import helpers from 'yeoman-test';
@@ -50,6 +60,8 @@ const COMMON = [
   'serving/bundle.py',
   'serving/contract.json',
   'serving/contract.py',
+  'serving/formats.py',
+  'serving/gunicorn_hooks.py',
   'serving/onnx_runtime.py',
   'serving/prediction.py',
   'serving/request_body.py',
@@ -70,10 +82,17 @@ const COMMON = [
   'tools/importer/__init__.py',
   'tools/importer/cli.py',
   'tools/importer/environment.py',
+  'tools/importer/inspection.py',
+  'tools/importer/libraries.py',
+  'tools/importer/library-pins.txt',
+  'tools/importer/mlflow_model.py',
+  'tools/importer/preflight.py',
   'tools/importer/proof.py',
   'tools/importer/schema.py',
   'tools/importer/source.py',
   'tools/importer/swap.py',
+  'tools/importer/user_code.py',
+  'tools/importer/wheels.py',
   'tools/onnx_conversion.py',
   'tools/procfile.py',
   'tools/run_staged.py',
@@ -106,6 +125,8 @@ describe('yo sci-eb: the matrix', () => {
     const procfile = read(dir, 'Procfile');
     expect(procfile).toMatch(/^[A-Za-z0-9_-]+:\s*[^\s].*\n$/); // EB's Procfile line rule
     expect(procfile).toMatch(/^web: gunicorn --bind 127\.0\.0\.1:8000 --workers 2 .*application:application\n$/);
+    // A worker stops once, whatever Ctrl-C and the master send it (serving/gunicorn_hooks.py)
+    expect(procfile).toMatch(/ --config python:serving\.gunicorn_hooks /);
     const config = YAML.parse(read(dir, '.elasticbeanstalk/config.yml'));
     expect(config.global).toMatchObject({
       application_name: 'demo',
@@ -317,6 +338,54 @@ describe('yo sci-eb --gateway', () => {
     expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
   });
 
+  it("every README in the project describes the project: the gateway's names only its own files and programs", async () => {
+    const { dir } = await generate({ gateway: true }, 'withgw');
+    const gatewayReadme = read(dir, 'gateway/README.md');
+    const repositoryReadme = readFileSync(path.join(ROOT, 'gateway', 'README.md'), 'utf8');
+    // What only the generator's repository has (the browser test, the benchmarks) is left out of the copy
+    expect(repositoryReadme).toMatch(/docs-browser\.test\.ts[\s\S]*chromium/i);
+    expect(repositoryReadme).toMatch(/^## Benchmarks/m);
+    expect(gatewayReadme).not.toMatch(
+      /chromium|docs-browser|repository only|npm run bench|see Benchmarks|^## Benchmarks/im,
+    );
+    expect(gatewayReadme).toMatch(
+      /`npm test` builds, type-checks and runs the whole suite \(needs `redis-server` on `PATH`; see Tests\)/,
+    );
+    const files = new Set(listFiles(path.join(dir, 'gateway')));
+    const testFiles = [...gatewayReadme.matchAll(/`(?:test\/)?([\w./-]+\.test\.ts)`/g)].map((m) => `test/${m[1]}`);
+    expect(testFiles.length).toBeGreaterThan(10);
+    for (const file of testFiles) expect(files, file).toContain(file);
+    for (const file of files) if (file.endsWith('.test.ts')) expect(testFiles, file).toContain(file);
+    // The programs the make targets need, named where the user reads first, and nothing the project does not need
+    for (const page of ['README.md', 'docs/gateway.md']) {
+      expect(read(dir, page), page).toMatch(/`redis-server`/);
+      expect(read(dir, page), page).toMatch(/Node\.js 20\.17 or later/);
+      expect(read(dir, page), page).not.toMatch(/chromium/i);
+    }
+    expect(read(dir, 'README.md')).toMatch(/You need `make`, Python 3\.11 \(`python3\.11`\) with its `venv` module/);
+  });
+
+  it('make gateway-test without redis-server says so, whole, before installing anything (make gateway-deploy too)', async () => {
+    const { dir } = await generate({ gateway: true }, 'withgw');
+    // A PATH with make, a shell and Node, but no redis-server
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bin-'));
+    for (const program of ['make', 'sh', 'date', 'sed', 'node', 'npm'])
+      symlinkSync(
+        spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim(),
+        path.join(bin, program),
+      );
+    for (const target of ['gateway-test', 'gateway-deploy']) {
+      const r = spawnSync('make', ['--no-print-directory', target], { cwd: dir, encoding: 'utf8', env: { PATH: bin } });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(
+        `make ${target} runs the gateway's tests, which start a real redis-server, and there is none on PATH: install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), then run make ${target} again.`,
+      );
+      expect(r.stderr).toMatch(/\nmake: \*\*\* \[gateway\.mk:\d+: gateway-redis\] Error 2\n$/);
+    }
+    expect(existsSync(path.join(dir, 'gateway', 'node_modules'))).toBe(false);
+    expect(existsSync(path.join(dir, '.venv-ebcli'))).toBe(false);
+  });
+
   it('make: the same Makefile includes gateway.mk, whose targets run and show in make help; without it, none', async () => {
     const { dir } = await generate({ gateway: true }, 'withgw');
     const { dir: without } = await generate({}, 'withgw');
@@ -403,16 +472,23 @@ describe('yo sci-eb: re-runs and prompts', () => {
 
   it('asks in the order a person thinks, offers only the choices that fit, and validates as the options do', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    copyFileSync(path.join(FIXTURES, 'houses.csv'), path.join(cwd, 'houses.csv'));
     const seen: Record<
       string,
-      { message: string; choices?: Array<{ value: string }>; validate?: (v: unknown, a?: object) => unknown }
+      {
+        type: string;
+        message: string;
+        default?: unknown;
+        choices?: Array<{ value: string }>;
+        validate?: (v: unknown, a?: object) => unknown;
+      }
     > = {};
     await helpers
       .run<AppGenerator>(APP)
       .cd(cwd)
       .withOptions({ interactive: true })
       .withAnswers(
-        { name: 'asked', task: 'regression' },
+        { name: 'asked', dataset: 'csv', csvPath: 'houses.csv', task: 'classification' },
         {
           callback: (answer, { question }) => {
             seen[question.name] = question as never;
@@ -421,11 +497,14 @@ describe('yo sci-eb: re-runs and prompts', () => {
         },
       );
     expect(Object.keys(seen)).toEqual([
-      'model', // first: a model of your own to serve instead of training one (empty: train, and the questions follow)
       'name',
-      'task',
+      'model', // a model of your own to serve instead of training one (empty: train, and the questions follow)
+      'dataset', // the data first, then what to predict from it and how
+      'csvPath',
+      'targetColumn',
+      'task', // asked because a CSV leaves it open (a bundled dataset decides it)
       'estimator',
-      'dataset',
+      'featureTypes', // a CSV's column types, over what its data says
       'region',
       'platform',
       'pythonVersion',
@@ -449,24 +528,72 @@ describe('yo sci-eb: re-runs and prompts', () => {
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);
-    expect(values('dataset')).toEqual(['diabetes', 'csv']);
-    expect(values('estimator')).toEqual(['ridge', 'random_forest', 'gradient_boosting']);
-    expect(seen.dataset!.message).not.toMatch(/iris|diabetes/);
+    expect(values('dataset')).toEqual(['iris', 'wine', 'breast_cancer', 'diabetes', 'csv']);
+    // Once the CSV is known its columns are the target's choices, the last one first.
+    expect(seen.targetColumn!.type).toBe('select');
+    expect(values('targetColumn')).toEqual(['rooms', 'area_m2', 'district', 'has_garden', 'age_years', 'price_band']);
+    expect(seen.targetColumn!.default).toBe('price_band');
+    // Each answer is checked at its prompt, the disk included, with the message the option would get.
+    expect(seen.csvPath!.validate!('missing.csv', { dataset: 'csv' })).toBe(
+      `missing.csv does not exist (looked in ${cwd}): give the path of your CSV file`,
+    );
+    expect(seen.csvPath!.validate!('houses.xlsx', { dataset: 'csv' })).toBe('must name a .csv file');
+    expect(seen.csvPath!.validate!('houses.csv', { dataset: 'csv' })).toBe(true);
     expect(seen.name!.validate!('A')).toBe(
       'must be 2 to 40 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen',
     );
     expect(seen.workers!.validate!(0)).toBe('must be a whole number from 1 to 32');
-    expect(seen.estimator!.validate!('logistic_regression', { task: 'regression' })).toMatch(
-      /not a regression estimator/,
-    );
+    expect(seen.estimator!.validate!('ridge', { task: 'classification' })).toMatch(/not a classification estimator/);
+    const dir = path.join(cwd, 'asked');
+    expect(read(dir, 'train.py')).toMatch(/data\/houses\.csv/);
+    expect(read(dir, 'train.py')).toMatch(/TARGET_COLUMN = "price_band"/);
+  });
+
+  it('a bundled dataset decides the task: it is not asked', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    const result = await helpers
+      .run<AppGenerator>(APP)
+      .cd(cwd)
+      .withOptions({ interactive: true })
+      .withAnswers({ name: 'asked', dataset: 'diabetes' });
+    expect(result.askedQuestions.map((q) => q.name)).not.toContain('task');
+    const estimator = result.askedQuestions.find((q) => q.name === 'estimator')!;
+    expect(estimator.answer).toBe('random_forest');
     expect(read(path.join(cwd, 'asked'), 'train.py')).toMatch(/diabetes/);
+    expect(read(path.join(cwd, 'asked'), 'train.py')).toMatch(/TASK = "regression"/);
+  });
+
+  it('a wrong option is refused before the first question, not after twenty answers', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
+    const asked: string[] = [];
+    const error = await helpers
+      .run<AppGenerator>(APP)
+      .cd(cwd)
+      .withOptions({ interactive: true, csv: 'churn.csv', workers: '0' })
+      .withAnswers(
+        {},
+        {
+          callback: (answer, { question }) => {
+            asked.push(String(question.name));
+            return answer;
+          },
+        },
+      )
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(error?.name).toBe('UsageError');
+    expect(error?.message).toMatch(/--csv: churn\.csv does not exist .*: give the path of your CSV file/);
+    expect(error?.message).toMatch(/--workers: must be a whole number from 1 to 32/);
+    expect(asked).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('asks every question when nothing is given, and uses the answers', async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gen-'));
     const result = await helpers.run<AppGenerator>(APP).cd(cwd).withOptions({ interactive: true }).withAnswers({
       name: 'asked',
-      task: 'regression',
       dataset: 'diabetes',
       estimator: 'random_forest',
       architecture: 'arm64',
@@ -478,7 +605,6 @@ describe('yo sci-eb: re-runs and prompts', () => {
     expect(asked).toEqual(
       expect.arrayContaining([
         'name',
-        'task',
         'dataset',
         'estimator',
         'platform',
@@ -557,9 +683,19 @@ describe('yo sci-eb: bad answers write nothing', () => {
     [
       'a target column the CSV does not have',
       { dataset: 'csv', csv: 'houses.csv', target: 'price' },
-      [/no column "price" for --target; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/],
+      [
+        /--target: houses\.csv has no column "price"; its columns are: rooms, area_m2, district, has_garden, age_years, price_band/,
+      ],
     ],
-    ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/empty\.csv the file is empty/]],
+    ['an empty CSV', { dataset: 'csv', csv: 'empty.csv', target: 'y' }, [/--csv: empty\.csv: the file is empty/]],
+    [
+      'a CSV with a bundled dataset, which would leave it unused',
+      { dataset: 'iris', csv: 'houses.csv', target: 'price_band' },
+      [
+        /--csv: is for your own CSV, but --dataset is iris: leave out --csv to train on iris, or give --dataset csv/,
+        /--target: is for your own CSV, but --dataset is iris/,
+      ],
+    ],
     ['an answers file that is not JSON', { answers: 'broken.json' }, [/--answers broken\.json/]],
     [
       'architecture against instance type',
@@ -616,6 +752,73 @@ describe('yo sci-eb: bad answers write nothing', () => {
     expect(readdirSync(path.join(tmp, 'taken'))).toEqual(['notes.txt']);
     expect(existsSync(path.join(tmp, 'taken', '.yo-rc.json'))).toBe(false);
   });
+});
+
+describe('make local leaves nothing behind', () => {
+  // The bundle and the server are stand-ins (a zip with an empty requirements.txt, a "server" that sleeps): what is
+  // tested is the staging, and its clean-up when the user presses Ctrl-C (SIGINT to make's whole process group).
+  async function ctrlC(dir: string, overrides: string[]) {
+    const child = spawn(
+      'make',
+      ['--no-print-directory', '-o', 'bundle', '-o', 'port-free', 'LABEL=fake', ...overrides, 'local'],
+      {
+        cwd: dir,
+        detached: true,
+      },
+    );
+    let log = '';
+    child.stdout!.on('data', (d) => {
+      log += d;
+    });
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
+    const closed = new Promise((done) => child.on('close', done));
+    const started = path.join(dir, 'server-started');
+    for (let i = 0; i < 1200 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(started), log).toBe(true);
+    process.kill(-child.pid!, 'SIGINT');
+    await closed;
+    return log;
+  }
+
+  it('Ctrl-C removes the staged bundle and its venv; a STAGE_VENV that was there before stays', async () => {
+    const { dir } = await generate({}, 'staged');
+    const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-stage-'));
+    mkdirSync(path.join(dir, '.elasticbeanstalk', 'app_versions'), { recursive: true });
+    const zip = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("requirements.txt", "")',
+        path.join(dir, '.elasticbeanstalk', 'app_versions', 'fake.zip'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(zip.status, zip.stderr).toBe(0);
+    // The EB CLI's python runs tools/run_staged.py STAGE_DIR: here it says it started, and waits
+    const fakeVenv = (where: string, body: string) => {
+      mkdirSync(path.join(where, 'bin'), { recursive: true });
+      writeFileSync(path.join(where, 'bin', 'python'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      return where;
+    };
+    const ebcli = fakeVenv(path.join(work, 'ebcli'), `touch "${path.join(dir, 'server-started')}"\nexec sleep 60`);
+    const stage = path.join(work, 'stage');
+
+    const log = await ctrlC(dir, [`EBCLI_VENV=${ebcli}`, `STAGE_DIR=${stage}`]);
+    expect(log).toMatch(
+      /make local: .*fake\.zip unpacked in .*stage, installed in .*stage-venv\n {2}both are removed when it stops/,
+    );
+    expect(existsSync(stage), log).toBe(false);
+    expect(existsSync(`${stage}-venv`), log).toBe(false);
+
+    rmSync(path.join(dir, 'server-started'));
+    const mine = fakeVenv(path.join(work, 'my-venv'), 'exit 0');
+    const kept = await ctrlC(dir, [`EBCLI_VENV=${ebcli}`, `STAGE_DIR=${stage}`, `STAGE_VENV=${mine}`]);
+    expect(kept).toMatch(/the folder is removed when it stops \(.*my-venv was there before: kept\)/);
+    expect(existsSync(stage), kept).toBe(false);
+    expect(existsSync(path.join(mine, 'bin', 'python')), kept).toBe(true);
+  }, 120_000);
 });
 
 const mkdirSyncP = (dir: string) => mkdirSync(dir, { recursive: true });

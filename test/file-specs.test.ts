@@ -1,5 +1,6 @@
 // templates/files.json checked at load time: a wrong entry stops the generator with the entry named.
 import { describe, expect, it } from 'vitest';
+import { withoutRepositoryOnly } from '../src/lib/plan.js';
 import { loadFileSpecs, parseFileSpecs } from '../src/lib/file-specs.js';
 import { FIXTURES } from './helpers.js';
 import path from 'node:path';
@@ -50,5 +51,27 @@ describe('files.json', () => {
     expect(message).toMatch(/entry "notes\.md": .*colour/);
     expect(message).toMatch(/entry "x" \(when\): .*"gunicorn"/);
     expect(message).not.toMatch(/entry "Makefile"/);
+  });
+
+  it('pages copied into projects leave out what describes only this repository, and refuse unbalanced markers', () => {
+    const page = [
+      'Run `npm test` (needs redis<!-- repository only -->, and chromium<!-- /repository only -->).',
+      '',
+      '<!-- repository only -->',
+      '## Benchmarks',
+      'numbers',
+      '<!-- /repository only -->',
+      '',
+      '| file | what |',
+      '| `a.test.ts` | a |',
+      '| `browser.test.ts` | b <!-- repository only: this line --> |',
+      '',
+    ].join('\n');
+    expect(withoutRepositoryOnly(page)).toBe(
+      ['Run `npm test` (needs redis).', '', '| file | what |', '| `a.test.ts` | a |', ''].join('\n'),
+    );
+    expect(() => withoutRepositoryOnly('a <!-- repository only --> b', 'gateway/README.md')).toThrow(
+      /^gateway\/README\.md: a "<!-- repository only -->" without its "<!-- \/repository only -->"/,
+    );
   });
 });

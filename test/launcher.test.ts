@@ -1,6 +1,6 @@
 // The `sci-eb` bin: the same generators without a global yo, as root, without a terminal (stdin is not a TTY here).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,13 +82,22 @@ describe('sci-eb launcher', () => {
     expect(app).toMatch(/--skip-install +Write the project only/);
     expect(app).not.toMatch(/skip-cache|force-install|ask-answered/); // Yeoman's, meaningless here
     expect(help('app', 'my-svc', '--yes', '-h')).toBe(app); // --help wins over everything else on the line
-    expect(help('gateway', '--help')).toMatch(
-      /Usage: sci-eb gateway \[options\][\s\S]*--skip-install +Write the files only[\s\S]*--dry-run/,
-    );
-    expect(help('upgrade', '--help')).toMatch(/Usage: sci-eb upgrade \[options\][\s\S]*--check[\s\S]*--set <value>/);
-    expect(help('requirements', '--help')).toMatch(
+    // Each generator lists its own options, and only those: the gateway is an upgrade inside, not on its help.
+    const optionsOf = (text: string) => [...text.matchAll(/^ {2}(?:-\w, )? *(--[\w<>-]+)/gm)].map((m) => m[1]).sort();
+    const gateway = help('gateway', '--help');
+    expect(gateway).toMatch(/Usage: sci-eb gateway \[options\][\s\S]*--skip-install +Write the files only/);
+    expect(optionsOf(gateway)).toEqual(['--dry-run', '--help', '--skip-install', '--yes']);
+    const upgrade = help('upgrade', '--help');
+    expect(upgrade).toMatch(/Usage: sci-eb upgrade \[options\][\s\S]*--check[\s\S]*--set <value>/);
+    expect(optionsOf(upgrade)).toEqual(['--<answer>', '--adopt', '--check', '--dry-run', '--help', '--set', '--yes']);
+    const requirements = help('requirements', '--help');
+    expect(requirements).toMatch(
       /\[file\][\s\S]*file +The requirements file to order \(default: requirements.txt\)[\s\S]*--check/,
     );
+    expect(optionsOf(requirements)).toEqual(['--check', '--help', '--yes']);
+    // --yes on a generator that asks nothing is accepted, and its help says it means nothing there
+    for (const text of [gateway, upgrade, requirements])
+      expect(text).toMatch(/-y, --yes +Accepted for scripts .*asks no questions/);
     const top = help('--help');
     for (const g of ['app', 'gateway', 'requirements', 'upgrade']) expect(top).toMatch(new RegExp(`^  ${g} +\\S`, 'm'));
     expect(readdirSync(cwd)).toEqual([]);
@@ -193,6 +202,7 @@ describe('sci-eb launcher', () => {
     // The gateway's pieces are files of its own: the README (the user's) and the Makefile stay byte for byte.
     expect(read(project, 'README.md')).toBe(before.readme);
     expect(read(project, 'Makefile')).toBe(before.makefile);
+    expect(r.output).not.toMatch(/\s(README\.md|Makefile)$/m); // nothing said about them either (gateway/README.md is new)
     const test = spawnSync('make', ['-n', '--no-print-directory', 'gateway-test'], { cwd: project, encoding: 'utf8' });
     expect(test.status, test.stderr).toBe(0);
     expect(test.stdout).toMatch(/^cd gateway && npm test$/m);
@@ -228,5 +238,87 @@ describe('sci-eb launcher', () => {
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(/make venv train gateway/);
     expect(r.output).toMatch(/make gateway-serve .*:3000/);
+  });
+});
+
+describe('sci-eb: what a newcomer trips over', () => {
+  it('a CSV given is the CSV trained on: --csv and --target without --dataset mean --dataset csv', () => {
+    const cwd = tmp();
+    writeFileSync(path.join(cwd, 'churn.csv'), 'tenure,plan,churned\n1,basic,no\n30,pro,yes\n');
+    const r = sciEb(cwd, 'app', 'm5', '--csv', 'churn.csv', '--target', 'churned', '--skip-install');
+    expect(r.status, r.output).toBe(0);
+    const project = path.join(cwd, 'm5');
+    expect(JSON.parse(read(project, '.yo-rc.json'))['generator-sci-eb'].answers).toMatchObject({
+      dataset: 'csv',
+      csvPath: 'churn.csv',
+      targetColumn: 'churned',
+    });
+    expect(read(project, 'train.py')).toMatch(/^DATASET = "csv"/m);
+    expect(read(project, 'train.py')).toMatch(/^CSV_PATH = "data\/churn\.csv"/m);
+    expect(read(project, 'README.md')).toMatch(/trained on `data\/churn\.csv`/);
+    expect(read(project, 'data/churn.csv')).toMatch(/^tenure,plan,churned/);
+    // Said to use another dataset, the CSV is refused with the fix, not kept unused
+    const iris = sciEb(cwd, 'app', 'm6', '--dataset', 'iris', '--csv', 'churn.csv', '--skip-install');
+    expect(iris.status).toBe(2);
+    expect(iris.stderr).toMatch(
+      /--csv: is for your own CSV, but --dataset is iris: leave out --csv to train on iris, or give --dataset csv/,
+    );
+    expect(readdirSync(cwd).sort()).toEqual(['churn.csv', 'm5']);
+  });
+
+  it('a CSV project takes the gateway later and upgrades, its CSV read from data/ (the original may be gone)', () => {
+    const cwd = tmp();
+    writeFileSync(path.join(cwd, 'churn.csv'), 'tenure,plan,churned\n1,basic,no\n30,pro,yes\n');
+    expect(sciEb(cwd, 'app', 'm7', '--csv', 'churn.csv', '--target', 'churned', '--skip-install').status).toBe(0);
+    rmSync(path.join(cwd, 'churn.csv'));
+    const project = path.join(cwd, 'm7');
+    const gateway = sciEb(project, 'gateway', '--skip-install');
+    expect(gateway.status, gateway.output).toBe(0);
+    expect(gateway.output).not.toMatch(/data\/churn\.csv/);
+    expect(read(project, 'data/churn.csv')).toMatch(/^tenure,plan,churned\n/);
+    expect(sciEb(project, 'upgrade').output).toMatch(/Up to date/);
+    // Gone from both places: said, with where to put it back
+    rmSync(path.join(project, 'data', 'churn.csv'));
+    const lost = sciEb(project, 'upgrade');
+    expect(lost.status).toBe(2);
+    expect(lost.stderr).toMatch(
+      /^sci-eb: data\/churn\.csv is missing, and so is churn\.csv, which it was copied from: put the file back at data\/churn\.csv/,
+    );
+  });
+
+  it('every message names an option that exists: --name is one, on app and upgrade', () => {
+    const cwd = tmp();
+    const bad = sciEb(cwd, 'app', 'A', '--yes', '--skip-install');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--name: must be 2 to 40 lowercase/);
+    const named = sciEb(cwd, 'app', '--name', 'ab', '--yes', '--skip-install');
+    expect(named.status, named.output).toBe(0);
+    expect(readdirSync(cwd)).toEqual(['ab']);
+    expect(sciEb(cwd, 'app', '--name', 'A', '--yes').stderr).toMatch(/--name: must be 2 to 40/);
+    // In a project an answer's option changes it, as --set does, and a bad value is named by that option
+    const project = path.join(cwd, 'ab');
+    const zero = sciEb(project, 'upgrade', '--workers', '0');
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/--workers: must be a whole number from 1 to 32/);
+    const four = sciEb(project, 'upgrade', '--workers', '4');
+    expect(four.status, four.output).toBe(0);
+    expect(four.output).toMatch(/\.yo-rc\.json: set workers=4/);
+    expect(read(project, 'Procfile')).toMatch(/--workers 4 /);
+  });
+
+  it('--yes, the conventional flag of a script, is accepted by every generator', () => {
+    const cwd = tmp();
+    expect(sciEb(cwd, 'app', 'svc', '--yes', '--skip-install').status).toBe(0);
+    const project = path.join(cwd, 'svc');
+    for (const args of [
+      ['upgrade', '--yes'],
+      ['upgrade', '-y', '--check'],
+      ['requirements', '--yes', '--check'],
+    ]) {
+      const r = sciEb(project, ...args);
+      expect(r.status, `${args.join(' ')}: ${r.output}`).toBe(0);
+    }
+    const gateway = sciEb(project, 'gateway', '--yes', '--skip-install');
+    expect(gateway.status, gateway.output).toBe(0);
   });
 });

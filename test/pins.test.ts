@@ -33,7 +33,7 @@ async function resolve(
   requirements: string,
   python: string,
   platforms: string[],
-  { noDeps = false, wheelsOnly = true, ignorePython = false } = {},
+  { noDeps = false, wheelsOnly = true, ignorePython = false, native = false } = {},
 ) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pins-'));
   const report = path.join(dir, 'report.json');
@@ -47,15 +47,20 @@ async function resolve(
       '--ignore-installed',
       '--disable-pip-version-check',
       '-q',
-      ...(wheelsOnly ? ['--only-binary=:all:'] : []),
-      ...(ignorePython ? ['--ignore-requires-python'] : []),
-      ...platforms.flatMap((p) => ['--platform', p]),
-      '--python-version',
-      python,
-      '--implementation',
-      'cp',
-      '--target',
-      path.join(dir, 'target'),
+      // native: for this machine's Python and platform, sdists built for their metadata as pip install would
+      ...(native
+        ? []
+        : [
+            ...(wheelsOnly ? ['--only-binary=:all:'] : []),
+            ...(ignorePython ? ['--ignore-requires-python'] : []),
+            ...platforms.flatMap((p) => ['--platform', p]),
+            '--python-version',
+            python,
+            '--implementation',
+            'cp',
+            '--target',
+            path.join(dir, 'target'),
+          ]),
       '--report',
       report,
       ...(noDeps ? ['--no-deps'] : []),
@@ -91,6 +96,12 @@ const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
   { what: 'requirements.txt (sklearn runtime)', files: ['al2023.txt'], arches: ['x86_64', 'aarch64'] },
   { what: 'requirements.txt (onnx runtime)', files: ['al2023-onnx.txt'], arches: ['x86_64', 'aarch64'] },
   {
+    // What tools/import_model.py adds for a model with LightGBM, XGBoost or CatBoost steps (sklearn runtime only).
+    what: 'requirements.txt with every library a model may bring (libraries-al2023.txt)',
+    files: ['al2023.txt', 'libraries-al2023.txt'],
+    arches: ['x86_64', 'aarch64'],
+  },
+  {
     what: "requirements-dev.txt's training pins (onnx runtime)",
     files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'],
     arches: ['x86_64'],
@@ -113,6 +124,17 @@ describe.concurrent('pinned requirements', () => {
       }
     }
   }
+
+  it('the libraries a model brings are the lightest that serve: XGBoost without CUDA, nothing from NVIDIA', () => {
+    const names = pinsOf(pinsFile('libraries-al2023.txt')).map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['lightgbm', 'xgboost-cpu', 'catboost']));
+    expect(names).not.toContain('xgboost');
+    expect(names.filter((n) => n.startsWith('nvidia'))).toEqual([]);
+    // The importer reads the copy every project gets (templates/files.json); here it is a link to the same file.
+    expect(readFileSync(path.join(ROOT, 'service', 'tools', 'importer', 'library-pins.txt'), 'utf8')).toBe(
+      readFileSync(pinsFile('libraries-al2023.txt'), 'utf8'),
+    );
+  });
 
   it("the onnx runtime's requirements.txt holds no training tool", () => {
     const names = pinsOf(pinsFile('al2023-onnx.txt')).map((p) => p.name);
@@ -138,7 +160,7 @@ describe.concurrent('pinned requirements', () => {
     for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
   }, 180_000);
 
-  it('the dev pins are wheels for every al2023 Python, the EB CLI pin exists (awsebcli ships only as an sdist)', async () => {
+  it('the dev pins are wheels for every al2023 Python', async () => {
     for (const python of PLATFORMS.al2023.pythonVersions) {
       expect(
         (await resolve(pinsFile('dev-al2023.txt'), python, manylinux('x86_64'), { noDeps: true }))
@@ -150,13 +172,30 @@ describe.concurrent('pinned requirements', () => {
           .sort(),
       );
     }
-    expect(
-      (
-        await resolve(pinsFile('ebcli.txt'), PLATFORMS.al2023.defaultPython, manylinux('x86_64'), {
-          noDeps: true,
-          wheelsOnly: false,
-        })
-      )[0]!.name,
-    ).toBe('awsebcli');
+  }, 180_000);
+
+  // The EB CLI's venv is made on the developer's machine with its Python (any the platform offers). awsebcli ships
+  // only as an sdist, which pip resolves for a foreign platform only without its dependencies: so its tree is checked
+  // in two steps. The pins besides awsebcli: wheels for every al2023 Python and both architectures, and their own
+  // closure. Then awsebcli's requirements, read by pip from its sdist for this machine's Python: with the pins, pip
+  // installs exactly the pins (nothing unpinned, nothing to resolve).
+  const ebcliPins = () => pinsOf(pinsFile('ebcli.txt')).map((p) => `${p.name}==${p.version}`);
+  // (The EB CLI runs on the developer's machine, never on EB: aarch64 Linux is checked for the default Python.)
+  for (const python of PLATFORMS.al2023.pythonVersions) {
+    for (const arch of python === PLATFORMS.al2023.defaultPython ? ['x86_64', 'aarch64'] : ['x86_64']) {
+      it(`the EB CLI's dependency pins, Python ${python}, ${arch}: wheels, and their own whole closure`, async () => {
+        const deps = ebcliPins().filter((p) => !p.startsWith('awsebcli=='));
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pins-')), 'requirements.txt');
+        writeFileSync(file, `${deps.join('\n')}\n`);
+        const resolved = await resolve(file, python, manylinux(arch));
+        for (const r of resolved) expect(r.file, r.name).toMatch(/\.whl$/);
+        expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(deps.sort());
+      }, 180_000);
+    }
+  }
+
+  it("awsebcli's whole tree is pinned: pip, reading its sdist, installs exactly the pins", async () => {
+    const resolved = await resolve(pinsFile('ebcli.txt'), '', [], { native: true });
+    expect(resolved.map((r) => `${r.name}==${r.version}`).sort()).toEqual(ebcliPins().sort());
   }, 180_000);
 });

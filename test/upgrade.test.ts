@@ -282,46 +282,50 @@ describe('upgrading a 0.0.9 project with the current templates', () => {
   });
 });
 
+const ANSWERS_010 = {
+  name: 'svc',
+  appName: 'svc',
+  envName: 'svc-env',
+  region: 'eu-west-1',
+  platform: 'al2023',
+  pythonVersion: '3.11',
+  architecture: 'x86_64',
+  instanceType: 't3.small',
+  environmentType: 'load-balanced',
+  minInstances: 1,
+  maxInstances: 4,
+  scalingMetric: 'CPUUtilization',
+  scaleUpThreshold: 70,
+  scaleDownThreshold: 30,
+  task: 'classification',
+  estimator: 'logistic_regression',
+  dataset: 'iris',
+  gateway: false,
+  healthCheckPath: '/health',
+  workers: 2,
+};
+
+/** make in a generated project, with the shared venv of its requirements (built once, then reused). */
+const make = (dir: string, target: string) => {
+  const venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
+  const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+};
+/** The project trains and passes its whole suite. */
+const passes = (dir: string) => {
+  const train = make(dir, 'train');
+  expect(train.status, train.output).toBe(0);
+  const test = make(dir, 'test');
+  expect(test.status, test.output).toBe(0);
+  expect(test.output).toMatch(/\d+ passed/);
+  expect(test.output).not.toMatch(/failed|error|skipped/i);
+};
+
 describe('upgrading a 0.1.0 project (the service in application.py) to the serving package', () => {
-  const ANSWERS_010 = {
-    name: 'svc',
-    appName: 'svc',
-    envName: 'svc-env',
-    region: 'eu-west-1',
-    platform: 'al2023',
-    pythonVersion: '3.11',
-    architecture: 'x86_64',
-    instanceType: 't3.small',
-    environmentType: 'load-balanced',
-    minInstances: 1,
-    maxInstances: 4,
-    scalingMetric: 'CPUUtilization',
-    scaleUpThreshold: 70,
-    scaleDownThreshold: 30,
-    task: 'classification',
-    estimator: 'logistic_regression',
-    dataset: 'iris',
-    gateway: false,
-    healthCheckPath: '/health',
-    workers: 2,
-  };
-  let venv = '';
-  const make = (dir: string, target: string) => {
-    const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-  };
-  const passes = (dir: string) => {
-    const train = make(dir, 'train');
-    expect(train.status, train.output).toBe(0);
-    const test = make(dir, 'test');
-    expect(test.status, test.output).toBe(0);
-    expect(test.output).toMatch(/\d+ passed/);
-    expect(test.output).not.toMatch(/failed|error|skipped/i);
-  };
   const fresh = (dir: string, file: string) => {
     // What this generator writes for the same answers: a new project beside the upgraded one.
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-fresh-'));
@@ -343,7 +347,6 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
     for (const file of ['serving/app.py', 'serving/contract.json', 'tests/contract/test_contract.py'])
       expect(existsSync(path.join(dir, file)), file).toBe(true);
-    venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir);
   }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
 
@@ -363,7 +366,6 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
     expect(read(dir, 'application.py')).toBe(application);
     expect(read(dir, 'tests/test_app.py')).toBe(tests); // its group: the old tests go with the old application.py
     expect(existsSync(path.join(dir, 'serving/app.py'))).toBe(true);
-    venv = venv || sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir); // the old service and its tests, and the contract suite on serving/
     // Following the note: the two lines, the old test file gone, and the project still passes.
     writeFileSync(path.join(dir, 'application.py'), 'from serving import create_app\n\napplication = create_app()\n');
@@ -377,48 +379,7 @@ describe('upgrading a 0.1.0 project (the service in application.py) to the servi
 });
 
 describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB runs) and tools/ (build time)", () => {
-  const ANSWERS_020 = {
-    name: 'svc',
-    appName: 'svc',
-    envName: 'svc-env',
-    region: 'eu-west-1',
-    platform: 'al2023',
-    pythonVersion: '3.11',
-    architecture: 'x86_64',
-    instanceType: 't3.small',
-    environmentType: 'load-balanced',
-    minInstances: 1,
-    maxInstances: 4,
-    scalingMetric: 'CPUUtilization',
-    scaleUpThreshold: 70,
-    scaleDownThreshold: 30,
-    task: 'classification',
-    estimator: 'logistic_regression',
-    dataset: 'iris',
-    gateway: false,
-    healthCheckPath: '/health',
-    workers: 2,
-    deploymentPolicy: 'Immutable',
-    modelFormat: 'skops',
-    runtime: 'sklearn',
-  };
-  let venv = '';
-  const make = (dir: string, target: string) => {
-    const r = spawnSync('make', ['--no-print-directory', `VENV=${venv}`, target], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-  };
-  const passes = (dir: string) => {
-    const train = make(dir, 'train');
-    expect(train.status, train.output).toBe(0);
-    const test = make(dir, 'test');
-    expect(test.status, test.output).toBe(0);
-    expect(test.output).toMatch(/\d+ passed/);
-    expect(test.output).not.toMatch(/failed|error|skipped/i);
-  };
+  const ANSWERS_020 = { ...ANSWERS_010, deploymentPolicy: 'Immutable', modelFormat: 'skops', runtime: 'sklearn' };
   const MOVED = ['serving/schema_derivation.py', 'serving/onnx_conversion.py'];
   const TOOLS = [
     'tools/__init__.py',
@@ -443,7 +404,6 @@ describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB 
     expect(read(dir, 'train.py')).toMatch(/^from tools\.schema_derivation import /m); // its group, replaced whole
     expect(r.output).not.toMatch(/Note on train\.py/);
     expectBlobState(dir);
-    venv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir);
     upgradedTwice(dir);
   }, 600_000); // a first run installs the venv, then the project trains and runs its whole suite
@@ -469,7 +429,6 @@ describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB 
     expect(read(dir, 'Makefile')).toMatch(/^notebook:\n\t@echo our own target$/m); // merged with the new Makefile
     for (const file of MOVED) expect(existsSync(path.join(dir, file)), file).toBe(false);
     for (const file of TOOLS) expect(existsSync(path.join(dir, file)), file).toBe(true);
-    venv = venv || sharedVenv('app', [path.join(dir, 'requirements-dev.txt')]);
     passes(dir); // the 0.2.0 train.py, importing serving.schema_derivation, trains through serving/'s alias
     expect(make(dir, 'notebook').output).toMatch(/our own target/);
     upgradedTwice(dir);

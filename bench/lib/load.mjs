@@ -9,15 +9,18 @@ import { cpuSampler } from './measure.mjs';
 
 let tool;
 
-/** Finds wrk, installing it with apt-get when missing (Debian's package), else falls back to autocannon. */
-export function ensureLoadTool(log) {
+/**
+ * Finds wrk, installing it with apt-get when missing (Debian's package) unless `install` is false, else falls back to
+ * autocannon.
+ */
+export function ensureLoadTool(log, { install = true } = {}) {
   if (process.env.BENCH_LOADGEN === 'autocannon') {
     tool = { name: 'autocannon', version: autocannonVersion() };
     return tool;
   }
   const found = () => spawnSync('wrk', ['--version'], { encoding: 'utf8' });
   let probe = found();
-  if (probe.error && process.getuid?.() === 0) {
+  if (probe.error && install && process.getuid?.() === 0) {
     log('wrk not found: apt-get install -y wrk');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     let r = spawnSync('apt-get', ['install', '-y', '-q', 'wrk'], { stdio: 'ignore', env, timeout: 180_000 });

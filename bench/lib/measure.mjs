@@ -1,5 +1,6 @@
-// What the benchmark measures of running processes and of the machine, from /proc: CPU per process and per core,
-// memory (RSS and PSS), bytes read, and a wait for a quiet machine before each measurement.
+// What the benchmark alone measures of running processes and of the machine, from /proc: CPU per process and per
+// core, bytes read, and a wait for a quiet machine before each measurement. Memory (RSS and PSS) and the machine's
+// description are shared with reliability/, so they live in harness/measure.mjs.
 import { readFileSync } from 'node:fs';
 import { CLK_TCK, cpuSeconds, sleep } from '../../harness/index.mjs';
 
@@ -18,16 +19,6 @@ export function machineCpu() {
   const idle = v[3] + (v[4] ?? 0);
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}
-
-/** Resident and proportional set size in MiB (PSS splits pages shared between gunicorn's master and workers). */
-export function memory(pid) {
-  const status = read(`/proc/${pid}/status`);
-  if (!status) return undefined;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-  const rollup = read(`/proc/${pid}/smaps_rollup`);
-  const pss = rollup ? Number(/Pss:\s+(\d+)/.exec(rollup)?.[1] ?? NaN) / 1024 : undefined;
-  return { rssMiB: round(rss, 1), pssMiB: pss === undefined ? undefined : round(pss, 1) };
 }
 
 /** Bytes a process has read through read(2)-like calls (files and sockets alike), from /proc/<pid>/io. */
@@ -77,7 +68,13 @@ export function cpuSampler(pids) {
 // ---- a quiet machine ----
 
 let quietBudgetMs = Number(process.env.BENCH_QUIET_BUDGET_S ?? 60) * 1000;
+let skipQuiet = false;
 export const quietLog = { waitedMs: 0, gaveUp: 0, checks: 0 };
+
+/** For `--smoke`: no waiting (and no half-second sample) before each measurement. */
+export function skipQuietWait() {
+  skipQuiet = true;
+}
 
 /**
  * Other jobs on this 2-core machine (test suites, installs) distort every number. Before a measurement, wait (at
@@ -86,6 +83,7 @@ export const quietLog = { waitedMs: 0, gaveUp: 0, checks: 0 };
  * busy machine anyway are visible in their "other" CPU column.
  */
 export async function waitQuiet(threshold = 0.35, maxMs = 15_000) {
+  if (skipQuiet) return;
   quietLog.checks++;
   const until = Date.now() + Math.min(maxMs, quietBudgetMs);
   const started = Date.now();

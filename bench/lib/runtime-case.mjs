@@ -9,11 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { acquirePort8000 } from '../../harness/index.mjs';
+import { acquirePort8000, makeRows, memory, sharedVenv, stop } from '../../harness/index.mjs';
 import { runLoad } from './load.mjs';
-import { memory, stop, waitQuiet } from './procs.mjs';
-import { BENCH, makeRows, ROOT, sharedVenv, TMP } from './setup.mjs';
-import { startGateway, startGunicorn, stopGunicorn } from './services.mjs';
+import { waitQuiet } from './measure.mjs';
+import { BENCH, ROOT, TMP } from './setup.mjs';
+import { startGateway, startGunicorn } from './services.mjs';
 import { pairedRatios, r, summariseRuns } from './stats.mjs';
 
 const RUNTIMES = ['sklearn', 'onnx'];
@@ -48,7 +48,7 @@ function onnxTwin(log, project) {
     ],
     { cwd: path.dirname(dir) },
   );
-  const devVenv = sharedVenv(log, 'app', [path.join(dir, 'requirements-dev.txt')]);
+  const devVenv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')], log);
   run(log, `make train (${name})`, 'make', ['--no-print-directory', `VENV=${devVenv}`, 'train'], { cwd: dir });
   const schemaPath = path.join(dir, 'model', 'schema.json');
   return { ...project, name, dir, schemaPath, schema: JSON.parse(readFileSync(schemaPath, 'utf8')) };
@@ -64,14 +64,15 @@ async function measure(url, bodies, connections, D, label, watch, memPids) {
   const peaks = {};
   for (let round = 0; round < D.rounds; round++) {
     await waitQuiet();
-    await runLoad({
-      url,
-      bodies,
-      connections,
-      seconds: D.warm,
-      tmpDir: path.join(TMP, 'load'),
-      label: `${label}-warm`,
-    });
+    if (D.warm)
+      await runLoad({
+        url,
+        bodies,
+        connections,
+        seconds: D.warm,
+        tmpDir: path.join(TMP, 'load'),
+        label: `${label}-warm`,
+      });
     const poll = setInterval(() => {
       for (const [k, pid] of Object.entries(memPids())) {
         const m = memory(pid);
@@ -109,7 +110,7 @@ function python(venv, args, cwd) {
 
 /** One runtime of one model: the service direct (4 shapes of load), then the gateway with batching before it. */
 async function serveAndMeasure(log, project, D) {
-  const venv = sharedVenv(log, 'serve', [path.join(project.dir, 'requirements.txt')]);
+  const venv = sharedVenv('serve', [path.join(project.dir, 'requirements.txt')], log);
   const g = await startGunicorn(project, venv);
   const url = `http://127.0.0.1:${project.port}/v1/predict`;
   const body = (n, seed) => JSON.stringify({ instances: makeRows(project.schema, n, seed) });
@@ -159,13 +160,13 @@ async function serveAndMeasure(log, project, D) {
     `  ${project.name.padEnd(12)} gateway   ${String(out.gateway64.rps.median).padStart(7)} req/s  p50 ${out.gateway64.p50Ms.median} ms  p99 ${out.gateway64.p99Ms.median} ms  errors ${out.gateway64.errors}`,
   );
   await stop(gateway.child);
-  await stopGunicorn(g, project);
+  await g.stop();
   // gunicorn is stopped: the in-process split runs alone, in the same serving venv.
   const singleFile = path.join(TMP, `runtime-${project.name}-1.json`);
   writeFileSync(singleFile, single[0]);
   out.inProcess = python(
     venv,
-    [path.join(BENCH, 'runtime_inprocess.py'), singleFile, '--iterations', D.quick ? '50' : '300'],
+    [path.join(BENCH, 'runtime_inprocess.py'), singleFile, '--iterations', D.smoke ? '20' : D.quick ? '50' : '300'],
     project.dir,
   );
   const allRss = Object.values(out).flatMap((x) => (x?.peakRssMiB ? Object.values(x.peakRssMiB) : []));
@@ -177,11 +178,12 @@ export async function runtimeCase(log, projects, D) {
   mkdirSync(path.join(TMP, 'load'), { recursive: true });
   log('case 5: the sklearn runtime vs the onnx runtime, same model, the service direct and behind the gateway');
   const loadAverage = (await import('node:os')).loadavg().map((x) => r(x, 2));
-  const twins = { forest: onnxTwin(log, projects.forest), logreg: onnxTwin(log, projects.logreg) };
+  const names = Object.keys(projects);
+  const twins = Object.fromEntries(names.map((name) => [name, onnxTwin(log, projects[name])]));
   const release = await acquirePort8000({ onWait: (pid) => log(`  waiting for the port-8000 lock (pid ${pid})`) });
   const out = { measuredAt: new Date().toISOString(), loadAverage };
   try {
-    for (const name of ['forest', 'logreg']) {
+    for (const name of names) {
       out[name] = {};
       for (const runtime of RUNTIMES)
         out[name][runtime] = await serveAndMeasure(log, runtime === 'onnx' ? twins[name] : projects[name], D);
@@ -228,6 +230,7 @@ const cell = (s) => (s ? `${s.median} (${s.min}-${s.max})` : '-');
 
 /** The markdown of case 5 for BENCHMARKS.md. */
 export function renderRuntimeSection(rt, settings) {
+  const models = ['forest', 'logreg'].filter((name) => rt[name]);
   const lines = ['## 5. Runtimes: sklearn vs onnx, the same model', ''];
   if (rt.measuredAt)
     lines.push(
@@ -242,7 +245,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | runtime | 1 row, 1 conn req/s | p50 ms | 1 row, 64 conns req/s | p99 ms | 64 rows req/s | 1000 rows req/s | gateway 64 conns req/s | worker RSS MiB (peak) | serving venv MiB |',
   );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     for (const runtime of RUNTIMES) {
       const x = rt[name][runtime];
       lines.push(
@@ -257,7 +260,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | 1 row, 1 conn | 1 row, 64 conns | 64 rows | 1000 rows | gateway | worker RSS | serving venv |',
     '|---|---|---|---|---|---|---|---|',
   );
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     const q = rt[name].ratios;
     lines.push(
       `| ${name} | ${cell(q.single1Throughput)} | ${cell(q.single64Throughput)} | ${cell(q.rows64Throughput)} | ${cell(q.rows1000Throughput)} | ${cell(q.gateway64Throughput)} | ${q.workerRss} | ${q.servingVenv} |`,
@@ -274,7 +277,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | runtime | parse JSON | validate | build input | model call | whole answer | serialise | Flask test client | HTTP p50 | imported |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   );
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     for (const runtime of RUNTIMES) {
       const x = rt[name][runtime];
       const m = x.inProcess.ms;
@@ -284,7 +287,7 @@ export function renderRuntimeSection(rt, settings) {
     }
   }
   lines.push('');
-  for (const name of ['forest', 'logreg']) {
+  for (const name of models) {
     const [sk, ox] = [rt[name].sklearn, rt[name].onnx];
     const m = ox.inProcess.ms;
     const steps = m.parseJson + m.validate + m.answer + m.serialise;

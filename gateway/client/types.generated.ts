@@ -27,9 +27,9 @@ export interface PredictRequest {
 export type Prediction = "setosa" | "versicolor" | "virginica";
 
 export interface PredictionResponse {
-  /** predictions[i] belongs to instances[i]. */
+  /** predictions[i] is the label of instances[i]. */
   predictions: Prediction[];
-  /** probabilities[i][j] is the probability of classes[j] for row i (classifiers with predict_proba). */
+  /** probabilities[i][j] is the probability of classes[j] for row i. */
   probabilities?: number[][];
   classes?: Prediction[];
   model: { name: string; version: string };

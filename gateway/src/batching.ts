@@ -103,6 +103,7 @@ export class MicroBatcher {
       const own: UpstreamPrediction['body'] = {
         predictions: [body.predictions[i]!],
         ...(body.probabilities ? { probabilities: [body.probabilities[i]!] } : {}),
+        ...(body.scores ? { scores: [body.scores[i]!] } : {}),
         ...(body.classes ? { classes: body.classes } : {}),
         model: body.model,
       };

@@ -63,6 +63,10 @@ export const ERROR_KEYS = [
   'feature.not_a_string',
   'feature.unknown_category',
   'feature.unknown_category.many',
+  'feature.not_a_boolean',
+  'feature.too_long',
+  'feature.not_a_date',
+  'feature.not_a_datetime',
 ] as const;
 export type ErrorKey = (typeof ERROR_KEYS)[number];
 
@@ -95,6 +99,9 @@ const ContractFile = z.strictObject({
   maxListedCategories: z.number().int().min(1),
   // A member name the client chose is echoed in a pointer cut to this many code points (docs/contract.md).
   maxEchoedNameLength: z.number().int().min(1),
+  // The years a date may have: those pandas' nanosecond timestamps hold, so every valid date fits the model's column.
+  minYear: z.number().int().min(1),
+  maxYear: z.number().int().max(9999),
   // The X-Request-Id values both servers echo (anchored by the reader): a caller must not inject newlines or
   // megabytes through a header that goes into logs and answers.
   requestIdPattern: z.string().min(1),
@@ -169,11 +176,20 @@ export function echoedName(name: string): string {
   return name;
 }
 
+/** The contract's own limits, which its sentences may name. */
+const LIMIT_VALUES = {
+  maxNestingDepth: CONTRACT.maxNestingDepth,
+  maxErrors: CONTRACT.maxErrors,
+  minYear: CONTRACT.minYear,
+  maxYear: CONTRACT.maxYear,
+};
+
 /** A `details` sentence with the contract's own limits filled in (the model's limits are passed by the caller). */
 export function detail(key: DetailKey, values: Record<string, string | number> = {}): string {
-  return fill(CONTRACT.details[key], {
-    maxNestingDepth: CONTRACT.maxNestingDepth,
-    maxErrors: CONTRACT.maxErrors,
-    ...values,
-  });
+  return fill(CONTRACT.details[key], { ...LIMIT_VALUES, ...values });
+}
+
+/** An `errors[]` sentence with the contract's own limits filled in, and the feature's (maxLength, categories...). */
+export function errorDetail(key: ErrorKey, values: Record<string, string | number> = {}): string {
+  return fill(CONTRACT.errors[key], { ...LIMIT_VALUES, ...values });
 }

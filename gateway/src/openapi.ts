@@ -39,7 +39,10 @@ const HealthSchema = z.object({
   model: z.object({ name: z.string(), version: z.string() }).optional(),
 });
 
-const jsonSchemaOptions = (registry: z.core.$ZodRegistry<{ id?: string }>, integers?: ReadonlySet<z.ZodType>) =>
+const jsonSchemaOptions = (
+  registry: z.core.$ZodRegistry<{ id?: string }>,
+  overrides?: ReadonlyMap<z.ZodType, Record<string, unknown>>,
+) =>
   ({
     target: 'draft-2020-12',
     io: 'input',
@@ -47,15 +50,16 @@ const jsonSchemaOptions = (registry: z.core.$ZodRegistry<{ id?: string }>, integ
     uri: (id: string) => `#/components/schemas/${id}`,
     unrepresentable: 'any',
     override: (ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }) => {
-      if (integers?.has(ctx.zodSchema as z.ZodType)) ctx.jsonSchema['type'] = 'integer';
+      const extra = overrides?.get(ctx.zodSchema as z.ZodType);
+      if (extra) Object.assign(ctx.jsonSchema, extra);
     },
   }) as const;
 
 function componentSchemas(
   registry: z.core.$ZodRegistry<{ id?: string }>,
-  integers?: ReadonlySet<z.ZodType>,
+  overrides?: ReadonlyMap<z.ZodType, Record<string, unknown>>,
 ): Record<string, Record<string, unknown>> {
-  const { schemas } = z.toJSONSchema(registry, jsonSchemaOptions(registry, integers)) as {
+  const { schemas } = z.toJSONSchema(registry, jsonSchemaOptions(registry, overrides)) as {
     schemas: Record<string, Record<string, unknown>>;
   };
   for (const schema of Object.values(schemas)) {
@@ -88,7 +92,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
   staticRegistry.add(PublicModelSchema, { id: 'ModelSchema' });
 
   const schemas = {
-    ...componentSchemas(validators.registry, validators.integerSchemas),
+    ...componentSchemas(validators.registry, validators.jsonSchema),
     ...componentSchemas(staticRegistry),
   };
   const secured = [{ ApiKey: [] }, { BearerKey: [] }];

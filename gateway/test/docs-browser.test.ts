@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, IRIS, listen, testApp } from './helpers/app.js';
+import { API_KEY, IRIS, TYPED, listen, testApp } from './helpers/app.js';
 import {
   CLIENT_SCHEMA_PATH,
   createFrontendProject,
@@ -31,6 +31,9 @@ const schema = loadModelSchema(IRIS);
 
 let upstream: FakeUpstream;
 let gateway: { url: string; close(): Promise<void> };
+/** A gateway for a model with text, boolean, date, date-time and integer-coded category features. */
+let typedUpstream: FakeUpstream;
+let typedGateway: { url: string; close(): Promise<void> };
 /** The same gateway without keys, as `make gateway-serve` runs it. */
 let anonymousGateway: { url: string; close(): Promise<void> };
 let context: BrowserContext | undefined;
@@ -43,6 +46,10 @@ beforeAll(async () => {
   upstream = await startFakeUpstream(IRIS);
   gateway = await listen(testApp({ UPSTREAM_URL: upstream.url }));
   anonymousGateway = await listen(testApp({ UPSTREAM_URL: upstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' }));
+  typedUpstream = await startFakeUpstream(TYPED);
+  typedGateway = await listen(
+    testApp({ SCHEMA_PATH: TYPED, UPSTREAM_URL: typedUpstream.url, API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true' }),
+  );
 });
 
 /** In the test, not in beforeAll: a failing hook would report the test as skipped, and a missing browser is a failure. */
@@ -86,6 +93,8 @@ afterAll(async () => {
   await gateway?.close();
   await anonymousGateway?.close();
   await upstream?.close();
+  await typedGateway?.close();
+  await typedUpstream?.close();
 });
 
 async function submit(expectedStatus: number): Promise<{ status: string; result: unknown }> {
@@ -180,6 +189,31 @@ describe('/docs in headless Chromium', () => {
     expect(await page.textContent('#auth-note')).toMatch(/without API keys/);
     await page.click('#fill-example');
     expect((await submit(200)).status).toMatch(/^200 OK/);
+
+    // A model with typed features: booleans and whole-number categories are chosen and sent as JSON true/false and
+    // numbers, text as typed (spaces kept), dates as strings; a date that does not exist is the gateway's 422.
+    const typedSchema = loadModelSchema(TYPED);
+    await page.goto(`${typedGateway.url}/docs`, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    const kinds = await page.$$eval('#features tbody tr', (rows) => rows.map((r) => r.children[1]!.textContent));
+    expect(kinds).toEqual(typedSchema.features.map((f) => f.type));
+    await page.click('#fill-example');
+    const typedExample = exampleRow(typedSchema);
+    expect((await submit(200)).status).toMatch(/^200 OK/);
+    expect(typedUpstream.calls.at(-1)!.rows).toEqual([typedExample]);
+    const field = (name: string) => `[data-feature="${name}"]:is(input, select)`;
+    await page.selectOption(field('member'), 'true');
+    await page.selectOption(field('grade'), '5');
+    await page.fill(field('review'), ' two words');
+    await page.fill(field('last/seen'), '2026-03-04T05:06:07Z');
+    expect((await submit(200)).status).toMatch(/^200 OK/);
+    expect(typedUpstream.calls.at(-1)!.rows).toEqual([
+      { ...typedExample, member: true, grade: 5, review: ' two words', 'last/seen': '2026-03-04T05:06:07Z' },
+    ]);
+    await page.fill(field('joined'), '2026-02-30');
+    expect((await submit(422)).result).toMatchObject({
+      errors: [{ pointer: '/instances/0/joined', code: 'not_a_date' }],
+    });
 
     if (process.env['DOCS_SCREENSHOT']) await page.screenshot({ path: process.env['DOCS_SCREENSHOT'], fullPage: true });
     if (process.env['FUZZ_STATS']) console.log(problems);

@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, IRIS, MIXED, eventually, listen, testApp } from './helpers/app.js';
+import { API_KEY, IRIS, MIXED, TYPED, eventually, listen, testApp } from './helpers/app.js';
 import type { GatewayApp } from '../src/app.js';
 import {
   contentEncodingAccepted,
@@ -27,7 +27,7 @@ import {
   textNestsTooDeep,
   type ExpectedError,
 } from './helpers/contract-oracle.js';
-import { expectedAnswer, startCountingUpstream, type CountingUpstream } from './helpers/counting-upstream.js';
+import { expectedBody, startCountingUpstream, type CountingUpstream } from './helpers/counting-upstream.js';
 import { rawRequest, type RawAnswer } from './helpers/raw-http.js';
 import { createLogger } from '../src/logging.js';
 import { loadModelSchema, type FeatureSpec, type ModelSchema } from '../src/schema/load.js';
@@ -101,14 +101,15 @@ async function startTarget(schemaPath: string): Promise<Target> {
 
 let mixed: Target;
 let iris: Target;
+let typed: Target;
 beforeAll(async () => {
-  [mixed, iris] = await Promise.all([startTarget(MIXED), startTarget(IRIS)]);
+  [mixed, iris, typed] = await Promise.all([startTarget(MIXED), startTarget(IRIS), startTarget(TYPED)]);
 });
 afterAll(async () => {
-  await Promise.all([mixed?.close(), iris?.close()]);
+  await Promise.all([mixed?.close(), iris?.close(), typed?.close()]);
 });
 afterEach(() => {
-  for (const t of [mixed, iris]) {
+  for (const t of [mixed, iris, typed]) {
     // Taken and reset before asserting, so one failing property does not fail the ones after it too.
     const errorLines = t.errorLines.splice(0);
     const invalid = t.upstream.invalid.splice(0);
@@ -205,13 +206,7 @@ async function check(
   if (answer.status === 200) {
     if (expected.status === 200 && 'rows' in expected) {
       target.rowsAnswered += expected.rows.length;
-      const answers = expected.rows.map((row) => expectedAnswer(target.schema, row));
-      const want: Record<string, unknown> = { predictions: answers.map((a) => a.prediction) };
-      if (target.schema.target.type === 'category') {
-        want['probabilities'] = answers.map((a) => a.probabilities);
-        want['classes'] = target.schema.target.classes;
-      }
-      want['model'] = { name: target.schema.model.name, version: target.schema.model.version };
+      const want = expectedBody(target.schema, expected.rows);
       if (!/^application\/json/.test(answer.headers['content-type'] ?? ''))
         defects.push(`200 with content-type ${answer.headers['content-type']}`);
       let got: unknown;
@@ -341,33 +336,111 @@ const hostileValue: fc.Arbitrary<J> = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => raw(JSON.stringify(v))) },
 );
 
+/** A day the contract accepts, as YYYY-MM-DD. */
+const dateText = fc
+  .date({ min: new Date(Date.UTC(1678, 0, 1)), max: new Date(Date.UTC(2261, 11, 31, 23, 59, 59)), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
+const datetimeText = fc
+  .tuple(
+    dateText,
+    fc.integer({ min: 0, max: 86399 }),
+    fc.constantFrom('', '.5', '.000', '.123456789'),
+    fc.constantFrom('', 'Z', '+02:00', '-23:59', '+00:00'),
+  )
+  .map(([day, s, fraction, offset]) => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    return `${day}T${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}${fraction}${offset}`;
+  });
+
 function validValue(feature: FeatureSpec): fc.Arbitrary<J> {
   const nullable = feature.nullable ? [{ weight: 1, arbitrary: fc.constant(raw('null')) }] : [];
-  if (feature.type === 'category') {
-    return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...feature.categories).map(str) }, ...nullable);
+  let valid: fc.Arbitrary<J>;
+  switch (feature.type) {
+    case 'category':
+      valid = fc
+        .constantFrom(...(feature.categories as Array<string | number>))
+        .chain((c) =>
+          typeof c === 'number' ? fc.constantFrom(raw(String(c)), raw(`${c}.0`), raw(`${c}e0`)) : fc.constant(str(c)),
+        );
+      break;
+    case 'text':
+      valid = fc.string({ maxLength: feature.maxLength, unit: 'binary' }).map(str);
+      break;
+    case 'boolean':
+      valid = fc.constantFrom(raw('true'), raw('false'));
+      break;
+    case 'date':
+      valid = dateText.map(str);
+      break;
+    case 'datetime':
+      valid = datetimeText.map(str);
+      break;
+    default:
+      valid = (feature.type === 'integer' ? integerText : finiteNumberText).map(raw);
   }
-  return fc.oneof(
-    { weight: 6, arbitrary: (feature.type === 'integer' ? integerText : finiteNumberText).map(raw) },
-    ...nullable,
-  );
+  return fc.oneof({ weight: 6, arbitrary: valid }, ...nullable);
 }
 
-/** Near-misses of a category: case, whitespace, invisible characters. */
-function categoryNearMiss(feature: FeatureSpec): fc.Arbitrary<J> {
-  if (feature.type !== 'category') return hostileValue;
-  return fc
-    .tuple(
-      fc.constantFrom(...feature.categories),
-      fc.constantFrom(
-        (s: string) => s.toUpperCase(),
-        (s: string) => ` ${s}`,
-        (s: string) => `${s}\u200b`,
-        (s: string) => `${s.normalize('NFD')}\u0301`,
-        (s: string) => s.slice(1),
-      ),
-    )
-    .map(([c, f]) => str(f(c)))
-    .filter((j) => !feature.categories.includes((j as { str: string }).str));
+/** Near-misses of a value of the feature's type: a category's case and spacing, a text one character too long... */
+function nearMiss(feature: FeatureSpec): fc.Arbitrary<J> {
+  switch (feature.type) {
+    case 'category':
+      if (feature.categories.some((c) => typeof c === 'number')) {
+        return fc
+          .constantFrom(...(feature.categories as number[]))
+          .chain((c) =>
+            fc.constantFrom(raw(String(c + 0.5)), raw(String(c + 4)), str(String(c)), raw('true'), raw(`${c}e-400`)),
+          );
+      }
+      return fc
+        .tuple(
+          fc.constantFrom(...(feature.categories as string[])),
+          fc.constantFrom(
+            (s: string) => s.toUpperCase(),
+            (s: string) => ` ${s}`,
+            (s: string) => `${s}\u200b`,
+            (s: string) => `${s.normalize('NFD')}\u0301`,
+            (s: string) => s.slice(1),
+          ),
+        )
+        .map(([c, f]) => str(f(c)))
+        .filter((j) => !(feature.categories as unknown[]).includes((j as { str: string }).str));
+    case 'text': {
+      const max = feature.maxLength;
+      return fc.oneof(
+        fc.string({ minLength: max + 1, maxLength: max + 2, unit: 'binary' }).map((s) => str(MARKER + s)),
+        // Code points, not UTF-16 units: max astral characters fit, one more does not.
+        fc.constantFrom(str('\u{1F600}'.repeat(max)), str('\u{1F600}'.repeat(max + 1)), raw('"\\ud800"'), raw('12')),
+      );
+    }
+    case 'boolean':
+      return fc.constantFrom(raw('1'), raw('0'), str('true'), str('False'), raw('[true]'));
+    case 'date':
+      return fc.constantFrom(
+        ...['2023-02-29', '1900-02-29', '2000-02-29', '2024-02-29', '1677-12-31', '1678-01-01', '2261-12-31'].map(str),
+        ...['2262-01-01', '2026-1-01', '2026-01-01T00:00:00', '2026-01-01 ', '\u0662\u0660\u0662\u0666-01-01'].map(str),
+        raw('20260101'),
+      );
+    case 'datetime':
+      return fc.constantFrom(
+        ...[
+          '2026-03-04T05:06:07+24:00',
+          '2026-03-04T24:00:00',
+          '2026-03-04T23:59:60',
+          '2026-03-04T05:06:07.1234567890',
+        ].map(str),
+        ...[
+          '2026-03-04T05:06:07z',
+          '2026-03-04 05:06:07',
+          '2026-03-04T05:06:07+0200',
+          '2026-03-04',
+          '2026-03-04T05:06',
+        ].map(str),
+        ...['2026-03-04T05:06:07.', '1678-01-01T00:00:00-23:59', '2261-12-31T23:59:59.999999999+23:59'].map(str),
+      );
+    default:
+      return hostileValue;
+  }
 }
 
 const unknownKey = fc.oneof(
@@ -400,7 +473,7 @@ function rowArb(schema: ModelSchema, hostileRate: number): fc.Arbitrary<J> {
   const perFeature = schema.features.map((f) =>
     fc.oneof(
       { weight: 100 - hostileRate * 2, arbitrary: validValue(f) },
-      { weight: hostileRate, arbitrary: fc.oneof(hostileValue, categoryNearMiss(f)) },
+      { weight: hostileRate, arbitrary: fc.oneof(hostileValue, nearMiss(f)) },
       { weight: Math.max(1, Math.round(hostileRate / 3)), arbitrary: fc.constant<J | undefined>(undefined) }, // left out
     ),
   );
@@ -556,6 +629,29 @@ describe('fuzzing POST /v1/predict', () => {
         runs(800),
       );
       expectOutcomes({ 200: 120, 422: 340, 400: 8, 413: 8 });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'text, boolean, date, date-time and integer-coded category features: near-misses of each get its own code, valid values a 200 with decision scores, concurrently batched',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(documentArb(typed.schema, 6), whitespace), { minLength: 1, maxLength: 4 }),
+          async (group) => {
+            const results = await Promise.all(
+              group.map(([doc, ws]) => {
+                const body = Buffer.from(render(doc, ws), 'utf8');
+                return check(typed, body, expectForBytes(typed.schema, body));
+              }),
+            );
+            assertNoDefects(results.flat());
+          },
+        ),
+        runs(500),
+      );
+      expectOutcomes({ 200: 50, 422: 200 });
     },
     TIMEOUT,
   );

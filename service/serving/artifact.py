@@ -11,6 +11,7 @@ A file must be what schema.json declares: its first bytes are checked (sniff) be
 """
 
 import io
+import json
 import zipfile
 
 from .trust import runs_code
@@ -58,7 +59,8 @@ def dumps(model, fmt):
     if fmt == "skops":
         sio = _skops_io()
         blob = sio.dumps(model)
-        return blob, sorted(sio.get_untrusted_types(data=blob))
+        trusted = sorted(sio.get_untrusted_types(data=blob))
+        return reproducible_skops(blob, trusted), trusted
     raise ArtifactError("unknown model format %r; use one of: %s" % (fmt, ", ".join(FORMATS)))
 
 
@@ -87,6 +89,69 @@ def check_format(blob, fmt):
             "the file is declared as %s but its bytes are %s"
             % (fmt, "a %s file" % found if found else "neither a skops file nor a joblib pickle")
         )
+
+
+# 1980-01-01, the earliest time a zip can record.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def reproducible_skops(blob, trusted):
+    """The same skops file, written so that equal models give equal bytes (and so the same sha256 and version).
+
+    skops names each array file and tags each object with id() of the object in the process that saved it, and stamps
+    every zip entry with the time: two fits of the same data with the same seed gave two files. Here the ids become
+    1, 2, 3... and the files 1.npy, 2.npy... in the order schema.json first names them, and every entry gets the same
+    time and attributes. Only these names change, consistently, so skops loads the same objects with the same sharing;
+    the result is loaded once to prove it. If the file is not laid out as expected (another skops), it is kept as
+    skops wrote it: correct, only not reproducible.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            infos = archive.infolist()
+            members = {info.filename: archive.read(info.filename) for info in infos}
+            compression = {info.filename: info.compress_type for info in infos}
+        schema = json.loads(members.pop("schema.json").decode("utf-8"))
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        return blob
+    ids, names = {}, {}
+
+    def rename(node):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int) and not isinstance(value, bool):
+                    value = ids.setdefault(value, len(ids) + 1)
+                elif isinstance(value, str) and value in members:
+                    extension = value.rsplit(".", 1)[1] if "." in value else ""
+                    value = names.setdefault(value, "%d%s" % (len(names) + 1, "." + extension if extension else ""))
+                else:
+                    value = rename(value)
+                out[key] = value
+            return out
+        if isinstance(node, list):
+            return [rename(item) for item in node]
+        return node
+
+    canonical_schema = rename(schema)
+    if set(names) != set(members):  # a file schema.json does not name, or names twice: not the layout expected
+        return blob
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entries = sorted(names.items(), key=lambda item: int(item[1].split(".")[0]))
+        entries.append(("schema.json", "schema.json"))
+        members["schema.json"] = json.dumps(canonical_schema, indent=2).encode("utf-8")
+        for old, new in entries:
+            info = zipfile.ZipInfo(new, date_time=ZIP_EPOCH)
+            info.compress_type = compression.get(old, zipfile.ZIP_STORED)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[old])
+    result = buffer.getvalue()
+    try:
+        loads(result, "skops", trusted)
+    except Exception:  # noqa: BLE001 - any failure to load means: keep what skops wrote
+        return blob
+    return result
 
 
 def untrusted_types(blob, trusted):

@@ -11,14 +11,49 @@ trust.json lists (serving/trust.py), never a type that runs code. tools/check_bu
 import hashlib
 import json
 import os
+import re
+import sys
 from operator import itemgetter
 
 from . import artifact, settings
 from . import trust as trust_file
 from .onnx_runtime import OnnxModel
-from .validation import CATEGORY, INTEGER, NUMBER, CompiledSchema
+from .validation import (
+    BOOLEAN,
+    CATEGORY,
+    DATE,
+    DATETIME,
+    FEATURE_TYPES,
+    INTEGER,
+    NUMBER,
+    TEXT,
+    CompiledSchema,
+    is_coded,
+)
 
-SCHEMA_VERSION = 1
+# What tools/ writes; the service also reads version 1 (number, integer and string category features, classifiers with
+# probabilities and regressors, class labels as strings), so a model trained before version 2 keeps being served.
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = (1, 2)
+V1_FEATURE_TYPES = (NUMBER, INTEGER, CATEGORY)
+# model.task -> target.type, and the members a row's answer may have beyond its prediction (docs/contract.md).
+TASKS = {
+    "classification": "category",
+    "regression": "number",
+    "clustering": "cluster",
+    "outlier-detection": "outlier",
+}
+OUTPUTS = {"category": ("probabilities", "scores"), "number": (), "cluster": (), "outlier": ("scores",)}
+# The dtype each feature type may be given to the model in (schema.json features[].dtype; docs/contract.md). Absent,
+# numbers are float64 and categories (strings) object, as in version 1.
+DTYPES = {
+    NUMBER: ("float64",),
+    INTEGER: ("float64",),
+    CATEGORY: ("object", "category", "int64", "float64"),
+    TEXT: ("object",),
+    BOOLEAN: ("bool", "object"),
+}
+DATETIME_DTYPE = re.compile(r"datetime64\[(s|ms|us|ns)(?:, (.+))?\]")
 # For these final estimators predict() is the argmax of predict_proba() (up to exact ties), so one
 # predict_proba() call answers both: for a random forest that halves the work. Any other estimator gets both calls.
 _ARGMAX_ESTIMATORS = frozenset(
@@ -63,6 +98,68 @@ def public_schema(schema):
     return public
 
 
+def json_label(value):
+    """A class label of the model (numpy or Python) as JSON has it: integers stay integers, booleans booleans, strings
+    strings (numpy's str_ too); a label of another kind (a numpy datetime, say) becomes its string."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars -> Python's
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return float(value)
+    return str(value)
+
+
+def same_labels(a, b):
+    """Equal lists of labels, types included (1 and "1", 1 and True are different labels)."""
+    return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b))
+
+
+def task_of_schema(schema):
+    target_type = schema["target"].get("type")
+    return schema["model"].get("task") or ("classification" if target_type == CATEGORY else "regression")
+
+
+def outputs_of(target):
+    """The per-row members of an answer beyond predictions: target.outputs, or what version 1 implied."""
+    if "outputs" in target:
+        return tuple(target["outputs"])
+    return {"category": ("probabilities",), "outlier": ("scores",)}.get(target.get("type"), ())
+
+
+def column_specs(features):
+    """(name, column getter, feature type, nullable, dtype, categories) per feature, in schema (= training) order:
+    how prediction.build_frame builds each column of the model's input."""
+    return tuple(
+        (
+            f["name"],
+            itemgetter(f["name"]),
+            f["type"],
+            bool(f.get("nullable")),
+            f.get("dtype") or default_dtype(f),
+            tuple(f.get("categories") or ()),
+        )
+        for f in features
+    )
+
+
+def default_dtype(feature):
+    """A feature's dtype when schema.json does not record one: version 1's (float64 numbers, object categories), and
+    what pandas makes of the other types' values (docs/contract.md, "Feature types")."""
+    kind, nullable = feature["type"], bool(feature.get("nullable"))
+    if kind == CATEGORY and is_coded(feature):
+        return "float64" if nullable else "int64"
+    if kind == BOOLEAN:
+        return "object" if nullable else "bool"
+    if kind in (DATE, DATETIME):
+        return "datetime64[ns]"
+    return "object" if kind in (CATEGORY, TEXT) else "float64"
+
+
 class ModelError(RuntimeError):
     """The model folder cannot be served; the message says which file and what to do."""
 
@@ -80,21 +177,21 @@ class ModelBundle(object):
         self.runtime = schema["model"].get("runtime") or "sklearn"
         self.compiled = CompiledSchema(schema)
         self.feature_names = self.compiled.names
-        # (name, column getter, is category, nullable) in schema (= training) column order
-        self.columns = tuple(
-            (f["name"], itemgetter(f["name"]), f["type"] == CATEGORY, bool(f.get("nullable")))
-            for f in schema["features"]
-        )
+        self.columns = column_specs(schema["features"])
         target = schema["target"]
+        self.task = task_of_schema(schema)
+        self.outputs = outputs_of(target)
         self.classes = list(target["classes"]) if target.get("type") == CATEGORY else None
         self.class_lookup = None
         self.labels_from_proba = False
         if self.classes is not None:
-            model_classes = [str(c) for c in getattr(model, "classes_", [])]
-            if model_classes != self.classes:
+            # Version 1 wrote every label as a string; version 2 keeps the model's JSON type (1 stays 1, True true).
+            to_json = str if schema.get("schemaVersion") == 1 else json_label
+            model_classes = [to_json(c) for c in getattr(model, "classes_", [])]
+            if not same_labels(model_classes, self.classes):
                 raise ModelError("schema.json target.classes do not match the model's classes_; re-run `make train`")
             self.class_lookup = dict(zip(model.classes_, self.classes))
-            self.labels_from_proba = labels_from_proba(model)
+            self.labels_from_proba = "probabilities" in self.outputs and labels_from_proba(model)
 
     def model_info(self):
         return {"name": self.name, "version": self.version}
@@ -106,8 +203,9 @@ def check_schema(schema, path):
     def bad(why):
         return ModelError("%s is not a valid model schema: %s" % (path, why))
 
-    if not isinstance(schema, dict) or schema.get("schemaVersion") != SCHEMA_VERSION:
-        raise bad("schemaVersion must be %d" % SCHEMA_VERSION)
+    if not isinstance(schema, dict) or schema.get("schemaVersion") not in SCHEMA_VERSIONS:
+        raise bad("schemaVersion must be %s" % " or ".join(str(v) for v in SCHEMA_VERSIONS))
+    version = schema["schemaVersion"]
     for key in ("model", "features", "target", "limits"):
         if key not in schema:
             raise bad("missing %r" % key)
@@ -117,17 +215,59 @@ def check_schema(schema, path):
     features = schema["features"]
     if not isinstance(features, list) or not features:
         raise bad("features must be a non-empty list")
+    types = V1_FEATURE_TYPES if version == 1 else FEATURE_TYPES
     for f in features:
-        if f.get("type") not in (NUMBER, INTEGER, CATEGORY):
-            raise bad("feature %r has unknown type %r" % (f.get("name"), f.get("type")))
-        if f["type"] == CATEGORY and not f.get("categories"):
-            raise bad("category feature %r has no categories" % f.get("name"))
-    if schema["target"].get("type") == CATEGORY and not schema["target"].get("classes"):
+        problem = _feature_problem(f, types, version)
+        if problem:
+            raise bad("feature %r %s" % (f.get("name"), problem))
+    target = schema["target"]
+    task = task_of_schema(schema)
+    if task not in TASKS or (version == 1 and task not in ("classification", "regression")):
+        raise bad("model.task %r is not one of %s" % (task, ", ".join(TASKS if version > 1 else list(TASKS)[:2])))
+    if target.get("type") != TASKS[task]:
+        raise bad("a %s model needs a target of type %r" % (task, TASKS[task]))
+    if target.get("type") == CATEGORY and not target.get("classes"):
         raise bad("a category target needs classes")
+    unknown = [o for o in target.get("outputs", ()) if o not in OUTPUTS[target["type"]]]
+    if unknown or not isinstance(target.get("outputs", ()), (list, tuple)):
+        raise bad(
+            "target.outputs of a %s target may only name %s" % (target["type"], OUTPUTS[target["type"]] or "none")
+        )
     for key in ("maxRows", "maxBodyBytes"):
         value = schema["limits"].get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise bad("limits.%s must be a positive integer" % key)
+
+
+def _feature_problem(f, types, version):
+    """Why one feature entry cannot be served, or None."""
+    kind = f.get("type")
+    if kind not in types:
+        return "has unknown type %r (schemaVersion %d knows %s)" % (kind, version, ", ".join(types))
+    if kind == CATEGORY:
+        listed = f.get("categories")
+        if not listed:
+            return "is a category feature without categories"
+        if not (all(type(c) is str for c in listed) or (version > 1 and is_coded(f))):
+            return "must list its categories as strings%s" % ("" if version == 1 else " or as whole numbers")
+    if kind == TEXT:
+        limit = f.get("maxLength")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            return "is a text feature without a positive whole maxLength"
+    dtype = f.get("dtype")
+    if dtype is None:
+        return None
+    if kind in (DATE, DATETIME):
+        return (
+            None
+            if DATETIME_DTYPE.fullmatch(str(dtype))
+            else "has dtype %r; a %s is a datetime64 column" % (dtype, kind)
+        )
+    if dtype not in DTYPES[kind]:
+        return "has dtype %r; a %s feature is given to the model as %s" % (dtype, kind, " or ".join(DTYPES[kind]))
+    if kind == CATEGORY and (dtype in ("int64", "float64")) != is_coded(f):
+        return "has dtype %r, which does not fit its categories" % dtype
+    return None
 
 
 def _checked(model_dir, name, expected, what):
@@ -149,6 +289,18 @@ def _read(path, what):
             return fh.read()
     except OSError as exc:
         raise ModelError("cannot read %s (%s): %s" % (path, exc.strerror or exc, what)) from exc
+
+
+def code_dir():
+    """model_code/: the user's own modules the model refers to by name (tools/import_model.py --code put them there);
+    MODEL_CODE_DIR while an import proves a model with its staged code."""
+    return os.environ.get("MODEL_CODE_DIR") or settings.default_code_dir()
+
+
+def _importable(folder):
+    """The user's modules import by the names the model was saved with, after every installed one (no shadowing)."""
+    if os.path.isdir(folder) and folder not in sys.path:
+        sys.path.append(folder)
 
 
 def load_model(model_dir, trust=None):
@@ -190,6 +342,11 @@ def load_model(model_dir, trust=None):
             "write the model for %s" % (schema_path, runtime, settings.RUNTIME, settings.RUNTIME)
         )
     if runtime == "onnx":
+        unserved = onnx_unsupported(schema)
+        if unserved:
+            raise ModelError(
+                "%s: the onnx runtime cannot serve %s; serve it with the sklearn runtime" % (schema_path, unserved)
+            )
         compiled = fields.get("onnx") or {}
         if not compiled.get("artifact") or not compiled.get("sha256"):
             raise ModelError(
@@ -219,6 +376,7 @@ def load_model(model_dir, trust=None):
             "%s: model.format %s; it must be one of %s. Run `make train` (or `make import`) to write the model again"
             % (schema_path, "is missing" if fmt is None else "%r is unknown" % (fmt,), ", ".join(artifact.FORMATS))
         )
+    _importable(code_dir())
     try:
         artifact.check_format(blob, fmt)
         vouched = trust if trust is not None else trust_file.read()
@@ -235,6 +393,32 @@ def load_model(model_dir, trust=None):
         model = artifact.loads(blob, fmt, sorted(vouched.skops_types))
     except artifact.ArtifactError as exc:
         raise ModelError("cannot load %s: %s" % (artifact_path, exc)) from exc
-    if schema["target"].get("type") == CATEGORY and not hasattr(model, "predict_proba"):
-        raise ModelError("the model is a classifier without predict_proba; the API returns probabilities")
+    except ImportError as exc:
+        raise ModelError(
+            "cannot load %s: it needs the module %s, which is not installed here. A library belongs in "
+            "requirements.txt (tools/import_model.py pins the ones a model needs), your own code in model_code/ "
+            "(tools/import_model.py --code)" % (artifact_path, getattr(exc, "name", None) or exc)
+        ) from exc
+    outputs = outputs_of(schema["target"])
+    for output, method in (("probabilities", "predict_proba"), ("scores", "decision_function")):
+        if output in outputs and not hasattr(model, method):
+            raise ModelError(
+                "schema.json says the answers carry %s, but the model has no %s; re-run `make train` or `make import`"
+                % (output, method)
+            )
     return ModelBundle(model, schema, schema_bytes)
+
+
+def onnx_unsupported(schema):
+    """What in `schema` the onnx runtime cannot serve yet (named), or None: it takes numbers and string categories, as
+    plain float and string columns, and answers classifiers with probabilities and regressors."""
+    for f in schema["features"]:
+        if f["type"] not in V1_FEATURE_TYPES or is_coded(f) or f.get("dtype", "object") == "category":
+            kind = "integer-coded category" if f["type"] == CATEGORY and is_coded(f) else f["type"]
+            if f.get("dtype") == "category":
+                kind = "pandas category-dtype"
+            return "feature %r (%s)" % (f["name"], kind)
+    task = task_of_schema(schema)
+    if task not in ("classification", "regression") or outputs_of(schema["target"]) not in ((), ("probabilities",)):
+        return "a %s model whose answers carry %s" % (task, ", ".join(outputs_of(schema["target"])) or "labels only")
+    return None

@@ -17,13 +17,20 @@ MAX_NESTING_DEPTH = int(CONTRACT["maxNestingDepth"])
 MAX_ERRORS = int(CONTRACT["maxErrors"])
 MAX_LISTED_CATEGORIES = int(CONTRACT["maxListedCategories"])
 MAX_ECHOED_NAME_LENGTH = int(CONTRACT["maxEchoedNameLength"])
+MIN_YEAR = int(CONTRACT["minYear"])
+MAX_YEAR = int(CONTRACT["maxYear"])
 PROBLEMS = CONTRACT["problems"]
 DETAILS = CONTRACT["details"]
 ERROR_DETAILS = CONTRACT["errors"]
 # Every errors[].code: the part after "where." in the keys of "errors".
 ERROR_CODES = frozenset(key.split(".")[1] for key in ERROR_DETAILS)
 
-_LIMIT_VALUES = {"maxNestingDepth": MAX_NESTING_DEPTH, "maxErrors": MAX_ERRORS}
+_LIMIT_VALUES = {
+    "maxNestingDepth": MAX_NESTING_DEPTH,
+    "maxErrors": MAX_ERRORS,
+    "minYear": MIN_YEAR,
+    "maxYear": MAX_YEAR,
+}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 
 

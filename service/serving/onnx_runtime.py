@@ -64,6 +64,8 @@ class OnnxModel(object):
         self.labels_from_proba = labels_from_proba
         if classes is not None:
             self.classes_ = np.array(classes, dtype=object)
+            # The graph's label output is a string or an int64 tensor; the schema's classes keep their JSON type.
+            self._label_of = dict((str(c), c) for c in classes)
         self._session = None
         self._pid = None
 
@@ -86,5 +88,5 @@ class OnnxModel(object):
     def predict(self, columns):
         if hasattr(self, "classes_"):
             labels = self.session().run([LABEL_OUTPUT], self._feed(columns))[0].ravel()
-            return np.array([str(label) for label in labels], dtype=object)  # the schema's classes are strings
+            return np.array([self._label_of[str(label)] for label in labels], dtype=object)
         return self.session().run([VALUE_OUTPUT], self._feed(columns))[0].ravel()

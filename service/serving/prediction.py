@@ -8,11 +8,13 @@ import threading
 
 import numpy as np
 
-from .bundle import ModelError
+from .bundle import DATETIME_DTYPE, ModelError
+from .formats import format_date, format_datetime, parse_date, parse_datetime
 from .onnx_runtime import MISSING_CATEGORY, NUMBER_DTYPE, Columns
-from .validation import CATEGORY, INTEGER
+from .validation import BOOLEAN, CATEGORY, DATE, DATETIME, INTEGER, TEXT
 
 _NAN = float("nan")
+_NAT = np.iinfo(np.int64).min  # numpy's NaT as int64
 # One prediction at a time per process. scikit-learn's Parallel (every forest and boosting predict runs through it,
 # n_jobs=None included) clears and rebuilds the process-wide warnings.filters around each task, and Python's
 # catch_warnings keeps no per-thread state (before 3.14). Two of gunicorn's threads predicting at once could leave the
@@ -23,34 +25,58 @@ _MODEL_LOCK = threading.Lock()
 
 
 def build_frame(bundle, rows):
-    """Validated rows -> the DataFrame the pipeline was trained on: built column-wise, in schema order.
+    """Validated rows -> the DataFrame the pipeline was trained on: built column-wise, in schema order, each column in
+    the dtype schema.json records (docs/contract.md, "Feature types"): numbers float64 with NaN for null, categories
+    and text strings with NaN for null (which the pipeline's imputers treat as missing), booleans bool (object with
+    NaN when nullable), dates and date-times datetime64 (NaT for null), integer-coded categories int64 (float64 when
+    nullable), a pandas category column with the training categories in their order."""
+    return frame_of(bundle.columns, rows)
 
-    Numbers (and whole numbers) become float64 with NaN for null; categories stay strings with NaN for null,
-    which is what the pipeline's imputers treat as missing.
-    """
-    data = _fill_columns({}, bundle, rows, _NAN, np.float64)
+
+def frame_of(columns, rows):
+    """build_frame for column specs (bundle.column_specs) rather than a bundle: describe_features builds training
+    frames with it, so a model is fitted on exactly what the service will give it."""
     import pandas as pd  # only the sklearn runtime needs it: the onnx runtime's service runs without pandas
 
-    return pd.DataFrame(data, columns=bundle.feature_names)
+    data = {}
+    for name, getter, kind, nullable, dtype, categories in columns:
+        data[name] = _column(list(map(getter, rows)), kind, nullable, dtype, categories, pd)
+    return pd.DataFrame(data, columns=[spec[0] for spec in columns])
+
+
+def _column(values, kind, nullable, dtype, categories, pd):
+    if kind in (DATE, DATETIME):
+        parse = parse_date if kind == DATE else parse_datetime
+        nanos = np.array([_NAT if v is None else parse(v) for v in values], dtype=np.int64).view("datetime64[ns]")
+        unit, zone = DATETIME_DTYPE.fullmatch(dtype).groups()
+        if zone:
+            aware = pd.DatetimeIndex(nanos).tz_localize("UTC").tz_convert(zone)
+            return aware if unit == "ns" else aware.as_unit(unit)  # pandas < 2 has nanoseconds only
+        return nanos.astype("datetime64[%s]" % unit)
+    if dtype == "category":
+        return pd.Categorical(values, categories=list(categories))
+    if kind == BOOLEAN and dtype == "bool":
+        return np.array(values, dtype=bool)
+    if dtype in ("float64", "int64"):  # numbers, and integer-coded categories
+        return np.array(values, dtype=np.float64 if dtype == "float64" else np.int64)
+    if nullable:  # strings, and booleans with gaps: object columns, NaN for null as pandas reads a gap
+        values = [_NAN if v is None else v for v in values]
+    return np.array(values, dtype=object)
 
 
 def build_columns(bundle, rows):
     """Validated rows -> Columns {feature: 1-D numpy column} in schema order, as the ONNX graph's inputs take them:
-    float32 with NaN for null (numpy turns None into NaN), strings with MISSING_CATEGORY for null."""
-    return _fill_columns(Columns(), bundle, rows, MISSING_CATEGORY, NUMBER_DTYPE)
-
-
-def _fill_columns(columns, bundle, rows, missing_category, number_dtype):
-    """Fills `columns` with {feature: 1-D numpy column} in schema order: numbers as `number_dtype` (numpy turns None
-    into NaN), categories as strings with `missing_category` for null. Both runtimes' inputs are built here."""
-    for name, getter, is_category, nullable in bundle.columns:
+    float32 with NaN for null (numpy turns None into NaN), strings with MISSING_CATEGORY for null. (The onnx runtime
+    serves numbers and string categories only: bundle.onnx_unsupported.)"""
+    columns = Columns()
+    for name, getter, kind, nullable, _dtype, _categories in bundle.columns:
         values = list(map(getter, rows))
-        if is_category:
+        if kind == CATEGORY:
             if nullable:
-                values = [missing_category if v is None else v for v in values]
+                values = [MISSING_CATEGORY if v is None else v for v in values]
             columns[name] = np.array(values, dtype=object)
         else:
-            columns[name] = np.array(values, dtype=number_dtype)
+            columns[name] = np.array(values, dtype=NUMBER_DTYPE)
     return columns
 
 
@@ -60,17 +86,36 @@ def model_input(bundle, rows):
 
 
 def predict_frame(bundle, frame):
-    """Predict a frame. Returns the answer body as plain Python types (no numpy scalars)."""
+    """Predict a frame. Returns the answer body as plain Python types (no numpy scalars): docs/contract.md's answer
+    shape for the model's task."""
     model = bundle.model
-    if bundle.classes is None:
+    task = bundle.task
+    if task == "regression":
         values = np.asarray(model.predict(frame), dtype=np.float64).ravel()
         return {"predictions": values.tolist(), "model": bundle.model_info()}
-    proba = np.asarray(model.predict_proba(frame), dtype=np.float64)
+    if task == "clustering":
+        clusters = [int(c) for c in np.asarray(model.predict(frame)).ravel().tolist()]
+        return {"predictions": clusters, "model": bundle.model_info()}
+    if task == "outlier-detection":
+        labels = [int(v) for v in np.asarray(model.predict(frame)).ravel().tolist()]  # 1 inlier, -1 outlier
+        answer = {"predictions": labels}
+        if "scores" in bundle.outputs:
+            answer["scores"] = np.asarray(model.decision_function(frame), dtype=np.float64).ravel().tolist()
+        answer["model"] = bundle.model_info()
+        return answer
     classes = bundle.classes
+    lookup = bundle.class_lookup
+    if "probabilities" not in bundle.outputs:
+        answer = {"predictions": [lookup[label] for label in np.asarray(model.predict(frame)).tolist()]}
+        if "scores" in bundle.outputs:
+            answer["scores"] = _class_scores(model.decision_function(frame))
+        answer["classes"] = list(classes)
+        answer["model"] = bundle.model_info()
+        return answer
+    proba = np.asarray(model.predict_proba(frame), dtype=np.float64)
     if bundle.labels_from_proba:
         predictions = [classes[j] for j in proba.argmax(axis=1).tolist()]
     else:
-        lookup = bundle.class_lookup
         predictions = [lookup[label] for label in np.asarray(model.predict(frame)).tolist()]
     return {
         "predictions": predictions,
@@ -78,6 +123,16 @@ def predict_frame(bundle, frame):
         "classes": list(classes),
         "model": bundle.model_info(),
     }
+
+
+def _class_scores(scores):
+    """decision_function's output as one score per class and row. With two classes scikit-learn gives one number s per
+    row, the score of classes[1]; the contract gives [-s, s], so the label is the class with the highest score for
+    any number of classes."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores, scores])
+    return scores.tolist()
 
 
 def predict_rows(bundle, rows, before_predict=None):
@@ -95,15 +150,24 @@ def predict(bundle, rows):
 
 
 def example_row(schema):
-    """A valid row of the schema: the middle of each observed range, the first category."""
+    """A valid row of the schema: the middle of each observed range, the first category, the earliest observed date."""
     row = {}
     for f in schema["features"]:
-        if f["type"] == CATEGORY:
+        kind = f["type"]
+        if kind == CATEGORY:
             row[f["name"]] = f["categories"][0]
+        elif kind == TEXT:
+            row[f["name"]] = "example"
+        elif kind == BOOLEAN:
+            row[f["name"]] = False
+        elif kind == DATE:
+            row[f["name"]] = f.get("observedMin") or format_date(0)
+        elif kind == DATETIME:
+            row[f["name"]] = f.get("observedMin") or format_datetime(0, False)
         else:
             low = f.get("observedMin", 0)
             middle = (low + f.get("observedMax", low)) / 2.0
-            row[f["name"]] = float(round(middle)) if f["type"] == INTEGER else float(middle)
+            row[f["name"]] = float(round(middle)) if kind == INTEGER else float(middle)
     return row
 
 

@@ -10,11 +10,36 @@ import numpy as np
 
 from . import contract
 from .contract import MAX_MAGNITUDE, echoed_name, error_detail, utf16_order
+from .formats import is_date, is_datetime, parse_date, parse_datetime
 
-NUMBER, INTEGER, CATEGORY = "number", "integer", "category"
+# The feature types of schema.json (docs/contract.md, "Feature types").
+NUMBER, INTEGER, CATEGORY, TEXT, BOOLEAN, DATE, DATETIME = (
+    "number",
+    "integer",
+    "category",
+    "text",
+    "boolean",
+    "date",
+    "datetime",
+)
+FEATURE_TYPES = (NUMBER, INTEGER, CATEGORY, TEXT, BOOLEAN, DATE, DATETIME)
+# How a value is checked: the feature's type, except that a category of whole numbers (an integer-coded category) is
+# checked as numbers, not strings.
+CODED = "coded"
 _MISSING = object()  # marks an absent key while validating
 _NUMBER_TYPES = frozenset([float, int])
 _NONE_TYPE = type(None)
+_FEATURE_CODES = (
+    "required",
+    "not_nullable",
+    "not_a_number",
+    "not_finite",
+    "not_an_integer",
+    "not_a_string",
+    "not_a_boolean",
+    "not_a_date",
+    "not_a_datetime",
+)
 
 
 def escape_pointer(token):
@@ -24,6 +49,12 @@ def escape_pointer(token):
 
 def _error(pointer, code, detail):
     return {"pointer": pointer, "code": code, "detail": detail}
+
+
+def is_coded(feature):
+    """Whether a category feature's categories are whole numbers (JSON numbers), not strings."""
+    listed = feature.get("categories") or []
+    return bool(listed) and all(type(c) is int for c in listed)
 
 
 class CompiledSchema(object):
@@ -38,10 +69,7 @@ class CompiledSchema(object):
         # More members than this and a row is refused whole, before any of them is looked at (docs/contract.md).
         self.max_row_members = len(self.names)
         # The sentences are fixed per feature: built here, not per error.
-        self.details = {
-            code: error_detail("feature." + code)
-            for code in ("required", "not_nullable", "not_a_number", "not_finite", "not_an_integer", "not_a_string")
-        }
+        self.details = {code: error_detail("feature." + code) for code in _FEATURE_CODES}
         self.document = {
             "not_an_object": error_detail("document.not_an_object"),
             "too_many_members": error_detail("document.too_many_members"),
@@ -58,18 +86,24 @@ class CompiledSchema(object):
         for f in schema["features"]:
             kind = f["type"]
             categories = None
-            category_detail = None
+            detail = None  # the feature's own sentence: unknown_category's list, too_long's limit
+            limit = None
             if kind == CATEGORY:
                 listed = list(f.get("categories") or [])
+                if is_coded(f):
+                    kind = CODED
                 categories = frozenset(listed)
                 # A long list would bloat every error entry; the schema endpoint has the full list.
                 if len(listed) <= contract.MAX_LISTED_CATEGORIES:
-                    category_detail = error_detail("feature.unknown_category", categories=", ".join(listed))
+                    detail = error_detail("feature.unknown_category", categories=", ".join(str(c) for c in listed))
                 else:
-                    category_detail = error_detail("feature.unknown_category.many", count=len(listed))
-            # (name, kind, nullable, categories, escaped pointer token, unknown_category detail)
+                    detail = error_detail("feature.unknown_category.many", count=len(listed))
+            elif kind == TEXT:
+                limit = int(f["maxLength"])
+                detail = error_detail("feature.too_long", maxLength=limit)
+            # (name, check kind, nullable, categories, escaped pointer token, the feature's own detail, text limit)
             checks.append(
-                (f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]), category_detail)
+                (f["name"], kind, bool(f.get("nullable")), categories, escape_pointer(f["name"]), detail, limit)
             )
         self.checks = tuple(checks)
 
@@ -120,7 +154,7 @@ def _columns_look_valid(rows, compiled):
     for row in rows:
         if type(row) is not dict or row.keys() != name_set:
             return False
-    for name, kind, nullable, categories, _token, _detail in compiled.checks:
+    for name, kind, nullable, categories, _token, _detail, limit in compiled.checks:
         column = list(map(itemgetter(name), rows))
         types = set(map(type, column))
         if _NONE_TYPE in types:
@@ -128,10 +162,28 @@ def _columns_look_valid(rows, compiled):
                 return False
             types.discard(_NONE_TYPE)
             column = [v for v in column if v is not None]
+        if not types:
+            continue
         if kind == CATEGORY:
-            if types and (types != {str} or not categories.issuperset(column)):
+            if types != {str} or not categories.issuperset(column):
                 return False
-        elif types:
+        elif kind == CODED:
+            # 1.0 equals (and hashes as) 1, as the gateway cannot tell them apart; True is a bool, not an int, here.
+            if not types <= _NUMBER_TYPES or not categories.issuperset(column):
+                return False
+        elif kind == TEXT:
+            if types != {str} or max(map(len, column)) > limit:
+                return False
+        elif kind == BOOLEAN:
+            if types != {bool}:
+                return False
+        elif kind == DATE:
+            if types != {str} or not all(map(is_date, column)):
+                return False
+        elif kind == DATETIME:
+            if types != {str} or not all(map(is_datetime, column)):
+                return False
+        else:
             if not types <= _NUMBER_TYPES:
                 return False
             if min(column) < -MAX_MAGNITUDE or max(column) > MAX_MAGNITUDE:
@@ -162,7 +214,7 @@ def _validate_rows(rows, compiled, errors):
         if len(row) > max_members:  # refused before any member is looked at: a row of 90,000 names costs nothing more
             append(_error("/instances/%d" % i, "too_many_members", row_too_many_members))
             continue
-        for name, kind, nullable, categories, token, category_detail in checks:
+        for name, kind, nullable, categories, token, own_detail, limit in checks:
             value = row.get(name, _MISSING)
             t = type(value)
             # Absent and null mean the same for every kind of feature; then the kind decides.
@@ -179,6 +231,32 @@ def _validate_rows(rows, compiled, errors):
                     continue
                 else:
                     code = "unknown_category"
+            elif kind == CODED:
+                if not _is_number(value):
+                    code = "not_a_number"
+                elif value in categories:
+                    continue
+                else:
+                    code = "unknown_category"
+            elif kind == TEXT:
+                if t is not str:
+                    code = "not_a_string"
+                elif len(value) <= limit:
+                    continue
+                else:
+                    code = "too_long"
+            elif kind == BOOLEAN:
+                if t is bool or isinstance(value, np.bool_):
+                    continue
+                code = "not_a_boolean"
+            elif kind == DATE:
+                if t is str and parse_date(value) is not None:
+                    continue
+                code = "not_a_date"
+            elif kind == DATETIME:
+                if t is str and parse_datetime(value) is not None:
+                    continue
+                code = "not_a_datetime"
             elif t is float:
                 if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # False for NaN, +/-inf and huge values
                     if kind == NUMBER or value.is_integer():
@@ -198,7 +276,7 @@ def _validate_rows(rows, compiled, errors):
                 _error(
                     "/instances/%d/%s" % (i, token),
                     code,
-                    category_detail if code == "unknown_category" else details[code],
+                    own_detail if code in ("unknown_category", "too_long") else details[code],
                 )
             )
         if row.keys() != name_set:  # then the names the schema does not know, if any, sorted
@@ -206,6 +284,11 @@ def _validate_rows(rows, compiled, errors):
             for key in sorted(unknown, key=utf16_order):
                 pointer = "/instances/%d/%s" % (i, escape_pointer(echoed_name(key)))
                 append(_error(pointer, "unknown_field", row_unknown_field))
+
+
+def _is_number(value):
+    """A JSON number (or a numpy one, for direct callers); booleans are not numbers."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
 
 
 def _slow_number_check(value, kind):

@@ -41,6 +41,7 @@ def _start_problem(stage):
             return "%s is not in the bundle (check .ebignore)" % required
     # The bundle's model, not one named by this shell's MODEL_DIR.
     os.environ.pop("MODEL_DIR", None)
+    os.environ.pop("MODEL_CODE_DIR", None)
     sys.path.insert(0, stage)
     for name in [m for m in sys.modules if m == "serving" or m.startswith("serving.") or m == "application"]:
         del sys.modules[name]

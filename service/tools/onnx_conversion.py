@@ -16,7 +16,7 @@ import copy
 
 import numpy as np
 
-from serving.bundle import ModelBundle, labels_from_proba
+from serving.bundle import ModelBundle, labels_from_proba, onnx_unsupported
 from serving.onnx_runtime import ARTIFACT, MISSING_CATEGORY, OnnxModel
 from serving.prediction import predict
 
@@ -157,6 +157,11 @@ def convert_and_prove(model, schema, rows, where):
 def _convert_and_prove(model, schema, rows, where):
     if not rows:
         raise ConversionError("there are no %s to prove the ONNX model on" % where)
+    unserved = onnx_unsupported(schema)
+    if unserved:
+        # Not converted at all: the runtime's inputs are float and string columns, its answers those of classifiers
+        # with probabilities and regressors.
+        raise ConversionError("it takes numbers and string categories only, and cannot serve %s yet" % unserved)
     blob = convert(model, schema["features"])
     target = schema["target"]
     classes = list(target["classes"]) if target.get("type") == "category" else None

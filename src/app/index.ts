@@ -3,12 +3,15 @@
  * -> one validation of all answers -> plan -> files. Run again in a project, it regenerates from the stored answers
  * the way `yo sci-eb:upgrade` does: your files are never overwritten, your edits are merged.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   ANSWER_RECORDS,
+  answerProblems,
   answerRecord,
   answersSoFar,
+  featureTypePairs,
+  forgetUnusedCsv,
   formatProblems,
   resolveAnswers,
   validateAnswer,
@@ -18,10 +21,19 @@ import {
 import type { Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { installSteps, nextSteps, transportWarnings } from '../lib/install.js';
-import { csvHeaderProblems } from '../lib/csv.js';
-import { importArgs, modelSourceProblems, type ModelSource } from '../lib/model-import.js';
-import { ConflictError, UsageError } from '../lib/errors.js';
+import { importArgs, modelSourceProblems, runPreflight, type ModelSource } from '../lib/model-import.js';
+import { ConflictError, ModelImportFailed, UsageError } from '../lib/errors.js';
+import { TEMPLATES_DIR } from '../lib/file-specs.js';
 import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, type SciEbOptions } from '../base/project.js';
+
+/** A list option given once, comma-separated, or repeated. */
+function listOption(value: unknown): string[] {
+  const given = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return given
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
 
 // Yeoman runs every method of a generator class as a task, except names starting with "_": helpers carry one.
 type Question = Record<string, unknown> & { name: AnswerKey };
@@ -40,7 +52,7 @@ export default class AppGenerator extends ProjectGenerator {
     super(args, options);
     this.argument('name', { type: String, required: false, description: answerRecord('name').describe });
     this.declareAnswerOptions();
-    this.option('yes', { type: Boolean, alias: 'y', description: 'Use the default for every answer not given' });
+    this.declareYes('Use the default for every answer not given');
     this.option('answers', {
       type: String,
       description: 'JSON file of answers, e.g. {"name": "iris", "estimator": "ridge"}',
@@ -55,7 +67,8 @@ export default class AppGenerator extends ProjectGenerator {
     });
     this.option('sample', {
       type: String,
-      description: 'With --model: CSV of rows the model accepts (types, categories, ranges; the proof rows)',
+      description:
+        'With --model: CSV of rows the model accepts (types, categories, ranges; the proof rows); an MLflow folder with a signature and an input example needs none',
     });
     this.option('trust-pickle', {
       type: Boolean,
@@ -64,6 +77,15 @@ export default class AppGenerator extends ProjectGenerator {
     this.option('trust-type', {
       type: String,
       description: 'With --model: comma-separated skops types you reviewed and trust',
+    });
+    this.option('trust-mlflow-types', {
+      type: Boolean,
+      description: 'With --model: trust the skops types an MLflow folder lists as trusted (skops_trusted_types)',
+    });
+    this.option('code', {
+      type: String,
+      description:
+        'With --model: comma-separated paths of your own modules (.py, package or folder: MLflow code/) the model uses; copied into model_code/, they run when it loads',
     });
     this.option('interactive', {
       type: Boolean,
@@ -74,7 +96,7 @@ export default class AppGenerator extends ProjectGenerator {
 
   /** Answers given without prompting: stored ones (re-run), then the answers file, then options and the argument. */
   private _givenAnswers(stored: Given | undefined): Given {
-    const given: Given = { ...stored };
+    const given: Given = forgetUnusedCsv({ ...stored });
     const file = this.options.answers as string | undefined;
     if (file) {
       let parsed: unknown;
@@ -109,19 +131,33 @@ export default class AppGenerator extends ProjectGenerator {
     if (!this.options.yes && !this.rerun && !terminal && missing.length > 0) {
       this.log(`No terminal to ask questions on: using the defaults for ${missing.join(', ')} (as with --yes).`);
     }
-    // First what a person decides first: serve a model they already have, or train one (then the training questions).
+    const cwd = process.cwd();
+    // What was given is checked before the first question: a wrong --csv is said now, not after twenty answers.
+    const givenProblems = interactive ? answerProblems(given, { cwd }) : [];
+    if (givenProblems.length > 0) throw new UsageError(formatProblems(givenProblems));
+    // The name, then what a person decides first: serve a model they already have, or train one (then the data, what
+    // to predict from it and how, then where it runs).
+    if (interactive) Object.assign(given, await this.prompt(this._questions(given, { only: 'name' }) as never));
     this.modelSource = await this._modelSource(interactive);
+    // With a model of the user's own, --target names the sample's target column (the model source has it), not a CSV
+    // to train on.
+    if (this.modelSource) delete given.targetColumn;
     if (interactive)
-      Object.assign(given, await this.prompt(this._questions(given, Boolean(this.modelSource)) as never));
-    const resolution = resolveAnswers(given);
+      Object.assign(given, await this.prompt(this._questions(given, { ownModel: Boolean(this.modelSource) }) as never));
+    // The disk is checked for answers given now, not for the stored ones of a re-run (its CSV is in data/ by now).
+    const resolution = resolveAnswers(given, this.rerun ? {} : { cwd });
     if (!resolution.ok) throw new UsageError(formatProblems(resolution.problems));
     this.answers = resolution.answers;
-    if (this.answers.dataset === 'csv' && this.answers.csvPath)
-      this._checkCsv(this.answers.csvPath, this.answers.targetColumn);
+    // The types the user set serve an imported model as they serve training (tools/import_model.py --feature-type).
+    if (this.modelSource) this.modelSource.featureTypes = featureTypePairs(this.answers.featureTypes);
     this.target = this.rerun ? this.destinationRoot() : this._chooseDestination();
     if (!this.rerun && this.storedState(this.target).manifest) this.rerun = true;
+    if (this.modelSource) this._checkModel(this.modelSource);
     // Everything is rendered and decided before the first byte is written: a failure here leaves nothing behind.
-    this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+    this.rendered = renderPlan(this.answers, planProject(this.answers), {
+      generatorVersion: GENERATOR_VERSION,
+      ...(this.rerun ? { projectRoot: this.target } : {}),
+    });
     this.changes = this.planFileChanges(
       this.rendered,
       this.target,
@@ -139,10 +175,9 @@ export default class AppGenerator extends ProjectGenerator {
           sample: option('sample') as string | undefined,
           target: this.options.target as string | undefined,
           trustPickle: Boolean(option('trust-pickle')),
-          trustTypes: String(option('trust-type') ?? '')
-            .split(',')
-            .map((t) => t.trim())
-            .filter(Boolean),
+          trustTypes: listOption(option('trust-type')),
+          trustMlflowTypes: Boolean(option('trust-mlflow-types')),
+          code: listOption(option('code')),
         }
       : undefined;
     if (!source && interactive && !this.rerun) {
@@ -157,13 +192,22 @@ export default class AppGenerator extends ProjectGenerator {
         {
           type: 'input',
           name: 'sample',
-          message: 'A CSV of rows it accepts (gives schema.json its types and ranges; the rows it is proven on)',
+          message:
+            'A CSV of rows it accepts (gives schema.json its types and ranges; the rows it is proven on; empty for an MLflow folder with an input example)',
           when: (a: Given) => Boolean(a.model),
         },
         {
           type: 'input',
           name: 'target',
           message: 'The column it predicts (its name in the API; empty if the CSV has no target)',
+          when: (a: Given) => Boolean(a.model),
+          default: '',
+        },
+        {
+          type: 'input',
+          name: 'code',
+          message:
+            'Your own module(s) it uses, comma-separated (.py files or folders; they run when the model loads; empty: none)',
           when: (a: Given) => Boolean(a.model),
           default: '',
         },
@@ -179,9 +223,10 @@ export default class AppGenerator extends ProjectGenerator {
       if (asked.model)
         source = {
           model: String(asked.model),
-          sample: asked.sample as string,
+          sample: (asked.sample as string) || undefined,
           target: (asked.target as string) || undefined,
           trustPickle: Boolean(asked.trustPickle),
+          code: listOption(asked.code),
         };
     }
     if (!source) return undefined;
@@ -190,11 +235,37 @@ export default class AppGenerator extends ProjectGenerator {
     return source;
   }
 
-  private _checkCsv(csvPath: string, target: string | undefined): void {
-    if (!existsSync(path.resolve(csvPath)))
-      throw new UsageError(`--csv: ${csvPath} does not exist; give the path of your CSV file. Nothing was written.`);
-    const problems = csvHeaderProblems(readFileSync(path.resolve(csvPath), 'utf8').slice(0, 65_536), target);
-    if (problems.length > 0) throw new UsageError(`--csv: ${csvPath} ${problems.join('; ')}. Nothing was written.`);
+  /**
+   * A model asked for is served, or the run fails: never "regenerated" without one. In an existing project the
+   * import is the project's own command; for a new one, the importer's preflight decides everything it can before a
+   * byte is written (seconds, with the system's python3), and the rest happens in install(), which removes the
+   * project again if it fails.
+   */
+  private _checkModel(source: ModelSource): void {
+    if (this.rerun) {
+      const args = importArgs(source, process.cwd()).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a));
+      throw new UsageError(
+        `${this.relativeToCwd(this.target)} is already a sci-eb project, and --model imports into a new one. To serve your model in it, run there:\n  cd ${this.relativeToCwd(this.target)} && make venv && .venv/bin/python tools/import_model.py ${args.join(' ')}\n(or sci-eb model import ...). Nothing was written.`,
+      );
+    }
+    const pins = this.answers.runtime === 'onnx' ? `${this.answers.platform}-onnx` : this.answers.platform;
+    this.log(`Checking ${source.model} before writing anything...`);
+    const checked = runPreflight(
+      source,
+      {
+        pythonVersion: this.answers.pythonVersion,
+        architecture: this.answers.architecture,
+        runtime: this.answers.runtime,
+        requirements: path.join(TEMPLATES_DIR, 'pins', `${pins}.txt`),
+      },
+      process.cwd(),
+    );
+    for (const note of checked.notes) this.log(note);
+    if (checked.problems.length > 0)
+      throw new UsageError(`${checked.problems.map((p) => `--model: ${p}`).join('\n')}\nNothing was written.`);
+    const libraries = Object.entries(checked.libraries).map(([name, version]) => `${name}==${version}`);
+    if (libraries.length > 0)
+      this.log(`The model needs ${libraries.join(', ')}: the import pins them in requirements.txt.`);
   }
 
   /** A new project goes into ./<name>, unless we are in an empty folder of that name already. */
@@ -214,21 +285,41 @@ export default class AppGenerator extends ProjectGenerator {
 
   /**
    * The questions not answered yet, from the answer records: defaults, choices and validation all come from there.
-   * With a model of the user's own, what only training needs (task, estimator, data) is not asked.
+   * With a model of the user's own, what only training needs (task, estimator, data) is not asked. Each answer is
+   * checked as it is typed, the disk included (the CSV exists), and the CSV's columns are offered as the target.
    */
-  private _questions(given: Given, ownModel = false): Question[] {
+  private _questions(
+    given: Given,
+    { ownModel = false, only }: { ownModel?: boolean; only?: AnswerKey } = {},
+  ): Question[] {
+    const cwd = process.cwd();
     const current = (answers: Given) => answersSoFar({ ...given, ...answers });
-    return ANSWER_RECORDS.filter((r) => given[r.key] === undefined && !(ownModel && r.forTraining)).map((r) => ({
-      type: r.type,
-      name: r.key,
-      message: r.question,
-      default: (a: Given) => current(a)[r.key],
-      ...(r.choices
-        ? { choices: (a: Given) => r.choices!(current(a)).map((c) => ({ name: c.name ?? c.value, value: c.value })) }
-        : {}),
-      ...(r.when ? { when: (a: Given) => r.when!(current(a)) } : {}),
-      validate: (value: unknown, a: Given = {}) => validateAnswer(r.key, value, { ...given, ...a }),
-    }));
+    const asked = ANSWER_RECORDS.filter(
+      (r) => given[r.key] === undefined && !(ownModel && r.forTraining) && (only === undefined || r.key === only),
+    );
+    return asked.map((r) => {
+      const fromDisk = r.promptChoices
+        ? (a: Given) =>
+            (r.promptChoices!(current(a), cwd) ?? []).map((c) => ({ name: c.name ?? c.value, value: c.value }))
+        : undefined;
+      return {
+        // A choice the disk offers (the CSV's columns) is picked from a list, like the records' own choices.
+        type: fromDisk ? 'select' : r.type,
+        name: r.key,
+        message: r.question,
+        // Offered from the disk, the default is the last column: where a CSV's label usually is.
+        default: (a: Given) => current(a)[r.key] ?? fromDisk?.(a).at(-1)?.value,
+        ...(fromDisk
+          ? { choices: fromDisk }
+          : r.choices
+            ? {
+                choices: (a: Given) => r.choices!(current(a)).map((c) => ({ name: c.name ?? c.value, value: c.value })),
+              }
+            : {}),
+        ...(r.when ? { when: (a: Given) => r.when!(current(a)) } : {}),
+        validate: (value: unknown, a: Given = {}) => validateAnswer(r.key, value, { ...given, ...a }, { cwd }),
+      };
+    });
   }
 
   writing(): void {
@@ -241,7 +332,28 @@ export default class AppGenerator extends ProjectGenerator {
     const imported = this.modelSource ? importArgs(this.modelSource, process.cwd()) : undefined;
     for (const step of installSteps(this.answers, imported)) {
       this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
-      await this.spawn(step.command, step.args, { cwd: this.target, stdio: 'inherit' });
+      try {
+        await this.spawn(step.command, step.args, { cwd: this.target, stdio: 'inherit' });
+      } catch (error) {
+        if (!this.modelSource) throw error;
+        // A project without the model it was made for is not left behind: it goes, venv and all.
+        this._removeNewProject();
+        const status = (error as { exitCode?: number }).exitCode;
+        throw new ModelImportFailed(
+          `${step.title} failed${status === undefined ? '' : ` (exit ${status})`}; its reason is above. ${this.relativeToCwd(this.target)} was removed: nothing is left behind. Fix what it says and run the same command again.`,
+          status === 2 ? 2 : 1,
+        );
+      }
+    }
+  }
+
+  /** The folder was new or empty (_chooseDestination made sure): remove what this run put there. */
+  private _removeNewProject(): void {
+    if (this.target === process.cwd()) {
+      for (const entry of readdirSync(this.target))
+        rmSync(path.join(this.target, entry), { recursive: true, force: true });
+    } else {
+      rmSync(this.target, { recursive: true, force: true });
     }
   }
 

@@ -87,6 +87,14 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     };
   }
 
+  /**
+   * --yes (-y), the conventional flag of a run without questions: a script may pass it to every generator. Where the
+   * generator asks nothing, it is accepted and means nothing, and `description` says so in its --help.
+   */
+  protected declareYes(description: string): void {
+    this.option('yes', { type: Boolean, alias: 'y', description });
+  }
+
   /** The generator's name as the user types it after sci-eb: app, gateway, upgrade, requirements. */
   protected get generatorName(): string {
     return (
@@ -174,12 +182,13 @@ export abstract class ProjectGenerator extends Generator<StoredState & Record<st
     return Boolean(this.options.skipInstall ?? this.options['skip-install']);
   }
 
-  /** One CLI option per answer (the name argument aside), from the answer records, as prompts, --help and errors. */
+  /**
+   * One CLI option per answer, from the answer records, as prompts, --help and errors: every message about an answer
+   * names its option, so each exists (--name too, beside app's [name] argument).
+   */
   protected declareAnswerOptions(): void {
-    for (const r of ANSWER_RECORDS) {
-      if (r.key === 'name') continue;
+    for (const r of ANSWER_RECORDS)
       this.option(r.option, { type: r.type === 'confirm' ? Boolean : String, description: r.describe });
-    }
   }
 
   /** Answers given as options, under their answer keys. */

@@ -21,15 +21,22 @@ export default class GatewayGenerator extends UpgradeGenerator {
     );
   }
 
+  // Its own options, not upgrade's: the answer it changes is fixed (gateway=true), and there is nothing to adopt.
+  protected override declareOptions(): void {
+    this.option('dry-run', {
+      type: Boolean,
+      description: 'Print what adding (or refreshing) the gateway would change, as unified diffs; write nothing',
+    });
+    this.declareYes('Accepted for scripts that pass it to every generator: this one asks no questions');
+  }
+
   private get _readOnly(): boolean {
-    return Boolean(this.options.check || this.options['dry-run'] || this.options.dryRun);
+    return Boolean(this.options['dry-run'] || this.options.dryRun);
   }
 
   // Yeoman queues only the methods of the class it runs, so the upgrade's steps are named here again.
   prompting(): void {
-    const set =
-      this.options.set === undefined ? [] : Array.isArray(this.options.set) ? this.options.set : [this.options.set];
-    (this.options as Record<string, unknown>).set = [...set, 'gateway=true'];
+    (this.options as Record<string, unknown>).set = ['gateway=true'];
     super.prompting();
   }
 

@@ -11,7 +11,10 @@
  * All answers are validated at once before anything is written, and every problem is reported together, phrased as
  * what to change and naming the option that sets it.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
+import { csvColumns, csvFileProblem } from './csv.js';
 import { didYouMean } from './nearest.js';
 import {
   ARCHITECTURES,
@@ -43,6 +46,38 @@ export const ENVIRONMENT_TYPES = ['load-balanced', 'single-instance'] as const;
 export const MODEL_FORMATS = ['skops', 'joblib'] as const;
 /** What predicts in the service: scikit-learn itself, or the same pipeline compiled to ONNX and run by onnxruntime. */
 export const RUNTIMES = ['sklearn', 'onnx'] as const;
+/** The feature types of schema.json (docs/contract.md, "Feature types"), as --feature-type NAME=TYPE names them. */
+export const FEATURE_TYPES = ['number', 'integer', 'category', 'text', 'boolean', 'date', 'datetime'] as const;
+const FEATURE_TYPE_RULE = `must be NAME=TYPE pairs separated by commas, TYPE one of: ${FEATURE_TYPES.join(', ')}`;
+
+/**
+ * The featureTypes answer ("review=text,joined=date") as [name, type] pairs. The last "=" separates, as in
+ * tools/schema_derivation.py's parse_feature_types, so a column name may contain one.
+ */
+export function featureTypePairs(value: string | undefined): Array<[string, string]> {
+  return (value ?? '')
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.lastIndexOf('=')), pair.slice(pair.lastIndexOf('=') + 1)]);
+}
+
+/** --feature-type given several times (an array), as an object in an answers file, or as text: one canonical text. */
+function featureTypesText(value: unknown): unknown {
+  if (Array.isArray(value)) return featureTypesText(value.join(','));
+  if (value && typeof value === 'object')
+    return featureTypesText(
+      Object.entries(value)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
+  if (typeof value !== 'string') return value;
+  return value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .join(',');
+}
 
 // 2 to 40 characters: the length rule is part of the pattern, so a bad name gets one message, not one per rule.
 const PROJECT_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -111,6 +146,13 @@ interface AnswerSpec<Earlier, S extends z.ZodType> {
   forTraining?: true;
   /** How a value typed as text (an option, a prompt) becomes what the schema expects, beyond numbers and yes/no. */
   coerce?: (value: unknown) => unknown;
+  /**
+   * What only the user's disk can tell (the CSV exists, the column is in it), relative to `cwd`: checked where the
+   * answer is given (its prompt, the app before anything is written), never on upgrade, where the file may be gone.
+   */
+  check?: (value: z.output<S>, earlier: Earlier, cwd: string) => string | undefined;
+  /** Choices only the disk knows (the CSV's columns): the prompt offers them; a value given otherwise meets `check`. */
+  promptChoices?: (earlier: Earlier, cwd: string) => Choice[] | undefined;
 }
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -142,16 +184,18 @@ class AnswerTable<Shape extends Record<string, z.ZodType>> {
 }
 
 const values = (list: readonly string[]): Choice[] => list.map((value) => ({ value }));
+/** The task a bundled dataset is for; undefined for the user's CSV, which may be either. */
+const datasetTask = (dataset: string) => BUNDLED_DATASETS[dataset as keyof typeof BUNDLED_DATASETS];
 const DATASET_LABELS: Record<(typeof DATASETS)[number], string> = {
-  iris: 'iris: 150 flowers, 3 species (bundled with scikit-learn)',
-  wine: 'wine: 178 wines, 3 cultivars (bundled with scikit-learn)',
-  breast_cancer: 'breast_cancer: 569 tumours, malignant or benign (bundled with scikit-learn)',
-  diabetes: 'diabetes: disease progression of 442 patients (bundled with scikit-learn)',
-  csv: 'csv: your own CSV file',
+  iris: 'iris: the species of 150 flowers (classification, bundled with scikit-learn)',
+  wine: 'wine: the cultivar of 178 wines (classification, bundled with scikit-learn)',
+  breast_cancer: 'breast_cancer: 569 tumours, malignant or benign (classification, bundled with scikit-learn)',
+  diabetes: 'diabetes: disease progression of 442 patients (regression, bundled with scikit-learn)',
+  csv: 'csv: your own CSV file (its columns are offered as the target next)',
 };
 const loadBalanced = (a: { environmentType: string }) => a.environmentType === 'load-balanced';
 
-/** In the order of the questions: what model, what data, where it runs, how it scales. */
+/** In the order of the questions: the data, what to predict from it and how, where it runs, how it scales. */
 const ANSWERS = new AnswerTable({}, [])
   .answer('name', {
     option: 'name',
@@ -161,21 +205,86 @@ const ANSWERS = new AnswerTable({}, [])
     schema: text(PROJECT_NAME_RULE).regex(PROJECT_NAME, PROJECT_NAME_RULE),
     default: 'sci-eb-model',
   })
+  .answer('dataset', {
+    option: 'dataset',
+    type: 'select',
+    forTraining: true,
+    describe: `Training data: ${DATASETS.filter((d) => d !== 'csv')
+      .map((d) => `${d} (${BUNDLED_DATASETS[d as 'iris']})`)
+      .join(', ')}, or csv (your file, given with --csv)`,
+    question: 'What data should the model learn from?',
+    schema: oneOf(DATASETS),
+    // A CSV or a target column given means the user's data: never train on iris with their file sitting unused.
+    default: (_, given) =>
+      given.csvPath !== undefined || given.targetColumn !== undefined
+        ? 'csv'
+        : given.task === 'regression'
+          ? 'diabetes'
+          : 'iris',
+    defaultText: 'iris (csv with --csv, diabetes with --task regression)',
+    choices: () => DATASETS.map((d) => ({ value: d, name: DATASET_LABELS[d] })),
+    choiceNoun: () => 'a dataset',
+  })
+  .answer('csvPath', {
+    option: 'csv',
+    type: 'input',
+    forTraining: true,
+    describe: 'Path of your CSV file (means --dataset csv; copied into data/)',
+    question: 'Path of your CSV file',
+    schema: text('must be the path of a .csv file').optional(),
+    // Typed at a prompt, a path may come quoted (dragged into the terminal) or start with ~, which no shell expanded.
+    coerce: (value) => {
+      if (typeof value !== 'string') return value;
+      const bare = value.trim().replace(/^(['"])(.*)\1$/, '$2');
+      return bare === '~' || bare.startsWith('~/') ? path.join(os.homedir(), bare.slice(1)) : bare;
+    },
+    check: (value, _a, cwd) => (value === undefined ? undefined : csvFileProblem(value, cwd)),
+    when: (a) => a.dataset === 'csv',
+  })
+  .answer('targetColumn', {
+    option: 'target',
+    type: 'input',
+    forTraining: true,
+    dependsOn: ['csvPath'],
+    describe: 'The CSV column to predict (with --csv)',
+    question: 'Which column of the CSV should the model predict?',
+    schema: text('must be the name of a column of the CSV').optional(),
+    promptChoices: (a, cwd) => {
+      const columns = a.csvPath ? csvColumns(a.csvPath, cwd) : undefined;
+      return columns && values(columns);
+    },
+    check: (value, a, cwd) => {
+      const columns = value !== undefined && a.csvPath ? csvColumns(a.csvPath, cwd) : undefined;
+      if (!columns || columns.includes(value!)) return undefined;
+      return `${a.csvPath} has no column "${value}"; its columns are: ${columns.join(', ')}${didYouMean(value!, columns)}`;
+    },
+    when: (a) => a.dataset === 'csv',
+  })
   .answer('task', {
     option: 'task',
     type: 'select',
     forTraining: true,
-    describe: 'What the model predicts: classification (a class) or regression (a number)',
+    dependsOn: ['dataset'],
+    describe:
+      'What the model predicts: classification (a class) or regression (a number); a bundled dataset decides it',
     question: 'What should the model predict?',
     schema: oneOf(TASKS, 'must be classification or regression'),
-    // Asked before the dataset, but --dataset diabetes alone means a regression.
-    default: (_, given) => (given.dataset === 'diabetes' ? 'regression' : 'classification'),
-    defaultText: 'classification (regression with --dataset diabetes)',
-    choices: () => [
-      { value: 'classification', name: 'a class (classification), e.g. the species of an iris' },
-      { value: 'regression', name: 'a number (regression), e.g. the progression of a disease' },
-    ],
-    choiceNoun: () => 'a task',
+    default: (a) => datasetTask(a.dataset) ?? 'classification',
+    defaultText: "the dataset's (classification for csv)",
+    choices: (a) =>
+      [
+        { value: 'classification', name: 'a class (classification), e.g. the species of an iris' },
+        { value: 'regression', name: 'a number (regression), e.g. the progression of a disease' },
+      ].filter((c) => (datasetTask(a.dataset) ?? c.value) === c.value),
+    choiceNoun: (a) => {
+      const other = datasetTask(a.dataset) === 'regression' ? 'classification' : 'regression';
+      const datasets = [...DATASETS.filter((d) => datasetTask(d) === other), 'csv'];
+      return a.dataset === 'csv'
+        ? 'a task'
+        : `what the ${a.dataset} dataset is for (for ${other}, use --dataset ${datasets.join(' or ')})`;
+    },
+    // A bundled dataset has one task; only the user's CSV leaves it open.
+    when: (a) => a.dataset === 'csv',
   })
   .answer('estimator', {
     option: 'estimator',
@@ -189,41 +298,22 @@ const ANSWERS = new AnswerTable({}, [])
     choices: (a) => values(ESTIMATORS[a.task]),
     choiceNoun: (a) => `a ${a.task} estimator`,
   })
-  .answer('dataset', {
-    option: 'dataset',
-    type: 'select',
-    forTraining: true,
-    dependsOn: ['task'],
-    describe: `Training data: ${DATASETS.filter((d) => d !== 'csv')
-      .map((d) => `${d} (${BUNDLED_DATASETS[d as 'iris']})`)
-      .join(', ')}, or csv (your file)`,
-    question: 'What data should it learn from?',
-    schema: oneOf(DATASETS),
-    default: (a) => (a.task === 'regression' ? 'diabetes' : 'iris'),
-    defaultText: 'iris (diabetes for regression)',
-    choices: (a) =>
-      DATASETS.filter((d) => d === 'csv' || BUNDLED_DATASETS[d] === a.task).map((d) => ({
-        value: d,
-        name: DATASET_LABELS[d],
-      })),
-    choiceNoun: (a) => `a ${a.task} dataset`,
-  })
-  .answer('csvPath', {
-    option: 'csv',
+  .answer('featureTypes', {
+    option: 'feature-type',
     type: 'input',
-    forTraining: true,
-    describe: 'Path of your CSV file (with --dataset csv; copied into data/)',
-    question: 'Path of your CSV file',
-    schema: text('must be the path of a .csv file').optional(),
-    when: (a) => a.dataset === 'csv',
-  })
-  .answer('targetColumn', {
-    option: 'target',
-    type: 'input',
-    forTraining: true,
-    describe: 'The CSV column to predict (with --dataset csv)',
-    question: 'Which column of the CSV should the model predict?',
-    schema: text('must be the name of a column of the CSV').optional(),
+    describe:
+      'Feature types over what the model and the data say, NAME=TYPE (comma-separated or repeated; TYPE: number, integer, category, text, boolean, date, datetime), e.g. review=text; used by train.py and by --model',
+    question: 'Any column types to set (NAME=TYPE, comma-separated, e.g. review=text; empty: from the data)?',
+    schema: text(FEATURE_TYPE_RULE).refine(
+      (value) =>
+        featureTypePairs(value).every(
+          ([name, kind]) => name !== '' && (FEATURE_TYPES as readonly string[]).includes(kind),
+        ),
+      FEATURE_TYPE_RULE,
+    ),
+    coerce: featureTypesText,
+    default: '',
+    defaultText: 'none: types come from the model and the data',
     when: (a) => a.dataset === 'csv',
   })
   .answer('region', {
@@ -641,6 +731,14 @@ function crossAnswerProblems(
     else if (ok('csvPath') && !(a.csvPath as string).toLowerCase().endsWith('.csv'))
       problem('csvPath', 'must name a .csv file');
     if (!a.targetColumn) problem('targetColumn', 'is required when the dataset is csv: name the column to predict');
+  } else if (ok('dataset')) {
+    // Given but unused, a CSV would sit in .yo-rc.json while the model trains on other data.
+    for (const key of ['csvPath', 'targetColumn'] as const)
+      if (a[key] !== undefined)
+        problem(
+          key,
+          `is for your own CSV, but ${optionOf('dataset')} is ${a.dataset}: leave out ${optionOf(key)} to train on ${a.dataset}, or give ${optionOf('dataset')} csv`,
+        );
   }
   return out;
 }
@@ -649,9 +747,14 @@ function crossAnswerProblems(
  * One answer in the context of the others given so far (for a prompt's validate): true, or the message saying what
  * to fix. The same checks as resolveAnswers, so a prompt accepts exactly what the options accept.
  */
-export function validateAnswer(key: AnswerKey, value: unknown, context: Record<string, unknown> = {}): true | string {
+export function validateAnswer(
+  key: AnswerKey,
+  value: unknown,
+  context: Record<string, unknown> = {},
+  options: ResolveOptions = {},
+): true | string {
   const known = Object.fromEntries(Object.entries(context).filter(([k]) => RECORDS.has(k as AnswerKey)));
-  const resolution = resolveAnswers({ ...known, [key]: value });
+  const resolution = resolveAnswers({ ...known, [key]: value }, options);
   if (resolution.ok) return true;
   const own = resolution.problems.find((p) => p.key === key);
   return own ? own.message : true;
@@ -716,8 +819,13 @@ function choiceProblem(record: AnswerRecord, merged: Answers): string | undefine
   return `${String(value)} is not ${noun}: use one of ${choices.join(', ')}${didYouMean(String(value), choices)}`;
 }
 
+export interface ResolveOptions {
+  /** Where relative paths are: given, the answers' `check`s look at the disk (the CSV and its columns). */
+  cwd?: string;
+}
+
 /** given answers + defaults -> validated answers, or every problem at once (one per answer). */
-export function resolveAnswers(given: Record<string, unknown>): Resolution {
+export function resolveAnswers(given: Record<string, unknown>, { cwd }: ResolveOptions = {}): Resolution {
   const coerced = coerceAnswers(given);
   const merged: Record<string, unknown> = answersSoFar(coerced);
   const problems: AnswerProblem[] = [];
@@ -750,8 +858,49 @@ export function resolveAnswers(given: Record<string, unknown>): Resolution {
   }
   for (const issue of issues) add(String(issue.path[0] ?? ''), issue.message);
   for (const p of crossAnswerProblems(merged, (key) => !failed.has(key))) add(p.key, p.message);
+  if (cwd !== undefined) {
+    for (const record of ANSWER_RECORDS) {
+      const value = merged[record.key];
+      if (!record.check || value === undefined || failed.has(record.key)) continue;
+      if ((record.dependsOn ?? []).some((k) => failed.has(k)) || !(record.when?.(merged as Answers) ?? true)) continue;
+      const message = record.check(value, merged as Answers, cwd);
+      if (message) add(record.key, message);
+    }
+  }
   if (parsed.success && problems.length === 0) return { ok: true, answers: parsed.data };
   return { ok: false, problems };
+}
+
+/**
+ * Each given answer on its own (its rule, and what the disk says of it), before any question is asked: what no later
+ * answer could fix, said before the user answers the rest. The rules between answers wait for all of them.
+ */
+export function answerProblems(given: RawAnswers, options: ResolveOptions = {}): AnswerProblem[] {
+  const coerced = coerceAnswers(given);
+  const soFar = answersSoFar(coerced);
+  const problems: AnswerProblem[] = [];
+  for (const [key, value] of Object.entries(coerced)) {
+    const record = RECORDS.get(key as AnswerKey);
+    if (!record) continue; // named by resolveAnswers, with the nearest known answer
+    const parsed = record.schema.safeParse(value);
+    const message = parsed.success
+      ? options.cwd === undefined
+        ? undefined
+        : record.check?.(value, soFar, options.cwd)
+      : parsed.error.issues[0]?.message;
+    if (message) problems.push({ key, option: record.option, message });
+  }
+  return problems;
+}
+
+/**
+ * Stored answers with a CSV the dataset does not use (older versions kept `--csv` without `--dataset csv` and trained
+ * on iris) lose it, so they resolve again: the project never used that file.
+ */
+export function forgetUnusedCsv<T extends Record<string, unknown>>(answers: T): T {
+  if (answers.dataset === undefined || answers.dataset === 'csv') return answers;
+  const { csvPath: _csv, targetColumn: _target, ...rest } = answers;
+  return rest as T;
 }
 
 export function formatProblems(problems: AnswerProblem[]): string {

@@ -272,6 +272,9 @@ export function procfileCommand(a: Answers): string {
     // workers without a gap, which measured 4-40 failed requests per reload at 100 req/s without it (npm run
     // reliability), and the workers share the model's pages.
     '--preload',
+    // Its hooks: a worker stops once however many quit signals it gets (Ctrl-C sends SIGINT to every process and the
+    // master adds SIGQUIT; gthread's handler re-entered deadlocked one stop in eight, until the master's SIGKILL).
+    '--config python:serving.gunicorn_hooks',
     // No --access-logfile: the service logs each request once itself, with its request id, rows and duration.
     PLATFORMS[a.platform].wsgiPath,
   ].join(' ');

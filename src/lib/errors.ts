@@ -35,6 +35,19 @@ export class ModelCommandError extends Error {
   readonly exitCode = 2;
 }
 
+/** `sci-eb app --model`: the venv or the import failed after the project was written; the project was removed. */
+export class ModelImportFailed extends Error {
+  override name = 'ModelImportFailed';
+  readonly code: number;
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.code = exitCode;
+  }
+}
+
 /** The upgrade was written, but npm could not regenerate a lockfile after its package.json changed: the old one stays. */
 export class LockfileError extends Error {
   override name = 'LockfileError';

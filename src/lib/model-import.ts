@@ -5,16 +5,20 @@
  * app generator before anything is written.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ModelCommandError } from './errors.js';
+import { TEMPLATES_DIR } from './file-specs.js';
 
 export const IMPORT_TOOL = 'tools/import_model.py';
 
 export const MODEL_USAGE =
-  'Usage: sci-eb model import PATH --sample CSV [--target COLUMN] [--trust-pickle] [--trust-type MODULE.CLASS]...\n' +
-  '  PATH: a scikit-learn model saved with skops, joblib or pickle, or an MLflow sklearn model folder.\n' +
-  '  A model from another scikit-learn re-pins requirements.txt to its version and rebuilds the venv (--keep-pins: refuse instead).\n' +
+  'Usage: sci-eb model import PATH [--sample CSV] [--target COLUMN] [--trust-pickle] [--trust-type MODULE.CLASS]...\n' +
+  '                               [--trust-mlflow-types] [--code PATH]... [--feature-type NAME=TYPE]...\n' +
+  '  PATH: a scikit-learn model (LightGBM, XGBoost and CatBoost steps included) saved with skops, joblib or pickle,\n' +
+  '  or an MLflow sklearn model folder (with a signature and an input example it needs no --sample).\n' +
+  '  --feature-type sets a column type over what the model and the sample say (number, integer, category, text, boolean, date, datetime).\n' +
+  '  A model from another scikit-learn, or needing a library, re-pins requirements.txt (--keep-pins: refuse instead).\n' +
   '  Run inside a generated project whose venv exists (make venv). Options: .venv/bin/python tools/import_model.py --help';
 
 /** The venv's python: $VENV (as the Makefile's VENV) or .venv. */
@@ -53,6 +57,12 @@ export interface ModelSource {
   target?: string;
   trustPickle?: boolean;
   trustTypes?: string[];
+  /** --feature-type NAME=TYPE pairs (the featureTypes answer). */
+  featureTypes?: Array<[string, string]>;
+  /** MLflow's skops_trusted_types, accepted at once. */
+  trustMlflowTypes?: boolean;
+  /** The user's own modules the model uses (files or folders), brought into model_code/. */
+  code?: string[];
 }
 
 export function importArgs(source: ModelSource, cwd: string): string[] {
@@ -62,55 +72,105 @@ export function importArgs(source: ModelSource, cwd: string): string[] {
     ...(source.target ? ['--target', source.target] : []),
     ...(source.trustPickle ? ['--trust-pickle'] : []),
     ...(source.trustTypes ?? []).flatMap((t) => ['--trust-type', t]),
+    ...(source.featureTypes ?? []).flatMap(([name, kind]) => ['--feature-type', `${name}=${kind}`]),
+    ...(source.trustMlflowTypes ? ['--trust-mlflow-types'] : []),
+    ...(source.code ?? []).flatMap((c) => ['--code', path.resolve(cwd, c)]),
   ];
 }
 
-// First bytes of a pickle (protocol 2+) and of joblib's compressed pickles (zlib, gzip, bz2, xz, lz4).
-const PICKLE_MAGIC = [
-  [0x80],
-  [0x78, 0x01],
-  [0x78, 0x5e],
-  [0x78, 0x9c],
-  [0x78, 0xda],
-  [0x1f, 0x8b],
-  [0x42, 0x5a, 0x68],
-  [0xfd, 0x37, 0x7a, 0x58, 0x5a],
-  [0x04, 0x22, 0x4d, 0x18],
-];
-
-/** Problems with `sci-eb app --model` found before anything is written (the importer checks everything else). */
+/** Problems with `sci-eb app --model` that need no Python: paths that do not exist (the preflight decides the rest). */
 export function modelSourceProblems(source: ModelSource, cwd: string): string[] {
   const problems: string[] = [];
-  const model = path.resolve(cwd, source.model);
-  if (!existsSync(model)) problems.push(`--model: ${source.model} does not exist; give the path of your saved model`);
-  else if (statSync(model).isDirectory() && !existsSync(path.join(model, 'MLmodel')))
-    problems.push(`--model: ${source.model} is a folder without an MLmodel file, so not an MLflow model`);
-  else if (
-    statSync(model).isDirectory() &&
-    !source.trustPickle &&
-    !/serialization_format:\s*skops/.test(readFileSync(path.join(model, 'MLmodel'), 'utf8'))
-  ) {
-    problems.push(
-      `--model: ${source.model} is an MLflow model saved as a pickle (cloudpickle or pickle): loading it runs whatever code it contains, so add --trust-pickle only if you trust who made it`,
-    );
-  } else if (statSync(model).isFile() && !source.trustPickle) {
-    const head = Buffer.alloc(8);
-    const fd = openSync(model, 'r');
-    try {
-      readSync(fd, head, 0, 8, 0);
-    } finally {
-      closeSync(fd);
-    }
-    if (PICKLE_MAGIC.some((m) => m.every((b, i) => head[i] === b))) {
-      problems.push(
-        `--model: ${source.model} is a pickle (joblib or pickle): loading it runs whatever code it contains, so add --trust-pickle only if you made it or trust who did (safer: save it with skops.io.dump)`,
-      );
-    }
-  }
-  if (!source.sample)
-    problems.push(
-      '--sample: required with --model: a CSV of rows the model accepts gives schema.json its types, categories and ranges, and the rows the import proves the model on',
-    );
-  else if (!existsSync(path.resolve(cwd, source.sample))) problems.push(`--sample: ${source.sample} does not exist`);
+  if (!existsSync(path.resolve(cwd, source.model)))
+    problems.push(`--model: ${source.model} does not exist; give the path of your saved model`);
+  if (source.sample && !existsSync(path.resolve(cwd, source.sample)))
+    problems.push(`--sample: ${source.sample} does not exist`);
+  for (const code of source.code ?? [])
+    if (!existsSync(path.resolve(cwd, code)))
+      problems.push(`--code: ${code} does not exist; give your module's .py file or its folder`);
   return problems;
+}
+
+/** The project a preflight judges the model against: what `sci-eb app` is about to write. */
+export interface PreflightTarget {
+  pythonVersion: string;
+  architecture: 'x86_64' | 'arm64';
+  runtime: 'sklearn' | 'onnx';
+  /** The requirements.txt pins the project will have (templates/pins/<set>.txt). */
+  requirements: string;
+}
+
+export interface PreflightResult {
+  problems: string[];
+  notes: string[];
+  /** {distribution: version} the import will add to requirements.txt (or re-pin). */
+  libraries: Record<string, string>;
+  code: string[];
+  sklearnVersion: string | null;
+}
+
+/** The generator's copy of the service's Python, where tools/importer/preflight.py runs from. */
+export const SERVICE_DIR = path.join(TEMPLATES_DIR, '..', 'service');
+
+/** The preflight's command line: the system's Python, standard library only, nothing written (-B: no __pycache__). */
+export function preflightCommand(source: ModelSource, target: PreflightTarget, cwd: string, python = 'python3') {
+  const pins = readFileSync(target.requirements, 'utf8');
+  const sklearn = /^scikit-learn==(\S+)/m.exec(pins)?.[1];
+  return {
+    command: python,
+    args: [
+      '-B',
+      '-m',
+      'tools.importer.preflight',
+      ...importArgs(source, cwd),
+      '--python',
+      target.pythonVersion,
+      '--arch',
+      target.architecture === 'arm64' ? 'aarch64' : 'x86_64',
+      '--runtime',
+      target.runtime,
+      '--requirements',
+      target.requirements,
+      ...(sklearn ? ['--sklearn', sklearn] : []),
+      '--json',
+    ],
+    cwd: SERVICE_DIR,
+  };
+}
+
+/**
+ * Everything about the model that can be decided before a project or a venv exists (format, trust, the libraries
+ * and their wheels, the user's code, the rows for the schema), by the importer's own preflight run with the system's
+ * python3: a refusal takes seconds and names each cause with its fix.
+ */
+export function runPreflight(source: ModelSource, target: PreflightTarget, cwd: string): PreflightResult {
+  const python = process.env.PYTHON || 'python3';
+  const { command, args, cwd: dir } = preflightCommand(source, target, cwd, python);
+  const r = spawnSync(command, args, {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, PYTHONPATH: dir, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  if (r.error)
+    return {
+      problems: [`cannot run ${python} to check the model (${r.error.message}): install Python 3 or set PYTHON`],
+      notes: [],
+      libraries: {},
+      code: [],
+      sklearnVersion: null,
+    };
+  try {
+    return JSON.parse(r.stdout) as PreflightResult;
+  } catch {
+    return {
+      problems: [
+        `checking the model with ${python} failed (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.slice(-2000)}`,
+      ],
+      notes: [],
+      libraries: {},
+      code: [],
+      sklearnVersion: null,
+    };
+  }
 }

@@ -78,7 +78,8 @@ export function formatHelp(generator: string, args: ArgumentSpec[], options: Opt
   }
   if (rows.length) lines.push('Arguments:', ...table(rows), '');
   const isAnswer = (o: OptionSpec) => ANSWER_RECORDS.some((r) => r.option === o.name);
-  // Outside app the answer options only fill what --adopt cannot infer: one line, not twenty with app's defaults.
+  // Outside app an answer option changes a stored answer (or, with --adopt, fills one it cannot infer): one line,
+  // not twenty with app's defaults.
   const answersInOneRow = generator !== 'app';
   const visible = options.filter((o) => !o.hide && !YEOMAN_UNUSED.has(o.name) && !(answersInOneRow && isAnswer(o)));
   // Answers in the order they are asked, then the generator's own options, then help.
@@ -96,7 +97,7 @@ export function formatHelp(generator: string, args: ArgumentSpec[], options: Opt
   if (answersInOneRow && options.some(isAnswer)) {
     optionRows.unshift([
       '      --<answer> <value>',
-      'With --adopt: an answer the project does not show (the answers and their options are listed by sci-eb app --help); to change an answer of a generated project, use --set',
+      'Change an answer as --set does (--workers 4 is --set workers=4); with --adopt, give one the project does not show. The answers and their options are listed by sci-eb app --help',
     ]);
   }
   if (optionRows.length) lines.push('Options:', ...table(optionRows), '');

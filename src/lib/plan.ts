@@ -4,15 +4,16 @@
  * generator, upgrade (which renders the same way with the new template set), dry runs, the tests and the `sci-eb`
  * launcher all go through these functions.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import type { Answers } from './answers.js';
+import { featureTypePairs, type Answers } from './answers.js';
 import { GATEWAY_NODE_BRANCH, PLATFORMS } from './platforms.js';
 import { CANARY, DEPLOY_TIMEOUT_SECONDS } from './deployment.js';
 import { BUILDERS, LIMITS, MANAGED_HEADER, gatewayEnvName, procfileCommand } from './ebconfig.js';
 import { CONDITIONS, TEMPLATES_DIR, loadFileSpecs, type FileKind, type FileSpec } from './file-specs.js';
 import { orderRequirements } from './requirements.js';
+import { UsageError } from './errors.js';
 
 export type PlannedFile = Omit<FileSpec, 'when'>;
 
@@ -67,6 +68,10 @@ export function templateData(a: Answers, generatorVersion: string) {
     modelName: a.name,
     csvPath: projectCsvPath(a) ?? '',
     targetColumn: a.targetColumn ?? '',
+    // train.py's FEATURE_TYPES, a Python dict literal as ruff formats it
+    featureTypesPython: `{${featureTypePairs(a.featureTypes)
+      .map(([name, kind]) => `${JSON.stringify(name)}: ${JSON.stringify(kind)}`)
+      .join(', ')}}`,
     platformInfo: { ...platform, branch: platform.branchName(a.pythonVersion) },
     procfileCommand: platform.server === 'gunicorn' ? procfileCommand(a) : '',
     pythonCommand: `python${a.pythonVersion}`,
@@ -86,6 +91,11 @@ export interface RenderOptions {
   generatorVersion: string;
   /** Where relative `copy` sources (the user's CSV) are read from. */
   cwd?: string;
+  /**
+   * The project being regenerated (an upgrade, sci-eb gateway, a re-run): a `copy` the project already holds (its
+   * data/ CSV) is read from there, since the file it was copied from may be long gone (or changed since).
+   */
+  projectRoot?: string;
 }
 
 /**
@@ -94,6 +104,41 @@ export interface RenderOptions {
  * yaml package, answers validated to safe characters).
  */
 const asIs = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+
+const OPEN = '<!-- repository only -->';
+const CLOSE = '<!-- /repository only -->';
+const THIS_LINE = '<!-- repository only: this line -->';
+
+/**
+ * A Markdown page copied into projects (the gateway's README) as the project has it: what describes only the
+ * generator's repository (a test file projects do not get, the benchmarks and the browser they need) is marked there
+ * and left out here. `<!-- repository only -->` ... `<!-- /repository only -->` goes, whole lines when the markers
+ * stand alone on theirs; a line holding `<!-- repository only: this line -->` (a table row) goes whole.
+ */
+export function withoutRepositoryOnly(text: string, source = 'the page'): string {
+  const kept = text
+    .split('\n')
+    .filter((line) => !line.includes(THIS_LINE))
+    .join('\n')
+    // Between blank lines, one of them goes too.
+    .replace(/^\n<!-- repository only -->\n[\s\S]*?^<!-- \/repository only -->\n(?=\n)/gm, '')
+    .replace(/^<!-- repository only -->\n[\s\S]*?^<!-- \/repository only -->\n/gm, '')
+    .replace(/<!-- repository only -->[\s\S]*?<!-- \/repository only -->/g, '');
+  if (kept.includes(OPEN) || kept.includes(CLOSE))
+    throw new Error(`${source}: a "${OPEN}" without its "${CLOSE}", or the other way round`);
+  return kept;
+}
+
+function readCopy(file: PlannedFile, options: RenderOptions): Buffer {
+  const kept = options.projectRoot === undefined ? undefined : path.join(options.projectRoot, file.path);
+  const source = path.resolve(options.cwd ?? process.cwd(), file.copy!);
+  for (const candidate of [kept, source]) if (candidate && existsSync(candidate)) return readFileSync(candidate);
+  throw new UsageError(
+    kept
+      ? `${file.path} is missing, and so is ${file.copy}, which it was copied from: put the file back at ${file.path} (or run again with --csv naming it). Nothing was written.`
+      : `${file.copy} does not exist (looked in ${options.cwd ?? process.cwd()}). Nothing was written.`,
+  );
+}
 
 export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptions): RenderedFile[] {
   const templatesDir = options.templatesDir ?? TEMPLATES_DIR;
@@ -111,8 +156,9 @@ export function renderPlan(a: Answers, plan: PlannedFile[], options: RenderOptio
       content = Buffer.from(orderRequirements(header + pins).text);
     } else if (file.file) {
       content = readFileSync(path.join(templatesDir, file.file));
+      if (file.path.endsWith('.md')) content = Buffer.from(withoutRepositoryOnly(content.toString('utf8'), file.file));
     } else if (file.copy) {
-      content = readFileSync(path.resolve(options.cwd ?? process.cwd(), file.copy));
+      content = readCopy(file, options);
     } else {
       throw new Error(`files.json entry ${file.path} has no source`);
     }

@@ -2,7 +2,7 @@
  * `upgrade --set key=value`: changing stored answers. The values are parsed here and validated with every other
  * answer by ./answers; answers derived from a changed one follow it.
  */
-import { ANSWER_DOCS } from './answers.js';
+import { ANSWER_DOCS, forgetUnusedCsv } from './answers.js';
 import { UsageError } from './errors.js';
 import { PLATFORMS, type PlatformId } from './platforms.js';
 
@@ -26,13 +26,16 @@ export function parseSets(values: unknown): Record<string, unknown> {
 /**
  * The answers with `sets` applied. Answers derived from others follow a change of what they derive from, unless set
  * too: a platform that does not offer the stored Python or architecture brings its default (and that architecture's
- * default instance type).
+ * default instance type); a dataset other than csv drops the CSV and its target column (unless set too).
  */
 export function followDerived(
   answers: Record<string, unknown>,
   sets: Record<string, unknown>,
 ): Record<string, unknown> {
-  const next = { ...answers, ...sets };
+  const next =
+    sets.csvPath !== undefined || sets.targetColumn !== undefined
+      ? { ...answers, ...sets }
+      : forgetUnusedCsv({ ...answers, ...sets });
   const platform = PLATFORMS[next.platform as PlatformId];
   if (
     platform &&

@@ -20,6 +20,7 @@ export default class RequirementsGenerator extends ProjectGenerator {
       type: Boolean,
       description: 'Change nothing; exit with status 2 if the file is not in build order',
     });
+    this.declareYes('Accepted for scripts that pass it to every generator: this one asks no questions');
   }
 
   writing(): void {

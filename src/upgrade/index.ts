@@ -33,6 +33,11 @@ export default class UpgradeGenerator extends ProjectGenerator {
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
+    this.declareOptions();
+  }
+
+  /** Its options; the gateway generator, an upgrade with the gateway answer set, declares its own instead. */
+  protected declareOptions(): void {
     this.declareAnswerOptions();
     this.option('dry-run', { type: Boolean, description: 'Print what would change as unified diffs; write nothing' });
     this.option('check', {
@@ -48,6 +53,9 @@ export default class UpgradeGenerator extends ProjectGenerator {
       type: Boolean,
       description: 'Bring a project made by hand (no .yo-rc.json) under the generator',
     });
+    this.declareYes(
+      'Accepted for scripts that pass it to every generator: upgrade asks no questions (a clash is written as conflict markers and listed)',
+    );
   }
 
   private get _dryRun(): boolean {
@@ -57,7 +65,8 @@ export default class UpgradeGenerator extends ProjectGenerator {
   prompting(): void {
     const root = this.destinationRoot();
     const state = this.projectState(root);
-    const sets = parseSets(this.options.set);
+    // An answer given as its option changes it as --set does (`--workers 4` is `--set workers=4`).
+    const sets = { ...(this.options.adopt ? {} : this.answerOptions()), ...parseSets(this.options.set) };
     let given: Record<string, unknown>;
     if (this.options.adopt) {
       if (state.manifest)
@@ -104,7 +113,10 @@ export default class UpgradeGenerator extends ProjectGenerator {
     if (state.generatorVersion !== GENERATOR_VERSION)
       this.stateChanges.push(`generator ${state.generatorVersion ?? '(none)'} -> ${GENERATOR_VERSION}`);
 
-    this.rendered = renderPlan(this.answers, planProject(this.answers), { generatorVersion: GENERATOR_VERSION });
+    this.rendered = renderPlan(this.answers, planProject(this.answers), {
+      generatorVersion: GENERATOR_VERSION,
+      projectRoot: root,
+    });
     if (this.options.adopt) {
       const { changes, manifest, moves } = adoptionChanges(this.rendered, (p) => this.readDisk(p));
       for (const line of moves) this.log(`  ${line}`);

@@ -11,12 +11,26 @@ function el(tag, text, className) {
   return node;
 }
 
-/** Normalises the zod-generated JSON Schema of one feature into {kind, nullable, values, description}. */
+/** What a value of each feature type is, in the features table. */
+const ACCEPTS = {
+  number: 'any finite number',
+  integer: 'any finite number (whole)',
+  text: 'any text',
+  boolean: 'true or false',
+  date: 'a date, YYYY-MM-DD',
+  datetime: 'a date-time, YYYY-MM-DDTHH:MM:SS, optionally .fraction and Z or +HH:MM',
+};
+
+/**
+ * Normalises the zod-generated JSON Schema of one feature into {kind, nullable, values, maxLength, description}. The
+ * gateway names the type in x-feature-type; a document without it (an older gateway) has numbers and categories.
+ */
 function describeProperty(schema) {
   const variants = schema.anyOf ? schema.anyOf : [schema];
   let nullable = false;
   const types = [];
   let values;
+  let maxLength;
   for (const variant of variants) {
     const t = Array.isArray(variant.type) ? variant.type : [variant.type];
     for (const one of t) {
@@ -24,9 +38,10 @@ function describeProperty(schema) {
       else if (one) types.push(one);
     }
     if (variant.enum) values = variant.enum.filter((v) => v !== null);
+    if (variant.maxLength !== undefined) maxLength = variant.maxLength;
   }
-  const kind = values ? 'category' : types.includes('integer') ? 'integer' : 'number';
-  return { kind, nullable, values, description: schema.description || '' };
+  const kind = schema['x-feature-type'] || (values ? 'category' : types.includes('integer') ? 'integer' : 'number');
+  return { kind, nullable, values, maxLength, description: schema.description || '' };
 }
 
 function renderEndpoints(doc) {
@@ -56,7 +71,12 @@ function renderFeatures(features) {
     row.append(
       nameCell,
       el('td', f.kind),
-      el('td', f.values ? f.values.join(', ') : `any finite number${f.kind === 'integer' ? ' (whole)' : ''}`),
+      el(
+        'td',
+        f.values
+          ? f.values.join(', ')
+          : `${ACCEPTS[f.kind] || f.kind}${f.maxLength !== undefined ? `, at most ${f.maxLength} characters` : ''}`,
+      ),
       el('td', f.nullable ? 'yes' : 'no'),
       el('td', f.description.replace(/^[a-z]+(; )?/, '')),
     );
@@ -69,16 +89,18 @@ function renderInputs(features) {
   for (const [name, f] of features) {
     const label = el('label', name);
     let input;
-    if (f.kind === 'category') {
+    if (f.kind === 'category' || f.kind === 'boolean') {
       input = el('select');
       input.append(el('option', ''));
-      for (const v of f.values) input.append(el('option', v));
+      for (const v of f.kind === 'boolean' ? [true, false] : f.values) input.append(el('option', String(v)));
       if (f.nullable) input.append(el('option', NULL_CHOICE));
     } else {
       input = el('input');
       input.type = 'text';
-      input.inputMode = 'decimal';
-      input.placeholder = f.kind + (f.nullable ? ' or empty for null' : '');
+      if (f.kind === 'number' || f.kind === 'integer') input.inputMode = 'decimal';
+      input.placeholder =
+        { date: 'YYYY-MM-DD', datetime: 'YYYY-MM-DDTHH:MM:SSZ' }[f.kind] ||
+        f.kind + (f.nullable ? ' or empty for null' : '');
     }
     input.name = name;
     input.dataset.feature = name;
@@ -92,12 +114,20 @@ function readRow(features) {
   for (const [name, f] of features) {
     const input = document.querySelector(`[data-feature="${CSS.escape(name)}"]:is(input, select)`);
     const raw = input.value.trim();
-    if (f.kind === 'category') {
+    if (f.kind === 'category' || f.kind === 'boolean') {
       if (raw === NULL_CHOICE || (raw === '' && f.nullable)) row[name] = null;
-      else if (raw !== '') row[name] = raw;
+      else if (raw === '') continue;
+      else if (f.kind === 'boolean') row[name] = raw === 'true';
+      // An integer-coded category's options are numbers, sent as JSON numbers.
+      else row[name] = f.values.some((v) => typeof v === 'number') ? Number(raw) : raw;
+    } else if (f.kind === 'text') {
+      // Text is sent as typed, spaces included; empty is null when the feature may be null.
+      row[name] = input.value === '' && f.nullable ? null : input.value;
     } else if (raw === '') {
       if (f.nullable) row[name] = null;
       // Left out on purpose when required: the gateway's 422 then shows what a missing feature looks like.
+    } else if (f.kind === 'date' || f.kind === 'datetime') {
+      row[name] = raw;
     } else {
       const n = Number(raw);
       row[name] = Number.isNaN(n) ? raw : n;

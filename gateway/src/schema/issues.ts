@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { CONTRACT, echoedName, fill, type ErrorCode, type ErrorKey } from '../contract.js';
+import { CONTRACT, echoedName, errorDetail, type ErrorCode, type ErrorKey } from '../contract.js';
 import { toPointer, type FieldError } from '../problems.js';
-import type { FeatureSpec, ModelSchema } from './load.js';
+import { isCoded, type FeatureSpec, type ModelSchema } from './load.js';
 
 // zod decides whether a request is valid; this file turns its issues into the contract's errors[]. zod's issue
 // codes are about zod's schema types, the contract's codes about the model's feature kinds, so the code is derived
@@ -49,29 +49,51 @@ function at(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 interface FeatureInfo {
   spec: FeatureSpec;
   index: number;
-  /** The unknown_category sentence: the categories listed, or their count when there are too many to print. */
-  unknownCategory: string;
+  /**
+   * The feature's own sentence: for a category, unknown_category's (the categories listed, or their count when
+   * there are too many to print); for a text, too_long's with its maxLength.
+   */
+  own: string;
 }
 
-type FeatureCode =
+type FeatureCode = Extract<
+  ErrorCode,
   | 'required'
   | 'not_nullable'
   | 'unknown_category'
   | 'not_a_string'
   | 'not_a_number'
   | 'not_finite'
-  | 'not_an_integer';
+  | 'not_an_integer'
+  | 'not_a_boolean'
+  | 'too_long'
+  | 'not_a_date'
+  | 'not_a_datetime'
+>;
 
+/** Why a value zod refused is wrong, by the feature's type and the value's JSON type (docs/contract.md). */
 function featureCode(feature: FeatureSpec, present: boolean, value: unknown): FeatureCode {
   if (!present) return 'required';
   if (value === null) return 'not_nullable';
-  if (feature.type === 'category') return typeof value === 'string' ? 'unknown_category' : 'not_a_string';
+  switch (feature.type) {
+    case 'category':
+      if (isCoded(feature)) return typeof value === 'number' ? 'unknown_category' : 'not_a_number';
+      return typeof value === 'string' ? 'unknown_category' : 'not_a_string';
+    case 'text':
+      return typeof value === 'string' ? 'too_long' : 'not_a_string';
+    case 'boolean':
+      return 'not_a_boolean';
+    case 'date':
+      return 'not_a_date';
+    case 'datetime':
+      return 'not_a_datetime';
+  }
   if (typeof value !== 'number') return 'not_a_number';
   if (!Number.isFinite(value) || Math.abs(value) > CONTRACT.maxMagnitude) return 'not_finite';
   return 'not_an_integer';
 }
 
-const sentence = (key: ErrorKey) => CONTRACT.errors[key];
+const sentence = (key: ErrorKey) => errorDetail(key);
 
 /** Builds, once per model, the function that maps zod's issues for a failed request to the contract's errors[]. */
 export function createIssueMapper(
@@ -79,16 +101,18 @@ export function createIssueMapper(
 ): (issues: readonly z.core.$ZodIssue[], body: unknown, oversizedRows?: readonly number[]) => FieldError[] {
   const features = new Map<string, FeatureInfo>(
     schema.features.map((spec, index) => {
-      const categories = spec.type === 'category' ? spec.categories : [];
-      const unknownCategory =
-        categories.length > CONTRACT.maxListedCategories
-          ? fill(sentence('feature.unknown_category.many'), { count: categories.length })
-          : fill(sentence('feature.unknown_category'), { categories: categories.join(', ') });
-      return [spec.name, { spec, index, unknownCategory }];
+      let own = '';
+      if (spec.type === 'text') own = errorDetail('feature.too_long', { maxLength: spec.maxLength });
+      if (spec.type === 'category')
+        own =
+          spec.categories.length > CONTRACT.maxListedCategories
+            ? errorDetail('feature.unknown_category.many', { count: spec.categories.length })
+            : errorDetail('feature.unknown_category', { categories: spec.categories.join(', ') });
+      return [spec.name, { spec, index, own }];
     }),
   );
-  const tooManyRows = fill(sentence('instances.too_many_rows'), { maxRows: schema.limits.maxRows });
-  const rowTooManyMembers = fill(sentence('row.too_many_members'), { features: schema.features.length });
+  const tooManyRows = errorDetail('instances.too_many_rows', { maxRows: schema.limits.maxRows });
+  const rowTooManyMembers = errorDetail('row.too_many_members', { features: schema.features.length });
 
   return function issuesToFieldErrors(issues, body, oversizedRows = []) {
     const entries: Array<{ rank: Rank; error: FieldError }> = [];
@@ -148,7 +172,8 @@ export function createIssueMapper(
         if (!feature) continue; // unreachable: unknown keys are reported above
         const row = at(body, path.slice(0, 2));
         const code = featureCode(feature.spec, has(row, name), at(body, path));
-        const detail = code === 'unknown_category' ? feature.unknownCategory : sentence(`feature.${code}`);
+        const detail =
+          code === 'unknown_category' || code === 'too_long' ? feature.own : sentence(`feature.${code}` as ErrorKey);
         push([ROW, path[1] as number, ROW_FEATURE, feature.index, ''], path.slice(0, 3), code, detail);
       }
     }

@@ -172,7 +172,9 @@ export function interpretPrediction(answer: RawAnswer, rowCount: number): Upstre
       (prediction.probabilities === undefined ||
         (Array.isArray(prediction.probabilities) &&
           prediction.probabilities.length === rowCount &&
-          prediction.probabilities.every(Array.isArray)));
+          prediction.probabilities.every(Array.isArray))) &&
+      // one score per row: a number (outlier detection) or one per class (a classifier without probabilities)
+      (prediction.scores === undefined || (Array.isArray(prediction.scores) && prediction.scores.length === rowCount));
     if (!consistent)
       throw new UpstreamFailure('invalid-response', 'the upstream answer does not follow the prediction contract', {
         status,

@@ -9,6 +9,10 @@ export const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures');
 export const IRIS = resolve(FIXTURES, 'iris.schema.json');
 export const MIXED = resolve(FIXTURES, 'mixed.schema.json');
 export const REGRESSOR = resolve(FIXTURES, 'regressor.schema.json');
+/** Every feature type of schemaVersion 2 and a classifier without probabilities (integer labels, decision scores). */
+export const TYPED = resolve(FIXTURES, 'typed.schema.json');
+export const OUTLIER = resolve(FIXTURES, 'outlier.schema.json');
+export const CLUSTERS = resolve(FIXTURES, 'clusters.schema.json');
 
 export const API_KEY = 'test-key-4f8b1c2d9e7a';
 export const OTHER_KEY = 'second-key-0a9b8c7d';

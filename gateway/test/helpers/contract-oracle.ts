@@ -19,6 +19,8 @@ interface ContractJson {
   maxErrors: number;
   maxListedCategories: number;
   maxEchoedNameLength: number;
+  minYear: number;
+  maxYear: number;
   problems: Record<string, { status: number; title: string }>;
   details: Record<string, string>;
   errors: Record<string, string>;
@@ -38,6 +40,10 @@ export const CONTRACT_CODES = new Set([
   'not_an_integer',
   'not_a_string',
   'unknown_category',
+  'not_a_boolean',
+  'too_long',
+  'not_a_date',
+  'not_a_datetime',
   'not_nullable',
   'not_an_object',
   'not_an_array',
@@ -82,7 +88,46 @@ export function sentence(template: string, values: Record<string, string | numbe
   return out + rest;
 }
 
-const E = (key: string, values?: Record<string, string | number>) => sentence(C.errors[key]!, values);
+const E = (key: string, values?: Record<string, string | number>) =>
+  sentence(C.errors[key]!, { minYear: C.minYear, maxYear: C.maxYear, ...values });
+
+/** A day of the proleptic Gregorian calendar in the contract's years: checked by Date.UTC's round trip. */
+function dayExists(year: number, month: number, day: number): boolean {
+  if (year < C.minYear || year > C.maxYear) return false;
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** docs/contract.md's date: YYYY-MM-DD, digits 0-9 only. */
+export function oracleIsDate(value: string): boolean {
+  if (value.length !== 10 || value[4] !== '-' || value[7] !== '-') return false;
+  const digits = value.slice(0, 4) + value.slice(5, 7) + value.slice(8, 10);
+  if (![...digits].every((ch) => ch >= '0' && ch <= '9')) return false;
+  return dayExists(Number(value.slice(0, 4)), Number(value.slice(5, 7)), Number(value.slice(8, 10)));
+}
+
+/** docs/contract.md's date-time: a date, T, HH:MM:SS, an optional .fraction (1-9 digits), an optional Z or +-HH:MM. */
+export function oracleIsDatetime(value: string): boolean {
+  if (value.length < 19 || value[10] !== 'T' || !oracleIsDate(value.slice(0, 10))) return false;
+  const digitsAt = (from: number, count: number) =>
+    value.length >= from + count && [...value.slice(from, from + count)].every((ch) => ch >= '0' && ch <= '9');
+  if (!digitsAt(11, 2) || value[13] !== ':' || !digitsAt(14, 2) || value[16] !== ':' || !digitsAt(17, 2)) return false;
+  if (Number(value.slice(11, 13)) > 23 || Number(value.slice(14, 16)) > 59 || Number(value.slice(17, 19)) > 59)
+    return false;
+  let rest = value.slice(19);
+  if (rest.startsWith('.')) {
+    let n = 1;
+    while (n < rest.length && rest[n]! >= '0' && rest[n]! <= '9') n++;
+    if (n === 1 || n > 10) return false;
+    rest = rest.slice(n);
+  }
+  if (rest === '' || rest === 'Z') return true;
+  if (rest.length !== 6 || (rest[0] !== '+' && rest[0] !== '-') || rest[3] !== ':') return false;
+  const hh = rest.slice(1, 3);
+  const mm = rest.slice(4, 6);
+  return /^[0-9]{2}$/.test(hh) && /^[0-9]{2}$/.test(mm) && Number(hh) <= 23 && Number(mm) <= 59;
+}
 
 const own = (o: object, k: string) => Object.hasOwn(o, k);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,15 +144,35 @@ function featureProblem(
   const value = row[feature.name];
   if (value === null) return feature.nullable ? undefined : { code: 'not_nullable', detail: E('feature.not_nullable') };
   if (feature.type === 'category') {
-    if (typeof value !== 'string') return { code: 'not_a_string', detail: E('feature.not_a_string') };
-    if (feature.categories.includes(value)) return undefined;
-    const { categories } = feature;
+    const numbers = feature.categories.every((c) => typeof c === 'number');
+    if (numbers ? typeof value !== 'number' : typeof value !== 'string')
+      return numbers
+        ? { code: 'not_a_number', detail: E('feature.not_a_number') }
+        : { code: 'not_a_string', detail: E('feature.not_a_string') };
+    if ((feature.categories as unknown[]).includes(value)) return undefined;
+    const categories = feature.categories as Array<string | number>;
     const detail =
       categories.length <= C.maxListedCategories
         ? E('feature.unknown_category', { categories: categories.join(', ') })
         : E('feature.unknown_category.many', { count: categories.length });
     return { code: 'unknown_category', detail };
   }
+  if (feature.type === 'text') {
+    if (typeof value !== 'string') return { code: 'not_a_string', detail: E('feature.not_a_string') };
+    return [...value].length <= feature.maxLength
+      ? undefined
+      : { code: 'too_long', detail: E('feature.too_long', { maxLength: feature.maxLength }) };
+  }
+  if (feature.type === 'boolean')
+    return typeof value === 'boolean' ? undefined : { code: 'not_a_boolean', detail: E('feature.not_a_boolean') };
+  if (feature.type === 'date')
+    return typeof value === 'string' && oracleIsDate(value)
+      ? undefined
+      : { code: 'not_a_date', detail: E('feature.not_a_date') };
+  if (feature.type === 'datetime')
+    return typeof value === 'string' && oracleIsDatetime(value)
+      ? undefined
+      : { code: 'not_a_datetime', detail: E('feature.not_a_datetime') };
   if (typeof value !== 'number') return { code: 'not_a_number', detail: E('feature.not_a_number') };
   // The contract's limit: beyond float32's range (where tree models compute) is not finite.
   if (!Number.isFinite(value) || Math.abs(value) > C.maxMagnitude)

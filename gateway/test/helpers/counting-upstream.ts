@@ -17,11 +17,41 @@ export interface CountingUpstream {
   close(): Promise<void>;
 }
 
-export function expectedAnswer(schema: ModelSchema, row: Record<string, unknown>) {
+/**
+ * The upstream's answer to one row, by the model's kind: a classifier's first class with [fp, 0, ...] as its
+ * probabilities or scores, an outlier detector's 1 or -1 with fp as its score, a cluster 0..2, a regressor's fp.
+ */
+export function expectedAnswer(
+  schema: ModelSchema,
+  row: Record<string, unknown>,
+): { prediction: unknown; vector?: number[]; score?: number } {
   const fp = fingerprint(row, schema);
-  if (schema.target.type === 'number') return { prediction: fp };
-  const classes = schema.target.classes;
-  return { prediction: classes[0]!, probabilities: classes.map((_, j) => (j === 0 ? fp : 0)) };
+  const target = schema.target;
+  if (target.type === 'category')
+    return { prediction: target.classes[0]!, vector: target.classes.map((_, j) => (j === 0 ? fp : 0)) };
+  if (target.type === 'outlier') return { prediction: fp < 0.5 ? 1 : -1, score: fp - 0.5 };
+  if (target.type === 'cluster') return { prediction: Math.floor(fp * 3) };
+  return { prediction: fp };
+}
+
+/**
+ * docs/contract.md's "Answers" table, read here without the gateway's src/: the 200 body for these rows, members in
+ * the service's order. target.outputs says what a classifier adds; a version 1 classifier answers probabilities.
+ */
+export function expectedBody(schema: ModelSchema, rows: Array<Record<string, unknown>>): Record<string, unknown> {
+  const target = schema.target as { type: string; outputs?: string[]; classes?: unknown[] };
+  const outputs =
+    target.outputs ?? (target.type === 'category' ? ['probabilities'] : target.type === 'outlier' ? ['scores'] : []);
+  const answers = rows.map((row) => expectedAnswer(schema, row));
+  const out: Record<string, unknown> = { predictions: answers.map((a) => a.prediction) };
+  if (target.type === 'category') {
+    if (outputs.includes('probabilities')) out['probabilities'] = answers.map((a) => a.vector);
+    if (outputs.includes('scores')) out['scores'] = answers.map((a) => a.vector);
+    out['classes'] = target.classes;
+  }
+  if (target.type === 'outlier' && outputs.includes('scores')) out['scores'] = answers.map((a) => a.score);
+  out['model'] = { name: schema.model.name, version: schema.model.version };
+  return out;
 }
 
 export async function startCountingUpstream(schema: ModelSchema): Promise<CountingUpstream> {
@@ -79,13 +109,7 @@ export async function startCountingUpstream(schema: ModelSchema): Promise<Counti
       const rows = instances as Array<Record<string, unknown>>;
       state.rows += rows.length;
       for (const row of rows) if (!rowIsValid(row, schema)) state.invalid.push({ why: 'row', value: row });
-      const answers = rows.map((row) => expectedAnswer(schema, row));
-      const out: Record<string, unknown> = { predictions: answers.map((a) => a.prediction) };
-      if (schema.target.type === 'category') {
-        out['probabilities'] = answers.map((a) => a.probabilities);
-        out['classes'] = schema.target.classes;
-      }
-      out['model'] = { name: schema.model.name, version };
+      const out = expectedBody(schema, rows);
       res.writeHead(200, { 'content-type': 'application/json', 'x-model-version': version }).end(JSON.stringify(out));
     });
   });

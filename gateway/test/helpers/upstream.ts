@@ -30,11 +30,11 @@ export interface PredictCall {
 export function echoPrediction(
   schema: ModelSchema,
   row: Row,
-): { prediction: string | number; probabilities?: number[] } {
+): { prediction: string | number | boolean; probabilities?: number[] } {
   const numbers = schema.features
-    .filter((f) => f.type !== 'category')
+    .filter((f) => f.type === 'number' || f.type === 'integer')
     .map((f) => (typeof row[f.name] === 'number' ? (row[f.name] as number) : 0));
-  if (schema.target.type === 'number') return { prediction: numbers.reduce((a, b) => a + b, 0) };
+  if (schema.target.type !== 'category') return { prediction: numbers.reduce((a, b) => a + b, 0) };
   const classes = schema.target.classes;
   const first = numbers[0] ?? 0;
   const probabilities = classes.map((_, j) => (j === 0 ? first / 100 : 0));

@@ -42,10 +42,11 @@ def read_contract():
 
 MODEL_SCHEMA = read_schema()  # read at collection time too: which cases run depends on the features it has
 
-# Every kind of feature the contract knows: number, integer and category, each nullable and not. The names need
-# RFC 6901 escaping ("/" and "~") and one category list is longer than an error detail lists in full.
+# Every kind of feature the contract knows: number, integer, category (of strings and of whole numbers), text,
+# boolean, date and date-time, nullable and not. The names need RFC 6901 escaping ("/" and "~") and two category
+# lists are longer than an error detail lists in full.
 SYNTHETIC_SCHEMA = {
-    "schemaVersion": 1,
+    "schemaVersion": 2,
     "model": {
         "name": "synthetic",
         "version": "5e1f00000000",
@@ -64,6 +65,18 @@ SYNTHETIC_SCHEMA = {
         {"name": "floors~max", "type": "integer", "nullable": True, "observedMin": 0, "observedMax": 3},
         {"name": "colour", "type": "category", "nullable": False, "categories": ["blue", "red"]},
         {"name": "code", "type": "category", "nullable": True, "categories": ["c%02d" % i for i in range(25)]},
+        {"name": "note", "type": "text", "nullable": False, "maxLength": 8},
+        {"name": "member", "type": "boolean", "nullable": True},
+        {"name": "joined", "type": "date", "nullable": False, "observedMin": "2019-01-02", "observedMax": "2026-10-30"},
+        {
+            "name": "seen at",
+            "type": "datetime",
+            "nullable": True,
+            "observedMin": "2026-01-01T08:00:00",
+            "observedMax": "2026-10-30T17:45:10.5",
+        },
+        {"name": "grade", "type": "category", "nullable": False, "categories": [1, 2, 3, 5]},
+        {"name": "zone", "type": "category", "nullable": True, "categories": list(range(30))},
     ],
     "target": {"name": "score", "type": "number"},
     # Small limits: maxRows rows of this schema do not fit in maxBodyBytes (a case a real model may or may not hit).
@@ -75,20 +88,27 @@ def escape_pointer(token):
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def kind_of(feature):
+    """A feature's type, except "coded" for a category of whole numbers (its values are numbers, not strings)."""
+    if feature["type"] == "category" and all(type(c) is int for c in feature["categories"]):
+        return "coded"
+    return feature["type"]
+
+
 def features_of(schema, types=(), nullable=None):
-    """The features of `schema` whose type is in `types` (any type when empty) and, unless None, nullability."""
+    """The features of `schema` whose kind (kind_of) is in `types` (any when empty) and, unless None, nullability."""
     return [
         f
         for f in schema["features"]
-        if (not types or f["type"] in types) and (nullable is None or bool(f.get("nullable")) == nullable)
+        if (not types or kind_of(f) in types) and (nullable is None or bool(f.get("nullable")) == nullable)
     ]
 
 
 def one_of_each_kind(features):
-    """The first feature of each (type, nullable) kind: the rules depend on the kind, not on the feature."""
+    """The first feature of each (kind, nullable): the rules depend on the kind, not on the feature."""
     seen, chosen = set(), []
     for f in features:
-        kind = (f["type"], bool(f.get("nullable")))
+        kind = (kind_of(f), bool(f.get("nullable")))
         if kind not in seen:
             seen.add(kind)
             chosen.append(f)
@@ -96,13 +116,27 @@ def one_of_each_kind(features):
 
 
 def build_row(schema, variant=0):
-    """A valid instance of `schema`. Variants spread numbers over the observed range and cycle the categories, so
-    a batch has distinct rows."""
+    """A valid instance of `schema`. Variants spread numbers over the observed range and cycle the categories and
+    the other types' values, so a batch has distinct rows."""
     fractions = (0.5, 0.0, 1.0, 0.25, 0.75)
     row = {}
     for f in schema["features"]:
-        if f["type"] == "category":
+        kind = f["type"]
+        if kind == "category":
             row[f["name"]] = f["categories"][variant % len(f["categories"])]
+            continue
+        if kind == "text":
+            row[f["name"]] = ("w%d" % variant)[: f["maxLength"]]
+            continue
+        if kind == "boolean":
+            row[f["name"]] = variant % 2 == 0
+            continue
+        if kind in ("date", "datetime"):
+            midnight = "T00:00:00" if kind == "datetime" else ""
+            choices = [f.get("observedMin") or "2000-02-29" + midnight, f.get("observedMax") or "2020-12-31" + midnight]
+            if kind == "datetime":
+                choices += ["2000-02-29T23:59:59.5Z", "2021-06-01T12:30:00+02:00"]
+            row[f["name"]] = choices[variant % len(choices)]
             continue
         low = f.get("observedMin", 0)
         high = f.get("observedMax", low)

@@ -6,6 +6,7 @@ Tests that take `feature_case` run once per kind of feature, for the trained mod
 SYNTHETIC_SCHEMA (which has every kind), so every rule is exercised whatever the model's features are.
 """
 
+import datetime
 import gzip
 import io
 import json
@@ -54,6 +55,10 @@ CODES = {
     "not_an_integer",
     "not_a_string",
     "unknown_category",
+    "not_a_boolean",
+    "too_long",
+    "not_a_date",
+    "not_a_datetime",
     "not_nullable",
     "not_an_object",
     "not_an_array",
@@ -86,8 +91,84 @@ def pairs(errors):
     return [(e["pointer"], e["code"]) for e in errors]
 
 
+def kind_of(feature):
+    """A feature's type, except "coded" for a category of whole numbers (sent as JSON numbers, not strings)."""
+    if feature["type"] == "category" and all(type(c) is int for c in feature["categories"]):
+        return "coded"
+    return feature["type"]
+
+
 def is_classifier(schema):
     return schema["target"]["type"] == "category"
+
+
+def outputs_of(schema):
+    """What answers carry beyond predictions (docs/contract.md, "Answers"); a version 1 classifier, probabilities."""
+    target = schema["target"]
+    implied = {"category": ["probabilities"], "outlier": ["scores"]}.get(target["type"], [])
+    return target.get("outputs", implied)
+
+
+def check_labels(body, schema, rows):
+    """The answer of a classifier, clustering model or outlier detector for `rows` rows, per docs/contract.md."""
+    target, outputs = schema["target"], outputs_of(schema)
+    predictions = body["predictions"]
+    assert len(predictions) == rows
+    if target["type"] == "cluster":
+        assert all(type(p) is int and p >= 0 for p in predictions) and set(body) == {"predictions", "model"}
+        return
+    if target["type"] == "outlier":
+        assert all(p in (1, -1) and type(p) is int for p in predictions)
+        assert [s < 0 for s in body["scores"]] == [p == -1 for p in predictions]
+        return
+    classes = target["classes"]
+    assert body["classes"] == classes
+    # labels keep their JSON type: 1 is not "1", True is not 1
+    assert all(any(type(p) is type(c) and p == c for c in classes) for p in predictions)
+    if "probabilities" in outputs:
+        assert len(body["probabilities"]) == rows
+        for row, label in zip(body["probabilities"], predictions):
+            assert len(row) == len(classes) and math.isclose(sum(row), 1.0, abs_tol=1e-6)
+            assert all(0.0 <= p <= 1.0 for p in row)
+            assert row[classes.index(label)] == pytest.approx(max(row))
+    else:
+        assert "probabilities" not in body
+    if "scores" in outputs:
+        assert len(body["scores"]) == rows
+        for row, label in zip(body["scores"], predictions):  # the label has the highest decision score
+            assert len(row) == len(classes) and row[classes.index(label)] == max(row)
+
+
+def default_dtypes(feature):
+    """docs/contract.md: without a recorded dtype, what pandas makes of each type's values."""
+    kind, nullable = kind_of(feature), feature["nullable"]
+    return {
+        "category": "object",
+        "text": "object",
+        "coded": "float64" if nullable else "int64",
+        "boolean": "object" if nullable else "bool",
+        "date": "datetime64[ns]",
+        "datetime": "datetime64[ns]",
+    }.get(kind, "float64")
+
+
+def reference_frame(rows, schema):
+    """The frame the pipeline was trained on, for `rows`, built here with pandas from each feature's dtype, not by
+    the service's code: numbers float64, strings object, booleans bool, dates parsed by pandas."""
+    frame = pd.DataFrame(rows, columns=[f["name"] for f in schema["features"]])
+    for f in schema["features"]:
+        name, dtype = f["name"], f.get("dtype") or default_dtypes(f)
+        if f["type"] in ("date", "datetime"):
+            utc = pd.to_datetime(frame[name], utc=True)
+            zone = dtype[dtype.index(",") + 1 : -1].strip() if "," in dtype else None
+            frame[name] = (utc.dt.tz_convert(zone) if zone else utc.dt.tz_localize(None)).astype(dtype)
+        elif dtype == "category":
+            frame[name] = pd.Categorical(frame[name], categories=f["categories"])
+        elif dtype == "bool":
+            frame[name] = frame[name].astype(bool)
+        else:
+            frame[name] = frame[name].astype(dtype)
+    return frame
 
 
 # --- predictions ------------------------------------------------------------------------------------------------
@@ -101,17 +182,8 @@ def test_predict_one_row(post, make_row, schema):
     assert body["model"] == {"name": schema["model"]["name"], "version": schema["model"]["version"]}
     assert response.headers["X-Model-Version"] == schema["model"]["version"]
     assert len(body["predictions"]) == 1
-    if is_classifier(schema):
-        classes = schema["target"]["classes"]
-        assert body["classes"] == classes
-        assert body["predictions"][0] in classes
-        assert len(body["probabilities"]) == 1 and len(body["probabilities"][0]) == len(classes)
-        assert math.isclose(sum(body["probabilities"][0]), 1.0, abs_tol=1e-6)
-        assert all(0.0 <= p <= 1.0 for p in body["probabilities"][0])
-        best = max(range(len(classes)), key=lambda j: body["probabilities"][0][j])
-        assert body["probabilities"][0][best] == pytest.approx(
-            body["probabilities"][0][classes.index(body["predictions"][0])]
-        )
+    if schema["target"]["type"] != "number":
+        check_labels(body, schema, 1)
     else:
         assert "probabilities" not in body and "classes" not in body
         assert isinstance(body["predictions"][0], float) and math.isfinite(body["predictions"][0])
@@ -124,22 +196,18 @@ def test_predict_batch_matches_the_model(post, make_row, schema, bundle):
     body = response.get_json()
     assert len(body["predictions"]) == len(rows)
     # Same answers as calling the pipeline directly on a frame built independently of the service.
-    frame = pd.DataFrame(rows, columns=[f["name"] for f in schema["features"]])
-    for f in schema["features"]:
-        frame[f["name"]] = frame[f["name"]].astype(object if f["type"] == "category" else "float64")
-    expected = bundle.model.predict(frame).tolist()
-    if is_classifier(schema):
-        assert body["predictions"] == [str(v) for v in expected]
-        assert len(body["probabilities"]) == len(rows)
-        for row in body["probabilities"]:
-            assert math.isclose(sum(row), 1.0, abs_tol=1e-6)
+    expected = bundle.model.predict(reference_frame(rows, schema)).tolist()
+    if schema["target"]["type"] != "number":
+        check_labels(body, schema, len(rows))
+        labels = expected if schema.get("schemaVersion", 1) > 1 else [str(v) for v in expected]
+        assert body["predictions"] == labels
     else:
         assert body["predictions"] == pytest.approx(expected)
 
 
 def test_predict_returns_plain_python_types(bundle, make_row):
     result = serving.predict(bundle, [make_row(0), make_row(1)])
-    allowed = (str, float, int, list, dict)
+    allowed = (str, float, int, bool, list, dict)
 
     def walk(value):
         assert type(value) in allowed, type(value)
@@ -155,7 +223,8 @@ def test_predict_returns_plain_python_types(bundle, make_row):
 
 
 def test_synthetic_service_builds_the_frame_the_pipeline_expects(make_service):
-    # What build_frame() hands the pipeline, for every kind of feature: floats (NaN for null) and strings.
+    # What build_frame() hands the pipeline, for every kind of feature: floats (NaN for null), strings, booleans,
+    # whole numbers, datetime64 (NaT for null).
     service = make_service("synthetic")
     rows = [service.row(0), service.row(1)]
     for f in service.schema["features"]:
@@ -166,11 +235,20 @@ def test_synthetic_service_builds_the_frame_the_pipeline_expects(make_service):
     assert response.get_json()["predictions"] == [0.0, 1.0]
     frame = service.stub.frames[-1]
     assert list(frame.columns) == [f["name"] for f in service.schema["features"]]
+    expected = reference_frame(rows, service.schema)
     for f in service.schema["features"]:
         column = frame[f["name"]]
-        if f["type"] == "category":
+        kind = f["type"]
+        if kind in ("category", "text") and not all(type(c) is int for c in f.get("categories", [""])):
             # strings (object dtype, or pandas' str dtype where pandas infers it), as train.py trained on
             assert not pd.api.types.is_numeric_dtype(column) and column[0] == rows[0][f["name"]]
+        elif kind == "category":  # whole numbers: int64, float64 when nullable
+            assert column.dtype == (np.float64 if f["nullable"] else np.int64) and column[0] == rows[0][f["name"]]
+        elif kind == "boolean":
+            assert column[0] is True or column[0] is np.True_
+            assert column.dtype == (object if f["nullable"] else bool)
+        elif kind in ("date", "datetime"):
+            assert pd.api.types.is_datetime64_dtype(column) and column[0] == expected[f["name"]][0]
         else:
             assert column.dtype == np.float64 and column[0] == float(rows[0][f["name"]])
         assert bool(pd.isna(column[1])) == f["nullable"]
@@ -209,12 +287,15 @@ def assert_accepted(feature_case, value):
     assert len(response.get_json()["predictions"]) == 1
     if feature_case.service.stub is not None:  # what the pipeline got for that value
         got = feature_case.service.stub.frames[-1][feature_case.name][0]
+        kind = feature_case.feature["type"]
         if value is None:
             assert pd.isna(got)
-        elif isinstance(value, str):
+        elif kind in ("date", "datetime"):
+            assert got == pd.to_datetime(value, utc=True).tz_localize(None)
+        elif isinstance(value, (str, bool)):
             assert got == value
         else:
-            assert type(got) in (float, np.float64) and got == float(value)
+            assert type(got) in (float, np.float64, np.int64) and got == float(value)
 
 
 def assert_rejected(feature_case, value, code):
@@ -365,6 +446,61 @@ def test_non_string_for_category(feature_case):
         assert_rejected(feature_case, value, "not_a_string")
 
 
+@pytest.mark.feature_kinds("coded")
+def test_a_category_of_whole_numbers_takes_json_numbers(feature_case):
+    categories = feature_case.feature["categories"]
+    for value in categories + [float(categories[-1])]:  # 5.0 is 5: JSON does not tell them apart
+        assert_accepted(feature_case, value)
+    for value in (max(categories) + 1, categories[0] + 0.5, 1e300):
+        response = assert_rejected(feature_case, value, "unknown_category")
+        detail = response.get_json()["errors"][0]["detail"]
+        listed = ", ".join(str(c) for c in categories)
+        assert detail == (
+            "must be one of: " + listed
+            if len(categories) <= 20
+            else "must be one of the %d categories listed in the schema" % len(categories)
+        )
+    for value in (str(categories[0]), True, [categories[0]]):
+        assert_rejected(feature_case, value, "not_a_number")
+
+
+@pytest.mark.feature_kinds("text")
+def test_text_is_any_string_up_to_max_length_characters(feature_case, contract):
+    limit = feature_case.feature["maxLength"]
+    for value in ("", " ", "a" * limit, "\U0001f600" * limit):  # characters are code points, not UTF-16 units
+        assert_accepted(feature_case, value)
+    for value in ("a" * (limit + 1), "\U0001f600" * (limit + 1)):
+        response = assert_rejected(feature_case, value, "too_long")
+        detail = response.get_json()["errors"][0]["detail"]
+        assert detail == contract["errors"]["feature.too_long"].replace("{maxLength}", str(limit))
+    for value in (1, True, ["a"]):
+        assert_rejected(feature_case, value, "not_a_string")
+
+
+@pytest.mark.feature_kinds("boolean")
+def test_booleans_are_true_or_false(feature_case):
+    for value in (True, False):
+        assert_accepted(feature_case, value)
+    for value in (1, 0, "true", "False", [True]):
+        assert_rejected(feature_case, value, "not_a_boolean")
+
+
+@pytest.mark.feature_kinds("date")
+def test_dates_are_iso_8601_days_that_exist(feature_case):
+    for value in ("2000-02-29", "1678-01-01", "2261-12-31"):
+        assert_accepted(feature_case, value)
+    for value in ("1900-02-29", "2026-02-30", "1677-12-31", "2262-01-01", "2026-01-01T00:00:00", "01/02/2026", 2026):
+        assert_rejected(feature_case, value, "not_a_date")
+
+
+@pytest.mark.feature_kinds("datetime")
+def test_date_times_are_iso_8601_with_an_optional_offset(feature_case):
+    for value in ("2026-03-04T05:06:07", "2026-03-04T05:06:07.123456789Z", "2026-03-04T05:06:07-05:30"):
+        assert_accepted(feature_case, value)
+    for value in ("2026-03-04", "2026-03-04 05:06:07", "2026-03-04T24:00:00", "2026-03-04T05:06:07+0200", 0):
+        assert_rejected(feature_case, value, "not_a_datetime")
+
+
 def test_unknown_field(post, make_row, pointer, schema):
     row = make_row()
     first = schema["features"][0]["name"]
@@ -451,7 +587,7 @@ def test_one_error_per_problem_across_rows(service):
     bad2[second] = [SECRET]
     bad2["extra"] = bad2.pop(first)
     response = service.post({"instances": [bad0, good, bad2]})
-    expected_code = "not_a_string" if features[-1]["type"] == "category" else "not_a_number"
+    expected_code = value_error(features[-1], [SECRET])
     pointer = "/instances/%d/%s"
     assert errors_of(response) == [
         (pointer % (0, escape_pointer(first)), "required"),
@@ -542,7 +678,7 @@ def test_errors_never_echo_values(post, make_row, schema, app_log):
     row = make_row()
     for f in schema["features"]:
         # a wrong value of the wrong kind for every feature
-        row[f["name"]] = SECRET if f["type"] != "category" else SECRET + "-category"
+        row[f["name"]] = SECRET if kind_of(f) != "category" else SECRET + "-category"
     row["extra_" + SECRET] = row.pop(schema["features"][0]["name"])  # as many members as features
     response = post({"instances": [row, {"f": 987654.321}]})
     text = response.get_data(as_text=True)
@@ -624,7 +760,7 @@ def test_nesting_up_to_32_levels_is_validated_deeper_is_refused(service, contrac
     row = service.row()
     name = service.schema["features"][0]["name"]
     row[name] = "__HERE__"
-    code = "not_a_string" if service.schema["features"][0]["type"] == "category" else "not_a_number"
+    code = value_error(service.schema["features"][0], [[1]])
     at_limit = json.dumps({"instances": [row]}).replace('"__HERE__"', nested(29).decode()).encode()
     assert errors_of(service.post(at_limit)) == [("/instances/0/" + escape_pointer(name), code)]
     past = json.dumps({"instances": [row]}).replace('"__HERE__"', nested(30).decode()).encode()
@@ -633,7 +769,8 @@ def test_nesting_up_to_32_levels_is_validated_deeper_is_refused(service, contrac
     )
     # Brackets inside strings do not count.
     in_string = json.dumps({"instances": [row]}).replace('"__HERE__"', json.dumps("[" * 100)).encode()
-    assert service.post(in_string).status_code == 422
+    valid = value_error(service.schema["features"][0], "[" * 100) is None  # a text may hold them
+    assert service.post(in_string).status_code == (200 if valid else 422)
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
@@ -1085,16 +1222,61 @@ def read_json(raw):
         return None, "malformed-json"
 
 
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_TIME = re.compile(r"T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))?")
+
+
+def _day_exists(text):
+    """docs/contract.md's date: YYYY-MM-DD, a day of the calendar (Python's datetime.date decides), minYear-maxYear."""
+    match = _DATE.fullmatch(text)
+    if not match:
+        return False
+    year, month, day = (int(g) for g in match.groups())
+    if not ORACLE_CONTRACT["minYear"] <= year <= ORACLE_CONTRACT["maxYear"]:
+        return False
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_time_exists(text):
+    """docs/contract.md's date-time: a date, then THH:MM:SS, a fraction of 1-9 digits and an offset, both optional."""
+    match = _TIME.fullmatch(text[10:])
+    if not _day_exists(text[:10]) or not match:
+        return False
+    hour, minute, second = (int(g) for g in match.groups()[:3])
+    offset_ok = match.group(6) is None or (int(match.group(6)) <= 23 and int(match.group(7)) <= 59)
+    return hour <= 23 and minute <= 59 and second <= 59 and offset_ok
+
+
 def value_error(feature, value):
     """The contract's error code for `value` in `feature`, or None when it is valid."""
     if value is _MISSING:
         return "required"
     if value is None:
         return None if feature["nullable"] else "not_nullable"
-    if feature["type"] == "category":
+    kind = kind_of(feature)
+    number = type(value) in (int, float) or isinstance(value, (np.integer, np.floating))
+    if kind == "category":
         if type(value) is not str:
             return "not_a_string"
         return None if value in feature["categories"] else "unknown_category"
+    if kind == "coded":  # a category of whole numbers: 2.0 is 2, True is not 1
+        if not number:
+            return "not_a_number"
+        return None if any(value == c for c in feature["categories"]) else "unknown_category"
+    if kind == "text":
+        if type(value) is not str:
+            return "not_a_string"
+        return None if len(value) <= feature["maxLength"] else "too_long"
+    if kind == "boolean":
+        return None if type(value) in (bool, np.bool_) else "not_a_boolean"
+    if kind == "date":
+        return None if type(value) is str and _day_exists(value) else "not_a_date"
+    if kind == "datetime":
+        return None if type(value) is str and _date_time_exists(value) else "not_a_datetime"
     if type(value) not in (int, float):  # bool is not a number
         return "not_a_number"
     if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
@@ -1197,12 +1379,8 @@ def check_answer(service, response, raw, content_type="application/json", app_lo
         assert response.mimetype == "application/json"
         predictions = body["predictions"]
         assert len(predictions) == expected and body["model"] == model
-        if is_classifier(service.schema):
-            classes = service.schema["target"]["classes"]
-            assert body["classes"] == classes and all(p in classes for p in predictions)
-            assert len(body["probabilities"]) == expected
-            for row in body["probabilities"]:
-                assert len(row) == len(classes) and math.isclose(sum(row), 1.0, abs_tol=1e-6)
+        if service.schema["target"]["type"] != "number":
+            check_labels(body, service.schema, expected)
         elif service.stub is not None:
             assert predictions == [float(i) for i in range(expected)]
         else:
@@ -1299,7 +1477,9 @@ def hostile_keys(schema):
 
 @cached
 def hostile_values(schema):
-    categories = sorted(set(c for f in schema["features"] for c in f.get("categories", [])))[:20] or ["x"]
+    # strings only: the near misses below (c + " ", c.upper()) are made of strings; whole numbers come as integers
+    categories = sorted(set(c for f in schema["features"] for c in f.get("categories", []) if type(c) is str))[:20]
+    categories = categories or ["x"]
     leaves = st.one_of(
         st.none(),
         st.booleans(),
@@ -1348,6 +1528,18 @@ def hostile_values(schema):
                 "[]",
                 SECRET,
                 SECRET * 200,
+                # dates and date-times, and near misses
+                "2024-02-29",
+                "2023-02-29",
+                "1677-12-31",
+                "2026-01-01T00:00:00",
+                "2026-01-01T00:00:00.123456789+02:00",
+                "2026-01-01 00:00:00",
+                "2026-01-01T24:00:00Z",
+                "2026-01-01T00:00:00+24:00",
+                "\u0662\u0660\u0662\u0666-01-01",
+                "\U0001f600" * 8,
+                "\U0001f600" * 9,
             ]
         ),
         st.sampled_from(categories).map(lambda c: c + " "),
@@ -1629,6 +1821,7 @@ def test_bodies_cut_short_or_chunked(service, data):
 def fast_path_changes(schema):
     """[(row, feature index, value)]: values of every JSON type, some valid and some not."""
     categories = [c for f in schema["features"] for c in f.get("categories", [])][:10] or ["x"]
+    categories += ["2024-02-29", "2023-02-29", "2026-01-01T00:00:00Z", "2026-01-01T00:00:60Z", "12345678", "123456789"]
     values = (
         st.none()
         | st.booleans()

@@ -14,3 +14,7 @@ LIMITS = {"maxRows": 1000, "maxBodyBytes": 1048576}
 
 def default_model_dir():
     return os.environ.get("MODEL_DIR") or os.path.join(os.getcwd(), "model")
+
+
+def default_code_dir():
+    return os.path.join(os.getcwd(), "model_code")

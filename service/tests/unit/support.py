@@ -14,7 +14,14 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from tools.schema_derivation import describe_features, request_rows, write_model_folder
+from tools.schema_derivation import (
+    describe_features,
+    request_rows,
+    schema_version,
+    target_schema,
+    task_of,
+    write_model_folder,
+)
 
 CONTRACT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "contract", "contract.json")
 with open(CONTRACT_PATH, encoding="utf-8") as _fh:
@@ -66,7 +73,7 @@ def preprocess(features):
 def training_data():
     """(frame as the service builds it, schema features, class labels, regression targets)."""
     raw = raw_features()
-    frame, features = describe_features(raw, log=lambda _line: None)
+    frame, features = describe_features(raw, log=lambda _line: None, types={})
     size = raw["length"] + raw["rooms"]
     labels = np.where(size > 9, "large", np.where(size > 6, "medium", "small"))
     values = 2.0 * raw["length"] - raw["rooms"] + (raw["colour"] == "red") * 3.0
@@ -89,15 +96,13 @@ def schema_maker(name, model, features, target_name, limits=None):
     """make_schema for write_model_folder, as train.py's: the model fields it is given, the rest from the model."""
 
     def make_schema(fields):
-        if hasattr(model, "classes_"):
-            target = {"name": target_name, "type": "category", "classes": [str(c) for c in model.classes_]}
-        else:
-            target = {"name": target_name, "type": "number"}
-        entry = {"name": name, "task": "classification" if "classes" in target else "regression", "estimator": "x"}
+        task = task_of(model) if model is not None else "regression"
+        target = target_schema(model, target_name, task)
+        entry = {"name": name, "task": task, "estimator": "x"}
         entry.update(fields)
         entry.update({"source": "train.py", "trainedAt": "2026-01-01T00:00:00Z", "sklearnVersion": "test"})
         return {
-            "schemaVersion": 1,
+            "schemaVersion": schema_version(features, target),
             "model": entry,
             "features": features,
             "target": target,

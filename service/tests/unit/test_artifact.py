@@ -1,7 +1,9 @@
 """serving.artifact: the two formats, and skops' refusal of types nobody vouched for."""
 
+import io
 import json
 import sys
+import zipfile
 
 import pytest
 import support
@@ -87,3 +89,54 @@ def test_without_skops_installed_the_error_says_what_to_do(monkeypatch, classifi
     monkeypatch.setitem(sys.modules, "skops.io", None)
     with pytest.raises(ArtifactError, match="skops is not installed.*use joblib"):
         artifact.dumps(classifier, "skops")
+
+
+@pytest.mark.parametrize("fmt", artifact.FORMATS)
+def test_equal_models_give_equal_bytes_so_retraining_keeps_the_version(fmt, training, features):
+    """Two fits of the same data with the same seed are two objects (other ids, another moment): the same file."""
+    frame, _features, labels, _values = training
+    first, second = (support.fit_classifier(frame, features, labels) for _ in range(2))
+    assert first is not second
+    (blob, trusted), (again, _) = artifact.dumps(first, fmt), artifact.dumps(second, fmt)
+    assert blob == again
+    loaded = artifact.loads(again, fmt, trusted)
+    assert loaded.predict_proba(frame).tolist() == first.predict_proba(frame).tolist()
+    other = support.fit_classifier(frame.iloc[:-5], features, labels[:-5])
+    assert artifact.dumps(other, fmt)[0] != blob  # another model, another file (and version)
+
+
+def test_a_reproducible_skops_file_has_canonical_names_and_times(classifier):
+    blob, _trusted = artifact.dumps(classifier, "skops")
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        infos = archive.infolist()
+        schema = json.loads(archive.read("schema.json"))
+    names = [info.filename for info in infos]
+    assert names == ["%d.npy" % n for n in range(1, len(names))] + ["schema.json"]
+    assert {info.date_time for info in infos} == {artifact.ZIP_EPOCH}
+    ids = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            ids.extend(v for k, v in node.items() if k == "__id__")
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(schema)
+    assert max(ids) == len(set(ids))  # 1, 2, 3... in order of first appearance, shared objects sharing theirs
+
+
+def test_a_skops_file_laid_out_otherwise_is_kept_as_skops_wrote_it(classifier):
+    import skops.io as sio
+
+    blob = sio.dumps(classifier)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as source, zipfile.ZipFile(buffer, "w") as copy:
+        for info in source.infolist():
+            copy.writestr(info, source.read(info.filename))
+        copy.writestr("unnamed.bin", b"not named by schema.json")
+    odd = buffer.getvalue()
+    assert artifact.reproducible_skops(odd, sorted(sio.get_untrusted_types(data=odd))) == odd
+    assert artifact.reproducible_skops(b"not a zip", []) == b"not a zip"

@@ -112,30 +112,71 @@ def test_a_joblib_folder_loads_and_a_schema_without_format_is_refused(tmp_path, 
         load_model(str(tmp_path))
 
 
-def test_a_classifier_without_probabilities_is_refused(tmp_path, training):
+def test_a_classifier_without_probabilities_is_served_with_its_decision_scores(tmp_path, training):
+    frame, features, labels, _values = training
+    model = support.fit_classifier(frame, features, labels, SVC())
+    schema = support.write_folder(tmp_path, "svc", model, features, "size", fmt="joblib")
+    assert schema["target"]["outputs"] == ["scores"]
+    bundle = load_model(str(tmp_path))
+    assert bundle.outputs == ("scores",) and not bundle.labels_from_proba
+
+
+def test_a_schema_promising_what_the_model_cannot_give_is_refused(tmp_path, training):
     frame, features, labels, _values = training
     model = support.fit_classifier(frame, features, labels, SVC())
     # Written as joblib: the refusal is the service's, whatever the artifact's format.
     support.write_folder(tmp_path, "svc", model, features, "size", fmt="joblib")
-    with pytest.raises(ModelError, match="classifier without predict_proba"):
+    rewrite_schema(tmp_path, lambda s: s["target"].update(outputs=["probabilities"]))
+    with pytest.raises(ModelError, match="answers carry probabilities, but the model has no predict_proba"):
+        load_model(str(tmp_path))
+    rewrite_schema(tmp_path, lambda s: s.update(schemaVersion=1) or s["target"].pop("outputs"))
+    with pytest.raises(ModelError, match="answers carry probabilities, but the model has no predict_proba"):
         load_model(str(tmp_path))
 
 
-GOOD_SCHEMA = support.schema_maker("s", None, [{"name": "x", "type": "number"}], "y")(
-    {"version": "0" * 12, "sha256": "0" * 64}
+GOOD_SCHEMA = dict(
+    support.schema_maker("s", None, [{"name": "x", "type": "number"}], "y")({"version": "0" * 12, "sha256": "0" * 64}),
+    schemaVersion=2,
 )
 
 
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: s.update(schemaVersion=2), "schemaVersion must be 1"),
+        (lambda s: s.update(schemaVersion=3), "schemaVersion must be 1 or 2"),
         (lambda s: s.pop("limits"), "missing 'limits'"),
         (lambda s: s["model"].pop("sha256"), "missing model.sha256"),
         (lambda s: s.update(features=[]), "features must be a non-empty list"),
-        (lambda s: s["features"][0].update(type="boolean"), "feature 'x' has unknown type 'boolean'"),
-        (lambda s: s["features"][0].update(type="category"), "category feature 'x' has no categories"),
-        (lambda s: s.update(target={"name": "y", "type": "category"}), "a category target needs classes"),
+        (lambda s: s["features"][0].update(type="bool"), "feature 'x' has unknown type 'bool'"),
+        (
+            lambda s: s.update(schemaVersion=1) or s["features"][0].update(type="text", maxLength=5),
+            "feature 'x' has unknown type 'text' \\(schemaVersion 1 knows number, integer, category\\)",
+        ),
+        (lambda s: s["features"][0].update(type="category"), "feature 'x' is a category feature without categories"),
+        (
+            lambda s: s["features"][0].update(type="category", categories=[1, "a"]),
+            "feature 'x' must list its categories as strings or as whole numbers",
+        ),
+        (
+            lambda s: s["features"][0].update(type="category", categories=["a"], dtype="int64"),
+            "feature 'x' has dtype 'int64', which does not fit its categories",
+        ),
+        (lambda s: s["features"][0].update(type="text"), "feature 'x' is a text feature without a positive whole"),
+        (lambda s: s["features"][0].update(dtype="int32"), "feature 'x' has dtype 'int32'; a number feature is given"),
+        (lambda s: s["features"][0].update(type="date", dtype="object"), "feature 'x' has dtype 'object'; a date is"),
+        (
+            lambda s: s.update(target={"name": "y", "type": "category"}),
+            "a regression model needs a target of type 'number'",
+        ),
+        (
+            lambda s: s.update(target={"name": "y", "type": "category"}) or s["model"].update(task="classification"),
+            "a category target needs classes",
+        ),
+        (lambda s: s["model"].update(task="ranking"), "model.task 'ranking' is not one of"),
+        (
+            lambda s: s["target"].update(outputs=["scores"]),
+            "target.outputs of a number target may only name none",
+        ),
         (lambda s: s["limits"].update(maxRows=True), "limits.maxRows must be a positive integer"),
         (lambda s: s["limits"].update(maxBodyBytes=0), "limits.maxBodyBytes must be a positive integer"),
     ],
@@ -145,6 +186,27 @@ def test_a_schema_the_service_cannot_honour_is_refused_naming_the_file(change, m
     check_schema(schema, "model/schema.json")
     change(schema)
     with pytest.raises(ModelError, match="model/schema.json is not a valid model schema: " + message):
+        check_schema(schema, "model/schema.json")
+
+
+def test_every_new_feature_type_and_model_kind_passes_the_check():
+    schema = copy.deepcopy(GOOD_SCHEMA)
+    schema["features"] = [
+        {"name": "n", "type": "number", "nullable": False, "dtype": "float64"},
+        {"name": "g", "type": "category", "nullable": True, "categories": [1, 2], "dtype": "float64"},
+        {"name": "c", "type": "category", "nullable": False, "categories": ["b", "a"], "dtype": "category"},
+        {"name": "t", "type": "text", "nullable": False, "maxLength": 10, "dtype": "object"},
+        {"name": "b", "type": "boolean", "nullable": True, "dtype": "object"},
+        {"name": "d", "type": "date", "nullable": False, "dtype": "datetime64[us]"},
+        {"name": "s", "type": "datetime", "nullable": False, "dtype": "datetime64[ns, UTC]"},
+    ]
+    for task, target in [
+        ("classification", {"name": "y", "type": "category", "classes": [0, 1], "outputs": []}),
+        ("classification", {"name": "y", "type": "category", "classes": [True, False], "outputs": ["scores"]}),
+        ("clustering", {"name": "cluster", "type": "cluster", "clusters": 3}),
+        ("outlier-detection", {"name": "outlier", "type": "outlier", "outputs": ["scores"]}),
+    ]:
+        schema["model"]["task"], schema["target"] = task, target
         check_schema(schema, "model/schema.json")
 
 

@@ -132,3 +132,52 @@ def test_re_pinning_outside_a_venv_is_refused_and_touches_nothing(monkeypatch, t
 def test_the_rebuilt_venv_re_runs_the_entry_point_users_run():
     assert environment.IMPORTER == os.path.join(environment.PROJECT_ROOT, "tools", "import_model.py")
     assert os.path.isfile(environment.IMPORTER)
+
+
+def test_libraries_are_appended_under_one_comment_in_the_file_s_own_line_endings():
+    added = environment.with_libraries("numpy==2.4.6\r\nscipy==1.17.1", {"lightgbm": "4.7.0", "graphviz": "0.21"})
+    assert added == (
+        "numpy==2.4.6\r\nscipy==1.17.1\r\n" + environment.LIBRARIES_HEADER + "\r\ngraphviz==0.21\r\nlightgbm==4.7.0\r\n"
+    )
+    assert environment.with_libraries("numpy==2.4.6\n", {}) == "numpy==2.4.6\n"
+    again = environment.with_libraries(added, {"xgboost-cpu": "3.2.0"})  # a later import: the same comment, once
+    assert again == added + "xgboost-cpu==3.2.0\r\n"
+
+
+def test_staging_libraries_alone_needs_no_scikit_learn_pin_and_writes_nothing(tmp_path):
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")
+    staged, changes = staged_requirements(str(tmp_path), None, {}, {"xgboost-cpu": "3.1.2"})
+    assert staged["requirements.txt"].endswith("\nxgboost-cpu==3.1.2\n")
+    assert changes == [("requirements.txt", "xgboost-cpu", "(none)", "3.1.2")]
+    assert (tmp_path / "requirements.txt").read_text() == "numpy==2.4.6\n"
+
+
+def test_libraries_installed_for_an_import_are_pinned_once_proven_or_uninstalled(monkeypatch, tmp_path, capsys):
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\n")
+    monkeypatch.setattr(environment, "PROJECT_ROOT", str(tmp_path))
+    ran = []
+    monkeypatch.setattr(environment, "run_step", lambda command, log=None: ran.append(command) or 0)
+    installed = environment.Installed({"lightgbm": "4.7.0"}, ["lightgbm"])
+    installed.rollback()
+    assert ran[-1][-3:] == ["-q", "-y", "lightgbm"] and "uninstall" in ran[-1]
+    assert (tmp_path / "requirements.txt").read_text() == "numpy==2.4.6\n"
+    installed.commit()
+    assert (tmp_path / "requirements.txt").read_text().endswith(environment.LIBRARIES_HEADER + "\nlightgbm==4.7.0\n")
+    assert "requirements.txt now also pins lightgbm==4.7.0" in capsys.readouterr().out
+    environment.Installed({"lightgbm": "4.7.0"}, []).rollback()  # nothing new: nothing to uninstall
+    assert len(ran) == 1
+
+
+def test_installing_outside_a_venv_is_refused_and_installs_nothing(monkeypatch):
+    monkeypatch.setattr(sys, "base_prefix", sys.prefix)
+    monkeypatch.setattr(environment, "run_step", lambda *a: pytest.fail("ran pip"))
+    with pytest.raises(ImportRefused) as caught:
+        environment.install_libraries({"catboost": "1.2.10"})
+    assert "the model needs catboost==1.2.10, but the importer runs in" in str(caught.value)
+
+
+def test_the_re_run_reads_the_staged_requirements_as_the_project_s(monkeypatch, tmp_path):
+    (tmp_path / "requirements.txt").write_text("scikit-learn==1.7.2\nlightgbm==4.7.0\n")
+    monkeypatch.setenv(environment.STAGED_REQUIREMENTS, str(tmp_path))
+    assert environment.requirements_dir() == str(tmp_path)
+    assert environment.requirement_lines({"scikit-learn": "1.5.2"}) == ["scikit-learn==1.5.2", "lightgbm==4.7.0"]

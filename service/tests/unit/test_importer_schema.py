@@ -5,6 +5,7 @@ import os
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from importer_fixtures import IRIS_COLUMNS, classifier, regressor, sample_csv, unnamed_classifier
 from sklearn.linear_model import LogisticRegression
@@ -20,8 +21,8 @@ from tools.importer.schema import (
 )
 
 
-def options(target=None, name=None, path="model.skops"):
-    return SimpleNamespace(target=target, name=name, path=path)
+def options(target=None, name=None, path="model.skops", sample=None):
+    return SimpleNamespace(target=target, name=name, path=path, sample=sample)
 
 
 def refused(call, *args):
@@ -89,7 +90,12 @@ def test_a_classifier_s_schema_parts_describe_its_inputs_and_its_classes_in_orde
         sample["petal_width_cm"].min(),
         sample["petal_width_cm"].max(),
     )
-    assert target == {"name": "species", "type": "category", "classes": ["setosa", "versicolor", "virginica"]}
+    assert target == {
+        "name": "species",
+        "type": "category",
+        "classes": ["setosa", "versicolor", "virginica"],
+        "outputs": ["probabilities"],
+    }
     assert list(frame.columns) == IRIS_COLUMNS and len(frame) == len(sample)
     assert all(frame[c].dtype == np.float64 for c in IRIS_COLUMNS)  # as the service builds request frames
 
@@ -140,3 +146,51 @@ def test_the_schema_records_where_the_model_came_from_and_keeps_the_current_name
     assert (renamed["model"]["name"], renamed["model"]["importedAs"]) == ("iris", "pickle")
     assert renamed["model"]["writtenBySklearn"] == renamed["model"]["sklearnVersion"]
     assert os.listdir(str(model_dir)) == ["schema.json"]
+
+
+def test_an_mlflow_input_example_stands_in_for_the_sample_typed_by_the_signature(tmp_path, capsys):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from tools.importer.schema import model_categories, read_rows
+
+    rows = [[75.4, 7, "south", "plus"], [None, 13, None, "basic"]]
+    example = tmp_path / "input_example.json"
+    example.write_text(json.dumps({"columns": ["income", "years", "region", "plan"], "data": rows}))
+    inputs = [
+        {"name": "income", "type": "double", "required": False},
+        {"name": "years", "type": "long", "required": True},
+        {"name": "region", "type": "string", "required": False},
+        {"name": "plan", "type": "string", "required": True},
+    ]
+    facts = {"example": str(example), "inputs": inputs}
+    sample, plain, rows_are = read_rows(options(target="decision"), facts)
+    assert rows_are == "input example rows"
+    assert "derived from the MLflow signature and the 2 rows of input_example.json" in capsys.readouterr().out
+    assert [str(t) for t in sample.dtypes] == ["float64", "Int64", "object", "object"]
+    assert [str(t) for t in plain.dtypes] == ["float64", "int64", "object", "object"]
+
+    # The model's encoders know every category (the imputer's fill value stands for "missing", not a category).
+    frame = pd.DataFrame(
+        {"income": [50.0, 60.0, 40.0], "years": [1, 2, 3], "region": ["north", "east", None], "plan": ["pro"] * 3}
+    )
+    categories = Pipeline(
+        [("fill", SimpleImputer(strategy="constant", fill_value="missing")), ("onehot", OneHotEncoder())]
+    )
+    prep = ColumnTransformer([("num", "passthrough", ["income", "years"]), ("cat", categories, ["region", "plan"])])
+    model = Pipeline([("prep", prep), ("model", LogisticRegression())]).fit(frame, ["a", "b", "a"])
+    assert model_categories(model) == {"region": ["east", "north"], "plan": ["pro"]}
+    task, _frame, features, _target = derive_schema_parts(model, facts, sample, options(target="decision"), True)
+    assert task == "classification"
+    by_name = dict((f["name"], f) for f in features)
+    assert by_name["region"]["categories"] == ["east", "north", "south"]
+    assert by_name["plan"]["categories"] == ["basic", "plus", "pro"]
+    assert [by_name[n]["nullable"] for n in ("income", "years", "region", "plan")] == [True, False, True, False]
+
+
+def test_without_a_sample_or_an_example_a_sample_is_required(tmp_path):
+    from tools.importer.schema import read_rows
+
+    assert refused(read_rows, options(), None).startswith("--sample CSV is required")

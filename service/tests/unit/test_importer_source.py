@@ -93,7 +93,9 @@ def test_an_mlflow_cloudpickle_folder_is_a_pickle_and_its_version_comes_from_req
     )
     kind, path, facts = identify(folder)
     assert (kind, path) == ("pickle", os.path.join(folder, "model.pkl"))
-    assert facts == {"sklearnVersion": "1.4.2", "inputs": None}
+    assert (facts["sklearnVersion"], facts["inputs"]) == ("1.4.2", None)
+    assert facts["requirements"] == {"mlflow": "2.22", "scikit-learn": "1.4.2"}
+    assert (facts["trustedTypes"], facts["code"], facts["example"]) == ([], None, None)
 
 
 def test_a_folder_without_mlmodel_lists_what_it_holds(tmp_path):

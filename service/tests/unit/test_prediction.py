@@ -1,5 +1,6 @@
 """serving.prediction: validated rows -> the model's input -> the answer body, and the start-up self-test."""
 
+import json
 import math
 
 import numpy as np
@@ -67,18 +68,35 @@ def test_a_regressor_answers_numbers_only(regressor_bundle, regressor, rows):
     assert answer["predictions"] == pytest.approx(regressor.predict(build_frame(regressor_bundle, batch)).tolist())
 
 
-def test_a_classifier_predicting_otherwise_than_by_argmax_answers_its_labels_as_the_schemas_strings(training, rows):
+def test_a_classifier_predicting_otherwise_than_by_argmax_answers_its_integer_labels_as_integers(training, rows):
     # Integer labels, and an estimator not known to predict the argmax of its probabilities: predict() is called,
-    # and its labels are mapped to the schema's strings.
+    # and its labels keep their JSON type.
     frame, features, labels, _values = training
     numbered = labels.map({"small": 0, "medium": 1, "large": 2})
     model = support.fit_classifier(frame, features, numbered, KNeighborsClassifier(n_neighbors=3))
     schema = support.schema_maker("knn", model, features, "size")({"version": "0" * 12, "sha256": "0" * 64})
     bundle = ModelBundle(model, schema, b"")
-    assert bundle.classes == ["0", "1", "2"] and not bundle.labels_from_proba
+    assert bundle.classes == [0, 1, 2] and not bundle.labels_from_proba
+    batch = rows(6)
+    answer = predict(bundle, batch)
+    expected = model.predict(build_frame(bundle, batch)).tolist()
+    assert answer["predictions"] == expected and all(type(p) is int for p in answer["predictions"])
+    assert answer["classes"] == [0, 1, 2] and json.loads(json.dumps(answer))["predictions"] == expected
+
+
+def test_a_version_1_schema_keeps_answering_its_labels_as_strings(training, rows):
+    frame, features, labels, _values = training
+    numbered = labels.map({"small": 0, "medium": 1, "large": 2})
+    model = support.fit_classifier(frame, features, numbered, KNeighborsClassifier(n_neighbors=3))
+    schema = support.schema_maker("knn", model, features, "size")({"version": "0" * 12, "sha256": "0" * 64})
+    schema["schemaVersion"] = 1
+    schema["target"] = {"name": "size", "type": "category", "classes": ["0", "1", "2"]}
+    schema["features"] = [{k: v for k, v in f.items() if k != "dtype"} for f in features]
+    bundle = ModelBundle(model, schema, b"")
     batch = rows(6)
     answer = predict(bundle, batch)
     assert answer["predictions"] == [str(label) for label in model.predict(build_frame(bundle, batch))]
+    assert answer["classes"] == ["0", "1", "2"] and len(answer["probabilities"]) == 6
 
 
 def test_before_predict_gets_the_frame_and_the_model_gets_what_it_returns(regressor_bundle, rows):

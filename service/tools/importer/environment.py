@@ -1,9 +1,10 @@
 """The environment follows the artifact: a model is only safe with the scikit-learn that wrote it, so a model from
 another version either re-pins the project (requirements.txt and requirements-dev.txt, then the venv rebuilt from them
-and the whole import run again inside it) or is refused with the pins that would follow it.
+and the whole import run again inside it) or is refused with the pins that would follow it. The libraries it needs
+(LightGBM, XGBoost, CatBoost: preflight.library_pins says at which versions) are added to requirements.txt the same
+way; when nothing else changes they are installed into the venv as it is, and uninstalled again if the import fails.
 """
 
-import json
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ import sklearn
 
 from serving import settings
 
-from . import PROJECT_ROOT, ImportRefused
+from . import PROJECT_ROOT, ImportRefused, wheels
 
 PYTHON_VERSION = settings.PYTHON_VERSION
 OTHER_PYTHONS = settings.OTHER_PYTHONS
@@ -25,6 +26,9 @@ REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt")
 # What the rebuilt venv runs: the same entry point users and the Makefile call, so the re-run is the import they asked
 # for, only in the new venv.
 IMPORTER = os.path.join(PROJECT_ROOT, "tools", "import_model.py")
+# The re-run in a rebuilt venv reads the staged requirement files (not yet in the project) from here.
+STAGED_REQUIREMENTS = "SCI_EB_IMPORT_REQUIREMENTS"
+LIBRARIES_HEADER = "# The imported model's own libraries (tools/import_model.py added them with the model in model/):"
 _PIN_LINE = re.compile(r"^(\s*)([A-Za-z0-9][A-Za-z0-9._-]*)(\s*===?\s*)([^\s;#]+)(.*)$", re.DOTALL)
 
 
@@ -35,53 +39,18 @@ def wheel_set(version, python):
     parts = tuple(int(p) for p in version.split(".")[:3] if p.isdigit())
     if parts < (1, 4, 2):  # wheels before 1.4.2 are built against numpy 1.x: numpy 2 cannot import them
         numpy_abi = ["numpy<2", "pandas<2.2.2", "scipy<1.13"]
-    report = tempfile.mktemp(suffix=".json")
-    platforms = [
-        a
-        for tag in ("manylinux_2_34", "manylinux_2_28", "manylinux_2_17", "manylinux2014")
-        for a in ("--platform", "%s_%s" % (tag, WHEEL_ARCH))
-    ]
-    command = (
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-            "--python-version",
-            python,
-            "--implementation",
-            "cp",
-            "--target",
-            tempfile.mkdtemp(prefix="wheels-"),
-            "--report",
-            report,
-        ]
-        + platforms
-        + ["scikit-learn==" + version, "numpy", "scipy", "pandas", "joblib", "threadpoolctl"]
-        + numpy_abi
-    )
     try:
-        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-        if done.returncode != 0:
-            return None
-        with open(report, encoding="utf-8") as fh:
-            installed = json.load(fh)["install"]
-    except (OSError, ValueError, subprocess.TimeoutExpired):
+        installed = wheels.resolve(
+            ["scikit-learn==" + version, "numpy", "scipy", "pandas", "joblib", "threadpoolctl"] + numpy_abi,
+            python,
+            WHEEL_ARCH,
+        )
+    except wheels.WheelsUnknown:
         return None
-    finally:
-        if os.path.exists(report):
-            os.remove(report)
+    if installed is None:
+        return None
     wanted = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "threadpoolctl")
-    return dict(
-        (i["metadata"]["name"].lower(), i["metadata"]["version"])
-        for i in installed
-        if i["metadata"]["name"].lower() in wanted
-    )
+    return dict((name, v) for name, v in installed.items() if name in wanted)
 
 
 def pins_text(pins):
@@ -153,24 +122,128 @@ def repinned(text, pins):
     return "".join(lines), changed
 
 
-def staged_requirements(root, written_by, pins):
-    """-> ({file name: its text re-pinned to `pins`}, [(file name, package, old, new)]) for the requirement files
-    `root` has; nothing is written. Refused when requirements.txt has no scikit-learn pin to move to `written_by`."""
+def with_libraries(text, additions):
+    """requirements.txt's text with `additions` ({name: version}) appended, in its line endings (after numpy and
+    scipy, which they build on, as the build order wants), under one comment saying where they came from."""
+    if not additions:
+        return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith(newline):
+        text += newline
+    lines = ["%s==%s" % kv for kv in sorted(additions.items())]
+    if LIBRARIES_HEADER not in text:
+        lines.insert(0, LIBRARIES_HEADER)
+    return text + newline.join(lines) + newline
+
+
+def staged_requirements(root, written_by, pins, additions=None):
+    """-> ({file name: its text re-pinned to `pins`, requirements.txt with `additions` appended}, [(file name,
+    package, old, new)]) for the requirement files `root` has; nothing is written. Refused when scikit-learn is to
+    move to `written_by` but requirements.txt has no scikit-learn pin to move."""
     staged, changes = {}, []
     for name in REQUIREMENT_FILES:
         path = os.path.join(root, name)
         if os.path.isfile(path):
             with open(path, encoding="utf-8", newline="") as fh:  # newline="": CRLF files stay CRLF
                 text, changed = repinned(fh.read(), pins)
+            if name == "requirements.txt" and additions:
+                text = with_libraries(text, additions)
+                changed.extend((n, "(none)", v) for n, v in sorted(additions.items()))
             staged[name] = text
             changes.extend((name,) + c for c in changed)
-    if not [c for c in changes if c[0] == "requirements.txt" and canonical(c[1]) == "scikit-learn"]:
+    moves_sklearn = "scikit-learn" in [canonical(n) for n in pins]
+    if moves_sklearn and not [c for c in changes if c[0] == "requirements.txt" and canonical(c[1]) == "scikit-learn"]:
         raise ImportRefused(
             "the model was written by scikit-learn %s, but requirements.txt has no scikit-learn==... "
             "line to re-pin: add scikit-learn==%s (with %s) to it, run `make venv`, and import again"
             % (written_by, written_by, pins_text(pins))
         )
     return staged, changes
+
+
+def requirements_dir():
+    """Where requirements.txt is read from: the project, or (in the re-run) the staged files of the re-pin."""
+    return os.environ.get(STAGED_REQUIREMENTS) or PROJECT_ROOT
+
+
+def requirement_lines(pins=None):
+    """requirements.txt's lines, re-pinned to `pins` in memory (what the libraries are resolved against)."""
+    path = os.path.join(requirements_dir(), "requirements.txt")
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    return repinned(text, pins or {})[0].splitlines()
+
+
+def in_a_venv():
+    return os.path.realpath(sys.prefix) != os.path.realpath(sys.base_prefix)
+
+
+class Installed(object):
+    """Libraries installed into the running venv for an import (nothing else changes): kept, with their lines added
+    to requirements.txt, once the import is proven (commit), or uninstalled again (rollback)."""
+
+    def __init__(self, additions, new):
+        self.additions, self.new = additions, new
+
+    def commit(self):
+        path = os.path.join(PROJECT_ROOT, "requirements.txt")
+        with open(path, encoding="utf-8", newline="") as fh:
+            text = with_libraries(fh.read(), self.additions)
+        staged = path + ".import-tmp"
+        with open(staged, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(staged, path)
+        marker = os.path.join(sys.prefix, ".installed")
+        if os.path.exists(marker):  # make's marker stays newer than the requirement file: `make venv` has nothing to do
+            os.utime(marker, None)
+        print(
+            "requirements.txt now also pins %s (installed in %s): commit requirements.txt with model/"
+            % (pins_text(self.additions), sys.prefix)
+        )
+
+    def rollback(self):
+        if self.new:
+            run_step(
+                [sys.executable, "-m", "pip", "uninstall", "--disable-pip-version-check", "-q", "-y"] + self.new,
+                tempfile.TemporaryFile(),
+            )
+            print("uninstalled %s again: the venv is as it was" % ", ".join(self.new), file=sys.stderr)
+
+
+def install_libraries(additions):
+    """pip install `additions` into the running venv -> Installed (what was not there before is what rollback
+    removes). Refused outside a venv, or when pip fails (its output says why)."""
+    if not in_a_venv():
+        raise ImportRefused(
+            "the model needs %s, but the importer runs in %s, which is not a venv it may install into: run it from "
+            "the project's venv (make import), or pin them in requirements.txt yourself and run `make venv`"
+            % (pins_text(additions), sys.prefix)
+        )
+    from importlib import metadata
+
+    def present():
+        return set(canonical(d.metadata["Name"]) for d in metadata.distributions())
+
+    before = present()
+    print("installing %s into %s (the model needs them)" % (pins_text(additions), sys.prefix))
+    sys.stdout.flush()
+    log = tempfile.TemporaryFile()
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--only-binary=:all:"]
+    try:
+        code = run_step(command + ["%s==%s" % kv for kv in sorted(additions.items())], log)
+    except BaseException:
+        Installed(additions, sorted(present() - before)).rollback()
+        raise
+    installed = Installed(additions, sorted(present() - before))
+    if code != 0:
+        installed.rollback()
+        log.seek(0)
+        raise ImportRefused(
+            "installing %s failed:\n%s" % (pins_text(additions), log.read().decode("utf-8", "replace")[-3000:])
+        )
+    return installed
 
 
 def base_python():
@@ -197,30 +270,31 @@ def run_step(command, log=None):
         raise
 
 
-def repin_and_import(written_by, pins, argv):
+def repin_and_import(written_by, pins, argv, additions=None):
     """requirements.txt (and requirements-dev.txt) re-pinned to `pins`, the venv built again from them as `make venv`
     does, and the whole import (load, derive, prove in process and over HTTP, swap model/) run again in that venv. Only
     when it succeeds do the new requirement files replace the old ones; on any failure or interruption the old venv
     (with its .installed marker) is put back and the requirement files were never touched."""
     venv = sys.prefix
-    if os.path.realpath(sys.prefix) == os.path.realpath(sys.base_prefix):
+    everything = dict(pins, **(additions or {}))
+    if not in_a_venv():
         raise ImportRefused(
-            "the model was written by scikit-learn %s and the project must follow it (%s), but the "
-            "importer runs in %s, which is not a venv it can rebuild: run it from the project's venv "
-            "(make import), or add --keep-pins to only be told the pins" % (written_by, pins_text(pins), venv)
+            "the model needs other pins (%s), but the importer runs in %s, which is not a venv it can rebuild: run it "
+            "from the project's venv (make import), or add --keep-pins to only be told the pins"
+            % (pins_text(everything), venv)
         )
-    staged, changes = staged_requirements(PROJECT_ROOT, written_by, pins)
-    print(
-        "the model was written by scikit-learn %s; this project ran %s. Re-pinning to a set with binary wheels for "
-        "Python %s (%s): %s"
-        % (
-            written_by,
-            sklearn.__version__,
-            PYTHON_VERSION,
-            WHEEL_ARCH,
-            ", ".join("%s %s -> %s (%s)" % (n, o, v, f) for f, n, o, v in changes),
+    staged, changes = staged_requirements(PROJECT_ROOT, written_by, pins, additions)
+    moved = ", ".join("%s %s -> %s (%s)" % (n, o, v, f) for f, n, o, v in changes)
+    if "scikit-learn" in pins:
+        print(
+            "the model was written by scikit-learn %s; this project ran %s. Re-pinning to a set with binary wheels "
+            "for Python %s (%s): %s" % (written_by, sklearn.__version__, PYTHON_VERSION, WHEEL_ARCH, moved)
         )
-    )
+    else:
+        print(
+            "the model needs other library versions. Re-pinning for Python %s (%s): %s"
+            % (PYTHON_VERSION, WHEEL_ARCH, moved)
+        )
     sys.stdout.flush()
     staging = tempfile.mkdtemp(prefix=".requirements-import-", dir=PROJECT_ROOT)
     aside = tempfile.mkdtemp(prefix=os.path.basename(venv) + ".before-import-", dir=os.path.dirname(venv))
@@ -261,11 +335,14 @@ def repin_and_import(written_by, pins, argv):
                     % (" ".join(step[:4]), log.read().decode("utf-8", "replace")[-3000:])
                 )
         # --keep-pins: the new venv runs the model's own scikit-learn; should it still disagree, refuse, never loop.
-        done = run_step([os.path.join(venv, "bin", "python"), IMPORTER] + list(argv) + ["--keep-pins"])
+        # It reads the staged requirement files as the project's (they are, once it succeeds).
+        os.environ[STAGED_REQUIREMENTS] = staging
+        try:
+            done = run_step([os.path.join(venv, "bin", "python"), IMPORTER] + list(argv) + ["--keep-pins"])
+        finally:
+            del os.environ[STAGED_REQUIREMENTS]
         if done != 0:
-            raise ImportRefused(
-                "the import in the venv rebuilt for scikit-learn %s did not succeed (above)" % written_by
-            )
+            raise ImportRefused("the import in the venv rebuilt for %s did not succeed (above)" % pins_text(everything))
         for name in sorted(set(c[0] for c in changes)):  # a file without a changed pin keeps even its mtime
             os.replace(os.path.join(staging, name), os.path.join(PROJECT_ROOT, name))
         committed = True
@@ -285,8 +362,12 @@ def repin_and_import(written_by, pins, argv):
         shutil.rmtree(staging, ignore_errors=True)
         if moved:
             shutil.rmtree(aside, ignore_errors=True)
+    pinned = (
+        ("scikit-learn==%s (%s)" % (written_by, pins_text(everything)))
+        if "scikit-learn" in pins
+        else pins_text(everything)
+    )
     print(
-        "requirements.txt now pins scikit-learn==%s (%s), and %s was rebuilt from it: commit requirements.txt with "
-        "model/" % (written_by, pins_text(pins), venv)
+        "requirements.txt now pins %s, and %s was rebuilt from it: commit requirements.txt with model/" % (pinned, venv)
     )
     return 0

@@ -2,17 +2,18 @@
 their bytes (not their names: a notebook saves model.pkl as joblib as often as pickle), loaded as safely as the format
 allows, and the scikit-learn version that wrote it, read before loading because a model from another version may not
 load at all.
+
+Only the standard library at import time: the generator's preflight identifies PATH before any venv exists (loading
+imports serving.artifact, and with it skops or joblib, when it happens).
 """
 
-import json
 import os
 import re
 import warnings
 import zipfile
 
-from serving import artifact
-
 from . import ImportRefused
+from .mlflow_model import read_folder
 
 # joblib.dump(..., compress=...) writes a zlib, gzip, bz2, xz or lz4 stream around the pickle.
 COMPRESSED_JOBLIB = (
@@ -32,7 +33,8 @@ def identify(path):
     if not os.path.exists(path):
         raise ImportRefused("%s does not exist; give the path of your saved model" % path)
     if os.path.isdir(path):
-        return _identify_mlflow(path)
+        facts = read_folder(path)
+        return facts["format"], facts["modelFile"], facts
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"PK\x03\x04"):
@@ -59,66 +61,26 @@ def identify(path):
     )
 
 
-def _identify_mlflow(folder):
-    mlmodel = os.path.join(folder, "MLmodel")
-    if not os.path.isfile(mlmodel):
-        raise ImportRefused(
-            "%s is a folder without an MLmodel file (it holds: %s); an MLflow model folder has one"
-            % (folder, ", ".join(sorted(os.listdir(folder))[:8]) or "nothing")
-        )
-    try:
-        import yaml  # from requirements-dev.txt; only an MLflow folder needs it, a model file does not
-    except ImportError:
-        raise ImportRefused(
-            "reading an MLflow MLmodel file needs PyYAML: run `make venv` (requirements-dev.txt)"
-        ) from None
-    with open(mlmodel, encoding="utf-8") as fh:
-        meta = yaml.safe_load(fh) or {}
-    flavors = meta.get("flavors") or {}
-    flavor = flavors.get("sklearn")
-    if not flavor:
-        raise ImportRefused(
-            "%s is an MLflow model without the sklearn flavor (its flavors: %s); only scikit-learn "
-            "models can be served here" % (folder, ", ".join(sorted(flavors)) or "none")
-        )
-    fmt = flavor.get("serialization_format", "cloudpickle")
-    model_file = os.path.join(folder, flavor.get("pickled_model", "model.pkl"))
-    if not os.path.isfile(model_file):
-        raise ImportRefused("%s names %s as its model, but that file is missing" % (mlmodel, model_file))
-    facts = {"sklearnVersion": flavor.get("sklearn_version") or _required_sklearn(folder), "inputs": None}
-    signature = meta.get("signature") or {}
-    if signature.get("inputs"):
-        inputs = json.loads(signature["inputs"]) if isinstance(signature["inputs"], str) else signature["inputs"]
-        facts["inputs"] = [c for c in inputs if c.get("name")] or None
-    return ("skops" if fmt == "skops" else "pickle"), model_file, facts
+def pickle_refusal(path):
+    return (
+        "%s is a pickle (joblib, pickle or cloudpickle). Loading a pickle runs whatever code it contains, so it is "
+        "refused unless you made it or fully trust who did: then add --trust-pickle. Safer: save the model with "
+        'skops in your notebook (skops.io.dump(model, "model.skops")) and import that' % path
+    )
 
 
-def _required_sklearn(folder):
-    """scikit-learn==X from the MLflow folder's requirements.txt (or conda.yaml's pip list)."""
-    for name in ("requirements.txt", "conda.yaml"):
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    text = line.strip().lstrip("- ").strip()
-                    if text.lower().startswith("scikit-learn==") or text.lower().startswith("scikit_learn=="):
-                        return text.split("==", 1)[1].strip()
-    return None
+def load_source(kind, path, args, trusted=None):
+    """-> (model, the scikit-learn version that wrote it, or None when it did not say). `trusted`: the skops types
+    the preflight settled on beyond skops' defaults (--trust-type, MLflow's list when accepted, the user's code)."""
+    from serving import artifact
 
-
-def load_source(kind, path, args):
-    """-> (model, the scikit-learn version that wrote it, or None when it did not say)."""
     with open(path, "rb") as fh:
         blob = fh.read()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if kind == "pickle":
             if not args.trust_pickle:
-                raise ImportRefused(
-                    "%s is a pickle (joblib, pickle or cloudpickle). Loading a pickle runs whatever code it contains, "
-                    "so it is refused unless you made it or fully trust who did: then add --trust-pickle. Safer: save "
-                    'the model with skops in your notebook (skops.io.dump(model, "model.skops")) and import that' % path
-                )
+                raise ImportRefused(pickle_refusal(path))
             try:
                 model = artifact.loads(blob, "joblib")
             except Exception as exc:
@@ -127,7 +89,7 @@ def load_source(kind, path, args):
                 ) from exc
         else:
             try:
-                model = artifact.loads(blob, "skops", args.trust_type)
+                model = artifact.loads(blob, "skops", args.trust_type if trusted is None else trusted)
             except artifact.ArtifactError as exc:
                 raise ImportRefused("%s: %s" % (path, exc)) from exc
             except Exception as exc:

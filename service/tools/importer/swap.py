@@ -1,5 +1,6 @@
 """The new model/ is built as a folder beside the old one (same filesystem, so each move is a rename) and only swapped
-in once proven: at every moment model/ is either the old folder, whole, or the new one.
+in once proven: at every moment model/ is either the old folder, whole, or the new one. The user's code (model_code/,
+from --code) is staged and swapped in the same way, together with model/.
 """
 
 import os
@@ -9,9 +10,9 @@ import tempfile
 from serving import artifact
 
 
-def new_candidate(model_dir):
-    """An empty folder beside model_dir for the new model, readable by the service."""
-    candidate = tempfile.mkdtemp(prefix=".model-import-", dir=os.path.dirname(model_dir))
+def new_candidate(model_dir, prefix=".model-import-"):
+    """An empty folder beside model_dir for the new model (or code), readable by the service."""
+    candidate = tempfile.mkdtemp(prefix=prefix, dir=os.path.dirname(model_dir))
     os.chmod(candidate, 0o755)  # mkdtemp makes 0700; on EB the web server's user must be able to read model/
     return candidate
 
@@ -41,3 +42,31 @@ def swap_in(candidate, model_dir):
         raise
     if aside:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def swap_in_all(pairs):
+    """swap_in for each (candidate, folder), all or none: a failure puts back the folders already swapped."""
+    done = []
+    try:
+        for candidate, folder in pairs:
+            aside = None
+            if os.path.exists(folder):
+                aside = tempfile.mkdtemp(prefix="." + os.path.basename(folder) + "-old-", dir=os.path.dirname(folder))
+                os.rmdir(aside)
+                os.rename(folder, aside)
+            try:
+                os.rename(candidate, folder)
+            except BaseException:
+                if aside:
+                    os.rename(aside, folder)
+                raise
+            done.append((candidate, folder, aside))
+    except BaseException:
+        for candidate, folder, aside in reversed(done):
+            os.rename(folder, candidate)
+            if aside:
+                os.rename(aside, folder)
+        raise
+    for _candidate, _folder, aside in done:
+        if aside:
+            shutil.rmtree(aside, ignore_errors=True)

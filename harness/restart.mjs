@@ -3,7 +3,7 @@
 // few seconds and started again with the Procfile command. Measured: from "upstream healthy" (the first 200 of a
 // /health poll every 20 ms, straight to gunicorn) to the first 200 the gateway's callers get, and to the last error
 // they get (answer times).
-import { sleep } from '../../harness/index.mjs';
+import { sleep } from './procs.mjs';
 import { openLoop } from './openloop.mjs';
 
 /** true when gunicorn's /health on `port` answers 200 within `timeoutMs`. */
