@@ -18,10 +18,12 @@ from serving.bundle import column_specs, json_label
 from serving.formats import MAX_YEAR, MIN_YEAR, NANOS_PER_DAY, format_date, format_datetime, parse_date
 from serving.onnx_runtime import ARTIFACT as ONNX_ARTIFACT
 from serving.prediction import frame_of
+from serving.trust import TrustError
 from serving.validation import BOOLEAN, CATEGORY, DATE, DATETIME, FEATURE_TYPES, INTEGER, NUMBER, TEXT
 
 from . import onnx_conversion, own_code
 from .errors import DerivationError
+from .vouch import VouchRefused, refuse_dangerous, vouch
 
 SCHEMA_NAME = "schema.json"
 # The newest schemaVersion (the service reads it and version 1); schema_version() says which one a schema needs.
@@ -675,6 +677,14 @@ def _write_temp(directory, final_name, data):
     return path
 
 
+def _voucher(schema):
+    """Who vouches for a model written from this schema: train.py, or an import (whose flags let it load)."""
+    model = schema["model"]
+    if model.get("source") == "import":
+        return "make import of %s (%s)" % (model.get("importedFrom", "a model"), model.get("importedAs", "?"))
+    return str(model.get("source") or "train.py")
+
+
 def write_model_folder(
     directory,
     model,
@@ -684,15 +694,20 @@ def write_model_folder(
     proof_frame=None,
     proof_rows="held-out rows",
     trusted_code=None,
+    log=print,
 ):
     """Write the artifact in `fmt` (and model.onnx for the onnx runtime), then schema.json = make_schema(model_fields),
     each atomically; return the schema.
 
     model_fields are the schema's model.* entries that describe the files (artifact, format, sha256, version,
-    trustedTypes, runtime, onnx, and ownCode when the model runs code of the project: see tools/own_code.py);
-    make_schema builds the whole schema around them. trusted_code lists the project's modules the caller vouches for
-    (train.py's TRUSTED_CODE): a model that runs code of another one is refused. None: the caller loaded the model
-    with the user's explicit trust already (the importer). runtime defaults to the project's
+    runtime, onnx, and ownCode when the model runs code of the project: see tools/own_code.py); make_schema builds the
+    whole schema around them. trusted_code lists the project's modules the caller vouches for (train.py's
+    TRUSTED_CODE): a model that runs code of another one is refused. None: the caller loaded the model with the user's
+    explicit trust already (the importer). What loading the artifact may run is not in schema.json: the caller
+    (train.py, or an import the user vouched for with its flags) vouches for this artifact in the project's trust.json
+    (tools/vouch.py), before the files are renamed into place, so the folder is at every moment either the old model,
+    trusted before, or the new one, trusted now. A model holding a type that runs code is refused before anything is
+    written. runtime defaults to the project's
     (serving/settings.py). For onnx the pipeline is converted and proven on `proof_frame` (a frame as
     describe_features builds it; `proof_rows` says what its rows are) before anything is written: a pipeline that
     cannot be converted, or answers differently, raises onnx_conversion.ConversionError and leaves the folder as it was.
@@ -706,9 +721,10 @@ def write_model_folder(
     sha256 = hashlib.sha256(blob).hexdigest()
     name = artifact.ARTIFACT_NAMES[fmt]
     fields = {"artifact": name, "format": fmt, "sha256": sha256, "version": sha256[:12], "runtime": runtime}
-    if fmt == "skops":
-        # Written by this process from a model it holds: the types it contains are the ones it vouches for.
-        fields["trustedTypes"] = trusted
+    try:
+        refuse_dangerous(trusted)
+    except VouchRefused as exc:
+        raise DerivationError(str(exc)) from None
     if code:
         fields["ownCode"] = code
     files = [(name, blob)]
@@ -734,6 +750,17 @@ def write_model_folder(
     try:
         for file_name, data in files:
             temps.append((_write_temp(directory, file_name, data), file_name))
+        # Written by this process from a model it holds: the types it contains (skops) or the exact file (a pickle)
+        # are what its caller vouches for.
+        try:
+            vouch(
+                skops_types=trusted if fmt == "skops" else (),
+                pickle_sha256=sha256 if fmt == "joblib" else None,
+                by=_voucher(schema),
+                log=log,
+            )
+        except TrustError as exc:
+            raise DerivationError("cannot record the model's trust: %s" % exc) from None
         for temp, file_name in temps:  # schema.json last: it names the others
             os.replace(temp, os.path.join(directory, file_name))
         temps = []

@@ -18,6 +18,8 @@ export type Behaviour =
 export interface PredictCall {
   requestId: string | undefined;
   rows: Row[];
+  /** X-Service-Token, when the gateway sent one (UPSTREAM_TOKEN). */
+  serviceToken?: string;
 }
 
 /**
@@ -59,6 +61,8 @@ export interface FakeUpstream {
   healthWithoutModel: boolean;
   /** What the service's after_predict hook does to each answer (rows: the rows of that call), as application.py's. */
   afterPredict: ((body: Record<string, unknown>, rows: Row[]) => Record<string, unknown>) | undefined;
+  /** X-Service-Token of the last /health or /v1/schema request. */
+  controlToken: string | undefined;
   /** Back to how it started: no script, answering ok, the schema's model version, healthy, no calls recorded. */
   reset(): void;
   close(): Promise<void>;
@@ -82,6 +86,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     healthMaxInFlight: 0,
     healthWithoutModel: false,
     afterPredict: undefined,
+    controlToken: undefined,
     reset() {
       Object.assign(state, {
         script: [],
@@ -92,6 +97,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         healthMaxInFlight: 0,
         healthWithoutModel: false,
         afterPredict: undefined,
+        controlToken: undefined,
         healthHits: 0,
         abandoned: 0,
       });
@@ -115,6 +121,8 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
   }
 
   const server = http.createServer(async (req, res) => {
+    const serviceToken = req.headers['x-service-token'] as string | undefined;
+    if (req.method === 'GET') state.controlToken = serviceToken;
     if (req.method === 'GET' && req.url === '/health') {
       state.healthHits++;
       healthInFlight++;
@@ -138,7 +146,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     const text = await readBody(req);
     const rows = (JSON.parse(text) as { instances: Row[] }).instances;
     const requestId = req.headers['x-request-id'] as string | undefined;
-    state.calls.push({ requestId, rows });
+    state.calls.push({ requestId, rows, ...(serviceToken === undefined ? {} : { serviceToken }) });
     const behaviour = state.script.shift() ?? state.fallback;
     const answer = () => {
       const echoes = rows.map((row) => echoPrediction(schema, row));

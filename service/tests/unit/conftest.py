@@ -8,6 +8,18 @@ import pytest
 import support
 
 import serving
+from serving import trust
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_trust(tmp_path_factory):
+    """The trust.json the service reads and train/import write: a session's own, never service/trust.json here.
+    Every model folder the fixtures write is vouched for in it, as train.py vouches in a project."""
+    root = tmp_path_factory.mktemp("project")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trust, "PROJECT_ROOT", str(root))
+        yield root / trust.FILE_NAME
+
 
 SESSION_PATH = list(sys.path)
 

@@ -201,3 +201,24 @@ def test_code_named_features_is_refused_for_the_project_s_features_py(tmp_path):
     path.write_text("")
     [message] = problems(options(skops_file(tmp_path), sample=sample_csv(tmp_path), code=[str(path)]))
     assert "features (the project's features.py, where derived features live" in message
+
+
+def test_types_that_run_code_are_refused_by_the_preflight_whoever_vouches_for_them(tmp_path):
+    # The service's own denylist (serving/trust.py), read without importing Flask: no flag lets builtins.eval in, not
+    # --trust-type, not MLflow's recorded list with --trust-mlflow-types.
+    model = make_pipeline(FunctionTransformer(eval), LogisticRegression(max_iter=500))
+    root = mlflow_folder(tmp_path / "m")
+    skops_file(root, model, name="model.skops")
+    with open(os.path.join(root, "MLmodel")) as fh:
+        meta = json.load(fh)
+    meta["flavors"]["sklearn"]["skops_trusted_types"] = ["builtins.eval"]
+    with open(os.path.join(root, "MLmodel"), "w") as fh:
+        json.dump(meta, fh)
+    refusal = (
+        "the skops file contains builtins.eval, which run code, files, processes or the network when the model loads "
+        "or predicts: refused even if trusted (no flag accepts them), and the service would refuse them too. Rebuild "
+        "the model without them"
+    )
+    for given in (dict(trust_mlflow_types=True), dict(trust_type=["builtins.eval"])):
+        assert problems(options(root, sample=sample_csv(tmp_path), **given)) == [refusal]
+    assert preflight.trust_rules().runs_code("os.system") and not preflight.trust_rules().runs_code("numpy.dtype")

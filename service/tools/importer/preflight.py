@@ -15,6 +15,7 @@ problems. Like cli.py it orders job modules (source, mlflow_model, inspection, l
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -26,6 +27,19 @@ from .libraries import LIBRARIES, PROJECT_MODULES, STDLIB
 from .source import identify, pickle_refusal, sniff_sklearn_version
 
 MLFLOW_TYPES_FLAG = "--trust-mlflow-types"
+# The service's own rules (serving/trust.py: trust.json and the types that run code), read from its file by path:
+# importing the serving package would import Flask, and the preflight runs on the standard library alone.
+_TRUST_PY = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "serving", "trust.py"
+)
+
+
+def trust_rules():
+    """serving/trust.py as a module of its own (it imports only the standard library)."""
+    spec = importlib.util.spec_from_file_location("_sci_eb_trust_rules", _TRUST_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def add_model_arguments(parser):
@@ -214,6 +228,16 @@ def _trust(found, args, context, problems):
     if found.kind != "skops":
         return
     references = found.inspection.references if found.inspection else skops_types(found.kind, found.path)
+    # Types that run code are refused whoever vouches for them (--trust-type, MLflow's list, --code): the service
+    # would refuse them at start-up (serving/trust.py), so the import stops here, with no flag that lets them in.
+    dangerous = sorted(set(t for t in references if trust_rules().runs_code(t)))
+    if dangerous:
+        problems.append(
+            "the skops file contains %s, which run code, files, processes or the network when the model loads or "
+            "predicts: refused even if trusted (no flag accepts them), and the service would refuse them too. "
+            "Rebuild the model without them" % ", ".join(dangerous)
+        )
+        return
     # The user's own code is trusted by --code (it runs when the model loads); its types with it.
     own = [t for t in references if t.split(".", 1)[0] in found.code_modules]
     trusted = sorted(set(list(args.trust_type) + (recorded if mlflow_flag else []) + own))
