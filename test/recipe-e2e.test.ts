@@ -173,11 +173,14 @@ describe("the README's derived-feature recipe, followed literally on a CSV proje
     expect(test!.output).toMatch(/\d+ passed/);
     expect(test!.output).not.toMatch(/failed|error|skipped/i);
 
-    // Requests keep the raw columns; the model records the code it was trained with.
+    // Requests keep the raw columns; the model records the code it was trained with, and the project's trust.json
+    // (never the model folder) vouches for the function loading it runs.
     const schema = JSON.parse(readFileSync(path.join(dir, 'model/schema.json'), 'utf8'));
     expect(schema.features).toEqual(JSON.parse(before.schema).features);
     expect(Object.keys(schema.model.ownCode)).toEqual(['features']);
-    expect(schema.model.trustedTypes).toContain('features.derive');
+    expect(schema.model.trustedTypes).toBeUndefined();
+    const trust = JSON.parse(readFileSync(path.join(dir, 'trust.json'), 'utf8'));
+    expect(Object.keys(trust.skopsTypes)).toContain('features.derive');
   });
 
   it('step 3: served as before, the predictions follow the area per room', async () => {
