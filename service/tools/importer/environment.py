@@ -62,8 +62,9 @@ def version_advice(written_by, pins):
     if pins:
         return (
             "Pins with binary wheels for Python %s (%s) that follow the artifact: %s. Import without --keep-pins "
-            "and the importer writes them to requirements.txt and rebuilds the venv (or put them there yourself, "
-            "run `make venv`, and import again)" % (PYTHON_VERSION, WHEEL_ARCH, pins_text(pins))
+            "and the importer writes them to the requirement files that pin those packages and rebuilds the venv (or "
+            "change those lines yourself, in requirements-dev.txt too where it pins them, run `make venv`, and import "
+            "again)" % (PYTHON_VERSION, WHEEL_ARCH, pins_text(pins))
         )
     others = [p for p in OTHER_PYTHONS if wheel_set(written_by, p)]
     if others:
@@ -152,11 +153,16 @@ def staged_requirements(root, written_by, pins, additions=None):
             staged[name] = text
             changes.extend((name,) + c for c in changed)
     moves_sklearn = "scikit-learn" in [canonical(n) for n in pins]
-    if moves_sklearn and not [c for c in changes if c[0] == "requirements.txt" and canonical(c[1]) == "scikit-learn"]:
+    if moves_sklearn and not [c for c in changes if canonical(c[1]) == "scikit-learn"]:
+        # On the onnx runtime scikit-learn is a build-time library pinned in requirements-dev.txt, not in
+        # requirements.txt: the advice names the file the project's own venv is built from, so following it cannot
+        # give pip two scikit-learn pins.
+        where = "requirements-dev.txt" if "requirements-dev.txt" in staged else "requirements.txt"
         raise ImportRefused(
-            "the model was written by scikit-learn %s, but requirements.txt has no scikit-learn==... "
-            "line to re-pin: add scikit-learn==%s (with %s) to it, run `make venv`, and import again"
-            % (written_by, written_by, pins_text(pins))
+            "the model was written by scikit-learn %s, but %s no scikit-learn==... line to re-pin: "
+            "add scikit-learn==%s (with %s) to %s, run `make venv`, and import again"
+            % (written_by, " and ".join(sorted(staged)) + (" have" if len(staged) > 1 else " has")
+               if staged else "requirements.txt has", written_by, pins_text(pins), where)
         )
     return staged, changes
 
@@ -367,7 +373,7 @@ def repin_and_import(written_by, pins, argv, additions=None):
         if "scikit-learn" in pins
         else pins_text(everything)
     )
-    print(
-        "requirements.txt now pins %s, and %s was rebuilt from it: commit requirements.txt with model/" % (pinned, venv)
-    )
+    files = " and ".join(sorted(set(c[0] for c in changes)))
+    print("%s now pin%s %s, and %s was rebuilt from %s: commit %s with model/" % (
+        files, "" if " and " in files else "s", pinned, venv, "them" if " and " in files else "it", files))
     return 0
