@@ -92,6 +92,8 @@ const COMMON = [
   'tools/importer/user_code.py',
   'tools/importer/wheels.py',
   'tools/onnx_conversion.py',
+  'tools/onnx_converters.py',
+  'tools/onnx_inputs.py',
   'tools/procfile.py',
   'tools/run_staged.py',
   'tools/schema_derivation.py',

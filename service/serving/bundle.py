@@ -339,7 +339,13 @@ def load_model(model_dir):
         # The scikit-learn artifact is checked above (it is the model's identity: version) but not loaded: the onnx
         # runtime runs without scikit-learn and skops.
         return ModelBundle(
-            OnnxModel(onnx_blob, schema["features"], classes, bool(compiled.get("labelsFromProba", True))),
+            OnnxModel(
+                onnx_blob,
+                schema["features"],
+                classes,
+                bool(compiled.get("labelsFromProba", True)),
+                compiled.get("inputs"),
+            ),
             schema,
             schema_bytes,
         )

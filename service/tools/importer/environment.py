@@ -161,8 +161,15 @@ def staged_requirements(root, written_by, pins, additions=None):
         raise ImportRefused(
             "the model was written by scikit-learn %s, but %s no scikit-learn==... line to re-pin: "
             "add scikit-learn==%s (with %s) to %s, run `make venv`, and import again"
-            % (written_by, " and ".join(sorted(staged)) + (" have" if len(staged) > 1 else " has")
-               if staged else "requirements.txt has", written_by, pins_text(pins), where)
+            % (
+                written_by,
+                " and ".join(sorted(staged)) + (" have" if len(staged) > 1 else " has")
+                if staged
+                else "requirements.txt has",
+                written_by,
+                pins_text(pins),
+                where,
+            )
         )
     return staged, changes
 
@@ -374,6 +381,8 @@ def repin_and_import(written_by, pins, argv, additions=None):
         else pins_text(everything)
     )
     files = " and ".join(sorted(set(c[0] for c in changes)))
-    print("%s now pin%s %s, and %s was rebuilt from %s: commit %s with model/" % (
-        files, "" if " and " in files else "s", pinned, venv, "them" if " and " in files else "it", files))
+    print(
+        "%s now pin%s %s, and %s was rebuilt from %s: commit %s with model/"
+        % (files, "" if " and " in files else "s", pinned, venv, "them" if " and " in files else "it", files)
+    )
     return 0
