@@ -206,3 +206,22 @@ def test_the_re_run_reads_the_staged_requirements_as_the_project_s(monkeypatch, 
     monkeypatch.setenv(environment.STAGED_REQUIREMENTS, str(tmp_path))
     assert environment.requirements_dir() == str(tmp_path)
     assert environment.requirement_lines({"scikit-learn": "1.5.2"}) == ["scikit-learn==1.5.2", "lightgbm==4.7.0"]
+
+
+def test_on_onnx_a_model_s_libraries_are_build_time_pins_in_requirements_dev(monkeypatch, tmp_path, capsys):
+    # EB serves model.onnx alone: LightGBM only loads and converts the model, in the developer's venv.
+    monkeypatch.setattr(environment.settings, "RUNTIME", "onnx")
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\nonnxruntime==1.32.0\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\nscipy==1.17.1\nscikit-learn==1.9.1\n")
+    monkeypatch.setattr(environment, "PROJECT_ROOT", str(tmp_path))
+    staged, changes = staged_requirements(str(tmp_path), None, {}, {"lightgbm": "4.7.0"})
+    assert staged["requirements-dev.txt"].endswith(environment.LIBRARIES_HEADER + "\nlightgbm==4.7.0\n")
+    assert staged["requirements.txt"] == "numpy==2.4.6\nonnxruntime==1.32.0\n"
+    assert changes == [("requirements-dev.txt", "lightgbm", "(none)", "4.7.0")]
+    # the libraries are resolved against the build-time stack too (scipy is pinned there, not in requirements.txt)
+    assert "scipy==1.17.1" in environment.requirement_lines()
+    monkeypatch.setattr(environment, "run_step", lambda command, log=None: 0)
+    environment.Installed({"lightgbm": "4.7.0"}, ["lightgbm"]).commit()
+    assert (tmp_path / "requirements-dev.txt").read_text().endswith("\nlightgbm==4.7.0\n")
+    assert (tmp_path / "requirements.txt").read_text() == "numpy==2.4.6\nonnxruntime==1.32.0\n"
+    assert "requirements-dev.txt now also pins lightgbm==4.7.0" in capsys.readouterr().out

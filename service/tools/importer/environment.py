@@ -147,7 +147,7 @@ def staged_requirements(root, written_by, pins, additions=None):
         if os.path.isfile(path):
             with open(path, encoding="utf-8", newline="") as fh:  # newline="": CRLF files stay CRLF
                 text, changed = repinned(fh.read(), pins)
-            if name == "requirements.txt" and additions:
+            if name == libraries_file() and additions:
                 text = with_libraries(text, additions)
                 changed.extend((n, "(none)", v) for n, v in sorted(additions.items()))
             staged[name] = text
@@ -174,19 +174,27 @@ def staged_requirements(root, written_by, pins, additions=None):
     return staged, changes
 
 
+def libraries_file():
+    """Where a model's libraries are pinned: requirements.txt, which EB installs; on the onnx runtime EB serves
+    model.onnx alone, so LightGBM or XGBoost only load and convert the model at build time (requirements-dev.txt)."""
+    return "requirements-dev.txt" if settings.RUNTIME == "onnx" else "requirements.txt"
+
+
 def requirements_dir():
     """Where requirements.txt is read from: the project, or (in the re-run) the staged files of the re-pin."""
     return os.environ.get(STAGED_REQUIREMENTS) or PROJECT_ROOT
 
 
 def requirement_lines(pins=None):
-    """requirements.txt's lines, re-pinned to `pins` in memory (what the libraries are resolved against)."""
-    path = os.path.join(requirements_dir(), "requirements.txt")
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    return repinned(text, pins or {})[0].splitlines()
+    """requirements.txt's lines (with requirements-dev.txt's on the onnx runtime, where scikit-learn and its stack are
+    pinned), re-pinned to `pins` in memory (what the libraries are resolved against)."""
+    lines = []
+    for name in ("requirements.txt",) + (("requirements-dev.txt",) if libraries_file() != "requirements.txt" else ()):
+        path = os.path.join(requirements_dir(), name)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as fh:
+                lines.extend(repinned(fh.read(), pins or {})[0].splitlines())
+    return lines
 
 
 def in_a_venv():
@@ -195,13 +203,13 @@ def in_a_venv():
 
 class Installed(object):
     """Libraries installed into the running venv for an import (nothing else changes): kept, with their lines added
-    to requirements.txt, once the import is proven (commit), or uninstalled again (rollback)."""
+    to libraries_file(), once the import is proven (commit), or uninstalled again (rollback)."""
 
     def __init__(self, additions, new):
         self.additions, self.new = additions, new
 
     def commit(self):
-        path = os.path.join(PROJECT_ROOT, "requirements.txt")
+        path = os.path.join(PROJECT_ROOT, libraries_file())
         with open(path, encoding="utf-8", newline="") as fh:
             text = with_libraries(fh.read(), self.additions)
         staged = path + ".import-tmp"
@@ -212,8 +220,8 @@ class Installed(object):
         if os.path.exists(marker):  # make's marker stays newer than the requirement file: `make venv` has nothing to do
             os.utime(marker, None)
         print(
-            "requirements.txt now also pins %s (installed in %s): commit requirements.txt with model/"
-            % (pins_text(self.additions), sys.prefix)
+            "%s now also pins %s (installed in %s): commit it with model/"
+            % (libraries_file(), pins_text(self.additions), sys.prefix)
         )
 
     def rollback(self):

@@ -26,6 +26,8 @@ from .libraries import LIBRARIES, PROJECT_MODULES, STDLIB
 from .source import identify, pickle_refusal, sniff_sklearn_version
 
 MLFLOW_TYPES_FLAG = "--trust-mlflow-types"
+# The libraries whose estimators the onnx runtime can serve: onnxmltools converts them (tools/onnx_converters.py).
+ONNX_CONVERTIBLE_LIBRARIES = ("lightgbm", "xgboost")
 
 
 def add_model_arguments(parser):
@@ -122,11 +124,16 @@ def check(args, context):
         _placement(found, context, problems)
     _trust(found, args, context, problems)
     if context.runtime == "onnx" and (found.libraries or found.code_modules and found.inspection is not None):
-        used = sorted(found.libraries) + sorted(m for m in found.code_modules if m in found.inspection.modules)
+        # LightGBM and XGBoost have converters (onnxmltools, tools/onnx_converters.py): the library loads and converts
+        # the model at build time and model.onnx serves it; the proof still decides. Anything else would have to run.
+        used = sorted(m for m in found.libraries if m not in ONNX_CONVERTIBLE_LIBRARIES) + sorted(
+            m for m in found.code_modules if found.inspection is not None and m in found.inspection.modules
+        )
         if used:
             problems.append(
-                "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there. Serve "
-                "it on the sklearn runtime: `sci-eb upgrade --set runtime=sklearn`, then import again" % ", ".join(used)
+                "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there "
+                "(only LightGBM and XGBoost estimators have ONNX converters). Serve it on the sklearn runtime: "
+                "`sci-eb upgrade --set runtime=sklearn`, then import again" % ", ".join(used)
             )
     if not args.sample and not (facts and facts.get("example")):
         problems.append(
@@ -169,7 +176,7 @@ def _code(found, args, context, problems):
 
 
 def _placement(found, context, problems):
-    pinned = _pinned(context.pins_from)
+    pinned = _pinned(context.pins_from, context.runtime)
     installed = context.installed[0] if context.installed else None
     placement = libraries.place(found.inspection, found.code_modules, pinned, installed)
     mlflow_code = user_code.modules_in((found.facts or {}).get("code"))
@@ -243,11 +250,15 @@ def _them(names):
     return "it" if len(names) == 1 else "all %d" % len(names)
 
 
-def _pinned(root):
-    """{canonical name: version} of the project's requirements.txt ({} before the project exists)."""
+def _pinned(root, runtime="sklearn"):
+    """{canonical name: version} of the project's requirements.txt ({} before the project exists), and on the onnx
+    runtime of requirements-dev.txt too: there scikit-learn and a model's libraries are build-time pins."""
     if not root:
         return {}
-    return requirement_pins(os.path.join(root, "requirements.txt"))
+    pins = requirement_pins(os.path.join(root, "requirements.txt"))
+    if runtime == "onnx" and os.path.isfile(os.path.join(root, "requirements-dev.txt")):
+        pins.update(requirement_pins(os.path.join(root, "requirements-dev.txt")))
+    return pins
 
 
 def requirement_pins(path):
