@@ -195,7 +195,9 @@ def test_on_onnx_lightgbm_and_xgboost_models_pass_and_other_libraries_are_refuse
         found = check(options(path, sample=sample, trust_pickle=True), onnx)
         assert set(found.libraries) & {"lightgbm", "xgboost"}
     path = joblib_file(
-        tmp_path, catboost.CatBoostClassifier(iterations=5, verbose=0).fit(features, species), "cb.joblib"
+        tmp_path,
+        catboost.CatBoostClassifier(iterations=5, verbose=0, allow_writing_files=False).fit(features, species),
+        "cb.joblib",
     )
     [refusal] = problems(options(path, sample=sample, trust_pickle=True), onnx)
     assert refusal.startswith("this project serves with the onnx runtime, which runs model.onnx alone: catboost")
