@@ -377,10 +377,11 @@ def load_model(model_dir):
 
 
 def onnx_unsupported(schema):
-    """What in `schema` the onnx runtime cannot serve yet (named), or None: it takes numbers and string categories, as
-    plain float and string columns, and answers classifiers with probabilities and regressors."""
+    """What in `schema` the onnx runtime cannot serve yet (named), or None: it takes numbers, string categories and text
+    (for TfidfVectorizer/CountVectorizer), as plain float and string columns, and answers classifiers with
+    probabilities and regressors."""
     for f in schema["features"]:
-        if f["type"] not in V1_FEATURE_TYPES or is_coded(f) or f.get("dtype", "object") == "category":
+        if f["type"] not in V1_FEATURE_TYPES + (TEXT,) or is_coded(f) or f.get("dtype", "object") == "category":
             kind = "integer-coded category" if f["type"] == CATEGORY and is_coded(f) else f["type"]
             if f.get("dtype") == "category":
                 kind = "pandas category-dtype"

@@ -6,9 +6,9 @@ skops is imported when the service runs on it.
 The graph's inputs fit the model (tools/onnx_inputs.py, recorded in schema.json's model.onnx.inputs): one [rows, 1]
 input per feature when a ColumnTransformer selects columns by name, else one [rows, features] matrix in schema
 order. Numbers are float32 (what scikit-learn's trees compute in anyway; the conversion proved the difference for
-the linear models within tolerance) with NaN for null, categories strings with MISSING_CATEGORY for null (the
-converted imputers treat it as missing). Input names are the graph's own (a feature name need not be a valid ONNX
-name); clients only ever see the feature names.
+the linear models within tolerance) with NaN for null, categories and text strings with MISSING_CATEGORY for null
+(the converted imputers treat it as missing; text goes to the converted TfidfVectorizer/CountVectorizer). Input names
+are the graph's own (a feature name need not be a valid ONNX name); clients only ever see the feature names.
 """
 
 import os
@@ -24,6 +24,8 @@ LABEL_OUTPUT, PROBABILITY_OUTPUT, VALUE_OUTPUT = "label", "probabilities", "vari
 # model.onnx.inputs' layouts; a schema.json written before they were recorded has one input per feature, named after it.
 COLUMNS, MATRIX = "columns", "matrix"
 MATRIX_INPUT = "X"
+# Feature types fed as string tensors: categories, and text for the converted TfidfVectorizer/CountVectorizer.
+STRING_TYPES = ("category", "text")
 
 
 class Columns(dict):
@@ -69,7 +71,7 @@ class OnnxModel(object):
         inputs = inputs or {"layout": COLUMNS, "names": self.feature_names_in_}
         # (feature, input name, dtype): a DataFrame or float64 column (a test, a before_predict hook) is fed as the
         # graph wants
-        dtypes = [object if f["type"] == "category" else NUMBER_DTYPE for f in features]
+        dtypes = [object if f["type"] in STRING_TYPES else NUMBER_DTYPE for f in features]
         self._matrix = inputs["name"] if inputs["layout"] == MATRIX else None
         names = [self._matrix] * len(features) if self._matrix else inputs["names"]
         self._inputs = list(zip(self.feature_names_in_, names, dtypes))

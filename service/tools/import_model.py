@@ -29,7 +29,9 @@ process and over HTTP from the service started with the Procfile's command; only
 swapped for the new folders. On the onnx runtime (serving/settings.py) the model is also converted to model.onnx and
 proven on the sample (the same labels, probabilities within 1e-5) before anything is written; a step neither skl2onnx
 nor onnxmltools (LightGBM, XGBoost) can convert is refused by name (CatBoost and your own code need the sklearn
-runtime). There LightGBM and XGBoost are build-time libraries, pinned in requirements-dev.txt, and so is scikit-learn.
+runtime), and so is a TfidfVectorizer/CountVectorizer whose vocabulary has words of non-ASCII letters, which
+onnxruntime's tokenizer cannot match (docs/runtime.md, "Text"). There LightGBM and XGBoost are build-time libraries,
+pinned in requirements-dev.txt, and so is scikit-learn.
 
 The environment follows the model. A model written by another scikit-learn than requirements.txt pins: its version
 (with numpy/scipy/pandas/joblib that have binary wheels for the EB Python and architecture, resolved by pip) replaces

@@ -20,7 +20,7 @@ from serving.bundle import ModelBundle, labels_from_proba, onnx_unsupported
 from serving.onnx_runtime import ARTIFACT, MISSING_CATEGORY, OnnxModel
 from serving.prediction import predict
 
-from . import onnx_converters, onnx_inputs
+from . import onnx_converters, onnx_inputs, onnx_text
 from .errors import DerivationError
 
 TOLERANCE = 1e-5
@@ -70,7 +70,7 @@ def unconvertible_step(model):
             return where, "it runs Python code (%s), which ONNX cannot express" % getattr(
                 step.func, "__name__", step.func
             )
-    return None
+    return onnx_text.difference(_steps(model, []))
 
 
 def _missing_as_string(model, features):
@@ -114,9 +114,11 @@ def convert(model, features):
         raise ConversionError(str(exc)) from exc
     final = converted.steps[-1][1] if hasattr(converted, "steps") else converted
     # zipmap off: probabilities as one [rows, classes] array in classes_ order, not a list of dicts.
-    options = {id(final): {"zipmap": False}} if is_classifier(final) else None
+    options = {id(final): {"zipmap": False}} if is_classifier(final) else {}
+    # text vectorizers: lowercased with a locale every glibc system has (tools/onnx_text.py says why)
+    options.update(onnx_text.options(_steps(converted, [])))
     try:
-        graph = convert_sklearn(converted, initial_types=inputs, options=options, target_opset=TARGET_OPSET)
+        graph = convert_sklearn(converted, initial_types=inputs, options=options or None, target_opset=TARGET_OPSET)
     except Exception as exc:
         said = _said(exc)
         root = exc

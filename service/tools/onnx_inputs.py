@@ -13,7 +13,7 @@ features (schema.json's model.onnx.inputs). Clients never see them: they send th
 feeds each column to its recorded input.
 """
 
-from serving.onnx_runtime import COLUMNS, MATRIX, MATRIX_INPUT
+from serving.onnx_runtime import COLUMNS, MATRIX, MATRIX_INPUT, STRING_TYPES
 
 from .errors import DerivationError
 
@@ -40,11 +40,11 @@ def initial_types(model, features):
     layout = layout_of(model)
     if layout == COLUMNS:
         return [
-            (f["name"], StringTensorType([None, 1]) if f["type"] == "category" else FloatTensorType([None, 1]))
+            (f["name"], StringTensorType([None, 1]) if f["type"] in STRING_TYPES else FloatTensorType([None, 1]))
             for f in features
         ], layout
-    categories = [f["name"] for f in features if f["type"] == "category"]
-    numbers = [f["name"] for f in features if f["type"] != "category"]
+    categories = [f["name"] for f in features if f["type"] in STRING_TYPES]
+    numbers = [f["name"] for f in features if f["type"] not in STRING_TYPES]
     if categories and numbers:
         raise InputsError(
             "%s takes all %d features as one array, but they mix numbers (%s) and categories (%s), which one ONNX "
