@@ -115,7 +115,7 @@ def convert(model, features):
     final = converted.steps[-1][1] if hasattr(converted, "steps") else converted
     # zipmap off: probabilities as one [rows, classes] array in classes_ order, not a list of dicts.
     options = {id(final): {"zipmap": False}} if is_classifier(final) else {}
-    # text vectorizers: lowercased with a locale every glibc system has (tools/onnx_text.py says why)
+    # text vectorizers: lowercased with a locale every AL2023 instance has (tools/onnx_text.py says why)
     options.update(onnx_text.options(_steps(converted, [])))
     try:
         graph = convert_sklearn(converted, initial_types=inputs, options=options or None, target_opset=TARGET_OPSET)

@@ -5,8 +5,9 @@ The locale. skl2onnx lowercases text with ONNX's StringNormalizer, which onnxrun
 named in the graph it asks for en_US.UTF-8, and fails ("Failed to construct locale with name:en_US.UTF-8") on a system
 without that language pack. Amazon Linux 2023's minimal installs (glibc-minimal-langpack, as in its container images)
 have C, POSIX and C.UTF-8 only, and nothing guarantees an Elastic Beanstalk instance more: every vectorizer is
-converted with LOCALE, which every glibc system has, so the graph needs nothing the instance may lack. The proof
-then runs with that same locale on the converting machine.
+converted with LOCALE, which the smallest AL2023 install has (and glibc builds in since 2.35), so the graph needs
+nothing the instance may lack. The proof runs the graph with that locale on the converting machine: one without it
+(not seen on Linux) has the conversion refused with onnxruntime's message.
 
 The tokenizer. onnxruntime's Tokenizer matches the token pattern with RE2, whose \\w is ASCII only, where Python's
 re (scikit-learn) matches any Unicode letter: a vocabulary word with another letter (café, straße) can never be

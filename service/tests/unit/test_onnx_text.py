@@ -1,6 +1,6 @@
 """Text features on the onnx runtime (tools/onnx_text.py): TfidfVectorizer and CountVectorizer in a ColumnTransformer
 convert and answer as scikit-learn does on held-out rows with words never seen in training, lowercased with a locale
-every glibc system has; a vocabulary the converted tokenizer could not match is refused, naming its words."""
+every AL2023 instance has; a vocabulary the converted tokenizer could not match is refused, naming its words."""
 
 import os
 
