@@ -94,6 +94,7 @@ const COMMON = [
   'tools/onnx_conversion.py',
   'tools/onnx_converters.py',
   'tools/onnx_inputs.py',
+  'tools/onnx_text.py',
   'tools/procfile.py',
   'tools/run_staged.py',
   'tools/schema_derivation.py',
