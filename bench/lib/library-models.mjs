@@ -52,13 +52,15 @@ export function libraryProjects(log, referenceSchema) {
       const venv = venvWithLibraries(log, dir, runtime);
       const model = path.join(TMP, `${library}.joblib`);
       const sample = path.join(TMP, `${library}-sample.csv`);
-      runStep(log, `fit ${library} (bench/library_model.py)`, path.join(venv, 'bin', 'python'), [
-        path.join(BENCH, 'library_model.py'),
-        library,
-        referenceSchema,
-        model,
-        sample,
-      ]);
+      // One model per library, fitted once and brought into both projects
+      if (runtime === 'sklearn')
+        runStep(log, `fit ${library} (bench/library_model.py)`, path.join(venv, 'bin', 'python'), [
+          path.join(BENCH, 'library_model.py'),
+          library,
+          referenceSchema,
+          model,
+          sample,
+        ]);
       runStep(
         log,
         `sci-eb model import ${library}.joblib (${runtime})`,
