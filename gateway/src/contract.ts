@@ -36,6 +36,7 @@ export const DETAIL_KEYS = [
   'not-found',
   'method-not-allowed',
   'internal-error',
+  'gateway-only',
   'validation-error.one',
   'validation-error.many',
   'validation-error.capped',
@@ -45,12 +46,14 @@ export type DetailKey = (typeof DETAIL_KEYS)[number];
 /** `errors[]` sentences, keyed `<where>.<code>` (plus `.many` for a category list too long to print). */
 export const ERROR_KEYS = [
   'document.not_an_object',
+  'document.too_many_members',
   'document.unknown_field',
   'instances.required',
   'instances.not_an_array',
   'instances.too_few_rows',
   'instances.too_many_rows',
   'row.not_an_object',
+  'row.too_many_members',
   'row.unknown_field',
   'feature.required',
   'feature.not_nullable',
@@ -94,6 +97,8 @@ const ContractFile = z.strictObject({
   maxNestingDepth: z.number().int().min(3),
   maxErrors: z.number().int().min(1),
   maxListedCategories: z.number().int().min(1),
+  // A member name the client chose is echoed in a pointer cut to this many code points (docs/contract.md).
+  maxEchoedNameLength: z.number().int().min(1),
   // The years a date may have: those pandas' nanosecond timestamps hold, so every valid date fits the model's column.
   minYear: z.number().int().min(1),
   maxYear: z.number().int().max(9999),
@@ -152,6 +157,23 @@ export function fill(template: string, values: Record<string, string | number> =
   return template.replace(/\{([A-Za-z]+)\}/g, (whole, name: string) =>
     Object.hasOwn(values, name) ? String(values[name]) : whole,
   );
+}
+
+/**
+ * A member name the client sent, as a pointer may echo it: its first maxEchoedNameLength code points, then "…".
+ * Code points, not UTF-16 units, as the Flask service counts them (a surrogate pair is one), so both cut alike.
+ */
+export function echoedName(name: string): string {
+  const limit = CONTRACT.maxEchoedNameLength;
+  if (name.length <= limit) return name; // at most as many code points as units
+  let count = 0;
+  let end = 0;
+  for (const point of name) {
+    if (count === limit) return `${name.slice(0, end)}\u2026`;
+    count++;
+    end += point.length;
+  }
+  return name;
 }
 
 /** The contract's own limits, which its sentences may name. */

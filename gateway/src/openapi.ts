@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONTRACT, ERROR_CODES, PROBLEM_KINDS } from './contract.js';
-import { ModelSchemaFile } from './schema/load.js';
+import { PublicModelSchema } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 
 // OpenAPI 3.1 schema objects *are* JSON Schema 2020-12, which is what zod 4's own z.toJSONSchema emits, so the spec
@@ -89,7 +89,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
   const staticRegistry = z.registry<{ id?: string }>();
   staticRegistry.add(ProblemSchema, { id: 'Problem' });
   staticRegistry.add(HealthSchema, { id: 'Health' });
-  staticRegistry.add(ModelSchemaFile, { id: 'ModelSchema' });
+  staticRegistry.add(PublicModelSchema, { id: 'ModelSchema' });
 
   const schemas = {
     ...componentSchemas(validators.registry, validators.jsonSchema),
@@ -156,7 +156,8 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
       '/v1/schema': {
         get: {
           operationId: 'getSchema',
-          summary: "The model's schema.json",
+          summary:
+            "What the model accepts and answers: its features, target, limits and version (schema.json's public part)",
           security: secured,
           responses: {
             '200': {

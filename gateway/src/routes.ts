@@ -10,7 +10,7 @@ import { docsRouter, PUBLIC_DIR } from './docs.js';
 import type { Metrics } from './metrics.js';
 import { pathOf, type Middleware } from './pipeline.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
-import type { ModelSchema } from './schema/load.js';
+import { publicSchema, type ModelSchema } from './schema/load.js';
 
 export const PREDICT_PATH = '/v1/predict';
 
@@ -98,10 +98,12 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
     .route(PREDICT_PATH)
     .post(mount(chains.predictSteps))
     .all(methodNotAllowed(['POST']));
+  // The public part only: what callers need, not how the model was made (the Flask service serves the same).
+  const publicText = JSON.stringify(publicSchema(schema));
   app
     .route('/v1/schema')
     .get((_req, res) => {
-      res.json(schema);
+      res.type('application/json').send(publicText);
     })
     .all(methodNotAllowed(GET));
   app
