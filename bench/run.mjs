@@ -17,7 +17,8 @@
 //   3  a 1000-row request end to end vs model.predict in-process, with the split between the handler's steps
 //   4  memory of gunicorn's master and workers and of the gateway (sampled during cases 1-3)
 //   runtime (case 5)  the same model on the sklearn and the onnx runtime: the service direct (1 and 64 connections,
-//      64- and 1000-row requests), worker memory, serving install size, the gateway in front, the in-process split.
+//      64- and 1000-row requests), worker memory, serving install size, the gateway in front, the in-process split;
+//      for the generated projects' models and for a LightGBM and an XGBoost model imported into both runtimes.
 //      `--only runtime` runs it alone and updates its section of BENCHMARKS.md in place.
 // Every child is in its own process group and is killed on exit, error or Ctrl-C; every wait is bounded.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { summariseCpuProfile } from './lib/cpu-profile.mjs';
 import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
 import { renderReport } from './report.mjs';
+import { libraryProjects } from './lib/library-models.mjs';
 import { runtimeCase } from './lib/runtime-case.mjs';
 
 installExitHandlers('bench');
@@ -710,7 +712,8 @@ try {
         ? { rounds: 2, warm: 1, measure: 1, quick }
         : { rounds: 3, warm: 1, measure: 3, quick };
     results.settings.runtime = RD;
-    results.runtime = await runtimeCase(log, projects, RD);
+    // LightGBM and XGBoost, imported into a project of each runtime (in the smoke run too: their import is the path)
+    results.runtime = await runtimeCase(log, projects, RD, libraryProjects(log, projects.forest.schemaPath));
   }
 } finally {
   rmSync(LOADTMP, { recursive: true, force: true });

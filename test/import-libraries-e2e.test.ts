@@ -77,6 +77,19 @@ function largestDifference(got: Answers, expected: Answers): number {
   return Math.max(...got.predictions.map((v, i) => Math.abs(Number(v) - Number(expected.predictions[i]))));
 }
 
+/**
+ * The onnx runtime computes in float32: labels equal, probabilities within 1e-5, regression values within 1e-5 of
+ * max(|value|, 1) (the tolerance tools/onnx_conversion.py proves before it writes model.onnx): the largest difference.
+ */
+function largestOnnxDifference(got: Answers, expected: Answers): number {
+  if (expected.probabilities) return largestDifference(got, expected);
+  return Math.max(
+    ...got.predictions.map(
+      (v, i) => Math.abs(Number(v) - Number(expected.predictions[i])) / Math.max(Math.abs(Number(v)), 1),
+    ),
+  );
+}
+
 describe('models with libraries and code of their own', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-zoo-'));
   const zoo = path.join(work, 'zoo');
@@ -223,5 +236,65 @@ describe('models with libraries and code of their own', () => {
     expect(read(project, 'requirements.txt')).not.toMatch(/^xgboost==|nvidia/m);
     // The venv is what make would build from requirements.txt: `make venv` has nothing to do.
     expect(run('make', ['--no-print-directory', '-q', 'venv'], project).status).toBe(0);
+  }, 1_800_000);
+  it('on --runtime onnx: LightGBM and XGBoost models via make import and sci-eb model import, converted by onnxmltools, served as in the notebook', async () => {
+    // The models' scikit-learn (1.7.2) is re-pinned in requirements-dev.txt, where the onnx runtime pins it, and
+    // their libraries go there too: EB serves model.onnx with requirements.txt alone.
+    const onnxProject = path.join(work, 'loans-ox');
+    const made = app('loans-ox', '--runtime', 'onnx', '--skip-install');
+    expect(made.status, made.output).toBe(0);
+    const servingPins = read(onnxProject, 'requirements.txt');
+    const imports = [
+      {
+        name: 'lgbm',
+        library: /^lightgbm==4\.7\.0$/m,
+        // make import builds the venv from requirements-dev.txt first, as a user would run it
+        command: [
+          'make',
+          [
+            '--no-print-directory',
+            'import',
+            `MODEL=${path.join(zoo, 'lgbm.joblib')}`,
+            `SAMPLE=${path.join(zoo, 'holdout.csv')}`,
+            'TARGET=decision',
+            'IMPORT_FLAGS=--trust-pickle',
+          ],
+        ],
+      },
+      {
+        name: 'xgb',
+        library: /^xgboost-cpu==3\.1\.2$/m,
+        command: [
+          'node',
+          [
+            LAUNCHER,
+            'model',
+            'import',
+            path.join(zoo, 'xgb.joblib'),
+            '--trust-pickle',
+            ...holdout(),
+            '--target',
+            'amount',
+          ],
+        ],
+      },
+    ] as const;
+    for (const { name, library, command } of imports) {
+      const r = run(command[0], [...command[1]], onnxProject);
+      expect(r.status, r.output).toBe(0);
+      console.log(`${name}.joblib import on the onnx runtime (${command[0]}): ${r.seconds.toFixed(0)} s`);
+      const model = JSON.parse(read(onnxProject, 'model/schema.json')).model;
+      expect(model).toMatchObject({ runtime: 'onnx', onnx: { artifact: 'model.onnx', parity: { rows: 60 } } });
+      console.log(`${name}: in-process parity on 60 rows: largest difference ${model.onnx.parity.largestDifference}`);
+      const dev = read(onnxProject, 'requirements-dev.txt');
+      expect(dev).toMatch(library);
+      expect(dev).toMatch(/^scikit-learn==1\.7\.2$/m);
+      expect(dev).toMatch(/^onnxmltools==/m);
+      expect(read(onnxProject, 'requirements.txt')).toBe(servingPins);
+      const difference = largestOnnxDifference(await served(onnxProject, holdoutRows(zoo)), expected[name]!);
+      console.log(`${name} on onnx: served vs notebook on 60 held-out rows: largest difference ${difference}`);
+      expect(difference).toBeLessThanOrEqual(1e-5);
+    }
+    expect(run('make', ['--no-print-directory', '-q', 'venv'], onnxProject).status).toBe(0);
   }, 1_800_000);
 });

@@ -120,8 +120,12 @@ describe('measurements, smoke tier', () => {
         ['boot.gunicornMaster.rssMiB', 'boot.worker1.rssMiB', 'requestsServed', 'workerReadBytesPerRequest'],
         `case 4 ${model}`,
       );
+    }
+    // Case 5 for the generated projects' models and the LightGBM and XGBoost models imported into both runtimes.
+    for (const model of [...models, 'lightgbm', 'xgboost']) {
       for (const runtime of ['sklearn', 'onnx']) {
-        const rt = R.runtime[model][runtime];
+        const rt = R.runtime[model]?.[runtime];
+        expect(rt, `runtime ${model} ${runtime} was measured`).toBeDefined();
         for (const shape of ['single1', 'single64', 'rows64', 'rows1000', 'gateway64'])
           expectFigures(rt[shape], loads, `runtime ${model} ${runtime} ${shape}`);
         expectFigures(
@@ -130,7 +134,11 @@ describe('measurements, smoke tier', () => {
           `runtime ${model} ${runtime}`,
         );
       }
-      expectFigures(R.runtime[model].ratios, ['single64Throughput.median', 'workerRss'], `runtime ${model} ratios`);
+      expectFigures(
+        R.runtime[model].ratios,
+        ['single1Throughput.median', 'single64Throughput.median', 'workerRss'],
+        `runtime ${model} ratios`,
+      );
     }
     expect(R.case2.sweep.points.length, 'case 2 sweep').toBeGreaterThan(1);
     for (const point of R.case2.sweep.points)

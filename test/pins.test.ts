@@ -88,9 +88,10 @@ function joined(files: string[]): string {
 }
 
 /**
- * The pin sets EB installs (requirements.txt of each runtime), checked for every Python the al2023 platform offers
- * (src/lib/platforms.ts: a version added there is checked here) and both architectures; the onnx runtime's training
- * pins, which only the developer's machine installs, with requirements.txt beside them for every Python on x86_64.
+ * The pin sets EB installs (requirements.txt of each runtime), and on the onnx runtime the training pins of
+ * requirements-dev.txt, which only the developer's machine installs: checked for every Python the al2023 platform
+ * offers (src/lib/platforms.ts: a version added there is checked here) and both architectures, since that machine may
+ * be aarch64 Linux too (a Graviton workstation, a container on Apple silicon) and the venv is made with its Python.
  */
 const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
   { what: 'requirements.txt (sklearn runtime)', files: ['al2023.txt'], arches: ['x86_64', 'aarch64'] },
@@ -104,7 +105,14 @@ const PIN_SETS: Array<{ what: string; files: string[]; arches: string[] }> = [
   {
     what: "requirements-dev.txt's training pins (onnx runtime)",
     files: ['al2023-onnx.txt', 'training-al2023-onnx.txt'],
-    arches: ['x86_64'],
+    arches: ['x86_64', 'aarch64'],
+  },
+  {
+    // On the onnx runtime a LightGBM or XGBoost model's library is a build-time pin in requirements-dev.txt, beside
+    // onnxmltools, which converts it (service/tools/onnx_converters.py).
+    what: "requirements-dev.txt's training pins with every library a model may bring (onnx runtime)",
+    files: ['al2023-onnx.txt', 'training-al2023-onnx.txt', 'libraries-al2023.txt'],
+    arches: ['x86_64', 'aarch64'],
   },
 ];
 

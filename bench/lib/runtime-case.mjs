@@ -17,6 +17,8 @@ import { startGateway, startGunicorn } from './services.mjs';
 import { pairedRatios, r, summariseRuns } from './stats.mjs';
 
 const RUNTIMES = ['sklearn', 'onnx'];
+// The models of the section, in its order: the generated projects', then the imported libraries'.
+const MODELS = ['forest', 'logreg', 'lightgbm', 'xgboost'];
 const CONNECTIONS = 64;
 
 function run(log, title, command, args, options = {}) {
@@ -174,19 +176,26 @@ async function serveAndMeasure(log, project, D) {
   return out;
 }
 
-export async function runtimeCase(log, projects, D) {
+/**
+ * `projects`: trained sklearn projects, each given an onnx twin here; `libraryPairs`: {name: {sklearn, onnx}} of
+ * projects already made for both runtimes (the imported LightGBM and XGBoost models, bench/lib/library-models.mjs).
+ */
+export async function runtimeCase(log, projects, D, libraryPairs = {}) {
   mkdirSync(path.join(TMP, 'load'), { recursive: true });
   log('case 5: the sklearn runtime vs the onnx runtime, same model, the service direct and behind the gateway');
   const loadAverage = (await import('node:os')).loadavg().map((x) => r(x, 2));
-  const names = Object.keys(projects);
-  const twins = Object.fromEntries(names.map((name) => [name, onnxTwin(log, projects[name])]));
+  const pairs = {
+    ...Object.fromEntries(
+      Object.keys(projects).map((name) => [name, { sklearn: projects[name], onnx: onnxTwin(log, projects[name]) }]),
+    ),
+    ...libraryPairs,
+  };
   const release = await acquirePort8000({ onWait: (pid) => log(`  waiting for the port-8000 lock (pid ${pid})`) });
   const out = { measuredAt: new Date().toISOString(), loadAverage };
   try {
-    for (const name of names) {
+    for (const name of Object.keys(pairs)) {
       out[name] = {};
-      for (const runtime of RUNTIMES)
-        out[name][runtime] = await serveAndMeasure(log, runtime === 'onnx' ? twins[name] : projects[name], D);
+      for (const runtime of RUNTIMES) out[name][runtime] = await serveAndMeasure(log, pairs[name][runtime], D);
       const [sk, ox] = [out[name].sklearn, out[name].onnx];
       const ratio = (shape, pick) => pairedRatios(ox[shape].runs, sk[shape].runs, pick);
       out[name].ratios = {
@@ -230,7 +239,7 @@ const cell = (s) => (s ? `${s.median} (${s.min}-${s.max})` : '-');
 
 /** The markdown of case 5 for BENCHMARKS.md. */
 export function renderRuntimeSection(rt, settings) {
-  const models = ['forest', 'logreg'].filter((name) => rt[name]);
+  const models = MODELS.filter((name) => rt[name]);
   const lines = ['## 5. Runtimes: sklearn vs onnx, the same model', ''];
   if (rt.measuredAt)
     lines.push(
@@ -238,7 +247,7 @@ export function renderRuntimeSection(rt, settings) {
       '',
     );
   lines.push(
-    `The generated service direct (gunicorn from the Procfile, ${settings?.workers ?? 2} workers, each runtime in a venv with its project's requirements.txt alone, as EB installs it), then the gateway (batching defaults) in front; iris, the same data and seed; the onnx project's model is the same pipeline converted and proven on the held-out rows. The two runtimes run one after the other (the Procfile's port is one), so the machine's other load shifts between them: medians of ${settings?.rounds ?? 3} rounds, (min-max).`,
+    `The generated service direct (gunicorn from the Procfile, ${settings?.workers ?? 2} workers, each runtime in a venv with its project's requirements.txt alone, as EB installs it), then the gateway (batching defaults) in front; iris, the same data and seed; the onnx project's model is the same pipeline converted and proven on the held-out rows. lightgbm and xgboost: a classifier of 300 rounds (900 trees) on jittered iris features (bench/library_model.py), imported with \`sci-eb model import\` into a project of each runtime (the sklearn one installs the library on EB; the onnx one converts it with onnxmltools, proven on the 200-row sample). The two runtimes run one after the other (the Procfile's port is one), so the machine's other load shifts between them: medians of ${settings?.rounds ?? 3} rounds, (min-max).`,
     '',
   );
   lines.push(

@@ -376,7 +376,13 @@ def load_model(model_dir, trust=None):
         # The scikit-learn artifact is checked above (it is the model's identity: version) but not loaded: the onnx
         # runtime runs without scikit-learn and skops.
         return ModelBundle(
-            OnnxModel(onnx_blob, schema["features"], classes, bool(compiled.get("labelsFromProba", True))),
+            OnnxModel(
+                onnx_blob,
+                schema["features"],
+                classes,
+                bool(compiled.get("labelsFromProba", True)),
+                compiled.get("inputs"),
+            ),
             schema,
             schema_bytes,
         )
@@ -423,10 +429,11 @@ def load_model(model_dir, trust=None):
 
 
 def onnx_unsupported(schema):
-    """What in `schema` the onnx runtime cannot serve yet (named), or None: it takes numbers and string categories, as
-    plain float and string columns, and answers classifiers with probabilities and regressors."""
+    """What in `schema` the onnx runtime cannot serve yet (named), or None: it takes numbers, string categories and text
+    (for TfidfVectorizer/CountVectorizer), as plain float and string columns, and answers classifiers with
+    probabilities and regressors."""
     for f in schema["features"]:
-        if f["type"] not in V1_FEATURE_TYPES or is_coded(f) or f.get("dtype", "object") == "category":
+        if f["type"] not in V1_FEATURE_TYPES + (TEXT,) or is_coded(f) or f.get("dtype", "object") == "category":
             kind = "integer-coded category" if f["type"] == CATEGORY and is_coded(f) else f["type"]
             if f.get("dtype") == "category":
                 kind = "pandas category-dtype"

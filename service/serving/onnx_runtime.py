@@ -3,9 +3,12 @@ run by onnxruntime. It answers like the fitted pipeline does (predict, predict_p
 service does not know which runtime predicts; it needs numpy and onnxruntime only: no scikit-learn, SciPy, pandas or
 skops is imported when the service runs on it.
 
-The graph has one input per feature, named after it, shaped [rows, 1]: float32 for numbers (what scikit-learn's
-trees compute in anyway; the conversion proved the difference for the linear models within tolerance) with NaN for
-null, strings for categories with MISSING_CATEGORY for null (the converted imputers treat it as missing).
+The graph's inputs fit the model (tools/onnx_inputs.py, recorded in schema.json's model.onnx.inputs): one [rows, 1]
+input per feature when a ColumnTransformer selects columns by name, else one [rows, features] matrix in schema
+order. Numbers are float32 (what scikit-learn's trees compute in anyway; the conversion proved the difference for
+the linear models within tolerance) with NaN for null, categories and text strings with MISSING_CATEGORY for null
+(the converted imputers treat it as missing; text goes to the converted TfidfVectorizer/CountVectorizer). Input names
+are the graph's own (a feature name need not be a valid ONNX name); clients only ever see the feature names.
 """
 
 import os
@@ -18,6 +21,11 @@ ARTIFACT = "model.onnx"
 MISSING_CATEGORY = ""
 NUMBER_DTYPE = np.float32
 LABEL_OUTPUT, PROBABILITY_OUTPUT, VALUE_OUTPUT = "label", "probabilities", "variable"
+# model.onnx.inputs' layouts; a schema.json written before they were recorded has one input per feature, named after it.
+COLUMNS, MATRIX = "columns", "matrix"
+MATRIX_INPUT = "X"
+# Feature types fed as string tensors: categories, and text for the converted TfidfVectorizer/CountVectorizer.
+STRING_TYPES = ("category", "text")
 
 
 class Columns(dict):
@@ -55,12 +63,18 @@ def new_session(blob):
 class OnnxModel(object):
     """model.onnx behind the part of the scikit-learn estimator API the service calls."""
 
-    def __init__(self, blob, features, classes=None, labels_from_proba=True):
-        """features: schema.json's feature list (the graph's inputs, in order)."""
+    def __init__(self, blob, features, classes=None, labels_from_proba=True, inputs=None):
+        """features: schema.json's feature list; inputs: its model.onnx.inputs (None: one input per feature, named
+        after it)."""
         self._blob = blob
         self.feature_names_in_ = [f["name"] for f in features]
-        # (input name, dtype): a DataFrame or float64 column (a test, a before_predict hook) is fed as the graph wants
-        self._inputs = [(f["name"], object if f["type"] == "category" else NUMBER_DTYPE) for f in features]
+        inputs = inputs or {"layout": COLUMNS, "names": self.feature_names_in_}
+        # (feature, input name, dtype): a DataFrame or float64 column (a test, a before_predict hook) is fed as the
+        # graph wants
+        dtypes = [object if f["type"] in STRING_TYPES else NUMBER_DTYPE for f in features]
+        self._matrix = inputs["name"] if inputs["layout"] == MATRIX else None
+        names = [self._matrix] * len(features) if self._matrix else inputs["names"]
+        self._inputs = list(zip(self.feature_names_in_, names, dtypes))
         self.labels_from_proba = labels_from_proba
         if classes is not None:
             self.classes_ = np.array(classes, dtype=object)
@@ -79,8 +93,12 @@ class OnnxModel(object):
         return self._session
 
     def _feed(self, columns):
+        if self._matrix:
+            # one element type per matrix (tools/onnx_inputs.py refuses a mix), in schema order
+            dtype = self._inputs[0][2] if self._inputs else NUMBER_DTYPE
+            return {self._matrix: np.column_stack([np.asarray(columns[f], dtype=dtype) for f, _n, _d in self._inputs])}
         # asarray of a column already of that dtype (what build_columns makes) copies nothing
-        return {name: np.asarray(columns[name], dtype=dtype).reshape(-1, 1) for name, dtype in self._inputs}
+        return {name: np.asarray(columns[f], dtype=dtype).reshape(-1, 1) for f, name, dtype in self._inputs}
 
     def predict_proba(self, columns):
         return self.session().run([PROBABILITY_OUTPUT], self._feed(columns))[0]

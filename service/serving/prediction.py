@@ -66,12 +66,12 @@ def _column(values, kind, nullable, dtype, categories, pd):
 
 def build_columns(bundle, rows):
     """Validated rows -> Columns {feature: 1-D numpy column} in schema order, as the ONNX graph's inputs take them:
-    float32 with NaN for null (numpy turns None into NaN), strings with MISSING_CATEGORY for null. (The onnx runtime
-    serves numbers and string categories only: bundle.onnx_unsupported.)"""
+    float32 with NaN for null (numpy turns None into NaN), strings (categories, text) with MISSING_CATEGORY for null.
+    (The onnx runtime serves numbers, string categories and text only: bundle.onnx_unsupported.)"""
     columns = Columns()
     for name, getter, kind, nullable, _dtype, _categories in bundle.columns:
         values = list(map(getter, rows))
-        if kind == CATEGORY:
+        if kind in (CATEGORY, TEXT):
             if nullable:
                 values = [MISSING_CATEGORY if v is None else v for v in values]
             columns[name] = np.array(values, dtype=object)

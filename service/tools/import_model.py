@@ -27,15 +27,19 @@ problem is listed with its fix. Then nothing changes until the new model is prov
 with its sha256, loaded back the way the service loads it, its predictions on the sample equal the original's in
 process and over HTTP from the service started with the Procfile's command; only then are model/ (and model_code/)
 swapped for the new folders. On the onnx runtime (serving/settings.py) the model is also converted to model.onnx and
-proven on the sample (the same labels, probabilities within 1e-5) before anything is written; a step skl2onnx cannot
-convert is refused by name (libraries and your own code need the sklearn runtime).
+proven on the sample (the same labels, probabilities within 1e-5) before anything is written; a step neither skl2onnx
+nor onnxmltools (LightGBM, XGBoost) can convert is refused by name (CatBoost and your own code need the sklearn
+runtime), and so is a TfidfVectorizer/CountVectorizer whose vocabulary has words of non-ASCII letters, which
+onnxruntime's tokenizer cannot match (docs/runtime.md, "Text"). There LightGBM and XGBoost are build-time libraries,
+pinned in requirements-dev.txt, and so is scikit-learn.
 
 The environment follows the model. A model written by another scikit-learn than requirements.txt pins: its version
 (with numpy/scipy/pandas/joblib that have binary wheels for the EB Python and architecture, resolved by pip) replaces
 those pins in requirements.txt and requirements-dev.txt, the libraries it needs are added, the venv is rebuilt from
 them as `make venv` does, and the import runs again in it; the new pins stay only if it is proven, else the old
 requirement files and venv are put back. Libraries alone are installed into the venv as it is, pinned in
-requirements.txt once the model is proven, and uninstalled again if it is not. --keep-pins: refuse and print them.
+requirements.txt (requirements-dev.txt on the onnx runtime) once the model is proven, and uninstalled again if it is
+not. --keep-pins: refuse and print them.
 
 Exit codes: 0 imported; 2 refused or not proven (the message says why and what to do; the project is unchanged).
 The work is done by tools/importer/, one module per job (its __init__.py lists them).

@@ -20,6 +20,7 @@ from serving.bundle import ModelBundle, labels_from_proba, onnx_unsupported
 from serving.onnx_runtime import ARTIFACT, MISSING_CATEGORY, OnnxModel
 from serving.prediction import predict
 
+from . import onnx_converters, onnx_inputs, onnx_text
 from .errors import DerivationError
 
 TOLERANCE = 1e-5
@@ -36,7 +37,8 @@ class ConversionError(DerivationError):
 
 
 def _steps(model, path):
-    """(path, estimator) for the model and every estimator inside it (Pipeline, ColumnTransformer, FeatureUnion)."""
+    """(path, estimator) for the model (path []) and every estimator inside it (Pipeline, ColumnTransformer,
+    FeatureUnion, stacking and voting ensembles)."""
     yield path, model
     children = []
     if hasattr(model, "steps"):
@@ -45,6 +47,10 @@ def _steps(model, path):
         children = [(name, t) for name, t, _columns in model.transformers_]
     elif hasattr(model, "transformer_list"):
         children = list(model.transformer_list)
+    elif hasattr(model, "named_estimators_"):
+        children = list(model.named_estimators_.items())
+        if getattr(model, "final_estimator_", None) is not None:
+            children.append(("final_estimator", model.final_estimator_))
     for name, child in children:
         if child is not None and not isinstance(child, str):  # "drop", "passthrough"
             for found in _steps(child, path + [name]):
@@ -55,24 +61,35 @@ def unconvertible_step(model):
     """(where, why) of the first step skl2onnx has no converter for, or None."""
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
+    onnx_converters.register()
     for path, step in _steps(model, []):
         where = "step %s (%s)" % ("/".join(path), type(step).__name__) if path else type(step).__name__
         if type(step) not in sklearn_operator_name_map:
-            return where, "skl2onnx has no converter for it"
+            return where, "neither skl2onnx nor onnxmltools (LightGBM, XGBoost) has a converter for it"
         if type(step).__name__ == "FunctionTransformer" and getattr(step, "func", None) is not None:
             return where, "it runs Python code (%s), which ONNX cannot express" % getattr(
                 step.func, "__name__", step.func
             )
-    return None
+    return onnx_text.difference(_steps(model, []))
 
 
 def _missing_as_string(model, features):
     """A copy whose string imputers treat MISSING_CATEGORY as missing: ONNX string tensors cannot hold NaN, so the
-    service feeds a null category as that string (the fitted statistics are unchanged)."""
+    service feeds a null category as that string (the fitted statistics are unchanged). A final soft-voting
+    ensemble's flatten_transform is turned off in the copy (below)."""
     if any(MISSING_CATEGORY in f.get("categories", []) for f in features):
         raise ConversionError("a category is the empty string, which the onnx runtime uses for null")
     converted = copy.deepcopy(model)
+    final = converted.steps[-1][1] if hasattr(converted, "steps") else converted
+    if type(final).__name__ == "VotingClassifier" and getattr(final, "flatten_transform", False):
+        # Only transform() reads it, which the service never calls on its final estimator; skl2onnx refuses the
+        # default (True) for soft voting.
+        final.flatten_transform = False
     for _path, step in _steps(converted, []):
+        if type(step).__module__.startswith("xgboost") and hasattr(step, "get_booster"):
+            # onnxmltools reads XGBoost's splits by feature index (f0, f1, ...): a booster fitted on a DataFrame
+            # names them after its columns, which the graph's one matrix input feeds in the same order.
+            step.get_booster().feature_names = None
         statistics = getattr(step, "statistics_", None)
         if type(step).__name__ == "SimpleImputer" and statistics is not None and statistics.dtype == object:
             missing = step.missing_values
@@ -82,38 +99,54 @@ def _missing_as_string(model, features):
 
 
 def convert(model, features):
-    """-> the ONNX bytes of `model`, with one input per feature (float32 numbers, string categories)."""
+    """-> (the ONNX bytes of `model`, schema.json's model.onnx.inputs): the graph's inputs built to fit the model
+    (tools/onnx_inputs.py: one per feature for a ColumnTransformer, else one matrix)."""
     from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
     from sklearn.base import is_classifier
 
     found = unconvertible_step(model)
     if found:
         raise ConversionError("%s cannot be converted to ONNX: %s" % found)
     converted = _missing_as_string(model, features)
-    inputs = [
-        (f["name"], StringTensorType([None, 1]) if f["type"] == "category" else FloatTensorType([None, 1]))
-        for f in features
-    ]
+    try:
+        inputs, layout = onnx_inputs.initial_types(converted, features)
+    except onnx_inputs.InputsError as exc:
+        raise ConversionError(str(exc)) from exc
     final = converted.steps[-1][1] if hasattr(converted, "steps") else converted
     # zipmap off: probabilities as one [rows, classes] array in classes_ order, not a list of dicts.
-    options = {id(final): {"zipmap": False}} if is_classifier(final) else None
+    options = {id(final): {"zipmap": False}} if is_classifier(final) else {}
+    # text vectorizers: lowercased with a locale every AL2023 instance has (tools/onnx_text.py says why)
+    options.update(onnx_text.options(_steps(converted, [])))
     try:
-        return convert_sklearn(
-            converted, initial_types=inputs, options=options, target_opset=TARGET_OPSET
-        ).SerializeToString()
+        graph = convert_sklearn(converted, initial_types=inputs, options=options or None, target_opset=TARGET_OPSET)
     except Exception as exc:
-        # skl2onnx's messages can carry a whole node's attributes (thousands of numbers): the first line says it.
-        said = str(exc).split(" and attributes=")[0].splitlines()[0][:300] if str(exc) else ""
+        said = _said(exc)
+        root = exc
+        while (root.__cause__ or root.__context__) is not None:
+            root = root.__cause__ or root.__context__
+        if root is not exc:
+            # What went wrong beneath skl2onnx's "Unable to create node ...": the real cause (an upstream mismatch
+            # of skl2onnx and onnx or scikit-learn reads as such there).
+            said += ", because of %s: %s" % (type(root).__name__, _said(root))
         steps = ", ".join(
-            "%s (%s)" % ("/".join(path), type(step).__name__)
+            "%s (%s)" % ("/".join(path) or "the model", type(step).__name__)
             for path, step in _steps(model, [])
-            if path and not hasattr(step, "steps") and not hasattr(step, "transformers_")
+            if not hasattr(step, "steps") and not hasattr(step, "transformers_")
         )
         raise ConversionError(
-            "skl2onnx %s cannot convert the pipeline [%s]: %s: %s"
+            "skl2onnx %s cannot convert the model [%s]: %s: %s"
             % (_version("skl2onnx"), steps, type(exc).__name__, said)
         ) from exc
+    try:
+        recorded = onnx_inputs.recorded_inputs(graph, features, layout)
+    except onnx_inputs.InputsError as exc:
+        raise ConversionError(str(exc)) from exc
+    return graph.SerializeToString(), recorded
+
+
+def _said(exc):
+    # skl2onnx's messages can carry a whole node's attributes (thousands of numbers): the first line says it.
+    return str(exc).split(" and attributes=")[0].splitlines()[0][:300] if str(exc) else ""
 
 
 def _version(module):
@@ -162,13 +195,13 @@ def _convert_and_prove(model, schema, rows, where):
         # Not converted at all: the runtime's inputs are float and string columns, its answers those of classifiers
         # with probabilities and regressors.
         raise ConversionError("it takes numbers and string categories only, and cannot serve %s yet" % unserved)
-    blob = convert(model, schema["features"])
+    blob, inputs = convert(model, schema["features"])
     target = schema["target"]
     classes = list(target["classes"]) if target.get("type") == "category" else None
     argmax = classes is not None and labels_from_proba(model)
     reference = _answers(ModelBundle(model, dict(schema, model=dict(schema["model"], runtime="sklearn")), b""), rows)
     try:
-        onnx_bundle = ModelBundle(OnnxModel(blob, schema["features"], classes, argmax), schema, b"")
+        onnx_bundle = ModelBundle(OnnxModel(blob, schema["features"], classes, argmax, inputs), schema, b"")
         answer = _answers(onnx_bundle, rows)
     except Exception as exc:
         raise ConversionError("onnxruntime cannot run the converted model: %s: %s" % (type(exc).__name__, exc)) from exc
@@ -194,6 +227,7 @@ def _convert_and_prove(model, schema, rows, where):
     entry = {
         "artifact": ARTIFACT,
         "labelsFromProba": bool(argmax),
+        "inputs": inputs,
         "skl2onnxVersion": _version("skl2onnx"),
         "onnxVersion": _version("onnx"),
         "opset": {"ai.onnx": TARGET_OPSET[""], "ai.onnx.ml": TARGET_OPSET["ai.onnx.ml"]},

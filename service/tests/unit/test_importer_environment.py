@@ -117,6 +117,31 @@ def test_requirements_without_a_scikit_learn_pin_are_refused_with_what_to_add(tm
     with pytest.raises(ImportRefused) as caught:
         staged_requirements(str(tmp_path), OLD, PINS)
     assert "requirements.txt has no scikit-learn==... line to re-pin: add scikit-learn==1.5.2" in str(caught.value)
+    assert "to requirements.txt, run `make venv`" in str(caught.value)
+
+
+def test_on_onnx_scikit_learn_is_re_pinned_in_requirements_dev_where_it_is_pinned(tmp_path):
+    # The onnx runtime serves without scikit-learn: requirements.txt pins numpy and onnxruntime, requirements-dev.txt
+    # (what `make venv` installs) pins scikit-learn and the rest of the build-time stack.
+    (tmp_path / "requirements.txt").write_text("numpy==2.3.5\nonnxruntime==1.32.0\n")
+    (tmp_path / "requirements-dev.txt").write_text(
+        "-r requirements.txt\nscipy==1.16.3\nscikit-learn==1.9.1\nskl2onnx==1.20.0\npandas==2.3.3\n"
+    )
+    staged, changes = staged_requirements(str(tmp_path), OLD, PINS)
+    assert ("requirements-dev.txt", "scikit-learn", "1.9.1", OLD) in changes
+    assert ("requirements.txt", "numpy", "2.3.5", "2.1.3") in changes
+    assert staged["requirements-dev.txt"].count("scikit-learn==") == 1
+    assert "scikit-learn" not in staged["requirements.txt"]
+
+
+def test_without_any_scikit_learn_pin_the_advice_names_the_file_make_venv_installs(tmp_path):
+    (tmp_path / "requirements.txt").write_text("numpy==2.3.5\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\nscikit-learn>=1.0\n")
+    with pytest.raises(ImportRefused) as caught:
+        staged_requirements(str(tmp_path), OLD, PINS)
+    message = str(caught.value)
+    assert "requirements-dev.txt and requirements.txt have no scikit-learn==... line" in message
+    assert "add scikit-learn==1.5.2 (with %s) to requirements-dev.txt, run `make venv`" % pins_text(PINS) in message
 
 
 def test_re_pinning_outside_a_venv_is_refused_and_touches_nothing(monkeypatch, tmp_path):
@@ -181,3 +206,22 @@ def test_the_re_run_reads_the_staged_requirements_as_the_project_s(monkeypatch, 
     monkeypatch.setenv(environment.STAGED_REQUIREMENTS, str(tmp_path))
     assert environment.requirements_dir() == str(tmp_path)
     assert environment.requirement_lines({"scikit-learn": "1.5.2"}) == ["scikit-learn==1.5.2", "lightgbm==4.7.0"]
+
+
+def test_on_onnx_a_model_s_libraries_are_build_time_pins_in_requirements_dev(monkeypatch, tmp_path, capsys):
+    # EB serves model.onnx alone: LightGBM only loads and converts the model, in the developer's venv.
+    monkeypatch.setattr(environment.settings, "RUNTIME", "onnx")
+    (tmp_path / "requirements.txt").write_text("numpy==2.4.6\nonnxruntime==1.32.0\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\nscipy==1.17.1\nscikit-learn==1.9.1\n")
+    monkeypatch.setattr(environment, "PROJECT_ROOT", str(tmp_path))
+    staged, changes = staged_requirements(str(tmp_path), None, {}, {"lightgbm": "4.7.0"})
+    assert staged["requirements-dev.txt"].endswith(environment.LIBRARIES_HEADER + "\nlightgbm==4.7.0\n")
+    assert staged["requirements.txt"] == "numpy==2.4.6\nonnxruntime==1.32.0\n"
+    assert changes == [("requirements-dev.txt", "lightgbm", "(none)", "4.7.0")]
+    # the libraries are resolved against the build-time stack too (scipy is pinned there, not in requirements.txt)
+    assert "scipy==1.17.1" in environment.requirement_lines()
+    monkeypatch.setattr(environment, "run_step", lambda command, log=None: 0)
+    environment.Installed({"lightgbm": "4.7.0"}, ["lightgbm"]).commit()
+    assert (tmp_path / "requirements-dev.txt").read_text().endswith("\nlightgbm==4.7.0\n")
+    assert (tmp_path / "requirements.txt").read_text() == "numpy==2.4.6\nonnxruntime==1.32.0\n"
+    assert "requirements-dev.txt now also pins lightgbm==4.7.0" in capsys.readouterr().out

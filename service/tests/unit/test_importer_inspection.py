@@ -23,6 +23,8 @@ class FakeModules(object):
     def __enter__(self):
         made = {}
         self.added = []
+        # A real module of that name (lightgbm.sklearn, when LightGBM is installed and imported) is put back after.
+        self.replaced = dict((dotted, sys.modules[dotted]) for dotted in self.modules if dotted in sys.modules)
         for dotted in self.modules:
             parts = dotted.split(".")
             for depth in range(1, len(parts) + 1):
@@ -43,6 +45,7 @@ class FakeModules(object):
     def __exit__(self, *exc):
         for name in self.added:
             del sys.modules[name]
+        sys.modules.update(self.replaced)
 
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])

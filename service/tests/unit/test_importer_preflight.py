@@ -176,6 +176,35 @@ def test_a_skops_file_whose_schema_is_damaged_is_refused_with_the_reason(tmp_pat
     assert message.startswith("cannot read %s as a skops file: JSONDecodeError" % path)
 
 
+def test_on_onnx_lightgbm_and_xgboost_models_pass_and_other_libraries_are_refused_by_name(tmp_path):
+    # onnxmltools converts LightGBM's and XGBoost's estimators (the conversion's proof still decides); CatBoost's
+    # would have to run on the instance, which serves model.onnx alone.
+    import catboost
+    import lightgbm
+    import xgboost
+
+    features, species = iris()
+    sample = sample_csv(tmp_path)
+    onnx = Context(runtime="onnx", in_project=False)
+    for name, model in (
+        ("lgbm.joblib", lightgbm.LGBMClassifier(n_estimators=5, verbose=-1)),
+        ("xgb.joblib", make_pipeline(FunctionTransformer(), xgboost.XGBRegressor(n_estimators=5))),
+    ):
+        target = species if "lgbm" in name else features["petal_width_cm"]
+        path = joblib_file(tmp_path, model.fit(features, target), name=name)
+        found = check(options(path, sample=sample, trust_pickle=True), onnx)
+        assert set(found.libraries) & {"lightgbm", "xgboost"}
+    path = joblib_file(
+        tmp_path,
+        catboost.CatBoostClassifier(iterations=5, verbose=0, allow_writing_files=False).fit(features, species),
+        "cb.joblib",
+    )
+    [refusal] = problems(options(path, sample=sample, trust_pickle=True), onnx)
+    assert refusal.startswith("this project serves with the onnx runtime, which runs model.onnx alone: catboost")
+    assert "only LightGBM and XGBoost estimators have ONNX converters" in refusal
+    assert refusal.endswith("`sci-eb upgrade --set runtime=sklearn`, then import again")
+
+
 def test_the_project_s_own_modules_are_used_as_they_are_and_trusted_only_when_told(own_code, tmp_path):
     # features.py (or any module beside application.py) is the project's: the model may use it without --code, which
     # would shadow it; loading still runs it, so its skops types need --trust-type as any other.

@@ -62,8 +62,9 @@ def version_advice(written_by, pins):
     if pins:
         return (
             "Pins with binary wheels for Python %s (%s) that follow the artifact: %s. Import without --keep-pins "
-            "and the importer writes them to requirements.txt and rebuilds the venv (or put them there yourself, "
-            "run `make venv`, and import again)" % (PYTHON_VERSION, WHEEL_ARCH, pins_text(pins))
+            "and the importer writes them to the requirement files that pin those packages and rebuilds the venv (or "
+            "change those lines yourself, in requirements-dev.txt too where it pins them, run `make venv`, and import "
+            "again)" % (PYTHON_VERSION, WHEEL_ARCH, pins_text(pins))
         )
     others = [p for p in OTHER_PYTHONS if wheel_set(written_by, p)]
     if others:
@@ -146,19 +147,37 @@ def staged_requirements(root, written_by, pins, additions=None):
         if os.path.isfile(path):
             with open(path, encoding="utf-8", newline="") as fh:  # newline="": CRLF files stay CRLF
                 text, changed = repinned(fh.read(), pins)
-            if name == "requirements.txt" and additions:
+            if name == libraries_file() and additions:
                 text = with_libraries(text, additions)
                 changed.extend((n, "(none)", v) for n, v in sorted(additions.items()))
             staged[name] = text
             changes.extend((name,) + c for c in changed)
     moves_sklearn = "scikit-learn" in [canonical(n) for n in pins]
-    if moves_sklearn and not [c for c in changes if c[0] == "requirements.txt" and canonical(c[1]) == "scikit-learn"]:
+    if moves_sklearn and not [c for c in changes if canonical(c[1]) == "scikit-learn"]:
+        # On the onnx runtime scikit-learn is a build-time library pinned in requirements-dev.txt, not in
+        # requirements.txt: the advice names the file the project's own venv is built from, so following it cannot
+        # give pip two scikit-learn pins.
+        where = "requirements-dev.txt" if "requirements-dev.txt" in staged else "requirements.txt"
         raise ImportRefused(
-            "the model was written by scikit-learn %s, but requirements.txt has no scikit-learn==... "
-            "line to re-pin: add scikit-learn==%s (with %s) to it, run `make venv`, and import again"
-            % (written_by, written_by, pins_text(pins))
+            "the model was written by scikit-learn %s, but %s no scikit-learn==... line to re-pin: "
+            "add scikit-learn==%s (with %s) to %s, run `make venv`, and import again"
+            % (
+                written_by,
+                " and ".join(sorted(staged)) + (" have" if len(staged) > 1 else " has")
+                if staged
+                else "requirements.txt has",
+                written_by,
+                pins_text(pins),
+                where,
+            )
         )
     return staged, changes
+
+
+def libraries_file():
+    """Where a model's libraries are pinned: requirements.txt, which EB installs; on the onnx runtime EB serves
+    model.onnx alone, so LightGBM or XGBoost only load and convert the model at build time (requirements-dev.txt)."""
+    return "requirements-dev.txt" if settings.RUNTIME == "onnx" else "requirements.txt"
 
 
 def requirements_dir():
@@ -167,13 +186,15 @@ def requirements_dir():
 
 
 def requirement_lines(pins=None):
-    """requirements.txt's lines, re-pinned to `pins` in memory (what the libraries are resolved against)."""
-    path = os.path.join(requirements_dir(), "requirements.txt")
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    return repinned(text, pins or {})[0].splitlines()
+    """requirements.txt's lines (with requirements-dev.txt's on the onnx runtime, where scikit-learn and its stack are
+    pinned), re-pinned to `pins` in memory (what the libraries are resolved against)."""
+    lines = []
+    for name in ("requirements.txt",) + (("requirements-dev.txt",) if libraries_file() != "requirements.txt" else ()):
+        path = os.path.join(requirements_dir(), name)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as fh:
+                lines.extend(repinned(fh.read(), pins or {})[0].splitlines())
+    return lines
 
 
 def in_a_venv():
@@ -182,13 +203,13 @@ def in_a_venv():
 
 class Installed(object):
     """Libraries installed into the running venv for an import (nothing else changes): kept, with their lines added
-    to requirements.txt, once the import is proven (commit), or uninstalled again (rollback)."""
+    to libraries_file(), once the import is proven (commit), or uninstalled again (rollback)."""
 
     def __init__(self, additions, new):
         self.additions, self.new = additions, new
 
     def commit(self):
-        path = os.path.join(PROJECT_ROOT, "requirements.txt")
+        path = os.path.join(PROJECT_ROOT, libraries_file())
         with open(path, encoding="utf-8", newline="") as fh:
             text = with_libraries(fh.read(), self.additions)
         staged = path + ".import-tmp"
@@ -199,8 +220,8 @@ class Installed(object):
         if os.path.exists(marker):  # make's marker stays newer than the requirement file: `make venv` has nothing to do
             os.utime(marker, None)
         print(
-            "requirements.txt now also pins %s (installed in %s): commit requirements.txt with model/"
-            % (pins_text(self.additions), sys.prefix)
+            "%s now also pins %s (installed in %s): commit it with model/"
+            % (libraries_file(), pins_text(self.additions), sys.prefix)
         )
 
     def rollback(self):
@@ -367,7 +388,9 @@ def repin_and_import(written_by, pins, argv, additions=None):
         if "scikit-learn" in pins
         else pins_text(everything)
     )
+    files = " and ".join(sorted(set(c[0] for c in changes)))
     print(
-        "requirements.txt now pins %s, and %s was rebuilt from it: commit requirements.txt with model/" % (pinned, venv)
+        "%s now pin%s %s, and %s was rebuilt from %s: commit %s with model/"
+        % (files, "" if " and " in files else "s", pinned, venv, "them" if " and " in files else "it", files)
     )
     return 0

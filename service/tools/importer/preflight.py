@@ -27,6 +27,8 @@ from .libraries import LIBRARIES, PROJECT_MODULES, STDLIB
 from .source import identify, pickle_refusal, sniff_sklearn_version
 
 MLFLOW_TYPES_FLAG = "--trust-mlflow-types"
+# The libraries whose estimators the onnx runtime can serve: onnxmltools converts them (tools/onnx_converters.py).
+ONNX_CONVERTIBLE_LIBRARIES = ("lightgbm", "xgboost")
 # The service's own rules (serving/trust.py: trust.json and the types that run code), read from its file by path:
 # importing the serving package would import Flask, and the preflight runs on the standard library alone.
 _TRUST_PY = os.path.join(
@@ -140,11 +142,16 @@ def check(args, context):
     _trust(found, args, context, problems)
     own = dict(found.project_modules, **found.code_modules)
     if context.runtime == "onnx" and (found.libraries or own and found.inspection is not None):
-        used = sorted(found.libraries) + sorted(m for m in own if m in found.inspection.modules)
+        # LightGBM and XGBoost have converters (onnxmltools, tools/onnx_converters.py): the library loads and converts
+        # the model at build time and model.onnx serves it; the proof still decides. Anything else would have to run.
+        used = sorted(m for m in found.libraries if m not in ONNX_CONVERTIBLE_LIBRARIES) + sorted(
+            m for m in own if found.inspection is not None and m in found.inspection.modules
+        )
         if used:
             problems.append(
-                "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there. Serve "
-                "it on the sklearn runtime: `sci-eb upgrade --set runtime=sklearn`, then import again" % ", ".join(used)
+                "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there "
+                "(only LightGBM and XGBoost estimators have ONNX converters). Serve it on the sklearn runtime: "
+                "`sci-eb upgrade --set runtime=sklearn`, then import again" % ", ".join(used)
             )
     if not args.sample and not (facts and facts.get("example")):
         problems.append(
@@ -189,7 +196,7 @@ def _code(found, args, context, problems):
 
 
 def _placement(found, context, problems):
-    pinned = _pinned(context.pins_from)
+    pinned = _pinned(context.pins_from, context.runtime)
     installed = context.installed[0] if context.installed else None
     placement = libraries.place(found.inspection, dict(found.project_modules, **found.code_modules), pinned, installed)
     mlflow_code = user_code.modules_in((found.facts or {}).get("code"))
@@ -274,11 +281,15 @@ def _them(names):
     return "it" if len(names) == 1 else "all %d" % len(names)
 
 
-def _pinned(root):
-    """{canonical name: version} of the project's requirements.txt ({} before the project exists)."""
+def _pinned(root, runtime="sklearn"):
+    """{canonical name: version} of the project's requirements.txt ({} before the project exists), and on the onnx
+    runtime of requirements-dev.txt too: there scikit-learn and a model's libraries are build-time pins."""
     if not root:
         return {}
-    return requirement_pins(os.path.join(root, "requirements.txt"))
+    pins = requirement_pins(os.path.join(root, "requirements.txt"))
+    if runtime == "onnx" and os.path.isfile(os.path.join(root, "requirements-dev.txt")):
+        pins.update(requirement_pins(os.path.join(root, "requirements-dev.txt")))
+    return pins
 
 
 def requirement_pins(path):
