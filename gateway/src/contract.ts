@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { fill } from './shared/fill.js';
 
 // The prediction contract's wording and limits (contract.json, the same bytes as the Flask service's
 // serving/contract.json). Both servers read it at start-up, so their problem+json answers are byte-for-byte alike;
@@ -144,15 +145,7 @@ export function loadContract(url: URL = CONTRACT_URL): Contract {
 /** Read once, when the gateway starts: every problem the gateway sends is worded from this. */
 export const CONTRACT: Contract = loadContract();
 
-/**
- * Fills `{name}` placeholders in one pass: a filled-in value is never scanned again, so a category named
- * "{count}" stays as it is. A placeholder without a value is left as written.
- */
-export function fill(template: string, values: Record<string, string | number> = {}): string {
-  return template.replace(/\{([A-Za-z]+)\}/g, (whole, name: string) =>
-    Object.hasOwn(values, name) ? String(values[name]) : whole,
-  );
-}
+export { fill };
 
 /** The contract's own limits, which its sentences may name. */
 const LIMIT_VALUES = {
