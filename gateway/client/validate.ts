@@ -165,7 +165,7 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
     // A request over the row limit has to be split anyway; per-row errors would only hide that.
     else if (instances.length > schema.limits.maxRows)
       atInstances('too_many_rows', sentence('instances.too_many_rows', { maxRows: schema.limits.maxRows }));
-    else instances.forEach((row, index) => rowEntries(row, index, out));
+    else for (const [index, row] of instances.entries()) rowEntries(row, index, out);
     return sorted(out);
   }
 
