@@ -5,9 +5,11 @@
 // types.generated.ts is written from the model's schema.json and contract.json (`npm run schema:sync`, and again by
 // client:pack), so a package always carries the types, SCHEMA and RULES of the model it was packed for.
 import { documentErrors, errorsOfRow, type RowErrors } from './errors-by-field.js';
+import { defaultAnswer, delay, type MockClientOptions, problemHead } from './mock.js';
 import { kindOfType, typeOfKind, type ProblemKind, type ProblemType } from './problem-types.js';
 import { parseRateLimit, parseRetryAfter, type RateLimitInfo } from './rate-limit.js';
 import {
+  MODEL,
   RULES,
   SCHEMA,
   type FeatureName,
@@ -29,6 +31,7 @@ export type { ClientProblemKind, ErrorCode, ProblemKind, ProblemType, ServerProb
 export { documentErrors, errorsOfRow, type RowErrors } from './errors-by-field.js';
 export { parseRateLimit, parseRetryAfter, type RateLimitInfo } from './rate-limit.js';
 export { createValidator, type FieldError, type Validator } from './validate.js';
+export type { MockClientOptions } from './mock.js';
 
 /** @deprecated since 0.2: FieldError. */
 export type ProblemFieldError = FieldError;
@@ -218,6 +221,40 @@ function problemFrom(status: number, headers: Headers, text: string): Prediction
 function abortError(cause: unknown): Error {
   if (isAbortError(cause) && cause instanceof Error) return cause;
   return new DOMException('The operation was aborted.', 'AbortError');
+}
+
+/**
+ * A client that answers without a gateway, from the same validator: the gateway's 422 for invalid rows, a
+ * deterministic answer (or `options.predict`'s) for valid ones, `options.problem` for every call when set.
+ */
+export function createMockClient(options: MockClientOptions = {}): PredictionClient {
+  const after = (signal: AbortSignal | undefined) => delay(options.delayMs ?? 0, signal, () => abortError(undefined));
+  return {
+    async predict(rows, callOptions = {}) {
+      await after(callOptions.signal);
+      const errors = validator.validateRows(rows);
+      if (errors.length > 0) throw validationProblem(errors, false);
+      if (options.problem) {
+        const { status, title } = problemHead(options.problem);
+        throw new PredictionProblem({
+          kind: options.problem,
+          status,
+          title,
+          ...(options.problem === 'rate-limited' || status === 503 ? { retryAfter: 1 } : {}),
+        });
+      }
+      const answer = options.predict ? await options.predict(rows) : defaultAnswer(rows);
+      return {
+        ...answer,
+        modelVersion: MODEL.version,
+        ...(callOptions.requestId ? { requestId: callOptions.requestId } : {}),
+      };
+    },
+    async schema(signal) {
+      await after(signal);
+      return structuredClone(SCHEMA) as unknown as ServedSchema;
+    },
+  };
 }
 
 export function createPredictionClient(options: PredictionClientOptions): PredictionClient {

@@ -10,6 +10,7 @@ export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 /** The model at run time: features (type, nullability, categories, maxLength, training ranges), target, limits. */
 export const SCHEMA = {
+  "schemaVersion": 1,
   "model": {
     "name": "iris-classifier",
     "version": "3f2a9c0d41b7",

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  createMockClient,
   createPredictionClient,
+  MODEL,
+  SCHEMA,
   isAbortError,
   isProblemOf,
   isRateLimited,
@@ -175,5 +178,38 @@ describe('typed frontend client (client/)', () => {
     });
     expect(parseRateLimit(headers)).toEqual({ limit: 60, windowSeconds: 60, remaining: 12, resetSeconds: 30 });
     expect(parseRateLimit(new Headers())).toBeUndefined();
+  });
+
+  it('mocks the gateway from the same validator: 422s, answers of the model shape, chosen problems, aborts', async () => {
+    // The mock is the project's model (types.generated.ts); its rows are built from SCHEMA, whatever the model.
+    const sampleOf = (f: (typeof SCHEMA.features)[number]): unknown => {
+      const spec = f as { type: string; categories?: unknown[]; observedMin?: number };
+      if (spec.categories) return spec.categories[0];
+      if (spec.type === 'number' || spec.type === 'integer') return Math.round(spec.observedMin ?? 0);
+      return { text: 'x', boolean: false, date: '2020-01-01', datetime: '2020-01-01T00:00:00' }[spec.type];
+    };
+    const row = Object.fromEntries(SCHEMA.features.map((f) => [f.name, sampleOf(f)])) as unknown as FeatureRow;
+    expect(validator.validateRows([row])).toEqual([]);
+    const mock = createMockClient();
+    const answer = await mock.predict([row, row], { requestId: 'mock-1' });
+    expect(answer.predictions).toHaveLength(2);
+    expect(answer).toMatchObject({ model: { name: MODEL.name, version: MODEL.version }, requestId: 'mock-1' });
+    const bad = { ...row, not_a_feature: 1 } as unknown as FeatureRow;
+    const invalid = await failure(mock.predict([bad]));
+    expect(isValidationProblem(invalid)).toBe(true);
+    expect((invalid as PredictionProblem).errors).toEqual(validator.validateRows([bad]));
+    expect((invalid as PredictionProblem).local).toBe(false);
+    const limited = await failure(createMockClient({ problem: 'rate-limited' }).predict([row]));
+    expect(limited).toMatchObject({ kind: 'rate-limited', status: 429, retryAfter: 1 });
+    const custom = createMockClient({
+      predict: (rows) => ({ predictions: rows.map(() => 42), model: { name: 'm', version: 'custom' } }) as never,
+    });
+    expect(await custom.predict([row])).toMatchObject({ predictions: [42], model: { version: 'custom' } });
+    const slow = createMockClient({ delayMs: 5_000 });
+    const controller = new AbortController();
+    const call = failure(slow.predict([row], { signal: controller.signal }));
+    controller.abort();
+    expect(isAbortError(await call)).toBe(true);
+    expect((await createMockClient().schema()).features.map((f) => f.name)).toEqual(SCHEMA.features.map((f) => f.name));
   });
 });

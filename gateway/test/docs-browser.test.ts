@@ -17,6 +17,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, IRIS, TYPED, listen, testApp } from './helpers/app.js';
 import {
+  CLIENT_PACKAGE,
   CLIENT_SCHEMA_PATH,
   createFrontendProject,
   expectOutcome,
@@ -263,7 +264,7 @@ describe('the client package in headless Chromium', () => {
     writeFileSync(
       join(dir, 'index.html'),
       `<!doctype html><meta charset="utf-8"><title>frontend</title>
-<script type="importmap">{"imports":{"sci-eb-gateway-client":"/node_modules/sci-eb-gateway-client/dist/index.js"}}</script>
+<script type="importmap">{"imports":{"${CLIENT_PACKAGE}":"/node_modules/${CLIENT_PACKAGE}/dist/client/index.js"}}</script>
 <script type="module">
 import { run } from '/out/app.js';
 run(${JSON.stringify(allowed.url)}, ${JSON.stringify(API_KEY)}, ${JSON.stringify(notListed.url)})
@@ -281,7 +282,7 @@ run(${JSON.stringify(allowed.url)}, ${JSON.stringify(API_KEY)}, ${JSON.stringify
     const outcome = JSON.parse((await tab.getAttribute('body', 'data-outcome'))!);
     expectOutcome(outcome);
     // The gateway without this origin in CORS_ORIGINS: the browser withholds the answer, the client says so.
-    expect(outcome.blocked).toEqual({ status: 0, type: 'urn:sci-eb:problem:network-error' });
+    expect(outcome.blocked).toEqual({ status: 0, type: 'urn:sci-eb:problem:unreachable', unreachable: true });
     expect(pageErrors).toEqual([]);
     await tab.close();
   }, 90_000);

@@ -81,6 +81,7 @@ function responseMembers(schema: ModelSchema): string[] {
 export function runtimeSchema(schema: ModelSchema): Record<string, unknown> {
   const { target } = schema;
   return {
+    schemaVersion: schema.schemaVersion,
     model: { name: schema.model.name, version: schema.model.version, task: schema.model.task },
     features: schema.features.map((f) => {
       const out: Record<string, unknown> = { name: f.name, type: f.type, nullable: f.nullable };
