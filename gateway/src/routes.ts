@@ -9,6 +9,7 @@ import type { Chains } from './chains.js';
 import { docsRouter, PUBLIC_DIR } from './docs.js';
 import type { Metrics } from './metrics.js';
 import { pathOf, type Middleware } from './pipeline.js';
+import { revalidatedDocument, type RevalidatedDocument } from './revalidation.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
 import type { ModelSchema } from './schema/load.js';
 
@@ -46,6 +47,15 @@ export interface RouteParts {
   openapi: string;
 }
 
+/** A JSON document with its ETag; 304 without a body when the caller's copy is current. */
+function sendRevalidated(document: RevalidatedDocument) {
+  return (req: Request, res: Response) => {
+    for (const [name, value] of Object.entries(document.headers)) res.setHeader(name, value);
+    if (document.matches(req.headers)) res.status(304).end();
+    else res.type('application/json').send(document.text);
+  };
+}
+
 export function createRoutes({ chains, schema, metrics, readiness, openapi }: RouteParts): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -73,9 +83,7 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
   app.route('/health/ready').get(readiness).all(methodNotAllowed(GET));
   app
     .route('/openapi.json')
-    .get((_req, res) => {
-      res.type('application/json').send(openapi);
-    })
+    .get(sendRevalidated(revalidatedDocument(openapi)))
     .all(methodNotAllowed(GET));
   // docsRouter is a Router of its own, which matches case-insensitively and with a trailing slash: only the exact
   // paths reach it, as everywhere else.
@@ -100,9 +108,7 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
     .all(methodNotAllowed(['POST']));
   app
     .route('/v1/schema')
-    .get((_req, res) => {
-      res.json(schema);
-    })
+    .get(sendRevalidated(revalidatedDocument(JSON.stringify(schema))))
     .all(methodNotAllowed(GET));
   app
     .route('/metrics')

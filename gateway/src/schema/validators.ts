@@ -61,7 +61,13 @@ function featureSchema(
     case 'integer':
       // The contract says any whole number counts (3.0 too, 1e20 too), so not z.int() with its safe-integer bounds.
       base = boundedNumber().refine(Number.isInteger);
-      jsonSchema.set(base, { type: 'integer' });
+      // The document states the bounds a JavaScript number holds exactly (what generated constants, mock data and
+      // form inputs should stay within); the gateway itself accepts any whole number up to the contract's magnitude.
+      jsonSchema.set(base, {
+        type: 'integer',
+        minimum: Number.MIN_SAFE_INTEGER,
+        maximum: Number.MAX_SAFE_INTEGER,
+      });
       break;
     case 'number':
       // zod 4 numbers reject Infinity/NaN already; JSON's 1e400 parses to Infinity and must fail as not_finite.
