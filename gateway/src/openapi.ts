@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONTRACT, ERROR_CODES, PROBLEM_KINDS, type ProblemKind } from './contract.js';
 import { answerExample, invalidExampleBody, problemExamples } from './openapi-examples.js';
 import type { Problem } from './problems.js';
+import { clientPackageName } from './scripts/client-package-name.js';
 import { ModelSchemaFile } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 
@@ -175,6 +176,8 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
         `Validates prediction requests against the feature schema of model ${schema.model.name} ` +
         `(version ${schema.model.version}) and forwards them to its Elastic Beanstalk service. ` +
         'Every error is RFC 9457 application/problem+json; errors never echo submitted values.',
+      // The npm package `make gateway-client` packs for this project (the docs page's client snippet names it).
+      'x-client-package': clientPackageName(schema.model.name),
     },
     // Relative: the paths are under whatever address serves this document (the gateway's own).
     servers: [{ url: '/', description: 'This gateway' }],

@@ -2,7 +2,7 @@
  * The Express app: every path the gateway answers, with the middleware lists of chains.ts mounted in front. POST
  * /v1/predict is here too, for what the fast path in app.ts hands over (other methods, absolute-form targets).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Chains } from './chains.js';
@@ -98,6 +98,16 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
   app.use('/docs/assets', (req, _res, next) =>
     assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next(),
   );
+
+  // Browsers ask for /favicon.ico on every page of the origin; a 404 there is noise in consoles and logs.
+  const favicon = readFileSync(resolve(PUBLIC_DIR, 'assets', 'favicon.svg'));
+  app
+    .route('/favicon.ico')
+    .get((_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=86400');
+      res.type('image/svg+xml').send(favicon);
+    })
+    .all(methodNotAllowed(GET));
 
   if (chains.v1Guards.length > 0) app.use('/v1', mount(chains.v1Guards));
   if (chains.metricsGuards.length > 0) app.use('/metrics', mount(chains.metricsGuards));
