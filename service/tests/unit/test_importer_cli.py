@@ -46,7 +46,9 @@ def project(monkeypatch, tmp_path):
     (root / "model" / "NOTES.md").write_text("why this model")
     (root / "serve.py").write_text(REAL_SERVICE)
     (root / "Procfile").write_text("web: python serve.py --bind 127.0.0.1:8000\n")
-    monkeypatch.setattr(proof, "PROJECT_ROOT", str(root))
+    # Everything the importer writes at the project root (model_code/, requirements) goes to this one, not service/.
+    for module in (proof, cli, environment):
+        monkeypatch.setattr(module, "PROJECT_ROOT", str(root))
     return root
 
 
@@ -182,8 +184,6 @@ def test_the_user_s_code_comes_with_the_model_into_model_code_and_is_served_from
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    monkeypatch.setattr(cli, "PROJECT_ROOT", str(project))
-    monkeypatch.setattr(environment, "PROJECT_ROOT", str(project))
     notebook = tmp_path / "notebook"
     notebook.mkdir()
     (notebook / "acme_features.py").write_text(FEATURES)
