@@ -2,7 +2,7 @@
 // members) in a list, and the document's own (no rows, too many rows, unknown members) apart. Used for a 422 from
 // the gateway and for the client validator's results alike.
 import { fromPointer } from '../src/shared/pointer.js';
-import { FEATURE_NAMES, type FeatureName } from './types.generated.js';
+import type { FeatureName } from './types.generated.js';
 import type { FieldError } from './validate.js';
 
 export interface RowErrors {
@@ -12,8 +12,6 @@ export interface RowErrors {
   other: FieldError[];
 }
 
-const FEATURES: ReadonlySet<string> = new Set(FEATURE_NAMES);
-
 /** The errors of row `index`. */
 export function errorsOfRow(errors: readonly FieldError[], index: number): RowErrors {
   const out: RowErrors = { fields: {}, other: [] };
@@ -21,7 +19,8 @@ export function errorsOfRow(errors: readonly FieldError[], index: number): RowEr
     const path = fromPointer(error.pointer);
     if (path[0] !== 'instances' || path[1] !== String(index)) continue;
     const name = path[2];
-    if (path.length === 3 && name !== undefined && FEATURES.has(name) && error.code !== 'unknown_field')
+    // A member's error is a feature's unless the member is not one (unknown_field).
+    if (path.length === 3 && name !== undefined && error.code !== 'unknown_field')
       out.fields[name as FeatureName] = error;
     else out.other.push(error);
   }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../config.js';
 import { loadModelSchema, type ModelSchema } from '../schema/load.js';
 import { generateTypes } from '../schema/typegen.js';
@@ -9,11 +10,11 @@ import { clientPackageName, clientPackageVersion } from './client-package-name.j
 // npm run client:pack: the typed client as an npm tarball a frontend installs (`npm install <path>.tgz`). Its types,
 // SCHEMA and RULES are generated from schema.json at pack time (not taken from a committed file that could lag), its
 // name is the project's and its version changes with the model (client-package-name.ts), so a frontend that installs
-// the new tarball after a retrain gets the new types. Staged in dist/client-build, packed from dist/client-package
-// into dist/. Prints the tarball's path on the last line of stdout.
+// the new tarball after a retrain gets the new types. Staged in a temporary folder (never in dist/, whose files go
+// into the EB bundle), built into dist/client-package, packed into dist/. Prints the tarball's path on the last line
+// of stdout.
 
 export const CLIENT_PACKAGE_DIR = resolve(PACKAGE_ROOT, 'dist', 'client-package');
-const STAGE_DIR = resolve(PACKAGE_ROOT, 'dist', 'client-build');
 const SCHEMA_PATH = resolve(PACKAGE_ROOT, 'schema.json');
 
 /** The README shipped in the package: client/README.md with the package's name, version and model filled in. */
@@ -42,24 +43,28 @@ export function packClient(destination = resolve(PACKAGE_ROOT, 'dist'), schemaPa
   const version = clientPackageVersion(manifest.version, schema.model.version);
 
   // The client's sources and the gateway's pure shared ones, in the same relative places, with fresh types.
-  rmSync(STAGE_DIR, { recursive: true, force: true });
-  for (const dir of ['client', 'src/shared']) {
-    mkdirSync(resolve(STAGE_DIR, dir), { recursive: true });
-    for (const file of readdirSync(resolve(PACKAGE_ROOT, dir)))
-      if (file.endsWith('.ts') || file === 'tsconfig.json')
-        copyFileSync(resolve(PACKAGE_ROOT, dir, file), resolve(STAGE_DIR, dir, file));
-  }
-  writeFileSync(resolve(STAGE_DIR, 'client', 'types.generated.ts'), generateTypes(schema));
+  const stage = mkdtempSync(join(tmpdir(), 'client-build-'));
+  try {
+    for (const dir of ['client', 'src/shared']) {
+      mkdirSync(resolve(stage, dir), { recursive: true });
+      for (const file of readdirSync(resolve(PACKAGE_ROOT, dir)))
+        if (file.endsWith('.ts') || file === 'tsconfig.json')
+          copyFileSync(resolve(PACKAGE_ROOT, dir, file), resolve(stage, dir, file));
+    }
+    writeFileSync(resolve(stage, 'client', 'types.generated.ts'), generateTypes(schema));
 
-  rmSync(CLIENT_PACKAGE_DIR, { recursive: true, force: true });
-  mkdirSync(CLIENT_PACKAGE_DIR, { recursive: true });
-  const tsc = resolve(PACKAGE_ROOT, 'node_modules', '.bin', 'tsc');
-  const build = spawnSync(
-    tsc,
-    ['-p', resolve(STAGE_DIR, 'client', 'tsconfig.json'), '--outDir', resolve(CLIENT_PACKAGE_DIR, 'dist')],
-    { encoding: 'utf8' },
-  );
-  if (build.status !== 0) throw new Error(`client build failed:\n${build.stdout}${build.stderr}`);
+    rmSync(CLIENT_PACKAGE_DIR, { recursive: true, force: true });
+    mkdirSync(CLIENT_PACKAGE_DIR, { recursive: true });
+    const tsc = resolve(PACKAGE_ROOT, 'node_modules', '.bin', 'tsc');
+    const build = spawnSync(
+      tsc,
+      ['-p', resolve(stage, 'client', 'tsconfig.json'), '--outDir', resolve(CLIENT_PACKAGE_DIR, 'dist')],
+      { encoding: 'utf8' },
+    );
+    if (build.status !== 0) throw new Error(`client build failed:\n${build.stdout}${build.stderr}`);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
   writeFileSync(
     resolve(CLIENT_PACKAGE_DIR, 'package.json'),
     `${JSON.stringify({ ...manifest, name, version, description: `${manifest['description']} (model ${schema.model.name} ${schema.model.version})` }, null, 2)}\n`,
