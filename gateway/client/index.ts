@@ -4,6 +4,7 @@
 // Deno and workers; nothing in it may import a Node module (client/tsconfig.json compiles it without Node's types).
 // types.generated.ts is written from the model's schema.json and contract.json (`npm run schema:sync`, and again by
 // client:pack), so a package always carries the types, SCHEMA and RULES of the model it was packed for.
+import { fill } from '../src/shared/fill.js';
 import { documentErrors, errorsOfRow, type RowErrors } from './errors-by-field.js';
 import { defaultAnswer, delay, type MockClientOptions, problemHead } from './mock.js';
 import { kindOfType, typeOfKind, type ProblemKind, type ProblemType } from './problem-types.js';
@@ -177,12 +178,12 @@ export interface PredictionClient {
 /** The 422 the gateway would answer for these errors (its maxErrors cap and sentences). */
 export function validationProblem(errors: FieldError[], local = true): PredictionProblem {
   const capped = errors.length > RULES.maxErrors;
-  const count = String(errors.length);
+  const count = { count: errors.length };
   const detail = capped
-    ? RULES.validation.capped.replace('{count}', count)
+    ? fill(RULES.validation.capped, count)
     : errors.length === 1
       ? RULES.validation.one
-      : RULES.validation.many.replace('{count}', count);
+      : fill(RULES.validation.many, count);
   return new PredictionProblem({
     kind: 'validation-error',
     status: RULES.problems['validation-error'].status,

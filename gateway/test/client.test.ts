@@ -14,6 +14,8 @@ import {
   parseRateLimit,
   parseRetryAfter,
   PredictionProblem,
+  RULES,
+  validationProblem,
   validator,
   type FeatureRow,
   type ProblemKind,
@@ -170,6 +172,20 @@ describe('typed frontend client (client/)', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it("words a local 422 as the gateway does: one, many, and capped at the contract's maxErrors", () => {
+    const error = {
+      pointer: '/instances/0',
+      code: 'not_an_object' as const,
+      detail: 'must be an object of feature values',
+    };
+    expect(validationProblem([error]).detail).toBe('1 problem; see errors');
+    expect(validationProblem([error, error]).detail).toBe('2 problems; see errors');
+    const many = validationProblem(Array.from({ length: RULES.maxErrors + 5 }, () => error));
+    expect(many.errors).toHaveLength(RULES.maxErrors);
+    expect(many.errorsOmitted).toBe(5);
+    expect(many.detail).toBe(`${RULES.maxErrors + 5} problems; the first ${RULES.maxErrors} are listed in errors`);
   });
 
   it('reads Retry-After as seconds or an HTTP date, and RateLimit fields', () => {
