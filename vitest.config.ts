@@ -18,6 +18,7 @@ const UNIT = [
   'test/plan-changes.test.ts',
   'test/requirements.test.ts',
   'test/set-answers.test.ts',
+  'test/trust-migration.test.ts',
 ];
 const GENERATOR = [
   'test/app.test.ts',

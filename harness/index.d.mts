@@ -90,7 +90,15 @@ export interface Gunicorn {
 }
 export function startGunicorn(
   project: Project & { venv?: string },
-  options: { venv?: string; logDir: string; label?: string; settle?: boolean; onWait?: (ownerPid: number) => void },
+  options: {
+    venv?: string;
+    logDir: string;
+    label?: string;
+    settle?: boolean;
+    onWait?: (ownerPid: number) => void;
+    /** Environment variables beside the shell's (GATEWAY_ONLY, SERVICE_TOKENS: the service as deployed behind its gateway). */
+    env?: Record<string, string>;
+  },
 ): Promise<Gunicorn>;
 
 export interface Gateway {

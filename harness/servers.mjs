@@ -25,7 +25,7 @@ const readLog = (file) => {
  */
 export async function startGunicorn(
   project,
-  { venv = project.venv, logDir, label = project.name, settle = false, onWait = () => {} },
+  { venv = project.venv, logDir, label = project.name, settle = false, onWait = () => {}, env = {} },
 ) {
   const release = project.port === PROCFILE_PORT ? await acquirePort8000({ onWait }) : () => {};
   mkdirSync(logDir, { recursive: true });
@@ -39,7 +39,7 @@ export async function startGunicorn(
   try {
     child = start(`gunicorn ${label}`, command, args, {
       cwd: project.dir,
-      env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
+      env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}`, ...env },
       ...logs,
     });
     // The port is the machine's: the next holder of the lock may bind it once this gunicorn has gone, however it went.

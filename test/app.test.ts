@@ -48,12 +48,14 @@ const COMMON = [
   'application.py',
   'docs/contract.md',
   'docs/runtime.md',
+  'features.py',
   'requirements-dev.txt',
   'requirements-ebcli.txt',
   'requirements.txt',
   'ruff.toml',
   'serving/__init__.py',
   'serving/_moved.py',
+  'serving/access.py',
   'serving/app.py',
   'serving/artifact.py',
   'serving/bundle.py',
@@ -62,9 +64,11 @@ const COMMON = [
   'serving/formats.py',
   'serving/gunicorn_hooks.py',
   'serving/onnx_runtime.py',
+  'serving/own_code.py',
   'serving/prediction.py',
   'serving/request_body.py',
   'serving/settings.py',
+  'serving/trust.py',
   'serving/validation.py',
   'tests/conftest.py',
   'tests/contract/conftest.py',
@@ -75,6 +79,7 @@ const COMMON = [
   'tools/__init__.py',
   'tools/bundle.py',
   'tools/check_bundle.py',
+  'tools/derived_features.py',
   'tools/errors.py',
   'tools/import_model.py',
   'tools/importer/__init__.py',
@@ -92,9 +97,11 @@ const COMMON = [
   'tools/importer/user_code.py',
   'tools/importer/wheels.py',
   'tools/onnx_conversion.py',
+  'tools/own_code.py',
   'tools/procfile.py',
   'tools/run_staged.py',
   'tools/schema_derivation.py',
+  'tools/vouch.py',
   'train.py',
 ];
 const AL2023 = [...COMMON, '.platform/nginx/conf.d/01_body_size.conf', 'Procfile'].sort();
@@ -157,7 +164,9 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, 'application.py')).toMatch(/^application = create_app\(/m);
     // One contract, two servers: the service reads the very bytes the gateway reads.
     expect(read(dir, 'serving/contract.json')).toBe(readFileSync(path.join(ROOT, 'contract', 'contract.json'), 'utf8'));
-    expect(read(dir, '.ebignore')).toMatch(/^\.git\/$/m);
+    // An allow-list: everything out, then what runs back in (.git/ and everything else never listed stays out).
+    expect(read(dir, '.ebignore')).toMatch(/^\*\n(.*\n)*!\/application\.py$/m);
+    expect(read(dir, '.ebignore')).not.toMatch(/^!\/\.git/m);
     expect(read(dir, 'Makefile')).toMatch(/^local: port-free bundle$/m); // the port is checked before 30 s of building
     expect(read(dir, 'Makefile')).toMatch(/^serve: port-free /m);
     // Credentials are checked first (a second), then the tests and the bundle (a minute), and only then the EB CLI.
@@ -289,7 +298,7 @@ describe('yo sci-eb: the matrix', () => {
     expect(read(dir, 'data/houses.csv')).toBe(read(FIXTURES, 'houses.csv'));
     expect(read(dir, 'train.py')).toMatch(/data\/houses\.csv/);
     expect(read(dir, 'train.py')).toMatch(/price_band/);
-    expect(read(dir, '.ebignore')).toMatch(/^data\/$/m);
+    expect(read(dir, '.ebignore')).not.toMatch(/^!\/data/m); // never let back in
   });
 });
 
@@ -329,9 +338,8 @@ describe('yo sci-eb --gateway', () => {
     const { dir: without } = await generate({}, 'withgw');
     expect(read(dir, 'Makefile')).toBe(read(without, 'Makefile'));
     expect(read(dir, 'README.md')).toBe(read(without, 'README.md'));
-    expect(read(dir, '.ebignore')).toMatch(/^gateway\.mk$/m);
+    expect(read(dir, '.ebignore')).not.toMatch(/^!\/gateway/m); // neither gateway.mk nor gateway/
     expect(read(dir, 'gateway/contract.json')).toBe(read(dir, 'serving/contract.json')); // one contract, the same bytes
-    expect(read(dir, '.ebignore')).toMatch(/^gateway\/$/m); // not in the service's bundle
   });
 
   it("every README in the project describes the project: the gateway's names only its own files and programs", async () => {
@@ -441,7 +449,7 @@ describe('yo sci-eb --gateway', () => {
     }
     // Committed (teammates upgrade from it), never bundled: the service's bundle leaves it out, the gateway's is gateway/.
     expect(read(dir, '.gitignore')).not.toMatch(/^[^#].*\.sci-eb|^\.?sci-eb/m);
-    expect(read(dir, '.ebignore')).toMatch(/^\.sci-eb\/$/m);
+    expect(read(dir, '.ebignore')).not.toMatch(/^!\/\.sci-eb/m);
   });
 });
 
@@ -520,6 +528,7 @@ describe('yo sci-eb: re-runs and prompts', () => {
       'modelFormat',
       'runtime',
       'gateway',
+      'certificateArn', // load-balanced: HTTPS or not (the network questions follow only the answers that need them)
     ]);
     expect(seen.task!.message).toBe('What should the model predict?');
     const values = (key: string) => seen[key]!.choices!.map((c) => c.value);

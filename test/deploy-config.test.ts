@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Answers } from '../src/lib/answers.js';
 import { DEPLOYMENT_POLICIES } from '../src/lib/deployment.js';
+import { transportWarnings } from '../src/lib/install.js';
 import { EB_OPTIONS, checkOption, checkOptionSettings } from '../src/lib/eb-options.js';
 import { planProject, renderPlan } from '../src/lib/plan.js';
 import { GATEWAY_NODE_BRANCH, NODE_BRANCHES } from '../src/lib/platforms.js';
@@ -26,6 +27,14 @@ const render = (a: Answers) =>
 const ebFiles = (files: Record<string, string>) =>
   Object.keys(files).filter((f) => /(^|\/)\.ebextensions\/[^/]+\.config$/.test(f));
 
+const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+const VPC = {
+  vpcId: 'vpc-0a1b2c3d4e5f67890',
+  serviceSubnets: 'subnet-0000000000000000a,subnet-0000000000000000b',
+  gatewaySubnets: 'subnet-0000000000000000c,subnet-0000000000000000d',
+  gatewaySecurityGroup: 'sg-0a1b2c3d4e5f67890',
+};
+
 const MATRIX: Array<Record<string, unknown>> = [
   { gateway: true },
   { environmentType: 'single-instance' },
@@ -34,11 +43,15 @@ const MATRIX: Array<Record<string, unknown>> = [
   { minInstances: 3, maxInstances: 3, scalingMetric: 'Latency', scaleUpThreshold: 2, scaleDownThreshold: 0.5 },
   { pythonVersion: '3.14', architecture: 'arm64', instanceType: 'm7g.large', healthCheckPath: '/healthz' },
   { platform: 'amazon-linux-ami', gateway: true },
+  { certificateArn: CERT, domain: 'model.example.com' },
+  { gateway: true, certificateArn: CERT, domain: 'api.example.com', serviceDomain: 'model.example.com' },
+  { gateway: true, ...VPC, certificateArn: CERT, domain: 'api.example.com' },
+  { gateway: true, ...VPC, gatewaySecurityGroup: undefined },
 ];
 
 describe('every option in every generated EB file is one EB documents, with a value EB accepts', () => {
   for (const given of MATRIX) {
-    it(JSON.stringify(given), () => {
+    it(JSON.stringify(given).replace(/arn:aws:acm:[^"]+/, 'arn:...'), () => {
       const files = render(answers(given));
       const checked = ebFiles(files);
       expect(checked).toContain('.ebextensions/02_flask.config');
@@ -174,5 +187,171 @@ describe('the gateway as its own EB project', () => {
     // EB takes engines only within the branch's major: the range must admit it.
     expect(semver.satisfies(`${GATEWAY_NODE_BRANCH.major}.0.0`, engines)).toBe(true);
     expect(semver.satisfies(process.versions.node, engines)).toBe(true);
+  });
+});
+
+describe('one public door and HTTPS, as EB configuration', () => {
+  const config = (files: Record<string, string>, file: string) => YAML.parse(files[file]!);
+  const REDIRECT = {
+    Type: 'AWS::ElasticLoadBalancingV2::Listener',
+    Properties: {
+      LoadBalancerArn: { Ref: 'AWSEBV2LoadBalancer' },
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [
+        {
+          Type: 'redirect',
+          RedirectConfig: {
+            Host: '#{host}',
+            Path: '/#{path}',
+            Port: '443',
+            Protocol: 'HTTPS',
+            Query: '#{query}',
+            StatusCode: 'HTTP_301',
+          },
+        },
+      ],
+    },
+  };
+  const HTTPS = {
+    Protocol: 'HTTPS',
+    SSLCertificateArns: CERT,
+    SSLPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+  };
+
+  it('with a gateway the service answers it only; without a certificate every listener is plain HTTP', () => {
+    const files = render(answers({ gateway: true }));
+    const service = config(files, '.ebextensions/02_flask.config');
+    expect(service.option_settings['aws:elasticbeanstalk:application:environment']).toEqual({
+      MODEL_DIR: 'model',
+      GATEWAY_ONLY: 'true',
+    });
+    expect(service.option_settings['aws:elbv2:listener:443']).toBeUndefined();
+    expect(service.Resources).toBeUndefined();
+    expect(files['gateway/.ebextensions/02-network.config']).toBeUndefined();
+    const alone = config(render(answers({})), '.ebextensions/02_flask.config');
+    expect(alone.option_settings['aws:elasticbeanstalk:application:environment']).toEqual({ MODEL_DIR: 'model' });
+  });
+
+  it('a certificate: 443 with a TLS 1.2+ policy, port 80 redirected, HSTS, on the service without a gateway', () => {
+    const service = config(
+      render(answers({ certificateArn: CERT, domain: 'model.example.com' })),
+      '.ebextensions/02_flask.config',
+    );
+    expect(service.option_settings['aws:elbv2:listener:443']).toEqual(HTTPS);
+    expect(service.Resources).toEqual({ AWSEBV2LoadBalancerListener: REDIRECT });
+    expect(service.option_settings['aws:elasticbeanstalk:application:environment'].HSTS_MAX_AGE).toBe('31536000');
+  });
+
+  it('a gateway and a certificate without a VPC: both public doors HTTPS; the gateway reaches the service at its HTTPS name', () => {
+    const files = render(
+      answers({ gateway: true, certificateArn: CERT, domain: 'api.example.com', serviceDomain: 'model.example.com' }),
+    );
+    for (const file of ['.ebextensions/02_flask.config', 'gateway/.ebextensions/02-network.config']) {
+      expect(config(files, file).option_settings['aws:elbv2:listener:443'], file).toEqual(HTTPS);
+      expect(config(files, file).Resources, file).toEqual({ AWSEBV2LoadBalancerListener: REDIRECT });
+    }
+    expect(files['gateway.mk']).toMatch(/^SERVICE_URL_BASE \?= https:\/\/model\.example\.com$/m);
+  });
+
+  it("a gateway in a VPC: the service internal, admitting only the gateway's security group; HTTPS on the gateway only", () => {
+    const files = render(answers({ gateway: true, ...VPC, certificateArn: CERT, domain: 'api.example.com' }));
+    const service = config(files, '.ebextensions/02_flask.config');
+    expect(service.option_settings['aws:ec2:vpc']).toEqual({
+      VPCId: VPC.vpcId,
+      Subnets: VPC.serviceSubnets,
+      ELBSubnets: VPC.serviceSubnets,
+      ELBScheme: 'internal',
+    });
+    const ref = '`{ "Ref" : "ServiceLoadBalancerSecurityGroup" }`';
+    expect(service.option_settings['aws:elbv2:loadbalancer']).toEqual({
+      SecurityGroups: ref,
+      ManagedSecurityGroup: ref,
+    });
+    expect(service.Resources).toEqual({
+      ServiceLoadBalancerSecurityGroup: {
+        Type: 'AWS::EC2::SecurityGroup',
+        Properties: {
+          GroupDescription: expect.stringContaining("the gateway's instances only"),
+          VpcId: VPC.vpcId,
+          SecurityGroupIngress: [
+            { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, SourceSecurityGroupId: VPC.gatewaySecurityGroup },
+          ],
+        },
+      },
+    });
+    expect(service.option_settings['aws:elbv2:listener:443']).toBeUndefined(); // internal: the VPC's network
+    const gateway = config(files, 'gateway/.ebextensions/02-network.config');
+    expect(gateway.option_settings['aws:ec2:vpc']).toEqual({
+      VPCId: VPC.vpcId,
+      Subnets: VPC.gatewaySubnets,
+      ELBSubnets: VPC.gatewaySubnets,
+      AssociatePublicIpAddress: true,
+    });
+    expect(gateway.option_settings['aws:autoscaling:launchconfiguration']).toEqual({
+      SecurityGroups: VPC.gatewaySecurityGroup,
+    });
+    expect(gateway.option_settings['aws:elbv2:listener:443']).toEqual(HTTPS);
+    expect(gateway.option_settings['aws:elasticbeanstalk:application:environment']).toEqual({
+      HSTS_MAX_AGE: '31536000',
+    });
+    expect(files['gateway.mk']).toMatch(/^SERVICE_URL_BASE \?=$/m); // http://<internal CNAME>, from eb status
+  });
+
+  it('generation and make create say plainly when traffic is unencrypted, and how to fix it', () => {
+    const plain = answers({ gateway: true });
+    expect(transportWarnings(plain)).toEqual([
+      expect.stringMatching(
+        /^Warning: no certificate, so every public listener is plain HTTP: API keys and predictions cross the internet unencrypted\. Fix: sci-eb upgrade --set certificateArn=/,
+      ),
+      expect.stringMatching(
+        /^Warning: the gateway calls the service over the internet in plain HTTP, its token included/,
+      ),
+    ]);
+    expect(render(plain).Makefile).toMatch(
+      /^create: .*\n\t@echo "warning: \$\(ENV_NAME\) will listen on plain HTTP: predictions cross the internet unencrypted\. Fix: sci-eb upgrade --set certificateArn=/m,
+    );
+    expect(render(plain)['gateway.mk']).toMatch(
+      /^\t@echo "warning: no certificate \(--certificate-arn\): the gateway listens on plain HTTP/m,
+    );
+    expect(transportWarnings(answers({ environmentType: 'single-instance' }))).toEqual([
+      expect.stringMatching(/single instance: no load balancer terminates HTTPS/),
+    ]);
+    const secured = answers({ gateway: true, ...VPC, certificateArn: CERT, domain: 'api.example.com' });
+    expect(transportWarnings(secured)).toEqual([]);
+    expect(render(secured).Makefile).not.toMatch(/plain HTTP/);
+    expect(render(secured)['gateway.mk']).not.toMatch(/plain HTTP/);
+  });
+
+  it('refuses what cannot work, saying what fits', () => {
+    const problems = (given: Record<string, unknown>) => {
+      const r = resolveAnswers(given);
+      return r.ok ? [] : r.problems.map((p) => `${p.option}: ${p.message}`);
+    };
+    expect(problems({ environmentType: 'single-instance', certificateArn: CERT, domain: 'a.example.com' })).toEqual([
+      expect.stringMatching(/^certificate-arn: needs a load balancer to hold it, and a single instance has none/),
+    ]);
+    expect(problems({ certificateArn: CERT })).toEqual([
+      expect.stringMatching(/^domain: is required with --certificate-arn/),
+    ]);
+    expect(problems({ region: 'eu-west-1', certificateArn: CERT, domain: 'a.example.com' })).toEqual([
+      expect.stringMatching(/^certificate-arn: must be a certificate in eu-west-1/),
+    ]);
+    expect(problems({ gateway: true, certificateArn: CERT, domain: 'api.example.com' })).toEqual([
+      expect.stringMatching(/^service-domain: is required with the gateway and --certificate-arn but no --vpc-id/),
+    ]);
+    expect(problems({ gateway: true, vpcId: VPC.vpcId })).toEqual([
+      expect.stringMatching(/^service-subnets: is required/),
+      expect.stringMatching(/^gateway-subnets: is required/),
+    ]);
+    expect(problems({ vpcId: VPC.vpcId, serviceSubnets: VPC.serviceSubnets })).toEqual([
+      expect.stringMatching(/^vpc-id: makes the service's load balancer internal for its gateway/),
+    ]);
+    expect(problems({ gateway: true, ...VPC, serviceSubnets: 'subnet-0000000000000000a' })).toEqual([
+      expect.stringMatching(/^service-subnets: must be two or more subnet ids/),
+    ]);
+    expect(problems({ certificateArn: 'arn:aws:iam::123:server-certificate/x', domain: 'a.example.com' })).toEqual([
+      expect.stringMatching(/^certificate-arn: must be an ACM certificate ARN/),
+    ]);
   });
 });

@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectBundle, FIXTURES, LAUNCHER, read } from './helpers.js';
+import { expectBundle, expectOnlyAllowed, FIXTURES, LAUNCHER, plantSecrets, read } from './helpers.js';
 import { acquirePort8000, openProject, sharedVenv } from '../harness/index.mjs';
 
 const PORT = 8000; // the Procfile's port, as EB's nginx expects it
@@ -89,6 +89,8 @@ describe('a generated project, end to end', () => {
   it('builds the bundle through awsebcli as eb deploy does: app, configs and model in; .git, venvs, tests, data, build-time tools, secrets out', () => {
     run('git', ['init', '-q'], project);
     writeFileSync(path.join(project, '.env'), 'SECRET=do-not-ship\n');
+    plantSecrets(project);
+    writeFileSync(path.join(project, 'model', '.env'), 'SECRET=do-not-ship\n'); // inside an allowed folder too
     const bundled = spawnSync(
       'make',
       ['--no-print-directory', `VENV=${appVenv}`, `EBCLI_VENV=${ebcliVenv}`, 'bundle', 'LABEL=e2e-check'],
@@ -107,6 +109,7 @@ describe('a generated project, end to end', () => {
       zip,
       [
         'application.py',
+        'features.py', // the model runs its derive(); the service checks its sha256 at start-up
         'serving/app.py',
         'serving/contract.json',
         'serving/settings.py',
@@ -116,6 +119,7 @@ describe('a generated project, end to end', () => {
         '.platform/nginx/conf.d/01_body_size.conf',
         'model/model.skops',
         'model/schema.json',
+        'trust.json',
       ],
       [
         /^\.git\//,
@@ -136,7 +140,13 @@ describe('a generated project, end to end', () => {
         /^serving\/(schema_derivation|onnx_conversion)\.py$/,
         /^train\.py$/,
         /^ruff\.toml$/,
+        /^model\/\.env$/,
       ],
+    );
+    // An allow-list: nothing ships but the service, its model and trust, and what EB reads.
+    expectOnlyAllowed(
+      zip,
+      /^(application\.py|requirements\.txt|Procfile|trust\.json|(serving|model|\.ebextensions|\.platform)\/.+)$/,
     );
   });
 
@@ -334,8 +344,12 @@ describe('a generated project, end to end', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });
 
+    // The schema's public part: what callers need, not how the model was made (docs/contract.md).
     const schema = await (await fetch(`${base}/v1/schema`)).json();
-    expect(schema).toEqual(JSON.parse(read(project, 'model/schema.json')));
+    const written = JSON.parse(read(project, 'model/schema.json'));
+    const { name, version, task } = written.model;
+    expect(schema).toEqual({ ...written, model: { name, version, task } });
+    expect(written.model.sklearnVersion).toBeDefined();
 
     const row = { sepal_length_cm: 5.1, sepal_width_cm: 3.5, petal_length_cm: 1.4, petal_width_cm: 0.2 };
     const ok = await fetch(`${base}/v1/predict`, {

@@ -1,15 +1,17 @@
 // The generated gateway in front of the generated Flask service, both real: the project is generated with
 // --gateway, trained, its gateway installed by `make gateway` (npm ci + schema sync) and tested by its own
-// `npm test`; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
-// gateway equal direct ones, invalid requests never reach Flask, and an upstream stopped and restarted under
-// traffic gives clean errors, then recovers.
+// `npm test`; its application.py gets an after_predict hook that adds keys of its own, per row and top-level, as a
+// user's does; gunicorn runs the Procfile's command; the gateway runs dist/server.js. Then: predictions through the
+// gateway, batched or not, are the service's answers for the same rows, the hook's keys included; invalid requests
+// never reach Flask; and an upstream stopped and restarted under traffic gives clean errors, then recovers.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectBundle } from './helpers.js';
+import { expectBundle, expectOnlyAllowed, plantSecrets } from './helpers.js';
 import {
   acquirePort8000,
   freePort,
@@ -195,6 +197,23 @@ function parityCorpus(schema: {
   return cases;
 }
 
+/**
+ * What a user's after_predict may add (README, "The hooks"): a key before the contract's, per-row keys (one item per
+ * row: scalars and objects), top-level keys (a number, an object). The gateway must answer with them as the service
+ * does for the same request, batched or not.
+ */
+const AFTER_PREDICT = `def after_predict(answer, frame):
+    per_row = [{"best": max(p)} for p in answer["probabilities"]]
+    return dict(
+        {"scoredBy": "after_predict"},
+        **answer,
+        threshold=0.5,
+        confident=[max(p) > 0.5 for p in answer["probabilities"]],
+        detail=per_row,
+        calibration={"method": "none", "classes": len(answer["classes"])},
+    )
+`;
+
 describe('generated gateway in front of the generated Flask service', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-gw-'));
   const project = path.join(work, 'wine-gw');
@@ -221,6 +240,12 @@ describe('generated gateway in front of the generated Flask service', () => {
       name: 'wine-gw',
       args: ['--yes', '--gateway', '--dataset', 'wine', '--estimator', 'logistic_regression'],
     });
+    const application = readFileSync(path.join(project, 'application.py'), 'utf8').replace(
+      /def after_predict\(answer, frame\):[\s\S]*?return answer\n/,
+      AFTER_PREDICT,
+    );
+    expect(application).toContain('"scoredBy"');
+    writeFileSync(path.join(project, 'application.py'), application);
     run('make', ['--no-print-directory', `VENV=${prepared.venv}`, 'gateway'], project);
     ebcliVenv = sharedVenv('ebcli', [path.join(project, 'requirements-ebcli.txt')]);
     // Held from here to the end: while Flask is stopped and restarted below, no other suite may take the port.
@@ -271,7 +296,65 @@ describe('generated gateway in front of the generated Flask service', () => {
     expect((await batch.json()).predictions).toEqual(direct.predictions);
   });
 
-  it('Flask and the gateway answer every bad request alike, byte for byte (the contract is one file)', async () => {
+  it("the after_predict hook's keys come through the gateway as the service answers them, one-row requests batched or not", async () => {
+    const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
+    const rows = Array.from({ length: 16 }, (_, i) =>
+      Object.fromEntries(
+        schema.features.map((f: { name: string; observedMin: number; observedMax: number }) => [
+          f.name,
+          +(f.observedMin + (((i * 5) % 16) / 15) * (f.observedMax - f.observedMin)).toFixed(3),
+        ]),
+      ),
+    );
+    // What the service answers each row alone: the answer a caller must get from the gateway.
+    const alone = await Promise.all(
+      rows.map(async (row) => (await post(`${flaskUrl}/v1/predict`, { instances: [row] })).json()),
+    );
+    expect(Object.keys(alone[0])).toEqual([
+      'scoredBy',
+      'predictions',
+      'probabilities',
+      'classes',
+      'model',
+      'threshold',
+      'confident',
+      'detail',
+      'calibration',
+    ]);
+    await until(async () => {
+      const n = predictCalls();
+      await new Promise((r) => setTimeout(r, 500));
+      return predictCalls() === n;
+    }, 'a quiet request log');
+    const calls = predictCalls();
+    const batched = await Promise.all(
+      rows.map(async (row) => (await post(`${gatewayUrl}/v1/predict`, { instances: [row] })).json()),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // the service's request log lines land asynchronously
+    expect(predictCalls() - calls).toBeLessThan(rows.length); // some were batched together
+    batched.forEach((answer, i) => {
+      const expected = alone[i];
+      expect(Object.keys(answer)).toEqual(Object.keys(expected)); // the same members, in the service's order
+      // Batched with other rows, BLAS may round the last bit of a probability differently: equal to 12 decimals.
+      answer.probabilities[0].forEach((p: number, j: number) => {
+        expect(p).toBeCloseTo(expected.probabilities[0][j], 12);
+      });
+      expect(answer.detail[0].best).toBeCloseTo(expected.detail[0].best, 12);
+      const { probabilities: _p, detail: _d, ...rest } = answer;
+      const { probabilities: _ep, detail: _ed, ...expectedRest } = expected;
+      expect(rest).toEqual(expectedRest);
+    });
+    // Many rows at once bypass the batcher: the service's answer passed on as it is, byte for byte.
+    const many = { instances: rows.slice(0, 5) };
+    const [fromFlask, fromGateway] = await Promise.all([
+      post(`${flaskUrl}/v1/predict`, many).then((r) => r.text()),
+      post(`${gatewayUrl}/v1/predict`, many).then((r) => r.text()),
+    ]);
+    expect(fromGateway).toBe(fromFlask);
+    expect(JSON.parse(fromGateway).confident).toHaveLength(5);
+  });
+
+  it('Flask and the gateway answer every request alike, byte for byte, with a hook adding keys (the contract is one file)', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
     const corpus = parityCorpus(schema);
     const mismatches: string[] = [];
@@ -291,11 +374,13 @@ describe('generated gateway in front of the generated Flask service', () => {
         };
       };
       const [flaskAnswer, gatewayAnswer] = [await send(flaskUrl), await send(gatewayUrl)];
+      // Predictions too (the after_predict hook's keys included): sent one at a time, a one-row request is a batch of
+      // one, and the service's answer comes back as it is.
       const same =
         flaskAnswer.status === gatewayAnswer.status &&
         flaskAnswer.type === gatewayAnswer.type &&
         flaskAnswer.allow === gatewayAnswer.allow &&
-        (flaskAnswer.status === 200 || flaskAnswer.body === gatewayAnswer.body);
+        flaskAnswer.body === gatewayAnswer.body;
       if (flaskAnswer.status !== 200) problems++;
       if (!same)
         mismatches.push(
@@ -326,6 +411,7 @@ describe('generated gateway in front of the generated Flask service', () => {
 
   it('make gateway-local: the EB bundle (dist/, lockfile; no modules, sources, tests or secrets), production install, proxying', async () => {
     writeFileSync(path.join(project, 'gateway', '.env'), 'API_KEY=do-not-ship\n');
+    plantSecrets(path.join(project, 'gateway'));
     const stage = path.join(work, 'gateway-stage');
     const port = await freePort();
     const local = spawn(
@@ -386,7 +472,13 @@ describe('generated gateway in front of the generated Flask service', () => {
           /^\.env$/,
           /^\.elasticbeanstalk\//,
           /\.tgz$/,
+          /^dist\/(scripts|client-package)\//,
+          /\.map$/,
         ],
+      );
+      expectOnlyAllowed(
+        zip,
+        /^(Procfile|package\.json|package-lock\.json|contract\.json|schema\.json|(dist|public|\.ebextensions|\.platform)\/.+)$/,
       );
       // Installed as EB installs it: production dependencies only.
       const installed = JSON.parse(run('npm', ['ls', '--omit=dev', '--depth=0', '--json'], stage)).dependencies;
@@ -416,13 +508,21 @@ describe('generated gateway in front of the generated Flask service', () => {
     }
   }, 900_000);
 
-  it("make gateway-create: asks for a key before building, then creates the gateway with the service's URL from eb status", () => {
-    // An EB CLI whose `eb` answers `status` as EB does once the service exists, and records every call (no AWS).
+  it('make gateway-create: a random API key and service token, the service URL from eb status; rotation without a gap', () => {
+    // An EB CLI whose `eb` answers `status` and `printenv` as EB does once the environments exist, and records every
+    // call (no AWS).
     const stub = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-ebstub-'));
     mkdirSync(path.join(stub, 'bin'));
     writeFileSync(
       path.join(stub, 'bin', 'eb'),
-      `#!/bin/sh\necho "$* @ $(pwd)" >> "${stub}/calls"\n[ "$1" = status ] && echo "  CNAME: wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com"\nexit 0\n`,
+      [
+        '#!/bin/sh',
+        `echo "$* @ $(pwd)" >> "${stub}/calls"`,
+        '[ "$1" = status ] && echo "  CNAME: wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com"',
+        '[ "$1" = printenv ] && printf " Environment Variables:\\n     GATEWAY_ONLY = true\\n     SERVICE_TOKENS = current-token-0123456789\\n"',
+        'exit 0',
+        '',
+      ].join('\n'),
     );
     writeFileSync(path.join(stub, 'bin', 'python'), `#!/bin/sh\nexec "${ebcliVenv}/bin/python" "$@"\n`);
     for (const f of ['eb', 'python']) chmodSync(path.join(stub, 'bin', f), 0o755);
@@ -434,20 +534,119 @@ describe('generated gateway in front of the generated Flask service', () => {
         encoding: 'utf8',
         env: { ...process.env, AWS_ACCESS_KEY_ID: 'placeholder', AWS_SECRET_ACCESS_KEY: 'placeholder' },
       });
-    const noKey = make('gateway-create', 'LABEL=gw-nokey');
-    expect(noKey.status).not.toBe(0);
-    expect(noKey.stderr).toContain(
-      "Give the gateway an API key: make gateway-create API_KEY_HASH=$(printf %s 'your-key' | sha256sum | cut -d' ' -f1)",
-    );
-    expect(existsSync(path.join(project, 'gateway', '.elasticbeanstalk', 'app_versions', 'gw-nokey.zip'))).toBe(false);
+    const gatewayDir = path.join(project, 'gateway');
+    const serviceUrl = 'http://wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com';
+    const badKey = make('gateway-create', 'API_KEY_HASH=sha256-of-my-phrase', 'LABEL=gw-badkey');
+    expect(badKey.status).not.toBe(0);
+    expect(badKey.stderr).toContain('API_KEY_HASH must be the sha256 of a key: 64 hex digits');
+    expect(existsSync(path.join(gatewayDir, '.elasticbeanstalk', 'app_versions', 'gw-badkey.zip'))).toBe(false);
     expect(calls()).toBe('');
-    const created = make('gateway-create', `API_KEY_HASH=${'ab'.repeat(32)}`, 'LABEL=gw-create');
-    expect(created.status, `${created.stdout}${created.stderr}`).toBe(0);
-    expect(calls().trim().split('\n')).toEqual([
-      `status wine-gw-env @ ${project}`,
-      `create wine-gw-env-gw --elb-type application --timeout 30 --envvars UPSTREAM_URL=http://wine-gw-env.eba-abc.us-east-1.elasticbeanstalk.com,API_KEY_HASHES=${'ab'.repeat(32)} @ ${path.join(project, 'gateway')}`,
+
+    const created = make('gateway-create', 'LABEL=gw-create');
+    const output = `${created.stdout}${created.stderr}`;
+    expect(created.status, output).toBe(0);
+    const key = /API key \(give it to the frontend team; it is shown once and stored nowhere\): (\S+)/.exec(
+      output,
+    )?.[1];
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
+    const hash = createHash('sha256').update(key!).digest('hex');
+    const [status, setenv, create, ...rest] = calls().trim().split('\n');
+    expect(rest).toEqual([]);
+    expect(status).toBe(`status wine-gw-env @ ${project}`);
+    const token = /^setenv SERVICE_TOKENS=([A-Za-z0-9_-]{43}) -e wine-gw-env @ (.*)$/.exec(setenv!);
+    expect(token?.[2]).toBe(project);
+    expect(create).toBe(
+      `create wine-gw-env-gw --elb-type application --timeout 30 --envvars UPSTREAM_URL=${serviceUrl},API_KEY_HASHES=${hash},UPSTREAM_TOKEN=${token![1]} @ ${gatewayDir}`,
+    );
+    expect(output).not.toContain(token![1]); // the token is in the environments only, never printed
+
+    rmSync(path.join(stub, 'calls'));
+    const given = make('gateway-create', `API_KEY_HASH=${'ab'.repeat(32)}`, 'LABEL=gw-given');
+    expect(given.status, `${given.stdout}${given.stderr}`).toBe(0);
+    expect(given.stdout).not.toMatch(/API key/);
+    expect(calls()).toContain(`API_KEY_HASHES=${'ab'.repeat(32)},UPSTREAM_TOKEN=`);
+
+    rmSync(path.join(stub, 'calls'));
+    const rotated = make('gateway-token-rotate');
+    expect(rotated.status, `${rotated.stdout}${rotated.stderr}`).toBe(0);
+    const steps = calls().trim().split('\n');
+    const fresh = /^setenv SERVICE_TOKENS=([A-Za-z0-9_-]{43}),current-token-0123456789 -e wine-gw-env @ /.exec(
+      steps[1]!,
+    )?.[1];
+    expect(steps).toEqual([
+      `printenv wine-gw-env @ ${project}`,
+      `setenv SERVICE_TOKENS=${fresh},current-token-0123456789 -e wine-gw-env @ ${project}`,
+      `setenv UPSTREAM_TOKEN=${fresh} -e wine-gw-env-gw @ ${gatewayDir}`,
+      `setenv SERVICE_TOKENS=${fresh} -e wine-gw-env @ ${project}`,
     ]);
   }, 600_000);
+
+  it("one public door: the service as deployed refuses direct calls (the review's 1,500), its gateway gets through", async () => {
+    const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));
+    const row = Object.fromEntries(
+      schema.features.map((f: { name: string; observedMin: number }) => [f.name, f.observedMin]),
+    );
+    const token = 'e2e-service-token-0123456789';
+    const key = `e2e-api-key-${'k'.repeat(32)}`;
+    await stopFlask();
+    // As on EB behind its gateway: GATEWAY_ONLY from .ebextensions/02_flask.config, SERVICE_TOKENS from gateway-create.
+    flask = await startGunicorn(prepared, {
+      logDir,
+      label: 'wine-gw-gateway-only',
+      env: { GATEWAY_ONLY: 'true', SERVICE_TOKENS: token },
+    });
+    const started: Gateway[] = [];
+    try {
+      const statuses: Record<number, number> = {};
+      for (let round = 0; round < 30; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 50 }, () => post(`${flaskUrl}/v1/predict`, { instances: [row] })),
+        );
+        for (const r of answers) {
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          await r.arrayBuffer();
+        }
+      }
+      expect(statuses).toEqual({ 401: 1500 });
+      expect((await fetch(`${flaskUrl}/v1/schema`)).status).toBe(401);
+      expect(
+        (await fetch(`${flaskUrl}/v1/schema`, { headers: { 'x-service-token': 'a-guess-0123456789' } })).status,
+      ).toBe(401);
+      expect((await fetch(`${flaskUrl}/health`)).status).toBe(200); // EB's health check stays open
+      const keyed = await startGateway({
+        cwd: path.join(project, 'gateway'),
+        upstreamUrl: flaskUrl,
+        env: {
+          LOG_LEVEL: 'warn',
+          UPSTREAM_TOKEN: token,
+          API_KEY_HASHES: createHash('sha256').update(key).digest('hex'),
+          ALLOW_ANONYMOUS: 'false',
+        },
+        logDir,
+        label: 'gateway-with-token',
+        ready: '/health/ready',
+      });
+      started.push(keyed);
+      expect((await post(`${keyed.url}/v1/predict`, { instances: [row] })).status).toBe(401); // no API key
+      const served = await post(`${keyed.url}/v1/predict`, { instances: [row] }, { 'x-api-key': key });
+      expect(served.status).toBe(200);
+      expect((await served.json()).predictions).toHaveLength(1);
+      // A gateway without the token is refused by the service: an upstream error, not the service's 401 passed on.
+      const tokenless = await startGateway({
+        cwd: path.join(project, 'gateway'),
+        upstreamUrl: flaskUrl,
+        env: { LOG_LEVEL: 'warn' },
+        logDir,
+        label: 'gateway-without-token',
+      });
+      started.push(tokenless);
+      expect((await post(`${tokenless.url}/v1/predict`, { instances: [row] })).status).toBe(502);
+    } finally {
+      for (const g of started) await g.stop();
+      await stopFlask();
+      await startFlask();
+    }
+  }, 300_000);
 
   it('upstream stopped and restarted while requests flow: clean problem+json errors, then recovery', async () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'model/schema.json'), 'utf8'));

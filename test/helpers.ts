@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -46,6 +46,35 @@ export function bundleFiles(zip: string): string[] {
     .split('\n')
     .map((n) => n.replace(/^\.\//, ''))
     .filter((n) => n && !n.endsWith('/'));
+}
+
+/**
+ * What the review planted in both projects: credentials and state files of every common kind, which a deny-list
+ * .ebignore shipped because none of its patterns named them. `plantSecrets(dir)` writes them all under dir.
+ */
+export const PLANTED_SECRETS = [
+  '.netrc',
+  '.npmrc',
+  'id_rsa',
+  'credentials.json',
+  'secrets.json',
+  'config/prod.env',
+  'terraform.tfstate',
+  '.ruff_cache/0.9.0/cache',
+  'notes.ipynb',
+];
+export function plantSecrets(dir: string): void {
+  for (const file of PLANTED_SECRETS) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), 'planted: must never ship\n');
+  }
+}
+
+/** Every file of the bundle is one the allow-list lets in (`allowed`), and none of the planted secrets is there. */
+export function expectOnlyAllowed(zip: string, allowed: RegExp): void {
+  const names = bundleFiles(zip);
+  expect(names.filter((n) => !allowed.test(n))).toEqual([]);
+  for (const file of PLANTED_SECRETS) expect(names, file).not.toContain(file);
 }
 
 /** The bundle holds every `needed` file and nothing a `banned` pattern matches. */

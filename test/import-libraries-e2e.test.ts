@@ -166,9 +166,11 @@ describe('models with libraries and code of their own', () => {
     expect(requirements).toMatch(/^# The imported model's own libraries .*\nlightgbm==4\.7\.0$/m);
     expect(readdirSync(path.join(project, 'model_code')).sort()).toEqual(['README.md', 'loan_features.py']);
     expect(read(project, 'model_code/loan_features.py')).toBe(read(zoo, 'mlflow-code/code/loan_features.py'));
-    expect(read(project, '.ebignore')).not.toMatch(/model_code/); // EB gets the code with the model
+    expect(read(project, '.ebignore')).toMatch(/^!\/model_code\/\*\*$/m); // EB gets the code with the model
     const schema = JSON.parse(read(project, 'model/schema.json'));
-    expect(schema.model.trustedTypes).toContain('loan_features.RatioFeatures');
+    // MLflow's recorded types, accepted with --trust-mlflow-types, are vouched for in trust.json, never in model/.
+    expect(schema.model.trustedTypes).toBeUndefined();
+    expect(Object.keys(JSON.parse(read(project, 'trust.json')).skopsTypes)).toContain('loan_features.RatioFeatures');
     // Categories from the model's encoders, not only the five example rows; nullability from the signature.
     const region = schema.features.find((f: { name: string }) => f.name === 'region');
     expect(region).toMatchObject({ nullable: true, categories: ['east', 'north', 'south', 'west'] });

@@ -435,6 +435,59 @@ describe("upgrade from 0.2.0: the service's Python split into serving/ (what EB 
   }, 600_000);
 });
 
+describe('upgrade from 0.2.0: trust moves out of model/schema.json into trust.json, once', () => {
+  const ANSWERS = {
+    name: 'svc',
+    appName: 'svc',
+    envName: 'svc-env',
+    region: 'eu-west-1',
+    platform: 'al2023',
+    pythonVersion: '3.11',
+    architecture: 'x86_64',
+    instanceType: 't3.small',
+    environmentType: 'load-balanced',
+    minInstances: 1,
+    maxInstances: 4,
+    scalingMetric: 'CPUUtilization',
+    scaleUpThreshold: 70,
+    scaleDownThreshold: 30,
+    task: 'classification',
+    estimator: 'random_forest',
+    dataset: 'iris',
+    gateway: false,
+    healthCheckPath: '/health',
+    workers: 2,
+    deploymentPolicy: 'Immutable',
+    modelFormat: 'skops',
+    runtime: 'sklearn',
+  };
+  it("records what the project's schema.json trusted, says so, and never touches trust.json again", () => {
+    const dir = oldProject(ANSWERS, '0.2.0');
+    mkdirSync(path.join(dir, 'model'));
+    const listed = ['numpy.dtype', 'sklearn.tree._tree.Tree'];
+    writeFileSync(
+      path.join(dir, 'model', 'schema.json'),
+      JSON.stringify({ schemaVersion: 1, model: { format: 'skops', trustedTypes: listed, sha256: '0'.repeat(64) } }),
+    );
+    const dry = sciEb(dir, 'upgrade', '--dry-run');
+    expect(dry.output).toMatch(/\+\+\+ b\/trust\.json/);
+    expect(existsSync(path.join(dir, 'trust.json'))).toBe(false);
+    const r = sciEb(dir, 'upgrade');
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/Note on trust\.json:\n {2}trust\.json records what loading the model may run/);
+    const trust = JSON.parse(read(dir, 'trust.json'));
+    expect(Object.keys(trust.skopsTypes)).toEqual(listed);
+    expect(trust.skopsTypes['numpy.dtype']).toMatch(/^sci-eb upgrade from 0\.2\.0: model\/schema\.json listed it, /);
+    expect(stored(dir).manifest['trust.json']).toBeUndefined(); // the user's file, not the generator's
+    // Yours from now on: edited or deleted, the next upgrade leaves it be.
+    writeFileSync(path.join(dir, 'trust.json'), '{"trustVersion": 1, "skopsTypes": {}, "pickles": {}}\n');
+    const again = sciEb(dir, 'upgrade');
+    expect(again.status, again.output).toBe(0);
+    expect(again.output).toMatch(/Up to date/);
+    expect(read(dir, 'trust.json')).toBe('{"trustVersion": 1, "skopsTypes": {}, "pickles": {}}\n');
+  });
+});
+
 describe('upgrading a 0.1.0 project with the gateway: its pieces move into files of their own', () => {
   it('its make targets leave the edited Makefile for gateway.mk, defined once; its documentation goes to docs/', () => {
     const { envType: _, ...answers } = OLD_ANSWERS; // 0.1.0 stored environmentType and workers

@@ -67,6 +67,7 @@ export const RULES = {
   "maxMagnitude": 3.4028234663852886e+38,
   "maxErrors": 100,
   "maxListedCategories": 20,
+  "maxEchoedNameLength": 64,
   "minYear": 1678,
   "maxYear": 2261,
   "problems": {
@@ -130,12 +131,14 @@ export const RULES = {
   },
   "errors": {
     "document.not_an_object": "must be a JSON object with an \"instances\" array",
+    "document.too_many_members": "has more members than a request has: send only \"instances\"",
     "document.unknown_field": "is not a member of the request",
     "instances.required": "is required",
     "instances.not_an_array": "must be an array of rows",
     "instances.too_few_rows": "must contain at least 1 row",
     "instances.too_many_rows": "must contain at most {maxRows} rows",
     "row.not_an_object": "must be an object of feature values",
+    "row.too_many_members": "has more members than the model has features ({features}): send only those the schema lists",
     "row.unknown_field": "is not a feature of this model",
     "feature.required": "is required",
     "feature.not_nullable": "must not be null",

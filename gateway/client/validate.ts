@@ -16,6 +16,7 @@ import {
 import { featureCode, isCodedCategory, type FeatureRule } from '../src/shared/feature-code.js';
 import { fill } from '../src/shared/fill.js';
 import { codePointLength, dateChecks } from '../src/shared/formats.js';
+import { echoName, moreMembersThan } from '../src/shared/members.js';
 import { toPointer } from '../src/shared/pointer.js';
 import type { ErrorCode } from './problem-types.js';
 
@@ -38,6 +39,8 @@ export interface ValidationRules {
   readonly maxListedCategories: number;
   readonly minYear: number;
   readonly maxYear: number;
+  /** A member name the caller chose is echoed in a pointer cut to this many code points. */
+  readonly maxEchoedNameLength: number;
   readonly errors: Readonly<Record<string, string>>;
 }
 
@@ -59,6 +62,10 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
   const { isDate, isDatetime } = dateChecks(rules.minYear, rules.maxYear);
   const sentence = (key: string, values: Record<string, string | number> = {}) =>
     fill(rules.errors[key] ?? key, values);
+  const rowTooManyMembers = sentence('row.too_many_members', { features: schema.features.length });
+  /** The pointer of a member the caller named: a long name is echoed cut, as the gateway does. */
+  const memberPointer = (path: ReadonlyArray<string | number>, name: string) =>
+    toPointer([...path, echoName(name, rules.maxEchoedNameLength)]);
   const features = new Map(
     schema.features.map((spec, index) => {
       let own = '';
@@ -125,6 +132,14 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
       });
       return;
     }
+    // A cheap refusal (docs/contract.md): more members than the model has features, whatever they are.
+    if (moreMembersThan(row, schema.features.length)) {
+      out.push({
+        rank: [ROW, index, ROW_ITSELF, 0, ''],
+        error: { pointer: toPointer(['instances', index]), code: 'too_many_members', detail: rowTooManyMembers },
+      });
+      return;
+    }
     for (const spec of schema.features) {
       const present = Object.hasOwn(row, spec.name);
       const entry = featureEntry(index, spec.name, present, present ? row[spec.name] : undefined);
@@ -135,7 +150,7 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
       out.push({
         rank: [ROW, index, ROW_MEMBER, 0, key],
         error: {
-          pointer: toPointer(['instances', index, key]),
+          pointer: memberPointer(['instances', index], key),
           code: 'unknown_field',
           detail: sentence('row.unknown_field'),
         },
@@ -147,12 +162,15 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
 
   function validateRequest(body: unknown): FieldError[] {
     if (!isObject(body)) return [{ pointer: '', code: 'not_an_object', detail: sentence('document.not_an_object') }];
+    // A request has one member; more is refused whole, before anything in it is looked at.
+    if (moreMembersThan(body, 1))
+      return [{ pointer: '', code: 'too_many_members', detail: sentence('document.too_many_members') }];
     const out: Entry[] = [];
     for (const key of Object.keys(body)) {
       if (key === 'instances') continue;
       out.push({
         rank: [DOCUMENT_MEMBER, 0, 0, 0, key],
-        error: { pointer: toPointer([key]), code: 'unknown_field', detail: sentence('document.unknown_field') },
+        error: { pointer: memberPointer([], key), code: 'unknown_field', detail: sentence('document.unknown_field') },
       });
     }
     const instances = body['instances'];

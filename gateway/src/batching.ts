@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { FeatureRow } from './schema/validators.js';
+import type { FeatureRow, PredictionBody } from './schema/validators.js';
 import type { Metrics } from './metrics.js';
 import { UpstreamFailure, type UpstreamPrediction } from './upstream/client.js';
 import type { Predictor } from './upstream/resilient.js';
@@ -24,10 +24,32 @@ export interface BatcherOptions {
   logger: Logger;
 }
 
+/** Members of every answer whose meaning docs/contract.md fixes: per row, or the same for every row. */
+const PER_ROW = new Set(['predictions', 'probabilities', 'scores']);
+const WHOLE = new Set(['classes', 'model']);
+
+/**
+ * The answer of the caller at `index` of a batch of `rows` rows, cut from the upstream's answer member by member, in
+ * the upstream's order (as an unbatched answer has them), so that it is the answer the service gives that caller's
+ * row alone. `predictions`, `probabilities` and `scores` are per row, `classes` and `model` the same for every row; any other
+ * member (an after_predict hook's) is per row when it is an array with one item per row of the batch, and otherwise
+ * the same for every caller. docs/contract.md ("Micro-batching") states the rule for hooks.
+ */
+export function memberAnswer(body: PredictionBody, rows: number, index: number): PredictionBody {
+  // No prototype: a member named "__proto__" (JSON.parse makes it an own property) stays a member.
+  const own: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of Object.entries(body)) {
+    const perRow = PER_ROW.has(key) || (!WHOLE.has(key) && Array.isArray(value) && value.length === rows);
+    own[key] = perRow && Array.isArray(value) ? [value[index]] : value;
+  }
+  return own as unknown as PredictionBody;
+}
+
 /**
  * Collects single-row predictions that arrive within `windowMs` of the first one (or until `maxRows`) and sends them
- * upstream as one multi-row call: scikit-learn's per-call overhead dwarfs its per-row cost. Each caller gets back a
- * one-row answer cut from its own position in the batch.
+ * upstream as one multi-row call: scikit-learn's per-call overhead dwarfs its per-row cost. Each caller gets back the
+ * answer for its own row, cut from its position in the batch (memberAnswer); a batch of one is the upstream's answer
+ * as it came, bytes included.
  */
 export class MicroBatcher {
   private pending: Pending[] = [];
@@ -97,17 +119,13 @@ export class MicroBatcher {
       for (const m of members) m.reject(err);
       return;
     }
+    if (members.length === 1) {
+      members[0]!.resolve(result);
+      return;
+    }
     const { body, modelVersion } = result;
     members.forEach((m, i) => {
-      // Same member order as an unbatched answer, so a caller cannot tell the difference.
-      const own: UpstreamPrediction['body'] = {
-        predictions: [body.predictions[i]!],
-        ...(body.probabilities ? { probabilities: [body.probabilities[i]!] } : {}),
-        ...(body.scores ? { scores: [body.scores[i]!] } : {}),
-        ...(body.classes ? { classes: body.classes } : {}),
-        model: body.model,
-      };
-      m.resolve({ body: own, modelVersion });
+      m.resolve({ body: memberAnswer(body, members.length, i), modelVersion });
     });
   }
 }

@@ -12,7 +12,7 @@ import { pathOf, trustHops, type GatewayRequest, type GatewayResponse, type Midd
 import { createPredictHandler } from './predict.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
 import { createRateLimiter } from './ratelimit.js';
-import { corsAllowList, securityHeaders } from './security.js';
+import { corsAllowList, securityHeaders, strictTransportSecurity } from './security.js';
 import type { Services } from './services.js';
 
 export interface Chains {
@@ -34,12 +34,14 @@ export function buildChains(config: Config, services: Services, track: Middlewar
     next();
   };
   const cors = corsAllowList(config.CORS_ORIGINS);
+  const hsts = strictTransportSecurity(config.HSTS_MAX_AGE);
   const everyRequest: Middleware[] = [
     track,
     requestId,
     httpLogger(logger, trust),
     metrics.middleware,
     securityHeaders,
+    ...(hsts ? [hsts] : []),
     modelVersion,
     ...(cors ? [cors] : []),
   ];
@@ -53,7 +55,10 @@ export function buildChains(config: Config, services: Services, track: Middlewar
       ? createRateLimiter({
           max: config.RATE_LIMIT_MAX,
           windowMs: config.RATE_LIMIT_WINDOW_MS,
-          failOpen: config.RATE_LIMIT_FAIL_OPEN,
+          onStoreError:
+            config.RATE_LIMIT_ON_STORE_ERROR ??
+            (config.RATE_LIMIT_FAIL_OPEN === undefined ? 'local' : config.RATE_LIMIT_FAIL_OPEN ? 'open' : 'closed'),
+          instances: config.RATE_LIMIT_INSTANCES,
           logger,
           trust,
           ...(rateLimitStore ? { store: rateLimitStore } : {}),

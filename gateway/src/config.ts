@@ -22,15 +22,18 @@ function int(name: string, min: number, max: number, fallback: number) {
   return optionalInt(name, min, max).transform((v) => v ?? fallback);
 }
 
-function bool(name: string, fallback: boolean) {
+function optionalBool(name: string) {
   return z
     .string()
     .trim()
     .toLowerCase()
     .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: `${name} must be true or false` }))
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
-    .optional()
-    .transform((v) => v ?? fallback);
+    .optional();
+}
+
+function bool(name: string, fallback: boolean) {
+  return optionalBool(name).transform((v) => v ?? fallback);
 }
 
 function list(name: string, pattern: RegExp, what: string) {
@@ -79,6 +82,13 @@ export const EnvSchema = z
     UPSTREAM_URL: z
       .string({ error: 'UPSTREAM_URL is required: the base URL of the EB prediction service' })
       .pipe(httpUrl('UPSTREAM_URL')),
+    // The service's X-Service-Token (its SERVICE_TOKENS): with a gateway, the service answers predictions only to it.
+    // Set by `make gateway-create`; never logged.
+    UPSTREAM_TOKEN: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._~-]{16,256}$/, 'UPSTREAM_TOKEN must be 16 to 256 letters, digits or . _ ~ -')
+      .optional(),
     UPSTREAM_HEALTH_PATH: z
       .string()
       .regex(/^\/[^?#\s]*$/, 'UPSTREAM_HEALTH_PATH must be a path starting with /')
@@ -117,7 +127,15 @@ export const EnvSchema = z
     ALLOW_ANONYMOUS: bool('ALLOW_ANONYMOUS', false),
     RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 0, 10_000_000, 600),
     RATE_LIMIT_WINDOW_MS: int('RATE_LIMIT_WINDOW_MS', 1000, 86_400_000, 60_000),
-    RATE_LIMIT_FAIL_OPEN: bool('RATE_LIMIT_FAIL_OPEN', true),
+    // Up to how many gateway instances run at once (the auto scaling group's MaxSize: 01-gateway.config sets both).
+    // Without REDIS_URL each allows RATE_LIMIT_MAX / RATE_LIMIT_INSTANCES, so the fleet's total holds.
+    RATE_LIMIT_INSTANCES: int('RATE_LIMIT_INSTANCES', 1, 10_000, 1),
+    // When Redis fails: local (count on this instance, its share of the budget), open (no limit) or closed (500s).
+    RATE_LIMIT_ON_STORE_ERROR: z
+      .enum(['local', 'open', 'closed'], { error: 'RATE_LIMIT_ON_STORE_ERROR must be local, open or closed' })
+      .optional(),
+    // Older spelling of the same decision: true = open, false = closed (RATE_LIMIT_ON_STORE_ERROR wins).
+    RATE_LIMIT_FAIL_OPEN: optionalBool('RATE_LIMIT_FAIL_OPEN'),
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' }).optional(),
     CORS_ORIGINS: list(
       'CORS_ORIGINS',
@@ -125,6 +143,9 @@ export const EnvSchema = z
       'a comma-separated list of origins like https://app.example.com (scheme and host, no path)',
     ),
     TRUST_PROXY: int('TRUST_PROXY', 0, 10, 0),
+    // Seconds of Strict-Transport-Security on every answer; 0 (the default) sends none: only set it when served over
+    // HTTPS (the generated 02-network.config does, with a certificate).
+    HSTS_MAX_AGE: int('HSTS_MAX_AGE', 0, 63_072_000, 0),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { fill } from './shared/fill.js';
+import { echoName } from './shared/members.js';
 
 // The prediction contract's wording and limits (contract.json, the same bytes as the Flask service's
 // serving/contract.json). Both servers read it at start-up, so their problem+json answers are byte-for-byte alike;
@@ -37,6 +38,7 @@ export const DETAIL_KEYS = [
   'not-found',
   'method-not-allowed',
   'internal-error',
+  'gateway-only',
   'validation-error.one',
   'validation-error.many',
   'validation-error.capped',
@@ -46,12 +48,14 @@ export type DetailKey = (typeof DETAIL_KEYS)[number];
 /** `errors[]` sentences, keyed `<where>.<code>` (plus `.many` for a category list too long to print). */
 export const ERROR_KEYS = [
   'document.not_an_object',
+  'document.too_many_members',
   'document.unknown_field',
   'instances.required',
   'instances.not_an_array',
   'instances.too_few_rows',
   'instances.too_many_rows',
   'row.not_an_object',
+  'row.too_many_members',
   'row.unknown_field',
   'feature.required',
   'feature.not_nullable',
@@ -95,6 +99,8 @@ const ContractFile = z.strictObject({
   maxNestingDepth: z.number().int().min(3),
   maxErrors: z.number().int().min(1),
   maxListedCategories: z.number().int().min(1),
+  // A member name the client chose is echoed in a pointer cut to this many code points (docs/contract.md).
+  maxEchoedNameLength: z.number().int().min(1),
   // The years a date may have: those pandas' nanosecond timestamps hold, so every valid date fits the model's column.
   minYear: z.number().int().min(1),
   maxYear: z.number().int().max(9999),
@@ -146,6 +152,11 @@ export function loadContract(url: URL = CONTRACT_URL): Contract {
 export const CONTRACT: Contract = loadContract();
 
 export { fill };
+
+/** A member name the client sent, as a pointer may echo it: cut to maxEchoedNameLength code points, then "…". */
+export function echoedName(name: string): string {
+  return echoName(name, CONTRACT.maxEchoedNameLength);
+}
 
 /** The contract's own limits, which its sentences may name. */
 const LIMIT_VALUES = {

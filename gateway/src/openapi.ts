@@ -3,7 +3,7 @@ import { CONTRACT, ERROR_CODES, PROBLEM_KINDS, type ProblemKind } from './contra
 import { answerExample, invalidExampleBody, problemExamples } from './openapi-examples.js';
 import type { Problem } from './problems.js';
 import { clientPackageName } from './scripts/client-package-name.js';
-import { ModelSchemaFile } from './schema/load.js';
+import { PublicModelSchema, publicSchema } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 
 // OpenAPI 3.1 schema objects *are* JSON Schema 2020-12, which is what zod 4's own z.toJSONSchema emits, so the spec
@@ -150,7 +150,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
   const staticRegistry = z.registry<{ id?: string }>();
   staticRegistry.add(ProblemSchema, { id: 'Problem' });
   staticRegistry.add(HealthSchema, { id: 'Health' });
-  staticRegistry.add(ModelSchemaFile, { id: 'ModelSchema' });
+  staticRegistry.add(PublicModelSchema, { id: 'ModelSchema' });
 
   const schemas = {
     ...componentSchemas(validators.registry, validators.jsonSchema),
@@ -276,7 +276,8 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
       '/v1/schema': {
         get: {
           operationId: 'getSchema',
-          summary: "The model's schema.json",
+          summary:
+            "What the model accepts and answers: its features, target, limits and version (schema.json's public part)",
           security: secured,
           responses: {
             '200': {
@@ -285,7 +286,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
               content: {
                 'application/json': {
                   schema: { $ref: '#/components/schemas/ModelSchema' },
-                  example: JSON.parse(JSON.stringify(schema)),
+                  example: JSON.parse(JSON.stringify(publicSchema(schema))),
                 },
               },
             },

@@ -11,7 +11,7 @@ import type { Metrics } from './metrics.js';
 import { pathOf, type Middleware } from './pipeline.js';
 import { revalidatedDocument, type RevalidatedDocument } from './revalidation.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
-import type { ModelSchema } from './schema/load.js';
+import { publicSchema, type ModelSchema } from './schema/load.js';
 
 export const PREDICT_PATH = '/v1/predict';
 
@@ -116,9 +116,11 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
     .route(PREDICT_PATH)
     .post(mount(chains.predictSteps))
     .all(methodNotAllowed(['POST']));
+  // The public part only: what callers need, not how the model was made (the Flask service serves the same).
+  const publicText = JSON.stringify(publicSchema(schema));
   app
     .route('/v1/schema')
-    .get(sendRevalidated(revalidatedDocument(JSON.stringify(schema))))
+    .get(sendRevalidated(revalidatedDocument(publicText)))
     .all(methodNotAllowed(GET));
   app
     .route('/metrics')

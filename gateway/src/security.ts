@@ -19,6 +19,19 @@ export function securityHeaders(_req: GatewayRequest, res: GatewayResponse, next
   next();
 }
 
+/**
+ * Strict-Transport-Security on every answer when the gateway is served over HTTPS (HSTS_MAX_AGE, set by the
+ * generated .ebextensions/02-network.config with a certificate): browsers then never call it over plain HTTP again.
+ */
+export function strictTransportSecurity(maxAgeSeconds: number): Middleware | undefined {
+  if (maxAgeSeconds <= 0) return undefined;
+  const value = `max-age=${maxAgeSeconds}`;
+  return (_req, res, next) => {
+    res.setHeader('Strict-Transport-Security', value);
+    next();
+  };
+}
+
 export const EXPOSED_HEADERS = ['X-Request-Id', 'X-Model-Version', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
 
 /** Off (no CORS headers at all) unless origins are listed; browsers then only allow same-origin calls. */

@@ -29,8 +29,8 @@ process.on('unhandledRejection', (reason) => {
 const deps: AppDeps = { logger, collectDefaultMetrics: true };
 let redis: ReturnType<typeof createClient> | undefined;
 if (config.REDIS_URL) {
-  // No offline queue: while Redis is away, rate-limit lookups fail at once (and pass, RATE_LIMIT_FAIL_OPEN)
-  // instead of holding predictions until it returns.
+  // No offline queue: while Redis is away, rate-limit lookups fail at once (and are counted on this instance,
+  // RATE_LIMIT_ON_STORE_ERROR=local) instead of holding predictions until it returns.
   redis = createClient({ url: config.REDIS_URL, disableOfflineQueue: true });
   redis.on('error', (err: unknown) => logger.error({ err }, 'redis error'));
   try {

@@ -57,6 +57,7 @@ export function createServices(config: Config, deps: AppDeps): Services {
     healthPath: config.UPSTREAM_HEALTH_PATH,
     connections: config.UPSTREAM_CONNECTIONS,
     keepAliveMs: config.UPSTREAM_KEEPALIVE_MS,
+    ...(config.UPSTREAM_TOKEN ? { token: config.UPSTREAM_TOKEN } : {}),
   };
   const upstream =
     deps.upstream ??

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { API_KEY, IRIS, REGRESSOR, irisRow, listen, postJson, silentLogger, testApp } from './helpers/app.js';
 import { echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { loadModelSchema } from '../src/schema/load.js';
-import { MicroBatcher } from '../src/batching.js';
+import { MicroBatcher, memberAnswer } from '../src/batching.js';
 import { createMetrics } from '../src/metrics.js';
 
 const regressor = loadModelSchema(REGRESSOR);
@@ -166,5 +166,95 @@ describe('micro-batching', () => {
     await batcher.drain();
     expect(calls).toEqual([2]);
     expect((await pending).map((r) => r.body.predictions)).toEqual([[51], [52]]);
+  });
+});
+
+describe("micro-batching answers each caller as the service answers its row alone, an after_predict hook's keys too", () => {
+  /** A caller's answer as text, and the service's answer to the same row sent alone, straight to the upstream. */
+  async function gatewayText(url: string, row: Record<string, unknown>) {
+    const r = await fetch(`${url}/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({ instances: [row] }),
+    });
+    expect(r.status).toBe(200);
+    return r.text();
+  }
+  async function aloneText(up: FakeUpstream, row: Record<string, unknown>) {
+    const r = await fetch(`${up.url}/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: [row] }),
+    });
+    return r.text();
+  }
+
+  it("per-row keys (one item per row) get the caller's item, top-level keys come whole, in the service's order", async () => {
+    // What application.py's after_predict may do: a key before the contract's, per-row values (scalars and objects),
+    // top-level values (a number, an object, an array whose length is not the batch's), the answer's own keys kept.
+    upstream.afterPredict = (body, rows) => ({
+      scoredBy: 'hook',
+      ...body,
+      threshold: 0.5,
+      bands: { low: 0, high: 100 },
+      labels: (body['predictions'] as number[]).map((p) => (p > 60 ? 'high' : 'low')),
+      inputs: rows.map((r) => ({ area: r['area_m2'] })),
+      cutoffs: [10, 20, 30],
+    });
+    const { url } = await gateway({ BATCH_MAX_ROWS: '12' }, upstream, NEVER);
+    const rows = Array.from({ length: 12 }, (_, i) => house(i));
+    const batched = await Promise.all(rows.map((row) => gatewayText(url, row)));
+    expect(upstream.calls.map((c) => c.rows.length)).toEqual([12]);
+    const alone = await Promise.all(rows.map((row) => aloneText(upstream, row)));
+    expect(batched).toEqual(alone); // byte for byte, member order included
+    expect(JSON.parse(batched[0]!)).toEqual({
+      scoredBy: 'hook',
+      predictions: [echoPrediction(regressor, rows[0]!).prediction],
+      model: { name: 'house-price-regressor', version: '9e8d7c6b5a43' },
+      threshold: 0.5,
+      bands: { low: 0, high: 100 },
+      labels: [(echoPrediction(regressor, rows[0]!).prediction as number) > 60 ? 'high' : 'low'],
+      inputs: [{ area: 50 }],
+      cutoffs: [10, 20, 30],
+    });
+  });
+
+  it('classes stay whole even when there are as many as rows in the batch; probabilities are per row', async () => {
+    irisUpstream.calls.length = 0;
+    irisUpstream.afterPredict = (body) => ({
+      ...body,
+      confident: (body['probabilities'] as number[][]).map((p) => p[0]! > 0.05),
+    });
+    try {
+      const { url } = await gateway({ BATCH_MAX_ROWS: '3' }, irisUpstream, NEVER);
+      const rows = [irisRow(4.6), irisRow(5.4), irisRow(6.2)];
+      const batched = await Promise.all(rows.map((row) => gatewayText(url, row)));
+      expect(irisUpstream.calls.map((c) => c.rows.length)).toEqual([3]);
+      expect(batched).toEqual(await Promise.all(rows.map((row) => aloneText(irisUpstream, row))));
+      expect(JSON.parse(batched[1]!)['classes']).toEqual(['setosa', 'versicolor', 'virginica']);
+    } finally {
+      irisUpstream.afterPredict = undefined;
+    }
+  });
+
+  it("a batch of one is the service's answer as it came, bytes included", async () => {
+    // Python's formatting, not JavaScript's: 64.0, 1e-05 and spaces survive only if the text is passed on.
+    const text =
+      '{"predictions": [64.0], "model": {"name": "house-price-regressor", "version": "9e8d7c6b5a43"}, "p": 1e-05}';
+    upstream.fallback = { kind: 'status', status: 200, contentType: 'application/json', body: text };
+    const { url } = await gateway({ BATCH_WINDOW_MS: '1', BATCH_MAX_ROWS: '12' });
+    expect(await gatewayText(url, house(1))).toBe(text);
+    expect(upstream.calls.map((c) => c.rows.length)).toEqual([1]);
+  });
+
+  it('memberAnswer keeps a member named __proto__ as a member', () => {
+    const body = JSON.parse(
+      '{"predictions":[1,2],"model":{"name":"m","version":"v"},"__proto__":{"polluted":true},"per":[{"a":1},{"a":2}]}',
+    );
+    const own = memberAnswer(body, 2, 1);
+    expect(JSON.stringify(own)).toBe(
+      '{"predictions":[2],"model":{"name":"m","version":"v"},"__proto__":{"polluted":true},"per":[{"a":2}]}',
+    );
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });

@@ -67,6 +67,7 @@ describe('the client tarball in a frontend project', () => {
         'src/shared/feature-code.js',
         'src/shared/fill.js',
         'src/shared/formats.js',
+        'src/shared/members.js',
         'src/shared/pointer.js',
       ].map((f) => f.replaceAll('/', sep)),
     );

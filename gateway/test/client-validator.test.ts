@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createValidator, type ValidationRules, type ValidationSchema } from '../client/validate.js';
-import { loadModelSchema, type FeatureSpec, type ModelSchema } from '../src/schema/load.js';
+import { loadModelSchema, publicSchema, type FeatureSpec, type ModelSchema } from '../src/schema/load.js';
 import { runtimeRules, runtimeSchema } from '../src/schema/typegen.js';
 import { buildValidators, exampleRow } from '../src/schema/validators.js';
 import { CLUSTERS, IRIS, MIXED, OUTLIER, REGRESSOR, TYPED } from './helpers/app.js';
@@ -49,7 +49,21 @@ function nearValue(feature: FeatureSpec): fc.Arbitrary<unknown> {
   }
 }
 
-/** A row: each feature present (near or any value) or missing, sometimes unknown members. */
+/**
+ * A member name a caller chose: short, or longer than contract.json's maxEchoedNameLength (64), so pointers echo it
+ * cut, in UTF-16 units or with surrogate pairs that count once.
+ */
+const memberName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ maxLength: 6 }) },
+  { weight: 1, arbitrary: fc.string({ minLength: 60, maxLength: 70 }) },
+  { weight: 1, arbitrary: fc.string({ minLength: 60, maxLength: 70, unit: 'binary' }) },
+  { weight: 1, arbitrary: fc.constantFrom('\ud83d\ude00'.repeat(64), '\ud83d\ude00'.repeat(65), 'n'.repeat(65)) },
+);
+
+/**
+ * A row: each feature present (near or any value) or missing, sometimes unknown members (with all features present,
+ * one more is already too many members); or one unknown member alone.
+ */
 function rowArb(schema: ModelSchema): fc.Arbitrary<unknown> {
   const entries = schema.features.map((f) =>
     fc.oneof(
@@ -58,11 +72,16 @@ function rowArb(schema: ModelSchema): fc.Arbitrary<unknown> {
       { weight: 1, arbitrary: fc.constant([] as Array<[string, unknown]>) },
     ),
   );
-  const extra = fc.array(fc.tuple(fc.string({ maxLength: 6 }), anyValue), { maxLength: 2 });
+  const extra = fc.array(fc.tuple(memberName, anyValue), { maxLength: 2 });
   const row = fc
     .tuple(fc.tuple(...entries), extra)
     .map(([known, unknown]) => Object.fromEntries([...known.flat(), ...unknown]) as unknown);
-  return fc.oneof({ weight: 12, arbitrary: row }, { weight: 1, arbitrary: anyValue });
+  const stranger = fc.tuple(memberName, anyValue).map(([k, v]) => Object.fromEntries([[k, v]]) as unknown);
+  return fc.oneof(
+    { weight: 12, arbitrary: row },
+    { weight: 2, arbitrary: stranger },
+    { weight: 1, arbitrary: anyValue },
+  );
 }
 
 function bodyArb(schema: ModelSchema): fc.Arbitrary<unknown> {
@@ -72,10 +91,15 @@ function bodyArb(schema: ModelSchema): fc.Arbitrary<unknown> {
     { weight: 12, arbitrary: rows.map((instances) => ({ instances })) },
     {
       weight: 2,
-      arbitrary: fc
-        .tuple(rows, fc.string({ maxLength: 6 }), anyValue)
-        .map(([instances, k, v]) => ({ instances, [k]: v })),
+      arbitrary: fc.tuple(rows, memberName, anyValue).map(
+        ([instances, k, v]) =>
+          Object.fromEntries([
+            ['instances', instances],
+            [k, v],
+          ]) as unknown,
+      ),
     },
+    { weight: 1, arbitrary: fc.tuple(memberName, anyValue).map(([k, v]) => Object.fromEntries([[k, v]]) as unknown) },
     {
       weight: 1,
       arbitrary: fc.constant({ instances: Array.from({ length: schema.limits.maxRows + 1 }, () => valid) }),
@@ -84,6 +108,17 @@ function bodyArb(schema: ModelSchema): fc.Arbitrary<unknown> {
     { weight: 1, arbitrary: anyValue.map((instances) => ({ instances })) },
     { weight: 1, arbitrary: anyValue },
     { weight: 1, arbitrary: fc.constant({ rows: [valid] }) },
+  );
+}
+
+/** Whether every member of `part` is in `whole` with the same value (arrays alike item by item). */
+function isPartOf(part: unknown, whole: unknown): boolean {
+  if (typeof part !== 'object' || part === null) return Object.is(part, whole);
+  if (typeof whole !== 'object' || whole === null || Array.isArray(part) !== Array.isArray(whole)) return false;
+  if (Array.isArray(part))
+    return part.length === (whole as unknown[]).length && part.every((v, i) => isPartOf(v, (whole as unknown[])[i]));
+  return Object.entries(part).every(
+    ([k, v]) => Object.hasOwn(whole, k) && isPartOf(v, (whole as Record<string, unknown>)[k]),
   );
 }
 
@@ -106,18 +141,33 @@ describe.each([
     return result.ok ? [] : result.errors;
   };
 
+  it('ships as SCHEMA only a part of what GET /v1/schema serves', () => {
+    const served: unknown = JSON.parse(JSON.stringify(publicSchema(schema)));
+    expect(isPartOf(runtimeSchema(schema), served)).toBe(true);
+  });
+
   it('gives every body the same errors[], in the same order', () => {
     let invalid = 0;
+    let documentTooMany = 0;
+    let rowTooMany = 0;
+    let echoedCut = 0;
     fc.assert(
       fc.property(bodyArb(schema), (body) => {
         const expected = gatewayErrors(body);
         if (expected.length > 0) invalid++;
+        for (const error of expected) {
+          if (error.code === 'too_many_members') error.pointer === '' ? documentTooMany++ : rowTooMany++;
+          if (error.code === 'unknown_field' && error.pointer.endsWith('\u2026')) echoedCut++;
+        }
         expect(client.validateRequest(body)).toEqual(expected);
       }),
       params(400),
     );
-    // The corpus must exercise both answers, not only refusals.
+    // The corpus must exercise both answers, not only refusals, and the cheap refusals and cut names among them.
     expect(invalid).toBeGreaterThan(0);
+    expect(documentTooMany).toBeGreaterThan(0);
+    expect(rowTooMany).toBeGreaterThan(0);
+    expect(echoedCut).toBeGreaterThan(0);
     expect(client.validateRequest({ instances: [exampleRow(schema)] })).toEqual([]);
   });
 

@@ -68,7 +68,9 @@ describe('typed frontend client (client/)', () => {
 
   it('surfaces a 422 as a validation problem with errors by row and feature, and those of no feature apart', async () => {
     const client = createPredictionClient({ baseURL: gateway.url, apiKey: API_KEY });
-    const bad = { ...irisRow(), petal_width: 'wide', colour: 'red' } as unknown as FeatureRow;
+    // No more members than the model has features (4), else the row is refused whole by its count.
+    const { petal_length: _dropped, ...three } = irisRow();
+    const bad = { ...three, petal_width: 'wide', colour: 'red' } as unknown as FeatureRow;
     const err = await failure(client.predict([fixtureRow(), bad, 7 as unknown as FeatureRow]));
     expect(isValidationProblem(err)).toBe(true);
     const problem = err as PredictionProblem;
@@ -78,16 +80,17 @@ describe('typed frontend client (client/)', () => {
       type: 'urn:sci-eb:problem:validation-error',
     });
     expect(problem.errors).toEqual([
+      { pointer: '/instances/1/petal_length', code: 'required', detail: 'is required' },
       { pointer: '/instances/1/petal_width', code: 'not_a_number', detail: 'must be a number' },
       { pointer: '/instances/1/colour', code: 'unknown_field', detail: 'is not a feature of this model' },
       { pointer: '/instances/2', code: 'not_an_object', detail: 'must be an object of feature values' },
     ]);
-    expect(problem.errorsForRow(1)).toEqual({ petal_width: 'must be a number' });
+    expect(problem.errorsForRow(1)).toEqual({ petal_length: 'is required', petal_width: 'must be a number' });
     // Keyed by the iris fixture's feature names, whatever the project's model (FeatureName) is.
     const fields = problem.errorsOf(1).fields as Record<string, { code: string } | undefined>;
     expect(fields['petal_width']?.code).toBe('not_a_number');
     expect(problem.errorsOf(1).other.map((e) => e.pointer)).toEqual(['/instances/1/colour']);
-    expect(problem.errorsOf(2)).toEqual({ fields: {}, other: [problem.errors[2]] });
+    expect(problem.errorsOf(2)).toEqual({ fields: {}, other: [problem.errors[3]] });
     expect(problem.documentErrors).toEqual([]);
     expect(problem.requestId).toBeTruthy();
     // The local validator gives the same list without a request; with validate: true nothing is sent.
@@ -97,6 +100,15 @@ describe('typed frontend client (client/)', () => {
       runtimeRules() as unknown as ValidationRules,
     );
     expect(iris.validateRows([fixtureRow(), bad, 7])).toEqual(problem.errors);
+    // A row with more members than the model has features is refused by its count alone, as the gateway does.
+    const crowded = { ...irisRow(), colour: 'red' };
+    expect(iris.validateRows([crowded])).toEqual([
+      {
+        pointer: '/instances/0',
+        code: 'too_many_members',
+        detail: 'has more members than the model has features (4): send only those the schema lists',
+      },
+    ]);
     const calls = upstream.calls.length;
     const local = await failure(
       createPredictionClient({ baseURL: 'http://127.0.0.1:9', validate: true }).predict([bad]),

@@ -45,6 +45,7 @@ describe('configuration from the environment', () => {
       LOG_LEVEL: 'verbose',
       REDIS_URL: 'http://cache:6379',
       UPSTREAM_CLIENT: 'fetch',
+      UPSTREAM_TOKEN: 'short,secret',
     });
     const text = problems.join('\n');
     for (const name of [
@@ -57,6 +58,7 @@ describe('configuration from the environment', () => {
       'LOG_LEVEL',
       'REDIS_URL',
       'UPSTREAM_CLIENT',
+      'UPSTREAM_TOKEN',
     ]) {
       expect(
         problems.some((p) => p.startsWith(name)),
@@ -67,6 +69,7 @@ describe('configuration from the environment', () => {
     expect(text).toContain('BATCH_ENABLED must be true or false');
     expect(text).not.toContain('secret-host');
     expect(text).not.toContain('eighty');
+    expect(text).not.toContain('short,secret');
   });
 
   it('requires UPSTREAM_URL, and either key hashes or an explicit ALLOW_ANONYMOUS', () => {

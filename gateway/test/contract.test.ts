@@ -85,43 +85,44 @@ describe('contract.json', () => {
   });
 });
 
-describe('errors[] order (docs/contract.md: document, /instances, unknown members sorted, then row by row)', () => {
-  async function errorsOf(body: string) {
-    const answer = await send(body);
-    expect(answer.status, answer.text).toBe(422);
-    return (JSON.parse(answer.text) as { errors: Array<{ pointer: string; code: string }> }).errors.map(
-      (e) => `${e.pointer} ${e.code}`,
-    );
-  }
+async function errorsOf(body: string) {
+  const answer = await send(body);
+  expect(answer.status, answer.text).toBe(422);
+  return (JSON.parse(answer.text) as { errors: Array<{ pointer: string; code: string }> }).errors.map(
+    (e) => `${e.pointer} ${e.code}`,
+  );
+}
 
+describe('errors[] order (docs/contract.md: document, /instances, unknown members sorted, then row by row)', () => {
   it('sorts unknown members by UTF-16 code units, whatever order they came in and however JSON.parse reorders them', async () => {
-    // V8 puts integer-like keys first, ascending ("1", "9", "10"); the contract says "1", "10", "9".
-    const row = { ...irisRow(), '9': 1, zeta: 1, '10': 1, Zeta: 1, '1': 1, é: 1, '~': 1 };
-    const text = `{"z":1,"instances":[${JSON.stringify(row)},7],"10":1,"a":1,"9":1,"B":1}`;
+    // V8 puts integer-like keys first, ascending ("1", "9", "10"); the contract says "1", "10", "9". Four names for
+    // iris's four features: each member is looked at.
+    const required = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map(
+      (f) => `/instances/0/${f} required`,
+    );
+    const text = `{"instances":[{"9":1,"é":1,"10":1,"1":1},{"zeta":1,"~":1,"Zeta":1},7]}`;
     expect(await errorsOf(text)).toEqual([
-      '/10 unknown_field',
-      '/9 unknown_field',
-      '/B unknown_field',
-      '/a unknown_field',
-      '/z unknown_field',
+      ...required,
       '/instances/0/1 unknown_field',
       '/instances/0/10 unknown_field',
       '/instances/0/9 unknown_field',
-      '/instances/0/Zeta unknown_field',
-      '/instances/0/zeta unknown_field',
-      '/instances/0/~0 unknown_field',
       '/instances/0/é unknown_field',
-      '/instances/1 not_an_object',
+      ...required.map((r) => r.replace('/0/', '/1/')),
+      '/instances/1/Zeta unknown_field',
+      '/instances/1/zeta unknown_field',
+      '/instances/1/~0 unknown_field',
+      '/instances/2 not_an_object',
     ]);
+    expect(await errorsOf('{"10":1}')).toEqual(['/instances required', '/10 unknown_field']);
   });
 
   it('sorts names as sent (before ~0/~1 escaping) by UTF-16 code units, not by code points', async () => {
     // "a/b" < "a0" as names ('/' < '0'), though "/a~1b" > "/a0" as pointers. U+1F600 is the surrogate pair
     // D83D DE00, which sorts before U+FB01 in UTF-16 (and after it by code point, as Python's default sort would).
-    const text = JSON.stringify({ instances: [irisRow()], a0: 1, 'a/b': 1, '\uFB01': 1, '\u{1F600}': 1, 'a~': 1 });
-    expect(await errorsOf(text)).toEqual(
-      ['/a/b', '/a0', '/a~', '/\u{1F600}', '/\uFB01'].map(
-        (k) => `/${k.slice(1).replace(/~/g, '~0').replace(/\//g, '~1')} unknown_field`,
+    const text = JSON.stringify({ instances: [{ a0: 1, 'a/b': 1, '\uFB01': 1, '\u{1F600}': 1 }] });
+    expect((await errorsOf(text)).slice(4)).toEqual(
+      ['a/b', 'a0', '\u{1F600}', '\uFB01'].map(
+        (k) => `/instances/0/${k.replace(/~/g, '~0').replace(/\//g, '~1')} unknown_field`,
       ),
     );
   });
@@ -142,37 +143,61 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
     ]);
   });
 
-  it("/instances comes before the document's unknown members; with too many rows, nothing per row", async () => {
-    expect(await errorsOf('{"b":1,"instances":"rows","a":1}')).toEqual([
-      '/instances not_an_array',
-      '/a unknown_field',
-      '/b unknown_field',
-    ]);
-    expect(await errorsOf('{"b":1,"a":1}')).toEqual(['/instances required', '/a unknown_field', '/b unknown_field']);
-    const rows = Array.from({ length: iris.limits.maxRows + 1 }, () => '{"x":1}').join(',');
-    expect(await errorsOf(`{"x":1,"instances":[${rows}]}`)).toEqual(['/instances too_many_rows', '/x unknown_field']);
+  it("/instances comes before the document's unknown member; more than one member is refused whole; with too many rows, nothing per row", async () => {
+    expect(await errorsOf('{"instances":"rows"}')).toEqual(['/instances not_an_array']);
+    expect(await errorsOf('{"b":1}')).toEqual(['/instances required', '/b unknown_field']);
+    expect(await errorsOf('{"b":1,"instances":"rows","a":1}')).toEqual([' too_many_members']);
+    expect(await errorsOf('{"b":1,"a":1}')).toEqual([' too_many_members']);
+    const rows = Array.from({ length: iris.limits.maxRows + 1 }, () => '{"x":1,"y":1,"z":1,"w":1,"v":1}').join(',');
+    expect(await errorsOf(`{"instances":[${rows}]}`)).toEqual(['/instances too_many_rows']);
     // The document pointer is "" (RFC 6901), so the line starts with the space.
     expect(await errorsOf('[{"instances":[]}]')).toEqual([' not_an_object']);
   });
 });
 
-describe('the cap: at most maxErrors entries, errorsOmitted counts the rest', () => {
-  it('40,000 unknown members: the first 100 in sorted order, errorsOmitted 39,900, and the capped detail', async () => {
-    const keys = Array.from({ length: 40_000 }, (_, i) => `k${i}`);
-    const text = `{"instances":[${valid.slice(14, -2)}],${keys.map((k) => `"${k}":1`).join(',')}}`;
+describe('cheap refusals: objects with more members than allowed are refused by their count (docs/contract.md)', () => {
+  it("the review's body: one row of 90,000 unknown names gets one short error, no name echoed, nothing sent upstream", async () => {
+    const names = Array.from({ length: 90_000 }, (_, i) => i.toString(36));
+    const text = `{"instances":[${valid.slice(14, -2)},{${names.map((k) => `"${k}":0`).join(',')}}]}`;
+    expect(text.length).toBeLessThan(iris.limits.maxBodyBytes);
     const answer = await send(text);
     expect(answer.status).toBe(422);
-    const first = [...keys].sort().slice(0, CONTRACT_JSON.maxErrors);
-    expect(first.slice(0, 4)).toEqual(['k0', 'k1', 'k10', 'k100']);
-    const errors = first.map((k) => ({
-      pointer: `/${k}`,
-      code: 'unknown_field',
-      detail: CONTRACT_JSON.errors['document.unknown_field']!,
-    }));
-    const detail = sentence(CONTRACT_JSON.details['validation-error.capped']!, { count: 40_000, maxErrors: 100 });
-    expect(detail).toBe('40000 problems; the first 100 are listed in errors');
+    const detail = sentence(CONTRACT_JSON.errors['row.too_many_members']!, { features: 4 });
     expect(answer.text).toBe(
-      expectedProblemText('validation-error', detail, { errors, errorsOmitted: 39_900, requestId: 'req-1' }),
+      expectedProblemText('validation-error', '1 problem; see errors', {
+        errors: [{ pointer: '/instances/1', code: 'too_many_members', detail }],
+        requestId: 'req-1',
+      }),
+    );
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it('echoes a long unknown name cut to maxEchoedNameLength code points, counting a surrogate pair once', async () => {
+    const limit = CONTRACT_JSON.maxEchoedNameLength;
+    const name = `\u{1F600}${'n'.repeat(100_000)}`;
+    const text = JSON.stringify({ instances: [{ sepal_length: 1, sepal_width: 1, petal_length: 1, [name]: 1 }] });
+    const cut = [...name].slice(0, limit).join('');
+    expect(await errorsOf(text)).toEqual([
+      '/instances/0/petal_width required',
+      `/instances/0/${cut}\u2026 unknown_field`,
+    ]);
+  });
+});
+
+describe('the cap: at most maxErrors entries, errorsOmitted counts the rest', () => {
+  it('250 bad rows: the first 100 problems in order, errorsOmitted 150, and the capped detail', async () => {
+    const rows = Array.from({ length: 250 }, () => '{"sepal_length":1,"sepal_width":1,"petal_length":1}');
+    const answer = await send(`{"instances":[${rows.join(',')}]}`);
+    expect(answer.status).toBe(422);
+    const errors = Array.from({ length: CONTRACT_JSON.maxErrors }, (_, i) => ({
+      pointer: `/instances/${i}/petal_width`,
+      code: 'required',
+      detail: CONTRACT_JSON.errors['feature.required']!,
+    }));
+    const detail = sentence(CONTRACT_JSON.details['validation-error.capped']!, { count: 250, maxErrors: 100 });
+    expect(detail).toBe('250 problems; the first 100 are listed in errors');
+    expect(answer.text).toBe(
+      expectedProblemText('validation-error', detail, { errors, errorsOmitted: 150, requestId: 'req-1' }),
     );
     expect(Object.keys(JSON.parse(answer.text))).toEqual([
       'type',
@@ -197,7 +222,7 @@ describe('the cap: at most maxErrors entries, errorsOmitted counts the rest', ()
     expect(capped['detail']).toBe('101 problems; the first 100 are listed in errors');
     expect(capped['errorsOmitted']).toBe(1);
     expect((capped['errors'] as Array<{ pointer: string }>).at(-1)!.pointer).toBe('/instances/99/petal_width');
-    expect(JSON.parse((await send('{"instances":[{}],"x":1}')).text).detail).toBe('5 problems; see errors');
+    expect(JSON.parse((await send('{"instances":[{"x":1}]}')).text).detail).toBe('5 problems; see errors');
     expect(JSON.parse((await send('{"instances":[]}')).text).detail).toBe('1 problem; see errors');
   });
 });

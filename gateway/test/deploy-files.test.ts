@@ -9,61 +9,83 @@ const root = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
 describe('Elastic Beanstalk files', () => {
+  it('the instances the rate limiter divides its budget by are the most the auto scaling group runs', () => {
+    const config = read('.ebextensions/01-gateway.config');
+    const instances = /^ {4}RATE_LIMIT_INSTANCES: "(\d+)"$/m.exec(config)?.[1];
+    expect(Number(instances)).toBeGreaterThan(1);
+    expect(/^ {2}aws:autoscaling:asg:\n {4}MaxSize: "(\d+)"$/m.exec(config)?.[1]).toBe(instances);
+  });
+
   it('the Procfile starts the built server', () => {
     expect(read('Procfile').trim()).toBe('web: node dist/server.js');
     expect(JSON.parse(read('package.json')).scripts.start).toBe('node dist/server.js');
   });
 
-  it('the bundle keeps contract.json, which dist/contract.js reads from the folder above it at start-up', () => {
-    // .ebignore uses .gitignore syntax; these patterns are plain names, folders (x/) and * globs.
-    const patterns = read('.ebignore')
+  it('the bundle is an allow-list: it keeps what the server reads at start-up (contract.json above dist/) and nothing else', () => {
+    // .ebignore's rules in .gitignore syntax, as awsebcli applies them (pathspec's gitwildmatch): the last rule that
+    // matches a path decides; `!` lets it back in; a leading `/` anchors to this folder; `x/` matches a folder and
+    // everything in it; `**` any number of folders. (test/gateway-e2e.test.ts checks the zip awsebcli really builds.)
+    const rules = read('.ebignore')
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
-    const matches = (pattern: string, path: string) => {
-      const glob = new RegExp(
-        `^${pattern
-          .replace(/\/$/, '')
-          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*/g, '[^/]*')}(/|$)`,
-      );
-      return glob.test(path);
-    };
-    expect(patterns.length).toBeGreaterThan(0);
-    expect(patterns.filter((p) => matches(p, 'test/x.ts'))).not.toEqual([]); // the matcher does match what it should
+      .filter((l) => l && !l.startsWith('#'))
+      .map((line) => {
+        const negated = line.startsWith('!');
+        let pattern = negated ? line.slice(1) : line;
+        const folder = pattern.endsWith('/');
+        pattern = pattern.replace(/\/$/, '');
+        const anchored = pattern.includes('/');
+        // `**/` is zero or more folders, `**` anything, `*` anything but a slash; the rest is literal.
+        const body = pattern
+          .replace(/^\//, '')
+          .replace(/\*\*\/|\*\*|\*|[.+^${}()|[\]\\]/g, (m) =>
+            m === '**/' ? '(.*/)?' : m === '**' ? '.*' : m === '*' ? '[^/]*' : `\\${m}`,
+          );
+        return { negated, regex: new RegExp(`^${anchored ? '' : '(.*/)?'}${body}${folder ? '/' : '(/|$)'}`) };
+      });
+    const ignored = (path: string) =>
+      rules.reduce((decision, rule) => (rule.regex.test(path) ? !rule.negated : decision), false);
+    expect(rules[0]).toEqual({ negated: false, regex: expect.any(RegExp) }); // `*` first: everything out
     for (const path of [
       'contract.json',
       'dist/contract.js',
       'dist/server.js',
+      'dist/schema/validators.js',
+      // The pure code the client package shares with the server is part of the server.
+      'dist/shared/members.js',
       'schema.json',
       'public/docs.html',
       'package.json',
       'package-lock.json',
       'Procfile',
-    ]) {
-      expect(
-        patterns.filter((p) => matches(p, path)),
-        path,
-      ).toEqual([]);
-    }
-    // EB installs production dependencies itself and builds nothing: modules, sources, tests and secrets stay out.
+      '.ebextensions/01-gateway.config',
+      '.platform/nginx/conf.d/gateway.conf',
+    ])
+      expect(ignored(path), path).toBe(false);
+    // EB installs production dependencies itself and builds nothing: modules, sources, tests, build scripts, and
+    // anything nobody listed (secrets, state files) stay out.
     for (const path of [
       'node_modules/express/index.js',
       'src/server.ts',
       'test/health.test.ts',
       'client/index.ts',
+      'client/package.json',
+      'dist/scripts/schema-sync.js',
+      // The typed client (npm run client:pack) is for frontends: its build and its tarball stay out.
+      'dist/client-package/package.json',
+      'dist/client-package/dist/index.js',
+      'dist/iris-client-1.0.0-model-1.0.0.tgz',
+      'dist/server.js.map',
+      'dist/server.d.ts',
       '.env',
       'tsconfig.json',
-    ]) {
-      expect(
-        patterns.filter((p) => matches(p, path)),
-        path,
-      ).not.toEqual([]);
-    }
-    expect(new URL('../contract.json', new URL('../dist/contract.js', import.meta.url)).pathname).toBe(
-      resolve(root, 'contract.json'),
-    );
-    expect(JSON.parse(read('contract.json')).contractVersion).toBe(1);
+      '.npmrc',
+      'id_rsa',
+      'config/prod.env',
+      'terraform.tfstate',
+      'public/.env',
+    ])
+      expect(ignored(path), path).toBe(true);
   });
 
   it('the health check path is answered 200 without an API key or upstream', async () => {

@@ -38,6 +38,31 @@ describe('rate limits (in-memory store)', () => {
     expect((await request(app).get('/health/live')).status).toBe(200);
   });
 
+  it("counts a key per client address: a leaked key spends only its holder's budget, never its other users'", async () => {
+    const app = testApp({ UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: '2', TRUST_PROXY: '1' });
+    const from = (address: string) => ({ 'X-API-Key': API_KEY, 'X-Forwarded-For': address });
+    // The key leaked from a browser app: someone at 203.0.113.66 exhausts it...
+    for (let i = 0; i < 2; i++) expect((await predict(app, from('203.0.113.66'))).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await predict(app, from('203.0.113.66'))).status).toBe(429);
+    // ...and the key's real users elsewhere still have theirs.
+    expect((await predict(app, from('198.51.100.10'))).status).toBe(200);
+    expect((await predict(app, from('198.51.100.11'))).status).toBe(200);
+  });
+
+  it('without a shared store, each of RATE_LIMIT_INSTANCES instances allows its share: two together never exceed the limit', async () => {
+    const env = { UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: '10', RATE_LIMIT_INSTANCES: '2' };
+    const [a, b] = [testApp(env), testApp(env)];
+    // A client whose requests the load balancer spreads over both instances, in any order.
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await predict(i % 3 === 0 ? a : b)).status);
+    expect(statuses.filter((s) => s === 200).length).toBe(10);
+    expect((await predict(a)).headers['ratelimit-policy']).toMatch(/^"5-in-1min"; q=5; w=60/);
+    // One instance alone (RATE_LIMIT_INSTANCES=1, the default, e.g. locally) has the whole budget.
+    const single = testApp({ UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: '10' });
+    for (let i = 0; i < 10; i++) expect((await predict(single)).status).toBe(200);
+    expect((await predict(single)).status).toBe(429);
+  });
+
   it('limits anonymous callers by client address, taken from X-Forwarded-For only as far as TRUST_PROXY says', async () => {
     const anonymous = { API_KEY_HASHES: '', ALLOW_ANONYMOUS: 'true', RATE_LIMIT_MAX: '1', UPSTREAM_URL: upstream.url };
     const behindLb = testApp({ ...anonymous, TRUST_PROXY: '1' });
@@ -111,18 +136,25 @@ describe('rate limits shared through a real Redis', () => {
     expect((await predict(b, { 'X-API-Key': OTHER_KEY })).status).toBe(200);
   });
 
-  it('lets predictions through when Redis goes away (RATE_LIMIT_FAIL_OPEN default), and refuses them when configured to fail closed', async () => {
-    const env = { UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: '100' };
-    const open = testApp(env, { rateLimitStore: createRedisStore(redis(), 'test-open:') });
+  it('when Redis goes away: counts on each instance by default (limits hold, predictions flow); open or closed on request', async () => {
+    const env = { UPSTREAM_URL: upstream.url, RATE_LIMIT_MAX: '6', RATE_LIMIT_INSTANCES: '2' };
+    const local = testApp(env, { rateLimitStore: createRedisStore(redis(), 'test-local:') });
+    const open = testApp(
+      { ...env, RATE_LIMIT_ON_STORE_ERROR: 'open' },
+      { rateLimitStore: createRedisStore(redis(), 'test-open:') },
+    );
     const closed = testApp(
-      { ...env, RATE_LIMIT_FAIL_OPEN: 'false' },
+      { ...env, RATE_LIMIT_FAIL_OPEN: 'false' }, // the older spelling of RATE_LIMIT_ON_STORE_ERROR=closed
       { rateLimitStore: createRedisStore(redis(), 'test-closed:') },
     );
-    expect((await predict(open)).status).toBe(200);
-    expect((await predict(closed)).status).toBe(200);
+    for (const app of [local, open, closed]) expect((await predict(app)).status).toBe(200);
     redisProcess!.kill('SIGTERM');
     expect(await eventually(() => !redis().isReady, { tries: 100, everyMs: 50 })).toBe(true);
-    expect((await predict(open)).status).toBe(200);
+    // local: this instance's share of 6 over 2 instances is 3.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await predict(local)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    for (let i = 0; i < 10; i++) expect((await predict(open)).status).toBe(200);
     const refused = await predict(closed);
     expect(refused.status).toBe(500);
     expect(refused.body.type).toBe('urn:sci-eb:problem:internal-error');

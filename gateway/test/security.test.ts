@@ -257,20 +257,24 @@ describe('rate limits cannot be bypassed', () => {
       ...env,
     });
 
-  it('a key has one budget however it is spelled or wherever the request claims to come from', async () => {
+  it('a key has one budget per client however it is spelled or whatever the request claims about where it comes from', async () => {
     const app = keyed(6, { TRUST_PROXY: '2' });
+    // Behind the ALB and nginx (TRUST_PROXY=2) the client is the entry the ALB appended, before its own: whatever a
+    // caller writes in front of it, or in other headers, is not believed.
+    const via = (forged = '') => ({ 'X-Forwarded-For': `${forged}198.51.100.1, 10.0.0.1` });
     const spellings: Array<Record<string, string>> = [
-      { 'X-API-Key': API_KEY },
-      { 'x-api-key': API_KEY, 'X-Forwarded-For': '198.51.100.1, 10.0.0.1' },
-      { Authorization: `Bearer ${API_KEY}` },
-      { Authorization: `bearer ${API_KEY}`, 'X-Forwarded-For': '198.51.100.2, 198.51.100.3, 10.0.0.1' },
+      { 'X-API-Key': API_KEY, ...via() },
+      { 'x-api-key': API_KEY, ...via('203.0.113.9, ') },
+      { Authorization: `Bearer ${API_KEY}`, ...via() },
+      { Authorization: `bearer ${API_KEY}`, ...via('198.51.100.2, 198.51.100.3, ') },
       {
         'X-API-KEY': API_KEY,
+        ...via(),
         'X-Real-IP': '198.51.100.4',
         Forwarded: 'for=198.51.100.5',
         'True-Client-IP': '198.51.100.6',
       },
-      { Authorization: `BEARER  ${API_KEY}`, 'X-Forwarded-For': '::1, 10.0.0.1' },
+      { Authorization: `BEARER  ${API_KEY}`, ...via('::1, ') },
     ];
     for (const headers of spellings)
       expect((await request(app).post('/v1/predict').set(headers).send(body)).status).toBe(200);
@@ -280,8 +284,17 @@ describe('rate limits cannot be bypassed', () => {
       expect(problemDefects(res.status, res.headers['content-type'], res.text)).toEqual([]);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     }
-    // The other key's budget is its own.
-    expect((await request(app).post('/v1/predict').set('X-API-Key', OTHER_KEY).send(body)).status).toBe(200);
+    // The other key's budget is its own, and so is this key's from another client (a leaked key locks out no one else).
+    expect(
+      (
+        await request(app)
+          .post('/v1/predict')
+          .set({ 'X-API-Key': OTHER_KEY, ...via() })
+          .send(body)
+      ).status,
+    ).toBe(200);
+    const elsewhere = { 'X-API-Key': API_KEY, 'X-Forwarded-For': '198.51.100.77, 10.0.0.1' };
+    expect((await request(app).post('/v1/predict').set(elsewhere).send(body)).status).toBe(200);
   });
 
   it('requests the gateway refuses (422, 400, 413, 415) spend the budget too, so probing is limited as well', async () => {
@@ -579,5 +592,20 @@ describe('no submitted values or secrets in logs or answers', () => {
         expect(JSON.stringify(answer.headers), `headers of ${answer.status} contain ${secret}`).not.toContain(secret);
       }
     }
+  });
+});
+
+describe('transport', () => {
+  it('sends Strict-Transport-Security on every answer only when served over HTTPS (HSTS_MAX_AGE)', async () => {
+    const plain = testApp({ UPSTREAM_URL: upstream.url });
+    expect((await request(plain).get('/health')).headers['strict-transport-security']).toBeUndefined();
+    const https = testApp({ UPSTREAM_URL: upstream.url, HSTS_MAX_AGE: '31536000' });
+    for (const res of [
+      await request(https).get('/health'),
+      await request(https).post('/v1/predict').set('X-API-Key', API_KEY).send(body),
+      await request(https).post('/v1/predict').send(body), // a 401 too
+      await request(https).get('/nowhere'),
+    ])
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
   });
 });

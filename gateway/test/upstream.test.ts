@@ -85,6 +85,36 @@ describe('proxying', () => {
   });
 });
 
+describe("the service's token (one public door)", () => {
+  const TOKEN = 'gateway-token-0123456789abcdef';
+  for (const client of ['undici', 'axios']) {
+    it(`${client}: sends UPSTREAM_TOKEN as X-Service-Token on predictions, health and schema; never without one`, async () => {
+      const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_CLIENT: client, UPSTREAM_TOKEN: TOKEN });
+      expect((await predict(app)).status).toBe(200);
+      expect(upstream.calls.at(-1)?.serviceToken).toBe(TOKEN);
+      upstream.healthWithoutModel = true; // readiness then asks /v1/schema too
+      expect((await request(app).get('/health/ready')).status).toBe(200);
+      expect(upstream.controlToken).toBe(TOKEN);
+      const open = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_CLIENT: client });
+      expect((await predict(open)).status).toBe(200);
+      expect(upstream.calls.at(-1)?.serviceToken).toBeUndefined();
+    });
+  }
+
+  it("a 401 from the service is the gateway's misconfiguration: 502 upstream-error, never passed to the caller", async () => {
+    const app = testApp({ UPSTREAM_URL: upstream.url, UPSTREAM_TOKEN: TOKEN });
+    const refused = JSON.stringify({
+      type: 'urn:sci-eb:problem:unauthorized',
+      title: 'A valid API key is required',
+      status: 401,
+    });
+    upstream.fallback = { kind: 'status', status: 401, body: refused };
+    const res = await predict(app);
+    expect(res.status).toBe(502);
+    expect(res.body.type).toBe('urn:sci-eb:problem:upstream-error');
+  });
+});
+
 describe('fault injection', () => {
   it('refused connection: 503 upstream-unavailable with Retry-After, after retrying', async () => {
     const port = await closedPort();

@@ -110,8 +110,10 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
   });
 
   it('names an unknown field by pointer without echoing it in the detail', async () => {
-    const errors = await errorsFor({ instances: [{ ...good(), 'secret-column': 'x' }] });
+    const { colour: _dropped, ...rest } = good();
+    const errors = await errorsFor({ instances: [{ ...rest, 'secret-column': 'x' }] });
     expect(errors).toEqual([
+      { pointer: '/instances/0/colour', code: 'required', detail: 'is required' },
       { pointer: '/instances/0/secret-column', code: 'unknown_field', detail: 'is not a feature of this model' },
     ]);
   });
@@ -124,14 +126,18 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
         { ...good(), contract: marker, monthly_charges: marker },
         7,
         { ...good(), rooms: 2.25, extra: marker },
+        { ...good(), colour: undefined, rooms: 2.25, extra: marker },
       ],
     });
     expect(errors.map((e) => [e.pointer, e.code])).toEqual([
       ['/instances/1/monthly_charges', 'not_a_number'],
       ['/instances/1/contract', 'unknown_category'],
       ['/instances/2', 'not_an_object'],
-      ['/instances/3/rooms', 'not_an_integer'],
-      ['/instances/3/extra', 'unknown_field'],
+      // More members than the model has features: refused whole, its members unread (docs/contract.md).
+      ['/instances/3', 'too_many_members'],
+      ['/instances/4/rooms', 'not_an_integer'],
+      ['/instances/4/colour', 'required'],
+      ['/instances/4/extra', 'unknown_field'],
     ]);
     expect(JSON.stringify(errors)).not.toContain(marker);
     expect(JSON.stringify(errors)).not.toContain('2.25');
@@ -146,9 +152,12 @@ describe('schema-driven validation (mixed fixture: integer, number, category, nu
     ['instances that is an empty string', { instances: '' }, '/instances', 'not_an_array'],
     ['instances that is a string longer than maxRows', { instances: 'x'.repeat(60) }, '/instances', 'not_an_array'],
     ['instances that is an object with a length', { instances: { length: 0 } }, '/instances', 'not_an_array'],
-    ['an unknown top-level member', { instances: [good()], options: {} }, '/options', 'unknown_field'],
+    ['an unknown top-level member', { instance: [good()] }, '/instance', 'unknown_field'],
+    ['a member beside instances', { instances: [good()], options: {} }, '', 'too_many_members'],
   ])('rejects %s', async (_name, body, pointer, code) => {
-    expect(await errorsFor(body)).toEqual([expect.objectContaining({ pointer, code })]);
+    const errors = await errorsFor(body);
+    expect(errors.at(-1)).toEqual(expect.objectContaining({ pointer, code }));
+    expect(errors).toHaveLength(pointer === '/instance' ? 2 : 1); // with /instances required before it
   });
 
   it('rejects more rows than limits.maxRows with one too_many_rows entry', async () => {

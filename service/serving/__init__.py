@@ -5,7 +5,7 @@ never touched. docs/contract.md is what these modules implement.
 """
 
 from . import _moved
-from .app import bundle_of, create_app
+from .app import bundle_of, create_app, hooks_of
 from .bundle import ModelBundle, ModelError, load_model
 from .prediction import build_frame, predict
 from .validation import compile_schema, validate_instances
@@ -15,6 +15,7 @@ _moved.install()
 __all__ = [
     "create_app",
     "bundle_of",
+    "hooks_of",
     "load_model",
     "ModelBundle",
     "ModelError",

@@ -17,7 +17,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
-from . import contract, request_body, settings
+from . import access, contract, request_body, settings
 from .bundle import load_model
 from .prediction import predict_rows, self_test
 from .request_body import BodyProblem
@@ -51,6 +51,10 @@ def problem(kind, detail=None, errors=None, headers=None):
     # Only a problem can carry text the client chose (a field name in a pointer), so only here can it hold one.
     text = _LONE_SURROGATE.sub(_escape_surrogate, json_text(body))
     return Response(text, status=contract.status_of(kind), content_type=PROBLEM_TYPE, headers=headers)
+
+
+# What only the gateway may ask for when the service is the gateway's (the health check is never among them).
+_GATEWAY_ONLY_ENDPOINTS = frozenset(["predict_endpoint", "schema_endpoint", "index_endpoint"])
 
 
 def _identity(value, *_args):
@@ -87,19 +91,27 @@ def create_app(
     the hooks and the model), so gunicorn refuses to start rather than serve errors.
     """
     model_dir = model_dir or os.environ.get("MODEL_DIR") or settings.default_model_dir()
+    door = access.from_environ(os.environ)  # before the model: a bad SERVICE_TOKENS fails start-up at once
+    # Served over HTTPS (a certificate answer: .ebextensions/02_flask.config sets it): say so on every answer.
+    hsts = _hsts(os.environ.get("HSTS_MAX_AGE"))
     bundle = bundle or load_model(model_dir)
     health_check_path = health_check_path or settings.HEALTH_CHECK_PATH
     log = _configure_logging(log_level or os.environ.get("LOG_LEVEL") or "INFO")
     before = before_predict or _identity
     after = after_predict or _identity
     self_test(bundle, before, after)
+    if door.gateway_only and not door.configured:
+        log.warning(
+            "GATEWAY_ONLY is set but SERVICE_TOKENS is not: predictions and the schema are refused to everyone until "
+            "`make gateway-create` sets the gateway's token"
+        )
     compiled = bundle.compiled
     limit = compiled.max_body_bytes
 
     # No static folder: every path the service answers is one of the contract's.
     app = _ServiceFlask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = None  # the limit is the contract's, enforced in request_body
-    app.extensions["sci_eb"] = {"bundle": bundle}
+    app.extensions["sci_eb"] = {"bundle": bundle, "hooks": (before, after)}
 
     def route(path, method, view):
         app.add_url_rule(path, view.__name__, view, methods=[method], provide_automatic_options=False)
@@ -117,10 +129,19 @@ def create_app(
         sent = (request.environ.get("SCRIPT_NAME") or "") + path
         if (raw is not None and raw.split("?", 1)[0] != sent) or path.startswith("//"):
             return problem("not-found", contract.detail("not-found"))
+        # One public door: with a gateway, everything but the health check is the gateway's (serving/access.py).
+        if request.endpoint in _GATEWAY_ONLY_ENDPOINTS and not door.admits(request.headers.get(access.HEADER)):
+            return problem(
+                "unauthorized",
+                contract.detail("gateway-only"),
+                headers={"WWW-Authenticate": 'Service-Token realm="prediction-service"'},
+            )
         return None
 
     @app.after_request
     def finish_request(response):
+        if hsts:
+            response.headers["Strict-Transport-Security"] = hsts
         response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
         response.headers["X-Model-Version"] = bundle.version
         started = g.get("started")
@@ -190,7 +211,8 @@ def create_app(
         return json_response(after(answer, frame))
 
     def schema_endpoint():
-        return Response(bundle.schema_bytes, status=200, content_type=JSON_TYPE)
+        # The public part only (bundle.public_schema): what a caller needs, not how the model was made.
+        return Response(bundle.public_schema_bytes, status=200, content_type=JSON_TYPE)
 
     def health_endpoint():
         return json_response({"status": "ok", "model": bundle.model_info()})
@@ -215,9 +237,23 @@ def create_app(
     return app
 
 
+def _hsts(max_age):
+    """The Strict-Transport-Security value for HSTS_MAX_AGE seconds, or None (unset, empty or 0: none is sent)."""
+    if not max_age or not max_age.strip():
+        return None
+    seconds = int(max_age)  # a typo stops start-up rather than silently dropping the header
+    return "max-age=%d" % seconds if seconds > 0 else None
+
+
 def bundle_of(app):
     """The ModelBundle an app created by create_app() serves."""
     return app.extensions["sci_eb"]["bundle"]
+
+
+def hooks_of(app):
+    """(before_predict, after_predict) of an app created by create_app(): the functions it was given, or ones that
+    return what they get. The contract suite uses them to compare the app's answers with the model's own."""
+    return app.extensions["sci_eb"]["hooks"]
 
 
 def _configure_logging(level_name):

@@ -1,18 +1,36 @@
 """Model artifacts on disk: the two formats schema.json may record (model.format), written and read in one place.
 
 skops (the default where it installs, Python >= 3.9): a zip of JSON and arrays that loads without running code from
-the file. Only the types skops trusts by default, plus the ones recorded in schema.json's model.trustedTypes (listed
-when the model was trained or imported, by whoever vouched for it), are ever constructed; anything else is refused.
-joblib: a pickle. Loading it runs whatever code it contains, so it is only for artifacts you made yourself (and for
-the legacy platform, whose Python 3.6 has no skops).
+the file. Only the types skops trusts by default, plus the ones the project's trust.json lists (serving/trust.py:
+vouched for by train.py or `make import --trust-type`, never by model/), are ever constructed; anything else is
+refused, and so is a type that runs code (eval, os, subprocess...) even when listed.
+joblib: a pickle. Loading it runs whatever code it contains, so the service loads only the exact files trust.json
+vouches for (serving/bundle.py), and the legacy platform's Python 3.6, which has no skops, needs it.
+
+A file must be what schema.json declares: its first bytes are checked (sniff) before anything reads it.
 """
 
 import io
 import json
 import zipfile
 
+from .trust import runs_code
+
 FORMATS = ("skops", "joblib")
 ARTIFACT_NAMES = {"skops": "model.skops", "joblib": "model.joblib"}
+# joblib.dump writes a pickle (protocol 2 and later start with PROTO, 0x80), or one inside a zlib, gzip, bz2, xz or
+# lz4 stream when asked to compress.
+_PICKLE_PROTO = b"\x80"
+_COMPRESSED_JOBLIB = (
+    b"\x78\x01",
+    b"\x78\x5e",
+    b"\x78\x9c",
+    b"\x78\xda",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x04\x22M\x18",
+)
 
 
 class ArtifactError(ValueError):
@@ -44,6 +62,33 @@ def dumps(model, fmt):
         trusted = sorted(sio.get_untrusted_types(data=blob))
         return reproducible_skops(blob, trusted), trusted
     raise ArtifactError("unknown model format %r; use one of: %s" % (fmt, ", ".join(FORMATS)))
+
+
+def sniff(blob):
+    """The format the bytes are in: "skops" (a zip holding skops' schema.json), "joblib" (a pickle, plain or in a
+    compressed stream) or None (neither)."""
+    head = bytes(blob[:8])
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+                return "skops" if "schema.json" in archive.namelist() else None
+        except (zipfile.BadZipFile, ValueError):
+            return None
+    if head.startswith(_PICKLE_PROTO) or head.startswith(_COMPRESSED_JOBLIB):
+        return "joblib"
+    return None
+
+
+def check_format(blob, fmt):
+    """Refuse bytes that are not in the declared format: a pickle never loads as anything else."""
+    if fmt not in FORMATS:
+        raise ArtifactError("unknown model format %r; use one of: %s" % (fmt, ", ".join(FORMATS)))
+    found = sniff(blob)
+    if found != fmt:
+        raise ArtifactError(
+            "the file is declared as %s but its bytes are %s"
+            % (fmt, "a %s file" % found if found else "neither a skops file nor a joblib pickle")
+        )
 
 
 # 1980-01-01, the earliest time a zip can record.
@@ -116,18 +161,29 @@ def untrusted_types(blob, trusted):
 
 
 def loads(blob, fmt, trusted=None):
-    """bytes -> model. For skops, `trusted` is the explicit list of extra types; never "trust everything"."""
+    """bytes -> model. The bytes must be in `fmt`. For skops, `trusted` is the explicit list of extra types, never
+    "trust everything", and types that run code are refused even when listed. Whether a pickle may be loaded at all
+    is the caller's decision (serving/bundle.py asks trust.json; the importer, --trust-pickle)."""
+    check_format(blob, fmt)
     if fmt == "joblib":
         import joblib
 
         return joblib.load(io.BytesIO(blob))
     if fmt == "skops":
         trusted = list(trusted or [])
-        unknown = untrusted_types(blob, trusted)
+        needed = _skops_io().get_untrusted_types(data=blob)
+        dangerous = sorted(t for t in needed if runs_code(t))
+        if dangerous:
+            raise ArtifactError(
+                "the skops file contains %s, which run code, files, processes or the network when the model loads or "
+                "predicts: refused, even if trusted" % ", ".join(dangerous)
+            )
+        unknown = sorted(t for t in needed if t not in set(trusted))
         if unknown:
             raise ArtifactError(
                 "the skops file contains types nobody vouched for: %s. If you trust them, import the "
                 "model again with %s" % (", ".join(unknown), " ".join("--trust-type " + t for t in unknown))
             )
-        return _skops_io().loads(blob, trusted=trusted)
+        # Exactly the vouched-for types this file needs: nothing else is constructed.
+        return _skops_io().loads(blob, trusted=sorted(t for t in needed if t in set(trusted)))
     raise ArtifactError("unknown model format %r; use one of: %s" % (fmt, ", ".join(FORMATS)))

@@ -1,9 +1,11 @@
 """The model bundle: model/schema.json and the artifact it names, checked and loaded once per process.
 
 The artifact's sha256 must match schema.json, so a stale or corrupted file is refused rather than served against the
-wrong contract. That is not a defence against someone who can write both files: a joblib file is a pickle, i.e. code,
-so only load your own. A skops file (model.format "skops", see artifact.py) loads without running code from it, and
-only with the types schema.json's model.trustedTypes lists beyond skops' defaults.
+wrong contract. That only proves the two files agree: whoever can write model/ can write both. So what may run when
+the artifact loads is not model/'s to say. schema.json must declare the format (skops or joblib; nothing is assumed)
+and the file's bytes must be in it; a joblib file (a pickle, which runs code as it loads) loads only when the
+project's trust.json vouches for its exact sha256, and a skops file constructs only skops' default types plus those
+trust.json lists (serving/trust.py), never a type that runs code. tools/check_bundle.py loads under the same rules.
 """
 
 import hashlib
@@ -13,7 +15,8 @@ import re
 import sys
 from operator import itemgetter
 
-from . import artifact, settings
+from . import artifact, own_code, settings
+from . import trust as trust_file
 from .onnx_runtime import OnnxModel
 from .validation import (
     BOOLEAN,
@@ -66,6 +69,7 @@ _ARGMAX_ESTIMATORS = frozenset(
 
 
 RUNTIMES = ("sklearn", "onnx")
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a top-level module of the project, never a path
 
 
 def labels_from_proba(model):
@@ -75,6 +79,24 @@ def labels_from_proba(model):
         return bool(known)
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     return type(final).__name__ in _ARGMAX_ESTIMATORS and type(final).__module__.startswith("sklearn.")
+
+
+# What GET /v1/schema tells a caller about the model: what it is called, which version answers and what it predicts.
+# Never how it was made (library versions, training metrics and times, the artifact's format and digest): that is
+# for the people who deploy it, in model/schema.json, not for whoever can reach the API.
+PUBLIC_MODEL_FIELDS = ("name", "version", "task")
+PUBLIC_SCHEMA_FIELDS = ("schemaVersion", "model", "features", "target", "limits")
+
+
+def public_schema(schema):
+    """The part of schema.json callers need (features, types, limits, classes), in the file's order."""
+    public = {}
+    for key in PUBLIC_SCHEMA_FIELDS:
+        if key == "model":
+            public[key] = {k: schema["model"][k] for k in PUBLIC_MODEL_FIELDS if k in schema["model"]}
+        elif key in schema:
+            public[key] = schema[key]
+    return public
 
 
 def json_label(value):
@@ -150,6 +172,7 @@ class ModelBundle(object):
         self.model = model
         self.schema = schema
         self.schema_bytes = schema_bytes
+        self.public_schema_bytes = json.dumps(public_schema(schema), separators=(",", ":"), allow_nan=False).encode()
         self.name = str(schema["model"]["name"])
         self.version = str(schema["model"]["version"])
         self.runtime = schema["model"].get("runtime") or "sklearn"
@@ -198,6 +221,11 @@ def check_schema(schema, path):
         problem = _feature_problem(f, types, version)
         if problem:
             raise bad("feature %r %s" % (f.get("name"), problem))
+    own = schema["model"].get("ownCode")
+    if own is not None and not (
+        isinstance(own, dict) and all(_MODULE_NAME.match(str(k)) and isinstance(v, str) for k, v in own.items())
+    ):
+        raise bad("model.ownCode must map the project's module names to the sha256 of their code")
     target = schema["target"]
     task = task_of_schema(schema)
     if task not in TASKS or (version == 1 and task not in ("classification", "regression")):
@@ -281,12 +309,15 @@ def _importable(folder):
         sys.path.append(folder)
 
 
-def load_model(model_dir):
+def load_model(model_dir, trust=None):
     """Load and check model_dir/schema.json and the artifact it names; return a ModelBundle.
 
+    trust: a serving.trust.Trust (tests); default the project's trust.json.
     Raises ModelError with a clear message when a file is missing, the schema is invalid, the artifact's sha256
-    differs from schema.json's, or the model does not match the schema. (Whether the model's columns are the
-    schema's, or what a before_predict hook makes of them, is checked by prediction.self_test.)
+    differs from schema.json's, its format is not declared or not what its bytes are, nobody vouched for what loading
+    it would run, the project's code the model runs (model.ownCode: features.py) has changed since it was written, or
+    the model does not match the schema. (Whether the model's columns are the schema's, or what a before_predict hook
+    makes of them, is checked by prediction.self_test.)
     """
     schema_path = os.path.join(model_dir, "schema.json")
     schema_bytes = _read(schema_path, "run `make train` (or `python train.py`) first, or set MODEL_DIR")
@@ -299,7 +330,7 @@ def load_model(model_dir):
     fields = schema["model"]
     artifact_path, blob = _checked(
         model_dir,
-        fields.get("artifact") or "model.joblib",
+        fields.get("artifact") or artifact.ARTIFACT_NAMES.get(fields.get("format"), "model.joblib"),
         fields["sha256"],
         "deploy it together with the schema.json that names it, or re-run `make train`",
     )
@@ -308,6 +339,12 @@ def load_model(model_dir):
         raise ModelError(
             "%s: model.version must be the first 12 hex digits of the sha256 (%s)" % (schema_path, digest[:12])
         )
+    # The project's code the model was trained with (features.py, whose derive() the pipeline runs) must be the code
+    # it serves with: loading imports it, and a changed file would serve predictions nobody trained or proved.
+    try:
+        own_code.check(fields.get("ownCode"))
+    except own_code.OwnCodeError as exc:
+        raise ModelError("cannot serve %s: %s" % (artifact_path, exc)) from exc
     runtime = fields.get("runtime") or "sklearn"
     if runtime not in RUNTIMES:
         raise ModelError("%s: model.runtime %r is not one of %s" % (schema_path, runtime, ", ".join(RUNTIMES)))
@@ -344,14 +381,29 @@ def load_model(model_dir):
             schema_bytes,
         )
 
-    # Load the bytes just hashed, not the file again: what is checked is what is loaded. No format recorded: a
-    # schema.json from before formats existed, whose artifact is joblib.
-    fmt = schema["model"].get("format") or "joblib"
+    # Load the bytes just hashed, not the file again: what is checked is what is loaded. The format is never assumed:
+    # a schema.json without one (from before formats existed, or written to pass a pickle off) is refused.
+    fmt = fields.get("format")
     if fmt not in artifact.FORMATS:
-        raise ModelError("%s: model.format %r is not one of %s" % (schema_path, fmt, ", ".join(artifact.FORMATS)))
+        raise ModelError(
+            "%s: model.format %s; it must be one of %s. Run `make train` (or `make import`) to write the model again"
+            % (schema_path, "is missing" if fmt is None else "%r is unknown" % (fmt,), ", ".join(artifact.FORMATS))
+        )
     _importable(code_dir())
     try:
-        model = artifact.loads(blob, fmt, schema["model"].get("trustedTypes") or [])
+        artifact.check_format(blob, fmt)
+        vouched = trust if trust is not None else trust_file.read()
+    except (artifact.ArtifactError, trust_file.TrustError) as exc:
+        raise ModelError("refusing to load %s: %s" % (artifact_path, exc)) from exc
+    if fmt == "joblib" and not vouched.trusts_pickle(digest):
+        raise ModelError(
+            "refusing to load %s: it is a pickle, which runs whatever code it holds as it loads, and %s does not "
+            "vouch for it (sha256 %s). If you made it, run `make train` again; if it comes from elsewhere and you "
+            "trust who made it, `make import MODEL=... IMPORT_FLAGS=--trust-pickle`"
+            % (artifact_path, vouched.path, digest)
+        )
+    try:
+        model = artifact.loads(blob, fmt, sorted(vouched.skops_types))
     except artifact.ArtifactError as exc:
         raise ModelError("cannot load %s: %s" % (artifact_path, exc)) from exc
     except ImportError as exc:

@@ -16,6 +16,7 @@ MAX_MAGNITUDE = float(CONTRACT["maxMagnitude"])
 MAX_NESTING_DEPTH = int(CONTRACT["maxNestingDepth"])
 MAX_ERRORS = int(CONTRACT["maxErrors"])
 MAX_LISTED_CATEGORIES = int(CONTRACT["maxListedCategories"])
+MAX_ECHOED_NAME_LENGTH = int(CONTRACT["maxEchoedNameLength"])
 MIN_YEAR = int(CONTRACT["minYear"])
 MAX_YEAR = int(CONTRACT["maxYear"])
 PROBLEMS = CONTRACT["problems"]
@@ -78,6 +79,12 @@ def problem_body(kind, detail_text=None, errors=None, request_id=None):
 
 def status_of(kind):
     return PROBLEMS[kind]["status"]
+
+
+def echoed_name(name):
+    """A member name the client sent, as a pointer may echo it: at most MAX_ECHOED_NAME_LENGTH code points, then
+    "\u2026" (the gateway counts code points too, so both cut a name at the same place)."""
+    return name if len(name) <= MAX_ECHOED_NAME_LENGTH else name[:MAX_ECHOED_NAME_LENGTH] + "\u2026"
 
 
 def utf16_order(key):

@@ -171,24 +171,86 @@ def example_row(schema):
     return row
 
 
+def _hook_name(kind, hook):
+    """'the before_predict hook (application.before_predict)': what the self-test's messages call a hook."""
+    name = "%s.%s" % (getattr(hook, "__module__", None) or "?", getattr(hook, "__qualname__", None) or repr(hook))
+    return "the %s hook (%s)" % (kind, name)
+
+
+def _step_name(name, step):
+    """ "pipeline step 'derive' (features.derive, in features.py)", "pipeline step 'preprocess' (ColumnTransformer)"."""
+    function = getattr(step, "func", None)
+    if function is not None and getattr(function, "__module__", "").split(".")[0] not in ("sklearn", "numpy"):
+        module = function.__module__
+        qualified = "%s.%s" % (module, getattr(function, "__qualname__", "?"))
+        return "pipeline step %r (%s, in %s.py)" % (name, qualified, module.replace(".", "/"))
+    return "pipeline step %r (%s)" % (name, type(step).__name__)
+
+
+def failing_step(model, frame):
+    """The pipeline step that raises on `frame` (its name for a message, and the exception), or None: each step's
+    transform in turn, as predict runs them, so a failure is pinned on the step (features.derive, say) that caused
+    it rather than on the model as a whole."""
+    steps = getattr(model, "steps", None)
+    if not steps:
+        return None
+    data = frame
+    for name, step in steps[:-1]:
+        if step is None or isinstance(step, str):  # None or "passthrough": nothing runs
+            continue
+        try:
+            data = step.transform(data)
+        except Exception as exc:
+            return _step_name(name, step), exc
+    return None
+
+
 def self_test(bundle, before_predict, after_predict):
-    """Predict one example row through the hooks, as a request would, before the app serves anything: a model that
-    cannot answer (or a hook that breaks it) stops the start-up with the reason instead of failing every request."""
-    frame = before_predict(model_input(bundle, [example_row(bundle.schema)]))  # the app is not serving yet: no lock
+    """Predict one example row through the hooks and the model (its derived features included: features.derive is a
+    pipeline step), as a request would, before the app serves anything: a model that cannot answer, or a hook or a
+    step that breaks it, stops the start-up with the reason, naming the hook or the step, instead of failing every
+    request."""
+    frame = model_input(bundle, [example_row(bundle.schema)])  # the app is not serving yet: no lock
+    try:
+        frame = before_predict(frame)
+    except Exception as exc:
+        raise ModelError(
+            "%s failed in the start-up self-test (one example row): %s: %s"
+            % (_hook_name("before_predict", before_predict), type(exc).__name__, exc)
+        ) from exc
     expected = getattr(bundle.model, "feature_names_in_", None)
     columns = [str(c) for c in getattr(frame, "columns", [])]
     if expected is not None and columns != [str(n) for n in expected]:
         raise ModelError(
-            "the model was trained on the columns %s but gets %s: schema.json does not match the "
-            "model, or before_predict must return the columns the model was trained on"
-            % ([str(n) for n in expected], columns)
+            "the model was trained on the columns %s but gets %s: schema.json does not match the model, or "
+            "before_predict must return the columns the model was trained on (%s returned these; derived features "
+            "belong in features.py, whose derive() the model runs itself)"
+            % ([str(n) for n in expected], columns, _hook_name("before_predict", before_predict))
         )
     try:
-        answer = after_predict(predict_frame(bundle, frame), frame)
+        answer = predict_frame(bundle, frame)
+    except Exception as exc:
+        found = failing_step(bundle.model, frame)
+        where = " in %s" % found[0] if found else ""
+        cause = found[1] if found else exc
+        raise ModelError(
+            "the model failed its start-up self-test (one example row)%s: %s: %s" % (where, type(cause).__name__, cause)
+        ) from exc
+    try:
+        answer = after_predict(answer, frame)
     except Exception as exc:
         raise ModelError(
-            "the model failed its start-up self-test (one example row): %s: %s" % (type(exc).__name__, exc)
+            "%s failed in the start-up self-test (one example row): %s: %s"
+            % (_hook_name("after_predict", after_predict), type(exc).__name__, exc)
         ) from exc
+    if not isinstance(answer, dict):
+        raise ModelError(
+            "%s must return the answer body (a dict); it returned %s"
+            % (_hook_name("after_predict", after_predict), type(answer).__name__)
+        )
     for key in ("predictions", "model"):
         if key not in answer:
-            raise ModelError("after_predict must keep the %r key of the answer" % key)
+            raise ModelError(
+                "after_predict must keep the %r key of the answer (%s dropped it)"
+                % (key, _hook_name("after_predict", after_predict))
+            )

@@ -9,7 +9,7 @@ from operator import itemgetter
 import numpy as np
 
 from . import contract
-from .contract import MAX_MAGNITUDE, error_detail, utf16_order
+from .contract import MAX_MAGNITUDE, echoed_name, error_detail, utf16_order
 from .formats import is_date, is_datetime, parse_date, parse_datetime
 
 # The feature types of schema.json (docs/contract.md, "Feature types").
@@ -66,16 +66,20 @@ class CompiledSchema(object):
         self.max_body_bytes = int(limits["maxBodyBytes"])
         self.names = [f["name"] for f in schema["features"]]
         self.name_set = frozenset(self.names)
+        # More members than this and a row is refused whole, before any of them is looked at (docs/contract.md).
+        self.max_row_members = len(self.names)
         # The sentences are fixed per feature: built here, not per error.
         self.details = {code: error_detail("feature." + code) for code in _FEATURE_CODES}
         self.document = {
             "not_an_object": error_detail("document.not_an_object"),
+            "too_many_members": error_detail("document.too_many_members"),
             "unknown_field": error_detail("document.unknown_field"),
             "required": error_detail("instances.required"),
             "not_an_array": error_detail("instances.not_an_array"),
             "too_few_rows": error_detail("instances.too_few_rows"),
             "too_many_rows": error_detail("instances.too_many_rows", maxRows=self.max_rows),
             "row_not_an_object": error_detail("row.not_an_object"),
+            "row_too_many_members": error_detail("row.too_many_members", features=len(self.names)),
             "row_unknown_field": error_detail("row.unknown_field"),
         }
         checks = []
@@ -117,6 +121,8 @@ def validate_instances(payload, schema):
     words = compiled.document
     if not isinstance(payload, dict):
         return [_error("", "not_an_object", words["not_an_object"])]
+    if len(payload) > 1:  # a request has one member; a bigger one is refused whole, whatever its size
+        return [_error("", "too_many_members", words["too_many_members"])]
     errors = []
     rows = payload.get("instances", _MISSING)
     check_rows = False
@@ -130,9 +136,9 @@ def validate_instances(payload, schema):
         errors.append(_error("/instances", "too_many_rows", words["too_many_rows"]))
     else:
         check_rows = True
-    if len(payload) > (0 if rows is _MISSING else 1):
-        for key in sorted((k for k in payload if k != "instances"), key=utf16_order):
-            errors.append(_error("/" + escape_pointer(key), "unknown_field", words["unknown_field"]))
+    if rows is _MISSING and payload:  # its one member is not "instances"
+        for key in payload:
+            errors.append(_error("/" + escape_pointer(echoed_name(key)), "unknown_field", words["unknown_field"]))
     if check_rows and not _columns_look_valid(rows, compiled):
         _validate_rows(rows, compiled, errors)
     return errors
@@ -197,11 +203,16 @@ def _validate_rows(rows, compiled, errors):
     name_set = compiled.name_set
     details = compiled.details
     row_not_an_object = compiled.document["row_not_an_object"]
+    row_too_many_members = compiled.document["row_too_many_members"]
     row_unknown_field = compiled.document["row_unknown_field"]
+    max_members = compiled.max_row_members
     append = errors.append
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             append(_error("/instances/%d" % i, "not_an_object", row_not_an_object))
+            continue
+        if len(row) > max_members:  # refused before any member is looked at: a row of 90,000 names costs nothing more
+            append(_error("/instances/%d" % i, "too_many_members", row_too_many_members))
             continue
         for name, kind, nullable, categories, token, own_detail, limit in checks:
             value = row.get(name, _MISSING)
@@ -271,7 +282,8 @@ def _validate_rows(rows, compiled, errors):
         if row.keys() != name_set:  # then the names the schema does not know, if any, sorted
             unknown = [key for key in row if key not in name_set]
             for key in sorted(unknown, key=utf16_order):
-                append(_error("/instances/%d/%s" % (i, escape_pointer(key)), "unknown_field", row_unknown_field))
+                pointer = "/instances/%d/%s" % (i, escape_pointer(echoed_name(key)))
+                append(_error(pointer, "unknown_field", row_unknown_field))
 
 
 def _is_number(value):

@@ -52,10 +52,27 @@ def _start_problem(stage):
     except Exception as exc:  # the reason is the message; ModelError says what to do
         if type(exc).__name__ == "ModelError":
             return str(exc)
+        left_out = _left_out_module(exc, cwd)
+        if left_out:
+            return left_out
         return "importing application.py failed: %s: %s\n%s" % (type(exc).__name__, exc, traceback.format_exc(limit=3))
     finally:
         os.chdir(cwd)
         sys.path.remove(stage)
+    return None
+
+
+def _left_out_module(exc, project):
+    """The .ebignore advice when application.py imports a module of the project that the allow-list left out."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    if not isinstance(exc, ImportError) or not name:
+        return None
+    for candidate, rules in ((name + ".py", "!/%s.py" % name), (name, "!/%s/ and !/%s/**" % (name, name))):
+        if os.path.exists(os.path.join(project, candidate)):
+            return (
+                "application.py imports %s, which is in the project but not in the bundle: .ebignore lets in only "
+                "what it lists, so add %s there" % (candidate, rules)
+            )
     return None
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/import_model.py PATH [--sample CSV] [--target COLUMN] [--trust-pickle] [--trust-type T]
                                            [--trust-mlflow-types] [--code PATH] [--feature-type NAME=TYPE]
-    make import MODEL=PATH SAMPLE=CSV [TARGET=COLUMN] [IMPORT_FLAGS="--trust-pickle --code features.py"]
+    make import MODEL=PATH SAMPLE=CSV [TARGET=COLUMN] [IMPORT_FLAGS="--trust-pickle --code my_code.py"]
     sci-eb model import PATH --sample CSV ...                 (the same, from the generator's launcher)
 
 PATH is a scikit-learn estimator or Pipeline (LightGBM, XGBoost and CatBoost estimators included, alone or as steps)

@@ -18,10 +18,12 @@ from serving.bundle import column_specs, json_label
 from serving.formats import MAX_YEAR, MIN_YEAR, NANOS_PER_DAY, format_date, format_datetime, parse_date
 from serving.onnx_runtime import ARTIFACT as ONNX_ARTIFACT
 from serving.prediction import frame_of
+from serving.trust import TrustError
 from serving.validation import BOOLEAN, CATEGORY, DATE, DATETIME, FEATURE_TYPES, INTEGER, NUMBER, TEXT
 
-from . import onnx_conversion
+from . import onnx_conversion, own_code
 from .errors import DerivationError
+from .vouch import VouchRefused, refuse_dangerous, vouch
 
 SCHEMA_NAME = "schema.json"
 # The newest schemaVersion (the service reads it and version 1); schema_version() says which one a schema needs.
@@ -379,17 +381,33 @@ def column_types_from_model(model):
     """What a fitted model's preprocessing says about its input columns: {column: {"type", "by", ["categories"]}}.
 
     Read from the ColumnTransformer that receives the model's input (the model itself, or the first step of its
-    Pipeline): a column it hands, by name, to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer;
-    alone or first in a Pipeline) is text; a column it hands to an encoder with fitted categories_ (OneHotEncoder,
+    Pipeline, past the steps before it that hand it a named frame: features.py's derive, a notebook's own
+    RatioFeatures; the columns they add, which the request does not send, are left out): a column it hands, by name,
+    to a text vectorizer (TfidfVectorizer, CountVectorizer, HashingVectorizer; alone or first in a Pipeline) is text;
+    a column it hands to an encoder with fitted categories_ (OneHotEncoder,
     OrdinalEncoder, TargetEncoder), alone or after SimpleImputers, is a category with the encoder's categories (NaN
     and a constant imputer's fill value, which stand for null, left out; booleans make a boolean). A column read by
     both is text. Anything else says nothing."""
     front = model
     while hasattr(front, "steps"):
-        front = front.steps[0][1]
+        leading = [step for _name, step in front.steps]
+        # A step whose successor was fitted on named columns passed the frame on (derived features add columns and
+        # keep the request's): the ColumnTransformer after it still says what the request's columns are. If such a
+        # step changed a column's values, the import's proof on the sample rows refuses, so nothing wrong is served.
+        while (
+            len(leading) > 1 and not hasattr(leading[0], "transformers_") and hasattr(leading[1], "feature_names_in_")
+        ):
+            leading = leading[1:]
+        front = leading[0]
     if not hasattr(front, "transformers_") or not hasattr(front, "feature_names_in_"):
         return {}
     names = [str(n) for n in front.feature_names_in_]
+    sent = getattr(model, "feature_names_in_", None)
+    found = _types_of_columns(front, names)
+    return found if sent is None else {c: t for c, t in found.items() if c in set(str(n) for n in sent)}
+
+
+def _types_of_columns(front, names):
     found = {}
     for step_name, transformer, columns in front.transformers_:
         if isinstance(transformer, str):  # "drop", "passthrough"
@@ -659,12 +677,37 @@ def _write_temp(directory, final_name, data):
     return path
 
 
-def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_frame=None, proof_rows="held-out rows"):
+def _voucher(schema):
+    """Who vouches for a model written from this schema: train.py, or an import (whose flags let it load)."""
+    model = schema["model"]
+    if model.get("source") == "import":
+        return "make import of %s (%s)" % (model.get("importedFrom", "a model"), model.get("importedAs", "?"))
+    return str(model.get("source") or "train.py")
+
+
+def write_model_folder(
+    directory,
+    model,
+    fmt,
+    make_schema,
+    runtime=None,
+    proof_frame=None,
+    proof_rows="held-out rows",
+    trusted_code=None,
+    log=print,
+):
     """Write the artifact in `fmt` (and model.onnx for the onnx runtime), then schema.json = make_schema(model_fields),
     each atomically; return the schema.
 
     model_fields are the schema's model.* entries that describe the files (artifact, format, sha256, version,
-    trustedTypes, runtime, onnx); make_schema builds the whole schema around them. runtime defaults to the project's
+    runtime, onnx, and ownCode when the model runs code of the project: see tools/own_code.py); make_schema builds the
+    whole schema around them. trusted_code lists the project's modules the caller vouches for (train.py's
+    TRUSTED_CODE): a model that runs code of another one is refused. None: the caller loaded the model with the user's
+    explicit trust already (the importer). What loading the artifact may run is not in schema.json: the caller
+    (train.py, or an import the user vouched for with its flags) vouches for this artifact in the project's trust.json
+    (tools/vouch.py), before the files are renamed into place, so the folder is at every moment either the old model,
+    trusted before, or the new one, trusted now. A model holding a type that runs code is refused before anything is
+    written. runtime defaults to the project's
     (serving/settings.py). For onnx the pipeline is converted and proven on `proof_frame` (a frame as
     describe_features builds it; `proof_rows` says what its rows are) before anything is written: a pipeline that
     cannot be converted, or answers differently, raises onnx_conversion.ConversionError and leaves the folder as it was.
@@ -673,13 +716,17 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     runtime left from before are removed last.
     """
     runtime = runtime or settings.RUNTIME
+    code = own_code.vouch(model, trusted_code)
     blob, trusted = artifact.dumps(model, fmt)
     sha256 = hashlib.sha256(blob).hexdigest()
     name = artifact.ARTIFACT_NAMES[fmt]
     fields = {"artifact": name, "format": fmt, "sha256": sha256, "version": sha256[:12], "runtime": runtime}
-    if fmt == "skops":
-        # Written by this process from a model it holds: the types it contains are the ones it vouches for.
-        fields["trustedTypes"] = trusted
+    try:
+        refuse_dangerous(trusted)
+    except VouchRefused as exc:
+        raise DerivationError(str(exc)) from None
+    if code:
+        fields["ownCode"] = code
     files = [(name, blob)]
     if runtime == "onnx":
         if proof_frame is None:
@@ -703,6 +750,17 @@ def write_model_folder(directory, model, fmt, make_schema, runtime=None, proof_f
     try:
         for file_name, data in files:
             temps.append((_write_temp(directory, file_name, data), file_name))
+        # Written by this process from a model it holds: the types it contains (skops) or the exact file (a pickle)
+        # are what its caller vouches for.
+        try:
+            vouch(
+                skops_types=trusted if fmt == "skops" else (),
+                pickle_sha256=sha256 if fmt == "joblib" else None,
+                by=_voucher(schema),
+                log=log,
+            )
+        except TrustError as exc:
+            raise DerivationError("cannot record the model's trust: %s" % exc) from None
         for temp, file_name in temps:  # schema.json last: it names the others
             os.replace(temp, os.path.join(directory, file_name))
         temps = []

@@ -20,7 +20,7 @@ import {
 } from '../lib/answers.js';
 import type { Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
-import { installSteps, nextSteps } from '../lib/install.js';
+import { installSteps, nextSteps, transportWarnings } from '../lib/install.js';
 import { importArgs, modelSourceProblems, runPreflight, type ModelSource } from '../lib/model-import.js';
 import { ConflictError, ModelImportFailed, UsageError } from '../lib/errors.js';
 import { TEMPLATES_DIR } from '../lib/file-specs.js';
@@ -377,5 +377,7 @@ export default class AppGenerator extends ProjectGenerator {
     } else {
       for (const line of nextSteps(this.answers, !this.skipInstall)) this.log(`  ${line}`);
     }
+    const warnings = transportWarnings(this.answers);
+    if (warnings.length > 0) this.log(`\n${warnings.join('\n')}`);
   }
 }

@@ -88,6 +88,14 @@ const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$/;
 const ENV_NAME_RULE =
   'must be 4 to 40 letters, digits or hyphens, not starting or ending with a hyphen (EB environment naming rule)';
 const HEALTH_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNETS = /^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})+$/;
+const SUBNETS_RULE =
+  'must be two or more subnet ids, comma-separated (subnet-...,subnet-...: an ALB needs two Availability Zones), or empty';
+const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
+const CERTIFICATE_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const DOMAIN_RULE = 'must be a domain name such as api.example.com (lowercase), or empty';
 
 const wholeNumber = (min: number, max: number) => {
   const rule = `must be a whole number from ${min} to ${max}`;
@@ -98,6 +106,9 @@ const wholeNumber = (min: number, max: number) => {
     .max(max, { error: rule });
 };
 const text = (rule: string) => z.string({ error: () => rule });
+/** Text that is either empty (not given) or matches `pattern`. */
+const optionalText = (pattern: RegExp, rule: string) =>
+  text(rule).refine((v) => v === '' || pattern.test(v), { error: rule });
 
 const oneOf = <T extends readonly [string, ...string[]]>(list: T, rule = `must be one of: ${list.join(', ')}`) =>
   z.enum(list, { error: () => rule });
@@ -537,6 +548,79 @@ const ANSWERS = new AnswerTable({}, [])
     question: 'Add the TypeScript prediction gateway for frontend teams?',
     schema: z.boolean({ error: () => 'must be true or false' }),
     default: false,
+  })
+  // Where it runs on the network and how it is reached (README "Security"): all optional, '' when not given.
+  .answer('vpcId', {
+    option: 'vpc-id',
+    type: 'input',
+    describe:
+      "The VPC to run in (vpc-...); with the gateway the service's load balancer is then internal: only the gateway, inside the VPC, reaches it",
+    question: 'Which VPC should the environments run in? (vpc-..., empty: the default VPC, everything public)',
+    schema: optionalText(VPC_ID, 'must be a VPC id such as vpc-0a1b2c3d4e5f67890, or empty'),
+    default: '',
+    when: (a) => a.gateway && loadBalanced(a),
+  })
+  .answer('serviceSubnets', {
+    option: 'service-subnets',
+    type: 'input',
+    describe:
+      "With --vpc-id: the service's subnets (comma-separated, two or more Availability Zones); private ones need a NAT gateway for pip",
+    question: "The service's subnets in that VPC (subnet-...,subnet-...)",
+    schema: optionalText(SUBNETS, SUBNETS_RULE),
+    default: '',
+    when: (a) => Boolean(a.vpcId),
+  })
+  .answer('gatewaySubnets', {
+    option: 'gateway-subnets',
+    type: 'input',
+    describe: "With --vpc-id: the gateway's public subnets (comma-separated, two or more Availability Zones)",
+    question: "The gateway's public subnets in that VPC (subnet-...,subnet-...)",
+    schema: optionalText(SUBNETS, SUBNETS_RULE),
+    default: '',
+    when: (a) => Boolean(a.vpcId) && a.gateway,
+  })
+  .answer('gatewaySecurityGroup', {
+    option: 'gateway-security-group',
+    type: 'input',
+    describe:
+      "With --vpc-id: a security group (sg-...) for the gateway's instances; the service's load balancer then admits only it",
+    question: "A security group for the gateway's instances, the only one the service admits (sg-..., empty: the VPC)",
+    schema: optionalText(SECURITY_GROUP, 'must be a security group id such as sg-0a1b2c3d4e5f67890, or empty'),
+    default: '',
+    when: (a) => Boolean(a.vpcId) && a.gateway,
+  })
+  .answer('certificateArn', {
+    option: 'certificate-arn',
+    type: 'input',
+    describe:
+      'ACM certificate ARN (same region) for HTTPS on every public load balancer: 443 with TLS 1.2/1.3, port 80 redirected, HSTS (load-balanced only; empty: plain HTTP)',
+    question: 'ACM certificate ARN for HTTPS (empty: plain HTTP, unencrypted)',
+    schema: optionalText(
+      CERTIFICATE_ARN,
+      'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), or empty',
+    ),
+    default: '',
+    when: loadBalanced,
+  })
+  .answer('domain', {
+    option: 'domain',
+    type: 'input',
+    describe:
+      "With --certificate-arn: the public name clients use (the gateway's when there is one), which the certificate covers",
+    question: 'The domain clients call (api.example.com), pointed at the environment by a DNS record of yours',
+    schema: optionalText(DOMAIN, DOMAIN_RULE),
+    default: '',
+    when: (a) => Boolean(a.certificateArn),
+  })
+  .answer('serviceDomain', {
+    option: 'service-domain',
+    type: 'input',
+    describe:
+      "With the gateway and --certificate-arn but no --vpc-id: the service's own name, so the gateway reaches it over HTTPS",
+    question: "The service's own domain (model.example.com), also covered by the certificate",
+    schema: optionalText(DOMAIN, DOMAIN_RULE),
+    default: '',
+    when: (a) => a.gateway && Boolean(a.certificateArn) && !a.vpcId,
   });
 
 /** All answers as one object: validates them together (the rules between them are `crossAnswerProblems`). */
@@ -597,6 +681,51 @@ function crossAnswerProblems(
     (a.scaleUpThreshold as number) > 100
   )
     problem('scaleUpThreshold', 'is a CPU percentage: at most 100');
+  const given = (key: AnswerKey) => ok(key) && Boolean(a[key]);
+  if (given('certificateArn') && ok('environmentType') && a.environmentType === 'single-instance')
+    problem(
+      'certificateArn',
+      `needs a load balancer to hold it, and a single instance has none: use ${optionOf('environmentType')} load-balanced, or terminate TLS on the instance yourself`,
+    );
+  if (given('certificateArn') && ok('region') && !(a.certificateArn as string).includes(`:acm:${a.region}:`))
+    problem(
+      'certificateArn',
+      `must be a certificate in ${a.region} (${optionOf('region')}): a load balancer uses certificates of its own region`,
+    );
+  if (given('certificateArn') && ok('domain') && !a.domain)
+    problem(
+      'domain',
+      `is required with ${optionOf('certificateArn')}: the name the certificate covers, which clients call`,
+    );
+  if (given('domain') && ok('certificateArn') && !a.certificateArn)
+    problem('domain', `only means something with ${optionOf('certificateArn')} (HTTPS for that name)`);
+  if (given('vpcId') && ok('serviceSubnets') && !a.serviceSubnets)
+    problem('serviceSubnets', `is required with ${optionOf('vpcId')}: the service's subnets in it`);
+  if (given('vpcId') && ok('gateway') && a.gateway && ok('gatewaySubnets') && !a.gatewaySubnets)
+    problem('gatewaySubnets', `is required with ${optionOf('vpcId')} and the gateway: its public subnets`);
+  if (given('vpcId') && ok('environmentType') && a.environmentType === 'single-instance')
+    problem(
+      'vpcId',
+      `places load balancers; a single instance has none: use ${optionOf('environmentType')} load-balanced`,
+    );
+  if (given('vpcId') && ok('gateway') && !a.gateway)
+    problem('vpcId', `makes the service's load balancer internal for its gateway: add ${optionOf('gateway')}`);
+  for (const key of ['serviceSubnets', 'gatewaySubnets', 'gatewaySecurityGroup'] as const)
+    if (given(key) && ok('vpcId') && !a.vpcId) problem(key, `only means something with ${optionOf('vpcId')}`);
+  if (given('certificateArn') && ok('gateway', 'vpcId', 'serviceDomain') && a.gateway && !a.vpcId && !a.serviceDomain)
+    problem(
+      'serviceDomain',
+      `is required with the gateway and ${optionOf('certificateArn')} but no ${optionOf('vpcId')}: the gateway reaches the service over the internet, so over HTTPS, at a name the certificate covers (or give a VPC: the hop is then internal)`,
+    );
+  if (
+    given('serviceDomain') &&
+    ok('gateway', 'vpcId', 'certificateArn') &&
+    (!a.gateway || a.vpcId || !a.certificateArn)
+  )
+    problem(
+      'serviceDomain',
+      `only means something with the gateway and ${optionOf('certificateArn')}, without ${optionOf('vpcId')}`,
+    );
   if (ok('dataset') && a.dataset === 'csv') {
     if (!a.csvPath) problem('csvPath', 'is required when the dataset is csv: give the path of your CSV file');
     else if (ok('csvPath') && !(a.csvPath as string).toLowerCase().endsWith('.csv'))

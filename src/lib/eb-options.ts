@@ -36,6 +36,16 @@ const enumOf = (...values: string[]): OptionValue => ({ type: 'enum', values });
 const int = (min: number, max: number): OptionValue => ({ type: 'integer', min, max });
 const bool: OptionValue = { type: 'boolean' };
 const PATH: OptionValue = { type: 'string', pattern: /^\/[A-Za-z0-9._~/-]*$/, describe: 'a path starting with /' };
+const SUBNET_LIST: OptionValue = {
+  type: 'string',
+  pattern: /^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$/,
+  describe: 'comma-separated subnet ids',
+};
+const SECURITY_GROUPS: OptionValue = {
+  type: 'string',
+  pattern: /^(sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*|`\{ "Ref" : "[A-Za-z0-9]+" \}`)$/,
+  describe: 'comma-separated security group ids, or a `{ "Ref" : "<resource>" }` of the same configuration',
+};
 
 export const EB_OPTIONS: readonly EbOption[] = [
   {
@@ -279,6 +289,81 @@ export const EB_OPTIONS: readonly EbOption[] = [
     option: 'EvaluationTime',
     value: int(3, 600),
     source: `${GENERAL}#command-options-general-elasticbeanstalktrafficsplitting`,
+  },
+  // Network (README "Security"): the VPC, and whether the load balancer faces the internet or only the VPC.
+  {
+    namespace: 'aws:ec2:vpc',
+    option: 'VPCId',
+    value: { type: 'string', pattern: /^vpc-[0-9a-f]{8,17}$/, describe: 'a VPC id' },
+    source: `${GENERAL}#command-options-general-ec2vpc`,
+  },
+  ...(['Subnets', 'ELBSubnets'] as const).map(
+    (option): EbOption => ({
+      namespace: 'aws:ec2:vpc',
+      option,
+      value: SUBNET_LIST,
+      source: `${GENERAL}#command-options-general-ec2vpc`,
+    }),
+  ),
+  // The archived guide lists `internal` only (unset: facing the internet); the live one names that default `public`.
+  {
+    namespace: 'aws:ec2:vpc',
+    option: 'ELBScheme',
+    value: enumOf('internal', 'public'),
+    source: `${GENERAL}#command-options-general-ec2vpc`,
+  },
+  {
+    namespace: 'aws:ec2:vpc',
+    option: 'AssociatePublicIpAddress',
+    value: bool,
+    source: `${GENERAL}#command-options-general-ec2vpc`,
+  },
+  {
+    namespace: 'aws:autoscaling:launchconfiguration',
+    option: 'SecurityGroups',
+    value: SECURITY_GROUPS,
+    source: `${GENERAL}#command-options-general-autoscalinglaunchconfiguration`,
+  },
+  // The load balancer's own security group (ManagedSecurityGroup must be one of SecurityGroups); a group defined in
+  // the same configuration's Resources is named with EB's `{ "Ref" : "..." }` syntax (configuring-https-endtoend).
+  ...(['SecurityGroups', 'ManagedSecurityGroup'] as const).map(
+    (option): EbOption => ({
+      namespace: 'aws:elbv2:loadbalancer',
+      option,
+      value: SECURITY_GROUPS,
+      source: `${GENERAL}#command-options-general-elbv2`,
+    }),
+  ),
+  // HTTPS on an application load balancer's port 443 (configuring-https-elb).
+  {
+    namespace: 'aws:elbv2:listener:443',
+    option: 'Protocol',
+    value: enumOf('HTTP', 'HTTPS'),
+    source: `${GENERAL}#command-options-general-elbv2-listener`,
+  },
+  {
+    namespace: 'aws:elbv2:listener:443',
+    option: 'SSLCertificateArns',
+    value: {
+      type: 'string',
+      pattern: /^arn:aws(-[a-z]+)*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)\/[\w./-]+$/,
+      describe: 'the ARN of an ACM (or IAM) certificate',
+    },
+    source: `${GENERAL}#command-options-general-elbv2-listener`,
+  },
+  {
+    namespace: 'aws:elbv2:listener:443',
+    option: 'SSLPolicy',
+    // The ALB predefined policies that allow TLS 1.2 or later only (the TLS13 ones add 1.3).
+    value: enumOf(
+      'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
+      'ELBSecurityPolicy-TLS13-1-3-2021-06',
+      'ELBSecurityPolicy-TLS-1-2-2017-01',
+      'ELBSecurityPolicy-TLS-1-2-Ext-2018-06',
+      'ELBSecurityPolicy-FS-1-2-Res-2020-10',
+    ),
+    source: `${GENERAL}#command-options-general-elbv2-listener`,
   },
   // Legacy Amazon Linux AMI (mod_wsgi) only: on AL2023 the Procfile replaces them.
   {

@@ -44,7 +44,14 @@ export function flaskConfig(a: Answers): string {
   } else {
     options['aws:ec2:instances'] = { InstanceTypes: a.instanceType, SupportedArchitectures: a.architecture };
   }
-  options['aws:elasticbeanstalk:application:environment'] = { MODEL_DIR: 'model' };
+  // One public door: with a gateway, the service as deployed answers predictions and its schema only to the gateway's
+  // X-Service-Token (SERVICE_TOKENS, set by `make gateway-create`, never here: serving/access.py).
+  options['aws:elasticbeanstalk:application:environment'] = {
+    MODEL_DIR: 'model',
+    ...(a.gateway ? { GATEWAY_ONLY: 'true' } : {}),
+    // Served over HTTPS: every answer says so (Strict-Transport-Security), so browsers never fall back to HTTP.
+    ...(servesHttps(a, 'service') ? { HSTS_MAX_AGE: String(HSTS_MAX_AGE) } : {}),
+  };
   options['aws:elasticbeanstalk:environment'] = loadBalanced
     ? { EnvironmentType: 'LoadBalanced', LoadBalancerType: 'application' }
     : { EnvironmentType: 'SingleInstance' };
@@ -65,9 +72,129 @@ export function flaskConfig(a: Answers): string {
   options['aws:elasticbeanstalk:application'] = { 'Application Healthcheck URL': a.healthCheckPath };
   options['aws:elasticbeanstalk:cloudwatch:logs'] = { StreamLogs: true, RetentionInDays: 7 };
   Object.assign(options, deploymentOptions(a));
+  const resources: Record<string, unknown> = {};
+  if (loadBalanced && a.vpcId) {
+    // With a gateway the service's load balancer is internal: its name resolves to private addresses, so only what
+    // runs in the VPC (the gateway) reaches it. Without one it serves the public, from the same subnets.
+    options['aws:ec2:vpc'] = {
+      VPCId: a.vpcId,
+      Subnets: a.serviceSubnets,
+      ELBSubnets: a.serviceSubnets,
+      // Unset, EB's default is a load balancer facing the internet (the gateway's, below).
+      ...(a.gateway ? { ELBScheme: 'internal' } : {}),
+    };
+    if (a.gateway && a.gatewaySecurityGroup) {
+      // The load balancer's own security group, admitting the gateway's instances only (EB then lets this group,
+      // and no other, reach the instances).
+      Object.assign(resources, gatewayOnlySecurityGroup(a));
+      options['aws:elbv2:loadbalancer'] = {
+        SecurityGroups: SERVICE_LB_SG_REF,
+        ManagedSecurityGroup: SERVICE_LB_SG_REF,
+      };
+    }
+  }
+  if (loadBalanced && servesHttps(a, 'service')) {
+    Object.assign(options, httpsOptions(a));
+    Object.assign(resources, httpToHttpsRedirect());
+  }
   return toYaml(
-    { option_settings: options },
-    `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks, logs and how deploys roll out (README: "Deploying a new model").`,
+    { option_settings: options, ...(Object.keys(resources).length ? { Resources: resources } : {}) },
+    `${MANAGED_HEADER}\n Environment options for ${a.envName}: instances, scaling, health checks, logs, how deploys roll out (README: "Deploying a new model") and who reaches it how (README: "Security").`,
+  );
+}
+
+/** A current TLS policy of ALBs: TLS 1.3 and 1.2 only, forward-secret ciphers (EB developer guide, configuring-https-elb). */
+export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+/** One year: what browsers expect before remembering the name as HTTPS-only. */
+export const HSTS_MAX_AGE = 31_536_000;
+const SERVICE_LB_SG = 'ServiceLoadBalancerSecurityGroup';
+/** EB's syntax for an option whose value is a resource of the same configuration (configuring-https-endtoend). */
+const SERVICE_LB_SG_REF = `\`{ "Ref" : "${SERVICE_LB_SG}" }\``;
+
+/**
+ * Which load balancers serve the public over HTTPS: every public one, once a certificate is given. The service's is
+ * public unless it is internal behind a gateway in a VPC (then the gateway's is the only public door).
+ */
+export function servesHttps(a: Answers, which: 'service' | 'gateway'): boolean {
+  if (!a.certificateArn || a.environmentType !== 'load-balanced') return false;
+  return which === 'gateway' ? a.gateway : !(a.gateway && a.vpcId);
+}
+
+/** The 443 listener with the certificate and a current policy, and HSTS announced by the app on every answer. */
+function httpsOptions(a: Answers): Record<string, Record<string, unknown>> {
+  return {
+    'aws:elbv2:listener:443': { Protocol: 'HTTPS', SSLCertificateArns: a.certificateArn, SSLPolicy: TLS_POLICY },
+  };
+}
+
+/** AWS's sample (alb-http-to-https-redirection.config): the port-80 listener answers with a 301 to HTTPS. */
+function httpToHttpsRedirect(): Record<string, unknown> {
+  return {
+    AWSEBV2LoadBalancerListener: {
+      Type: 'AWS::ElasticLoadBalancingV2::Listener',
+      Properties: {
+        LoadBalancerArn: { Ref: 'AWSEBV2LoadBalancer' },
+        Port: 80,
+        Protocol: 'HTTP',
+        DefaultActions: [
+          {
+            Type: 'redirect',
+            RedirectConfig: {
+              Host: '#{host}',
+              Path: '/#{path}',
+              Port: '443',
+              Protocol: 'HTTPS',
+              Query: '#{query}',
+              StatusCode: 'HTTP_301',
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function gatewayOnlySecurityGroup(a: Answers): Record<string, unknown> {
+  return {
+    [SERVICE_LB_SG]: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: {
+        GroupDescription: `${a.envName} load balancer: the gateway's instances only`,
+        VpcId: a.vpcId,
+        SecurityGroupIngress: [
+          { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, SourceSecurityGroupId: a.gatewaySecurityGroup },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * The gateway's network and TLS options, beside its static 01-gateway.config: the same VPC (public subnets, so its
+ * load balancer faces the internet), its instances in the security group the service admits, HTTPS.
+ */
+export function gatewayNetworkConfig(a: Answers): string {
+  const options: Record<string, Record<string, unknown>> = {};
+  const resources: Record<string, unknown> = {};
+  if (a.vpcId) {
+    options['aws:ec2:vpc'] = {
+      VPCId: a.vpcId,
+      Subnets: a.gatewaySubnets,
+      ELBSubnets: a.gatewaySubnets,
+      // Public subnets: instances need a public address to install packages (npm) without a NAT gateway.
+      AssociatePublicIpAddress: true,
+    };
+    if (a.gatewaySecurityGroup)
+      options['aws:autoscaling:launchconfiguration'] = { SecurityGroups: a.gatewaySecurityGroup };
+  }
+  if (servesHttps(a, 'gateway')) {
+    Object.assign(options, httpsOptions(a));
+    options['aws:elasticbeanstalk:application:environment'] = { HSTS_MAX_AGE: String(HSTS_MAX_AGE) };
+    Object.assign(resources, httpToHttpsRedirect());
+  }
+  return toYaml(
+    { option_settings: options, ...(Object.keys(resources).length ? { Resources: resources } : {}) },
+    `${MANAGED_HEADER}\n The gateway's network and TLS, from the answers (README "Security"): ${a.vpcId ? `VPC ${a.vpcId}` : 'the default VPC'}, ${servesHttps(a, 'gateway') ? `HTTPS for ${a.domain}` : 'plain HTTP (no certificate given)'}.`,
   );
 }
 
@@ -168,5 +295,6 @@ export const BUILDERS = {
   wsgiConfig: () => wsgiConfig(),
   ebCliConfig,
   gatewayEbCliConfig,
+  gatewayNetworkConfig,
 } as const;
 export type BuilderName = keyof typeof BUILDERS;

@@ -19,6 +19,9 @@ export const CONDITIONS = {
   mod_wsgi: (a: Answers) => PLATFORMS[a.platform].server === 'mod_wsgi',
   csv: (a: Answers) => a.dataset === 'csv' && Boolean(a.csvPath),
   gateway: (a: Answers) => a.gateway,
+  /** The gateway with a VPC or a certificate: its network and TLS options (gateway/.ebextensions/02-network.config). */
+  gatewayNetwork: (a: Answers) =>
+    a.gateway && a.environmentType === 'load-balanced' && Boolean(a.vpcId || a.certificateArn),
 } as const;
 export type Condition = keyof typeof CONDITIONS;
 

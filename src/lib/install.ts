@@ -60,3 +60,26 @@ export function nextSteps(a: Pick<Answers, 'gateway'>, installed: boolean): stri
   );
   return lines;
 }
+
+/**
+ * What generation says about the network as generated (README "Security"): plainly when traffic is unencrypted,
+ * with how to fix it; nothing when every public door is HTTPS and the gateway-to-service hop is covered.
+ */
+export function transportWarnings(
+  a: Pick<Answers, 'gateway' | 'certificateArn' | 'vpcId' | 'environmentType' | 'envName'>,
+): string[] {
+  const fix = 'sci-eb upgrade --set certificateArn=<ACM ARN in the same region> --set domain=<your domain>';
+  const lines: string[] = [];
+  if (!a.certificateArn) {
+    lines.push(
+      a.environmentType === 'single-instance'
+        ? `Warning: ${a.envName} is a single instance: no load balancer terminates HTTPS, so predictions travel unencrypted (README, "Security").`
+        : `Warning: no certificate, so every public listener is plain HTTP: ${a.gateway ? 'API keys and predictions' : 'predictions'} cross the internet unencrypted. Fix: ${fix}.`,
+    );
+    if (a.gateway && !a.vpcId)
+      lines.push(
+        'Warning: the gateway calls the service over the internet in plain HTTP, its token included. Fix: a VPC (--vpc-id, the service then internal) or a certificate with --service-domain.',
+      );
+  }
+  return lines;
+}

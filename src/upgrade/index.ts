@@ -17,6 +17,7 @@ import { BASES_DIR } from '../lib/merge-bases.js';
 import { isNewer, migrateAnswers } from '../lib/migrations.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { followDerived, parseSets } from '../lib/set-answers.js';
+import { migratedTrust, TRUST_FILE } from '../lib/trust-migration.js';
 import { GENERATOR_VERSION, ProjectGenerator, type SciEbOptions } from '../base/project.js';
 
 export default class UpgradeGenerator extends ProjectGenerator {
@@ -27,6 +28,8 @@ export default class UpgradeGenerator extends ProjectGenerator {
   private stateChanges: string[] = [];
   /** Notes of the migrations crossed, for scaffold files of the user's that those versions would have replaced. */
   private keptFileNotes: Record<string, string> = {};
+  /** What the one-time move of trust out of model/schema.json recorded (projects from before 0.3.0). */
+  private trustNote?: string;
 
   constructor(args: string[], options: SciEbOptions) {
     super(args, options);
@@ -122,6 +125,16 @@ export default class UpgradeGenerator extends ProjectGenerator {
     } else {
       this.changes = this.planFileChanges(this.rendered, root, state);
     }
+    // trust.json is the user's (never generated, never in the manifest): written here only once, from what the old
+    // project's model/schema.json trusted, and only when there is none yet.
+    const trust =
+      this.readDisk(TRUST_FILE) === undefined
+        ? migratedTrust(this.readDisk('model/schema.json')?.toString('utf8'), state.generatorVersion)
+        : undefined;
+    if (trust) {
+      this.changes.push({ path: TRUST_FILE, kind: 'scaffold', action: 'create', content: Buffer.from(trust.content) });
+      this.trustNote = trust.note;
+    }
   }
 
   writing(): void {
@@ -192,6 +205,7 @@ export default class UpgradeGenerator extends ProjectGenerator {
   }
 
   private _logKeptFileNotes(): void {
+    if (this.trustNote) this.log(`\nNote on ${TRUST_FILE}:\n${this.trustNote.replace(/^/gm, '  ')}`);
     for (const change of this.changes) {
       const note = change.action === 'keep-scaffold' ? this.keptFileNotes[change.path] : undefined;
       if (note) this.log(`\nNote on ${change.path}:\n${note.replace(/^/gm, '  ')}`);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CONTRACT, errorDetail, type ErrorCode, type ErrorKey } from '../contract.js';
+import { CONTRACT, echoedName, errorDetail, type ErrorCode, type ErrorKey } from '../contract.js';
 import { toPointer, type FieldError } from '../problems.js';
 import {
   compareRanks,
@@ -50,7 +50,7 @@ const sentence = (key: ErrorKey) => errorDetail(key);
 /** Builds, once per model, the function that maps zod's issues for a failed request to the contract's errors[]. */
 export function createIssueMapper(
   schema: ModelSchema,
-): (issues: readonly z.core.$ZodIssue[], body: unknown) => FieldError[] {
+): (issues: readonly z.core.$ZodIssue[], body: unknown, oversizedRows?: readonly number[]) => FieldError[] {
   const features = new Map<string, FeatureInfo>(
     schema.features.map((spec, index) => {
       let own = '';
@@ -64,17 +64,29 @@ export function createIssueMapper(
     }),
   );
   const tooManyRows = errorDetail('instances.too_many_rows', { maxRows: schema.limits.maxRows });
+  const rowTooManyMembers = errorDetail('row.too_many_members', { features: schema.features.length });
 
-  return function issuesToFieldErrors(issues, body) {
+  return function issuesToFieldErrors(issues, body, oversizedRows = []) {
     const entries: Array<{ rank: Rank; error: FieldError }> = [];
     const seen = new Set<string>();
-    const push = (rank: Rank, path: ReadonlyArray<string | number>, code: ErrorCode, detail: string) => {
+    const push = (
+      rank: Rank,
+      path: ReadonlyArray<string | number>,
+      code: ErrorCode,
+      detail: string,
+      echoed?: string,
+    ) => {
       const pointer = toPointer(path);
-      // One entry per place: zod may report a value twice (a range and an integer check, say).
+      // One entry per place: zod may report a value twice (a range and an integer check, say). Keyed by the whole
+      // name: two long names cut to the same echo are still two problems.
       if (seen.has(pointer)) return;
       seen.add(pointer);
-      entries.push({ rank, error: { pointer, code, detail } });
+      const shown = echoed === undefined ? pointer : toPointer([...path.slice(0, -1), echoedName(echoed)]);
+      entries.push({ rank, error: { pointer: shown, code, detail } });
     };
+    // Rows refused by their member count alone (validators.ts put a valid row in their place for zod).
+    for (const row of oversizedRows)
+      push([ROW, row, ROW_ITSELF, 0, ''], ['instances', row], 'too_many_members', rowTooManyMembers);
     // zod runs the array's length checks on anything with a length, so "" or {"length": 0} would also get
     // too_few_rows (and a long string too_many_rows) next to not_an_array; the contract reports row counts only for
     // an actual array.
@@ -91,10 +103,10 @@ export function createIssueMapper(
         if (path.length === 2) {
           const row = path[1] as number;
           for (const key of issue.keys)
-            push([ROW, row, ROW_MEMBER, 0, key], [...path, key], 'unknown_field', sentence('row.unknown_field'));
+            push([ROW, row, ROW_MEMBER, 0, key], [...path, key], 'unknown_field', sentence('row.unknown_field'), key);
         } else {
           for (const key of issue.keys)
-            push([DOCUMENT_MEMBER, 0, 0, 0, key], [key], 'unknown_field', sentence('document.unknown_field'));
+            push([DOCUMENT_MEMBER, 0, 0, 0, key], [key], 'unknown_field', sentence('document.unknown_field'), key);
         }
       } else if (path.length === 0) {
         push([DOCUMENT, 0, 0, 0, ''], path, 'not_an_object', sentence('document.not_an_object'));

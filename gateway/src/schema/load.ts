@@ -68,30 +68,34 @@ const TARGET_TYPES = {
   'outlier-detection': 'outlier',
 } as const;
 
+const SchemaVersion = z.union([z.literal(1), z.literal(2)]);
+const Target = z.discriminatedUnion('type', [
+  z.looseObject({
+    name: z.string(),
+    type: z.literal('category'),
+    classes: z.array(ClassLabel).min(1),
+    outputs: z.array(z.enum(OUTPUTS)).optional(),
+  }),
+  z.looseObject({ name: z.string(), type: z.literal('number') }),
+  z.looseObject({ name: z.string(), type: z.literal('cluster'), clusters: z.number().int().min(1).optional() }),
+  z.looseObject({ name: z.string(), type: z.literal('outlier'), outputs: z.array(z.literal('scores')).optional() }),
+]);
+const Limits = z.looseObject({
+  maxRows: z.number().int().min(1),
+  maxBodyBytes: z.number().int().min(64),
+});
+
 export const ModelSchemaFile = z
   .object({
-    schemaVersion: z.union([z.literal(1), z.literal(2)]),
+    schemaVersion: SchemaVersion,
     model: z.looseObject({
       name: z.string().min(1),
       version: z.string().min(1),
       task: z.enum(TASKS),
     }),
     features: z.array(Feature).min(1),
-    target: z.discriminatedUnion('type', [
-      z.looseObject({
-        name: z.string(),
-        type: z.literal('category'),
-        classes: z.array(ClassLabel).min(1),
-        outputs: z.array(z.enum(OUTPUTS)).optional(),
-      }),
-      z.looseObject({ name: z.string(), type: z.literal('number') }),
-      z.looseObject({ name: z.string(), type: z.literal('cluster'), clusters: z.number().int().min(1).optional() }),
-      z.looseObject({ name: z.string(), type: z.literal('outlier'), outputs: z.array(z.literal('scores')).optional() }),
-    ]),
-    limits: z.looseObject({
-      maxRows: z.number().int().min(1),
-      maxBodyBytes: z.number().int().min(64),
-    }),
+    target: Target,
+    limits: Limits,
   })
   .loose()
   .superRefine((schema, ctx) => {
@@ -123,6 +127,35 @@ const isStringCategory = (feature: { categories?: unknown[] }) =>
   (feature.categories ?? []).every((c) => typeof c === 'string');
 
 export type ModelSchema = z.infer<typeof ModelSchemaFile>;
+
+/**
+ * What GET /v1/schema tells a caller (and the OpenAPI document describes): the model's name, version and task, its
+ * features, target and limits. Never how it was made (library versions, training metrics and times, the artifact's
+ * format and digest): those stay in schema.json, for the people who deploy it. The Flask service serves the same part.
+ */
+export const PublicModelSchema = z.object({
+  schemaVersion: SchemaVersion,
+  model: z.strictObject({
+    name: z.string().min(1),
+    version: z.string().min(1),
+    task: z.enum(TASKS),
+  }),
+  features: z.array(Feature).min(1),
+  target: Target,
+  limits: Limits,
+});
+export type PublicModelSchema = z.infer<typeof PublicModelSchema>;
+
+export function publicSchema(schema: ModelSchema): PublicModelSchema {
+  const { name, version, task } = schema.model;
+  return {
+    schemaVersion: schema.schemaVersion,
+    model: { name, version, task },
+    features: schema.features,
+    target: schema.target,
+    limits: schema.limits,
+  };
+}
 export type FeatureSpec = z.infer<typeof Feature>;
 export type Task = (typeof TASKS)[number];
 export type Output = (typeof OUTPUTS)[number];

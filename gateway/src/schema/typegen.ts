@@ -1,5 +1,5 @@
 import { CONTRACT, detail, errorDetail, ERROR_KEYS, PROBLEM_KINDS } from '../contract.js';
-import { outputsOf, type FeatureSpec, type ModelSchema } from './load.js';
+import { outputsOf, publicSchema, type FeatureSpec, type ModelSchema } from './load.js';
 
 // Emits plain TypeScript (no imports), so the same file serves the gateway and can be copied into any frontend.
 // Besides the types, two constants the client package works from at run time: SCHEMA (the public part of
@@ -77,13 +77,16 @@ function responseMembers(schema: ModelSchema): string[] {
   return ['  /** predictions[i] belongs to instances[i]. */', '  predictions: Prediction[];'];
 }
 
-/** What a frontend needs of schema.json at run time: no training metrics, library versions or artifact digests. */
+/**
+ * What a frontend needs of schema.json at run time: a part of what GET /v1/schema serves (publicSchema), so the
+ * package tells no more than the gateway does: no training metrics, library versions or artifact digests.
+ */
 export function runtimeSchema(schema: ModelSchema): Record<string, unknown> {
-  const { target } = schema;
+  const { schemaVersion, model, features, target, limits } = publicSchema(schema);
   return {
-    schemaVersion: schema.schemaVersion,
-    model: { name: schema.model.name, version: schema.model.version, task: schema.model.task },
-    features: schema.features.map((f) => {
+    schemaVersion,
+    model: { name: model.name, version: model.version, task: model.task },
+    features: features.map((f) => {
       const out: Record<string, unknown> = { name: f.name, type: f.type, nullable: f.nullable };
       if (f.type === 'category') out['categories'] = f.categories;
       if (f.type === 'text') out['maxLength'] = f.maxLength;
@@ -99,7 +102,7 @@ export function runtimeSchema(schema: ModelSchema): Record<string, unknown> {
       ...(target.type === 'category' ? { classes: target.classes } : {}),
       ...(target.type === 'cluster' && target.clusters !== undefined ? { clusters: target.clusters } : {}),
     },
-    limits: { maxRows: schema.limits.maxRows, maxBodyBytes: schema.limits.maxBodyBytes },
+    limits: { maxRows: limits.maxRows, maxBodyBytes: limits.maxBodyBytes },
   };
 }
 
@@ -110,6 +113,7 @@ export function runtimeRules(): Record<string, unknown> {
     maxMagnitude: CONTRACT.maxMagnitude,
     maxErrors: CONTRACT.maxErrors,
     maxListedCategories: CONTRACT.maxListedCategories,
+    maxEchoedNameLength: CONTRACT.maxEchoedNameLength,
     minYear: CONTRACT.minYear,
     maxYear: CONTRACT.maxYear,
     problems: Object.fromEntries(PROBLEM_KINDS.map((kind) => [kind, CONTRACT.problems[kind]])),

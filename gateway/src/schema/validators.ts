@@ -4,6 +4,7 @@ import { isCoded, outputsOf, type FeatureSpec, type ModelSchema } from './load.j
 import { createIssueMapper } from './issues.js';
 import { codePointLength, DATE_PATTERN, DATETIME_PATTERN, isDate, isDatetime } from './formats.js';
 import type { FieldError } from '../problems.js';
+import { moreMembersThan } from '../shared/members.js';
 
 export type FeatureValue = number | string | boolean | null;
 export type FeatureRow = Record<string, FeatureValue>;
@@ -153,6 +154,22 @@ export function exampleRow(schema: ModelSchema): FeatureRow {
   return row;
 }
 
+/**
+ * Objects refused by their member count alone, before any member is validated (docs/contract.md, "Cheap refusals"):
+ * the document when it has more than one member, else the rows with more members than the model has features.
+ */
+function oversizedObjects(body: unknown, features: number, maxRows: number): 'document' | number[] | undefined {
+  if (moreMembersThan(body, 1)) return 'document';
+  const rows = (body as { instances?: unknown } | null)?.instances;
+  // Row counts are checked first, and with too many rows nothing is reported per row.
+  if (!Array.isArray(rows) || rows.length === 0 || rows.length > maxRows) return undefined;
+  const oversized: number[] = [];
+  rows.forEach((row, i) => {
+    if (moreMembersThan(row, features)) oversized.push(i);
+  });
+  return oversized.length > 0 ? oversized : undefined;
+}
+
 /** One label of the model's classes: their literals (strings, numbers, booleans keep their JSON type). */
 function labelSchema(classes: readonly Label[]): z.ZodType<Label> {
   if (classes.every((c): c is string => typeof c === 'string')) return z.enum(classes as [string, ...string[]]);
@@ -230,6 +247,8 @@ export function buildValidators(schema: ModelSchema): Validators {
   });
   registry.add(request, { id: 'PredictRequest', description: `1 to ${schema.limits.maxRows} rows.` });
   const issuesToFieldErrors = createIssueMapper(schema);
+  const documentTooManyMembers = CONTRACT.errors['document.too_many_members'];
+  const standIn = exampleRow(schema);
 
   const { response, description } = responseSchema(schema);
   registry.add(response, { id: 'PredictResponse', description });
@@ -242,6 +261,21 @@ export function buildValidators(schema: ModelSchema): Validators {
     registry,
     jsonSchema,
     validateRequest(body) {
+      const oversized = oversizedObjects(body, schema.features.length, schema.limits.maxRows);
+      if (oversized === 'document')
+        return { ok: false, errors: [{ pointer: '', code: 'too_many_members', detail: documentTooManyMembers }] };
+      if (oversized) {
+        // zod sees a valid row in place of each oversized one, so it reports the others' problems and never walks a
+        // 90,000-member row; the oversized ones are reported by their count.
+        const rows = [...(body as { instances: unknown[] }).instances];
+        for (const i of oversized) rows[i] = standIn;
+        const sanitized = { instances: rows };
+        const result = request.safeParse(sanitized);
+        return {
+          ok: false,
+          errors: issuesToFieldErrors(result.success ? [] : result.error.issues, sanitized, oversized),
+        };
+      }
       const result = request.safeParse(body);
       if (result.success) return { ok: true, rows: result.data.instances };
       return { ok: false, errors: issuesToFieldErrors(result.error.issues, body) };

@@ -10,6 +10,7 @@ import {
   type PoolOptions,
   type RawAnswer,
   type UpstreamClient,
+  upstreamHeaders,
 } from './client.js';
 
 /** The listed client, kept selectable (UPSTREAM_CLIENT=axios) and measured against undici in bench/. */
@@ -50,11 +51,7 @@ export function createAxiosClient(options: PoolOptions): UpstreamClient {
         signal,
         data: body,
         ...(method === 'GET' ? controlAgents : {}),
-        headers: {
-          accept: 'application/json, application/problem+json',
-          'x-request-id': ctx.requestId,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
+        headers: upstreamHeaders(options, ctx, body !== undefined),
       });
     } catch (err) {
       throw classifyThrown(err, attempt.timedOut(), attempt.callerAborted());

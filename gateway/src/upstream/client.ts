@@ -31,6 +31,18 @@ export interface PoolOptions {
   connections: number;
   /** Idle keep-alive sockets are dropped after this; keep it below every idle timeout on the way (gunicorn, nginx, ALB). */
   keepAliveMs: number;
+  /** Sent as X-Service-Token on every call: the service behind a gateway answers only it (UPSTREAM_TOKEN). */
+  token?: string;
+}
+
+/** The headers of every upstream call: what is accepted, the request id, and the gateway's token when it has one. */
+export function upstreamHeaders(options: PoolOptions, ctx: CallContext, json: boolean): Record<string, string> {
+  return {
+    accept: 'application/json, application/problem+json',
+    'x-request-id': ctx.requestId,
+    ...(json ? { 'content-type': 'application/json' } : {}),
+    ...(options.token ? { 'x-service-token': options.token } : {}),
+  };
 }
 
 /** The one seam between the gateway and the EB service; one attempt per call, no retries in here. */
@@ -170,6 +182,12 @@ export function interpretPrediction(answer: RawAnswer, rowCount: number): Upstre
     return { body: prediction, modelVersion: answer.modelVersion ?? prediction.model.version, text: answer.text };
   }
   const retryAfter = parseRetryAfter(answer.retryAfter);
+  // 401/403 from the service is about the gateway's own credential (UPSTREAM_TOKEN), never the caller's request: an
+  // upstream error (502), not something to pass on to a caller who did nothing wrong.
+  if (status === 401 || status === 403)
+    throw new UpstreamFailure('status', `the upstream refused the gateway (${status}): check UPSTREAM_TOKEN`, {
+      status,
+    });
   if (status >= 400 && status < 500 && answer.contentType.includes('problem+json')) {
     let problem: unknown;
     try {

@@ -8,6 +8,7 @@ import {
   type PoolOptions,
   type RawAnswer,
   type UpstreamClient,
+  upstreamHeaders,
 } from './client.js';
 
 function header(value: string | string[] | undefined): string | undefined {
@@ -45,11 +46,7 @@ export function createUndiciClient(options: PoolOptions): UpstreamClient {
         method,
         path,
         signal,
-        headers: {
-          accept: 'application/json, application/problem+json',
-          'x-request-id': ctx.requestId,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
+        headers: upstreamHeaders(options, ctx, body !== undefined),
         ...(body === undefined ? {} : { body }),
       });
       const text = await res.body.text();

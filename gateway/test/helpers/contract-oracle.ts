@@ -18,6 +18,7 @@ interface ContractJson {
   maxNestingDepth: number;
   maxErrors: number;
   maxListedCategories: number;
+  maxEchoedNameLength: number;
   minYear: number;
   maxYear: number;
   problems: Record<string, { status: number; title: string }>;
@@ -48,6 +49,7 @@ export const CONTRACT_CODES = new Set([
   'not_an_array',
   'too_few_rows',
   'too_many_rows',
+  'too_many_members',
 ]);
 
 /** Kind (type suffix) -> HTTP status, from the table in docs/contract.md and the gateway's additions. */
@@ -180,6 +182,12 @@ function featureProblem(
   return undefined;
 }
 
+/** A client's member name as a pointer echoes it: its first maxEchoedNameLength code points, then an ellipsis. */
+const echoed = (name: string) => {
+  const points = Array.from(name);
+  return points.length <= C.maxEchoedNameLength ? name : `${points.slice(0, C.maxEchoedNameLength).join('')}\u2026`;
+};
+
 /** "Sorted" in docs/contract.md: by UTF-16 code units, i.e. JavaScript's default sort. */
 const sorted = (keys: string[]) => [...keys].sort();
 
@@ -187,6 +195,9 @@ const sorted = (keys: string[]) => [...keys].sort();
 export function expectedErrors(body: unknown, schema: ModelSchema): ExpectedError[] {
   // 1. the document itself, and nothing else then.
   if (!isObject(body)) return [{ pointer: '', code: 'not_an_object', detail: E('document.not_an_object') }];
+  // ... or a document with more members than a request has (one), refused whole.
+  if (Object.keys(body).length > 1)
+    return [{ pointer: '', code: 'too_many_members', detail: E('document.too_many_members') }];
   const errors: ExpectedError[] = [];
   const names = new Set(schema.features.map((f) => f.name));
   // 2. /instances.
@@ -209,7 +220,7 @@ export function expectedErrors(body: unknown, schema: ModelSchema): ExpectedErro
   }
   // 3. other members of the document, sorted.
   for (const key of sorted(Object.keys(body).filter((k) => k !== 'instances'))) {
-    errors.push({ pointer: pointer(key), code: 'unknown_field', detail: E('document.unknown_field') });
+    errors.push({ pointer: pointer(echoed(key)), code: 'unknown_field', detail: E('document.unknown_field') });
   }
   // 4. row by row: the row, or its features in schema order and then its unknown members, sorted.
   rows.forEach((row, i) => {
@@ -217,12 +228,25 @@ export function expectedErrors(body: unknown, schema: ModelSchema): ExpectedErro
       errors.push({ pointer: pointer('instances', i), code: 'not_an_object', detail: E('row.not_an_object') });
       return;
     }
+    // A row with more members than the model has features: refused whole, its members unread.
+    if (Object.keys(row).length > schema.features.length) {
+      errors.push({
+        pointer: pointer('instances', i),
+        code: 'too_many_members',
+        detail: E('row.too_many_members', { features: schema.features.length }),
+      });
+      return;
+    }
     for (const feature of schema.features) {
       const problem = featureProblem(feature, row);
       if (problem) errors.push({ pointer: pointer('instances', i, feature.name), ...problem });
     }
     for (const key of sorted(Object.keys(row).filter((k) => !names.has(k)))) {
-      errors.push({ pointer: pointer('instances', i, key), code: 'unknown_field', detail: E('row.unknown_field') });
+      errors.push({
+        pointer: pointer('instances', i, echoed(key)),
+        code: 'unknown_field',
+        detail: E('row.unknown_field'),
+      });
     }
   });
   return errors;

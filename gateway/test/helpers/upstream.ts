@@ -18,6 +18,8 @@ export type Behaviour =
 export interface PredictCall {
   requestId: string | undefined;
   rows: Row[];
+  /** X-Service-Token, when the gateway sent one (UPSTREAM_TOKEN). */
+  serviceToken?: string;
 }
 
 /**
@@ -57,6 +59,10 @@ export interface FakeUpstream {
   healthMaxInFlight: number;
   /** Omit the model from /health so the gateway has to ask /v1/schema. */
   healthWithoutModel: boolean;
+  /** What the service's after_predict hook does to each answer (rows: the rows of that call), as application.py's. */
+  afterPredict: ((body: Record<string, unknown>, rows: Row[]) => Record<string, unknown>) | undefined;
+  /** X-Service-Token of the last /health or /v1/schema request. */
+  controlToken: string | undefined;
   /** Back to how it started: no script, answering ok, the schema's model version, healthy, no calls recorded. */
   reset(): void;
   close(): Promise<void>;
@@ -79,6 +85,8 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     healthDelayMs: 0,
     healthMaxInFlight: 0,
     healthWithoutModel: false,
+    afterPredict: undefined,
+    controlToken: undefined,
     reset() {
       Object.assign(state, {
         script: [],
@@ -88,6 +96,8 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         healthDelayMs: 0,
         healthMaxInFlight: 0,
         healthWithoutModel: false,
+        afterPredict: undefined,
+        controlToken: undefined,
         healthHits: 0,
         abandoned: 0,
       });
@@ -111,6 +121,8 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
   }
 
   const server = http.createServer(async (req, res) => {
+    const serviceToken = req.headers['x-service-token'] as string | undefined;
+    if (req.method === 'GET') state.controlToken = serviceToken;
     if (req.method === 'GET' && req.url === '/health') {
       state.healthHits++;
       healthInFlight++;
@@ -134,7 +146,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     const text = await readBody(req);
     const rows = (JSON.parse(text) as { instances: Row[] }).instances;
     const requestId = req.headers['x-request-id'] as string | undefined;
-    state.calls.push({ requestId, rows });
+    state.calls.push({ requestId, rows, ...(serviceToken === undefined ? {} : { serviceToken }) });
     const behaviour = state.script.shift() ?? state.fallback;
     const answer = () => {
       const echoes = rows.map((row) => echoPrediction(schema, row));
@@ -144,7 +156,12 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         body['classes'] = schema.target.classes;
       }
       body['model'] = { name: schema.model.name, version: state.modelVersion };
-      json(res, 200, body, requestId ? { 'x-request-id': requestId } : {});
+      json(
+        res,
+        200,
+        state.afterPredict ? state.afterPredict(body, rows) : body,
+        requestId ? { 'x-request-id': requestId } : {},
+      );
     };
     switch (behaviour.kind) {
       case 'ok':

@@ -1,9 +1,17 @@
 """Fixtures of the contract suite (managed by generator-sci-eb: `sci-eb upgrade` keeps this folder current).
 
-The suite tests the service core (the `serving` package) as create_app() builds it: on the trained model in model/
-(or MODEL_DIR), and, because the rules a model's schema cannot exercise (the iris schema has only non-nullable
-numbers, say) must be tested too, on SYNTHETIC_SCHEMA, which has every kind of feature, with a stub model standing
-in for the pipeline. Nothing here knows the dataset: rows are built from schema.json.
+The suite tests the app the way Elastic Beanstalk runs it: application.py imported as gunicorn imports it, so the
+service answers through your hooks, on the trained model in model/ (or MODEL_DIR). Hooks run on valid requests only
+and must keep the contract's answer (docs/contract.md), so every rule holds with them as without. Two kinds of test
+need something else, and say why:
+  * the few that compare answers with the model called directly use `model_app`: your before_predict, but not your
+    after_predict, which may change what the model said (a threshold, say);
+  * the rules a model's schema cannot exercise (the iris schema has only non-nullable numbers, say) are tested on
+    SYNTHETIC_SCHEMA, which has every kind of feature, with a stub model standing in for the pipeline and no hooks
+    (yours expect your model's columns).
+If application.py does not build its app with serving.create_app() (a project that kept its own service from before
+the serving package), the suite tests the serving core as create_app() builds it. Nothing here knows the dataset:
+rows are built from schema.json.
 """
 
 import copy
@@ -41,6 +49,25 @@ def read_contract():
 
 
 MODEL_SCHEMA = read_schema()  # read at collection time too: which cases run depends on the features it has
+
+
+def import_application():
+    """application.application, imported as gunicorn imports it on EB (MODEL_DIR as this suite reads it), or None when
+    application.py builds its app without serving.create_app(). An app that does not start ends the run here, with its
+    reason, once: not as an error in every test that needs it."""
+    try:
+        import application
+    except Exception as exc:
+        raise pytest.UsageError(
+            "application.py does not start, so gunicorn would not start it on Elastic Beanstalk either: %s: %s"
+            % (type(exc).__name__, exc)
+        ) from exc
+    app = getattr(application, "application", None)
+    extensions = getattr(app, "extensions", None)
+    return app if isinstance(extensions, dict) and "sci_eb" in extensions else None
+
+
+APPLICATION = import_application()
 
 # Every kind of feature the contract knows: number, integer, category (of strings and of whole numbers), text,
 # boolean, date and date-time, nullable and not. The names need RFC 6901 escaping ("/" and "~") and two category
@@ -247,31 +274,44 @@ def contract():
 
 
 @pytest.fixture(scope="session")
-def core_app():
-    """The service core on the trained model, as application.py's create_app() builds it (without hooks)."""
-    return serving.create_app(MODEL_DIR)
+def app():
+    """The app as Elastic Beanstalk runs it: application.py's, with your hooks (else the serving core; see above)."""
+    return APPLICATION if APPLICATION is not None else serving.create_app(MODEL_DIR)
 
 
 @pytest.fixture(scope="session")
-def bundle(core_app):
-    return serving.bundle_of(core_app)
+def bundle(app):
+    return serving.bundle_of(app)
+
+
+@pytest.fixture(scope="session")
+def hooks(app):
+    """(before_predict, after_predict) of the app."""
+    return serving.hooks_of(app)
+
+
+@pytest.fixture(scope="session")
+def model_app(bundle, hooks):
+    """The app's model and its before_predict, without its after_predict: for the tests that compare answers with the
+    model called directly, because after_predict may change what the model said (a threshold, say)."""
+    return serving.create_app(bundle=bundle, before_predict=hooks[0])
 
 
 @pytest.fixture
-def client(core_app):
-    return core_app.test_client()
+def client(app):
+    return app.test_client()
 
 
 @pytest.fixture
-def make_service(core_app):
-    """make_service("model") -> the core app on the trained model; make_service("synthetic", limits=None) -> an app
+def make_service(app):
+    """make_service("model") -> the app on the trained model; make_service("synthetic", limits=None) -> an app
     serving SYNTHETIC_SCHEMA (with other limits if given) and a StubRegressor."""
 
     def build(label, limits=None):
         if label == "model":
-            return Service("model", core_app)
-        app, stub = synthetic_app(limits)
-        return Service("synthetic", app, stub)
+            return Service("model", app)
+        synthetic, stub = synthetic_app(limits)
+        return Service("synthetic", synthetic, stub)
 
     return build
 

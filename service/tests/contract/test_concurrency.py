@@ -20,7 +20,7 @@ STRESS_SECONDS = 8.0
 THREADS = 2  # the Procfile's --threads
 
 
-def test_concurrent_predictions_log_no_warnings(core_app, schema):
+def test_concurrent_predictions_log_no_warnings(app, schema):
     rows = [example_row(schema)]
     batch = json.dumps({"instances": rows * min(64, schema["limits"]["maxRows"])})
     single = json.dumps({"instances": rows})
@@ -34,7 +34,7 @@ def test_concurrent_predictions_log_no_warnings(core_app, schema):
         stop.set()
 
     def client_loop():
-        client = core_app.test_client()
+        client = app.test_client()
         n = 0
         try:
             while not stop.is_set():

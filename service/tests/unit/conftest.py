@@ -2,11 +2,35 @@
 tools.schema_derivation (as train.py writes them), and apps built from them by create_app()."""
 
 import shutil
+import sys
 
 import pytest
 import support
 
 import serving
+from serving import trust
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_trust(tmp_path_factory):
+    """The trust.json the service reads and train/import write: a session's own, never service/trust.json here.
+    Every model folder the fixtures write is vouched for in it, as train.py vouches in a project."""
+    root = tmp_path_factory.mktemp("project")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trust, "PROJECT_ROOT", str(root))
+        yield root / trust.FILE_NAME
+
+
+SESSION_PATH = list(sys.path)
+
+
+@pytest.fixture(autouse=True)
+def _import_path():
+    """Each test ends with the import path the session began with: loading a model (here, or in a session fixture)
+    puts model_code/ on it for good, as in the service (serving/bundle.py), which must not leak into a test that
+    checks what an import leaves there."""
+    yield
+    sys.path[:] = SESSION_PATH
 
 
 @pytest.fixture(scope="session")

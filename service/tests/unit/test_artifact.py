@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
-from serving import ModelError, artifact, load_model
+from serving import ModelError, artifact, load_model, trust
 from serving.artifact import ArtifactError
 
 CUSTOM = "%s.Doubler" % __name__
@@ -54,22 +54,35 @@ def test_skops_lists_the_types_it_would_need_trusted_and_refuses_them_otherwise(
     assert loaded.predict(training[0]).tolist() == custom_model.predict(training[0]).tolist()
 
 
-def test_the_service_refuses_a_type_schema_json_does_not_trust(tmp_path, custom_model, features, training):
-    schema = support.write_folder(tmp_path, "custom", custom_model, features, "price")
-    assert CUSTOM in schema["model"]["trustedTypes"]
+def test_the_service_constructs_only_the_types_trust_json_lists(tmp_path, custom_model, features, project_trust):
+    support.write_folder(tmp_path, "custom", custom_model, features, "price")
+    vouched = json.loads(project_trust.read_text(encoding="utf-8"))
+    assert vouched["skopsTypes"][CUSTOM].startswith("train.py, ")  # who vouched, and when
     assert load_model(str(tmp_path)).model.steps[1][0] == "double"
-    # schema.json is not hashed, but narrowing its trust only ever refuses more
-    schema["model"]["trustedTypes"] = [t for t in schema["model"]["trustedTypes"] if t != CUSTOM]
-    (tmp_path / "schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    # Trust as the project's file says it, minus the custom type: refused.
+    narrowed = trust.Trust({t: n for t, n in vouched["skopsTypes"].items() if t != CUSTOM}, vouched["pickles"])
     with pytest.raises(ModelError, match="cannot load .*model.skops: the skops file contains types nobody vouched"):
-        load_model(str(tmp_path))
+        load_model(str(tmp_path), trust=narrowed)
+
+
+def test_bytes_must_be_the_declared_format(classifier):
+    skops_blob, _types = artifact.dumps(classifier, "skops")
+    joblib_blob, _types = artifact.dumps(classifier, "joblib")
+    assert artifact.sniff(skops_blob) == "skops" and artifact.sniff(joblib_blob) == "joblib"
+    assert artifact.sniff(b"PK\x03\x04 not a zip") is None and artifact.sniff(b"{}") is None
+    with pytest.raises(ArtifactError, match="declared as skops but its bytes are a joblib file"):
+        artifact.loads(joblib_blob, "skops")
+    with pytest.raises(ArtifactError, match="declared as joblib but its bytes are a skops file"):
+        artifact.loads(skops_blob, "joblib")
+    with pytest.raises(ArtifactError, match="neither a skops file nor a joblib pickle"):
+        artifact.loads(b"cos\nsystem\n(S'true'\ntR.", "joblib")  # a protocol-0 pickle: never what joblib writes
 
 
 def test_unknown_formats_are_refused_with_the_known_ones(classifier):
     with pytest.raises(ArtifactError, match="unknown model format 'pickle'; use one of: skops, joblib"):
         artifact.dumps(classifier, "pickle")
     with pytest.raises(ArtifactError, match="unknown model format 'pickle'"):
-        artifact.loads(b"", "pickle")
+        artifact.loads(b"\x80", "pickle")
 
 
 def test_without_skops_installed_the_error_says_what_to_do(monkeypatch, classifier):

@@ -85,7 +85,11 @@ def test_a_sklearn_model_is_refused_by_an_onnx_project(classifier_dir, monkeypat
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("runtime", "tensorflow", "model.runtime 'tensorflow' is not one of"), ("format", "pickle", "model.format")],
+    [
+        ("runtime", "tensorflow", "model.runtime 'tensorflow' is not one of"),
+        ("format", "pickle", "model.format 'pickle' is unknown"),
+        ("format", None, "model.format is missing"),
+    ],
 )
 def test_unknown_runtimes_and_formats_are_refused(model_copy, field, value, message):
     rewrite_schema(model_copy, lambda s: s["model"].update({field: value}))
@@ -99,11 +103,13 @@ def test_classes_other_than_the_models_are_refused(model_copy):
         load_model(str(model_copy))
 
 
-def test_a_joblib_folder_loads_and_a_schema_without_format_means_joblib(tmp_path, regressor, features):
+def test_a_joblib_folder_loads_and_a_schema_without_format_is_refused(tmp_path, regressor, features):
     support.write_folder(tmp_path, "prices", regressor, features, "price", fmt="joblib")
-    rewrite_schema(tmp_path, lambda s: s["model"].pop("format"))
-    bundle = load_model(str(tmp_path))
+    bundle = load_model(str(tmp_path))  # write_model_folder vouched for the pickle it wrote
     assert bundle.classes is None and bundle.schema["model"]["artifact"] == "model.joblib"
+    rewrite_schema(tmp_path, lambda s: s["model"].pop("format"))
+    with pytest.raises(ModelError, match="model.format is missing; it must be one of skops, joblib. Run `make train`"):
+        load_model(str(tmp_path))
 
 
 def test_a_classifier_without_probabilities_is_served_with_its_decision_scores(tmp_path, training):

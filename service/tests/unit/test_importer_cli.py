@@ -10,6 +10,7 @@ import textwrap
 import pytest
 from importer_fixtures import pickle_from_another_sklearn, sample_csv, skops_file
 
+from serving import trust
 from tools.importer import cli, environment, proof
 
 UNIT = os.path.dirname(os.path.abspath(__file__))
@@ -25,7 +26,9 @@ REAL_SERVICE = textwrap.dedent(
     sys.path[:0] = [{service!r}, {unit!r}]
     import project_settings
     sys.modules["serving.settings"] = project_settings
-    from serving import create_app
+    from serving import create_app, trust
+
+    trust.PROJECT_ROOT = {{trust_root}}  # the session's trust.json (conftest.py), where train and import vouch
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, *args):
@@ -44,7 +47,7 @@ def project(monkeypatch, tmp_path):
     (root / "model").mkdir(parents=True)
     (root / "model" / "schema.json").write_text(json.dumps({"model": {"name": "churn"}}))
     (root / "model" / "NOTES.md").write_text("why this model")
-    (root / "serve.py").write_text(REAL_SERVICE)
+    (root / "serve.py").write_text(REAL_SERVICE.replace("{trust_root}", repr(trust.PROJECT_ROOT)))
     (root / "Procfile").write_text("web: python serve.py --bind 127.0.0.1:8000\n")
     # Everything the importer writes at the project root (model_code/, requirements) goes to this one, not service/.
     for module in (proof, cli, environment):
@@ -176,7 +179,9 @@ def test_the_entry_point_runs_from_any_folder_and_exits_2_on_a_refusal(tmp_path)
 FEATURES = "import numpy as np\n\n\ndef double(values):\n    return np.asarray(values) * 2\n"
 
 
-def test_the_user_s_code_comes_with_the_model_into_model_code_and_is_served_from_there(project, tmp_path, monkeypatch):
+def test_the_user_s_code_comes_with_the_model_into_model_code_and_is_served_from_there(
+    project, tmp_path, monkeypatch, project_trust
+):
     import importlib
 
     from importer_fixtures import iris
@@ -205,12 +210,18 @@ def test_the_user_s_code_comes_with_the_model_into_model_code_and_is_served_from
     assert snapshot(project) == before and sorted(os.listdir(str(project))) == ["Procfile", "model", "serve.py"]
 
     (project / "Procfile").write_text("web: python serve.py --bind 127.0.0.1:8000\n")
+    # The apps other tests built put this checkout's model_code/ on sys.path (serving/bundle.py); the import adds none.
+    code_paths = [p for p in sys.path if "model-code-import" in p or p.endswith("model_code")]
     assert cli.main(base + ["--code", str(notebook / "acme_features.py")]) == 0
     assert sorted(os.listdir(str(project / "model_code"))) == ["README.md", "acme_features.py"]
+    # The user's own type, trusted by --code, is recorded where every trust decision is: trust.json, not model/.
     with open(str(project / "model" / "schema.json")) as fh:
-        assert "acme_features.double" in json.load(fh)["model"]["trustedTypes"]
+        assert "trustedTypes" not in json.load(fh)["model"]
+    with open(str(project_trust)) as fh:
+        assert "acme_features.double" in json.load(fh)["skopsTypes"]
     assert "acme_features" not in sys.modules or str(project) in sys.modules["acme_features"].__file__
-    assert not [p for p in sys.path if "model-code-import" in p or p.endswith("model_code")]
+    assert [p for p in sys.path if "model-code-import" in p or p.endswith("model_code")] == code_paths
+    assert not [p for p in code_paths if str(project) in p]
     # Imported again without --code: the model_code/ it has is the model's code (and stays as it is).
     sys.modules.pop("acme_features", None)
     assert cli.main(base) == 0

@@ -57,7 +57,8 @@ def test_the_notebook_s_own_definitions_are_refused_with_how_to_move_them_into_a
     found = named("__main__.double")
     message = refusal(place(found, {}, {}), found)
     assert message.startswith("the model refers to __main__.double, defined in the notebook or script that saved it")
-    assert "import it with --code features.py" in message
+    assert "import it with --code my_code.py" in message
+    assert "the project's features.py" in message
 
 
 def test_an_unknown_module_is_named_with_both_fixes_and_the_mlflow_requirements_that_may_provide_it():

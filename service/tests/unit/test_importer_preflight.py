@@ -174,3 +174,51 @@ def test_a_skops_file_whose_schema_is_damaged_is_refused_with_the_reason(tmp_pat
         archive.writestr("schema.json", "{not json")
     [message] = problems(options(path, sample=sample_csv(tmp_path)))
     assert message.startswith("cannot read %s as a skops file: JSONDecodeError" % path)
+
+
+def test_the_project_s_own_modules_are_used_as_they_are_and_trusted_only_when_told(own_code, tmp_path):
+    # features.py (or any module beside application.py) is the project's: the model may use it without --code, which
+    # would shadow it; loading still runs it, so its skops types need --trust-type as any other.
+    project = tmp_path / "project"
+    project.mkdir()
+    with open(own_code.module) as fh:
+        (project / "acme_features.py").write_text(fh.read())
+    sample = sample_csv(tmp_path)
+    context = Context(root=str(project))
+    [message] = problems(options(own_code.model, sample=sample), context)
+    assert message.startswith("the skops file contains types nobody vouched for: acme_features.double")
+    assert "--trust-type acme_features.double" in message
+    found = check(options(own_code.model, sample=sample, trust_type=["acme_features.double"]), context)
+    assert found.code == {} and found.project_modules == {"acme_features": str(project / "acme_features.py")}
+    assert found.trusted == ["acme_features.double"]
+    clash = problems(options(own_code.model, sample=sample, code=[own_code.module]), context)
+    assert clash[0].startswith("--code would bring module(s) named like what the service already imports")
+    assert "acme_features (acme_features.py in this project)" in clash[0]
+
+
+def test_code_named_features_is_refused_for_the_project_s_features_py(tmp_path):
+    path = tmp_path / "features.py"
+    path.write_text("")
+    [message] = problems(options(skops_file(tmp_path), sample=sample_csv(tmp_path), code=[str(path)]))
+    assert "features (the project's features.py, where derived features live" in message
+
+
+def test_types_that_run_code_are_refused_by_the_preflight_whoever_vouches_for_them(tmp_path):
+    # The service's own denylist (serving/trust.py), read without importing Flask: no flag lets builtins.eval in, not
+    # --trust-type, not MLflow's recorded list with --trust-mlflow-types.
+    model = make_pipeline(FunctionTransformer(eval), LogisticRegression(max_iter=500))
+    root = mlflow_folder(tmp_path / "m")
+    skops_file(root, model, name="model.skops")
+    with open(os.path.join(root, "MLmodel")) as fh:
+        meta = json.load(fh)
+    meta["flavors"]["sklearn"]["skops_trusted_types"] = ["builtins.eval"]
+    with open(os.path.join(root, "MLmodel"), "w") as fh:
+        json.dump(meta, fh)
+    refusal = (
+        "the skops file contains builtins.eval, which run code, files, processes or the network when the model loads "
+        "or predicts: refused even if trusted (no flag accepts them), and the service would refuse them too. Rebuild "
+        "the model without them"
+    )
+    for given in (dict(trust_mlflow_types=True), dict(trust_type=["builtins.eval"])):
+        assert problems(options(root, sample=sample_csv(tmp_path), **given)) == [refusal]
+    assert preflight.trust_rules().runs_code("os.system") and not preflight.trust_rules().runs_code("numpy.dtype")

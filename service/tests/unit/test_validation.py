@@ -118,19 +118,58 @@ def test_details_are_contract_sentences_that_never_echo_the_value():
 
 
 def test_rows_are_reported_in_order_with_unknown_members_sorted_by_utf16_after_the_features():
-    # U+1F600 is a surrogate pair in UTF-16 (0xD83D...), which sorts before U+FF61, unlike code point order.
-    bad = dict(row(length="x"), **{"\U0001f600": 1, "\uff61": 1, "b": 1, "a/b": 1})
-    found = errors({"instances": [row(), "row", bad], "z": 1, "extra": 2})
+    # U+1F600 is a surrogate pair in UTF-16 (0xD83D...), which sorts before U+FF61, unlike code point order. The row
+    # has as many members as the model has features (5), so each is looked at.
+    bad = {"length": "x", "\U0001f600": 1, "\uff61": 1, "b": 1, "a/b": 1}
+    found = errors({"instances": [row(), "row", bad]})
     assert found == [
-        ("/extra", "unknown_field"),
-        ("/z", "unknown_field"),
         ("/instances/1", "not_an_object"),
         ("/instances/2/length", "not_a_number"),
+        ("/instances/2/weight~1kg", "required"),
+        ("/instances/2/rooms", "required"),
+        ("/instances/2/colour", "required"),
+        ("/instances/2/code~0x", "required"),
         ("/instances/2/a~1b", "unknown_field"),
         ("/instances/2/b", "unknown_field"),
         ("/instances/2/\U0001f600", "unknown_field"),
         ("/instances/2/\uff61", "unknown_field"),
     ]
+    assert errors({"z": 1}) == [("/instances", "required"), ("/z", "unknown_field")]
+
+
+def test_objects_with_more_members_than_allowed_are_refused_whole_before_their_members():
+    # A request has one member ("instances"); a row at most one per feature. Beyond that nothing inside is looked at,
+    # so 90,000 names cost what one does, and none of them is echoed.
+    assert errors({"instances": [row()], "extra": 1}) == [("", "too_many_members")]
+    assert errors({"a": 1, "b": 2}) == [("", "too_many_members")]
+    huge = dict(row(length="x"), **{"n%05d" % i: 1 for i in range(90000)})
+    found = validate_instances({"instances": [huge, dict(row(), extra=1), row(rooms=2.5)]}, SCHEMA)
+    assert [(e["pointer"], e["code"]) for e in found] == [
+        ("/instances/0", "too_many_members"),
+        ("/instances/1", "too_many_members"),
+        ("/instances/2/rooms", "not_an_integer"),
+    ]
+    assert found[0]["detail"] == WORDS["row.too_many_members"].replace("{features}", "5")
+    # As many members as features is looked at member by member: a missing feature and one unknown name.
+    assert errors({"instances": [_swap(row(), "length", "extra")]}) == [
+        ("/instances/0/length", "required"),
+        ("/instances/0/extra", "unknown_field"),
+    ]
+
+
+def _swap(values, name, other):
+    values = dict(values)
+    values[other] = values.pop(name)
+    return values
+
+
+def test_echoed_names_are_cut_at_the_contracts_length():
+    limit = CONTRACT["maxEchoedNameLength"]
+    long_name = "\U0001f600" + "n" * (limit * 1000)  # a code point outside the BMP counts once, as in JavaScript
+    found = errors({"instances": [_swap(row(), "length", long_name)]})
+    assert found[-1] == ("/instances/0/" + long_name[:limit] + "\u2026", "unknown_field")
+    exact = "m/" * (limit // 2)
+    assert errors({exact: 1})[-1] == ("/" + escape_pointer(exact), "unknown_field")  # escaped after cutting, not cut
 
 
 def test_every_code_is_one_contract_json_words():

@@ -11,6 +11,7 @@ import shutil
 import sys
 
 from serving import artifact, settings
+from serving import trust as trust_file
 from tools.schema_derivation import DerivationError, request_rows, write_model_folder
 
 from . import PROJECT_ROOT, ImportRefused
@@ -94,6 +95,27 @@ def installed_distribution(module):
     return names[0] if names else None
 
 
+def _read_bytes(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def _put_back(path, data):
+    """The file as it was: `data`, or no file when it had none."""
+    if _read_bytes(path) == data:
+        return
+    if data is None:
+        os.remove(path)
+        return
+    temp = path + ".import-undo"
+    with open(temp, "wb") as fh:
+        fh.write(data)
+    os.replace(temp, path)
+
+
 def installed_version(distribution):
     try:
         from importlib import metadata
@@ -129,6 +151,9 @@ def main(argv=None):
     code_dir = os.path.join(PROJECT_ROOT, CODE_DIR)
     candidate = code_candidate = installed = None
     path_added, additions = None, {}
+    # write_model_folder vouches in trust.json before the proof (the proof's service reads it): an import that does
+    # not swap its model in takes its vouching back, so "nothing was changed" holds for trust.json too.
+    trust_before = _read_bytes(trust_file.project_file())
     try:
         # Everything that needs no loading and no venv first: a refusal takes seconds.
         found = check(args, project_context())
@@ -180,11 +205,6 @@ def main(argv=None):
             )
         except DerivationError as exc:
             raise ImportRefused(str(exc)) from exc
-        if args.format == "skops" and schema["model"]["trustedTypes"]:
-            print(
-                "note: schema.json trusts these types beyond skops' defaults (the service loads only those): %s"
-                % ", ".join(schema["model"]["trustedTypes"])
-            )
         rows = request_rows(frame, features)
         prove_in_process(candidate, rows, expected, LIMITS["maxRows"])
         served_diff = serve_and_compare(candidate, rows, expected, LIMITS["maxRows"], args.port)
@@ -197,16 +217,19 @@ def main(argv=None):
             installed = None
     except _Repin as repin:
         _undo(installed)
+        _put_back(trust_file.project_file(), trust_before)
         installed = None
         _forget(candidate, code_candidate)
         candidate = code_candidate = None
         return repin_and_import(repin.version, repin.pins, argv, additions)
     except ImportRefused as exc:
         _undo(installed)
+        _put_back(trust_file.project_file(), trust_before)
         print("error: %s. Nothing was changed." % str(exc).rstrip("\n"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         _undo(installed)
+        _put_back(trust_file.project_file(), trust_before)
         print("interrupted. Nothing was changed.", file=sys.stderr)
         return 130
     finally:

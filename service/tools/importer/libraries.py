@@ -110,8 +110,10 @@ def refuse_unplaced(placement, inspection, facts, code_found, in_project=True):
     if placement.main:
         problems.append(
             "the model refers to %s, defined in the notebook or script that saved it (__main__): no other program "
-            "can import that. Move it into a module of its own (e.g. features.py), import it from there in the "
-            "notebook, fit and save the model again, and import it with --code features.py" % ", ".join(placement.main)
+            "can import that. Derived features belong in the project's features.py (its derive(), which the "
+            "notebook imports and the project's own code runs as it is); anything else, move it into a module of its "
+            "own (e.g. my_code.py), import it from there in the notebook, fit and save the model again, and import it "
+            "with --code my_code.py" % ", ".join(placement.main)
         )
     for module in placement.unplaced:
         names = ", ".join(inspection.named_from(module)[:4])

@@ -15,6 +15,7 @@ problems. Like cli.py it orders job modules (source, mlflow_model, inspection, l
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -26,6 +27,19 @@ from .libraries import LIBRARIES, PROJECT_MODULES, STDLIB
 from .source import identify, pickle_refusal, sniff_sklearn_version
 
 MLFLOW_TYPES_FLAG = "--trust-mlflow-types"
+# The service's own rules (serving/trust.py: trust.json and the types that run code), read from its file by path:
+# importing the serving package would import Flask, and the preflight runs on the standard library alone.
+_TRUST_PY = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "serving", "trust.py"
+)
+
+
+def trust_rules():
+    """serving/trust.py as a module of its own (it imports only the standard library)."""
+    spec = importlib.util.spec_from_file_location("_sci_eb_trust_rules", _TRUST_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def add_model_arguments(parser):
@@ -82,11 +96,14 @@ def add_model_arguments(parser):
 class Preflight(object):
     """What check() decided. trusted: the skops types loading may construct beyond skops' defaults; code: {module:
     source} to bring into model_code/ (from --code); code_modules: every user module the model may import (those, or
-    model_code/'s when no --code is given); libraries: {module: (distribution, version, where the version is from)}."""
+    model_code/'s when no --code is given); project_modules: the project's own modules beside application.py
+    (features.py), which a model may use too, trusted only by --trust-type or --trust-pickle; libraries: {module:
+    (distribution, version, where the version is from)}."""
 
     def __init__(self, kind, path, facts, inspection):
         self.kind, self.path, self.facts, self.inspection = kind, path, facts, inspection
         self.trusted, self.code, self.code_modules, self.libraries, self.notes = [], {}, {}, {}, []
+        self.project_modules = {}
         self.written_by = None
 
 
@@ -121,8 +138,9 @@ def check(args, context):
     if found.inspection is not None:
         _placement(found, context, problems)
     _trust(found, args, context, problems)
-    if context.runtime == "onnx" and (found.libraries or found.code_modules and found.inspection is not None):
-        used = sorted(found.libraries) + sorted(m for m in found.code_modules if m in found.inspection.modules)
+    own = dict(found.project_modules, **found.code_modules)
+    if context.runtime == "onnx" and (found.libraries or own and found.inspection is not None):
+        used = sorted(found.libraries) + sorted(m for m in own if m in found.inspection.modules)
         if used:
             problems.append(
                 "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there. Serve "
@@ -166,12 +184,14 @@ def _code(found, args, context, problems):
     found.code = given
     existing = user_code.modules_in(os.path.join(context.root, user_code.CODE_DIR)) if context.root else {}
     found.code_modules = given or existing
+    # The project's own modules (features.py): importable as they are, recorded with the model like model_code/'s.
+    found.project_modules = user_code.own_modules(context.root)
 
 
 def _placement(found, context, problems):
     pinned = _pinned(context.pins_from)
     installed = context.installed[0] if context.installed else None
-    placement = libraries.place(found.inspection, found.code_modules, pinned, installed)
+    placement = libraries.place(found.inspection, dict(found.project_modules, **found.code_modules), pinned, installed)
     mlflow_code = user_code.modules_in((found.facts or {}).get("code"))
     try:
         libraries.refuse_unplaced(
@@ -208,6 +228,16 @@ def _trust(found, args, context, problems):
     if found.kind != "skops":
         return
     references = found.inspection.references if found.inspection else skops_types(found.kind, found.path)
+    # Types that run code are refused whoever vouches for them (--trust-type, MLflow's list, --code): the service
+    # would refuse them at start-up (serving/trust.py), so the import stops here, with no flag that lets them in.
+    dangerous = sorted(set(t for t in references if trust_rules().runs_code(t)))
+    if dangerous:
+        problems.append(
+            "the skops file contains %s, which run code, files, processes or the network when the model loads or "
+            "predicts: refused even if trusted (no flag accepts them), and the service would refuse them too. "
+            "Rebuild the model without them" % ", ".join(dangerous)
+        )
+        return
     # The user's own code is trusted by --code (it runs when the model loads); its types with it.
     own = [t for t in references if t.split(".", 1)[0] in found.code_modules]
     trusted = sorted(set(list(args.trust_type) + (recorded if mlflow_flag else []) + own))
@@ -223,6 +253,7 @@ def _trust(found, args, context, problems):
         candidates = [t for t in references if t.split(".", 1)[0] not in STDLIB | set(PROJECT_MODULES)]
     # Modules nobody provides are refused by placement, with --code as the fix: not asked about type by type here.
     placed = set(STDLIB) | set(PROJECT_MODULES) | set(found.libraries) | set(found.code_modules)
+    placed |= set(found.project_modules)
     left = [t for t in candidates if t not in trusted and t.split(".", 1)[0] in placed]
     if not left:
         return

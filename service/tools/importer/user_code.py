@@ -18,6 +18,13 @@ README = "README.md"
 # What a generated project's root holds (application.py, serving/, tools/, train.py, tests/): a module of the
 # user's code by one of these names would be shadowed by, or shadow, the project's own.
 PROJECT_NAMES = frozenset(["application", "serving", "tools", "train", "tests", "model", "docs", "gateway", "data"])
+# features.py is the project's own module for derived features (train.py makes its derive() the pipeline's first
+# step): a module of that name in model_code/ would be shadowed by it, so code of that name goes into features.py.
+FEATURES = "features"
+FEATURES_CLASH = (
+    "the project's features.py, where derived features live: put your derive() there (the README's recipe) or "
+    "rename your module"
+)
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -86,7 +93,16 @@ def project_names(root):
                 taken[name[:-3]] = "%s in this project" % name
             elif os.path.isfile(os.path.join(path, "__init__.py")) and name != CODE_DIR:
                 taken[name] = "the package %s/ in this project" % name
+    taken[FEATURES] = FEATURES_CLASH
     return taken
+
+
+def own_modules(root):
+    """{module: path} of the user's own modules beside application.py (features.py, and any module they added), which
+    the service imports as it imports model_code/'s: a model may use them without --code. Their trust is not implied:
+    a skops type of theirs still needs --trust-type (or the pickle --trust-pickle), as train.py's TRUSTED_CODE."""
+    found = modules_in(root) if root else {}
+    return dict((m, p) for m, p in found.items() if m not in PROJECT_NAMES and m != CODE_DIR)
 
 
 def stage(modules, folder):
