@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CONTRACT, ERROR_CODES, PROBLEM_KINDS, type ProblemKind } from './contract.js';
 import { answerExample, invalidExampleBody, problemExamples } from './openapi-examples.js';
 import type { Problem } from './problems.js';
-import { clientPackageName } from './scripts/client-package-name.js';
+import { clientPackageName } from './client-package-name.js';
 import { PublicModelSchema, publicSchema } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 

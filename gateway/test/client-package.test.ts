@@ -9,7 +9,7 @@ import { join, sep } from 'node:path';
 import openapiTS from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, listen, testApp } from './helpers/app.js';
-import { clientPackageName, clientPackageVersion } from '../src/scripts/client-package-name.js';
+import { clientPackageName, clientPackageVersion } from '../src/client-package-name.js';
 import { packClient } from '../src/scripts/pack-client.js';
 import {
   CLIENT_PACKAGE,

@@ -25,7 +25,7 @@ import {
   type FrontendProject,
 } from './helpers/frontend-project.js';
 import { echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
-import { clientPackageName } from '../src/scripts/client-package-name.js';
+import { clientPackageName } from '../src/client-package-name.js';
 import { exampleRow } from '../src/schema/validators.js';
 import { loadModelSchema } from '../src/schema/load.js';
 

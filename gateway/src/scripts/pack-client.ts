@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../config.js';
 import { loadModelSchema, type ModelSchema } from '../schema/load.js';
 import { generateTypes } from '../schema/typegen.js';
-import { clientPackageName, clientPackageVersion } from './client-package-name.js';
+import { clientPackageName, clientPackageVersion } from '../client-package-name.js';
 
 // npm run client:pack: the typed client as an npm tarball a frontend installs (`npm install <path>.tgz`). Its types,
 // SCHEMA and RULES are generated from schema.json at pack time (not taken from a committed file that could lag), its

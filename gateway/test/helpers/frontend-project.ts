@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../../src/config.js';
 import { loadModelSchema } from '../../src/schema/load.js';
 import { exampleRow } from '../../src/schema/validators.js';
 import { GENERATED } from '../../src/scripts/schema-sync.js';
-import { clientPackageName } from '../../src/scripts/client-package-name.js';
+import { clientPackageName } from '../../src/client-package-name.js';
 import { packClient } from '../../src/scripts/pack-client.js';
 import { echoPrediction } from './upstream.js';
 
