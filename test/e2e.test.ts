@@ -143,10 +143,10 @@ describe('a generated project, end to end', () => {
         /^model\/\.env$/,
       ],
     );
-    // An allow-list: nothing ships but the service, its model and trust, and what EB reads.
+    // An allow-list: nothing ships but the service, its derived features, its model and trust, and what EB reads.
     expectOnlyAllowed(
       zip,
-      /^(application\.py|requirements\.txt|Procfile|trust\.json|(serving|model|\.ebextensions|\.platform)\/.+)$/,
+      /^(application\.py|features\.py|requirements\.txt|Procfile|trust\.json|(serving|model|\.ebextensions|\.platform)\/.+)$/,
     );
   });
 

@@ -6,6 +6,155 @@ export const FEATURE_NAMES = ["sepal_length", "sepal_width", "petal_length", "pe
 
 export const MAX_ROWS = 1000;
 
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+/** The model at run time: features (type, nullability, categories, maxLength, training ranges), target, limits. */
+export const SCHEMA = {
+  "schemaVersion": 1,
+  "model": {
+    "name": "iris-classifier",
+    "version": "3f2a9c0d41b7",
+    "task": "classification"
+  },
+  "features": [
+    {
+      "name": "sepal_length",
+      "type": "number",
+      "nullable": false,
+      "observedMin": 4.3,
+      "observedMax": 7.9
+    },
+    {
+      "name": "sepal_width",
+      "type": "number",
+      "nullable": false,
+      "observedMin": 2,
+      "observedMax": 4.4
+    },
+    {
+      "name": "petal_length",
+      "type": "number",
+      "nullable": false,
+      "observedMin": 1,
+      "observedMax": 6.9
+    },
+    {
+      "name": "petal_width",
+      "type": "number",
+      "nullable": false,
+      "observedMin": 0.1,
+      "observedMax": 2.5
+    }
+  ],
+  "target": {
+    "name": "species",
+    "type": "category",
+    "classes": [
+      "setosa",
+      "versicolor",
+      "virginica"
+    ]
+  },
+  "limits": {
+    "maxRows": 1000,
+    "maxBodyBytes": 1048576
+  }
+} as const;
+
+/** contract.json's limits and sentences, which the client's validator applies exactly as the gateway does. */
+export const RULES = {
+  "typePrefix": "urn:sci-eb:problem:",
+  "maxMagnitude": 3.4028234663852886e+38,
+  "maxErrors": 100,
+  "maxListedCategories": 20,
+  "maxEchoedNameLength": 64,
+  "minYear": 1678,
+  "maxYear": 2261,
+  "problems": {
+    "malformed-json": {
+      "status": 400,
+      "title": "The request body is not valid JSON"
+    },
+    "unauthorized": {
+      "status": 401,
+      "title": "A valid API key is required"
+    },
+    "not-found": {
+      "status": 404,
+      "title": "There is nothing at this path"
+    },
+    "method-not-allowed": {
+      "status": 405,
+      "title": "This method is not allowed on this path"
+    },
+    "body-too-large": {
+      "status": 413,
+      "title": "The request body is too large"
+    },
+    "unsupported-media-type": {
+      "status": 415,
+      "title": "The request body must be application/json"
+    },
+    "validation-error": {
+      "status": 422,
+      "title": "The request does not match the model's feature schema"
+    },
+    "rate-limited": {
+      "status": 429,
+      "title": "Too many requests"
+    },
+    "internal-error": {
+      "status": 500,
+      "title": "Internal error"
+    },
+    "upstream-error": {
+      "status": 502,
+      "title": "The prediction service gave an invalid or failed answer"
+    },
+    "upstream-unavailable": {
+      "status": 503,
+      "title": "The prediction service is unavailable"
+    },
+    "not-ready": {
+      "status": 503,
+      "title": "The service is not ready to serve predictions"
+    },
+    "upstream-timeout": {
+      "status": 504,
+      "title": "The prediction service did not answer in time"
+    }
+  },
+  "validation": {
+    "one": "1 problem; see errors",
+    "many": "{count} problems; see errors",
+    "capped": "{count} problems; the first 100 are listed in errors"
+  },
+  "errors": {
+    "document.not_an_object": "must be a JSON object with an \"instances\" array",
+    "document.too_many_members": "has more members than a request has: send only \"instances\"",
+    "document.unknown_field": "is not a member of the request",
+    "instances.required": "is required",
+    "instances.not_an_array": "must be an array of rows",
+    "instances.too_few_rows": "must contain at least 1 row",
+    "instances.too_many_rows": "must contain at most {maxRows} rows",
+    "row.not_an_object": "must be an object of feature values",
+    "row.too_many_members": "has more members than the model has features ({features}): send only those the schema lists",
+    "row.unknown_field": "is not a feature of this model",
+    "feature.required": "is required",
+    "feature.not_nullable": "must not be null",
+    "feature.not_a_number": "must be a number",
+    "feature.not_finite": "must be a finite number, at most 3.4e38 in magnitude",
+    "feature.not_an_integer": "must be a whole number",
+    "feature.not_a_string": "must be a string",
+    "feature.unknown_category": "must be one of: {categories}",
+    "feature.unknown_category.many": "must be one of the {count} categories listed in the schema",
+    "feature.not_a_boolean": "must be true or false",
+    "feature.too_long": "must be at most {maxLength} characters long",
+    "feature.not_a_date": "must be a date as YYYY-MM-DD, in the years 1678 to 2261",
+    "feature.not_a_datetime": "must be a date-time as YYYY-MM-DDTHH:MM:SS, with an optional fraction of a second and offset (Z or +HH:MM), in the years 1678 to 2261"
+  }
+} as const;
+
 /** One row of features, in training column order. Every key is required. */
 export interface FeatureRow {
   /** A finite number. Training data: 4.3 to 7.9 (not enforced). */

@@ -49,7 +49,10 @@ export function createApp(config: Config, deps: AppDeps = {}): GatewayApp {
   });
   const chains = buildChains(config, services, inFlight.track, deps.rateLimitStore);
   const openapi = JSON.stringify(
-    describeRunningGateway(buildOpenApi(validators), { apiKeys: config.API_KEY_HASHES.length > 0 }),
+    describeRunningGateway(buildOpenApi(validators), {
+      apiKeys: config.API_KEY_HASHES.length > 0,
+      rateLimit: config.RATE_LIMIT_MAX > 0,
+    }),
   );
   const app = createRoutes({ chains, schema, metrics, readiness: readiness.handler, openapi });
 

@@ -28,6 +28,12 @@ export interface ApiKeyGuard {
  * key is hashed and compared with every configured hash in constant time, without stopping at the first match, so
  * the response time says nothing about which or how many hashes exist.
  */
+/** The 401's detail sentences (also the OpenAPI document's examples). */
+export const AUTH_FAILURES = {
+  missing: 'Send an API key in the X-API-Key header or as Authorization: Bearer <key>.',
+  invalid: 'The API key is not valid.',
+} as const;
+
 export function createApiKeyAuth(hashesHex: readonly string[]): ApiKeyGuard {
   const hashes = hashesHex.map((hex) => Buffer.from(hex.toLowerCase(), 'hex'));
   const unauthorized = (detail: string) =>
@@ -39,7 +45,7 @@ export function createApiKeyAuth(hashesHex: readonly string[]): ApiKeyGuard {
     identify(req, res, next) {
       const key = presentedKey(req);
       if (key === undefined) {
-        res.locals['authFailure'] = 'Send an API key in the X-API-Key header or as Authorization: Bearer <key>.';
+        res.locals['authFailure'] = AUTH_FAILURES.missing;
         next();
         return;
       }
@@ -48,7 +54,7 @@ export function createApiKeyAuth(hashesHex: readonly string[]): ApiKeyGuard {
       hashes.forEach((hash, i) => {
         if (timingSafeEqual(hash, digest) && matched === -1) matched = i;
       });
-      if (matched === -1) res.locals['authFailure'] = 'The API key is not valid.';
+      if (matched === -1) res.locals['authFailure'] = AUTH_FAILURES.invalid;
       // A short, non-secret identity for rate limits and logs: a prefix of the hash, never the key.
       else res.locals['apiKeyId'] = hashesHex[matched]!.slice(0, 12).toLowerCase();
       next();

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { fill } from './shared/fill.js';
+import { echoName } from './shared/members.js';
 
 // The prediction contract's wording and limits (contract.json, the same bytes as the Flask service's
 // serving/contract.json). Both servers read it at start-up, so their problem+json answers are byte-for-byte alike;
@@ -149,31 +151,11 @@ export function loadContract(url: URL = CONTRACT_URL): Contract {
 /** Read once, when the gateway starts: every problem the gateway sends is worded from this. */
 export const CONTRACT: Contract = loadContract();
 
-/**
- * Fills `{name}` placeholders in one pass: a filled-in value is never scanned again, so a category named
- * "{count}" stays as it is. A placeholder without a value is left as written.
- */
-export function fill(template: string, values: Record<string, string | number> = {}): string {
-  return template.replace(/\{([A-Za-z]+)\}/g, (whole, name: string) =>
-    Object.hasOwn(values, name) ? String(values[name]) : whole,
-  );
-}
+export { fill };
 
-/**
- * A member name the client sent, as a pointer may echo it: its first maxEchoedNameLength code points, then "…".
- * Code points, not UTF-16 units, as the Flask service counts them (a surrogate pair is one), so both cut alike.
- */
+/** A member name the client sent, as a pointer may echo it: cut to maxEchoedNameLength code points, then "…". */
 export function echoedName(name: string): string {
-  const limit = CONTRACT.maxEchoedNameLength;
-  if (name.length <= limit) return name; // at most as many code points as units
-  let count = 0;
-  let end = 0;
-  for (const point of name) {
-    if (count === limit) return `${name.slice(0, end)}\u2026`;
-    count++;
-    end += point.length;
-  }
-  return name;
+  return echoName(name, CONTRACT.maxEchoedNameLength);
 }
 
 /** The contract's own limits, which its sentences may name. */

@@ -21,6 +21,9 @@ function modelOf(body: unknown): { name?: string; version?: string } | undefined
  * whose schema.json is for another model would reject good rows or pass bad ones, so a mismatch is "not ready".
  * The result is cached briefly so load-balancer polls do not become upstream load.
  */
+/** The 503 of /health/ready while the gateway drains (also the OpenAPI document's example). */
+export const DRAINING_DETAIL = 'The gateway is shutting down.';
+
 export function createReadinessCheck(options: {
   client: UpstreamClient;
   schema: ModelSchema;
@@ -77,7 +80,7 @@ export function createReadinessCheck(options: {
     check,
     async handler(_req: Request, res: Response): Promise<void> {
       if (options.isDraining()) {
-        sendProblem(res, makeProblem('not-ready', 503, 'The gateway is shutting down.'));
+        sendProblem(res, makeProblem('not-ready', 503, DRAINING_DETAIL));
         return;
       }
       const result = await check();

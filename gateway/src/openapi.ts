@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { CONTRACT, ERROR_CODES, PROBLEM_KINDS } from './contract.js';
-import { PublicModelSchema } from './schema/load.js';
+import { CONTRACT, ERROR_CODES, PROBLEM_KINDS, type ProblemKind } from './contract.js';
+import { answerExample, invalidExampleBody, problemExamples } from './openapi-examples.js';
+import type { Problem } from './problems.js';
+import { clientPackageName } from './client-package-name.js';
+import { PublicModelSchema, publicSchema } from './schema/load.js';
 import type { Validators } from './schema/validators.js';
 
 // OpenAPI 3.1 schema objects *are* JSON Schema 2020-12, which is what zod 4's own z.toJSONSchema emits, so the spec
@@ -70,18 +73,76 @@ function componentSchemas(
   return schemas;
 }
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-});
-
 const TRACE_HEADERS = {
   'X-Request-Id': { description: "The caller's X-Request-Id, or one the gateway made", schema: { type: 'string' } },
 };
 
+/** IETF draft-ietf-httpapi-ratelimit-headers-08, as the gateway sends them while rate limiting is on (RATE_LIMIT_MAX > 0). */
+export const RATE_LIMIT_HEADERS = {
+  RateLimit: {
+    description: "This client's window: r = requests remaining, t = seconds until it resets",
+    schema: { type: 'string' },
+    example: '"600-in-1min"; r=599; t=60',
+  },
+  'RateLimit-Policy': {
+    description: 'The policy: q = requests allowed per window of w seconds',
+    schema: { type: 'string' },
+    example: '"600-in-1min"; q=600; w=60',
+  },
+};
+
+/** /openapi.json and /v1/schema change only with a deployment: revalidate with If-None-Match, 304 when current. */
+const REVALIDATION_HEADERS = {
+  ETag: { description: "The document's version; send it back as If-None-Match", schema: { type: 'string' } },
+  'Cache-Control': { description: 'private, no-cache: keep a copy, revalidate before use', schema: { type: 'string' } },
+};
+
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer', minimum: 0, maximum: 86400 },
+    example: 30,
+  },
+};
+
+/** Response headers by status: Retry-After where the gateway sends it, RateLimit where the limiter does. */
+function problemHeaders(status: string, limited: boolean): Record<string, unknown> {
+  return {
+    ...TRACE_HEADERS,
+    ...(status === '429' || status === '503' ? RETRY_AFTER : {}),
+    ...(limited ? RATE_LIMIT_HEADERS : {}),
+  };
+}
+
+/** A problem response with one example per kind it can be, from the code that makes the real bodies. */
+function problemResponse(
+  examples: Record<ProblemKind, Problem>,
+  status: string,
+  description: string,
+  kinds: ProblemKind[],
+  limited = false,
+) {
+  return {
+    description,
+    headers: problemHeaders(status, limited),
+    content: {
+      'application/problem+json': {
+        schema: { $ref: '#/components/schemas/Problem' },
+        examples: Object.fromEntries(
+          kinds.map((kind) => [kind, { summary: CONTRACT.problems[kind].title, value: examples[kind] }]),
+        ),
+      },
+    },
+  };
+}
+
 export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, unknown>;
-  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, unknown>;
+    securitySchemes: Record<string, unknown>;
+    examples: Record<string, unknown>;
+  };
 };
 
 export function buildOpenApi(validators: Validators): OpenApiDocument {
@@ -96,6 +157,15 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
     ...componentSchemas(staticRegistry),
   };
   const secured = [{ ApiKey: [] }, { BearerKey: [] }];
+  const examples = problemExamples(validators);
+  const problem = (status: string, description: string, kinds: ProblemKind[], limited = false) =>
+    problemResponse(examples, status, description, kinds, limited);
+  const health = (status: string) => ({
+    'application/json': {
+      schema: { $ref: '#/components/schemas/Health' },
+      example: { status, model: { name: schema.model.name, version: schema.model.version } },
+    },
+  });
 
   return {
     openapi: '3.1.0',
@@ -106,7 +176,11 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
         `Validates prediction requests against the feature schema of model ${schema.model.name} ` +
         `(version ${schema.model.version}) and forwards them to its Elastic Beanstalk service. ` +
         'Every error is RFC 9457 application/problem+json; errors never echo submitted values.',
+      // The npm package `make gateway-client` packs for this project (the docs page's client snippet names it).
+      'x-client-package': clientPackageName(schema.model.name),
     },
+    // Relative: the paths are under whatever address serves this document (the gateway's own).
+    servers: [{ url: '/', description: 'This gateway' }],
     paths: {
       '/v1/predict': {
         post: {
@@ -118,7 +192,16 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
             content: {
               'application/json': {
                 schema: { $ref: '#/components/schemas/PredictRequest' },
-                example: { instances: (validators.registry.get(validators.row)?.examples ?? []).slice(0, 1) },
+                examples: {
+                  valid: {
+                    summary: 'One row',
+                    value: { instances: (validators.registry.get(validators.row)?.examples ?? []).slice(0, 1) },
+                  },
+                  invalid: {
+                    summary: 'Two rows with mistakes (answered by the 422 example)',
+                    value: invalidExampleBody(schema),
+                  },
+                },
               },
             },
           },
@@ -128,28 +211,65 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
               headers: {
                 ...TRACE_HEADERS,
                 'X-Model-Version': { description: 'Version of the model that answered', schema: { type: 'string' } },
+                ...RATE_LIMIT_HEADERS,
               },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/PredictResponse' } } },
+              content: {
+                'application/json': {
+                  schema: { $ref: '#/components/schemas/PredictResponse' },
+                  example: answerExample(schema),
+                },
+              },
             },
             '400': problem(
+              '400',
               `The body is not valid UTF-8 JSON, nests arrays and objects more than ${CONTRACT.maxNestingDepth} levels, does not decompress, or arrived incomplete (malformed-json)`,
+              ['malformed-json'],
+              true,
             ),
-            '401': problem('No API key, or an unknown one (unauthorized)'),
+            '401': problem('401', 'No API key, or an unknown one (unauthorized)', ['unauthorized']),
             '413': problem(
+              '413',
               `The body, decompressed, is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`,
+              ['body-too-large'],
+              true,
             ),
             '415': problem(
+              '415',
               'The Content-Type is not application/json (UTF-8), or the Content-Encoding is not gzip, deflate or identity (unsupported-media-type)',
+              ['unsupported-media-type'],
+              true,
             ),
             '422': problem(
+              '422',
               'The JSON does not match the feature schema; one errors[] entry per problem (validation-error)',
+              ['validation-error'],
+              true,
             ),
-            '429': problem('Rate limit exhausted; see Retry-After and RateLimit (rate-limited)'),
-            '502': problem('The prediction service failed or answered outside the contract (upstream-error)'),
+            '429': problem(
+              '429',
+              'Rate limit exhausted; see Retry-After and RateLimit (rate-limited)',
+              ['rate-limited'],
+              true,
+            ),
+            '500': problem('500', 'A fault in the gateway (internal-error)', ['internal-error'], true),
+            '502': problem(
+              '502',
+              'The prediction service failed or answered outside the contract (upstream-error)',
+              ['upstream-error'],
+              true,
+            ),
             '503': problem(
+              '503',
               'The prediction service is unavailable or the breaker is open; see Retry-After (upstream-unavailable)',
+              ['upstream-unavailable'],
+              true,
             ),
-            '504': problem('The prediction service did not answer in time (upstream-timeout)'),
+            '504': problem(
+              '504',
+              'The prediction service did not answer in time (upstream-timeout)',
+              ['upstream-timeout'],
+              true,
+            ),
           },
         },
       },
@@ -162,9 +282,20 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           responses: {
             '200': {
               description: 'The schema',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/ModelSchema' } } },
+              headers: { ...TRACE_HEADERS, ...REVALIDATION_HEADERS, ...RATE_LIMIT_HEADERS },
+              content: {
+                'application/json': {
+                  schema: { $ref: '#/components/schemas/ModelSchema' },
+                  example: JSON.parse(JSON.stringify(publicSchema(schema))),
+                },
+              },
             },
-            '401': problem('No API key, or an unknown one'),
+            '304': {
+              description: "Not modified: the caller's copy (If-None-Match) is current",
+              headers: REVALIDATION_HEADERS,
+            },
+            '401': problem('401', 'No API key, or an unknown one', ['unauthorized']),
+            '429': problem('429', 'Rate limit exhausted (rate-limited)', ['rate-limited'], true),
           },
         },
       },
@@ -173,12 +304,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           operationId: 'health',
           summary: "The gateway process is up (the same answer as /health/live, on the Flask service's health path)",
           security: [],
-          responses: {
-            '200': {
-              description: 'Alive',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
-            },
-          },
+          responses: { '200': { description: 'Alive', headers: TRACE_HEADERS, content: health('ok') } },
         },
       },
       '/health/live': {
@@ -186,12 +312,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           operationId: 'live',
           summary: 'The gateway process is up',
           security: [],
-          responses: {
-            '200': {
-              description: 'Alive',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
-            },
-          },
+          responses: { '200': { description: 'Alive', headers: TRACE_HEADERS, content: health('ok') } },
         },
       },
       '/health/ready': {
@@ -200,11 +321,8 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           summary: "The upstream is healthy and serves the model version this gateway's schema names",
           security: [],
           responses: {
-            '200': {
-              description: 'Ready',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
-            },
-            '503': problem('Not ready; detail says why (not-ready)'),
+            '200': { description: 'Ready', headers: TRACE_HEADERS, content: health('ready') },
+            '503': problem('503', 'Not ready; detail says why (not-ready)', ['not-ready']),
           },
         },
       },
@@ -213,7 +331,13 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           operationId: 'openapi',
           summary: 'This document',
           security: [],
-          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } },
+          responses: {
+            '200': { description: 'OpenAPI 3.1', headers: REVALIDATION_HEADERS, content: { 'application/json': {} } },
+            '304': {
+              description: "Not modified: the caller's copy (If-None-Match) is current",
+              headers: REVALIDATION_HEADERS,
+            },
+          },
         },
       },
       '/docs': {
@@ -231,13 +355,24 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
           security: secured,
           responses: {
             '200': { description: 'Prometheus text format', content: { 'text/plain': {} } },
-            '401': problem('No API key, or an unknown one'),
+            '401': problem('401', 'No API key, or an unknown one', ['unauthorized']),
           },
         },
       },
     },
     components: {
       schemas,
+      // The error catalogue: one example of every problem the gateway answers with (404 and 405 belong to no
+      // operation), for mock servers, fixtures and the docs page.
+      examples: Object.fromEntries(
+        PROBLEM_KINDS.map((kind) => [
+          `problem-${kind}`,
+          {
+            summary: `${CONTRACT.problems[kind].status} ${kind}: ${CONTRACT.problems[kind].title}`,
+            value: examples[kind],
+          },
+        ]),
+      ),
       securitySchemes: {
         ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         BearerKey: { type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' },

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { CONTRACT, detail, type DetailKey, type ProblemKind } from './contract.js';
 import { sendJsonText } from './pipeline.js';
 
+export { toPointer } from './shared/pointer.js';
+
 /** One entry of a problem's `errors[]`: where (RFC 6901 pointer), what (contract code), why (never the value). */
 export interface FieldError {
   pointer: string;
@@ -84,9 +86,4 @@ export function sendProblem(res: ServerResponse, problem: Problem, headers: Reco
   const body = typeof requestId === 'string' && problem.requestId === undefined ? { ...problem, requestId } : problem;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   sendJsonText(res, problem.status, JSON.stringify(body), `${PROBLEM_CONTENT_TYPE}; charset=utf-8`);
-}
-
-/** RFC 6901: `~` becomes `~0` and `/` becomes `~1`, in that order. */
-export function toPointer(path: ReadonlyArray<string | number>): string {
-  return path.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }

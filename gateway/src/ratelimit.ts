@@ -97,6 +97,9 @@ export class GuardedStore implements Store {
   }
 }
 
+/** The 429's detail (also the OpenAPI document's example). */
+export const RATE_LIMITED_DETAIL = 'The request rate limit for this client is exhausted; see Retry-After.';
+
 export function createRateLimiter(options: RateLimitOptions): Middleware {
   // Without a shared store, each instance's share of the budget (at least 1): see RateLimitOptions.instances.
   const limit = options.store ? options.max : Math.max(1, Math.floor(options.max / options.instances));
@@ -129,14 +132,7 @@ export function createRateLimiter(options: RateLimitOptions): Middleware {
         { requestId: res.getHeader('X-Request-Id'), route: pathOf(req as GatewayRequest) },
         'rate limited',
       );
-      sendProblem(
-        res,
-        makeProblem(
-          'rate-limited',
-          limiterOptions.statusCode,
-          'The request rate limit for this client is exhausted; see Retry-After.',
-        ),
-      );
+      sendProblem(res, makeProblem('rate-limited', limiterOptions.statusCode, RATE_LIMITED_DETAIL));
     },
   });
   // express-rate-limit needs one Express response method, append() for the draft-8 headers; on the predict fast

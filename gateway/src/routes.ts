@@ -2,13 +2,14 @@
  * The Express app: every path the gateway answers, with the middleware lists of chains.ts mounted in front. POST
  * /v1/predict is here too, for what the fast path in app.ts hands over (other methods, absolute-form targets).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Chains } from './chains.js';
 import { docsRouter, PUBLIC_DIR } from './docs.js';
 import type { Metrics } from './metrics.js';
 import { pathOf, type Middleware } from './pipeline.js';
+import { revalidatedDocument, type RevalidatedDocument } from './revalidation.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
 import { publicSchema, type ModelSchema } from './schema/load.js';
 
@@ -46,6 +47,15 @@ export interface RouteParts {
   openapi: string;
 }
 
+/** A JSON document with its ETag; 304 without a body when the caller's copy is current. */
+function sendRevalidated(document: RevalidatedDocument) {
+  return (req: Request, res: Response) => {
+    for (const [name, value] of Object.entries(document.headers)) res.setHeader(name, value);
+    if (document.matches(req.headers)) res.status(304).end();
+    else res.type('application/json').send(document.text);
+  };
+}
+
 export function createRoutes({ chains, schema, metrics, readiness, openapi }: RouteParts): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -73,9 +83,7 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
   app.route('/health/ready').get(readiness).all(methodNotAllowed(GET));
   app
     .route('/openapi.json')
-    .get((_req, res) => {
-      res.type('application/json').send(openapi);
-    })
+    .get(sendRevalidated(revalidatedDocument(openapi)))
     .all(methodNotAllowed(GET));
   // docsRouter is a Router of its own, which matches case-insensitively and with a trailing slash: only the exact
   // paths reach it, as everywhere else.
@@ -91,6 +99,16 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
     assetPaths.has(pathOf(req)) ? methodNotAllowed(GET)(req, _res, next) : next(),
   );
 
+  // Browsers ask for /favicon.ico on every page of the origin; a 404 there is noise in consoles and logs.
+  const favicon = readFileSync(resolve(PUBLIC_DIR, 'assets', 'favicon.svg'));
+  app
+    .route('/favicon.ico')
+    .get((_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=86400');
+      res.type('image/svg+xml').send(favicon);
+    })
+    .all(methodNotAllowed(GET));
+
   if (chains.v1Guards.length > 0) app.use('/v1', mount(chains.v1Guards));
   if (chains.metricsGuards.length > 0) app.use('/metrics', mount(chains.metricsGuards));
 
@@ -102,9 +120,7 @@ export function createRoutes({ chains, schema, metrics, readiness, openapi }: Ro
   const publicText = JSON.stringify(publicSchema(schema));
   app
     .route('/v1/schema')
-    .get((_req, res) => {
-      res.type('application/json').send(publicText);
-    })
+    .get(sendRevalidated(revalidatedDocument(publicText)))
     .all(methodNotAllowed(GET));
   app
     .route('/metrics')

@@ -51,6 +51,10 @@ describe('Elastic Beanstalk files', () => {
       'dist/contract.js',
       'dist/server.js',
       'dist/schema/validators.js',
+      // The pure code the client package shares with the server is part of the server.
+      'dist/shared/members.js',
+      // The server names the client package in its OpenAPI document: that module runs, it is no build script.
+      'dist/client-package-name.js',
       'schema.json',
       'public/docs.html',
       'package.json',
@@ -69,6 +73,10 @@ describe('Elastic Beanstalk files', () => {
       'client/index.ts',
       'client/package.json',
       'dist/scripts/schema-sync.js',
+      // The typed client (npm run client:pack) is for frontends: its build and its tarball stay out.
+      'dist/client-package/package.json',
+      'dist/client-package/dist/index.js',
+      'dist/iris-client-1.0.0-model-1.0.0.tgz',
       'dist/server.js.map',
       'dist/server.d.ts',
       '.env',

@@ -8,6 +8,7 @@
 //
 // Needs /usr/bin/chromium (Debian/Ubuntu: apt-get install -y chromium). Missing, the test fails and says so: a
 // docs page nobody has seen working is not a pass.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,12 +18,14 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, IRIS, TYPED, listen, testApp } from './helpers/app.js';
 import {
+  CLIENT_PACKAGE,
   CLIENT_SCHEMA_PATH,
   createFrontendProject,
   expectOutcome,
   type FrontendProject,
 } from './helpers/frontend-project.js';
 import { echoPrediction, startFakeUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { clientPackageName } from '../src/client-package-name.js';
 import { exampleRow } from '../src/schema/validators.js';
 import { loadModelSchema } from '../src/schema/load.js';
 
@@ -221,6 +224,94 @@ describe('/docs in headless Chromium', () => {
   }, 60_000);
 });
 
+describe('/docs for frontend teams: responses, error catalogue, JSON editor, snippets, headers', () => {
+  it('shows every status with examples, sends several rows as JSON, and its curl and fetch snippets work', async () => {
+    if (!context) page = await openBrowser();
+    await context!.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gateway.url });
+    await page.goto(`${gateway.url}/docs`, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    const doc = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as Record<string, any>;
+
+    // One section per status of POST /v1/predict, each with its example bodies.
+    const statuses = await page.$$eval('#responses section', (sections) =>
+      sections.map((s) => [(s as HTMLElement).dataset['status'], s.querySelectorAll('pre').length]),
+    );
+    expect(statuses.map(([status]) => status)).toEqual(Object.keys(doc['paths']['/v1/predict'].post.responses));
+    expect(statuses.every(([, examples]) => Number(examples) >= 1)).toBe(true);
+    // The catalogue: every problem type, with its example body.
+    const catalogue = await page.$$eval('#problems tbody tr', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset['type']),
+    );
+    expect(catalogue).toEqual(Object.values<any>(doc['components'].examples).map((e) => e.value.type));
+    expect(catalogue).toContain('urn:sci-eb:problem:not-found');
+
+    // The JSON editor: two rows sent as written, answered for both; the answer's headers listed.
+    await page.fill('#api-key', API_KEY);
+    await page.click('#json-add-row');
+    const body = JSON.parse(await page.inputValue('#json-body'));
+    const example = exampleRow(schema);
+    expect(body).toEqual({ instances: [example, example] });
+    await page.evaluate(() => delete document.body.dataset['lastStatus']);
+    await page.click('#json-send');
+    await page.waitForSelector('body[data-last-status="200"]', { timeout: 10_000 });
+    expect(JSON.parse((await page.textContent('#result')) ?? '{}').predictions).toHaveLength(2);
+    expect(upstream.calls.at(-1)!.rows).toEqual([example, example]);
+    const headers = await page.$$eval('#response-headers tbody tr', (rows) =>
+      Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset['header'], r.children[1]!.textContent])),
+    );
+    expect(headers).toMatchObject({
+      'content-type': expect.stringContaining('application/json'),
+      'x-model-version': '3f2a9c0d41b7',
+    });
+    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    // A mistake in the second row: the 422 points at it.
+    const first = schema.features[0]!.name;
+    await page.fill('#json-body', JSON.stringify({ instances: [example, { ...example, [first]: 'abc' }] }));
+    await page.evaluate(() => delete document.body.dataset['lastStatus']);
+    await page.click('#json-send');
+    await page.waitForSelector('body[data-last-status="422"]', { timeout: 10_000 });
+    expect(JSON.parse((await page.textContent('#result')) ?? '{}').errors).toEqual([
+      { pointer: `/instances/1/${first}`, code: 'not_a_number', detail: 'must be a number' },
+    ]);
+
+    // The snippets follow the editor; the curl one runs in a shell and the fetch one in Node, against this gateway.
+    await page.fill('#json-body', JSON.stringify({ instances: [example, example] }));
+    await page.dispatchEvent('#json-body', 'input');
+    const curl = (await page.textContent('#snippet-curl')) ?? '';
+    expect(curl).toContain(`${gateway.url}/v1/predict`);
+    const viaCurl = await new Promise<string>((done, fail) =>
+      execFile('bash', ['-c', curl], { env: { ...process.env, API_KEY } }, (err, stdout) =>
+        err ? fail(err) : done(stdout),
+      ),
+    );
+    expect(JSON.parse(viaCurl).predictions).toHaveLength(2);
+    const fetchSnippet = (await page.textContent('#snippet-fetch')) ?? '';
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+      ...args: string[]
+    ) => (key: string) => Promise<unknown>;
+    const viaFetch = (await new AsyncFunction('API_KEY', `${fetchSnippet}\nreturn answer;`)(API_KEY)) as {
+      predictions: unknown[];
+    };
+    expect(viaFetch.predictions).toHaveLength(2);
+    const clientSnippet = (await page.textContent('#snippet-client')) ?? '';
+    expect(clientSnippet).toContain(`from '${clientPackageName(schema.model.name)}'`);
+    expect(clientSnippet).toContain('apiKey: API_KEY');
+
+    // Copy puts the snippet on the clipboard.
+    await page.click('button.copy[data-for="snippet-curl"]');
+    await page.waitForSelector('button.copy[data-for="snippet-curl"][data-copied="true"]');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(curl);
+
+    // The browser's own request for /favicon.ico finds an icon.
+    const icon = await fetch(`${gateway.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(problems.filter((p) => !/status of 4\d\d/.test(p))).toEqual([]);
+    expect(problems.filter((p) => p.includes('favicon'))).toEqual([]);
+  }, 60_000);
+});
+
 describe('the client package in headless Chromium', () => {
   let frontend: FrontendProject | undefined;
   let site: http.Server | undefined;
@@ -263,7 +354,7 @@ describe('the client package in headless Chromium', () => {
     writeFileSync(
       join(dir, 'index.html'),
       `<!doctype html><meta charset="utf-8"><title>frontend</title>
-<script type="importmap">{"imports":{"sci-eb-gateway-client":"/node_modules/sci-eb-gateway-client/dist/index.js"}}</script>
+<script type="importmap">{"imports":{"${CLIENT_PACKAGE}":"/node_modules/${CLIENT_PACKAGE}/dist/client/index.js"}}</script>
 <script type="module">
 import { run } from '/out/app.js';
 run(${JSON.stringify(allowed.url)}, ${JSON.stringify(API_KEY)}, ${JSON.stringify(notListed.url)})
@@ -281,7 +372,7 @@ run(${JSON.stringify(allowed.url)}, ${JSON.stringify(API_KEY)}, ${JSON.stringify
     const outcome = JSON.parse((await tab.getAttribute('body', 'data-outcome'))!);
     expectOutcome(outcome);
     // The gateway without this origin in CORS_ORIGINS: the browser withholds the answer, the client says so.
-    expect(outcome.blocked).toEqual({ status: 0, type: 'urn:sci-eb:problem:network-error' });
+    expect(outcome.blocked).toEqual({ status: 0, type: 'urn:sci-eb:problem:unreachable', unreachable: true });
     expect(pageErrors).toEqual([]);
     await tab.close();
   }, 90_000);

@@ -144,6 +144,137 @@ function fillExample(features, example) {
   }
 }
 
+/** The headers a caller acts on, in this order, when the answer has them. */
+const SHOWN_HEADERS = [
+  'content-type',
+  'x-request-id',
+  'x-model-version',
+  'ratelimit',
+  'ratelimit-policy',
+  'retry-after',
+  'www-authenticate',
+  'allow',
+];
+
+function showHeaders(headers) {
+  const body = document.querySelector('#response-headers tbody');
+  body.replaceChildren();
+  for (const name of SHOWN_HEADERS) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    const row = el('tr');
+    row.dataset.header = name;
+    const nameCell = el('td');
+    nameCell.append(el('code', name));
+    row.append(nameCell, el('td', value));
+    body.append(row);
+  }
+}
+
+const pretty = (value) => JSON.stringify(value, null, 2);
+
+/** The three snippets for a request body (text as in the JSON editor) against this gateway. */
+function renderSnippets(bodyText, needsKey, clientPackage) {
+  let body;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    body = undefined;
+  }
+  const origin = window.location.origin;
+  const json = body === undefined ? bodyText : pretty(body);
+  const curl = [
+    `curl -sS -X POST '${origin}/v1/predict' \\`,
+    "  -H 'Content-Type: application/json' \\",
+    ...(needsKey ? ['  -H "X-API-Key: $API_KEY" \\'] : []),
+    "  --data-binary @- <<'JSON'",
+    json,
+    'JSON',
+  ].join('\n');
+  const fetchSnippet = [
+    `const res = await fetch('${origin}/v1/predict', {`,
+    "  method: 'POST',",
+    `  headers: { 'content-type': 'application/json'${needsKey ? ", 'x-api-key': API_KEY" : ''} },`,
+    `  body: JSON.stringify(${json.replace(/\n/g, '\n  ')}),`,
+    '});',
+    '// application/json when res.ok, else application/problem+json (see the error catalogue)',
+    'const answer = await res.json();',
+  ].join('\n');
+  const rows = body && Array.isArray(body.instances) ? pretty(body.instances) : '[/* rows */]';
+  const client = [
+    `import { createPredictionClient, isValidationProblem } from '${clientPackage}';`,
+    '',
+    `const client = createPredictionClient({ baseURL: '${origin}'${needsKey ? ', apiKey: API_KEY' : ''} });`,
+    'try {',
+    `  const answer = await client.predict(${rows.replace(/\n/g, '\n  ')});`,
+    '} catch (err) {',
+    '  if (isValidationProblem(err)) console.log(err.errorsOf(0).fields);',
+    '}',
+  ].join('\n');
+  document.getElementById('snippet-curl').textContent = curl;
+  document.getElementById('snippet-fetch').textContent = fetchSnippet;
+  document.getElementById('snippet-client').textContent = client;
+}
+
+async function copy(button) {
+  const text = document.getElementById(button.dataset.for).textContent;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // No clipboard permission (a page not served over HTTPS, an old browser): select the text for Ctrl+C instead.
+    const range = document.createRange();
+    range.selectNodeContents(document.getElementById(button.dataset.for));
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+  }
+  button.textContent = 'Copied';
+  button.dataset.copied = 'true';
+  setTimeout(() => {
+    button.textContent = 'Copy';
+  }, 1500);
+}
+
+/** One section per status of POST /v1/predict: what it means, its headers, its example bodies. */
+function renderResponses(doc) {
+  const container = document.getElementById('responses');
+  const responses = doc.paths['/v1/predict']?.post?.responses || {};
+  for (const [status, response] of Object.entries(responses)) {
+    const section = el('section');
+    section.dataset.status = status;
+    section.append(el('h3', `${status} ${response.description || ''}`));
+    const headers = Object.keys(response.headers || {});
+    if (headers.length) {
+      const p = el('p', 'Headers: ');
+      headers.forEach((name, i) => {
+        if (i) p.append(', ');
+        p.append(el('code', name));
+      });
+      section.append(p);
+    }
+    for (const media of Object.values(response.content || {})) {
+      const bodies = media.example !== undefined ? [media.example] : [];
+      for (const example of Object.values(media.examples || {})) bodies.push(example.value);
+      for (const body of bodies) section.append(el('pre', pretty(body)));
+    }
+    container.append(section);
+  }
+}
+
+function renderCatalogue(doc) {
+  const body = document.querySelector('#problems tbody');
+  for (const example of Object.values(doc.components.examples || {})) {
+    const value = example.value;
+    const row = el('tr');
+    row.dataset.type = value.type;
+    const typeCell = el('td');
+    typeCell.append(el('code', value.type));
+    const exampleCell = el('td');
+    exampleCell.append(el('pre', pretty(value)));
+    row.append(el('td', String(value.status)), typeCell, el('td', value.title), exampleCell);
+    body.append(row);
+  }
+}
+
 function showStatus(text, ok) {
   const status = document.getElementById('status');
   status.textContent = text;
@@ -178,28 +309,38 @@ async function main() {
   renderInputs(features);
 
   document.getElementById('fill-example').addEventListener('click', () => fillExample(features, example));
-  document.getElementById('predict-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
+  renderResponses(doc);
+  renderCatalogue(doc);
+  const clientPackage = doc.info['x-client-package'] || 'the-client-package';
+  const editor = document.getElementById('json-body');
+  const setBody = (body) => {
+    editor.value = pretty(body);
+    renderSnippets(editor.value, needsKey, clientPackage);
+  };
+  setBody({ instances: [example] });
+  editor.addEventListener('input', () => renderSnippets(editor.value, needsKey, clientPackage));
+  for (const button of document.querySelectorAll('button.copy')) button.addEventListener('click', () => copy(button));
+
+  /** Sends a body (text, as is) and shows status, answer and the answer's headers. */
+  async function send(bodyText) {
     const result = document.getElementById('result');
     result.textContent = '';
+    document.querySelector('#response-headers tbody').replaceChildren();
     showStatus('Sending…', true);
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
     const key = needsKey ? document.getElementById('api-key').value.trim() : '';
     if (key) headers['x-api-key'] = key;
     try {
-      const res = await fetch('/v1/predict', {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ instances: [readRow(features)] }),
-      });
+      const res = await fetch('/v1/predict', { method: 'POST', headers, body: bodyText });
       const text = await res.text();
       let shown = text;
       try {
-        shown = JSON.stringify(JSON.parse(text), null, 2);
+        shown = pretty(JSON.parse(text));
       } catch {
         // not JSON: show as is
       }
       result.textContent = shown;
+      showHeaders(res.headers);
       const version = res.headers.get('x-model-version');
       showStatus(
         `${res.status} ${res.ok ? 'OK' : 'error'}${version ? ` · model ${version}` : ''} · request ${res.headers.get('x-request-id') || '-'}`,
@@ -209,6 +350,28 @@ async function main() {
     } catch (err) {
       showStatus(`Request failed: ${err.message}`, false);
     }
+  }
+
+  document.getElementById('predict-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void send(JSON.stringify({ instances: [readRow(features)] }));
+  });
+  document.getElementById('json-send').addEventListener('click', () => {
+    void send(editor.value);
+  });
+  document
+    .getElementById('json-from-form')
+    .addEventListener('click', () => setBody({ instances: [readRow(features)] }));
+  document.getElementById('json-add-row').addEventListener('click', () => {
+    let body;
+    try {
+      body = JSON.parse(editor.value);
+    } catch {
+      body = { instances: [] };
+    }
+    if (!body || !Array.isArray(body.instances)) body = { instances: [] };
+    body.instances.push(example);
+    setBody(body);
   });
   document.body.dataset.ready = 'true';
 }

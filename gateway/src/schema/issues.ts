@@ -1,7 +1,19 @@
 import type { z } from 'zod';
 import { CONTRACT, echoedName, errorDetail, type ErrorCode, type ErrorKey } from '../contract.js';
 import { toPointer, type FieldError } from '../problems.js';
-import { isCoded, type FeatureSpec, type ModelSchema } from './load.js';
+import {
+  compareRanks,
+  DOCUMENT,
+  DOCUMENT_MEMBER,
+  INSTANCES,
+  ROW,
+  ROW_FEATURE,
+  ROW_ITSELF,
+  ROW_MEMBER,
+  type Rank,
+} from '../shared/error-order.js';
+import { featureCode } from '../shared/feature-code.js';
+import type { FeatureSpec, ModelSchema } from './load.js';
 
 // zod decides whether a request is valid; this file turns its issues into the contract's errors[]. zod's issue
 // codes are about zod's schema types, the contract's codes about the model's feature kinds, so the code is derived
@@ -9,29 +21,6 @@ import { isCoded, type FeatureSpec, type ModelSchema } from './load.js';
 // body. Details are contract.json's sentences and never contain the submitted value.
 
 export { ERROR_CODES, type ErrorCode } from '../contract.js';
-
-/**
- * Where an entry sorts in errors[] (docs/contract.md): the document, /instances, unknown document members by
- * name, then row by row (the row itself, its features in schema order, its unknown members by name). Names
- * compare by UTF-16 code units, as JavaScript's default sort does: JSON parsers disagree on member order (V8 puts
- * integer-like keys first), so the order a body was sent in is not something both servers can keep.
- */
-type Rank = readonly [group: number, row: number, part: number, feature: number, name: string];
-const DOCUMENT = 0;
-const INSTANCES = 1;
-const DOCUMENT_MEMBER = 2;
-const ROW = 3;
-const ROW_ITSELF = 0;
-const ROW_FEATURE = 1;
-const ROW_MEMBER = 2;
-
-function compareRanks(a: Rank, b: Rank): number {
-  for (let i = 0; i < 4; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0;
-}
 
 function has(container: unknown, key: string | number): boolean {
   return typeof container === 'object' && container !== null && Object.hasOwn(container, key);
@@ -54,43 +43,6 @@ interface FeatureInfo {
    * there are too many to print); for a text, too_long's with its maxLength.
    */
   own: string;
-}
-
-type FeatureCode = Extract<
-  ErrorCode,
-  | 'required'
-  | 'not_nullable'
-  | 'unknown_category'
-  | 'not_a_string'
-  | 'not_a_number'
-  | 'not_finite'
-  | 'not_an_integer'
-  | 'not_a_boolean'
-  | 'too_long'
-  | 'not_a_date'
-  | 'not_a_datetime'
->;
-
-/** Why a value zod refused is wrong, by the feature's type and the value's JSON type (docs/contract.md). */
-function featureCode(feature: FeatureSpec, present: boolean, value: unknown): FeatureCode {
-  if (!present) return 'required';
-  if (value === null) return 'not_nullable';
-  switch (feature.type) {
-    case 'category':
-      if (isCoded(feature)) return typeof value === 'number' ? 'unknown_category' : 'not_a_number';
-      return typeof value === 'string' ? 'unknown_category' : 'not_a_string';
-    case 'text':
-      return typeof value === 'string' ? 'too_long' : 'not_a_string';
-    case 'boolean':
-      return 'not_a_boolean';
-    case 'date':
-      return 'not_a_date';
-    case 'datetime':
-      return 'not_a_datetime';
-  }
-  if (typeof value !== 'number') return 'not_a_number';
-  if (!Number.isFinite(value) || Math.abs(value) > CONTRACT.maxMagnitude) return 'not_finite';
-  return 'not_an_integer';
 }
 
 const sentence = (key: ErrorKey) => errorDetail(key);
@@ -171,7 +123,7 @@ export function createIssueMapper(
         const feature = features.get(name);
         if (!feature) continue; // unreachable: unknown keys are reported above
         const row = at(body, path.slice(0, 2));
-        const code = featureCode(feature.spec, has(row, name), at(body, path));
+        const code = featureCode(feature.spec, has(row, name), at(body, path), CONTRACT.maxMagnitude);
         const detail =
           code === 'unknown_category' || code === 'too_long' ? feature.own : sentence(`feature.${code}` as ErrorKey);
         push([ROW, path[1] as number, ROW_FEATURE, feature.index, ''], path.slice(0, 3), code, detail);

@@ -1,6 +1,9 @@
-import { outputsOf, type FeatureSpec, type ModelSchema } from './load.js';
+import { CONTRACT, detail, errorDetail, ERROR_KEYS, PROBLEM_KINDS } from '../contract.js';
+import { outputsOf, publicSchema, type FeatureSpec, type ModelSchema } from './load.js';
 
 // Emits plain TypeScript (no imports), so the same file serves the gateway and can be copied into any frontend.
+// Besides the types, two constants the client package works from at run time: SCHEMA (the public part of
+// schema.json a form needs) and RULES (contract.json's limits and sentences its validator applies).
 
 const literal = (value: string | number | boolean) => JSON.stringify(value);
 const key = (name: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name));
@@ -74,6 +77,55 @@ function responseMembers(schema: ModelSchema): string[] {
   return ['  /** predictions[i] belongs to instances[i]. */', '  predictions: Prediction[];'];
 }
 
+/**
+ * What a frontend needs of schema.json at run time: a part of what GET /v1/schema serves (publicSchema), so the
+ * package tells no more than the gateway does: no training metrics, library versions or artifact digests.
+ */
+export function runtimeSchema(schema: ModelSchema): Record<string, unknown> {
+  const { schemaVersion, model, features, target, limits } = publicSchema(schema);
+  return {
+    schemaVersion,
+    model: { name: model.name, version: model.version, task: model.task },
+    features: features.map((f) => {
+      const out: Record<string, unknown> = { name: f.name, type: f.type, nullable: f.nullable };
+      if (f.type === 'category') out['categories'] = f.categories;
+      if (f.type === 'text') out['maxLength'] = f.maxLength;
+      if (f.type !== 'category' && f.type !== 'text' && f.type !== 'boolean') {
+        if (f.observedMin !== undefined) out['observedMin'] = f.observedMin;
+        if (f.observedMax !== undefined) out['observedMax'] = f.observedMax;
+      }
+      return out;
+    }),
+    target: {
+      name: target.name,
+      type: target.type,
+      ...(target.type === 'category' ? { classes: target.classes } : {}),
+      ...(target.type === 'cluster' && target.clusters !== undefined ? { clusters: target.clusters } : {}),
+    },
+    limits: { maxRows: limits.maxRows, maxBodyBytes: limits.maxBodyBytes },
+  };
+}
+
+/** contract.json's rules as the client applies them: sentences with the contract's own limits already filled in. */
+export function runtimeRules(): Record<string, unknown> {
+  return {
+    typePrefix: CONTRACT.typePrefix,
+    maxMagnitude: CONTRACT.maxMagnitude,
+    maxErrors: CONTRACT.maxErrors,
+    maxListedCategories: CONTRACT.maxListedCategories,
+    maxEchoedNameLength: CONTRACT.maxEchoedNameLength,
+    minYear: CONTRACT.minYear,
+    maxYear: CONTRACT.maxYear,
+    problems: Object.fromEntries(PROBLEM_KINDS.map((kind) => [kind, CONTRACT.problems[kind]])),
+    validation: {
+      one: detail('validation-error.one'),
+      many: detail('validation-error.many'),
+      capped: detail('validation-error.capped'),
+    },
+    errors: Object.fromEntries(ERROR_KEYS.map((key) => [key, errorDetail(key)])),
+  };
+}
+
 export function generateTypes(schema: ModelSchema): string {
   const { model, target } = schema;
   const label =
@@ -90,6 +142,14 @@ export function generateTypes(schema: ModelSchema): string {
     `export const FEATURE_NAMES = [${schema.features.map((f) => literal(f.name)).join(', ')}] as const;`,
     '',
     `export const MAX_ROWS = ${schema.limits.maxRows};`,
+    '',
+    'export type FeatureName = (typeof FEATURE_NAMES)[number];',
+    '',
+    '/** The model at run time: features (type, nullability, categories, maxLength, training ranges), target, limits. */',
+    `export const SCHEMA = ${JSON.stringify(runtimeSchema(schema), null, 2)} as const;`,
+    '',
+    "/** contract.json's limits and sentences, which the client's validator applies exactly as the gateway does. */",
+    `export const RULES = ${JSON.stringify(runtimeRules(), null, 2)} as const;`,
     '',
     `/** One row of features, in training column order. Every key is required. */`,
     'export interface FeatureRow {',

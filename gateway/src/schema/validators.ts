@@ -4,6 +4,7 @@ import { isCoded, outputsOf, type FeatureSpec, type ModelSchema } from './load.j
 import { createIssueMapper } from './issues.js';
 import { codePointLength, DATE_PATTERN, DATETIME_PATTERN, isDate, isDatetime } from './formats.js';
 import type { FieldError } from '../problems.js';
+import { moreMembersThan } from '../shared/members.js';
 
 export type FeatureValue = number | string | boolean | null;
 export type FeatureRow = Record<string, FeatureValue>;
@@ -61,7 +62,13 @@ function featureSchema(
     case 'integer':
       // The contract says any whole number counts (3.0 too, 1e20 too), so not z.int() with its safe-integer bounds.
       base = boundedNumber().refine(Number.isInteger);
-      jsonSchema.set(base, { type: 'integer' });
+      // The document states the bounds a JavaScript number holds exactly (what generated constants, mock data and
+      // form inputs should stay within); the gateway itself accepts any whole number up to the contract's magnitude.
+      jsonSchema.set(base, {
+        type: 'integer',
+        minimum: Number.MIN_SAFE_INTEGER,
+        maximum: Number.MAX_SAFE_INTEGER,
+      });
       break;
     case 'number':
       // zod 4 numbers reject Infinity/NaN already; JSON's 1e400 parses to Infinity and must fail as not_finite.
@@ -145,14 +152,6 @@ export function exampleRow(schema: ModelSchema): FeatureRow {
     }
   }
   return row;
-}
-
-/** Whether a parsed JSON value has more than `limit` members (counted up to limit + 1: a huge object costs no more). */
-function moreMembersThan(value: unknown, limit: number): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  let count = 0;
-  for (const _name in value) if (++count > limit) return true;
-  return false;
 }
 
 /**

@@ -53,7 +53,7 @@ if (invokedDirectly) {
           ? written.map((w) => `  wrote ${w}\n`).join('')
           : '  generated files were already up to date\n') +
         (written.includes(GENERATED.clientTypes)
-          ? '  the client package has new types: npm run client:pack (make gateway-client) and reinstall it in frontends\n'
+          ? '  the client package has new types: npm run client:pack (make gateway-client) makes a tarball with a new version; frontends npm install that new file\n'
           : ''),
     );
   } catch (err) {

@@ -12,18 +12,25 @@ import { PACKAGE_ROOT } from '../../src/config.js';
 import { loadModelSchema } from '../../src/schema/load.js';
 import { exampleRow } from '../../src/schema/validators.js';
 import { GENERATED } from '../../src/scripts/schema-sync.js';
+import { clientPackageName } from '../../src/client-package-name.js';
 import { packClient } from '../../src/scripts/pack-client.js';
 import { echoPrediction } from './upstream.js';
 
 export const CLIENT_SCHEMA_PATH = GENERATED.schema;
 export const clientSchema = loadModelSchema(CLIENT_SCHEMA_PATH);
 export const clientRow = exampleRow(clientSchema);
+/** The package's name: the project's (schema.json's model name) + "-client". */
+export const CLIENT_PACKAGE = clientPackageName(clientSchema.model.name);
 
 const TSC = resolve(PACKAGE_ROOT, 'node_modules', '.bin', 'tsc');
 
 export interface FrontendProject {
-  /** The project folder: package.json, node_modules/sci-eb-gateway-client, app.ts, out/app.js. */
+  /** The project folder: package.json, node_modules/<CLIENT_PACKAGE>, app.ts, out/app.js. */
   dir: string;
+  /** The working folder the tarball was packed into (beside dir). */
+  work: string;
+  /** npm in the project, e.g. npm('install', tarball). */
+  npm(...args: string[]): { status: number | null; output: string };
   /** tsc as a frontend would run it: strict, ES modules, browser libraries, no Node types in the project. */
   tsc(...files: string[]): { status: number | null; output: string };
   remove(): void;
@@ -33,7 +40,7 @@ export const literal = (value: unknown) => JSON.stringify(value, null, 2);
 
 /** What a frontend writes; run(baseURL, apiKey, blockedURL?) resolves to the Outcome checked by expectOutcome. */
 export const APP_TS = `
-import { createPredictionClient, FEATURE_NAMES, MODEL, PredictionProblem, type FeatureRow, type PredictionResult } from 'sci-eb-gateway-client';
+import { createPredictionClient, FEATURE_NAMES, isUnreachable, isValidationProblem, MODEL, PredictionProblem, validator, type FeatureRow, type PredictionResult } from '${CLIENT_PACKAGE}';
 
 const row: FeatureRow = ${literal(clientRow)};
 
@@ -41,8 +48,8 @@ export interface Outcome {
   model: string;
   features: readonly string[];
   answer: PredictionResult;
-  invalid: { status: number; type: string; fields: Record<string, string> } | undefined;
-  blocked: { status: number; type: string } | undefined;
+  invalid: { status: number; type: string; fields: Record<string, string>; local: unknown[] } | undefined;
+  blocked: { status: number; type: string; unreachable: boolean } | undefined;
 }
 
 async function problemOf(call: Promise<unknown>): Promise<PredictionProblem | undefined> {
@@ -66,8 +73,10 @@ export async function run(baseURL: string, apiKey: string, blockedURL?: string):
     model: MODEL.version,
     features: FEATURE_NAMES,
     answer,
-    invalid: invalid && { status: invalid.status, type: invalid.type, fields: invalid.errorsForRow(0) },
-    blocked: blocked && { status: blocked.status, type: blocked.type },
+    invalid: invalid && isValidationProblem(invalid)
+      ? { status: invalid.status, type: invalid.type, fields: invalid.errorsForRow(0), local: validator.validateRows([bad]) }
+      : undefined,
+    blocked: blocked && { status: blocked.status, type: blocked.type, unreachable: isUnreachable(blocked) },
   };
 }
 `;
@@ -79,11 +88,15 @@ export function createFrontendProject(): FrontendProject {
   const dir = join(work, 'frontend');
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), `${literal({ name: 'frontend', private: true, type: 'module' })}\n`);
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  if (install.status !== 0) throw new Error(`npm install of the tarball failed:\n${install.stdout}${install.stderr}`);
+  const npm = (...args: string[]) => {
+    const r = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+  const install = npm('install', tarball);
+  if (install.status !== 0) throw new Error(`npm install of the tarball failed:\n${install.output}`);
   const tsc = (...files: string[]) => {
     const r = spawnSync(
       TSC,
@@ -110,7 +123,7 @@ export function createFrontendProject(): FrontendProject {
   const compiled = tsc('app.ts');
   if (compiled.status !== 0 || compiled.output !== '')
     throw new Error(`app.ts does not compile against the client:\n${compiled.output}`);
-  return { dir, tsc, remove: () => rmSync(work, { recursive: true, force: true }) };
+  return { dir, work, npm, tsc, remove: () => rmSync(work, { recursive: true, force: true }) };
 }
 
 export function expectOutcome(outcome: Record<string, any>): void {
@@ -122,4 +135,10 @@ export function expectOutcome(outcome: Record<string, any>): void {
   expect(outcome['answer'].modelVersion).toBe(clientSchema.model.version);
   expect(outcome['invalid']).toMatchObject({ status: 422, type: 'urn:sci-eb:problem:validation-error' });
   expect(Object.keys(outcome['invalid'].fields)).toEqual([clientSchema.features[0]!.name]);
+  // The package's validator, run in the frontend, finds what the gateway found.
+  expect(outcome['invalid'].local).toEqual([
+    expect.objectContaining({
+      pointer: `/instances/0/${clientSchema.features[0]!.name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+    }),
+  ]);
 }
