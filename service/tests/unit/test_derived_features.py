@@ -180,23 +180,6 @@ def test_the_modules_train_py_trusts_are_recorded_even_when_the_model_leaves_the
     assert own_code.vouch(classifier, None) == {}  # an import records only what the model runs
 
 
-def test_an_import_reads_the_column_types_past_the_derive_step(training):
-    # A notebook pipeline with derive() first: its ColumnTransformer still says what the request's columns are (colour
-    # a category); the column derive adds is the model's, not the request's, and is left out.
-    frame, features, labels, _values = training
-    model = Pipeline(
-        [
-            ("derive", FunctionTransformer(derive_unless_broken)),
-            ("preprocess", support.preprocess(features + [{"name": "area", "type": "number"}])),
-            ("model", LogisticRegression(max_iter=500)),
-        ]
-    ).fit(frame, labels)
-    found = column_types_from_model(model)
-    assert {name: (f["type"], f.get("categories")) for name, f in found.items()} == {
-        "colour": ("category", ["blue", "green", "red"])
-    }
-
-
 class AddsArea(BaseEstimator, TransformerMixin):
     """A notebook's own transformer class (not a FunctionTransformer) that adds a column and passes the frame on."""
 
@@ -208,12 +191,18 @@ class AddsArea(BaseEstimator, TransformerMixin):
         return derive_unless_broken(X)
 
 
-def test_an_import_reads_the_column_types_past_a_class_of_the_notebook_s_own(training):
-    # The same through any step that hands the ColumnTransformer a named frame, e.g. MLflow code_paths' own classes.
+@pytest.mark.parametrize(
+    "leading",
+    [lambda: FunctionTransformer(derive_unless_broken), AddsArea],
+    ids=["features.py's derive", "a class of the notebook's own (MLflow code_paths)"],
+)
+def test_an_import_reads_the_column_types_past_a_step_that_derives(training, leading):
+    # A notebook pipeline with a deriving step first: its ColumnTransformer still says what the request's columns are
+    # (colour a category); the column the step adds is the model's, not the request's, and is left out.
     frame, features, labels, _values = training
     model = Pipeline(
         [
-            ("own", AddsArea()),
+            ("derive", leading()),
             ("preprocess", support.preprocess(features + [{"name": "area", "type": "number"}])),
             ("model", LogisticRegression(max_iter=500)),
         ]
