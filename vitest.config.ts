@@ -36,6 +36,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 900_000,
     pool: 'forks',
+    setupFiles: ['test/private-tmpdir.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
       { extends: true, test: { name: 'generator', include: GENERATOR } },

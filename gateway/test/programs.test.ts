@@ -2,7 +2,7 @@
 // installed, fail with the whole install hint and nothing after it (their clean-up once crashed on the client they
 // never made, and that TypeError was the last thing on the screen).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ describe('programs the tests start', () => {
       encoding: 'utf8',
       timeout: 120_000,
     });
+    rmSync(bin, { recursive: true, force: true });
     const output = `${run.stdout}${run.stderr}`;
     expect(run.status, output).toBe(1);
     expect(output).toContain(`Error: ${REDIS_SERVER_HINT}`);
