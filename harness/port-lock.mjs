@@ -3,14 +3,16 @@
 // machine. A second gunicorn on the port would fail or, worse, answer for the first; a reliability run leaves the port
 // unbound on purpose while gunicorn is down. A lock directory (mkdir is atomic) in the system's temp folder holds the
 // owner's pid; a lock whose owner died is taken over. Within one process the lock is counted, so a run that holds it
-// throughout can still start and stop gunicorn (which takes it too) as often as it likes.
+// throughout can still start and stop gunicorn (which takes it too) as often as it likes. The test files each get a
+// private TMPDIR (test/private-tmpdir.ts), which keeps the machine's in SCI_EB_MACHINE_TMPDIR: the lock lives there,
+// where every process on the machine looks for it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 export const PROCFILE_PORT = 8000;
-const LOCK = path.join(os.tmpdir(), 'sci-eb-port-8000.lock');
+const LOCK = path.join(process.env.SCI_EB_MACHINE_TMPDIR ?? os.tmpdir(), 'sci-eb-port-8000.lock');
 
 const alive = (pid) => {
   try {

@@ -8,7 +8,9 @@ import { afterAll } from 'vitest';
 // CI run dies of ENOSPC. TMPDIR is what node's os.tmpdir(), Python's tempfile and pip all read, and child processes
 // inherit it, so everything a test or its subprocesses make lands here. Setup files' afterAll hooks run last (hooks
 // unwind as a stack), after the file's own hooks have stopped its servers.
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-test-'));
+// What is the machine's, not the file's (the port-8000 lock, harness/port-lock.mjs), stays in the machine's temp folder.
+const machine = (process.env.SCI_EB_MACHINE_TMPDIR ??= os.tmpdir());
+const dir = mkdtempSync(path.join(machine, 'sci-eb-test-'));
 // Open like /tmp itself (sticky, world-writable): some tests run the launcher as another user, who needs a temp too.
 chmodSync(dir, 0o1777);
 process.env.TMPDIR = dir;
