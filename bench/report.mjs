@@ -3,6 +3,7 @@
 // full run (and of a smoke run, into its own folder); `node bench/report.mjs [bench/results.json] [--out DIR]`
 // re-renders without measuring again (into DIR when given).
 import { renderRuntimeSection, spliceRuntimeSection } from './lib/runtime-case.mjs';
+import { spread } from './lib/stats.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -268,6 +269,19 @@ export function renderMarkdown(results) {
       `${n2(c3.forest.ratioEndToEndVsModelPredict.median)}× (${n2(c3.forest.ratioEndToEndVsModelPredict.min)}–${n2(c3.forest.ratioEndToEndVsModelPredict.max)})`,
       met(c3.forest.goal),
     ]);
+  for (const [server, label] of [
+    ['service', 'the service (gunicorn workers)'],
+    ['gateway', 'the gateway'],
+  ]) {
+    const c = c3.forest?.refusal?.[server];
+    if (c)
+      goalRows.push([
+        `3 cheap refusals, ${label}: the review's 90,000-name body vs a valid 1000-row request, CPU`,
+        c.goal.target,
+        ratio(c.refusedVsValidCpu),
+        met(c.goal),
+      ]);
+  }
   const g4 = c4.gunicorn?.forest;
   if (g4)
     goalRows.push([
@@ -567,6 +581,35 @@ export function renderMarkdown(results) {
         `Goal for the forest: end to end ≤ 1.5× in-process: ${met(c3.forest.goal)} (${n2(c3.forest.ratioEndToEndVsModelPredict.median)}×).`,
       );
     p();
+    const refusal = c3.forest?.refusal;
+    if (refusal) {
+      const cpu = (runs) => sp(spread(runs.map((x) => x.cpuMsPerRequest)), ms);
+      p(
+        `**Cheap refusals** (docs/contract.md): the security review's body, one row of 90,000 made-up names (${n0(refusal.refusedBodyBytes / 1024)} KiB, under maxBodyBytes), is refused on its text before it is parsed (it holds more \`:\` than any valid request can). Its cost on each server against the valid 1000-row request (${n0(refusal.validBodyBytes / 1024)} KiB), one connection in a closed loop, CPU milliseconds per request of that server's processes (the gateway's upstream not counted):`,
+      );
+      p();
+      p(
+        table(
+          [
+            'server',
+            'valid 1000 rows (CPU ms/request)',
+            'refused body (CPU ms/request)',
+            'refused / valid',
+            'goal ≤ 1',
+          ],
+          ['service', 'gateway']
+            .filter((k) => refusal[k])
+            .map((k) => [
+              k,
+              cpu(refusal[k].valid),
+              cpu(refusal[k].refused),
+              ratio(refusal[k].refusedVsValidCpu),
+              met(refusal[k].goal),
+            ]),
+        ),
+      );
+      p();
+    }
     const one = c3.forest?.singleRow;
     if (one) {
       const i = one.ms;

@@ -120,7 +120,17 @@ function fmtRun(x) {
 }
 
 /** Warm-up run, then the measured run; both against `url`. Memory of `memPids` is polled during the measured run. */
-async function warmAndMeasure({ url, bodies, connections, warm, measure, watch, label, memPids = {} }) {
+async function warmAndMeasure({
+  url,
+  bodies,
+  connections,
+  warm,
+  measure,
+  watch,
+  label,
+  memPids = {},
+  refused = false,
+}) {
   await waitQuiet();
   const warmRun = warm
     ? await runLoad({ url, bodies, connections, seconds: warm, tmpDir: LOADTMP, label: `${label}-warm` })
@@ -134,7 +144,9 @@ async function warmAndMeasure({ url, bodies, connections, warm, measure, watch, 
   }, 250);
   try {
     const result = await runLoad({ url, bodies, connections, seconds: measure, watch, tmpDir: LOADTMP, label });
-    if (result.errors > 0) log(`  WARNING ${label}: ${result.errors} errors ${JSON.stringify(result.errorKinds)}`);
+    // A body meant to be refused is answered 4xx every time: counted as status errors by the load tool, expected here.
+    const unexpected = refused ? result.errors - result.errorKinds.status : result.errors;
+    if (unexpected > 0) log(`  WARNING ${label}: ${result.errors} errors ${JSON.stringify(result.errorKinds)}`);
     return { ...result, warmRequests: warmRun.requests, peakMemory: peaks };
   } finally {
     clearInterval(poll);
@@ -396,6 +408,66 @@ async function gatewayBatchDefaults(maxRows) {
   );
   const config = loadConfig({ UPSTREAM_URL: 'http://127.0.0.1:9', ALLOW_ANONYMOUS: 'true' });
   return { windowMs: config.BATCH_WINDOW_MS, maxRows: Math.min(DEFAULT_BATCH_MAX_ROWS, maxRows) };
+}
+
+/** CPU milliseconds per request of the listed processes (the load generator's own CPU left out). */
+function cpuMsPerRequest(run, names) {
+  const cores = names.reduce((a, name) => a + (run.cpu[name] ?? 0), 0);
+  return r((cores * 1000) / Math.max(run.rps, 1e-9), 3);
+}
+
+/**
+ * Case 3, cheap refusals (docs/contract.md): the security review's body, one row of 90,000 made-up names (~760 KB,
+ * under maxBodyBytes), against the valid BIG_ROWS-row request, one connection, on each server: CPU per request of the
+ * gunicorn workers (direct) and of the gateway (in front of them; the upstream's CPU not counted). The refused body
+ * must cost each server no more than the valid request.
+ */
+async function refusalCost({ url, project, validBody, gunicornPids }) {
+  log(`case 3 (${project.name}): the review's refused body vs the valid ${BIG_ROWS}-row request, on each server`);
+  const names = Array.from({ length: 90_000 }, (_, i) => i.toString(36));
+  const refusedBody = `{"instances":[{${names.map((k) => `"${k}":0`).join(',')}}]}`;
+  const gateway = await startGateway({ upstreamPort: project.port, schemaPath: project.schemaPath });
+  const servers = {
+    service: { url, pids: gunicornPids },
+    gateway: { url: `http://127.0.0.1:${gateway.port}/v1/predict`, pids: () => gateway.pids() },
+  };
+  const out = { refusedBodyBytes: refusedBody.length, validBodyBytes: validBody.length, connections: 1 };
+  try {
+    for (const [server, target] of Object.entries(servers)) {
+      const names = Object.keys(target.pids());
+      const cost = { valid: [], refused: [] };
+      for (let i = 0; i < D.rounds; i++) {
+        for (const [kind, text] of [
+          ['valid', validBody],
+          ['refused', refusedBody],
+        ]) {
+          const x = await warmAndMeasure({
+            url: target.url,
+            bodies: [text],
+            connections: 1,
+            warm: D.bigWarm,
+            measure: D.bigMeasure,
+            label: `case3-refusal-${project.name}-${server}-${kind}-r${i + 1}`,
+            watch: target.pids(),
+            refused: kind === 'refused',
+          });
+          cost[kind].push({ cpuMsPerRequest: cpuMsPerRequest(x, names), p50Ms: x.p50Ms, requests: x.requests });
+        }
+      }
+      const ratio = pairedRatios(cost.refused, cost.valid, (x) => x.cpuMsPerRequest);
+      out[server] = {
+        valid: cost.valid,
+        refused: cost.refused,
+        refusedVsValidCpu: ratio,
+        goal: { target: 'refused body CPU <= valid request CPU', value: ratio.median, met: ratio.median <= 1 },
+      };
+      const med = (k) => median(cost[k].map((x) => x.cpuMsPerRequest));
+      log(`  ${server}: CPU per request, refused ${med('refused')} ms vs valid ${med('valid')} ms: ${ratio.median}x`);
+    }
+  } finally {
+    await stop(gateway.child);
+  }
+  return out;
 }
 
 async function withGunicorn(project, { sweep, bigRequest, batching }) {
@@ -660,6 +732,7 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
           ? { target: 'end-to-end <= 1.5x in-process model.predict', value: ratio.median, met: ratio.median <= 1.5 }
           : undefined,
     };
+    out.bigRequest.refusal = await refusalCost({ url, project, validBody: body, gunicornPids: gunicornWatch });
     log(
       `  in-process: model.predict ${m.modelPredict.median} ms, predict_proba+lists ${m.predictProbaToLists.median} ms, parse ${m.parseJson.median}, validate ${m.validate.median}, frame ${m.buildFrame.median}, serialise ${m.serialise.median}, Flask test client ${m.flaskTestClient.median} ms; HTTP p50 ${e2eSummary.p50Ms.median} ms -> ratio ${ratio.median}`,
     );

@@ -63,6 +63,7 @@ const COMMON = [
   'serving/contract.py',
   'serving/formats.py',
   'serving/gunicorn_hooks.py',
+  'serving/largest_request.py',
   'serving/onnx_runtime.py',
   'serving/own_code.py',
   'serving/prediction.py',

@@ -159,6 +159,14 @@ function parityCorpus(schema: {
       body: json({ instances: [Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, 0]))] }),
     },
     { label: 'valid, 3 rows', body: json({ instances: [row(), row(), row()] }) },
+    // maxRows full rows hold the most ':' a valid request can; one member more is refused unparsed (Cheap refusals)
+    { label: 'maxRows full rows', body: json({ instances: Array.from({ length: schema.limits.maxRows }, row) }) },
+    {
+      label: "maxRows full rows and one ':' more",
+      body: Buffer.from(
+        `${JSON.stringify({ instances: Array.from({ length: schema.limits.maxRows }, row) }).slice(0, -3)},"":1}]}`,
+      ),
+    },
     ...['/v1/predict/', '/V1/Predict', '//v1/predict', '/v1/%70redict', '/v1/predict?x=1', '/nowhere'].map((p) => ({
       label: `path ${p}`,
       path: p,

@@ -89,35 +89,42 @@ export function tooDeepProblem(text: string): ProblemError | undefined {
 export const JSON_TEXT = Symbol('jsonText');
 export type ParsedRequest = GatewayRequest & { [JSON_TEXT]?: string };
 
-function parseJson(req: GatewayRequest, _res: GatewayResponse, next: Next): void {
-  const raw: unknown = req.body;
-  // Parser messages quote the offending text, which could be a feature value: never pass them on.
-  const malformed = () => new ProblemError(contractProblem('malformed-json', 'malformed-json'));
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw malformed();
-  // isUtf8 + toString rather than a fatal TextDecoder: the same strictness (and a leading BOM is dropped, as
-  // TextDecoder does), at a fraction of the cost per request.
-  if (!isUtf8(raw)) throw malformed();
-  const text = raw.subarray(0, 3).equals(BOM) ? raw.toString('utf8', 3) : raw.toString('utf8');
-  try {
-    req.body = JSON.parse(text);
-  } catch {
-    throw tooDeepProblem(text) ?? malformed();
-  }
-  (req as ParsedRequest)[JSON_TEXT] = text;
-  next();
-}
+/** A check of the body (valid UTF-8) before it is decoded and parsed: the problem to answer, or undefined to go on. */
+export type BodyCheck = (body: Buffer) => ProblemError | undefined;
+
+const parseJson = (refuse: BodyCheck) =>
+  function parseJson(req: GatewayRequest, _res: GatewayResponse, next: Next): void {
+    const raw: unknown = req.body;
+    // Parser messages quote the offending text, which could be a feature value: never pass them on.
+    const malformed = () => new ProblemError(contractProblem('malformed-json', 'malformed-json'));
+    if (!Buffer.isBuffer(raw) || raw.length === 0) throw malformed();
+    // isUtf8 + toString rather than a fatal TextDecoder: the same strictness (and a leading BOM is dropped, as
+    // TextDecoder does), at a fraction of the cost per request.
+    if (!isUtf8(raw)) throw malformed();
+    const refused = refuse(raw);
+    if (refused) throw refused;
+    const text = raw.subarray(0, 3).equals(BOM) ? raw.toString('utf8', 3) : raw.toString('utf8');
+    try {
+      req.body = JSON.parse(text);
+    } catch {
+      throw tooDeepProblem(text) ?? malformed();
+    }
+    (req as ParsedRequest)[JSON_TEXT] = text;
+    next();
+  };
 
 /**
  * express.json would decode invalid UTF-8 into U+FFFD silently and would echo parser messages; reading the raw
  * bytes ourselves keeps the contract's 400/413/415 distinctions exact. The size limit applies after inflation.
- * body-parser (express.raw) is connect-style, so the same steps run on the predict fast path.
+ * body-parser (express.raw) is connect-style, so the same steps run on the predict fast path. `refuse` looks at
+ * the body before it is decoded and parsed (the model's cheap refusal: schema/largest-request.ts).
  */
-export function jsonBody(maxBytes: number): Middleware[] {
+export function jsonBody(maxBytes: number, refuse: BodyCheck = () => undefined): Middleware[] {
   return [
     requireJsonContentType,
     requireSupportedEncoding,
     express.raw({ type: () => true, limit: maxBytes }) as Middleware,
-    parseJson,
+    parseJson(refuse),
   ];
 }
 

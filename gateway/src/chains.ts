@@ -12,6 +12,7 @@ import { pathOf, trustHops, type GatewayRequest, type GatewayResponse, type Midd
 import { createPredictHandler } from './predict.js';
 import { contractProblem, ProblemError, sendProblem } from './problems.js';
 import { createRateLimiter } from './ratelimit.js';
+import { impossibleBody } from './schema/largest-request.js';
 import { corsAllowList, securityHeaders, strictTransportSecurity } from './security.js';
 import type { Services } from './services.js';
 
@@ -75,7 +76,7 @@ export function buildChains(config: Config, services: Services, track: Middlewar
     res.locals['authFailure'] !== undefined && rateLimiter ? rateLimiter(req, res, next) : next();
   const metricsGuards: Middleware[] = apiKeys ? [apiKeys.identify, countRefused, apiKeys.reject] : [];
   const predictSteps: Middleware[] = [
-    ...jsonBody(schema.limits.maxBodyBytes),
+    ...jsonBody(schema.limits.maxBodyBytes, impossibleBody(schema)),
     createPredictHandler({ validators, predictor, batcher, deadlineMs: config.REQUEST_DEADLINE_MS, logger }),
   ];
 

@@ -33,6 +33,7 @@ export const DETAIL_KEYS = [
   'bad-compression',
   'incomplete-body',
   'body-too-large',
+  'too-many-members',
   'unsupported-media-type',
   'unsupported-encoding',
   'not-found',

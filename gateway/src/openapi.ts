@@ -229,7 +229,7 @@ export function buildOpenApi(validators: Validators): OpenApiDocument {
             '401': problem('401', 'No API key, or an unknown one (unauthorized)', ['unauthorized']),
             '413': problem(
               '413',
-              `The body, decompressed, is larger than ${schema.limits.maxBodyBytes} bytes (body-too-large)`,
+              `The body, decompressed, is larger than ${schema.limits.maxBodyBytes} bytes, or larger than any valid request for this model: more than ${schema.limits.maxRows} rows of its features hold (body-too-large)`,
               ['body-too-large'],
               true,
             ),

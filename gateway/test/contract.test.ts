@@ -148,7 +148,7 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
     expect(await errorsOf('{"b":1}')).toEqual(['/instances required', '/b unknown_field']);
     expect(await errorsOf('{"b":1,"instances":"rows","a":1}')).toEqual([' too_many_members']);
     expect(await errorsOf('{"b":1,"a":1}')).toEqual([' too_many_members']);
-    const rows = Array.from({ length: iris.limits.maxRows + 1 }, () => '{"x":1,"y":1,"z":1,"w":1,"v":1}').join(',');
+    const rows = Array.from({ length: iris.limits.maxRows + 1 }, () => '{"x":1,"y":1}').join(',');
     expect(await errorsOf(`{"instances":[${rows}]}`)).toEqual(['/instances too_many_rows']);
     // The document pointer is "" (RFC 6901), so the line starts with the space.
     expect(await errorsOf('[{"instances":[]}]')).toEqual([' not_an_object']);
@@ -156,20 +156,39 @@ describe('errors[] order (docs/contract.md: document, /instances, unknown member
 });
 
 describe('cheap refusals: objects with more members than allowed are refused by their count (docs/contract.md)', () => {
-  it("the review's body: one row of 90,000 unknown names gets one short error, no name echoed, nothing sent upstream", async () => {
-    const names = Array.from({ length: 90_000 }, (_, i) => i.toString(36));
-    const text = `{"instances":[${valid.slice(14, -2)},{${names.map((k) => `"${k}":0`).join(',')}}]}`;
-    expect(text.length).toBeLessThan(iris.limits.maxBodyBytes);
-    const answer = await send(text);
-    expect(answer.status).toBe(422);
+  it('a row with more members than the model has features gets one short error, no name echoed', async () => {
+    const extra = '"a":1,"b":1,"c":1';
+    const text = `{"instances":[${valid.slice(14, -2)},${valid.slice(14, -3)},${extra}}]}`;
     const detail = sentence(CONTRACT_JSON.errors['row.too_many_members']!, { features: 4 });
-    expect(answer.text).toBe(
+    expect((await send(text)).text).toBe(
       expectedProblemText('validation-error', '1 problem; see errors', {
         errors: [{ pointer: '/instances/1', code: 'too_many_members', detail }],
         requestId: 'req-1',
       }),
     );
+  });
+
+  it("the review's body: one row of 90,000 unknown names is refused before it is parsed, nothing sent upstream", async () => {
+    const names = Array.from({ length: 90_000 }, (_, i) => i.toString(36));
+    const text = `{"instances":[${valid.slice(14, -2)},{${names.map((k) => `"${k}":0`).join(',')}}]}`;
+    expect(text.length).toBeLessThan(iris.limits.maxBodyBytes);
+    const answer = await send(text);
+    const detail = sentence(CONTRACT_JSON.details['too-many-members']!, { maxRows: iris.limits.maxRows });
+    expect(answer.text).toBe(expectedProblemText('body-too-large', detail, { requestId: 'req-1' }));
+    expect(answer.status).toBe(413);
     expect(upstream.calls).toHaveLength(0);
+  });
+
+  it("the bound is exact: as many ':' as maxRows rows hold are parsed and validated, one more is refused", async () => {
+    // maxRows iris rows hold 1 + 4 x maxRows ':', the most a valid request can (numbers hold none).
+    const row = irisRow();
+    const rows = Array.from({ length: iris.limits.maxRows }, () => ({ ...row }));
+    (rows[0] as Record<string, unknown>)['sepal_length'] = 'x';
+    const atBound = JSON.stringify({ instances: rows });
+    expect(await errorsOf(atBound)).toEqual(['/instances/0/sepal_length not_a_number']);
+    const past = `${atBound.slice(0, -3)},"":1}]}`; // one member more, in the last row
+    expect((await send(past)).status).toBe(413);
+    expect((await send(atBound.replace('"x"', '":"'))).status).toBe(413); // a ':' inside a string counts too
   });
 
   it('echoes a long unknown name cut to maxEchoedNameLength code points, counting a surrogate pair once', async () => {
@@ -367,9 +386,11 @@ describe('edge cases, decided once (docs/contract.md)', () => {
     it('200,000 levels answer quickly (no recursion anywhere)', async () => {
       const started = Date.now();
       expect((await send(nested(200_000))).text).toBe(problemText('malformed-json', 'too-deep'));
-      expect((await send(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)).text).toBe(
+      expect((await send(`${'{"a":'.repeat(1_000)}1${'}'.repeat(1_000)}`)).text).toBe(
         problemText('malformed-json', 'too-deep'),
       );
+      // 100,000 nested objects hold 100,000 ':', more than any valid request: refused before the nesting is measured
+      expect((await send(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)).status).toBe(413);
       expect(Date.now() - started).toBeLessThan(5_000);
     });
   });

@@ -17,7 +17,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
-from . import access, contract, request_body, settings
+from . import access, contract, largest_request, request_body, settings
 from .bundle import load_model
 from .prediction import predict_rows, self_test
 from .request_body import BodyProblem
@@ -107,6 +107,7 @@ def create_app(
         )
     compiled = bundle.compiled
     limit = compiled.max_body_bytes
+    most_colons = largest_request.max_colons(bundle.schema)
 
     # No static folder: every path the service answers is one of the contract's.
     app = _ServiceFlask(__name__, static_folder=None)
@@ -194,6 +195,7 @@ def create_app(
             if encoding:
                 raw = request_body.decompress(raw, encoding, limit)
             text = request_body.decode_text(raw)
+            largest_request.refuse_impossible(text, most_colons, compiled.max_rows)
             payload = request_body.parse_json(text)
         except BodyProblem as exc:
             return problem(exc.kind, exc.detail, headers=exc.headers)

@@ -273,6 +273,24 @@ export function expectedValidation(errors: ExpectedError[]): {
 }
 
 /**
+ * The most ':' a valid request's text can hold (docs/contract.md, "Cheap refusals"), read independently of the
+ * gateway: one for "instances"; per row and feature, one for the member, plus its name's and its longest value's.
+ */
+export function oracleMostColons(schema: ModelSchema): number {
+  const count = (s: string) => (s.match(/:/g) ?? []).length;
+  const inValue = (f: ModelSchema['features'][number]): number =>
+    f.type === 'text'
+      ? f.maxLength
+      : f.type === 'datetime'
+        ? count('00:00:00+00:00')
+        : f.type === 'category'
+          ? Math.max(0, ...f.categories.map((c) => count(String(c))))
+          : 0;
+  const perRow = schema.features.reduce((sum, f) => sum + 1 + count(f.name) + inValue(f), 0);
+  return 1 + schema.limits.maxRows * perRow;
+}
+
+/**
  * Whether JSON text nests arrays/objects more than maxNestingDepth levels, brackets inside strings not counting.
  * Decided on the text, so it holds for text that does not parse too. Strings (and an unterminated one at the end)
  * are cut out first, then the brackets counted.

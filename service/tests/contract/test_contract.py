@@ -532,19 +532,48 @@ def test_unknown_field(post, make_row, pointer, schema):
 
 
 def test_a_row_with_more_members_than_features_is_refused_whole(post, make_row, schema, contract):
-    # The review's attack: one row of 90,000 made-up names. Refused by its count, before any name is looked at: one
-    # short error, no name echoed, and no dearer than a valid batch (docs/contract.md, "Cheap refusals").
+    # Refused by its count, before any name is looked at: one short error per row, no name echoed.
     row = make_row()
-    row.update((np.base_repr(i, 36), 0) for i in range(90000))  # names of 1 to 4 characters: ~800 KB compact
-    body = json.dumps({"instances": [make_row(), row, dict(make_row(), extra=1)]}, separators=(",", ":"))
-    assert len(body) < schema["limits"]["maxBodyBytes"]
-    response = post(body.encode("utf-8"))
+    row.update(("extra%d" % i, 0) for i in range(3))
+    response = post({"instances": [make_row(), row, dict(make_row(), extra=1)]})
     body = problem_of(response, 422, "validation-error")
     assert errors_of(response) == [("/instances/1", "too_many_members"), ("/instances/2", "too_many_members")]
     assert body["errors"][0]["detail"] == contract["errors"]["row.too_many_members"].replace(
         "{features}", str(len(schema["features"]))
     )
-    assert len(response.get_data()) < 2000
+
+
+def test_a_body_no_valid_request_could_be_is_refused_before_it_is_parsed(post, make_row, schema, contract):
+    # The review's attack: one row of 90,000 made-up names (~800 KB, under maxBodyBytes). Its ':' outnumber what a
+    # valid request of maxRows rows can hold, so it is refused on its text, before it is parsed: no dearer than a
+    # valid batch (docs/contract.md, "Cheap refusals").
+    row = make_row()
+    row.update((np.base_repr(i, 36), 0) for i in range(90000))  # names of 1 to 4 characters
+    body = json.dumps({"instances": [make_row(), row]}, separators=(",", ":"))
+    assert len(body) < schema["limits"]["maxBodyBytes"]
+    response = post(body.encode("utf-8"))
+    answer = problem_of(response, 413, "body-too-large")
+    assert answer["detail"] == contract["details"]["too-many-members"].replace(
+        "{maxRows}", str(schema["limits"]["maxRows"])
+    )
+    assert len(response.get_data()) < 1000
+    # The bound is exact: a body with as many ':' as a valid request can hold is parsed and validated; one more,
+    # even inside a name, and it is refused unparsed. (A member added to the last of maxRows rows, its name made of
+    # ':', brings the count to the bound or one past it.)
+    most = most_colons(schema)
+    full = json.dumps({"instances": [make_row(i) for i in range(schema["limits"]["maxRows"])]})
+    spare = most - full.count(":")
+    assert spare >= 0
+
+    def with_member(colons):
+        return (full[:-3] + ', "' + ":" * colons + '": 1}]}').encode("utf-8")
+
+    if len(full) + spare + 16 <= schema["limits"]["maxBodyBytes"]:
+        if spare == 0:
+            assert post(full.encode("utf-8")).status_code == 200
+        else:
+            assert errors_of(post(with_member(spare - 1)))[-1][1] == "unknown_field"
+        problem_of(post(with_member(spare)), 413, "body-too-large")
 
 
 def test_echoed_names_are_cut(post, make_row, schema, contract):
@@ -1368,11 +1397,33 @@ def is_json_media_type(content_type):
     return media_type == "application/json" and (charset is None or charset.group(1).lower() in ("utf-8", "utf8"))
 
 
+def most_colons(schema):
+    """The most ':' a valid request's text can hold (docs/contract.md, "Cheap refusals"), read independently of the
+    service: one for "instances"; per row and feature, one for the member, its name's, and its longest value's."""
+
+    def in_value(feature):
+        if feature["type"] == "text":
+            return feature["maxLength"]
+        if feature["type"] == "datetime":
+            return len("00:00:00+00:00".split(":")) - 1
+        strings = [c for c in feature.get("categories") or [] if isinstance(c, str)]
+        return max([c.count(":") for c in strings] or [0])
+
+    per_row = sum(1 + f["name"].count(":") + in_value(f) for f in schema["features"])
+    return 1 + schema["limits"]["maxRows"] * per_row
+
+
 def expected_answer(service, raw, content_type):
     """(status, errors, 400 detail key): what the contract says POST /v1/predict answers to this body."""
     if not is_json_media_type(content_type):
         return 415, None, None
     if len(raw) > service.max_body_bytes:
+        return 413, None, None
+    try:
+        colons = raw.decode("utf-8").count(":")
+    except UnicodeDecodeError:
+        colons = 0  # not UTF-8: read_json's 400
+    if colons > most_colons(service.schema):
         return 413, None, None
     payload, bad = read_json(raw)
     if bad:
