@@ -6,9 +6,11 @@
 //
 // --quick shortens every run (for trying the script out; its numbers are not for the report).
 // --smoke runs every case once, for the forest only, each load for a second, a sweep of two points, no waiting for a
-// quiet machine, and writes results.json, BENCHMARKS.md and the chart to DIR (default: a new temporary folder), never
-// to bench/results.json or BENCHMARKS.md. test/measurements-smoke.test.ts runs it, so a broken import or a moved
-// helper fails `npm test`; its figures mean nothing.
+// quiet machine, LightGBM and XGBoost models of 10 rounds imported into one runtime's project each (LightGBM sklearn,
+// XGBoost onnx), case 5's projects made side by side during case 1 (before any step that binds port 8000), and
+// writes results.json, BENCHMARKS.md and the chart to DIR (default: a new temporary folder), never to
+// bench/results.json or BENCHMARKS.md. test/measurements-smoke.test.ts runs it, so a broken import or a moved helper
+// fails `npm test`; its figures mean nothing.
 // --out DIR writes the results (and, for a full or smoke run, the report) to DIR.
 // Cases (see BENCHMARKS.md for the goals):
 //   1  gateway overhead, batching off: gateway vs a minimal node:http proxy, both before a fixed-response upstream
@@ -34,8 +36,8 @@ import { summariseCpuProfile } from './lib/cpu-profile.mjs';
 import { startBaselineProxy, startFixedUpstream, startGateway, startGunicorn } from './lib/services.mjs';
 import { median, pairedRatios, r, spread, summariseRuns } from './lib/stats.mjs';
 import { renderReport } from './report.mjs';
-import { libraryProjects } from './lib/library-models.mjs';
-import { runtimeCase } from './lib/runtime-case.mjs';
+import { libraryProjects, SMOKE_RUNTIMES } from './lib/library-models.mjs';
+import { onnxTwins, runtimeCase } from './lib/runtime-case.mjs';
 
 installExitHandlers('bench');
 const argv = process.argv.slice(2);
@@ -101,6 +103,8 @@ const MODELS = smoke ? ['forest'] : ['forest', 'logreg'];
 const SWEEP_WINDOWS = smoke ? [2, 5] : [1, 2, 5, 10];
 const SWEEP_CAPS = smoke ? [64] : [16, 64, 256];
 const BIG_ROWS = 1000;
+// Boosting rounds of the smoke run's LightGBM and XGBoost models (bench/library_model.py fits 300 otherwise).
+const SMOKE_LIBRARY_ROUNDS = 10;
 
 const began = Date.now();
 const log = (msg) => process.stdout.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
@@ -754,6 +758,29 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+/**
+ * The projects case 5 serves, {name: {sklearn, onnx}}: the onnx twins of the generated projects, then the LightGBM and
+ * XGBoost models imported into a project of each runtime. A full run makes the libraries' projects, then the twins,
+ * one step after the other, just before case 5. A smoke run imports a model of a few rounds into one project per
+ * library (LightGBM on sklearn, XGBoost on onnx: every step, both libraries, both runtimes, half the imports), and
+ * makes them and the twins side by side, while case 1 runs: none of it binds a port, and an import mostly waits on
+ * pip's index. Every step that holds 127.0.0.1:8000 comes after them, so the reliability smoke run that
+ * test/measurements-smoke.test.ts starts beside this one has the port meanwhile.
+ */
+async function makeRuntimeProjects() {
+  const schema = projects.forest.schemaPath;
+  if (!smoke) {
+    const libraries = await libraryProjects(log, schema);
+    return { ...(await onnxTwins(log, projects)), ...libraries };
+  }
+  const options = { runtimes: SMOKE_RUNTIMES, rounds: SMOKE_LIBRARY_ROUNDS, concurrently: true };
+  const [twins, libraries] = await Promise.all([onnxTwins(log, projects), libraryProjects(log, schema, options)]);
+  return { ...twins, ...libraries };
+}
+// Awaited at case 5. Should it fail before, the rejection nobody awaits yet ends the run there and then, as any error
+// does (installExitHandlers: the error, every child stopped, exit 1).
+const runtimeProjects = smoke && wanted('runtime') ? makeRuntimeProjects() : undefined;
+
 try {
   if (wanted('case1')) results.case1 = await case1();
   if (wanted('case2') || wanted('case3')) {
@@ -780,13 +807,12 @@ try {
   }
   if (wanted('runtime')) {
     const RD = smoke
-      ? { rounds: 1, warm: 0, measure: 1, quick, smoke }
+      ? { rounds: 1, warm: 0, measure: 1, quick, smoke, libraryRounds: SMOKE_LIBRARY_ROUNDS }
       : quick
         ? { rounds: 2, warm: 1, measure: 1, quick }
         : { rounds: 3, warm: 1, measure: 3, quick };
     results.settings.runtime = RD;
-    // LightGBM and XGBoost, imported into a project of each runtime (in the smoke run too: their import is the path)
-    results.runtime = await runtimeCase(log, projects, RD, libraryProjects(log, projects.forest.schemaPath));
+    results.runtime = await runtimeCase(log, await (runtimeProjects ?? makeRuntimeProjects()), RD);
   }
 } finally {
   rmSync(LOADTMP, { recursive: true, force: true });

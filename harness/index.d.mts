@@ -36,6 +36,13 @@ export function acquirePort8000(options?: {
 export const ROOT: string;
 export const VENVS: string;
 export function runStep(log: Log, title: string, command: string, args: string[], options?: SpawnSyncOptions): string;
+export function runStepAsync(
+  log: Log,
+  title: string,
+  command: string,
+  args: string[],
+  options?: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number },
+): Promise<string>;
 export function sharedVenv(kind: string, requirements: string[], log?: Log): string;
 export function pinnedRuff(log?: Log): string;
 

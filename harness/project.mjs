@@ -9,8 +9,17 @@ export const GATEWAY = path.join(ROOT, 'gateway');
 export const LAUNCHER = path.join(ROOT, 'bin', 'sci-eb.js');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** The generator and the gateway compiled from this checkout (installed first if this is a fresh clone). */
+/**
+ * The generator and the gateway compiled from this checkout (installed first if this is a fresh clone). With
+ * SCI_EB_PREBUILT=1 the caller has just done so and runs several harness users side by side
+ * (test/measurements-smoke.test.ts): a second build would rewrite generators/ and gateway/dist/ while another run
+ * imports from them.
+ */
 export function buildCheckout(log) {
+  if (process.env.SCI_EB_PREBUILT === '1') {
+    log('  generator and gateway: built by the caller (SCI_EB_PREBUILT=1)');
+    return;
+  }
   if (!existsSync(path.join(ROOT, 'node_modules', '.package-lock.json')))
     runStep(log, 'npm ci', npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT });
   runStep(log, 'npm run build', npm, ['run', 'build'], { cwd: ROOT });

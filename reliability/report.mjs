@@ -61,7 +61,7 @@ export function renderReport(R) {
   L.push('');
   if (R.smoke)
     L.push(
-      '**Smoke run** (`node reliability/run.mjs --smoke`): every scenario for a second or so, to prove the run works. Its figures and verdicts mean nothing; it is never the committed report.',
+      '**Smoke run** (`node reliability/run.mjs --smoke`): every scenario with faults and pauses of a second or less, to prove the run works. Its figures and verdicts mean nothing; it is never the committed report.',
       '',
     );
   L.push(

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { acquirePort8000, makeRows, memory, sharedVenv, stop } from '../../harness/index.mjs';
+import { acquirePort8000, makeRows, memory, runStepAsync, sharedVenv, stop } from '../../harness/index.mjs';
 import { runLoad } from './load.mjs';
 import { waitQuiet } from './measure.mjs';
 import { BENCH, ROOT, TMP } from './setup.mjs';
@@ -21,18 +21,11 @@ const RUNTIMES = ['sklearn', 'onnx'];
 const MODELS = ['forest', 'logreg', 'lightgbm', 'xgboost'];
 const CONNECTIONS = 64;
 
-function run(log, title, command, args, options = {}) {
-  const res = spawnSync(command, args, { encoding: 'utf8', timeout: 900_000, ...options });
-  if (res.status !== 0) throw new Error(`${title} failed: ${(res.stderr ?? '').slice(-2000)}`);
-  log(`  ${title}`);
-  return res.stdout;
-}
-
 /** The onnx twin of a trained sklearn project: the same answers plus --runtime onnx, trained from the same data and seed. */
-function onnxTwin(log, project) {
+async function onnxTwin(log, project) {
   const dir = `${project.dir}-onnx`;
   const name = path.basename(dir);
-  run(
+  await runStepAsync(
     log,
     `generate ${name}`,
     process.execPath,
@@ -51,7 +44,9 @@ function onnxTwin(log, project) {
     { cwd: path.dirname(dir) },
   );
   const devVenv = sharedVenv('app', [path.join(dir, 'requirements-dev.txt')], log);
-  run(log, `make train (${name})`, 'make', ['--no-print-directory', `VENV=${devVenv}`, 'train'], { cwd: dir });
+  await runStepAsync(log, `make train (${name})`, 'make', ['--no-print-directory', `VENV=${devVenv}`, 'train'], {
+    cwd: dir,
+  });
   const schemaPath = path.join(dir, 'model', 'schema.json');
   return { ...project, name, dir, schemaPath, schema: JSON.parse(readFileSync(schemaPath, 'utf8')) };
 }
@@ -176,26 +171,31 @@ async function serveAndMeasure(log, project, D) {
   return out;
 }
 
+/** {name: {sklearn, onnx}}: each trained sklearn project of `projects` with its onnx twin, made one after the other. */
+export async function onnxTwins(log, projects) {
+  const pairs = {};
+  for (const [name, project] of Object.entries(projects))
+    pairs[name] = { sklearn: project, onnx: await onnxTwin(log, project) };
+  return pairs;
+}
+
 /**
- * `projects`: trained sklearn projects, each given an onnx twin here; `libraryPairs`: {name: {sklearn, onnx}} of
- * projects already made for both runtimes (the imported LightGBM and XGBoost models, bench/lib/library-models.mjs).
+ * Every project of `pairs` ({name: {sklearn, onnx}}: onnxTwins, then the imported LightGBM and XGBoost models of
+ * bench/lib/library-models.mjs, on both runtimes each or in the smoke run on one) served and measured, in turn under
+ * the port-8000 lock; a model on both runtimes gets the onnx/sklearn ratios.
  */
-export async function runtimeCase(log, projects, D, libraryPairs = {}) {
+export async function runtimeCase(log, pairs, D) {
   mkdirSync(path.join(TMP, 'load'), { recursive: true });
   log('case 5: the sklearn runtime vs the onnx runtime, same model, the service direct and behind the gateway');
   const loadAverage = (await import('node:os')).loadavg().map((x) => r(x, 2));
-  const pairs = {
-    ...Object.fromEntries(
-      Object.keys(projects).map((name) => [name, { sklearn: projects[name], onnx: onnxTwin(log, projects[name]) }]),
-    ),
-    ...libraryPairs,
-  };
   const release = await acquirePort8000({ onWait: (pid) => log(`  waiting for the port-8000 lock (pid ${pid})`) });
   const out = { measuredAt: new Date().toISOString(), loadAverage };
   try {
     for (const name of Object.keys(pairs)) {
       out[name] = {};
-      for (const runtime of RUNTIMES) out[name][runtime] = await serveAndMeasure(log, pairs[name][runtime], D);
+      for (const runtime of RUNTIMES)
+        if (pairs[name][runtime]) out[name][runtime] = await serveAndMeasure(log, pairs[name][runtime], D);
+      if (!out[name].sklearn || !out[name].onnx) continue;
       const [sk, ox] = [out[name].sklearn, out[name].onnx];
       const ratio = (shape, pick) => pairedRatios(ox[shape].runs, sk[shape].runs, pick);
       out[name].ratios = {
@@ -240,6 +240,9 @@ const cell = (s) => (s ? `${s.median} (${s.min}-${s.max})` : '-');
 /** The markdown of case 5 for BENCHMARKS.md. */
 export function renderRuntimeSection(rt, settings) {
   const models = MODELS.filter((name) => rt[name]);
+  // A model measured on both runtimes (every one in a full run; in a smoke run the libraries have one each).
+  const paired = models.filter((name) => rt[name].ratios);
+  const served = (name) => RUNTIMES.filter((runtime) => rt[name][runtime]);
   const lines = ['## 5. Runtimes: sklearn vs onnx, the same model', ''];
   if (rt.measuredAt)
     lines.push(
@@ -250,12 +253,18 @@ export function renderRuntimeSection(rt, settings) {
     `The generated service direct (gunicorn from the Procfile, ${settings?.workers ?? 2} workers, each runtime in a venv with its project's requirements.txt alone, as EB installs it), then the gateway (batching defaults) in front; iris, the same data and seed; the onnx project's model is the same pipeline converted and proven on the held-out rows. lightgbm and xgboost: a classifier of 300 rounds (900 trees) on jittered iris features (bench/library_model.py), imported with \`sci-eb model import\` into a project of each runtime (the sklearn one installs the library on EB; the onnx one converts it with onnxmltools, proven on the 200-row sample). The two runtimes run one after the other (the Procfile's port is one), so the machine's other load shifts between them: medians of ${settings?.rounds ?? 3} rounds, (min-max).`,
     '',
   );
+  const unpaired = models.filter((name) => !rt[name].ratios);
+  if (settings?.smoke && unpaired.length)
+    lines.push(
+      `This smoke run fitted ${settings.libraryRounds ?? 300} rounds and imported each library into one runtime's project only: ${unpaired.map((name) => `${name} (${served(name).join(', ')})`).join(', ')}.`,
+      '',
+    );
   lines.push(
     '| model | runtime | 1 row, 1 conn req/s | p50 ms | 1 row, 64 conns req/s | p99 ms | 64 rows req/s | 1000 rows req/s | gateway 64 conns req/s | worker RSS MiB (peak) | serving venv MiB |',
   );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const name of models) {
-    for (const runtime of RUNTIMES) {
+    for (const runtime of served(name)) {
       const x = rt[name][runtime];
       lines.push(
         `| ${name} | ${runtime} | ${cell(x.single1.rps)} | ${cell(x.single1.p50Ms)} | ${cell(x.single64.rps)} | ${cell(x.single64.p99Ms)} | ${cell(x.rows64.rps)} | ${cell(x.rows1000.rps)} | ${cell(x.gateway64.rps)} | ${x.workerPeakRssMiB} | ${x.servingVenvMiB} |`,
@@ -269,7 +278,7 @@ export function renderRuntimeSection(rt, settings) {
     '| model | 1 row, 1 conn | 1 row, 64 conns | 64 rows | 1000 rows | gateway | worker RSS | serving venv |',
     '|---|---|---|---|---|---|---|---|',
   );
-  for (const name of models) {
+  for (const name of paired) {
     const q = rt[name].ratios;
     lines.push(
       `| ${name} | ${cell(q.single1Throughput)} | ${cell(q.single64Throughput)} | ${cell(q.rows64Throughput)} | ${cell(q.rows1000Throughput)} | ${cell(q.gateway64Throughput)} | ${q.workerRss} | ${q.servingVenv} |`,
@@ -287,7 +296,7 @@ export function renderRuntimeSection(rt, settings) {
     '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const name of models) {
-    for (const runtime of RUNTIMES) {
+    for (const runtime of served(name)) {
       const x = rt[name][runtime];
       const m = x.inProcess.ms;
       lines.push(
@@ -296,7 +305,7 @@ export function renderRuntimeSection(rt, settings) {
     }
   }
   lines.push('');
-  for (const name of models) {
+  for (const name of paired) {
     const [sk, ox] = [rt[name].sklearn, rt[name].onnx];
     const m = ox.inProcess.ms;
     const steps = m.parseJson + m.validate + m.answer + m.serialise;
