@@ -142,7 +142,16 @@ describe('measurements, smoke tier', () => {
       );
       expectFigures(
         R.case3[model],
-        ['http.summary.p50Ms.median', 'inProcess.ms.modelPredict.median', 'split.predictMs', 'split.parseJsonMs'],
+        [
+          'http.summary.p50Ms.median',
+          'inProcess.ms.modelPredict.median',
+          'split.predictMs',
+          'split.parseJsonMs',
+          // the review's refused body against the valid request, on each server
+          'refusal.service.refusedVsValidCpu.median',
+          'refusal.gateway.refusedVsValidCpu.median',
+          'refusal.gateway.refused.0.cpuMsPerRequest',
+        ],
         `case 3 ${model}`,
       );
       expectFigures(
