@@ -9,7 +9,8 @@ import { afterAll } from 'vitest';
 // inherit it, so everything a test or its subprocesses make lands here. Setup files' afterAll hooks run last (hooks
 // unwind as a stack), after the file's own hooks have stopped its servers.
 // What is the machine's, not the file's (the port-8000 lock, harness/port-lock.mjs), stays in the machine's temp folder.
-const machine = (process.env.SCI_EB_MACHINE_TMPDIR ??= os.tmpdir());
+process.env.SCI_EB_MACHINE_TMPDIR ??= os.tmpdir();
+const machine = process.env.SCI_EB_MACHINE_TMPDIR;
 const dir = mkdtempSync(path.join(machine, 'sci-eb-test-'));
 // Open like /tmp itself (sticky, world-writable): some tests run the launcher as another user, who needs a temp too.
 chmodSync(dir, 0o1777);
