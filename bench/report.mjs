@@ -294,8 +294,11 @@ export function renderMarkdown(results) {
     goalRows.push([`5 onnx vs sklearn runtime, forest`, g.target, String(g.value), met(g)]);
   p(table(['goal', 'target', 'measured', 'verdict'], goalRows));
   p();
+  const unmet = goalRows.filter((row) => /not (met|confirmed)/.test(row[3])).length;
   p(
-    'Why the goals that are not met are out of reach here, and what would move them, is under [What limits the results](#what-limits-the-results-on-this-machine).',
+    unmet
+      ? 'Why the goals that are not met are out of reach here, and what would move them, is under [What limits the results](#what-limits-the-results-on-this-machine).'
+      : 'Every goal is met in this run; what bounds each figure on this machine is under [What limits the results](#what-limits-the-results-on-this-machine).',
   );
   p();
 
@@ -739,7 +742,7 @@ export function renderMarkdown(results) {
   p(
     '`npm run bench` (about ' +
       Math.max(1, Math.round(R.durationSeconds / 60)) +
-      " minutes here) builds the generator and the gateway, generates and trains both projects under `bench/tmp/` (git-ignored; the venv is the shared `.cache/venvs` one the tests use), installs `wrk` with apt-get if it is missing (autocannon from the gateway's devDependencies otherwise, or with `BENCH_LOADGEN=autocannon`), measures, and writes `bench/results.json`, this file and `bench/batching-curve.svg`. It binds 127.0.0.1:8000 (the Procfile's port) through the port-8000 lock it shares with the end-to-end tests and `npm run reliability`, waiting up to 15 minutes for it. `node bench/run.mjs --quick` is a short trial run (results to `bench/tmp/`, this file untouched); `--smoke` runs every case once, for a second and for the forest only, into a temporary folder (or `--out DIR`), and is what `npm test` runs (`test/measurements-smoke.test.ts`) so that the bench cannot break unnoticed; `--only case1` (or `case2`, `case3`) runs a part; `--only runtime` runs section 5 (sklearn vs onnx runtime, about 10 minutes here: it also generates, trains and installs the onnx twins and both serving venvs) and rewrites that section of this file in place. Every child process runs in its own process group and is killed on exit, error or Ctrl-C; server logs are in `bench/tmp/logs/`.",
+      " minutes here) builds the generator and the gateway, generates and trains both projects under `bench/tmp/` (git-ignored; the venv is the shared `.cache/venvs` one the tests use), installs `wrk` with apt-get if it is missing (autocannon from the gateway's devDependencies otherwise, or with `BENCH_LOADGEN=autocannon`), measures, and writes `bench/results.json`, this file and `bench/batching-curve.svg`. It binds 127.0.0.1:8000 (the Procfile's port) through the port-8000 lock it shares with the end-to-end tests and `npm run reliability`, waiting up to 15 minutes for it. `node bench/run.mjs --quick` is a short trial run (results to `bench/tmp/`, this file untouched); `--smoke` runs every case once, for a second, for the forest (and, in section 5, a LightGBM model on the sklearn runtime and an XGBoost one on onnx), into a temporary folder (or `--out DIR`), and is what `npm test` runs (`test/measurements-smoke.test.ts`) so that the bench cannot break unnoticed; `--only case1` (or `case2`, `case3`) runs a part; `--only runtime` runs section 5 (sklearn vs onnx runtime, about 10 minutes here: it also generates, trains and installs the onnx twins and both serving venvs) and rewrites that section of this file in place. Every child process runs in its own process group and is killed on exit, error or Ctrl-C; server logs are in `bench/tmp/logs/`.",
   );
   p();
   return `${out.join('\n')}\n`;
