@@ -7,7 +7,7 @@
 // --quick shortens every run (for trying the script out; its numbers are not for the report).
 // --smoke runs every case once, for the forest only, each load for a second, a sweep of two points, no waiting for a
 // quiet machine, LightGBM and XGBoost models of 10 rounds imported into one runtime's project each (LightGBM sklearn,
-// XGBoost onnx), case 5's projects made side by side during case 1 (before any step that binds port 8000), and
+// XGBoost onnx), case 5's projects made side by side before case 1 (and any step that binds port 8000), and
 // writes results.json, BENCHMARKS.md and the chart to DIR (default: a new temporary folder), never to
 // bench/results.json or BENCHMARKS.md. test/measurements-smoke.test.ts runs it, so a broken import or a moved helper
 // fails `npm test`; its figures mean nothing.
@@ -763,8 +763,8 @@ async function withGunicorn(project, { sweep, bigRequest, batching }) {
  * XGBoost models imported into a project of each runtime. A full run makes the libraries' projects, then the twins,
  * one step after the other, just before case 5. A smoke run imports a model of a few rounds into one project per
  * library (LightGBM on sklearn, XGBoost on onnx: every step, both libraries, both runtimes, half the imports), and
- * makes them and the twins side by side, while case 1 runs: none of it binds a port, and an import mostly waits on
- * pip's index. Every step that holds 127.0.0.1:8000 comes after them, so the reliability smoke run that
+ * makes them and the twins side by side, before case 1: none of it binds a port, and an import mostly waits on pip's
+ * index. Every step that holds 127.0.0.1:8000 comes after them, so the reliability smoke run that
  * test/measurements-smoke.test.ts starts beside this one has the port meanwhile.
  */
 async function makeRuntimeProjects() {
@@ -777,9 +777,9 @@ async function makeRuntimeProjects() {
   const [twins, libraries] = await Promise.all([onnxTwins(log, projects), libraryProjects(log, schema, options)]);
   return { ...twins, ...libraries };
 }
-// Awaited at case 5. Should it fail before, the rejection nobody awaits yet ends the run there and then, as any error
-// does (installExitHandlers: the error, every child stopped, exit 1).
-const runtimeProjects = smoke && wanted('runtime') ? makeRuntimeProjects() : undefined;
+// A smoke run makes them first, before case 1 starts its gateway: made during case 1 (with the reliability smoke run
+// beside it in the test), the pip installs starved the gateway's start past its 30 s on a fresh 2-core CI machine.
+const runtimeProjects = smoke && wanted('runtime') ? await makeRuntimeProjects() : undefined;
 
 try {
   if (wanted('case1')) results.case1 = await case1();
