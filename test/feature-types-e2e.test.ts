@@ -1,12 +1,14 @@
-// A project whose model has free text, a boolean and a date, an integer-coded category and integer labels, for real:
+// A project whose model has free text, a boolean, a date and a date-time, an integer-coded category, an integer count
+// and integer labels, for real:
 // the model is fitted in the project's venv the way a notebook fits it (test/fixtures/typed/make_typed_model.py),
 // imported with `sci-eb model import` (and its options checked through `sci-eb app --model ... --feature-type`),
 // served by gunicorn as the Procfile says and by the generated gateway in front of it. Then: the service answers
 // the notebook's own predictions with integer labels, the gateway answers the same (also micro-batched), both
-// servers answer every mistake in a typed value byte for byte alike, and /openapi.json and the client's types
-// state the types.
+// servers answer every mistake in a typed value byte for byte alike, /openapi.json and the client's types state the
+// types, and a schema-driven fuzzer (schemathesis, pinned in test/fixtures/schemathesis) finds nothing against either
+// server: what the document calls valid both accept, what it calls invalid both refuse, every answer as documented.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,7 +109,7 @@ describe('a model with text, boolean, date and integer-coded features and intege
     );
     const imported = run(
       'node',
-      [LAUNCHER, 'model', 'import', ...importArgs(), '--feature-type', 'joined=date'],
+      [LAUNCHER, 'model', 'import', ...importArgs(), '--feature-type', 'joined=date,last_seen=datetime'],
       project,
       {
         VENV: venv,
@@ -122,19 +124,35 @@ describe('a model with text, boolean, date and integer-coded features and intege
       'review:text',
       'member:boolean',
       'joined:date',
+      'last_seen:datetime',
       'grade:category',
       'spend:number',
+      'visits:integer',
     ]);
-    expect(schema.features[3].categories).toEqual([1, 2, 3, 4]);
+    expect(schema.features[4].categories).toEqual([1, 2, 3, 4]);
     expect(schema.target).toEqual({ name: 'churned', type: 'category', classes: [0, 1], outputs: ['probabilities'] });
     // The gateway's copy of the schema, its OpenAPI document and the client's types, as `make gateway` makes them.
     const made = run('make', ['--no-print-directory', `VENV=${venv}`, 'gateway'], project);
     expect(made.status, made.output).toBe(0);
     const types = readFileSync(path.join(project, 'gateway', 'client', 'types.generated.ts'), 'utf8');
-    for (const line of ['  review: string;', '  member: boolean;', '  joined: string;', '  grade: 1 | 2 | 3 | 4;'])
+    for (const line of [
+      '  review: string;',
+      '  member: boolean;',
+      '  joined: string;',
+      '  grade: 1 | 2 | 3 | 4;',
+      '  visits: number;',
+    ])
       expect(types).toContain(line);
     expect(types).toContain('export type Prediction = 0 | 1;');
   }, 900_000);
+
+  it("the project's own make test passes on the typed model: its tests and the managed contract suite", () => {
+    // make deploy runs these first, so a contract test that assumes number features only would block the deploy.
+    const tests = run('make', ['--no-print-directory', `VENV=${venv}`, 'test'], project);
+    expect(tests.status, tests.output).toBe(0);
+    expect(tests.output).toMatch(/\d+ passed/);
+    expect(tests.output).not.toMatch(/failed|error/i);
+  }, 600_000);
 
   it("the service answers the notebook's own predictions, labels as integers; the gateway the same, also batched", async () => {
     flask = await startGunicorn(openProject(project), { venv, logDir });
@@ -164,6 +182,8 @@ describe('a model with text, boolean, date and integer-coded features and intege
     expect(properties.member).toMatchObject({ type: 'boolean' });
     expect(properties.joined).toMatchObject({ type: 'string', format: 'date' });
     expect(properties.grade).toMatchObject({ enum: [1, 2, 3, 4] });
+    expect(properties.visits).toMatchObject({ type: 'integer', minimum: -(2 ** 53 - 1), maximum: 2 ** 53 - 1 });
+    expect(properties.last_seen).toMatchObject({ type: 'string', 'x-feature-type': 'datetime' });
   }, 300_000);
 
   it('Flask and the gateway answer every mistake in a typed value alike, byte for byte', async () => {
@@ -172,8 +192,10 @@ describe('a model with text, boolean, date and integer-coded features and intege
       review: [7, null, '', 'x'.repeat(10001), '\u{1F600}'.repeat(10000), '\u{1F600}'.repeat(10001), ['a'], true],
       member: [1, 0, 'true', 'False', null, [true], false],
       joined: ['2023-02-29', '2024-02-29', '1677-12-31', '2262-01-01', '2026-01-01T00:00:00', '01/02/2026', 20260101],
+      last_seen: ['2024-02-30T00:00:00', '2024-01-01T24:00:00', '2024-01-01', '2024-01-01T10:00:00+05:30', null],
       grade: [5, 4.0, 2.5, '2', true, null, 1e300],
       spend: ['1', true, 3.5e38, null],
+      visits: [2 ** 53 - 1, 2 ** 53, -(2 ** 53), 1e20, 3.0, 2.5, '3', true, 3.5e38],
     };
     const cases: Array<[string, string]> = [];
     for (const [name, list] of Object.entries(values))
@@ -188,6 +210,11 @@ describe('a model with text, boolean, date and integer-coded features and intege
       JSON.stringify({ instances: [{ ...row, review: 1, member: 1, joined: 'x', grade: 9 }, row, {}] }),
     ]);
     cases.push(['grade 1e400', JSON.stringify({ instances: [row] }).replace(/"grade":\d+/, '"grade":1e400')]);
+    // 2^53 + 1 as written: both parsers read 2^53, past the largest integer a double holds exactly
+    cases.push([
+      'visits 9007199254740993',
+      JSON.stringify({ instances: [row] }).replace(/"visits":\d+/, '"visits":9007199254740993'),
+    ]);
     cases.push([
       'lone surrogate text',
       JSON.stringify({ instances: [row] }).replace(/"review":"[^"]*"/, '"review":"\\ud800"'),
@@ -205,4 +232,36 @@ describe('a model with text, boolean, date and integer-coded features and intege
     expect(mismatches, mismatches.join('\n')).toEqual([]);
     expect(problems).toBeGreaterThan(cases.length / 2);
   }, 300_000);
+
+  it("schemathesis finds nothing against either server, from the gateway's /openapi.json", async () => {
+    const fuzzer = sharedVenv('schemathesis', [path.join(FIXTURES, 'schemathesis', 'requirements.txt')]);
+    const fuzz = (target: string[]) =>
+      run(
+        path.join(fuzzer, 'bin', 'st'),
+        [
+          '--config-file',
+          path.join(FIXTURES, 'schemathesis', 'schemathesis.toml'),
+          'run',
+          ...target,
+          '--checks',
+          'all',
+          '--exclude-checks',
+          'ignored_auth',
+        ],
+        work,
+      ).output;
+    const seeded = ['--max-examples', '150', '--seed', '20261207', '--no-color'];
+    // The gateway as generated (anonymous locally, its default rate limit on): the document and every path in it.
+    const gated = fuzz([`${gateway!.url}/openapi.json`, ...seeded]);
+    expect(gated, gated).toMatch(/\d+ generated, \d+ passed\s*$/m);
+    expect(gated).not.toMatch(/fail|error/i);
+    // The service has no document of its own: the contract's paths of the gateway's (/docs, /metrics and the gateway's
+    // health paths are the gateway's alone).
+    const document = path.join(work, 'openapi.json');
+    writeFileSync(document, await (await fetch(`${gateway!.url}/openapi.json`)).text());
+    const direct = fuzz([document, '--url', flaskUrl, '--include-path-regex', '^/v1/', ...seeded]);
+    expect(direct, direct).toMatch(/Selected: 2\/\d+/);
+    expect(direct, direct).toMatch(/\d+ generated, \d+ passed\s*$/m);
+    expect(direct).not.toMatch(/fail|error/i);
+  }, 600_000);
 });

@@ -65,6 +65,7 @@ export const SCHEMA = {
 export const RULES = {
   "typePrefix": "urn:sci-eb:problem:",
   "maxMagnitude": 3.4028234663852886e+38,
+  "maxInteger": 9007199254740991,
   "maxErrors": 100,
   "maxListedCategories": 20,
   "maxEchoedNameLength": 64,
@@ -144,7 +145,7 @@ export const RULES = {
     "feature.not_nullable": "must not be null",
     "feature.not_a_number": "must be a number",
     "feature.not_finite": "must be a finite number, at most 3.4e38 in magnitude",
-    "feature.not_an_integer": "must be a whole number",
+    "feature.not_an_integer": "must be a whole number from -9007199254740991 to 9007199254740991",
     "feature.not_a_string": "must be a string",
     "feature.unknown_category": "must be one of: {categories}",
     "feature.unknown_category.many": "must be one of the {count} categories listed in the schema",

@@ -36,6 +36,7 @@ export interface ValidationSchema {
 /** What validation needs of the contract (the generated RULES has it). */
 export interface ValidationRules {
   readonly maxMagnitude: number;
+  readonly maxInteger: number;
   readonly maxListedCategories: number;
   readonly minYear: number;
   readonly maxYear: number;
@@ -93,7 +94,7 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
           ? typeof value === 'number' && (spec.categories ?? []).includes(value)
           : typeof value === 'string' && (spec.categories ?? []).includes(value);
       case 'integer':
-        return finiteInRange(value) && Number.isInteger(value);
+        return finiteInRange(value) && Number.isInteger(value) && Math.abs(value) <= rules.maxInteger;
       case 'number':
         return finiteInRange(value);
       case 'text':

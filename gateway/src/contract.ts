@@ -96,6 +96,8 @@ const ContractFile = z.strictObject({
   contractVersion: z.literal(1),
   typePrefix: z.string().min(1),
   maxMagnitude: z.number().positive().refine(Number.isFinite),
+  // An integer feature's bound: at most the last whole number a double holds exactly, so both servers read it alike.
+  maxInteger: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   // A valid body nests 3 levels (object > instances > row); a smaller limit would reject valid requests.
   maxNestingDepth: z.number().int().min(3),
   maxErrors: z.number().int().min(1),
@@ -165,6 +167,7 @@ const LIMIT_VALUES = {
   maxErrors: CONTRACT.maxErrors,
   minYear: CONTRACT.minYear,
   maxYear: CONTRACT.maxYear,
+  maxInteger: CONTRACT.maxInteger,
 };
 
 /** A `details` sentence with the contract's own limits filled in (the model's limits are passed by the caller). */

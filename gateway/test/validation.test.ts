@@ -294,10 +294,14 @@ describe('body handling', () => {
 });
 
 describe('validators built from other fixtures', () => {
-  it('regressor: integer accepts whole numbers beyond the safe range, category is exact (umlauts included)', () => {
+  it('regressor: integer accepts the whole numbers a double holds exactly, category is exact (umlauts included)', () => {
     const v = buildValidators(loadModelSchema(REGRESSOR));
-    const row = { area_m2: 80, rooms: 1e20, year_built: null, city: 'München' };
+    const row = { area_m2: 80, rooms: Number.MAX_SAFE_INTEGER, year_built: null, city: 'München' };
     expect(v.validateRequest({ instances: [row] })).toEqual({ ok: true, rows: [row] });
+    for (const rooms of [2 ** 53, -(2 ** 53), 1e20]) {
+      const past = v.validateRequest({ instances: [{ ...row, rooms }] });
+      expect(!past.ok && past.errors.map((e) => e.code)).toEqual(['not_an_integer']);
+    }
     const bad = v.validateRequest({ instances: [{ ...row, city: 'Munchen', year_built: 1999.5 }] });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors.map((e) => e.code)).toEqual(['not_an_integer', 'unknown_category']);

@@ -13,6 +13,8 @@ with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "contract.jso
 
 TYPE_PREFIX = CONTRACT["typePrefix"]
 MAX_MAGNITUDE = float(CONTRACT["maxMagnitude"])
+# The largest whole number an integer feature takes: the last one a double (and a JavaScript number) holds exactly.
+MAX_INTEGER = int(CONTRACT["maxInteger"])
 MAX_NESTING_DEPTH = int(CONTRACT["maxNestingDepth"])
 MAX_ERRORS = int(CONTRACT["maxErrors"])
 MAX_LISTED_CATEGORIES = int(CONTRACT["maxListedCategories"])
@@ -30,6 +32,7 @@ _LIMIT_VALUES = {
     "maxErrors": MAX_ERRORS,
     "minYear": MIN_YEAR,
     "maxYear": MAX_YEAR,
+    "maxInteger": MAX_INTEGER,
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 

@@ -9,7 +9,7 @@ from operator import itemgetter
 import numpy as np
 
 from . import contract
-from .contract import MAX_MAGNITUDE, echoed_name, error_detail, utf16_order
+from .contract import MAX_INTEGER, MAX_MAGNITUDE, echoed_name, error_detail, utf16_order
 from .formats import is_date, is_datetime, parse_date, parse_datetime
 
 # The feature types of schema.json (docs/contract.md, "Feature types").
@@ -191,8 +191,11 @@ def _columns_look_valid(rows, compiled):
             total = sum(column)  # bounded values cannot overflow; NaN (never from JSON, but callers) poisons it
             if total != total:
                 return False
-            if kind == INTEGER and float in types and not all(v.is_integer() for v in column if type(v) is float):
-                return False
+            if kind == INTEGER:
+                if min(column) < -MAX_INTEGER or max(column) > MAX_INTEGER:
+                    return False
+                if float in types and not all(v.is_integer() for v in column if type(v) is float):
+                    return False
     return True
 
 
@@ -259,15 +262,18 @@ def _validate_rows(rows, compiled, errors):
                 code = "not_a_datetime"
             elif t is float:
                 if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # False for NaN, +/-inf and huge values
-                    if kind == NUMBER or value.is_integer():
+                    if kind == NUMBER or (value.is_integer() and -MAX_INTEGER <= value <= MAX_INTEGER):
                         continue
                     code = "not_an_integer"
                 else:
                     code = "not_finite"
             elif t is int:
                 if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
-                    continue
-                code = "not_finite"
+                    if kind == NUMBER or -MAX_INTEGER <= value <= MAX_INTEGER:
+                        continue
+                    code = "not_an_integer"
+                else:
+                    code = "not_finite"
             else:
                 code = _slow_number_check(value, kind)
                 if code is None:
@@ -298,6 +304,6 @@ def _slow_number_check(value, kind):
     number = float(value)
     if not -MAX_MAGNITUDE <= number <= MAX_MAGNITUDE:
         return "not_finite"
-    if kind == INTEGER and not number.is_integer():
+    if kind == INTEGER and not (number.is_integer() and -MAX_INTEGER <= number <= MAX_INTEGER):
         return "not_an_integer"
     return None

@@ -111,6 +111,7 @@ export function runtimeRules(): Record<string, unknown> {
   return {
     typePrefix: CONTRACT.typePrefix,
     maxMagnitude: CONTRACT.maxMagnitude,
+    maxInteger: CONTRACT.maxInteger,
     maxErrors: CONTRACT.maxErrors,
     maxListedCategories: CONTRACT.maxListedCategories,
     maxEchoedNameLength: CONTRACT.maxEchoedNameLength,

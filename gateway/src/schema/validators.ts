@@ -59,17 +59,14 @@ function featureSchema(
           z.literal(feature.categories as [number, ...number[]])
         : z.enum(feature.categories as [string, ...string[]]);
       break;
-    case 'integer':
-      // The contract says any whole number counts (3.0 too, 1e20 too), so not z.int() with its safe-integer bounds.
-      base = boundedNumber().refine(Number.isInteger);
-      // The document states the bounds a JavaScript number holds exactly (what generated constants, mock data and
-      // form inputs should stay within); the gateway itself accepts any whole number up to the contract's magnitude.
-      jsonSchema.set(base, {
-        type: 'integer',
-        minimum: Number.MIN_SAFE_INTEGER,
-        maximum: Number.MAX_SAFE_INTEGER,
-      });
+    case 'integer': {
+      // Any whole number within contract.json's maxInteger (3.0 too: JSON does not tell 3.0 from 3), the numbers a
+      // double holds exactly; not z.int(), whose refusal of 1e400 would not be the contract's not_finite.
+      const most = CONTRACT.maxInteger;
+      base = boundedNumber().refine((value) => Number.isInteger(value) && Math.abs(value) <= most);
+      jsonSchema.set(base, { type: 'integer', minimum: -most, maximum: most });
       break;
+    }
     case 'number':
       // zod 4 numbers reject Infinity/NaN already; JSON's 1e400 parses to Infinity and must fail as not_finite.
       base = boundedNumber();

@@ -3,11 +3,23 @@
 // (anchored, ASCII digits only), the same calendar and the same years, so both servers accept and refuse the same
 // strings. Pure (no Node, no zod): the gateway's validator and the client package's validator both import it.
 
+// The patterns the OpenAPI document states, so that a schema-driven fuzzer or a form generates only what the servers
+// accept: the contract's years (1678-2261, contract.json's minYear and maxYear), days that exist, leap years
+// included. The validators below decide with arithmetic; a test compares these patterns with them on every day of
+// 1600-2300 (and on days that do not exist), so the two cannot drift.
+const YEAR = '(?:167[89]|16[89][0-9]|1[7-9][0-9]{2}|2[01][0-9]{2}|22[0-5][0-9]|226[01])';
+// Leap years among them: every fourth, except 1700, 1800, 1900, 2100 and 2200.
+const LEAP_YEAR =
+  '(?:16(?:8[048]|9[26])|1[7-9](?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26])' +
+  '|21(?:0[48]|[2468][048]|[13579][26])|22(?:0[48]|[24][048]|[135][26]|60))';
+const MONTH_DAY =
+  '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))';
+const DAY = `(?:${YEAR}-${MONTH_DAY}|${LEAP_YEAR}-02-29)`;
+const HOUR = '(?:[01][0-9]|2[0-3])';
 /** `YYYY-MM-DD`. */
-export const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+export const DATE_PATTERN = `^${DAY}$`;
 /** `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9 digits, an optional offset (`Z`, `+HH:MM`, `-HH:MM`). */
-export const DATETIME_PATTERN =
-  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})?$';
+export const DATETIME_PATTERN = `^${DAY}T${HOUR}:[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?(?:Z|[+-]${HOUR}:[0-5][0-9])?$`;
 
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 const DATETIME =

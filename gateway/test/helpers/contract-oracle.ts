@@ -15,6 +15,7 @@ export interface ExpectedError {
 interface ContractJson {
   typePrefix: string;
   maxMagnitude: number;
+  maxInteger: number;
   maxNestingDepth: number;
   maxErrors: number;
   maxListedCategories: number;
@@ -89,7 +90,7 @@ export function sentence(template: string, values: Record<string, string | numbe
 }
 
 const E = (key: string, values?: Record<string, string | number>) =>
-  sentence(C.errors[key]!, { minYear: C.minYear, maxYear: C.maxYear, ...values });
+  sentence(C.errors[key]!, { minYear: C.minYear, maxYear: C.maxYear, maxInteger: C.maxInteger, ...values });
 
 /** A day of the proleptic Gregorian calendar in the contract's years: checked by Date.UTC's round trip. */
 function dayExists(year: number, month: number, day: number): boolean {
@@ -177,7 +178,8 @@ function featureProblem(
   // The contract's limit: beyond float32's range (where tree models compute) is not finite.
   if (!Number.isFinite(value) || Math.abs(value) > C.maxMagnitude)
     return { code: 'not_finite', detail: E('feature.not_finite') };
-  if (feature.type === 'integer' && !Number.isInteger(value))
+  // An integer within what a double holds exactly (2^53 - 1), written out here rather than read from the contract.
+  if (feature.type === 'integer' && !(Number.isInteger(value) && Math.abs(value) <= 2 ** 53 - 1))
     return { code: 'not_an_integer', detail: E('feature.not_an_integer') };
   return undefined;
 }

@@ -39,6 +39,8 @@ SECRET_NUMBER = 8675309.25  # the same, as a number
 KEY_SECRET = "zz-Key-5b1c0"  # an unknown field name: it may come back in a pointer, and nowhere else
 # The largest magnitude a feature value may have (float32's: tree ensembles compute in float32).
 MAX_MAGNITUDE = float(np.finfo(np.float32).max)
+# An integer feature's largest value: the last whole number a double (and a JavaScript number) holds exactly.
+MAX_INTEGER = 2**53 - 1
 SUFFIXES = {
     400: "malformed-json",
     404: "not-found",
@@ -165,7 +167,8 @@ def reference_frame(rows, schema):
     for f in schema["features"]:
         name, dtype = f["name"], f.get("dtype") or default_dtypes(f)
         if f["type"] in ("date", "datetime"):
-            utc = pd.to_datetime(frame[name], utc=True)
+            # ISO 8601 per value: rows may mix a fraction, an offset and neither, which one inferred format cannot read.
+            utc = pd.to_datetime(frame[name], utc=True, format="ISO8601")
             zone = dtype[dtype.index(",") + 1 : -1].strip() if "," in dtype else None
             frame[name] = (utc.dt.tz_convert(zone) if zone else utc.dt.tz_localize(None)).astype(dtype)
         elif dtype == "category":
@@ -420,10 +423,21 @@ def test_nan_and_infinity_literals_are_not_json(feature_case, literal, contract)
     assert body["detail"] == contract["details"]["malformed-json"]
 
 
-@pytest.mark.feature_kinds("number", "integer")
+@pytest.mark.feature_kinds("number")
 def test_large_finite_numbers_are_fine(feature_case):
     for value in (1e38, -1e38, 10**30, MAX_MAGNITUDE, -MAX_MAGNITUDE):
         assert_accepted(feature_case, value)
+
+
+@pytest.mark.feature_kinds("integer")
+def test_integers_are_those_a_double_holds_exactly(feature_case):
+    # The OpenAPI document states these bounds (a schema-driven fuzzer sends 2**53 expecting a refusal); beyond them a
+    # JSON integer is rounded by either server's parser, so it could not mean what the client wrote.
+    for value in (MAX_INTEGER, -MAX_INTEGER, float(MAX_INTEGER), 2.0**52 + 1):
+        assert_accepted(feature_case, value)
+    for value in (MAX_INTEGER + 1, -(MAX_INTEGER + 1), 2.0**53, 1e20, -1e38, 10**30):
+        assert_rejected(feature_case, value, "not_an_integer")
+    assert_rejected(feature_case, 1e39, "not_finite")
 
 
 @pytest.mark.feature_kinds("integer")
@@ -552,6 +566,13 @@ def test_a_body_no_valid_request_could_be_is_refused_before_it_is_parsed(post, m
     body = json.dumps({"instances": [make_row(), row]}, separators=(",", ":"))
     assert len(body) < schema["limits"]["maxBodyBytes"]
     response = post(body.encode("utf-8"))
+    most = most_colons(schema)
+    if body.count(":") <= most:
+        # A text feature: any of its maxLength characters may be ':', so a valid request can hold more ':' than
+        # maxBodyBytes admits and the count decides nothing. The row is still refused as a whole by its member count.
+        assert any(f["type"] == "text" for f in schema["features"])
+        assert errors_of(response) == [("/instances/1", "too_many_members")]
+        return
     answer = problem_of(response, 413, "body-too-large")
     assert answer["detail"] == contract["details"]["too-many-members"].replace(
         "{maxRows}", str(schema["limits"]["maxRows"])
@@ -560,7 +581,6 @@ def test_a_body_no_valid_request_could_be_is_refused_before_it_is_parsed(post, m
     # The bound is exact: a body with as many ':' as a valid request can hold is parsed and validated; one more,
     # even inside a name, and it is refused unparsed. (A member added to the last of maxRows rows, its name made of
     # ':', brings the count to the bound or one past it.)
-    most = most_colons(schema)
     full = json.dumps({"instances": [make_row(i) for i in range(schema["limits"]["maxRows"])]})
     spare = most - full.count(":")
     assert spare >= 0
@@ -1029,7 +1049,7 @@ def test_schema_endpoint_serves_what_callers_need_and_not_how_the_model_was_made
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     model = {k: schema["model"][k] for k in ("name", "version", "task") if k in schema["model"]}
-    expected = {"schemaVersion": 1, "model": model}
+    expected = {"schemaVersion": schema["schemaVersion"], "model": model}
     expected.update((k, schema[k]) for k in ("features", "target", "limits"))
     assert response.get_json() == expected
     text = response.get_data(as_text=True)
@@ -1329,7 +1349,7 @@ def value_error(feature, value):
         return "not_a_number"
     if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
         return "not_finite"
-    if feature["type"] == "integer" and not float(value).is_integer():
+    if feature["type"] == "integer" and not (float(value).is_integer() and -MAX_INTEGER <= value <= MAX_INTEGER):
         return "not_an_integer"
     return None
 

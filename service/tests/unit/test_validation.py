@@ -84,6 +84,10 @@ def test_too_many_rows_names_the_limit():
         ("length", float("nan"), "not_finite"),
         ("length", 3.5e38, "not_finite"),
         ("rooms", 2.5, "not_an_integer"),
+        ("rooms", 2.0**53, "not_an_integer"),  # past what a double holds exactly: contract.json's maxInteger
+        ("rooms", -(2**53), "not_an_integer"),
+        ("rooms", 1e20, "not_an_integer"),
+        ("rooms", 3.5e38, "not_finite"),
         ("rooms", False, "not_a_number"),
         ("colour", 1.0, "not_a_string"),
         ("colour", "Red", "unknown_category"),
@@ -94,7 +98,17 @@ def test_each_rule_has_its_code_at_the_features_pointer(name, value, code):
     assert one_value(name, value) == [("/instances/0/" + escape_pointer(name), code)]
 
 
-@pytest.mark.parametrize("name, value", [("rooms", 2.0), ("rooms", -3), ("length", 3.4e38), ("weight/kg", None)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("rooms", 2.0),
+        ("rooms", -3),
+        ("rooms", 2.0**53 - 1),
+        ("rooms", 1 - 2**53),
+        ("length", 3.4e38),
+        ("weight/kg", None),
+    ],
+)
 def test_whole_floats_large_finite_numbers_and_nullable_nulls_are_fine(name, value):
     assert one_value(name, value) == []
 
@@ -183,6 +197,7 @@ def test_every_code_is_one_contract_json_words():
         (np.float64(2.0), None),
         (np.int64(2), None),
         (np.float32(2.5), "not_an_integer"),
+        (np.float64(2.0**60), "not_an_integer"),
         (np.bool_(True), "not_a_number"),
     ],
 )
@@ -193,7 +208,14 @@ def test_direct_callers_may_pass_numpy_scalars_but_not_numpy_bools(value, code):
 
 def test_the_fast_path_never_accepts_what_the_exact_check_refuses():
     # Each row is valid but one value: the whole-column fast path must hand the batch to the exact check.
-    for name, value in (("length", True), ("rooms", 1.5), ("colour", "blue "), ("length", float("nan"))):
+    for name, value in (
+        ("length", True),
+        ("rooms", 1.5),
+        ("colour", "blue "),
+        ("length", float("nan")),
+        ("rooms", 2.0**53),
+        ("rooms", -(2**53)),
+    ):
         batch = [row() for _ in range(3)]
         batch[2][name] = value
         assert errors({"instances": batch}) != []
