@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/answers.test.ts',
   'test/deploy-config.test.ts',
+  'test/dir-lock.test.ts',
   'test/file-specs.test.ts',
   'test/import-graph.test.ts',
   'test/merge-bases.test.ts',

@@ -6,22 +6,13 @@
 // throughout can still start and stop gunicorn (which takes it too) as often as it likes. The test files each get a
 // private TMPDIR (test/private-tmpdir.ts), which keeps the machine's in SCI_EB_MACHINE_TMPDIR: the lock lives there,
 // where every process on the machine looks for it.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { releaseDirLock, tryDirLock } from './dir-lock.mjs';
 
 export const PROCFILE_PORT = 8000;
 const LOCK = path.join(process.env.SCI_EB_MACHINE_TMPDIR ?? os.tmpdir(), 'sci-eb-port-8000.lock');
-
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const isFree = () =>
   new Promise((resolve) => {
@@ -33,14 +24,7 @@ const isFree = () =>
 
 let holds = 0;
 
-function unlock() {
-  try {
-    if (Number(readFileSync(path.join(LOCK, 'pid'), 'utf8')) === process.pid)
-      rmSync(LOCK, { recursive: true, force: true });
-  } catch {
-    /* already gone */
-  }
-}
+const unlock = () => releaseDirLock(LOCK);
 process.on('exit', () => {
   if (holds > 0) unlock();
 });
@@ -48,24 +32,11 @@ process.on('exit', () => {
 async function takeLock(timeoutMs, onWait) {
   const deadline = Date.now() + timeoutMs;
   let told = false;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
-      return;
-    } catch {
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(path.join(LOCK, 'pid'), 'utf8'));
-      } catch {
-        /* being written */
-      }
-      if (Number.isFinite(owner) && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${LOCK}`);
-      if (!told) onWait(owner);
-      told = true;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+  for (let owner = tryDirLock(LOCK); owner !== true; owner = tryDirLock(LOCK)) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${LOCK}`);
+    if (!told) onWait(owner);
+    told = true;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

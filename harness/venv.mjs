@@ -3,9 +3,10 @@
 // the way EB keeps its venv beside the app.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { releaseDirLock, tryDirLock } from './dir-lock.mjs';
 import { start, stop } from './procs.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -72,23 +73,6 @@ function belongsHere(dir) {
   return existsSync(pip) && readFileSync(pip, 'utf8').startsWith(`#!${path.join(dir, 'bin')}/`);
 }
 
-const mtime = (file) => {
-  try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return Date.now();
-  }
-};
-
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-};
-
 /**
  * `build()` holding `${dir}.lock` (mkdir is atomic), so that two processes needing the same venv at once (the bench
  * and the reliability smoke runs side by side, test files in parallel) never build it over each other: the second
@@ -99,34 +83,16 @@ function whileLocked(dir, log, build) {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 30 * 60_000;
   let told = false;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(path.join(lock, 'pid'), String(process.pid));
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
-      } catch {
-        /* being written */
-      }
-      // An owner that died, or one that never wrote its pid (gone between mkdir and writing it): taken over.
-      if (Number.isFinite(owner) ? !alive(owner) : Date.now() - mtime(lock) > 10_000) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`waited 30 minutes for ${lock} (pid ${owner})`);
-      if (!told) log(`  waiting for ${path.relative(ROOT, dir)}: pid ${owner} is building it`);
-      told = true;
-      Atomics.wait(pause, 0, 0, 500); // a synchronous sleep: sharedVenv is synchronous
-    }
+  for (let owner = tryDirLock(lock); owner !== true; owner = tryDirLock(lock)) {
+    if (Date.now() > deadline) throw new Error(`waited 30 minutes for ${lock} (pid ${owner})`);
+    if (!told) log(`  waiting for ${path.relative(ROOT, dir)}: pid ${owner} is building it`);
+    told = true;
+    Atomics.wait(pause, 0, 0, 500); // a synchronous sleep: sharedVenv is synchronous
   }
   try {
     return build();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    releaseDirLock(lock);
   }
 }
 
