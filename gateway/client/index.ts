@@ -5,6 +5,7 @@
 // types.generated.ts is written from the model's schema.json and contract.json (`npm run schema:sync`, and again by
 // client:pack), so a package always carries the types, SCHEMA and RULES of the model it was packed for.
 import { fill } from '../src/shared/fill.js';
+import { bodyCheck } from './body-check.js';
 import { documentErrors, errorsOfRow, type RowErrors } from './errors-by-field.js';
 import { defaultAnswer, delay, type MockClientOptions, problemHead } from './mock.js';
 import { kindOfType, typeOfKind, type ProblemKind, type ProblemType } from './problem-types.js';
@@ -42,6 +43,7 @@ export type ProblemFieldError = FieldError;
  * `validator.validateField('age', Number(input.value))` while typing, `validator.validateRows(rows)` before sending.
  */
 export const validator: Validator = createValidator(SCHEMA, RULES);
+const oversized = bodyCheck(SCHEMA, RULES);
 
 /**
  * Every failed call except a caller's own abort (rethrown as the platform's AbortError), as an RFC 9457 problem.
@@ -143,7 +145,10 @@ export interface PredictionClientOptions {
   timeoutMs?: number;
   /** Bring your own fetch (interceptors, test doubles, older runtimes); the global fetch otherwise. */
   fetch?: typeof fetch;
-  /** Validate rows locally first and throw the 422 the gateway would, without sending. Default false. */
+  /**
+   * Check the request locally first and throw what the gateway would answer, without sending: its 413 for a body too
+   * large to read, its 422 for invalid rows. Default false.
+   */
   validate?: boolean;
 }
 
@@ -195,6 +200,14 @@ export function validationProblem(errors: FieldError[], local = true): Predictio
   });
 }
 
+/** The 413 the gateway answers, before reading it, for a body this large; undefined for one it reads. */
+function bodyProblem(text: string, local: boolean): PredictionProblem | undefined {
+  const detail = oversized(text);
+  if (detail === undefined) return undefined;
+  const { status, title } = RULES.problems['body-too-large'];
+  return new PredictionProblem({ kind: 'body-too-large', status, title, detail, local });
+}
+
 function problemFrom(status: number, headers: Headers, text: string): PredictionProblem {
   let body: Record<string, unknown> = {};
   try {
@@ -233,6 +246,8 @@ export function createMockClient(options: MockClientOptions = {}): PredictionCli
   return {
     async predict(rows, callOptions = {}) {
       await after(callOptions.signal);
+      const tooLarge = bodyProblem(JSON.stringify({ instances: rows }), false);
+      if (tooLarge) throw tooLarge;
       const errors = validator.validateRows(rows);
       if (errors.length > 0) throw validationProblem(errors, false);
       if (options.problem) {
@@ -312,7 +327,10 @@ export function createPredictionClient(options: PredictionClientOptions): Predic
 
   return {
     async predict(rows, callOptions = {}) {
+      const body = JSON.stringify({ instances: rows });
       if (options.validate) {
+        const tooLarge = bodyProblem(body, true);
+        if (tooLarge) throw tooLarge;
         const errors = validator.validateRows(rows);
         if (errors.length > 0) throw validationProblem(errors);
       }
@@ -325,7 +343,7 @@ export function createPredictionClient(options: PredictionClientOptions): Predic
             'content-type': 'application/json',
             ...(callOptions.requestId ? { 'x-request-id': callOptions.requestId } : {}),
           },
-          body: JSON.stringify({ instances: rows }),
+          body,
         },
         callOptions.signal,
       );

@@ -153,6 +153,10 @@ export const RULES = {
     "feature.too_long": "must be at most {maxLength} characters long",
     "feature.not_a_date": "must be a date as YYYY-MM-DD, in the years 1678 to 2261",
     "feature.not_a_datetime": "must be a date-time as YYYY-MM-DDTHH:MM:SS, with an optional fraction of a second and offset (Z or +HH:MM), in the years 1678 to 2261"
+  },
+  "details": {
+    "body-too-large": "The body is larger than {maxBodyBytes} bytes; send fewer rows per request.",
+    "too-many-members": "The body is larger than any valid request for this model; send at most {maxRows} rows, each with only the features the schema lists."
   }
 } as const;
 

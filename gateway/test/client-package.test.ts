@@ -56,6 +56,7 @@ describe('the client tarball in a frontend project', () => {
     const modules = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
     expect(modules.sort()).toEqual(
       [
+        'client/body-check.js',
         'client/errors-by-field.js',
         'client/index.js',
         'client/mock.js',
@@ -67,6 +68,7 @@ describe('the client tarball in a frontend project', () => {
         'src/shared/feature-code.js',
         'src/shared/fill.js',
         'src/shared/formats.js',
+        'src/shared/largest-request.js',
         'src/shared/members.js',
         'src/shared/pointer.js',
       ].map((f) => f.replaceAll('/', sep)),

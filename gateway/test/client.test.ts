@@ -120,6 +120,28 @@ describe('typed frontend client (client/)', () => {
     expect((empty as PredictionProblem).documentErrors.map((e) => e.code)).toEqual(['too_few_rows']);
   });
 
+  it('refuses, unsent, the bodies the gateway answers 413 before reading them, with the answer it gives', async () => {
+    const client = createPredictionClient({ baseURL: gateway.url, apiKey: API_KEY });
+    const checking = createPredictionClient({ baseURL: 'http://127.0.0.1:9', validate: true });
+    const mock = createMockClient();
+    // One row of 90,000 made-up names: more ':' than any valid request holds (docs/contract.md, "Cheap refusals").
+    const crowded: Record<string, unknown> = irisRow();
+    for (let i = 0; i < 90_000; i++) crowded[i.toString(36)] = 0;
+    // 1,000 rows padded past maxBodyBytes: refused by its size first.
+    const padded = Array.from({ length: 1000 }, (_, i) => ({ ...irisRow(i), pad: 'x'.repeat(1100) }));
+    const calls = upstream.calls.length;
+    for (const rows of [[crowded], padded] as unknown as FeatureRow[][]) {
+      const served = (await failure(client.predict(rows))) as PredictionProblem;
+      expect(served).toMatchObject({ kind: 'body-too-large', status: 413, local: false });
+      const head = (p: PredictionProblem) => [p.kind, p.status, p.type, p.title, p.detail];
+      const unsent = (await failure(checking.predict(rows))) as PredictionProblem;
+      expect(head(unsent)).toEqual(head(served));
+      expect(unsent.local).toBe(true);
+      expect(head((await failure(mock.predict(rows))) as PredictionProblem)).toEqual(head(served));
+    }
+    expect(upstream.calls.length).toBe(calls);
+  });
+
   it('types kinds and codes as closed unions: a misspelt kind does not compile', () => {
     expectTypeOf<'validation-error'>().toExtend<ProblemKind>();
     expectTypeOf<'timeout'>().toExtend<ProblemKind>();

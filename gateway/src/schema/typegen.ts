@@ -124,6 +124,8 @@ export function runtimeRules(): Record<string, unknown> {
       capped: detail('validation-error.capped'),
     },
     errors: Object.fromEntries(ERROR_KEYS.map((key) => [key, errorDetail(key)])),
+    // The 413s the client refuses before sending; {maxBodyBytes} and {maxRows} are SCHEMA's limits.
+    details: { 'body-too-large': detail('body-too-large'), 'too-many-members': detail('too-many-members') },
   };
 }
 
