@@ -27,9 +27,17 @@ import {
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
+/** Polls `check` until it is true; `failed()` naming a reason (what was awaited has exited) ends the wait at once. */
+async function until(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+  failed: () => string | undefined = () => undefined,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const reason = failed();
+    if (reason !== undefined) throw new Error(reason);
     try {
       if (await check()) return;
     } catch {
@@ -445,12 +453,13 @@ describe('generated gateway in front of the generated Flask service', () => {
     });
     try {
       await until(
-        async () => {
-          if (local.exitCode !== null) throw new Error(`make gateway-local exited ${local.exitCode}:\n${log}`);
-          return (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200;
-        },
+        async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200,
         'make gateway-local',
         600_000,
+        () =>
+          local.exitCode !== null || local.signalCode !== null
+            ? `make gateway-local exited (${local.exitCode ?? local.signalCode})`
+            : undefined,
       ).catch((e) => {
         throw new Error(`${e.message}\n${log}`);
       });
