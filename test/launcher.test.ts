@@ -39,6 +39,18 @@ describe('sci-eb launcher', () => {
     if (process.getuid?.() === 0) expect(readdirSync(cwd)).toEqual(['svc']); // root stays root: no uid drop as with yo
   });
 
+  it('a failed install step keeps the project and names the make targets left to run', () => {
+    const cwd = tmp();
+    // make venv fails at once with an interpreter that exits 1 (PYTHON is the Makefile's to override).
+    const r = sciEbWith({ env: { PYTHON: '/bin/false' } }, cwd, 'app', 'svc', '--yes', '--gateway');
+    expect(r.status).toBe(2); // make's
+    expect(r.stderr).toMatch(
+      /Create \.venv and install requirements-dev\.txt failed \(exit 2\); its reason is above\. The project is written in svc: fix what it says there, then run: cd svc && make venv && make train && make gateway$/m,
+    );
+    expect(r.stderr).not.toMatch(/Command failed|\n\s+at /);
+    expect(listFiles(path.join(cwd, 'svc'))).toContain('train.py');
+  });
+
   it('the leftovers of an interrupted run are cleared, and never mistaken for the project', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'sci-eb-bin-'));
     // What a run killed while writing leaves: its staging folder beside the target (the target itself never exists).

@@ -42,7 +42,7 @@ export type ProblemFieldError = FieldError;
  * This model's validator: the gateway's rules, codes, pointers and sentences, run locally. For a form:
  * `validator.validateField('age', Number(input.value))` while typing, `validator.validateRows(rows)` before sending.
  */
-export const validator: Validator = createValidator(SCHEMA, RULES);
+export const validator: Validator<FeatureName> = createValidator(SCHEMA, RULES);
 const oversized = bodyCheck(SCHEMA, RULES);
 
 /**

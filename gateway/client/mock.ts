@@ -13,16 +13,38 @@ export interface MockClientOptions {
   problem?: ServerProblemKind;
 }
 
-/** The default answer: of this model's shape, the same for every row. */
+/**
+ * The default answer: of this model's shape (the members its real answers carry: probabilities, scores), the same
+ * for every row: the first class, certain of it.
+ */
 export function defaultAnswer(rows: readonly unknown[]): PredictionResponse {
-  const target = SCHEMA.target as { type: string; classes?: ReadonlyArray<string | number | boolean> };
+  const target = SCHEMA.target as {
+    type: string;
+    classes?: ReadonlyArray<string | number | boolean>;
+    outputs?: readonly string[];
+  };
+  // Without outputs (schema version 1), what that version implied: a classifier's probabilities, a detector's scores.
+  const outputs =
+    target.outputs ?? (target.type === 'category' ? ['probabilities'] : target.type === 'outlier' ? ['scores'] : []);
   const model = { name: MODEL.name, version: MODEL.version };
   if (target.type === 'category' && target.classes) {
     const classes = [...target.classes];
-    return { predictions: rows.map(() => classes[0]), classes, model } as unknown as PredictionResponse;
+    const first = (yes: number, no: number) => rows.map(() => classes.map((_, j) => (j === 0 ? yes : no)));
+    return {
+      predictions: rows.map(() => classes[0]),
+      ...(outputs.includes('probabilities') ? { probabilities: first(1, 0) } : {}),
+      ...(outputs.includes('scores') ? { scores: first(1, -1) } : {}),
+      classes,
+      model,
+    } as unknown as PredictionResponse;
   }
-  const value = target.type === 'outlier' ? 1 : 0;
-  return { predictions: rows.map(() => value), model } as unknown as PredictionResponse;
+  if (target.type === 'outlier')
+    return {
+      predictions: rows.map(() => 1),
+      ...(outputs.includes('scores') ? { scores: rows.map(() => 1) } : {}),
+      model,
+    } as unknown as PredictionResponse;
+  return { predictions: rows.map(() => 0), model } as unknown as PredictionResponse;
 }
 
 /** Waits `ms`, or rejects with an AbortError when the signal aborts first. */

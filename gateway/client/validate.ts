@@ -45,7 +45,7 @@ export interface ValidationRules {
   readonly errors: Readonly<Record<string, string>>;
 }
 
-export interface Validator {
+export interface Validator<Name extends string = string> {
   /** The errors of a whole request body, exactly as the gateway's 422 lists them (before its maxErrors cap). */
   validateRequest(body: unknown): FieldError[];
   /** The errors of rows to send, pointers as in the request (`/instances/<i>/<feature>`). */
@@ -53,7 +53,7 @@ export interface Validator {
   /** The errors of one row, with its pointers for row `index`. */
   validateRow(row: unknown, index?: number): FieldError[];
   /** The error of one feature's value (`undefined` when valid), e.g. as a form field changes. */
-  validateField(name: string, value: unknown, index?: number): FieldError | undefined;
+  validateField(name: Name, value: unknown, index?: number): FieldError | undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -197,6 +197,13 @@ export function createValidator(schema: ValidationSchema, rules: ValidationRules
       return sorted(out);
     },
     validateField(name, value, index = 0) {
+      // A name the model does not have (from untyped code) is the gateway's unknown_field, never "valid".
+      if (!features.has(name))
+        return {
+          pointer: memberPointer(['instances', index], name),
+          code: 'unknown_field',
+          detail: sentence('row.unknown_field'),
+        };
       return featureEntry(index, name, true, value)?.error;
     },
   };

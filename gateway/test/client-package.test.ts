@@ -114,6 +114,13 @@ describe('the client tarball in a frontend project', () => {
     expect(wrongName.status).not.toBe(0);
     expect(wrongName.output).toContain(`${firstFeature}_typo`);
     expect(wrongName.output).toMatch(/error TS(2353|2561)/);
+    writeFileSync(
+      join(project.dir, 'wrong-field.ts'),
+      `import { validator } from '${CLIENT_PACKAGE}';\nexport const error = validator.validateField('${firstFeature}_typo', 1);\n`,
+    );
+    const wrongField = project.tsc('wrong-field.ts');
+    expect(wrongField.status).not.toBe(0);
+    expect(wrongField.output).toContain(`${firstFeature}_typo`);
 
     const { [lastFeature]: _dropped, ...incomplete } = clientRow;
     writeFileSync(

@@ -142,6 +142,17 @@ describe('typed frontend client (client/)', () => {
     expect(upstream.calls.length).toBe(calls);
   });
 
+  it("validates one field by the model's feature names: another name is the gateway's unknown_field", () => {
+    expectTypeOf(validator.validateField).parameter(0).toEqualTypeOf<(typeof SCHEMA.features)[number]['name']>();
+    const name = SCHEMA.features[0].name;
+    expect(validator.validateField(name, null, 2)).toMatchObject({ pointer: `/instances/2/${name}` });
+    expect(validator.validateField(`${name}_typo` as typeof name, 1)).toEqual({
+      pointer: `/instances/0/${name}_typo`,
+      code: 'unknown_field',
+      detail: RULES.errors['row.unknown_field'],
+    });
+  });
+
   it('types kinds and codes as closed unions: a misspelt kind does not compile', () => {
     expectTypeOf<'validation-error'>().toExtend<ProblemKind>();
     expectTypeOf<'timeout'>().toExtend<ProblemKind>();
@@ -248,6 +259,10 @@ describe('typed frontend client (client/)', () => {
     const mock = createMockClient();
     const answer = await mock.predict([row, row], { requestId: 'mock-1' });
     expect(answer.predictions).toHaveLength(2);
+    // The members the model's real answers carry (a UI showing probabilities shows them offline too).
+    const outputs = (SCHEMA.target as { outputs?: string[] }).outputs ?? ['probabilities']; // iris: version 1
+    for (const member of ['probabilities', 'scores'])
+      expect(Object.hasOwn(answer, member), member).toBe(outputs.includes(member));
     expect(answer).toMatchObject({ model: { name: MODEL.name, version: MODEL.version }, requestId: 'mock-1' });
     const bad = { ...row, not_a_feature: 1 } as unknown as FeatureRow;
     const invalid = await failure(mock.predict([bad]));

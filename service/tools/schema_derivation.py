@@ -142,10 +142,19 @@ def describe_features(features, log=print, types=None, model=None, signature=Non
         if why != "its dtype":
             log("note: column %r is %s (%s)" % (name, _kind_words(entry), why))
         if entry["type"] == CATEGORY and len(entry["categories"]) > MAX_LISTED_CATEGORIES:
-            # Every category is listed in schema.json: an ID column or free text rarely belongs in the features.
+            # Every category is listed in schema.json, and any other value is refused: an ID column, dates or free
+            # text rarely belong there. Say what the values look like, with the option that types them so.
+            guess = _guess(column) if why == "its dtype" else CATEGORY
             log(
-                "note: column %r has %d distinct values; is it really a feature? (free text is "
-                "--feature-type %s=text)" % (name, len(entry["categories"]), name)
+                "note: column %r has %d distinct values, each of them a category every request must match; is it "
+                "really a feature? %s"
+                % (
+                    name,
+                    len(entry["categories"]),
+                    "They look like %s: --feature-type %s=%s" % (_plural(guess), name, guess)
+                    if guess != CATEGORY
+                    else "(free text is --feature-type %s=text)" % name,
+                )
             )
         described.append(entry)
         columns.append(values)
@@ -344,26 +353,34 @@ def _nanos(value):
     return None if pd.isna(value) else int(pd.Timestamp(value).value)
 
 
+def _guess(column):
+    """What a column of strings looks like: date, boolean, datetime, text or category."""
+    values = [str(v) for v in column.dropna().astype(object)]
+    lowered = set(v.strip().lower() for v in values)
+    if all(parse_date(v) is not None for v in values):
+        return "date"
+    if lowered <= (_TRUE | _FALSE):
+        return "boolean"
+    if _parses_as_datetimes(values):
+        return "datetime"
+    if len(set(values)) > 0.5 * len(values) and any(" " in v for v in values):
+        return "text"
+    return "category"
+
+
+def _plural(kind):
+    return {"datetime": "date-times", "category": "categories", "text": "text"}.get(kind, kind + "s")
+
+
 def _suggestion(name, column):
     """A column of strings the model says nothing about, and what its values look like."""
     values = [str(v) for v in column.dropna().astype(object)]
-    distinct = len(set(values))
-    lowered = set(v.strip().lower() for v in values)
-    if all(parse_date(v) is not None for v in values):
-        guess = "date"
-    elif lowered <= (_TRUE | _FALSE):
-        guess = "boolean"
-    elif _parses_as_datetimes(values):
-        guess = "datetime"
-    elif distinct > 0.5 * len(values) and any(" " in v for v in values):
-        guess = "text"
-    else:
-        guess = "category"
+    guess = _guess(column)
     return "%s (%d distinct of %d values; they look like %s: --feature-type %s=%s)" % (
         name,
-        distinct,
+        len(set(values)),
         len(values),
-        {"datetime": "date-times", "category": "categories"}.get(guess, guess + "s" if guess != "text" else "text"),
+        _plural(guess),
         name,
         guess,
     )

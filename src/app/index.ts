@@ -22,7 +22,7 @@ import type { Change } from '../lib/apply.js';
 import { planProject, renderPlan, type RenderedFile } from '../lib/plan.js';
 import { installSteps, nextSteps, transportWarnings } from '../lib/install.js';
 import { importArgs, modelSourceProblems, runPreflight, type ModelSource } from '../lib/model-import.js';
-import { ConflictError, ModelImportFailed, UsageError } from '../lib/errors.js';
+import { ConflictError, InstallFailed, UsageError } from '../lib/errors.js';
 import { TEMPLATES_DIR } from '../lib/file-specs.js';
 import { CONFIG_NAMESPACE, GENERATOR_VERSION, ProjectGenerator, type SciEbOptions } from '../base/project.js';
 
@@ -330,17 +330,30 @@ export default class AppGenerator extends ProjectGenerator {
   async install(): Promise<void> {
     if (this.skipInstall || this.rerun) return;
     const imported = this.modelSource ? importArgs(this.modelSource, process.cwd()) : undefined;
-    for (const step of installSteps(this.answers, imported)) {
+    const steps = installSteps(this.answers, imported);
+    for (const [index, step] of steps.entries()) {
       this.log(`\n▸ ${step.title}: ${step.command} ${step.args.join(' ')}`);
       try {
         await this.spawn(step.command, step.args, { cwd: this.target, stdio: 'inherit' });
       } catch (error) {
-        if (!this.modelSource) throw error;
-        // A project without the model it was made for is not left behind: it goes, venv and all.
-        this._removeNewProject();
         const status = (error as { exitCode?: number }).exitCode;
-        throw new ModelImportFailed(
-          `${step.title} failed${status === undefined ? '' : ` (exit ${status})`}; its reason is above. ${this.relativeToCwd(this.target)} was removed: nothing is left behind. Fix what it says and run the same command again.`,
+        const failed = `${step.title} failed${status === undefined ? '' : ` (exit ${status})`}; its reason is above.`;
+        const where = this.relativeToCwd(this.target);
+        if (this.modelSource) {
+          // A project without the model it was made for is not left behind: it goes, venv and all.
+          this._removeNewProject();
+          throw new InstallFailed(
+            `${failed} ${where} was removed: nothing is left behind. Fix what it says and run the same command again.`,
+            status === 2 ? 2 : 1,
+          );
+        }
+        // A trained project is yours to fix (features.py, train.py, the data): it stays, with the steps left to run.
+        const rest = steps
+          .slice(index)
+          .filter((s) => s.command === 'make')
+          .map((s) => `make ${s.args.at(-1)}`);
+        throw new InstallFailed(
+          `${failed} The project is written in ${where}: fix what it says there, then run: cd ${where} && ${rest.join(' && ')}`,
           status === 2 ? 2 : 1,
         );
       }

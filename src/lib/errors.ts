@@ -35,9 +35,12 @@ export class ModelCommandError extends Error {
   readonly exitCode = 2;
 }
 
-/** `sci-eb app --model`: the venv or the import failed after the project was written; the project was removed. */
-export class ModelImportFailed extends Error {
-  override name = 'ModelImportFailed';
+/**
+ * `sci-eb app`: a step after the project was written failed (its output said why). With --model the project was
+ * removed; otherwise it stays, and the message says what to run once it is fixed.
+ */
+export class InstallFailed extends Error {
+  override name = 'InstallFailed';
   readonly code: number;
   constructor(
     message: string,

@@ -15,6 +15,16 @@ Python: on it, `make train` refuses a derive() that does anything, saying so (th
 
 def derive(frame):
     """`frame`: a pandas DataFrame of the features schema.json lists (numbers as float64, categories as strings,
-    NaN where a value is missing), one row per row to predict. Return the frame the model gets: a new one (start
-    from `frame.copy()`, or `return frame.assign(...)`) with a row per row, numbers or strings in every column."""
+    dates as datetime64, NaN or NaT where a value is missing), one row per row to predict. Return the frame the model
+    gets: a new one (start from `frame.copy()`, or `return frame.assign(...)`) with a row per row, numbers or strings
+    in every column.
+
+    For example, a price per square metre, and a date column `listed` as numbers (a model cannot use a date itself):
+
+        return frame.assign(
+            price_per_m2=frame["price"] / frame["area"],
+            listed_days=(frame["listed"] - pd.Timestamp("2020-01-01")).dt.days,  # import pandas as pd above
+            listed_month=frame["listed"].dt.month,
+        ).drop(columns=["listed"])
+    """
     return frame

@@ -101,6 +101,10 @@ export function runtimeSchema(schema: ModelSchema): Record<string, unknown> {
       type: target.type,
       ...(target.type === 'category' ? { classes: target.classes } : {}),
       ...(target.type === 'cluster' && target.clusters !== undefined ? { clusters: target.clusters } : {}),
+      // The per-row members an answer carries beyond predictions, as served (so the mock answers in the model's shape).
+      ...((target.type === 'category' || target.type === 'outlier') && target.outputs !== undefined
+        ? { outputs: target.outputs }
+        : {}),
     },
     limits: { maxRows: limits.maxRows, maxBodyBytes: limits.maxBodyBytes },
   };

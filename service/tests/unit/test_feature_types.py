@@ -355,11 +355,31 @@ def test_a_column_the_model_says_nothing_about_is_refused_with_what_its_values_l
 
 
 def test_without_a_model_strings_are_categories_and_free_text_gets_a_hint():
-    data = pd.DataFrame({"id": ["id %d" % i for i in range(150)]})
+    data = pd.DataFrame({"id": ["id%d" % i for i in range(150)]})
     notes = []
     _frame, features = describe_features(data, log=notes.append, types={})
     assert features[0]["type"] == "category"
-    assert "has 150 distinct values; is it really a feature? (free text is --feature-type id=text)" in notes[0]
+    assert "has 150 distinct values, each of them a category every request must match" in notes[0]
+    assert notes[0].endswith("is it really a feature? (free text is --feature-type id=text)")
+
+
+@pytest.mark.parametrize(
+    "values, hint",
+    [
+        (
+            ["2024-%02d-%02d" % (1 + i // 28, 1 + i % 28) for i in range(150)],
+            "They look like dates: --feature-type x=date",
+        ),
+        (["2024-01-01T%02d:%02d:00" % (i % 24, i % 60) for i in range(150)], "date-times: --feature-type x=datetime"),
+        (["word %d and more" % i for i in range(150)], "They look like text: --feature-type x=text"),
+    ],
+)
+def test_without_a_model_a_column_of_many_values_is_told_what_they_look_like(values, hint):
+    # A CSV's dates are strings to pandas: made a closed list, every later date would be refused (a helper's CSV did
+    # this with 201 days). The note names the option that types them.
+    notes = []
+    describe_features(pd.DataFrame({"x": values}), log=notes.append, types={})
+    assert hint in notes[0]
 
 
 def test_text_accepts_at_least_the_longest_training_value():
