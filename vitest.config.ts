@@ -23,6 +23,7 @@ const UNIT = [
 ];
 const GENERATOR = [
   'test/app.test.ts',
+  'test/gateway-suite-types.test.ts',
   'test/launcher.test.ts',
   'test/pins.test.ts',
   'test/python-lint.test.ts',
