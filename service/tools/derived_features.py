@@ -8,11 +8,13 @@ serving/own_code.py make an explicit, recorded trust).
 
 import ast
 import inspect
+import math
 import textwrap
 
 from .errors import DerivationError
 
 STEP = "derive"  # the step's name in the pipeline, and in the start-up self-test's messages
+ROWS_CHECKED_ALONE = 20  # training rows derived one at a time too, to compare with the whole frame's
 
 
 def derives_nothing(function):
@@ -83,4 +85,40 @@ def derived_frame(function, frame):
             raise DerivationError(
                 "%s returned a column named %r: column names must be strings" % (where(function), name)
             )
+    _check_row_by_row(function, frame, derived)
     return derived
+
+
+def _check_row_by_row(function, frame, derived):
+    """A row's derived values must not depend on the other rows it comes with: the service predicts a request's rows
+    together, and the gateway batches different callers' rows into one request, so a mean() or a rank() over the
+    frame would give a caller an answer that depends on strangers' rows."""
+    for i in range(min(len(frame), ROWS_CHECKED_ALONE)):
+        alone = function(frame.iloc[[i]].copy())
+        for name in derived.columns:
+            among = derived[name].iloc[i]
+            single = alone[name].iloc[0] if name in getattr(alone, "columns", ()) else "(no such column)"
+            if not _same(among, single):
+                raise DerivationError(
+                    "%s gives row %d's %r as %r among the training rows but %r when it gets that row alone: it "
+                    "must compute each row from that row only (no mean(), rank(), shift() or the like over the frame; "
+                    "a constant from training goes into features.py as a number), since requests, and the gateway's "
+                    "batches of several callers' rows, bring other rows along"
+                    % (where(function), i, name, among, single)
+                )
+
+
+def _same(a, b):
+    try:
+        if a is b or a == b:
+            return True
+    except (TypeError, ValueError):
+        return False
+    try:
+        if a != a and b != b:  # NaN, NaT, pd.NA alike
+            return True
+    except (TypeError, ValueError):
+        return False
+    return (
+        isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    )

@@ -17,7 +17,10 @@ def derive(frame):
     """`frame`: a pandas DataFrame of the features schema.json lists (numbers as float64, categories as strings,
     dates as datetime64, NaN or NaT where a value is missing), one row per row to predict. Return the frame the model
     gets: a new one (start from `frame.copy()`, or `return frame.assign(...)`) with a row per row, numbers or strings
-    in every column.
+    in every column, each row computed from that row alone: a request's rows are predicted together, and the gateway
+    batches several callers' rows into one request, so a mean() or rank() over the frame would make one caller's
+    answer depend on another's rows (make train refuses such a derive(); a constant from training goes here as a
+    number).
 
     For example, a price per square metre, and a date column `listed` as numbers (a model cannot use a date itself):
 

@@ -78,6 +78,12 @@ def test_derived_frame_refuses_what_the_pipeline_could_not_use(training):
         ("def derive(frame):\n    return frame.to_numpy()", "must return a pandas DataFrame"),
         ("def derive(frame):\n    return frame['nope']", "failed on the training rows: KeyError"),
         ("def derive(frame):\n    return frame.assign(**{'1': 1.0}).rename(columns={'1': 1})", "column names must"),
+        # a helper's derive: relative to the frame's mean, so an answer would depend on the rows batched with it
+        (
+            "def derive(frame):\n    return frame.assign(rel=frame['length'] / frame['length'].mean())",
+            r"gives row 0's 'rel' as .* when it gets that row alone: it must compute each row from that row only",
+        ),
+        ("def derive(frame):\n    return frame.assign(r=frame['length'].rank())", "that row alone"),
     ]
     for source, message in cases:
         with pytest.raises(DerivationError, match=message):
