@@ -227,6 +227,52 @@ def test_predict_batch_matches_the_model(model_app, make_row, schema, bundle, ho
         assert body["predictions"] == pytest.approx(expected)
 
 
+# docs/contract.md, "Micro-batching": how the gateway cuts the answer of a batch of n one-row calls for each caller.
+PER_ROW_MEMBERS = ("predictions", "probabilities", "scores")
+WHOLE_MEMBERS = ("classes", "model")
+
+
+def answer_of_caller(batch_answer, rows, index):
+    """The answer the gateway gives the caller at `index` of a batch of `rows` rows, by the contract's rule."""
+    return {
+        key: [value[index]]
+        if key in PER_ROW_MEMBERS or (key not in WHOLE_MEMBERS and isinstance(value, list) and len(value) == rows)
+        else value
+        for key, value in batch_answer.items()
+    }
+
+
+def same_answer(a, b):
+    """Equal, numbers within what predicting rows together rather than alone changes (the last bits)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same_answer(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_answer(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return type(a) in (int, float) and type(b) in (int, float) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def test_each_row_is_answered_alike_alone_and_among_others(post, make_row, schema):
+    # The gateway sends concurrent one-row calls as one request and cuts each caller's answer from it by the rule
+    # above, so every caller must get what the service answers its row alone. Your after_predict hook's members must
+    # follow the rule: a per-row member an array with one item per row, a top-level member the same whatever the rows
+    # (not, say, the largest prediction) and not an array (an array of n items is cut as per-row). Fix the hook.
+    for n in (2, 3):
+        if n > schema["limits"]["maxRows"]:
+            continue
+        rows = [make_row(i) for i in range(n)]
+        batch = post({"instances": rows}).get_json()
+        for i, row in enumerate(rows):
+            alone = post({"instances": [row]}).get_json()
+            cut = answer_of_caller(batch, n, i)
+            differ = [key for key in set(cut) | set(alone) if not same_answer(cut.get(key), alone.get(key))]
+            assert same_answer(cut, alone), (
+                "row %d of %d: %s differ(s) between the row alone and its cut of the batch's answer (docs/contract.md, "
+                '"Micro-batching"): alone %r, in the batch %r' % (i, n, sorted(differ), alone, cut)
+            )
+
+
 def test_predict_returns_plain_python_types(bundle, make_row, hooks):
     result = serving.prediction.predict_rows(bundle, [make_row(0), make_row(1)], hooks[0])[0]
     allowed = (str, float, int, bool, list, dict)
