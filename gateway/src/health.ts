@@ -54,9 +54,19 @@ export function createReadinessCheck(options: {
         return {
           ready: false,
           upstreamModel: model,
-          reason: `the upstream serves model version ${model.version}, but this gateway's schema.json is for version ${expected}; run schema:sync and redeploy one of them`,
+          reason: `the upstream serves model version ${model.version}, but this gateway's schema.json is for version ${expected}: after a retrain, run make gateway (npm run schema:sync) and deploy both`,
         };
       }
+      // The health check is open, predictions are not: behind GATEWAY_ONLY the service answers them (and its schema)
+      // only to UPSTREAM_TOKEN. A token it does not hold makes every prediction a 502, so that is "not ready" too.
+      const guarded = await options.client.schema(ctx);
+      if (guarded.status === 401)
+        return {
+          ready: false,
+          upstreamModel: model,
+          reason:
+            "the upstream refused this gateway's UPSTREAM_TOKEN (401 on /v1/schema), so every prediction fails: set UPSTREAM_TOKEN to one of the service's SERVICE_TOKENS (make gateway-token-rotate sets both)",
+        };
       return { ready: true, upstreamModel: model };
     } catch (err) {
       const why = err instanceof UpstreamFailure ? err.message : 'the upstream health check failed';

@@ -56,6 +56,21 @@ describe('health', () => {
     expect(res.body.detail).toContain('3f2a9c0d41b7');
   });
 
+  it("ready is 503 when the service refuses the gateway's UPSTREAM_TOKEN, which would fail every prediction", async () => {
+    upstream.schemaToken = 'the-services-own-token';
+    try {
+      const wrong = await request(testApp({ ...env(), UPSTREAM_TOKEN: 'not-the-services-token' })).get('/health/ready');
+      expect(wrong.status).toBe(503);
+      expect(wrong.body.detail).toMatch(
+        /refused this gateway's UPSTREAM_TOKEN \(401 on \/v1\/schema\).*SERVICE_TOKENS/,
+      );
+      const right = await request(testApp({ ...env(), UPSTREAM_TOKEN: 'the-services-own-token' })).get('/health/ready');
+      expect(right.status).toBe(200);
+    } finally {
+      upstream.schemaToken = undefined;
+    }
+  });
+
   it('asks /v1/schema when the health body does not name the model', async () => {
     upstream.healthWithoutModel = true;
     expect((await request(testApp(env())).get('/health/ready')).status).toBe(200);

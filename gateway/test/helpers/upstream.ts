@@ -63,6 +63,8 @@ export interface FakeUpstream {
   afterPredict: ((body: Record<string, unknown>, rows: Row[]) => Record<string, unknown>) | undefined;
   /** X-Service-Token of the last /health or /v1/schema request. */
   controlToken: string | undefined;
+  /** The token /v1/schema requires, as the service behind GATEWAY_ONLY does (401 otherwise); none by default. */
+  schemaToken: string | undefined;
   /** Back to how it started: no script, answering ok, the schema's model version, healthy, no calls recorded. */
   reset(): void;
   close(): Promise<void>;
@@ -87,6 +89,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
     healthWithoutModel: false,
     afterPredict: undefined,
     controlToken: undefined,
+    schemaToken: undefined,
     reset() {
       Object.assign(state, {
         script: [],
@@ -98,6 +101,7 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
         healthWithoutModel: false,
         afterPredict: undefined,
         controlToken: undefined,
+        schemaToken: undefined,
         healthHits: 0,
         abandoned: 0,
       });
@@ -136,6 +140,10 @@ export async function startFakeUpstream(schemaPath: string): Promise<FakeUpstrea
       return;
     }
     if (req.method === 'GET' && req.url === '/v1/schema') {
+      if (state.schemaToken !== undefined && serviceToken !== state.schemaToken) {
+        json(res, 401, { type: 'urn:sci-eb:problem:unauthorized', title: 'A valid API key is required', status: 401 });
+        return;
+      }
       json(res, 200, { ...schema, model: { ...schema.model, version: state.modelVersion } });
       return;
     }
