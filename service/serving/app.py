@@ -6,6 +6,7 @@ The user's application.py calls create_app() with its hooks; Elastic Beanstalk i
 
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -35,10 +36,41 @@ def _escape_surrogate(match):
     return "\\u%04x" % ord(match.group())
 
 
+class NonFiniteAnswer(ValueError):
+    """An answer holding inf or NaN, which JSON cannot carry: its message names where (member names and indices,
+    never a value a client sent), so the log says what to fix."""
+
+
+def _non_finite_at(value, path="answer"):
+    """The path of the first inf or NaN in a JSON-able value, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, dict):
+        items = ((".%s" % k, v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = (("[%d]" % i, v) for i, v in enumerate(value))
+    else:
+        return None
+    for step, item in items:
+        found = _non_finite_at(item, path + step)
+        if found:
+            return found
+    return None
+
+
 def json_text(body):
     """Compact JSON as the gateway writes it (JSON.stringify): UTF-8, not ASCII-escaped. allow_nan=False turns a
-    non-finite number into an error (a 500) instead of invalid JSON."""
-    return json.dumps(body, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    non-finite number into an error (a 500, logged with where it is) instead of invalid JSON."""
+    try:
+        return json.dumps(body, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    except ValueError as exc:
+        where = _non_finite_at(body)
+        if where is None:
+            raise
+        raise NonFiniteAnswer(
+            "%s is inf or NaN, which JSON cannot carry: an after_predict hook's value (clip it, or use None), or a "
+            "model answering out of range" % where
+        ) from exc
 
 
 def json_response(body, status=200, content_type=JSON_TYPE, headers=None):
@@ -179,7 +211,7 @@ def create_app(
         # only: enough to find the bug, nothing a client sent.
         log.error(
             "unhandled %s request_id=%s\n%s",
-            type(exc).__name__,
+            "%s: %s" % (type(exc).__name__, exc) if isinstance(exc, NonFiniteAnswer) else type(exc).__name__,
             g.get("request_id", "-"),
             "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
         )

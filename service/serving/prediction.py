@@ -4,7 +4,10 @@ The input is what the bundle's runtime takes: a pandas DataFrame for scikit-lear
 (pandas is then never imported). Everything else, the answer and its errors, is the same for both.
 """
 
+import os
+import sysconfig
 import threading
+import traceback
 
 import numpy as np
 
@@ -205,6 +208,26 @@ def failing_step(model, frame):
     return None
 
 
+_NOT_YOURS = (
+    os.path.dirname(os.path.abspath(__file__)),
+    sysconfig.get_paths()["stdlib"],
+    sysconfig.get_paths()["purelib"],
+)
+
+
+def _raised_at(exc):
+    """' (application.py, line 34)': the last line of the project's own code that `exc` passed through (not the
+    serving package's, a library's or Python's), where a hook's failure is to be fixed; '' when there is none."""
+    found = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not path.startswith(_NOT_YOURS) and not path.startswith("<"):
+            found = (path, line)
+    if found is None:
+        return ""
+    return " (%s, line %d)" % (os.path.relpath(found[0]), found[1])
+
+
 def self_test(bundle, before_predict, after_predict):
     """Predict one example row through the hooks and the model (its derived features included: features.derive is a
     pipeline step), as a request would, before the app serves anything: a model that cannot answer, or a hook or a
@@ -215,9 +238,14 @@ def self_test(bundle, before_predict, after_predict):
         frame = before_predict(frame)
     except Exception as exc:
         raise ModelError(
-            "%s failed in the start-up self-test (one example row): %s: %s"
-            % (_hook_name("before_predict", before_predict), type(exc).__name__, exc)
+            "%s failed in the start-up self-test (one example row)%s: %s: %s"
+            % (_hook_name("before_predict", before_predict), _raised_at(exc), type(exc).__name__, exc)
         ) from exc
+    if frame is None:
+        raise ModelError(
+            "%s returned None: it must return the frame the model gets (a missing `return frame`?)"
+            % _hook_name("before_predict", before_predict)
+        )
     expected = getattr(bundle.model, "feature_names_in_", None)
     columns = [str(c) for c in getattr(frame, "columns", [])]
     if expected is not None and columns != [str(n) for n in expected]:
@@ -240,8 +268,8 @@ def self_test(bundle, before_predict, after_predict):
         answer = after_predict(answer, frame)
     except Exception as exc:
         raise ModelError(
-            "%s failed in the start-up self-test (one example row): %s: %s"
-            % (_hook_name("after_predict", after_predict), type(exc).__name__, exc)
+            "%s failed in the start-up self-test (one example row)%s: %s: %s"
+            % (_hook_name("after_predict", after_predict), _raised_at(exc), type(exc).__name__, exc)
         ) from exc
     if not isinstance(answer, dict):
         raise ModelError(

@@ -63,6 +63,20 @@ def test_the_hooks_change_what_the_model_gets_and_what_the_caller_gets(regressor
     assert body["rooms"] == [1.0, 1.0] and len(seen[-1]) == 2
 
 
+def test_an_answer_json_cannot_carry_is_a_500_logged_with_where_it_is(regressor_dir, rows, caplog):
+    # A hook dividing by zero adds inf for some rows only, past the start-up self-test: the log says where, not just
+    # "unhandled ValueError" (and still no value a client sent).
+    def after_predict(answer, frame):
+        return dict(answer, ratio=[1.0, float("inf")][: len(frame)], band={"edges": [0.0, float("nan")]})
+
+    app = serving.create_app(str(regressor_dir), after_predict=after_predict)
+    response = post(app.test_client(), {"instances": rows(2)})
+    assert response.status_code == 500
+    assert response.get_json()["type"].endswith("internal-error")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "unhandled NonFiniteAnswer: answer.ratio[1] is inf or NaN, which JSON cannot carry" in logged
+
+
 def test_a_hook_that_breaks_the_answer_stops_the_start_up(classifier_dir):
     with pytest.raises(ModelError, match="after_predict must keep the 'predictions' key"):
         serving.create_app(str(classifier_dir), after_predict=lambda answer, frame: {"model": answer["model"]})

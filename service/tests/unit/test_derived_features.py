@@ -280,6 +280,12 @@ def test_the_self_test_names_the_hook_that_fails(deriving_bundle):
         self_test(deriving_bundle, before_predict, identity)
     with pytest.raises(ModelError, match=r"^the after_predict hook \(.*after_predict\) failed .*KeyError: 'threshold'"):
         self_test(deriving_bundle, identity, after_predict)
+    # where to fix it: the line of the project's own code, not the serving package's
+    line = after_predict.__code__.co_firstlineno + 1
+    with pytest.raises(ModelError, match=r"\(tests/unit/test_derived_features\.py, line %d\): KeyError" % line):
+        self_test(deriving_bundle, identity, after_predict)
+    with pytest.raises(ModelError, match=r"^the before_predict hook \(.*\) returned None: it must return the frame"):
+        self_test(deriving_bundle, lambda frame: None, identity)
     with pytest.raises(ModelError, match=r"must return the answer body \(a dict\); it returned list"):
         self_test(deriving_bundle, identity, lambda answer, frame: [answer])
 
