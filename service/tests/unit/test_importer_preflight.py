@@ -251,3 +251,45 @@ def test_types_that_run_code_are_refused_by_the_preflight_whoever_vouches_for_th
     for given in (dict(trust_mlflow_types=True), dict(trust_type=["builtins.eval"])):
         assert problems(options(root, sample=sample_csv(tmp_path), **given)) == [refusal]
     assert preflight.trust_rules().runs_code("os.system") and not preflight.trust_rules().runs_code("numpy.dtype")
+
+
+@pytest.fixture
+def lightgbm_skops(tmp_path):
+    """A LightGBM classifier saved with skops: its Booster's best_score is a defaultdict(OrderedDict), whose
+    collections.OrderedDict skops refuses unless trusted, as it does the two LightGBM types."""
+    import lightgbm
+
+    features, species = iris()
+    model = lightgbm.LGBMClassifier(n_estimators=3, verbose=-1).fit(features, species)
+    return skops_file(tmp_path, model, name="lgbm.skops")
+
+
+LIGHTGBM_TYPES = ["lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier"]
+
+
+def test_without_skops_the_preflight_asks_for_every_type_the_import_will(lightgbm_skops, tmp_path):
+    # The generator runs the preflight with no skops (and no venv): the types it asks for are the ones skops refuses
+    # when the import loads the model, OrderedDict included, so nobody learns of one after a venv is built.
+    import skops.io as sio
+
+    sample = sample_csv(tmp_path)
+    [message] = problems(options(lightgbm_skops, sample=sample))
+    assert message == (
+        "the skops file contains types nobody vouched for: collections.OrderedDict, lightgbm.basic.Booster, "
+        "lightgbm.sklearn.LGBMClassifier. If you trust them, import the model again with --trust-type "
+        "collections.OrderedDict --trust-type lightgbm.basic.Booster --trust-type lightgbm.sklearn.LGBMClassifier"
+    )
+    assert sorted(sio.get_untrusted_types(file=lightgbm_skops)) == [
+        "collections.OrderedDict",
+        "lightgbm.basic.Booster",
+        "lightgbm.sklearn.LGBMClassifier",
+    ]
+    [only] = problems(options(lightgbm_skops, sample=sample, trust_type=LIGHTGBM_TYPES))
+    assert only.endswith("import the model again with --trust-type collections.OrderedDict")
+    everything = LIGHTGBM_TYPES + ["collections.OrderedDict"]
+    found = check(options(lightgbm_skops, sample=sample, trust_type=everything), Context(in_project=False))
+    assert found.trusted == sorted(everything)
+    # Inside a project skops itself decides, and it decides the same.
+    with_skops = Context(root=None, in_project=False, untrusted=lambda path: sio.get_untrusted_types(file=path))
+    assert problems(options(lightgbm_skops, sample=sample, trust_type=LIGHTGBM_TYPES), with_skops) == [only]
+

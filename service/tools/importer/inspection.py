@@ -168,6 +168,110 @@ def recorded_versions(blobs):
     return versions
 
 
+# What skops trusts without being told, loader by loader (skops 0.16: skops/io/_general.py, _numpy.py, _scipy.py,
+# _sklearn.py): skops judges each object by the loader schema.json names for it, so one type can be trusted in one
+# place and not in another. collections.OrderedDict is trusted as a dict's own type (DictNode) but not as a value, a
+# defaultdict's default_factory (TypeNode); a tree's sklearn.tree._tree.Tree (TreeNode) and numpy.dtype (DTypeNode)
+# never are. The sets skops computes from numpy, scipy and scikit-learn (their scalar types, ufuncs, estimators) are
+# written out or told by module here, where none of them can be imported.
+_PRIMITIVES = ("builtins.int", "builtins.float", "builtins.str", "builtins.bool")
+_CONTAINERS = ("builtins.list", "builtins.set", "builtins.map", "builtins.tuple")
+# numpy's scalar types (np.sctypeDict's), under numpy 2's names and numpy 1's.
+_NUMPY_SCALARS = frozenset(
+    "numpy." + n
+    for n in (
+        "bool bool_ bytes_ clongdouble complex128 complex64 datetime64 float16 float32 float64 int16 int32 int64 int8 "
+        "int_ intc longdouble longlong object_ str_ timedelta64 uint uint16 uint32 uint64 uint8 uintc ulonglong void"
+    ).split()
+)
+_NUMPY_UFUNCS = frozenset(
+    "numpy." + n
+    for n in (
+        "absolute add arccos arccosh arcsin arcsinh arctan arctan2 arctanh bitwise_and bitwise_count bitwise_or "
+        "bitwise_xor cbrt ceil conjugate copysign cos cosh deg2rad degrees divide divmod equal exp exp2 expm1 fabs "
+        "float_power floor floor_divide fmax fmin fmod frexp gcd greater greater_equal heaviside hypot invert isfinite "
+        "isinf isnan isnat lcm ldexp left_shift less less_equal log log10 log1p log2 logaddexp logaddexp2 logical_and "
+        "logical_not logical_or logical_xor matmul matvec maximum minimum modf multiply negative nextafter not_equal "
+        "positive power rad2deg radians reciprocal remainder right_shift rint sign signbit sin sinh spacing sqrt "
+        "square subtract tan tanh trunc vecdot vecmat"
+    ).split()
+)
+_SPARSE_BASES = ("spmatrix", "sparray")
+# scikit-learn objects skops refuses by default although they are scikit-learn's (skops' _trusted_types.py).
+_SKLEARN_NOT_DEFAULT = frozenset(["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"])
+
+
+def _sklearn(name):
+    return name.startswith("sklearn.") or name.startswith("_loss.")  # _loss: some releases' Cython losses
+
+
+_SKOPS_DEFAULTS = {
+    "JsonNode": lambda name: True,  # plain JSON: skops never asks about it
+    "DictNode": lambda name: name in ("builtins.dict", "collections.OrderedDict"),
+    "DefaultDictNode": lambda name: name == "collections.defaultdict",
+    "ListNode": lambda name: name == "builtins.list",
+    "SetNode": lambda name: name == "builtins.set",
+    "TupleNode": lambda name: name == "builtins.tuple",
+    "SliceNode": lambda name: name == "builtins.slice",
+    "BytesNode": lambda name: name == "builtins.bytes",
+    "BytearrayNode": lambda name: name == "builtins.bytearray",
+    "TypeNode": lambda name: name in _PRIMITIVES or name in _CONTAINERS or name in _NUMPY_SCALARS,
+    "FunctionNode": lambda name: name in _NUMPY_UFUNCS or name.startswith("scipy.special."),
+    "NdArrayNode": lambda name: name == "numpy.ndarray" or name in _NUMPY_SCALARS,
+    "MaskedArrayNode": lambda name: name.startswith("numpy.ma."),
+    "RandomStateNode": lambda name: name == "numpy.random.mtrand.RandomState",
+    "RandomGeneratorNode": lambda name: name == "numpy.random._generator.Generator",
+    # Only the base classes: a csr_matrix itself needs --trust-type, as skops asks.
+    "SparseMatrixNode": lambda name: name.startswith("scipy.sparse.") and name.rsplit(".", 1)[1] in _SPARSE_BASES,
+    "ObjectNode": lambda name: _sklearn(name) and name not in _SKLEARN_NOT_DEFAULT,
+    "LossNode": _sklearn,
+    "_DictWithDeprecatedKeysNode": lambda name: name.endswith("._DictWithDeprecatedKeys"),
+    # These trust nothing by default: what they name always needs --trust-type.
+    "CachedNode": lambda name: False,
+    "PartialNode": lambda name: False,
+    "MethodNode": lambda name: False,
+    "OperatorFuncNode": lambda name: False,
+    "ConstructorFromReduceNode": lambda name: False,
+    "DTypeNode": lambda name: False,
+    "ReduceNode": lambda name: False,
+    "TreeNode": lambda name: False,
+    "QuantileForestNode": lambda name: False,
+}
+
+
+def skops_untrusted(path):
+    """-> (types skops would refuse without --trust-type, types under loaders this module does not know), read from a
+    skops file's schema.json as skops' get_untrusted_types reads it, without skops. The second list is for the
+    caller to judge (a newer skops' loader)."""
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json").decode("utf-8"))
+    untrusted, unknown = set(), set()
+    _audit_skops(schema, untrusted, unknown)
+    return sorted(untrusted), sorted(unknown - untrusted)
+
+
+def _audit_skops(node, untrusted, unknown):
+    if isinstance(node, dict):
+        loader, module, name = node.get("__loader__"), node.get("__module__"), node.get("__class__")
+        if isinstance(loader, str) and isinstance(module, str) and isinstance(name, str):
+            full = "%s.%s" % (module, name)
+            rule = _SKOPS_DEFAULTS.get(loader)
+            if rule is None:
+                unknown.add(full)
+            elif not rule(full):
+                untrusted.add(full)
+            content = node.get("content")
+            if loader == "MethodNode" and isinstance(content, dict) and isinstance(content.get("func"), str):
+                untrusted.add("%s.%s" % (full, content["func"]))  # the bound method itself, always asked about
+            if loader == "JsonNode":
+                return
+        for value in node.values():
+            _audit_skops(value, untrusted, unknown)
+    elif isinstance(node, list):
+        for value in node:
+            _audit_skops(value, untrusted, unknown)
+
+
 def skops_types(kind, path):
     """Every type a skops file names (what skops' get_untrusted_types chooses from), or [] for other files."""
     if kind != "skops":

@@ -22,7 +22,7 @@ import sys
 import zipfile
 
 from . import ImportRefused, libraries, user_code, wheels
-from .inspection import inspect, skops_types
+from .inspection import inspect, skops_types, skops_untrusted
 from .libraries import LIBRARIES, PROJECT_MODULES, STDLIB
 from .source import identify, pickle_refusal, sniff_sklearn_version
 
@@ -111,7 +111,7 @@ class Preflight(object):
 
 class Context(object):
     """Where the check runs. root: the project (None before it exists); untrusted(path): skops' own list of a file's
-    untrusted types (None: skops is not installed, only types no default can cover are known untrusted); installed:
+    untrusted types (None: skops is not installed, and inspection.skops_untrusted reads them as skops would); installed:
     (module -> distribution or None, distribution -> version or None) of the importing environment, or None."""
 
     def __init__(self, root=None, runtime="sklearn", untrusted=None, installed=None, in_project=True, pins_from=None):
@@ -256,8 +256,13 @@ def _trust(found, args, context, problems):
             problems.append("skops cannot read %s: %s: %s" % (found.path, type(exc).__name__, exc))
             return
     else:
-        # Without skops (the generator, before the venv): only types no default of skops can cover are known.
-        candidates = [t for t in references if t.split(".", 1)[0] not in STDLIB | set(PROJECT_MODULES)]
+        # Without skops (the generator, before the venv): skops' defaults as inspection models them, loader by loader,
+        # so this lists what the import will ask for (collections.OrderedDict as a defaultdict's default_factory,
+        # numpy.dtype, a tree's Tree). A loader it does not know: only its types no default can cover.
+        candidates, unknown = skops_untrusted(found.path)
+        candidates = sorted(
+            set(candidates) | set(t for t in unknown if t.split(".", 1)[0] not in STDLIB | set(PROJECT_MODULES))
+        )
     # Modules nobody provides are refused by placement, with --code as the fix: not asked about type by type here.
     placed = set(STDLIB) | set(PROJECT_MODULES) | set(found.libraries) | set(found.code_modules)
     placed |= set(found.project_modules)
