@@ -1,6 +1,6 @@
 """Bring your own model: replace model/ with a scikit-learn model you trained elsewhere (a notebook, MLflow).
 
-    .venv/bin/python tools/import_model.py PATH [--sample CSV] [--target COLUMN] [--trust-pickle] [--trust-type T]
+    .venv/bin/python tools/import_model.py PATH [--sample CSV] [--target COLUMN] [--trust-pickle] [--trust-type T,...]
                                            [--trust-mlflow-types] [--code PATH] [--feature-type NAME=TYPE]
     make import MODEL=PATH SAMPLE=CSV [TARGET=COLUMN] [IMPORT_FLAGS="--trust-pickle --code my_code.py"]
     sci-eb model import PATH --sample CSV ...                 (the same, from the generator's launcher)

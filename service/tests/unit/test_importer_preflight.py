@@ -293,3 +293,19 @@ def test_without_skops_the_preflight_asks_for_every_type_the_import_will(lightgb
     with_skops = Context(root=None, in_project=False, untrusted=lambda path: sio.get_untrusted_types(file=path))
     assert problems(options(lightgbm_skops, sample=sample, trust_type=LIGHTGBM_TYPES), with_skops) == [only]
 
+
+def test_trust_type_takes_comma_separated_names_as_well_as_repeated_flags(lightgbm_skops, tmp_path, capsys):
+    # `sci-eb app --trust-type a,b` is documented; the importer (and this preflight) read the same value alike.
+    from tools.importer import cli
+
+    given = ["--trust-type", "lightgbm.basic.Booster, lightgbm.sklearn.LGBMClassifier,", "--trust-type", "x.Y"]
+    expected = LIGHTGBM_TYPES + ["x.Y"]
+    assert cli.parse_args([lightgbm_skops] + given).trust_type == expected
+    common = ["--python", "3.11", "--arch", "x86_64", "--json", "--sample", sample_csv(tmp_path)]
+    joined = ",".join(LIGHTGBM_TYPES + ["collections.OrderedDict"])
+    assert preflight.main([lightgbm_skops, "--trust-type", joined] + common) == 0
+    assert json.loads(capsys.readouterr().out)["problems"] == []
+    with pytest.raises(SystemExit) as done:
+        cli.parse_args([lightgbm_skops, "--trust-type", " , "])
+    assert done.value.code == 2
+    assert "--trust-type needs a value: MODULE.CLASS, or several separated by commas" in capsys.readouterr().err

@@ -44,6 +44,17 @@ def trust_rules():
     return module
 
 
+class CommaList(argparse.Action):
+    """A repeatable option whose values may also be comma-separated (`--trust-type a.B,c.D --trust-type e.F`), as
+    `sci-eb app` takes them: each name is added on its own, never the joined text as one name."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        names = [v.strip() for v in values.split(",") if v.strip()]
+        if not names:
+            parser.error("%s needs a value: %s, or several separated by commas" % (option_string, self.metavar))
+        setattr(namespace, self.dest, list(getattr(namespace, self.dest, None) or []) + names)
+
+
 def add_model_arguments(parser):
     """The options that say what to import and what to trust (shared with cli.parse_args)."""
     parser.add_argument("path", help="a skops/joblib/pickle file, or an MLflow sklearn model folder")
@@ -56,10 +67,10 @@ def add_model_arguments(parser):
     parser.add_argument("--trust-pickle", action="store_true", help="allow loading a pickle: it runs code")
     parser.add_argument(
         "--trust-type",
-        action="append",
+        action=CommaList,
         default=[],
         metavar="MODULE.CLASS",
-        help="a type in a skops file you have reviewed and trust (repeatable)",
+        help="a type in a skops file you have reviewed and trust (repeatable, or comma-separated)",
     )
     parser.add_argument(
         MLFLOW_TYPES_FLAG,
