@@ -153,8 +153,12 @@ def _version(module):
     return getattr(__import__(module), "__version__", "?")
 
 
-def largest_difference(expected, got):
-    """-> (row, difference) of the worst row: probabilities absolute, regression values relative to max(|v|, 1)."""
+def largest_difference(expected, got, labels=False):
+    """-> (row, difference) of the worst row: probabilities absolute, regression values relative to max(|v|, 1); 0
+    for the labels of a classifier without probabilities (a hard vote), which are compared exactly beforehand (they
+    may be strings)."""
+    if labels and "probabilities" not in expected:
+        return 0, 0.0
     if "probabilities" in expected:
         gap = np.abs(
             np.asarray(got["probabilities"], dtype=float) - np.asarray(expected["probabilities"], dtype=float)
@@ -217,7 +221,7 @@ def _convert_and_prove(model, schema, rows, where):
             "%r instead of %r)"
             % (len(differing), len(rows), where, first, answer["predictions"][first], reference["predictions"][first])
         )
-    row, difference = largest_difference(reference, answer)
+    row, difference = largest_difference(reference, answer, labels=classes is not None)
     if not difference <= TOLERANCE:
         what = "probabilities" if classes is not None else "predictions (relative)"
         raise ConversionError(
