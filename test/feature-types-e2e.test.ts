@@ -8,7 +8,7 @@
 // types, and a schema-driven fuzzer (schemathesis, pinned in test/fixtures/schemathesis) finds nothing against either
 // server: what the document calls valid both accept, what it calls invalid both refuse, every answer as documented.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,13 @@ describe('a model with text, boolean, date and integer-coded features and intege
     expect(r.output).toMatch(/tools\/import_model\.py \S+model\.joblib .*--trust-pickle --feature-type joined=date/);
     const stored = JSON.parse(readFileSync(path.join(work, 'churn-app', '.yo-rc.json'), 'utf8'));
     expect(stored['generator-sci-eb'].answers.featureTypes).toBe('joined=date');
+    // Not imported yet (--skip-install): make test, serve or deploy say to import it, never train another model.
+    const pending = run('make', ['--no-print-directory', 'model/schema.json'], path.join(work, 'churn-app'));
+    expect(pending.status, pending.output).toBe(2);
+    expect(pending.output).toMatch(
+      /made for your model; import it first: make venv && \.venv\/bin\/python tools\/import_model\.py \S+model\.joblib /,
+    );
+    expect(existsSync(path.join(work, 'churn-app', 'model', 'schema.json'))).toBe(false);
   });
 
   it('sci-eb model import types review by the model, joined by --feature-type (refused without), and proves it', () => {

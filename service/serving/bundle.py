@@ -432,13 +432,29 @@ def onnx_unsupported(schema):
     """What in `schema` the onnx runtime cannot serve yet (named), or None: it takes numbers, string categories and text
     (for TfidfVectorizer/CountVectorizer), as plain float and string columns, and answers classifiers with
     probabilities and regressors."""
+    return onnx_unsupported_feature(schema) or onnx_unsupported_kind(schema)
+
+
+def onnx_unsupported_feature(schema):
+    """The first feature the onnx runtime cannot take ("feature 'x' (boolean)"), or None."""
     for f in schema["features"]:
         if f["type"] not in V1_FEATURE_TYPES + (TEXT,) or is_coded(f) or f.get("dtype", "object") == "category":
             kind = "integer-coded category" if f["type"] == CATEGORY and is_coded(f) else f["type"]
             if f.get("dtype") == "category":
                 kind = "pandas category-dtype"
             return "feature %r (%s)" % (f["name"], kind)
+    return None
+
+
+def onnx_unsupported_kind(schema):
+    """The kind of model the onnx runtime cannot answer for ("an outlier-detection model whose answers carry
+    scores"), or None: it answers regressors, and classifiers with labels or probabilities."""
     task = task_of_schema(schema)
-    if task not in ("classification", "regression") or outputs_of(schema["target"]) not in ((), ("probabilities",)):
-        return "a %s model whose answers carry %s" % (task, ", ".join(outputs_of(schema["target"])) or "labels only")
+    outputs = outputs_of(schema["target"])
+    if task not in ("classification", "regression") or outputs not in ((), ("probabilities",)):
+        return "%s %s model whose answers carry %s" % (
+            "an" if task[:1] in "aeiou" else "a",
+            task,
+            ", ".join(outputs) or "labels only",
+        )
     return None

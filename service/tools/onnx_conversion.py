@@ -16,7 +16,7 @@ import copy
 
 import numpy as np
 
-from serving.bundle import ModelBundle, labels_from_proba, onnx_unsupported
+from serving.bundle import ModelBundle, labels_from_proba, onnx_unsupported_feature, onnx_unsupported_kind
 from serving.onnx_runtime import ARTIFACT, MISSING_CATEGORY, OnnxModel
 from serving.prediction import predict
 
@@ -153,8 +153,12 @@ def _version(module):
     return getattr(__import__(module), "__version__", "?")
 
 
-def largest_difference(expected, got):
-    """-> (row, difference) of the worst row: probabilities absolute, regression values relative to max(|v|, 1)."""
+def largest_difference(expected, got, labels=False):
+    """-> (row, difference) of the worst row: probabilities absolute, regression values relative to max(|v|, 1); 0
+    for the labels of a classifier without probabilities (a hard vote), which are compared exactly beforehand (they
+    may be strings)."""
+    if labels and "probabilities" not in expected:
+        return 0, 0.0
     if "probabilities" in expected:
         gap = np.abs(
             np.asarray(got["probabilities"], dtype=float) - np.asarray(expected["probabilities"], dtype=float)
@@ -190,11 +194,16 @@ def convert_and_prove(model, schema, rows, where):
 def _convert_and_prove(model, schema, rows, where):
     if not rows:
         raise ConversionError("there are no %s to prove the ONNX model on" % where)
-    unserved = onnx_unsupported(schema)
-    if unserved:
-        # Not converted at all: the runtime's inputs are float and string columns, its answers those of classifiers
-        # with probabilities and regressors.
-        raise ConversionError("it takes numbers and string categories only, and cannot serve %s yet" % unserved)
+    # Not converted at all: the runtime's answers are those of regressors and of classifiers (labels, probabilities),
+    # its inputs float and string columns. The kind of model first: no feature type would make the others servable.
+    kind = onnx_unsupported_kind(schema)
+    if kind:
+        raise ConversionError(
+            "it serves only regressors and classifiers that answer labels or probabilities, not yet %s" % kind
+        )
+    feature = onnx_unsupported_feature(schema)
+    if feature:
+        raise ConversionError("it takes numbers, string categories and text only, and cannot serve %s yet" % feature)
     blob, inputs = convert(model, schema["features"])
     target = schema["target"]
     classes = list(target["classes"]) if target.get("type") == "category" else None
@@ -217,7 +226,7 @@ def _convert_and_prove(model, schema, rows, where):
             "%r instead of %r)"
             % (len(differing), len(rows), where, first, answer["predictions"][first], reference["predictions"][first])
         )
-    row, difference = largest_difference(reference, answer)
+    row, difference = largest_difference(reference, answer, labels=classes is not None)
     if not difference <= TOLERANCE:
         what = "probabilities" if classes is not None else "predictions (relative)"
         raise ConversionError(

@@ -3,7 +3,7 @@
  * -> one validation of all answers -> plan -> files. Run again in a project, it regenerates from the stored answers
  * the way `yo sci-eb:upgrade` does: your files are never overwritten, your edits are merged.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ANSWER_RECORDS,
@@ -328,7 +328,16 @@ export default class AppGenerator extends ProjectGenerator {
   }
 
   async install(): Promise<void> {
-    if (this.skipInstall || this.rerun) return;
+    if (this.rerun) return;
+    if (this.skipInstall) {
+      // Made around the user's model, not yet imported: the Makefile's model/schema.json rule reads this and says to
+      // import it, instead of training the default model in its place. The import's new model/ replaces the folder.
+      if (this.modelSource) {
+        mkdirSync(path.join(this.target, 'model'), { recursive: true });
+        writeFileSync(path.join(this.target, 'model', '.import-pending'), `${this._importCommand()}\n`);
+      }
+      return;
+    }
     const imported = this.modelSource ? importArgs(this.modelSource, process.cwd()) : undefined;
     const steps = installSteps(this.answers, imported);
     for (const [index, step] of steps.entries()) {
@@ -360,6 +369,12 @@ export default class AppGenerator extends ProjectGenerator {
     }
   }
 
+  /** The import that replaces training in a project made around the user's model, as a shell line. */
+  private _importCommand(): string {
+    const args = importArgs(this.modelSource!, process.cwd()).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a));
+    return `make venv && .venv/bin/python tools/import_model.py ${args.join(' ')}`;
+  }
+
   /** The folder was new or empty (_chooseDestination made sure): remove what this run put there. */
   private _removeNewProject(): void {
     if (this.target === process.cwd()) {
@@ -384,8 +399,7 @@ export default class AppGenerator extends ProjectGenerator {
     this.log(`  cd ${where}`);
     if (this.skipInstall && this.modelSource) {
       // Made around an existing model: the import replaces training in the first step.
-      const args = importArgs(this.modelSource, process.cwd()).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a));
-      this.log(`  make venv && .venv/bin/python tools/import_model.py ${args.join(' ')}   # (skipped: --skip-install)`);
+      this.log(`  ${this._importCommand()}   # (skipped: --skip-install)`);
       for (const line of nextSteps(this.answers, true)) this.log(`  ${line}`);
     } else {
       for (const line of nextSteps(this.answers, !this.skipInstall)) this.log(`  ${line}`);

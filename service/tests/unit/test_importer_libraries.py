@@ -108,10 +108,11 @@ class FakeIndex(object):
     """wheels.resolve as PyPI answers it here: `have` lists what exists; a library pulls in `pulls`."""
 
     def __init__(self, have, pulls=None):
-        self.have, self.pulls, self.asked = have, pulls or {}, []
+        self.have, self.pulls, self.asked, self.constraints = have, pulls or {}, [], []
 
     def __call__(self, lines, python, arch, constraints=None, no_deps=False, timeout=300):
         self.asked.append(list(lines))
+        self.constraints.append(list(constraints or []))
         resolved = {}
         for line in lines:
             name, version = line.split(";")[0].strip().split("==")
@@ -133,6 +134,28 @@ def test_a_library_is_added_with_what_it_pulls_in_that_the_project_does_not_pin(
     additions, changes = library_pins(wanted, REQUIREMENTS, "3.11", "x86_64", False, [])
     assert additions == {"catboost": "1.2.8", "matplotlib": "3.11.2", "graphviz": "0.21"}
     assert changes == {}
+
+
+def test_what_the_dev_requirements_test_tools_pull_in_is_no_library_of_the_model_s(monkeypatch):
+    # On the onnx runtime the lines are requirements-dev.txt's too: pytest and hypothesis pull in distributions it
+    # leaves unpinned, which the whole set resolves to; only the library and what it needs are the model's.
+    have = {("numpy", "2.4.6"), ("scipy", "1.17.1"), ("scikit-learn", "1.9.1"), ("xgboost-cpu", "3.2.0")}
+    have |= {("pytest", "9.2.0"), ("hypothesis", "6.170.17")}
+    pulls = {
+        "pytest": {"iniconfig": "2.3.1", "pluggy": "1.7.0", "pygments": "2.21.0", "packaging": "26.4"},
+        "hypothesis": {"sortedcontainers": "2.4.0"},
+        "xgboost-cpu": {"numpy": "2.4.6", "scipy": "1.17.1", "packaging": "26.4"},
+    }
+    index = FakeIndex(have, pulls)
+    monkeypatch.setattr(wheels, "resolve", index)
+    dev = REQUIREMENTS + ["hypothesis==6.170.17", "pytest==9.2.0"]
+    wanted = {"xgboost": ("xgboost-cpu", "3.2.0", "library-pins.txt")}
+    additions, changes = library_pins(wanted, dev, "3.11", "x86_64", False, [])
+    # packaging: pytest pulls it in too, but it is the library's own dependency and nothing pins it
+    assert (additions, changes) == ({"xgboost-cpu": "3.2.0", "packaging": "26.4"}, {})
+    # the library alone, at the versions the whole set resolved to
+    assert index.asked[-1] == ["xgboost-cpu==3.2.0"]
+    assert "iniconfig==2.3.1" in index.constraints[-1] and "pytest==9.2.0" in index.constraints[-1]
 
 
 def test_a_recorded_version_without_wheels_is_refused_with_the_one_that_has_them(monkeypatch):

@@ -136,6 +136,13 @@ def test_a_tensor_signature_or_a_type_the_api_cannot_express_is_refused_by_colum
     assert "types input column(s) photo (binary), which the API cannot express" in str(caught.value)
 
 
+def test_a_datetime_signature_column_is_read_as_a_column_the_api_takes(tmp_path):
+    # mlflow.models.infer_signature types every datetime64 column "datetime", dates included.
+    dated = MLMODEL.replace('"name": "income"', '"name": "visited"').replace('"double"', '"datetime"')
+    facts = read_folder(folder(tmp_path, mlmodel=dated))
+    assert [(c["name"], c["type"]) for c in facts["inputs"]][0] == ("visited", "datetime")
+
+
 @pytest.mark.parametrize(
     "example",
     [

@@ -132,7 +132,10 @@ def test_mlflow_code_paths_need_code_and_the_onnx_runtime_cannot_run_the_user_s_
     code = [os.path.join(root, "code")]
     assert check(options(root, sample=sample_csv(tmp_path), code=code), Context(in_project=False)).code
     [onnx] = problems(options(root, sample=sample_csv(tmp_path), code=code), Context(runtime="onnx", in_project=False))
-    assert onnx.startswith("this project serves with the onnx runtime, which runs model.onnx alone: acme_features")
+    assert onnx.startswith(
+        "this project serves with the onnx runtime, which runs model.onnx alone: the model runs your own Python code "
+        "(acme_features), which cannot be converted to ONNX"
+    )
     assert onnx.endswith("`sci-eb upgrade --set runtime=sklearn`, then import again")
 
 
@@ -201,7 +204,7 @@ def test_on_onnx_lightgbm_and_xgboost_models_pass_and_other_libraries_are_refuse
     )
     [refusal] = problems(options(path, sample=sample, trust_pickle=True), onnx)
     assert refusal.startswith("this project serves with the onnx runtime, which runs model.onnx alone: catboost")
-    assert "only LightGBM and XGBoost estimators have ONNX converters" in refusal
+    assert "catboost cannot run there, and this project converts only scikit-learn's, LightGBM's and" in refusal
     assert refusal.endswith("`sci-eb upgrade --set runtime=sklearn`, then import again")
 
 

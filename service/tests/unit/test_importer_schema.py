@@ -190,6 +190,53 @@ def test_an_mlflow_input_example_stands_in_for_the_sample_typed_by_the_signature
     assert [by_name[n]["nullable"] for n in ("income", "years", "region", "plan")] == [True, False, True, False]
 
 
+def date_example(tmp_path):
+    """An MLflow folder's facts whose signature types a date column "datetime" (as infer_signature does), with the
+    model it was logged with: text, a flag and the date, as tests/unit/typed_models.py's notebook fits them."""
+    from typed_models import typed_classifier, typed_data
+
+    frame, labels = typed_data()
+    model = typed_classifier(frame[["review", "member", "joined", "grade", "spend"]], labels)
+    head = frame.head(5)
+    rows = [[r, bool(m), j.isoformat(), int(g), float(s)] for r, m, j, g, s in head.itertuples(index=False)]
+    example = tmp_path / "input_example.json"
+    example.write_text(json.dumps({"columns": list(frame.columns), "data": rows}))
+    inputs = [
+        {"name": "review", "type": "string", "required": True},
+        {"name": "member", "type": "boolean", "required": True},
+        {"name": "joined", "type": "datetime", "required": True},
+        {"name": "grade", "type": "long", "required": True},
+        {"name": "spend", "type": "double", "required": True},
+    ]
+    return model, {"example": str(example), "inputs": inputs}
+
+
+def test_a_datetime_signature_column_of_an_example_is_a_datetime_feature(tmp_path, capsys):
+    from tools.importer.schema import read_rows, reference_frame
+
+    model, facts = date_example(tmp_path)
+    sample, plain, _rows_are = read_rows(options(target="churned"), facts)
+    assert str(sample["joined"].dtype).startswith("datetime64") and str(plain["joined"].dtype).startswith("datetime64")
+    _task, frame, features, _target = derive_schema_parts(model, facts, sample, options(target="churned"), True)
+    joined = [f for f in features if f["name"] == "joined"][0]
+    assert joined["type"] == "datetime" and joined["observedMin"].endswith("T00:00:00")
+    assert str(frame["joined"].dtype).startswith("datetime64")
+    assert "column 'joined' is a date-time (the MLflow signature)" in capsys.readouterr().out
+    assert len(model.predict(reference_frame(plain, features))) == 5
+
+
+def test_feature_type_wins_over_a_datetime_signature_column(tmp_path, capsys):
+    from tools.importer.schema import read_rows
+
+    model, facts = date_example(tmp_path)
+    told = SimpleNamespace(target="churned", name=None, path="mlflow", sample=None, feature_type=["joined=date"])
+    sample, _plain, _rows_are = read_rows(told, facts)
+    _task, _frame, features, _target = derive_schema_parts(model, facts, sample, told, True)
+    joined = [f for f in features if f["name"] == "joined"][0]
+    assert joined["type"] == "date" and len(joined["observedMin"]) == len("2020-01-01")
+    assert "column 'joined' is a date (given)" in capsys.readouterr().out
+
+
 def test_without_a_sample_or_an_example_a_sample_is_required(tmp_path):
     from tools.importer.schema import read_rows
 

@@ -87,6 +87,19 @@ def test_any_shape_of_estimator_converts_with_one_matrix_input(tmp_path, wine, k
     assert np.abs(np.array(answer["probabilities"]) - model.predict_proba(frame)).max() <= 1e-5
 
 
+def test_a_hard_vote_with_string_labels_converts_and_answers_its_labels(tmp_path, wine):
+    # No probabilities: the proof compares labels only (they crashed its float comparison, a tester found).
+    train, held_out, y_train, _y = wine
+    model = VotingClassifier(
+        [("forest", RandomForestClassifier(20, random_state=0)), ("tree", GradientBoostingClassifier(n_estimators=20))]
+    ).fit(train, y_train)
+    bundle, schema, rows = served(tmp_path, model, train, held_out)
+    assert schema["model"]["onnx"]["parity"]["largestDifference"] == 0
+    answer = predict(bundle, rows)
+    assert "probabilities" not in answer
+    assert answer["predictions"] == model.predict(build_frame(bundle, rows)).tolist()
+
+
 def test_a_model_skl2onnx_fails_on_is_refused_with_the_estimator_and_the_real_cause(tmp_path, wine):
     # skl2onnx 1.20 builds HistGradientBoosting's tree node with booleans where onnx 1.23 wants ints: an upstream
     # mismatch, named as such, with the way to keep serving the model.

@@ -201,7 +201,27 @@ def library_pins(wanted, requirement_lines, python, arch, allow_mismatch, notes)
             "%s cannot be installed together from binary wheels for Python %s (%s) with this project's pins"
             % (", ".join("%s==%s" % kv for kv in sorted(asked.items())), python, arch)
         )
-    return dict((name, version) for name, version in resolved.items() if name not in present), changes
+    return _closure(asked, resolved, python, arch, present), changes
+
+
+def _closure(asked, resolved, python, arch, present):
+    """-> {distribution: version} of what the `asked` libraries need that the requirement lines do not pin: the asked
+    ones and their own dependencies, at the versions of `resolved` (the whole set, which has proven they install
+    together). Not everything `resolved` holds: on the onnx runtime the lines are requirements-dev.txt's too, whose
+    test tools (pytest, hypothesis) pull in distributions it leaves unpinned (iniconfig, pluggy, pygments,
+    sortedcontainers); they are no library of the model's. The asked ones are resolved again alone, with the whole
+    set's versions as constraints (a constraint pins a version without installing it)."""
+    lines = ["%s==%s" % kv for kv in sorted(asked.items())]
+    constraints = ["%s==%s" % kv for kv in sorted(resolved.items()) if kv[0] not in set(canonical(n) for n in asked)]
+    needed = wheels.resolve(lines, python, arch, constraints=constraints)
+    if needed is None:  # cannot happen when the whole set resolved; the libraries alone are still theirs
+        needed = dict((canonical(n), v) for n, v in asked.items())
+    wanted = set(canonical(n) for n in asked)
+    return dict(
+        (name, version)
+        for name, version in resolved.items()
+        if name not in present and (name in needed or name in wanted)
+    )
 
 
 def _with_wheels(lines, present, dist, version, source, python, arch, defaults, allow_mismatch, notes):

@@ -13,7 +13,9 @@ import re
 
 from . import ImportRefused
 
-# What MLflow's signature types become in the sample frame built from the input example (pandas dtypes).
+# What MLflow's signature types become in the sample frame built from the input example (pandas dtypes). A "datetime"
+# column (what mlflow.models.infer_signature makes of any datetime64 column, dates included) is a datetime feature
+# (tools/schema_derivation.py MLFLOW_TYPES), a date with --feature-type NAME=date.
 SIGNATURE_DTYPES = {
     "double": "float64",
     "float": "float64",
@@ -21,6 +23,7 @@ SIGNATURE_DTYPES = {
     "integer": "Int64",
     "boolean": "boolean",
     "string": "object",
+    "datetime": "datetime64",
 }
 
 

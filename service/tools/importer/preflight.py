@@ -155,14 +155,23 @@ def check(args, context):
     if context.runtime == "onnx" and (found.libraries or own and found.inspection is not None):
         # LightGBM and XGBoost have converters (onnxmltools, tools/onnx_converters.py): the library loads and converts
         # the model at build time and model.onnx serves it; the proof still decides. Anything else would have to run.
-        used = sorted(m for m in found.libraries if m not in ONNX_CONVERTIBLE_LIBRARIES) + sorted(
-            m for m in own if found.inspection is not None and m in found.inspection.modules
-        )
-        if used:
+        libs = sorted(m for m in found.libraries if m not in ONNX_CONVERTIBLE_LIBRARIES)
+        code = sorted(m for m in own if found.inspection is not None and m in found.inspection.modules)
+        reasons = []
+        if libs:
+            reasons.append(
+                "%s cannot run there, and this project converts only scikit-learn's, LightGBM's and XGBoost's "
+                "estimators to ONNX" % ", ".join(libs)
+            )
+        if code:
+            reasons.append(
+                "the model runs your own Python code (%s), which cannot be converted to ONNX: converters translate "
+                "known estimators and transformers, not arbitrary Python" % ", ".join(code)
+            )
+        if reasons:
             problems.append(
-                "this project serves with the onnx runtime, which runs model.onnx alone: %s cannot run there "
-                "(only LightGBM and XGBoost estimators have ONNX converters). Serve it on the sklearn runtime: "
-                "`sci-eb upgrade --set runtime=sklearn`, then import again" % ", ".join(used)
+                "this project serves with the onnx runtime, which runs model.onnx alone: %s. Serve it on the sklearn "
+                "runtime: `sci-eb upgrade --set runtime=sklearn`, then import again" % "; ".join(reasons)
             )
     if not args.sample and not (facts and facts.get("example")):
         problems.append(

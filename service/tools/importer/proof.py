@@ -92,7 +92,7 @@ def compare(where, expected, got):
             )
     arrays = [key for key in ANSWER_ARRAYS if key in expected]
     if RUNTIME == "onnx":
-        diff, tolerance = largest_difference(expected, got)[1], ONNX_TOLERANCE
+        diff, tolerance = largest_difference(expected, got, labels=labels)[1], ONNX_TOLERANCE
     elif arrays:
         diff = max(
             float(np.max(np.abs(np.asarray(got[key], dtype=float) - np.asarray(expected[key], dtype=float))))

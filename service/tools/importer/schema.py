@@ -82,11 +82,28 @@ def read_rows(args, facts):
             sample[name] = plain[name].astype("boolean")
         elif dtype == "object":
             plain[name] = sample[name] = plain[name].astype(object).where(plain[name].notna(), None)
+        elif dtype == "datetime64":
+            plain[name] = sample[name] = _example_datetimes(plain[name], facts["example"])
     print(
         "note: no --sample: the schema is derived from the MLflow signature and the %d rows of %s"
         % (len(plain), os.path.basename(facts["example"]))
     )
     return sample, plain, "input example rows"
+
+
+def _example_datetimes(column, path):
+    """An input example's date-time strings as the model was fitted on them (datetime64); mixed offsets as their
+    instants in UTC, as the service reads them."""
+    try:
+        try:
+            return pd.to_datetime(column, format="ISO8601")
+        except (ValueError, TypeError):
+            return pd.to_datetime(column, utc=True, format="ISO8601").dt.tz_localize(None)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ImportRefused(
+            "%s: column %r is typed datetime by the MLflow signature but holds values that are not ISO 8601 "
+            "date-times (%s)" % (path, column.name, exc)
+        ) from exc
 
 
 def model_categories(model):
