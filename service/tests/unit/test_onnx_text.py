@@ -96,35 +96,30 @@ def test_text_vectorizers_convert_and_answer_as_scikit_learn_on_unseen_words(tmp
         assert {a.name: a.s.decode() for a in node.attribute}.get("locale") == LOCALE
 
 
-def test_a_vocabulary_the_converted_tokenizer_cannot_match_is_refused_naming_the_words(tmp_path):
-    rng = np.random.default_rng(1)
-    train = reviews(["un café délicieux", "straße gesperrt", "great coffee", "bad coffee"] * 10, rng)[["review"]]
-    labels = ["good", "bad", "good", "bad"] * 10
-    model = make_pipeline(
-        ColumnTransformer([("text", TfidfVectorizer(), "review")]), LogisticRegression(max_iter=1000)
-    ).fit(train, labels)
+def refusal(tmp_path, vectorizer, texts, labels):
+    """The onnx runtime's refusal of a text model fitted on `texts` with `vectorizer`: its message, nothing written."""
+    train = reviews(texts, np.random.default_rng(1))[["review"]]
+    model = make_pipeline(ColumnTransformer([("text", vectorizer, "review")]), LogisticRegression(max_iter=1000)).fit(
+        train, labels
+    )
     with pytest.raises(ConversionError) as caught:
         served(tmp_path, model, train, train)
-    message = str(caught.value)
-    assert "step columntransformer/text (TfidfVectorizer)" in message
-    assert "ASCII letters only" in message and "café, délicieux, straße" in message
-    assert "stay on --runtime sklearn" in message
     assert list(tmp_path.iterdir()) == []
+    message = str(caught.value)
+    assert "step columntransformer/text (TfidfVectorizer)" in message and "stay on --runtime sklearn" in message
+    return message
+
+
+def test_a_vocabulary_the_converted_tokenizer_cannot_match_is_refused_naming_the_words(tmp_path):
+    texts = ["un café délicieux", "straße gesperrt", "great coffee", "bad coffee"] * 10
+    message = refusal(tmp_path, TfidfVectorizer(), texts, ["good", "bad", "good", "bad"] * 10)
+    assert "ASCII letters only" in message and "café, délicieux, straße" in message
 
 
 def test_word_pairs_are_refused_since_the_graph_forms_them_otherwise(tmp_path):
     # A tester's bigram model passed the proof on its sample, then differed by up to 0.21 on text with one-letter
     # words, which scikit-learn drops before it pairs the words around them (tools/onnx_text.py).
-    rng = np.random.default_rng(2)
-    train = reviews((GOOD + BAD) * 5, rng)[["review"]]
     labels = (["good"] * 4 + ["bad"] * 4) * 5
-    model = make_pipeline(
-        ColumnTransformer([("text", TfidfVectorizer(ngram_range=(1, 2)), "review")]), LogisticRegression()
-    ).fit(train, labels)
-    with pytest.raises(ConversionError) as caught:
-        served(tmp_path, model, train, train)
-    message = str(caught.value)
-    assert "step columntransformer/text (TfidfVectorizer)" in message
+    message = refusal(tmp_path, TfidfVectorizer(ngram_range=(1, 2)), (GOOD + BAD) * 5, labels)
     assert "word n-grams up to 2 words (ngram_range=(1, 2))" in message and "one-character words" in message
-    assert "ngram_range=(1, 1)" in message and "stay on --runtime sklearn" in message
-    assert list(tmp_path.iterdir()) == []
+    assert "ngram_range=(1, 1)" in message
