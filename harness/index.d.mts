@@ -10,6 +10,9 @@ export interface Child extends ChildProcess {
 }
 
 export const CLK_TCK: number;
+/** Takes a lock directory if free: true, else its owner's pid (NaN while being written); see dir-lock.mjs. */
+export function tryDirLock(lock: string): true | number;
+export function releaseDirLock(lock: string): void;
 export function childPids(pid: number): number[];
 export function cpuSeconds(pid: number): number | undefined;
 export function freePort(): Promise<number>;

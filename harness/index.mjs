@@ -17,6 +17,7 @@ export {
   waitPortFree,
 } from './procs.mjs';
 export { acquirePort8000, PROCFILE_PORT } from './port-lock.mjs';
+export { releaseDirLock, tryDirLock } from './dir-lock.mjs';
 export { pinnedRuff, ROOT, runStep, runStepAsync, sharedVenv, VENVS } from './venv.mjs';
 export { buildCheckout, GATEWAY, LAUNCHER, openProject, prepareProject, projectVenv } from './project.mjs';
 export { startGateway, startGunicorn } from './servers.mjs';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFile
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { releaseDirLock, tryDirLock } from '../harness/dir-lock.mjs';
+import { releaseDirLock, tryDirLock } from '../harness/index.mjs';
 
 const fresh = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'sci-eb-lock-')), 'x.lock');
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
