@@ -25,14 +25,14 @@ describe("the gateway's test suite compiles against every kind of model's client
       });
       symlinkSync(path.join(GATEWAY, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
       // What schema:sync writes into client/ for this model: the gateway's own code, from its sources (vitest compiles
-    // them; a fresh clone has no gateway/dist yet at this tier).
-    const { generateTypes } = await import(path.join(GATEWAY, 'src', 'schema', 'typegen.ts'));
-    const { loadModelSchema } = await import(path.join(GATEWAY, 'src', 'schema', 'load.ts'));
-    writeFileSync(
-      path.join(copy, 'client', 'types.generated.ts'),
-      generateTypes(loadModelSchema(path.join(FIXTURE_DIR, fixture))),
-    );
-    const tsc = spawnSync(
+      // them; a fresh clone has no gateway/dist yet at this tier).
+      const { generateTypes } = await import(path.join(GATEWAY, 'src', 'schema', 'typegen.ts'));
+      const { loadModelSchema } = await import(path.join(GATEWAY, 'src', 'schema', 'load.ts'));
+      writeFileSync(
+        path.join(copy, 'client', 'types.generated.ts'),
+        generateTypes(loadModelSchema(path.join(FIXTURE_DIR, fixture))),
+      );
+      const tsc = spawnSync(
         process.execPath,
         [path.join(GATEWAY, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json'],
         {
